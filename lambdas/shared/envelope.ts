@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { contentHash } from './content-hash';
+import type { Customer, Product } from './records';
+import { CustomerSchema, ProductSchema } from './records';
+
+export const SyncTypeSchema = z.enum(['FULL', 'INCREMENTAL', 'RESYNC']);
+export type SyncType = z.infer<typeof SyncTypeSchema>;
+
+const envelopeBase = {
+  messageId: z.string().min(1),
+  source: z.string().min(1),
+  syncType: SyncTypeSchema,
+  timestamp: z.iso.datetime({ offset: true }),
+  contentHash: z.string().regex(/^[0-9a-f]{64}$/),
+};
+
+/** The Kafka message value on `customer_data` / `inventory_data` (DESIGN.md, Contracts). */
+export const EnvelopeSchema = z
+  .discriminatedUnion('eventType', [
+    z.object({ ...envelopeBase, eventType: z.literal('CUSTOMER'), payload: CustomerSchema }),
+    z.object({ ...envelopeBase, eventType: z.literal('PRODUCT'), payload: ProductSchema }),
+  ])
+  .refine((envelope) => envelope.contentHash === contentHash(envelope.payload), {
+    message: 'contentHash does not match the payload',
+    path: ['contentHash'],
+  });
+export type Envelope = z.infer<typeof EnvelopeSchema>;
+export type CustomerEnvelope = Extract<Envelope, { eventType: 'CUSTOMER' }>;
+export type ProductEnvelope = Extract<Envelope, { eventType: 'PRODUCT' }>;
+
+export function wrapInEnvelope(
+  args:
+    | { eventType: 'CUSTOMER'; payload: Customer; source: string; syncType: SyncType; now?: Date }
+    | { eventType: 'PRODUCT'; payload: Product; source: string; syncType: SyncType; now?: Date },
+): Envelope {
+  return {
+    messageId: randomUUID(),
+    eventType: args.eventType,
+    source: args.source,
+    syncType: args.syncType,
+    timestamp: (args.now ?? new Date()).toISOString(),
+    contentHash: contentHash(args.payload),
+    payload: args.payload,
+  } as Envelope;
+}
+
+/** The idempotency key of one record version: `eventType#id#contentHash` (DESIGN.md). */
+export function recordVersionKey(envelope: Pick<Envelope, 'eventType' | 'contentHash'> & { payload: { id: string } }): string {
+  return `${envelope.eventType}#${envelope.payload.id}#${envelope.contentHash}`;
+}

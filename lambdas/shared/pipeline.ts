@@ -1,0 +1,138 @@
+/**
+ * The one typed pipeline definition. `infra/` (CDK) and the local runtime (`localstack/`) both
+ * import this object, so an AWS deployment and an offline run can never drift apart.
+ * Handlers read their tunables from env (set by infra / the local runtime from these values).
+ */
+
+export const topics = {
+  customers: 'customer_data',
+  products: 'inventory_data',
+  dlq: 'analytics_dlq',
+} as const;
+export type TopicName = (typeof topics)[keyof typeof topics];
+
+export const sources = {
+  crm: {
+    source: 'crm',
+    eventType: 'CUSTOMER',
+    topic: topics.customers,
+    /** Path on the source API base URL. */
+    path: '/crm/customers',
+  },
+  inventory: {
+    source: 'inventory',
+    eventType: 'PRODUCT',
+    topic: topics.products,
+    path: '/inventory/products',
+  },
+} as const;
+export type SourceName = keyof typeof sources;
+export type EventType = (typeof sources)[SourceName]['eventType'];
+
+export const functionNames = {
+  pollCrm: 'poll-crm',
+  pollInventory: 'poll-inventory',
+  mergeConsumer: 'merge-consumer',
+  flush: 'flush',
+  mockApis: 'mock-apis',
+} as const;
+export type FunctionKey = keyof typeof functionNames;
+
+export const tables = {
+  idempotency: { name: 'ecom-sync-idempotency', ttlAttribute: 'expiration' },
+  syncState: { name: 'ecom-sync-sync-state', partitionKey: 'source' },
+} as const;
+
+export const staging = {
+  bucket: 'ecom-sync-staging',
+  prefixes: { staging: 'staging/', delivered: 'delivered/', dlq: 'dlq/' },
+} as const;
+
+export const pipeline = {
+  topics: {
+    [topics.customers]: { partitions: 3, retentionHours: 168 },
+    [topics.products]: { partitions: 3, retentionHours: 168 },
+    [topics.dlq]: { partitions: 1, retentionHours: 336 },
+  },
+  schedules: {
+    /** EventBridge rate expressions in AWS; the local runtime scales them down. */
+    [functionNames.pollCrm]: { rateMinutes: 5 },
+    [functionNames.pollInventory]: { rateMinutes: 5 },
+    [functionNames.flush]: { rateMinutes: 1 },
+  },
+  poller: {
+    pageSize: 500,
+    /** Incremental polls ask for `updatedSince = watermark - overlap`; the consumer dedupes it. */
+    overlapSeconds: 60,
+    /** Stop paging when less than this much invocation time is left, and save the cursor. */
+    deadlineMarginMs: 10_000,
+    /** Messages per kafkajs `send` call. */
+    sendBatchSize: 500,
+    timeoutSeconds: 300,
+    memoryMb: 512,
+  },
+  http: {
+    timeoutMs: 10_000,
+    maxAttempts: 5,
+    baseDelayMs: 200,
+    maxDelayMs: 10_000,
+    /** Consecutive failures that open the circuit breaker. */
+    breakerThreshold: 5,
+    breakerCooldownMs: 30_000,
+  },
+  mergeConsumer: {
+    /** Event source mapping controls. */
+    batchSize: 500,
+    maxBatchingWindowSeconds: 1,
+    maximumRetryAttempts: 3,
+    maximumRecordAgeSeconds: 86_400,
+    bisectBatchOnFunctionError: true,
+    reportBatchItemFailures: true,
+    consumerGroupId: 'ecom-sync-merge-consumer',
+    /** Concurrent idempotency calls per invocation. */
+    idempotencyConcurrency: 16,
+    idempotencyTtlSeconds: 7 * 24 * 3600,
+    timeoutSeconds: 120,
+    memoryMb: 1024,
+  },
+  flush: {
+    maxRecordsPerPost: 5_000,
+    maxBytesPerPost: 4 * 1024 * 1024,
+    maxAttempts: 6,
+    baseDelayMs: 500,
+    maxDelayMs: 20_000,
+    /** Leave this much of the invocation for parking batches in dlq/ after the last attempt. */
+    deadlineMarginMs: 15_000,
+    reservedConcurrency: 1,
+    timeoutSeconds: 300,
+    memoryMb: 1024,
+  },
+  metrics: {
+    namespace: 'EcomSync',
+  },
+} as const;
+
+/** Every metric a handler emits; the CloudWatch and local dashboards are built from this list. */
+export const metricNames = {
+  recordsFetched: 'RecordsFetched',
+  recordsPublished: 'RecordsPublished',
+  recordsInvalid: 'RecordsInvalid',
+  pagesFetched: 'PagesFetched',
+  apiErrors: 'ApiErrors',
+  apiRetries: 'ApiRetries',
+  circuitOpened: 'CircuitOpened',
+  pollDurationMs: 'PollDuration',
+  recordsReceived: 'RecordsReceived',
+  recordsDuplicate: 'RecordsDuplicate',
+  recordsStaged: 'RecordsStaged',
+  batchesStaged: 'BatchesStaged',
+  recordsDelivered: 'RecordsDelivered',
+  batchesDelivered: 'BatchesDelivered',
+  analyticsPosts: 'AnalyticsPosts',
+  flushLatencyMs: 'FlushLatency',
+  dlqMessages: 'DlqMessages',
+  batchesParked: 'BatchesParked',
+  batchesRedriven: 'BatchesRedriven',
+  oldestStagedBatchAgeSeconds: 'OldestStagedBatchAge',
+} as const;
+export type MetricName = (typeof metricNames)[keyof typeof metricNames];

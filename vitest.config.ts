@@ -1,0 +1,33 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects: `unit` (pure logic, aws-sdk-client-mock, no servers) and `integration`
+ * (`*.int.test.ts`: real Kafka, DynamoDB Local and S3Mock on loopback, started once per run by
+ * the global setup and stopped when the run ends, also on failure or Ctrl-C).
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['{lambdas,infra,localstack,test}/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['{lambdas,infra,localstack,test}/**/*.int.test.ts'],
+          exclude: ['**/node_modules/**'],
+          globalSetup: ['localstack/stack/global-setup.ts'],
+          // One stack serves the whole run; files share its Kafka topics, so they run one at a time.
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
