@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { EnvelopeSchema, recordVersionKey, wrapInEnvelope } from './envelope';
+
+const customer = {
+  id: 'cust-000001',
+  name: 'Ada Lovelace',
+  email: 'ada@example.com',
+  createdDate: '2024-01-01T00:00:00.000Z',
+  updatedAt: '2024-06-01T12:00:00.000Z',
+};
+
+describe('wrapInEnvelope', () => {
+  it('produces an envelope that passes the schema, with the content hash of the payload', () => {
+    const envelope = wrapInEnvelope({
+      eventType: 'CUSTOMER',
+      payload: customer,
+      source: 'crm',
+      syncType: 'FULL',
+      now: new Date('2024-06-02T00:00:00.000Z'),
+    });
+    expect(EnvelopeSchema.parse(envelope)).toEqual(envelope);
+    expect(envelope.timestamp).toBe('2024-06-02T00:00:00.000Z');
+    expect(recordVersionKey(envelope)).toBe(`CUSTOMER#cust-000001#${envelope.contentHash}`);
+  });
+
+  it('gives every message its own id but the same hash for the same content', () => {
+    const a = wrapInEnvelope({ eventType: 'CUSTOMER', payload: customer, source: 'crm', syncType: 'FULL' });
+    const b = wrapInEnvelope({ eventType: 'CUSTOMER', payload: customer, source: 'crm', syncType: 'RESYNC' });
+    expect(a.messageId).not.toBe(b.messageId);
+    expect(a.contentHash).toBe(b.contentHash);
+  });
+});
+
+describe('EnvelopeSchema', () => {
+  const valid = wrapInEnvelope({ eventType: 'CUSTOMER', payload: customer, source: 'crm', syncType: 'FULL' });
+
+  it('rejects a payload that was changed after hashing', () => {
+    const tampered = { ...valid, payload: { ...customer, name: 'Someone else' } };
+    const result = EnvelopeSchema.safeParse(tampered);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain('contentHash');
+  });
+
+  it('rejects a payload that does not match its eventType', () => {
+    const result = EnvelopeSchema.safeParse({ ...valid, eventType: 'PRODUCT' });
+    expect(result.success).toBe(false);
+  });
+
+  it('rejects an invalid e-mail inside a customer', () => {
+    const bad = wrapInEnvelope({
+      eventType: 'CUSTOMER',
+      payload: { ...customer, email: 'not-an-email' },
+      source: 'crm',
+      syncType: 'FULL',
+    });
+    expect(EnvelopeSchema.safeParse(bad).success).toBe(false);
+  });
+});
