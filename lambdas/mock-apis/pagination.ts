@@ -1,0 +1,128 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { Dataset, EntityName, SortKey } from './dataset';
+import { compareKeys } from './dataset';
+
+export const MAX_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 100;
+
+/**
+ * Cursors are opaque to clients: base64url of the keyset position plus a short HMAC, so that a
+ * hand-edited cursor is a clear 400 instead of a silently different page. The key is not a
+ * secret (this is a mock); it only detects tampering and truncation.
+ */
+const CURSOR_KEY = 'ecom-sync-mock-apis-cursor-v1';
+
+const CursorSchema = z.object({
+  v: z.literal(1),
+  e: z.enum(['customers', 'products']),
+  ms: z.number().int().nonnegative(),
+  id: z.string().min(1).max(128),
+});
+
+function sign(encoded: string): string {
+  return createHmac('sha256', CURSOR_KEY).update(encoded).digest('base64url').slice(0, 22);
+}
+
+export function encodeCursor(entity: EntityName, key: SortKey): string {
+  const encoded = Buffer.from(JSON.stringify({ v: 1, e: entity, ms: key.ms, id: key.id })).toString(
+    'base64url',
+  );
+  return `${encoded}.${sign(encoded)}`;
+}
+
+export class PageQueryError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function decodeCursor(entity: EntityName, cursor: string): SortKey {
+  const [encoded, signature, ...rest] = cursor.split('.');
+  const expected = encoded ? Buffer.from(sign(encoded)) : undefined;
+  const given = Buffer.from(signature ?? '');
+  if (
+    !encoded ||
+    rest.length > 0 ||
+    !expected ||
+    expected.length !== given.length ||
+    !timingSafeEqual(expected, given)
+  ) {
+    throw new PageQueryError(
+      'INVALID_CURSOR',
+      'cursor is not one this API issued (tampered or truncated)',
+    );
+  }
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+  } catch {
+    throw new PageQueryError('INVALID_CURSOR', 'cursor does not decode');
+  }
+  const parsed = CursorSchema.safeParse(decoded);
+  if (!parsed.success) throw new PageQueryError('INVALID_CURSOR', 'cursor has an unknown shape');
+  if (parsed.data.e !== entity) {
+    throw new PageQueryError('INVALID_CURSOR', `cursor belongs to ${parsed.data.e}, not ${entity}`);
+  }
+  return { ms: parsed.data.ms, id: parsed.data.id };
+}
+
+const PageParamsSchema = z.object({
+  updatedSince: z.iso
+    .datetime({ offset: true, message: 'updatedSince must be an ISO-8601 date-time with offset' })
+    .optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,6}$/, 'limit must be an integer')
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(1, 'limit must be at least 1')
+        .max(MAX_PAGE_SIZE, `limit must be at most ${MAX_PAGE_SIZE}`),
+    )
+    .optional(),
+  cursor: z.string().min(1, 'cursor must not be empty').max(1024).optional(),
+});
+
+export interface Page {
+  items: Record<string, unknown>[];
+  nextCursor: string | null;
+}
+
+/**
+ * One page of `entity`, ordered by (updatedAt, id). `updatedSince` is inclusive; the cursor is
+ * the last key served, exclusive. A record changed mid-sync moves to the end and is served again.
+ */
+export function readPage(
+  dataset: Dataset,
+  entity: EntityName,
+  query: Record<string, string | undefined>,
+): Page {
+  const parsed = PageParamsSchema.safeParse(query);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = String(issue?.path[0] ?? 'query');
+    const code =
+      field === 'cursor'
+        ? 'INVALID_CURSOR'
+        : `INVALID_${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    throw new PageQueryError(code, issue?.message ?? 'invalid query');
+  }
+  const { updatedSince, limit = DEFAULT_PAGE_SIZE, cursor } = parsed.data;
+  // (since, '') sorts before every real id at that instant, which makes `since` inclusive.
+  let after: SortKey = { ms: updatedSince ? Date.parse(updatedSince) : -Infinity, id: '' };
+  if (cursor) {
+    const position = decodeCursor(entity, cursor);
+    if (compareKeys(position.ms, position.id, after.ms, after.id) > 0) after = position;
+  }
+  const result = dataset.page(entity, { after, limit });
+  return {
+    items: result.items,
+    nextCursor: result.hasMore && result.lastKey ? encodeCursor(entity, result.lastKey) : null,
+  };
+}
