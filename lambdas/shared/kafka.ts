@@ -1,4 +1,14 @@
-import type { KafkaConfig, Producer } from 'kafkajs';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
+import type {
+  KafkaConfig,
+  LogEntry,
+  OauthbearerProviderResponse,
+  Producer,
+  logCreator,
+} from 'kafkajs';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { z } from 'zod';
 
@@ -26,22 +36,128 @@ export const KafkaEnvSchema = z
   });
 export type KafkaEnv = z.output<typeof KafkaEnvSchema>;
 
+export interface CreateKafkaOptions {
+  /** kafkajs logs go to this Powertools Logger (JSON, same correlation ids) instead of stdout. */
+  logger?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+  /** Injected in tests; built from AWS_REGION otherwise. */
+  kafkaClient?: Pick<KafkaClient, 'send'>;
+}
+
 /** Builds the kafkajs client. Call once per cold start, outside the handler. */
-export async function createKafka(env: KafkaEnv): Promise<Kafka> {
+export async function createKafka(env: KafkaEnv, options: CreateKafkaOptions = {}): Promise<Kafka> {
   const brokers = env.KAFKA_BROKERS
     ? env.KAFKA_BROKERS.split(',').map((broker) => broker.trim())
-    : await resolveMskBrokers(env);
+    : await resolveMskBrokers(env, options.kafkaClient);
+  const iam = env.KAFKA_AUTH === 'iam';
   const config: KafkaConfig = {
     clientId: env.KAFKA_CLIENT_ID,
     brokers,
-    ssl: env.KAFKA_TLS || env.KAFKA_AUTH === 'iam',
+    ssl: env.KAFKA_TLS || iam,
     logLevel: logLevel.WARN,
+    ...(iam
+      ? {
+          sasl: {
+            mechanism: 'oauthbearer' as const,
+            oauthBearerProvider: createMskTokenProvider({ region: env.AWS_REGION }),
+          },
+        }
+      : {}),
+    ...(options.logger ? { logCreator: powertoolsLogCreator(options.logger) } : {}),
   };
   return new Kafka(config);
 }
 
-async function resolveMskBrokers(_env: KafkaEnv): Promise<string[]> {
-  throw new Error('MSK_CLUSTER_ARN resolution is not implemented yet');
+const resolvedBrokers = new Map<string, Promise<string[]>>();
+
+/**
+ * The bootstrap brokers of an MSK cluster (provisioned or Serverless), looked up once per cold
+ * start and cluster: the answer only changes when the cluster is replaced.
+ */
+export function resolveMskBrokers(
+  env: Pick<KafkaEnv, 'MSK_CLUSTER_ARN' | 'KAFKA_AUTH' | 'KAFKA_TLS' | 'AWS_REGION'>,
+  kafkaClient: Pick<KafkaClient, 'send'> = new KafkaClient({ region: env.AWS_REGION }),
+): Promise<string[]> {
+  const clusterArn = env.MSK_CLUSTER_ARN;
+  if (clusterArn === undefined) return Promise.reject(new Error('MSK_CLUSTER_ARN is not set'));
+  const cacheKey = `${clusterArn}|${env.KAFKA_AUTH}|${env.KAFKA_TLS}`;
+  let pending = resolvedBrokers.get(cacheKey);
+  if (pending === undefined) {
+    pending = lookUpBrokers(clusterArn, env, kafkaClient);
+    // A failed lookup must not poison the cache for the next invocation.
+    pending.catch(() => resolvedBrokers.delete(cacheKey));
+    resolvedBrokers.set(cacheKey, pending);
+  }
+  return pending;
+}
+
+async function lookUpBrokers(
+  clusterArn: string,
+  env: Pick<KafkaEnv, 'KAFKA_AUTH' | 'KAFKA_TLS'>,
+  kafkaClient: Pick<KafkaClient, 'send'>,
+): Promise<string[]> {
+  const answer = await kafkaClient.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn }));
+  const [field, brokerString] =
+    env.KAFKA_AUTH === 'iam'
+      ? ['BootstrapBrokerStringSaslIam', answer.BootstrapBrokerStringSaslIam]
+      : env.KAFKA_TLS
+        ? ['BootstrapBrokerStringTls', answer.BootstrapBrokerStringTls]
+        : ['BootstrapBrokerString', answer.BootstrapBrokerString];
+  if (!brokerString) {
+    throw new Error(
+      `MSK cluster ${clusterArn} has no ${field}: enable that authentication/encryption on the cluster or change KAFKA_AUTH/KAFKA_TLS`,
+    );
+  }
+  return brokerString.split(',').map((broker) => broker.trim());
+}
+
+type AwsCredentialIdentityProvider = Parameters<
+  typeof generateAuthTokenFromCredentialsProvider
+>[0]['awsCredentialsProvider'];
+type AwsCredentialIdentity = Awaited<ReturnType<AwsCredentialIdentityProvider>>;
+
+export interface MskTokenProviderOptions {
+  region: string;
+  /**
+   * Resolves credentials; called on EVERY token request. The default builds a new provider
+   * chain each time, so nothing is memoised between requests.
+   */
+  resolveCredentials?: () => Promise<AwsCredentialIdentity>;
+  sign?: typeof generateAuthTokenFromCredentialsProvider;
+}
+
+/**
+ * kafkajs `oauthBearerProvider` for MSK IAM auth. Credentials are resolved afresh for every
+ * token: a provider that caches them keeps signing with expired/rotated credentials, and
+ * long-lived warm containers then fail SASL re-authentication after about a day
+ * (aws/aws-msk-iam-sasl-signer-js#21, #34; "Cannot change principals during
+ * re-authentication", #19).
+ */
+export function createMskTokenProvider(
+  options: MskTokenProviderOptions,
+): () => Promise<OauthbearerProviderResponse> {
+  const resolveCredentials = options.resolveCredentials ?? (() => fromNodeProviderChain()());
+  const sign = options.sign ?? generateAuthTokenFromCredentialsProvider;
+  return async () => {
+    const credentials = await resolveCredentials();
+    const awsCredentialsProvider: AwsCredentialIdentityProvider = async () => credentials;
+    const { token } = await sign({ region: options.region, awsCredentialsProvider });
+    return { value: token };
+  };
+}
+
+/** Routes kafkajs log lines into a Powertools Logger, keeping their level and namespace. */
+export function powertoolsLogCreator(
+  logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>,
+): logCreator {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _timestamp, ...extra } = log;
+      const attributes = { kafkajs: { namespace, ...extra } };
+      if (level === logLevel.ERROR) logger.error(message, attributes);
+      else if (level === logLevel.WARN) logger.warn(message, attributes);
+      else if (level === logLevel.INFO) logger.info(message, attributes);
+      else logger.debug(message, attributes);
+    };
 }
 
 /**

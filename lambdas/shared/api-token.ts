@@ -1,0 +1,60 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
+import { z } from 'zod';
+
+export interface ApiTokenFetchers {
+  fromSsm: (name: string) => Promise<unknown>;
+  fromSecretsManager: (secretId: string) => Promise<unknown>;
+}
+
+const defaultFetchers: ApiTokenFetchers = {
+  fromSsm: (name) => getParameter(name, { decrypt: true }),
+  fromSecretsManager: (secretId) => getSecret(secretId),
+};
+
+/** A secret holds the bare token, or a JSON object with a `token` field. */
+const TokenValueSchema = z.union([
+  z
+    .string()
+    .trim()
+    .min(1)
+    .transform((text) => tokenFromText(text)),
+  z.object({ token: z.string().min(1) }).transform(({ token }) => token),
+]);
+
+function tokenFromText(text: string): string {
+  if (!text.startsWith('{')) return text;
+  const parsed = z.object({ token: z.string().min(1) }).safeParse(safeJson(text));
+  return parsed.success ? parsed.data.token : text;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const SECRETS_MANAGER_ARN = /^arn:aws[\w-]*:secretsmanager:/;
+
+/**
+ * The bearer token for the source/Analytics APIs, from `API_TOKEN_PARAMETER`: an SSM
+ * SecureString name (decrypted), or a Secrets Manager secret when it is a secret ARN.
+ * Undefined when the variable is absent (local stack, open mock APIs). Call once per cold start.
+ */
+export async function loadApiToken(
+  parameterName: string | undefined,
+  fetchers: ApiTokenFetchers = defaultFetchers,
+): Promise<string | undefined> {
+  if (parameterName === undefined || parameterName.trim() === '') return undefined;
+  const raw = SECRETS_MANAGER_ARN.test(parameterName)
+    ? await fetchers.fromSecretsManager(parameterName)
+    : await fetchers.fromSsm(parameterName);
+  const parsed = TokenValueSchema.safeParse(raw);
+  if (!parsed.success) {
+    // Never echo the value: it is a credential.
+    throw new Error(`API token "${parameterName}" is empty or not a string/{ token } value`);
+  }
+  return parsed.data;
+}

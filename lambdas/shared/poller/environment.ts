@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { pipeline, tables, topics } from '../pipeline';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const nonNegativeInt = (fallback: number) =>
+  z.coerce.number().int().nonnegative().default(fallback);
+
+/**
+ * Poller configuration (Kafka settings come from KafkaEnvSchema in ../kafka). Tunables default
+ * to pipeline.ts and may be overridden per deployment.
+ */
+export const PollerEnvSchema = z.object({
+  SOURCE_API_BASE_URL: z.url(),
+  SYNC_STATE_TABLE: z.string().min(1).default(tables.syncState.name),
+  API_TOKEN_PARAMETER: z.string().min(1).optional(),
+  CUSTOMER_TOPIC: z.string().min(1).default(topics.customers),
+  PRODUCT_TOPIC: z.string().min(1).default(topics.products),
+  DLQ_TOPIC: z.string().min(1).default(topics.dlq),
+  POLLER_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(pipeline.poller.pageSize),
+  POLLER_OVERLAP_SECONDS: nonNegativeInt(pipeline.poller.overlapSeconds),
+  POLLER_DEADLINE_MARGIN_MS: nonNegativeInt(pipeline.poller.deadlineMarginMs),
+  POLLER_SEND_BATCH_SIZE: positiveInt(pipeline.poller.sendBatchSize),
+  HTTP_TIMEOUT_MS: positiveInt(pipeline.http.timeoutMs),
+  HTTP_MAX_ATTEMPTS: positiveInt(pipeline.http.maxAttempts),
+  HTTP_BASE_DELAY_MS: nonNegativeInt(pipeline.http.baseDelayMs),
+  HTTP_MAX_DELAY_MS: nonNegativeInt(pipeline.http.maxDelayMs),
+  HTTP_BREAKER_THRESHOLD: positiveInt(pipeline.http.breakerThreshold),
+  HTTP_BREAKER_COOLDOWN_MS: nonNegativeInt(pipeline.http.breakerCooldownMs),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default(pipeline.metrics.namespace),
+});
+export type PollerEnv = z.output<typeof PollerEnvSchema>;

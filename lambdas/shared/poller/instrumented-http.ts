@@ -1,0 +1,56 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CircuitBreaker, HttpClient } from '../http-client';
+import type { HttpClientOptions } from '../http-client';
+import { metricNames } from '../pipeline';
+import type { MetricsSink } from './run-poll';
+
+export interface InstrumentedHttpSettings {
+  timeoutMs: number;
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  breakerThreshold: number;
+  breakerCooldownMs: number;
+}
+
+/**
+ * An HttpClient with its own circuit breaker whose retries, errors and breaker trips become
+ * metrics and log lines. Build once per cold start: the breaker's memory of failures must
+ * outlive one invocation to protect a struggling API across schedules.
+ */
+export function createInstrumentedHttpClient(
+  settings: InstrumentedHttpSettings,
+  observers: {
+    metrics: MetricsSink;
+    logger: Pick<Logger, 'warn' | 'error'>;
+  },
+  overrides: Pick<HttpClientOptions, 'fetchImpl' | 'sleep' | 'random' | 'now'> = {},
+): { http: HttpClient; breaker: CircuitBreaker } {
+  const { metrics, logger } = observers;
+  const breaker = new CircuitBreaker({
+    threshold: settings.breakerThreshold,
+    cooldownMs: settings.breakerCooldownMs,
+    ...(overrides.now ? { now: overrides.now } : {}),
+    onOpen: () => {
+      metrics.addMetric(metricNames.circuitOpened, MetricUnit.Count, 1);
+      logger.error('circuit breaker opened', { cooldownMs: settings.breakerCooldownMs });
+    },
+  });
+  const http = new HttpClient({
+    timeoutMs: settings.timeoutMs,
+    maxAttempts: settings.maxAttempts,
+    baseDelayMs: settings.baseDelayMs,
+    maxDelayMs: settings.maxDelayMs,
+    breaker,
+    ...overrides,
+    onRetry: (info) => {
+      metrics.addMetric(metricNames.apiRetries, MetricUnit.Count, 1);
+      logger.warn('source API attempt failed; retrying', info);
+    },
+    onError: () => {
+      metrics.addMetric(metricNames.apiErrors, MetricUnit.Count, 1);
+    },
+  });
+  return { http, breaker };
+}

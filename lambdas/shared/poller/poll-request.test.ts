@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import type { SyncState } from '../sync-state';
+import { InvalidPollRequestError, overlapStart, parsePollRequest, planRun } from './poll-request';
+
+const now = new Date('2025-06-01T12:00:00.000Z');
+
+describe('parsePollRequest', () => {
+  it('treats EventBridge events, {} and no payload as scheduled', () => {
+    expect(
+      parsePollRequest({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }),
+    ).toEqual({
+      kind: 'scheduled',
+    });
+    expect(parsePollRequest({})).toEqual({ kind: 'scheduled' });
+    expect(parsePollRequest(undefined)).toEqual({ kind: 'scheduled' });
+  });
+
+  it('accepts { mode: "full" } and { since }', () => {
+    expect(parsePollRequest({ mode: 'full' })).toEqual({ kind: 'manual' });
+    expect(parsePollRequest({ since: '2025-05-01T00:00:00+02:00' })).toEqual({
+      kind: 'manual',
+      since: '2025-05-01T00:00:00+02:00',
+    });
+  });
+
+  it('rejects malformed manual payloads with a message that says what to send', () => {
+    for (const bad of [
+      { mode: 'incremental' },
+      { since: '1 May' },
+      { mode: 'full', since: '2025-05-01T00:00:00Z' },
+    ]) {
+      expect(() => parsePollRequest(bad)).toThrow(InvalidPollRequestError);
+    }
+    expect(() => parsePollRequest({ since: 'yesterday' })).toThrow(/\{"mode":"full"\}/);
+  });
+});
+
+describe('planRun', () => {
+  const base: SyncState = { source: 'crm', version: 2, updatedAt: now.toISOString() };
+
+  it('FULL without a watermark, INCREMENTAL from watermark - overlap otherwise', () => {
+    const full = planRun({ kind: 'scheduled' }, undefined, 60, now);
+    expect(full.syncType).toBe('FULL');
+    expect(full.since).toBeUndefined();
+    expect(
+      planRun({ kind: 'scheduled' }, { ...base, watermark: '2025-06-01T00:00:30.000Z' }, 60, now),
+    ).toMatchObject({ syncType: 'INCREMENTAL', since: '2025-05-31T23:59:30.000Z', resumed: false });
+  });
+
+  it('resumes a saved cursor with its own sync type, since and start', () => {
+    const state: SyncState = {
+      ...base,
+      watermark: '2025-01-01T00:00:00.000Z',
+      cursor: 'abc',
+      cursorSyncType: 'RESYNC',
+      cursorSince: '2025-04-01T00:00:00.000Z',
+      runStartedAt: '2025-06-01T11:00:00.000Z',
+      runMaxUpdatedAt: '2025-05-01T00:00:00.000Z',
+    };
+    expect(planRun({ kind: 'scheduled' }, state, 60, now)).toEqual({
+      syncType: 'RESYNC',
+      since: '2025-04-01T00:00:00.000Z',
+      cursor: 'abc',
+      runStartedAt: '2025-06-01T11:00:00.000Z',
+      runMaxUpdatedAt: '2025-05-01T00:00:00.000Z',
+      resumed: true,
+    });
+  });
+
+  it('a manual request is a RESYNC that starts over even with a saved cursor', () => {
+    const state: SyncState = { ...base, cursor: 'abc', cursorSyncType: 'FULL' };
+    const plan = planRun({ kind: 'manual' }, state, 60, now);
+    expect(plan).toMatchObject({ syncType: 'RESYNC', resumed: false });
+    expect(plan.cursor).toBeUndefined();
+  });
+
+  it('overlap arithmetic works across offsets', () => {
+    expect(overlapStart('2025-01-01T01:00:00+01:00', 90)).toBe('2024-12-31T23:58:30.000Z');
+  });
+});

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import type { SyncType } from '../envelope';
+import type { SyncState } from '../sync-state';
+
+const isoDateTime = z.iso.datetime({ offset: true });
+
+/**
+ * A manual invoke: `{ "mode": "full" }` re-reads everything, `{ "since": "<ISO>" }` re-reads
+ * what changed since then. Strict, so a typo (`{ "mode": "ful" }`, `{ "sinse": … }`) is an error
+ * instead of silently running a scheduled poll.
+ */
+export const ManualPollRequestSchema = z.union([
+  z.strictObject({ mode: z.literal('full') }),
+  z.strictObject({ since: isoDateTime }),
+]);
+export type ManualPollRequest = z.infer<typeof ManualPollRequestSchema>;
+
+export type PollRequest = { kind: 'scheduled' } | { kind: 'manual'; since?: string };
+
+export class InvalidPollRequestError extends Error {
+  constructor(details: string) {
+    super(
+      `Invalid poll request: ${details}. Send {"mode":"full"} or {"since":"<ISO-8601 with offset>"}, or nothing for a scheduled poll.`,
+    );
+    this.name = 'InvalidPollRequestError';
+  }
+}
+
+/**
+ * Anything that does not mention `mode` or `since` (an EventBridge scheduled event, `{}`, no
+ * payload) is a scheduled poll; anything that does must be a valid manual request.
+ */
+export function parsePollRequest(event: unknown): PollRequest {
+  const isObject = typeof event === 'object' && event !== null && !Array.isArray(event);
+  if (!isObject || !('mode' in event || 'since' in event)) return { kind: 'scheduled' };
+  const parsed = ManualPollRequestSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidPollRequestError(
+      parsed.error.issues
+        .flatMap((issue) => (issue.code === 'invalid_union' ? issue.errors.flat() : [issue]))
+        .map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`)
+        .join('; '),
+    );
+  }
+  return 'since' in parsed.data ? { kind: 'manual', since: parsed.data.since } : { kind: 'manual' };
+}
+
+/** What one invocation will do: which sync, from which `updatedSince`, from which cursor. */
+export interface RunPlan {
+  syncType: SyncType;
+  /** `updatedSince` for every page of the run; undefined = everything. */
+  since?: string;
+  /** Undefined = first page. */
+  cursor?: string;
+  runStartedAt: string;
+  runMaxUpdatedAt?: string;
+  resumed: boolean;
+}
+
+/**
+ * - manual → RESYNC (a manual request always starts over, discarding a saved cursor: the
+ *   operator asked for it explicitly);
+ * - scheduled with a saved cursor → resume that run with its own syncType and since;
+ * - scheduled without a watermark → FULL; otherwise INCREMENTAL from watermark - overlap.
+ */
+export function planRun(
+  request: PollRequest,
+  state: SyncState | undefined,
+  overlapSeconds: number,
+  now: Date,
+): RunPlan {
+  const runStartedAt = now.toISOString();
+  if (request.kind === 'manual') {
+    return { syncType: 'RESYNC', since: request.since, runStartedAt, resumed: false };
+  }
+  if (state?.cursor !== undefined && state.cursorSyncType !== undefined) {
+    return {
+      syncType: state.cursorSyncType,
+      since: state.cursorSince,
+      cursor: state.cursor,
+      runStartedAt: state.runStartedAt ?? runStartedAt,
+      runMaxUpdatedAt: state.runMaxUpdatedAt,
+      resumed: true,
+    };
+  }
+  if (state?.watermark === undefined) return { syncType: 'FULL', runStartedAt, resumed: false };
+  return {
+    syncType: 'INCREMENTAL',
+    since: overlapStart(state.watermark, overlapSeconds),
+    runStartedAt,
+    resumed: false,
+  };
+}
+
+export function overlapStart(watermark: string, overlapSeconds: number): string {
+  return new Date(Date.parse(watermark) - overlapSeconds * 1000).toISOString();
+}

@@ -1,0 +1,116 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { Producer } from 'kafkajs';
+import { loadApiToken } from '../api-token';
+import { parseEnv } from '../config';
+import { DlqPublisher } from '../dlq';
+import { KafkaEnvSchema, createKafka, createProducer } from '../kafka';
+import type { SourceName } from '../pipeline';
+import { functionNames, sources } from '../pipeline';
+import { SyncStateRepository } from '../sync-state';
+import { PollerEnvSchema } from './environment';
+import { createInstrumentedHttpClient } from './instrumented-http';
+import { runPoll } from './run-poll';
+import type { PollResult } from './run-poll';
+
+const functionNameOf: Record<SourceName, string> = {
+  crm: functionNames.pollCrm,
+  inventory: functionNames.pollInventory,
+};
+
+/**
+ * Everything a poller Lambda builds once per cold start (env, clients, token), and its middy
+ * handler. poll-crm and poll-inventory differ only in `sourceName`.
+ */
+export async function createPollerLambda(
+  sourceName: SourceName,
+  env: Record<string, string | undefined> = process.env,
+) {
+  const config = parseEnv(PollerEnvSchema, env);
+  const kafkaEnv = parseEnv(KafkaEnvSchema, env);
+  const source = sources[sourceName];
+  const logger = new Logger({
+    serviceName: env.POWERTOOLS_SERVICE_NAME ?? functionNameOf[sourceName],
+  });
+  const metrics = new Metrics({
+    namespace: config.POWERTOOLS_METRICS_NAMESPACE,
+    serviceName: env.POWERTOOLS_SERVICE_NAME ?? functionNameOf[sourceName],
+  });
+
+  const { http } = createInstrumentedHttpClient(
+    {
+      timeoutMs: config.HTTP_TIMEOUT_MS,
+      maxAttempts: config.HTTP_MAX_ATTEMPTS,
+      baseDelayMs: config.HTTP_BASE_DELAY_MS,
+      maxDelayMs: config.HTTP_MAX_DELAY_MS,
+      breakerThreshold: config.HTTP_BREAKER_THRESHOLD,
+      breakerCooldownMs: config.HTTP_BREAKER_COOLDOWN_MS,
+    },
+    { metrics, logger },
+  );
+  const documentClient = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: kafkaEnv.AWS_REGION }),
+  );
+  const syncState = new SyncStateRepository(documentClient, config.SYNC_STATE_TABLE);
+  const kafka = await createKafka(kafkaEnv, { logger });
+  const producer = createProducer(kafka);
+  const connectOnce = lazyConnect(producer);
+  const apiToken = await loadApiToken(config.API_TOKEN_PARAMETER);
+  const topic = sourceName === 'crm' ? config.CUSTOMER_TOPIC : config.PRODUCT_TOPIC;
+  const dlq = new DlqPublisher(producer, config.DLQ_TOPIC);
+
+  const poll = async (event: unknown, context: Context): Promise<PollResult> => {
+    await connectOnce();
+    return runPoll(
+      {
+        http,
+        producer,
+        syncState,
+        dlq,
+        logger,
+        metrics,
+        now: () => new Date(),
+        remainingTimeMs: () => context.getRemainingTimeInMillis(),
+      },
+      {
+        source,
+        baseUrl: config.SOURCE_API_BASE_URL,
+        topic,
+        settings: {
+          pageSize: config.POLLER_PAGE_SIZE,
+          overlapSeconds: config.POLLER_OVERLAP_SECONDS,
+          deadlineMarginMs: config.POLLER_DEADLINE_MARGIN_MS,
+          sendBatchSize: config.POLLER_SEND_BATCH_SIZE,
+        },
+        ...(apiToken === undefined ? {} : { apiToken }),
+        event,
+      },
+    );
+  };
+
+  const handler = middy(poll)
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  return { handler, producer, logger, metrics };
+}
+
+/**
+ * Connects on the first invocation and reuses the connection while the container is warm;
+ * a failed connect is retried by the next invocation instead of being cached.
+ */
+export function lazyConnect(producer: Pick<Producer, 'connect'>): () => Promise<void> {
+  let connecting: Promise<void> | undefined;
+  return () => {
+    connecting ??= producer.connect().catch((error: unknown) => {
+      connecting = undefined;
+      throw error;
+    });
+    return connecting;
+  };
+}

@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import { DlqPublisher } from '../dlq';
+import { DlqMessageSchema } from '../dlq-message';
+import { EnvelopeSchema } from '../envelope';
+import { HttpClient } from '../http-client';
+import { metricNames, sources } from '../pipeline';
+import { InvalidPollRequestError } from './poll-request';
+import { runPoll } from './run-poll';
+import type { PollDeps, PollRequestInput } from './run-poll';
+import {
+  InMemorySyncStateStore,
+  capturingLogger,
+  fakeMetrics,
+  fakeProducer,
+  fakeSourceFetch,
+} from './test-fakes';
+
+const TOPIC = 'customers-test';
+const DLQ_TOPIC = 'dlq-test';
+
+function customers(count: number, startMs = Date.parse('2025-01-01T00:00:00Z')) {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `cust-${i + 1}`,
+    name: `Customer ${i + 1}`,
+    email: `customer.${i + 1}@example.com`,
+    createdDate: '2024-01-01T00:00:00.000Z',
+    updatedAt: new Date(startMs + i * 1_000).toISOString(),
+  }));
+}
+
+function setup(
+  items: Record<string, unknown>[],
+  options: {
+    store?: InMemorySyncStateStore;
+    rejectAtSend?: number;
+    failAtCall?: number;
+    failStatus?: number;
+    remaining?: () => number;
+  } = {},
+) {
+  const source = fakeSourceFetch(items, options);
+  const kafka = fakeProducer(options);
+  const store = options.store ?? new InMemorySyncStateStore();
+  const { logger, lines } = capturingLogger();
+  const { metrics, values } = fakeMetrics();
+  const http = new HttpClient({
+    timeoutMs: 1_000,
+    maxAttempts: 2,
+    baseDelayMs: 1,
+    maxDelayMs: 1,
+    fetchImpl: source.fetchImpl,
+    sleep: async () => {},
+  });
+  const deps: PollDeps = {
+    http,
+    producer: kafka.producer,
+    syncState: store,
+    dlq: new DlqPublisher(kafka.producer, DLQ_TOPIC),
+    logger,
+    metrics,
+    now: () => new Date('2025-06-01T12:00:00.000Z'),
+    remainingTimeMs: options.remaining ?? (() => 60_000),
+  };
+  const request = (event: unknown): PollRequestInput => ({
+    source: sources.crm,
+    baseUrl: 'http://crm.test/base',
+    topic: TOPIC,
+    settings: { pageSize: 10, overlapSeconds: 60, deadlineMarginMs: 5_000, sendBatchSize: 4 },
+    event,
+  });
+  const published = () =>
+    kafka
+      .messagesOn(TOPIC)
+      .map((message) => EnvelopeSchema.parse(JSON.parse(String(message.value))));
+  return { deps, request, store, source, kafka, lines, values, published };
+}
+
+const scheduledEvent = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+
+describe('runPoll: sync type selection', () => {
+  it('runs FULL without a watermark, publishes every record once and advances the watermark to the max updatedAt', async () => {
+    const items = customers(25);
+    const t = setup(items);
+    const result = await runPoll(t.deps, t.request(scheduledEvent));
+
+    expect(result).toMatchObject({
+      status: 'complete',
+      syncType: 'FULL',
+      pages: 3,
+      fetched: 25,
+      published: 25,
+    });
+    expect(t.source.requests.every((url) => !url.searchParams.has('updatedSince'))).toBe(true);
+    expect(t.source.requests[0]?.pathname).toBe('/base/crm/customers');
+    expect(t.source.requests[0]?.searchParams.get('limit')).toBe('10');
+    const envelopes = t.published();
+    expect(envelopes.map((e) => e.payload.id).sort()).toEqual(items.map((i) => i.id).sort());
+    expect(new Set(envelopes.map((e) => e.syncType))).toEqual(new Set(['FULL']));
+    const keys = t.kafka.messagesOn(TOPIC).map((m) => m.key);
+    expect(keys).toEqual(envelopes.map((e) => e.payload.id));
+    expect(t.kafka.sent.every((record) => record.acks === -1)).toBe(true);
+    // sendBatchSize 4: a page of 10 takes 3 sends.
+    expect(t.kafka.sent.filter((r) => r.topic === TOPIC).map((r) => r.messages.length)).toEqual([
+      4, 4, 2, 4, 4, 2, 4, 1,
+    ]);
+    const state = await t.store.read('crm');
+    expect(state?.watermark).toBe(items[24]?.updatedAt);
+    expect(state?.cursor).toBeUndefined();
+    expect(t.values.get(metricNames.recordsPublished)).toBe(25);
+    expect(t.values.get(metricNames.pagesFetched)).toBe(3);
+  });
+
+  it('runs INCREMENTAL from watermark minus the overlap', async () => {
+    const store = new InMemorySyncStateStore();
+    const watermark = '2025-01-01T00:00:10.000Z';
+    store.items.set('crm', { source: 'crm', version: 4, watermark, updatedAt: watermark });
+    const items = customers(20);
+    const t = setup(items, { store });
+
+    const result = await runPoll(t.deps, t.request({}));
+
+    expect(result).toMatchObject({ status: 'complete', syncType: 'INCREMENTAL' });
+    // 10 s - 60 s overlap = 50 s before midnight.
+    expect(t.source.requests[0]?.searchParams.get('updatedSince')).toBe('2024-12-31T23:59:10.000Z');
+    expect(new Set(t.published().map((e) => e.syncType))).toEqual(new Set(['INCREMENTAL']));
+    expect((await t.store.read('crm'))?.watermark).toBe(items[19]?.updatedAt);
+  });
+
+  it('treats { mode: "full" } as RESYNC of everything and { since } as RESYNC from that instant', async () => {
+    const store = new InMemorySyncStateStore();
+    const watermark = '2025-01-01T00:00:30.000Z';
+    store.items.set('crm', { source: 'crm', version: 1, watermark, updatedAt: watermark });
+    const full = setup(customers(12), { store });
+    expect(await runPoll(full.deps, full.request({ mode: 'full' }))).toMatchObject({
+      status: 'complete',
+      syncType: 'RESYNC',
+      published: 12,
+    });
+    expect(full.source.requests[0]?.searchParams.has('updatedSince')).toBe(false);
+
+    const since = setup(customers(12), { store });
+    await runPoll(since.deps, since.request({ since: '2025-01-01T00:00:05Z' }));
+    expect(since.source.requests[0]?.searchParams.get('updatedSince')).toBe('2025-01-01T00:00:05Z');
+    expect(since.published()).toHaveLength(7);
+    expect(new Set(since.published().map((e) => e.syncType))).toEqual(new Set(['RESYNC']));
+  });
+
+  it('rejects a malformed manual payload with a clear error and touches nothing', async () => {
+    const t = setup(customers(3));
+    await expect(runPoll(t.deps, t.request({ mode: 'fulll' }))).rejects.toBeInstanceOf(
+      InvalidPollRequestError,
+    );
+    await expect(runPoll(t.deps, t.request({ since: 'yesterday' }))).rejects.toThrow(/since/);
+    expect(t.source.requests).toHaveLength(0);
+    expect(t.kafka.sent).toHaveLength(0);
+  });
+});
+
+describe('runPoll: durability', () => {
+  it('does not advance the watermark when a send is not acked; the cursor stays at the last acked page', async () => {
+    const store = new InMemorySyncStateStore();
+    const t = setup(customers(25), { store, rejectAtSend: 5 }); // page 2, second chunk
+    await expect(runPoll(t.deps, t.request(scheduledEvent))).rejects.toThrow(/broker unavailable/);
+    const state = await store.read('crm');
+    expect(state?.watermark).toBeUndefined();
+    expect(state?.cursor).toBe('10');
+    expect(state?.cursorSyncType).toBe('FULL');
+  });
+
+  it('stops at the deadline with the cursor saved, and the next run resumes from it', async () => {
+    const store = new InMemorySyncStateStore();
+    const items = customers(35);
+    let checks = 0;
+    const first = setup(items, { store, remaining: () => (++checks <= 2 ? 60_000 : 1_000) });
+    const partial = await runPoll(first.deps, first.request(scheduledEvent));
+    expect(partial).toMatchObject({ status: 'partial', pages: 2, published: 20 });
+    const saved = await store.read('crm');
+    expect(saved).toMatchObject({ cursor: '20', cursorSyncType: 'FULL' });
+    expect(saved?.watermark).toBeUndefined();
+
+    const second = setup(items, { store });
+    const resumed = await runPoll(second.deps, second.request(scheduledEvent));
+    expect(resumed).toMatchObject({
+      status: 'complete',
+      syncType: 'FULL',
+      resumed: true,
+      published: 15,
+    });
+    expect(second.source.requests[0]?.searchParams.get('cursor')).toBe('20');
+    const union = new Set([...first.published(), ...second.published()].map((e) => e.payload.id));
+    expect(union).toEqual(new Set(items.map((i) => i.id)));
+    expect((await store.read('crm'))?.watermark).toBe(items[34]?.updatedAt);
+  });
+
+  it('ends as failed without moving the watermark when the source API keeps failing', async () => {
+    const store = new InMemorySyncStateStore();
+    const watermark = '2024-12-01T00:00:00.000Z';
+    store.items.set('crm', { source: 'crm', version: 1, watermark, updatedAt: watermark });
+    const t = setup(customers(25), { store, failAtCall: 2 });
+    const result = await runPoll(t.deps, t.request(scheduledEvent));
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/HTTP 500/);
+    const state = await store.read('crm');
+    expect(state?.watermark).toBe(watermark);
+    expect(state?.cursor).toBe('10');
+  });
+
+  it('does not retry a 4xx and reports it as failed', async () => {
+    const t = setup(customers(5), { failAtCall: 1, failStatus: 400 });
+    const result = await runPoll(t.deps, t.request(scheduledEvent));
+    expect(result).toMatchObject({ status: 'failed', pages: 0 });
+    expect(t.source.requests).toHaveLength(1);
+  });
+});
+
+describe('runPoll: invalid records', () => {
+  it('sends invalid records to the DLQ with the reason, never logs the e-mail, and publishes the rest', async () => {
+    const items: Record<string, unknown>[] = customers(6);
+    items[2] = { ...items[2], email: 'jane.secret(at)example.com' };
+    items[4] = { ...items[4], email: 'valid.but.private@example.com', createdDate: 'not a date' };
+    const t = setup(items);
+    const result = await runPoll(t.deps, t.request(scheduledEvent));
+
+    expect(result).toMatchObject({ status: 'complete', published: 4, invalid: 2 });
+    const dlq = t.kafka
+      .messagesOn(DLQ_TOPIC)
+      .map((m) => DlqMessageSchema.parse(JSON.parse(String(m.value))));
+    expect(dlq).toHaveLength(2);
+    expect(dlq[0]).toMatchObject({ stage: 'poll', origin: { source: 'crm' } });
+    expect(dlq[0]?.reason).toMatch(/email/);
+    expect(dlq[1]?.reason).toMatch(/createdDate/);
+    expect(JSON.parse(dlq[0]?.record ?? '{}')).toEqual(items[2]);
+
+    const logs = t.lines.join('\n');
+    expect(logs).toContain('cust-3');
+    expect(logs).toContain('"path":"email"');
+    expect(logs).not.toContain('jane.secret');
+    expect(logs).not.toContain('valid.but.private');
+    expect(logs).not.toMatch(/@example\.com/);
+    expect(t.values.get(metricNames.recordsInvalid)).toBe(2);
+    // A dead-lettered record is handled: the watermark passes it, so it is not re-read forever.
+    expect((await t.store.read('crm'))?.watermark).toBe(items[5]?.updatedAt);
+  });
+});

@@ -1,0 +1,165 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient, PutCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { SyncTypeSchema } from './envelope';
+import type { SyncType } from './envelope';
+import { tables } from './pipeline';
+
+const isoDateTime = z.iso.datetime({ offset: true });
+
+/**
+ * One item of the sync-state table (partition key `source`). `version` is bumped by every
+ * write and every write is conditional on the version it read, so two overlapping runs of the
+ * same poller cannot overwrite each other's progress or move the watermark backwards.
+ */
+export const SyncStateSchema = z.object({
+  source: z.string().min(1),
+  version: z.number().int().nonnegative(),
+  /** Highest source `updatedAt` fully published; incremental polls start just before it. */
+  watermark: isoDateTime.optional(),
+  /** A run in progress: the API cursor of the next page to fetch, and how the run was asked. */
+  cursor: z.string().min(1).optional(),
+  cursorSyncType: SyncTypeSchema.optional(),
+  cursorSince: isoDateTime.optional(),
+  runStartedAt: isoDateTime.optional(),
+  /** Highest `updatedAt` published so far by the run in progress (becomes the watermark). */
+  runMaxUpdatedAt: isoDateTime.optional(),
+  updatedAt: isoDateTime,
+});
+export type SyncState = z.infer<typeof SyncStateSchema>;
+
+export interface RunProgress {
+  cursor: string;
+  syncType: SyncType;
+  since?: string;
+  runStartedAt: string;
+  runMaxUpdatedAt?: string;
+}
+
+/** Another run wrote the item after we read it; our write was refused. */
+export class SyncStateConflictError extends Error {
+  constructor(source: string) {
+    super(`sync-state for "${source}" was changed by a concurrent run; this run stops`);
+    this.name = 'SyncStateConflictError';
+  }
+}
+
+/** What the poller needs from the sync-state store (the DynamoDB repository or a fake). */
+export interface SyncStateStore {
+  read(source: string): Promise<SyncState | undefined>;
+  saveCursor(
+    previous: SyncState | undefined,
+    source: string,
+    progress: RunProgress,
+  ): Promise<SyncState>;
+  advanceWatermark(
+    previous: SyncState | undefined,
+    source: string,
+    watermark: string | undefined,
+  ): Promise<SyncState>;
+}
+
+export class SyncStateRepository implements SyncStateStore {
+  constructor(
+    private readonly documentClient: Pick<DynamoDBDocumentClient, 'send'>,
+    private readonly tableName: string = tables.syncState.name,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async read(source: string): Promise<SyncState | undefined> {
+    const { Item } = await this.documentClient.send(
+      new GetCommand({ TableName: this.tableName, Key: { source }, ConsistentRead: true }),
+    );
+    if (Item === undefined) return undefined;
+    const parsed = SyncStateSchema.safeParse(Item);
+    if (!parsed.success) {
+      throw new Error(
+        `sync-state item for "${source}" is malformed (${parsed.error.issues.map((i) => i.path.join('.') || '(item)').join(', ')}); fix or delete it`,
+      );
+    }
+    return parsed.data;
+  }
+
+  /** Records mid-run progress; the watermark is untouched. */
+  async saveCursor(
+    previous: SyncState | undefined,
+    source: string,
+    progress: RunProgress,
+  ): Promise<SyncState> {
+    const next: SyncState = withoutUndefined({
+      source,
+      version: (previous?.version ?? 0) + 1,
+      watermark: previous?.watermark,
+      cursor: progress.cursor,
+      cursorSyncType: progress.syncType,
+      cursorSince: progress.since,
+      runStartedAt: progress.runStartedAt,
+      runMaxUpdatedAt: progress.runMaxUpdatedAt,
+      updatedAt: this.now().toISOString(),
+    });
+    await this.put(next, previous);
+    return next;
+  }
+
+  /**
+   * Ends a run: sets the watermark (never lower than the stored one) and clears the cursor.
+   * `watermark` undefined keeps the stored one (a run that saw no records).
+   */
+  async advanceWatermark(
+    previous: SyncState | undefined,
+    source: string,
+    watermark: string | undefined,
+  ): Promise<SyncState> {
+    const next: SyncState = withoutUndefined({
+      source,
+      version: (previous?.version ?? 0) + 1,
+      watermark: laterOf(previous?.watermark, watermark),
+      updatedAt: this.now().toISOString(),
+    });
+    await this.put(next, previous);
+    return next;
+  }
+
+  private async put(next: SyncState, previous: SyncState | undefined): Promise<void> {
+    // The version check covers the watermark too: a stored watermark can only be replaced by
+    // a writer that read it, and laterOf() never returns less than what it read.
+    const condition: Pick<
+      PutCommandInput,
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    > =
+      previous === undefined
+        ? {
+            ConditionExpression: 'attribute_not_exists(#source)',
+            ExpressionAttributeNames: { '#source': 'source' },
+          }
+        : {
+            ConditionExpression: '#version = :expectedVersion',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expectedVersion': previous.version },
+          };
+    try {
+      await this.documentClient.send(
+        new PutCommand({ TableName: this.tableName, Item: next, ...condition }),
+      );
+    } catch (error) {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as Error).name === 'ConditionalCheckFailedException'
+      )
+        throw new SyncStateConflictError(next.source);
+      throw error;
+    }
+  }
+}
+
+/** The later of two ISO timestamps (compared as instants, not as strings). */
+export function laterOf(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Date.parse(b) > Date.parse(a) ? b : a;
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
