@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { staging } from './pipeline';
 import { CustomerSchema, ProductSchema } from './records';
 
 /** The Kafka offsets one merge-consumer invocation covered, per topic-partition. */
@@ -19,3 +21,37 @@ export const StagedBatchSchema = z.object({
   offsets: z.array(OffsetRangeSchema),
 });
 export type StagedBatch = z.infer<typeof StagedBatchSchema>;
+
+/**
+ * Optional on purpose (additive, readers that only need the records ignore it): the version keys
+ * (`eventType#id#contentHash`) of every record version this object accounts for, including the
+ * versions it superseded with a newer one of the same id. merge-consumer reads it after a crash to
+ * decide, exactly, whether a claimed record version is already staged here.
+ */
+export const StagedBatchWithVersionsSchema = StagedBatchSchema.extend({
+  recordVersions: z.array(z.string().min(1)).optional(),
+});
+export type StagedBatchWithVersions = z.infer<typeof StagedBatchWithVersionsSchema>;
+
+/**
+ * The batch id of the invocation that covered `ranges`: the same offsets always give the same id,
+ * whatever order the event listed its partitions in, so a retry of the same batch finds the
+ * object its earlier attempt wrote. sha256 of the sorted `topic-partition:first-last` list, hex, 32 chars.
+ */
+export function batchIdFromOffsets(ranges: readonly OffsetRange[]): string {
+  const parts = ranges
+    .map((range) => `${range.topic}-${range.partition}:${range.firstOffset}-${range.lastOffset}`)
+    .sort();
+  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
+}
+
+/**
+ * `staging/YYYY/MM/DD/<batchId>.json`. `date` must come from the data (the records' Kafka
+ * timestamps), never from the clock: a retry on another day must write the same key.
+ */
+export function stagingKey(batchId: string, date: Date): string {
+  const yyyy = date.getUTCFullYear().toString().padStart(4, '0');
+  const mm = (date.getUTCMonth() + 1).toString().padStart(2, '0');
+  const dd = date.getUTCDate().toString().padStart(2, '0');
+  return `${staging.prefixes.staging}${yyyy}/${mm}/${dd}/${batchId}.json`;
+}

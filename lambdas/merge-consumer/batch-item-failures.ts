@@ -1,0 +1,34 @@
+import type { RecordPosition } from './msk-event';
+
+/**
+ * The partial batch response of a Kafka event source mapping. Powertools' BatchProcessor has no
+ * Kafka event type in TypeScript, hence this hand-written type.
+ */
+export interface KafkaBatchItemFailure {
+  itemIdentifier: { 'topic-partition': string; offset: number };
+}
+export interface KafkaBatchResponse {
+  batchItemFailures: KafkaBatchItemFailure[];
+}
+
+/**
+ * One failure per partition, at the lowest offset that could not be completed: Lambda re-delivers
+ * each failed partition from that offset, so everything after it in the partition comes back anyway.
+ */
+export function buildBatchResponse(
+  failed: readonly Pick<RecordPosition, 'topic' | 'partition' | 'offset'>[],
+): KafkaBatchResponse {
+  const lowest = new Map<string, number>();
+  for (const { topic, partition, offset } of failed) {
+    const id = `${topic}-${partition}`;
+    const current = lowest.get(id);
+    if (current === undefined || offset < current) lowest.set(id, offset);
+  }
+  return {
+    batchItemFailures: [...lowest.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([topicPartition, offset]) => ({
+        itemIdentifier: { 'topic-partition': topicPartition, offset },
+      })),
+  };
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { pipeline, topics } from '../shared/pipeline';
+
+/** merge-consumer's own variables (Kafka's are in KafkaEnvSchema). */
+export const MergeConsumerEnvSchema = z.object({
+  IDEMPOTENCY_TABLE: z.string().min(1),
+  STAGING_BUCKET: z.string().min(1),
+  DLQ_TOPIC: z.string().min(1).default(topics.dlq),
+  IDEMPOTENCY_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(pipeline.mergeConsumer.idempotencyConcurrency),
+  /** Set locally (S3Mock): path-style addressing, as loopback has no per-bucket host names. */
+  AWS_ENDPOINT_URL_S3: z.string().min(1).optional(),
+  IDEMPOTENCY_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(pipeline.mergeConsumer.idempotencyTtlSeconds),
+});
+export type MergeConsumerEnv = z.output<typeof MergeConsumerEnvSchema>;

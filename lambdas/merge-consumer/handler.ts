@@ -1,0 +1,57 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { parseEnv } from '../shared/config';
+import { DlqPublisher } from '../shared/dlq';
+import { KafkaEnvSchema, createKafka, createProducer } from '../shared/kafka';
+import { functionNames, pipeline } from '../shared/pipeline';
+import type { KafkaBatchResponse } from './batch-item-failures';
+import { StagingClaimPersistenceLayer } from './claim-store';
+import { MergeConsumerEnvSchema } from './env';
+import { processMskEvent } from './process-event';
+import { S3StagingStore } from './staging-store';
+
+const env = parseEnv(MergeConsumerEnvSchema);
+const kafkaEnv = parseEnv(KafkaEnvSchema);
+
+const logger = new Logger({ serviceName: functionNames.mergeConsumer });
+const metrics = new Metrics({
+  namespace: pipeline.metrics.namespace,
+  serviceName: functionNames.mergeConsumer,
+});
+
+const claims = new StagingClaimPersistenceLayer({
+  tableName: env.IDEMPOTENCY_TABLE,
+  client: new DynamoDBClient({}),
+  expiresAfterSeconds: env.IDEMPOTENCY_TTL_SECONDS,
+});
+const staging = new S3StagingStore(
+  new S3Client({ forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined }),
+  env.STAGING_BUCKET,
+);
+
+const producer = createProducer(await createKafka(kafkaEnv, { logger }));
+await producer.connect();
+const dlq = new DlqPublisher(producer, env.DLQ_TOPIC);
+
+export const handler = middy(
+  async (event: unknown, context: Context): Promise<KafkaBatchResponse> => {
+    claims.registerLambdaContext(context);
+    return processMskEvent(event, {
+      claims,
+      staging,
+      dlq,
+      logger,
+      metrics,
+      concurrency: env.IDEMPOTENCY_CONCURRENCY,
+      now: () => new Date(),
+    });
+  },
+)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { StagedBatchSchema } from '../shared/staging-format';
+import { buildStagedBatch, collapseVersions, latestPerId, versionsInBatch } from './merge';
+import type { ValidRecord } from './msk-event';
+import { parseMskEvent } from './msk-event';
+import type { TestRecord } from './test-support/msk-event';
+import {
+  customer,
+  customerEnvelope,
+  mskEvent,
+  product,
+  productEnvelope,
+} from './test-support/msk-event';
+
+function validRecords(records: TestRecord[]): ValidRecord[] {
+  return parseMskEvent(mskEvent(records)).valid;
+}
+
+describe('collapseVersions', () => {
+  it('keeps one group per record version, with every occurrence, in first-seen order', () => {
+    const v1 = customerEnvelope(customer('c-1'));
+    const again = { ...customerEnvelope(customer('c-1')) }; // same payload, new messageId: same version
+    const other = customerEnvelope(customer('c-2'));
+    const groups = collapseVersions(
+      validRecords([
+        { topic: 'customer_data', partition: 0, offset: 1, value: v1 },
+        { topic: 'customer_data', partition: 0, offset: 2, value: other },
+        { topic: 'customer_data', partition: 0, offset: 3, value: again },
+      ]),
+    );
+    expect(groups.map((group) => group.record.envelope.payload.id)).toEqual(['c-1', 'c-2']);
+    expect(groups[0]!.occurrences.map((record) => record.offset)).toEqual([1, 3]);
+  });
+});
+
+describe('latestPerId', () => {
+  it('keeps the greatest updatedAt per entity, then the later offset', () => {
+    const older = customerEnvelope(
+      customer('c-1', { name: 'old', updatedAt: '2026-01-15T08:00:00.000Z' }),
+    );
+    const newer = customerEnvelope(
+      customer('c-1', { name: 'new', updatedAt: '2026-01-15T09:00:00.000Z' }),
+    );
+    const sameTimeLater = customerEnvelope(customer('c-2', { name: 'later' }));
+    const sameTimeEarlier = customerEnvelope(customer('c-2', { name: 'earlier' }));
+    const records = validRecords([
+      { topic: 'customer_data', partition: 0, offset: 1, value: newer },
+      { topic: 'customer_data', partition: 0, offset: 2, value: older },
+      { topic: 'customer_data', partition: 1, offset: 5, value: sameTimeEarlier },
+      { topic: 'customer_data', partition: 1, offset: 6, value: sameTimeLater },
+    ]);
+    const names = latestPerId(records)
+      .map((record) => record.envelope.payload)
+      .map((payload) => ('name' in payload ? payload.name : ''));
+    expect(names.sort()).toEqual(['later', 'new']);
+  });
+
+  it('does not confuse a customer and a product with the same id', () => {
+    const records = validRecords([
+      { topic: 'customer_data', partition: 0, offset: 1, value: customerEnvelope(customer('x-1')) },
+      { topic: 'inventory_data', partition: 0, offset: 1, value: productEnvelope(product('x-1')) },
+    ]);
+    expect(latestPerId(records)).toHaveLength(2);
+  });
+});
+
+describe('buildStagedBatch', () => {
+  it('writes the latest version per id, the offsets, and every version it accounts for', () => {
+    const old = customerEnvelope(
+      customer('c-1', { name: 'old', updatedAt: '2026-01-15T08:00:00.000Z' }),
+    );
+    const current = customerEnvelope(customer('c-1', { name: 'current' }));
+    const item = productEnvelope(product('p-1'));
+    const records = validRecords([
+      { topic: 'customer_data', partition: 0, offset: 1, value: old },
+      { topic: 'customer_data', partition: 0, offset: 2, value: current },
+      { topic: 'inventory_data', partition: 1, offset: 8, value: item },
+    ]);
+    const offsets = [{ topic: 'customer_data', partition: 0, firstOffset: '1', lastOffset: '2' }];
+    const batch = buildStagedBatch({
+      batchId: 'b1',
+      createdAt: new Date('2026-01-15T10:00:00Z'),
+      records,
+      offsets,
+    });
+    expect(StagedBatchSchema.parse(batch)).toMatchObject({ batchId: 'b1', offsets });
+    expect(batch.customers).toEqual([current.payload]);
+    expect(batch.products).toEqual([item.payload]);
+    expect(new Set(batch.recordVersions)).toEqual(
+      new Set(records.map((record) => record.versionKey)),
+    );
+    expect(versionsInBatch(batch)).toEqual(new Set(records.map((record) => record.versionKey)));
+  });
+
+  it('derives the versions of an object written without recordVersions from its records', () => {
+    const records = validRecords([
+      { topic: 'customer_data', partition: 0, offset: 1, value: customerEnvelope(customer('c-9')) },
+    ]);
+    const { recordVersions: _omitted, ...legacy } = buildStagedBatch({
+      batchId: 'b',
+      createdAt: new Date(),
+      records,
+      offsets: [],
+    });
+    expect(versionsInBatch(legacy)).toEqual(new Set([records[0]!.versionKey]));
+  });
+});

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { Envelope } from '../shared/envelope';
+import { recordVersionKey } from '../shared/envelope';
+import { MAX_RECORD_VALUE_BYTES, parseMskEvent } from './msk-event';
+import {
+  customer,
+  customerEnvelope,
+  mskEvent,
+  product,
+  productEnvelope,
+} from './test-support/msk-event';
+
+describe('parseMskEvent', () => {
+  it('decodes base64 values into validated envelopes, with positions and header byte arrays', () => {
+    const c1 = customerEnvelope(customer('c-1'));
+    const p1 = productEnvelope(product('p-1'));
+    const event = mskEvent([
+      { topic: 'customer_data', partition: 0, offset: 15, value: c1, headers: { source: 'crm' } },
+      { topic: 'inventory_data', partition: 2, offset: 7, value: p1 },
+    ]);
+    const parsed = parseMskEvent(event);
+    expect(parsed.invalid).toEqual([]);
+    expect(parsed.valid).toHaveLength(2);
+    expect(parsed.valid[0]).toMatchObject({
+      topic: 'customer_data',
+      partition: 0,
+      offset: 15,
+      envelope: c1,
+    });
+    expect(parsed.valid[0]!.versionKey).toBe(recordVersionKey(c1));
+    expect(parsed.valid[1]!.envelope).toEqual(p1);
+    expect(parsed.ranges).toEqual([
+      { topic: 'customer_data', partition: 0, firstOffset: '15', lastOffset: '15' },
+      { topic: 'inventory_data', partition: 2, firstOffset: '7', lastOffset: '7' },
+    ]);
+  });
+
+  it('computes the first and last offset per partition', () => {
+    const event = mskEvent(
+      [12, 10, 11].map((offset) => ({
+        topic: 'customer_data',
+        partition: 1,
+        offset,
+        value: customerEnvelope(customer(`c-${offset}`)),
+      })),
+    );
+    expect(parseMskEvent(event).ranges).toEqual([
+      { topic: 'customer_data', partition: 1, firstOffset: '10', lastOffset: '12' },
+    ]);
+  });
+
+  it('turns each kind of bad record into an invalid record with a reason, keeping the good ones', () => {
+    const good = customerEnvelope(customer('c-ok'));
+    const tampered = {
+      ...customerEnvelope(customer('c-bad')),
+      payload: customer('c-bad', { name: 'changed' }),
+    } as Envelope;
+    const schemaInvalid = { ...customerEnvelope(customer('c-x')), eventType: 'ORDER' };
+    const event = mskEvent([
+      { topic: 'customer_data', partition: 0, offset: 1, value: { base64: '***not base64***' } },
+      { topic: 'customer_data', partition: 0, offset: 2, value: 'not json at all' },
+      { topic: 'customer_data', partition: 0, offset: 3, value: JSON.stringify(schemaInvalid) },
+      { topic: 'customer_data', partition: 0, offset: 4, value: tampered },
+      {
+        topic: 'customer_data',
+        partition: 0,
+        offset: 5,
+        value: 'x'.repeat(MAX_RECORD_VALUE_BYTES + 10),
+      },
+      { topic: 'customer_data', partition: 0, offset: 6, value: good, key: 'someone-else' },
+      { topic: 'customer_data', partition: 0, offset: 7, value: good },
+    ]);
+    const parsed = parseMskEvent(event);
+    expect(parsed.valid.map((record) => record.offset)).toEqual([7]);
+    const reasons = Object.fromEntries(
+      parsed.invalid.map((record) => [record.offset, record.reason]),
+    );
+    expect(reasons[1]).toBe('value is not base64');
+    expect(reasons[2]).toBe('value is not JSON');
+    expect(reasons[3]).toMatch(/^invalid envelope/);
+    expect(reasons[4]).toMatch(/contentHash does not match/);
+    expect(reasons[5]).toMatch(/larger than/);
+    expect(reasons[6]).toBe('Kafka key does not match payload.id');
+    expect(parsed.invalid.find((record) => record.offset === 2)?.raw).toBe('not json at all');
+    expect(parsed.ranges).toEqual([
+      { topic: 'customer_data', partition: 0, firstOffset: '1', lastOffset: '7' },
+    ]);
+  });
+
+  it('treats a record with a missing value as invalid, not the whole event', () => {
+    const event = mskEvent([
+      { topic: 'customer_data', partition: 0, offset: 3, value: customerEnvelope(customer('c-1')) },
+    ]);
+    const record = event.records['customer_data-0']![0] as Record<string, unknown>;
+    delete record.value;
+    const parsed = parseMskEvent(event);
+    expect(parsed.invalid).toMatchObject([{ offset: 3, reason: 'value is not base64' }]);
+  });
+
+  it('rejects something that is not an MSK event', () => {
+    expect(() => parseMskEvent({ eventSource: 'aws:sqs', Records: [] })).toThrow(
+      /Not an MSK event/,
+    );
+    const noOffset = mskEvent([{ topic: 'customer_data', partition: 0, offset: 1, value: 'x' }]);
+    delete (noOffset.records['customer_data-0']![0] as Record<string, unknown>).offset;
+    expect(() => parseMskEvent(noOffset)).toThrow(/Not an MSK event/);
+  });
+});

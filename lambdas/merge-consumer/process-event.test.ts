@@ -1,0 +1,110 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { DlqEntry } from '../shared/dlq';
+import { metricNames } from '../shared/pipeline';
+import type { MergeConsumerDeps } from './process-event';
+import { processMskEvent } from './process-event';
+import { InMemoryClaimStore, InMemoryStagingStore } from './test-support/in-memory-stores';
+import { customer, customerEnvelope, mskEvent } from './test-support/msk-event';
+
+function harness(publish: (entries: DlqEntry[]) => Promise<unknown> = async () => []) {
+  const metrics = new Map<string, number>();
+  const logs: unknown[] = [];
+  const dlqEntries: DlqEntry[] = [];
+  const deps: MergeConsumerDeps = {
+    claims: new InMemoryClaimStore(),
+    staging: new InMemoryStagingStore(),
+    concurrency: 4,
+    now: () => new Date('2026-01-15T12:00:00Z'),
+    dlq: {
+      publish: vi.fn(async (entries: DlqEntry[]) => {
+        await publish(entries);
+        dlqEntries.push(...entries);
+        return [];
+      }),
+    },
+    logger: {
+      info: (...args) => void logs.push(args),
+      warn: (...args) => void logs.push(args),
+      error: (...args) => void logs.push(args),
+    },
+    metrics: {
+      addMetric: (name, _unit, value) => void metrics.set(name, (metrics.get(name) ?? 0) + value),
+    },
+  };
+  return { deps, metrics, logs, dlqEntries, staging: deps.staging as InMemoryStagingStore };
+}
+
+const poisonEvent = () =>
+  mskEvent([
+    { topic: 'customer_data', partition: 0, offset: 40, value: customerEnvelope(customer('c-40')) },
+    {
+      topic: 'customer_data',
+      partition: 0,
+      offset: 41,
+      value: '{"messageId":"m-1","payload":{"email":"secret@example.com"}',
+    },
+    { topic: 'customer_data', partition: 0, offset: 42, value: customerEnvelope(customer('c-42')) },
+    { topic: 'customer_data', partition: 1, offset: 3, value: customerEnvelope(customer('c-3')) },
+  ]);
+
+describe('processMskEvent', () => {
+  it('sends an invalid record to the DLQ with its origin, does not report it as failed, and stages the rest', async () => {
+    const { deps, metrics, logs, dlqEntries, staging } = harness();
+    const response = await processMskEvent(poisonEvent(), deps);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dlqEntries).toEqual([
+      {
+        stage: 'merge',
+        reason: 'value is not JSON',
+        attempts: 1,
+        origin: { topic: 'customer_data', partition: 0, offset: '41' },
+        record: '{"messageId":"m-1","payload":{"email":"secret@example.com"}',
+      },
+    ]);
+    const [batch] = [...staging.objects.values()];
+    expect(batch?.customers.map((item) => item.id).sort()).toEqual(['c-3', 'c-40', 'c-42']);
+    expect(Object.fromEntries(metrics)).toMatchObject({
+      [metricNames.recordsReceived]: 4,
+      [metricNames.recordsInvalid]: 1,
+      [metricNames.dlqMessages]: 1,
+      [metricNames.recordsStaged]: 3,
+      [metricNames.batchesStaged]: 1,
+      [metricNames.recordsDuplicate]: 0,
+    });
+    expect(JSON.stringify(logs)).not.toContain('@example.com');
+  });
+
+  it('reports an invalid record as failed when the DLQ cannot take it, so it is re-delivered', async () => {
+    const { deps, staging } = harness(async () => {
+      throw new Error('broker down');
+    });
+    const response = await processMskEvent(poisonEvent(), deps);
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: { 'topic-partition': 'customer_data-0', offset: 41 } }],
+    });
+    expect(staging.objects.size).toBe(1);
+  });
+
+  it('reports, per partition, the first record that could not be staged', async () => {
+    const { deps } = harness();
+    deps.staging.putIfAbsent = async () => {
+      throw new Error('S3 unavailable');
+    };
+    const response = await processMskEvent(poisonEvent(), deps);
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: { 'topic-partition': 'customer_data-0', offset: 40 } },
+      { itemIdentifier: { 'topic-partition': 'customer_data-1', offset: 3 } },
+    ]);
+  });
+
+  it('counts a re-delivered batch as duplicates and stages no second object', async () => {
+    const { deps, metrics, staging } = harness();
+    await processMskEvent(poisonEvent(), deps);
+    metrics.clear();
+    const response = await processMskEvent(poisonEvent(), deps);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(staging.objects.size).toBe(1);
+    expect(metrics.get(metricNames.recordsDuplicate)).toBe(3);
+    expect(metrics.get(metricNames.batchesStaged)).toBe(0);
+  });
+});

@@ -1,0 +1,116 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { DlqPublisher } from '../shared/dlq';
+import { metricNames } from '../shared/pipeline';
+import type { KafkaBatchResponse } from './batch-item-failures';
+import { buildBatchResponse } from './batch-item-failures';
+import type { GroupCommitDeps } from './group-commit';
+import { groupCommit } from './group-commit';
+import type { InvalidRecord, RecordPosition } from './msk-event';
+import { parseMskEvent } from './msk-event';
+
+/** What the Powertools Metrics does for us here (narrow, so tests pass a plain object). */
+export interface MetricSink {
+  addMetric(
+    name: string,
+    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+    value: number,
+  ): unknown;
+}
+
+export interface MergeConsumerDeps extends GroupCommitDeps {
+  dlq: Pick<DlqPublisher, 'publish'>;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  metrics: MetricSink;
+}
+
+/**
+ * One MSK invocation: invalid records to the DLQ, the valid ones through the group commit, and a
+ * partial batch response naming, per partition, the first record that could not be completed.
+ */
+export async function processMskEvent(
+  event: unknown,
+  deps: MergeConsumerDeps,
+): Promise<KafkaBatchResponse> {
+  const parsed = parseMskEvent(event);
+  const { logger, metrics } = deps;
+  metrics.addMetric(metricNames.recordsReceived, MetricUnit.Count, parsed.positions.length);
+  if (parsed.positions.length === 0) return { batchItemFailures: [] };
+
+  const failed: RecordPosition[] = [...(await sendToDlq(parsed.invalid, deps))];
+
+  const commit = await groupCommit(
+    {
+      records: parsed.valid,
+      ranges: parsed.ranges,
+      batchDate: new Date(Math.max(...parsed.positions.map((position) => position.timestamp))),
+    },
+    deps,
+  );
+  metrics.addMetric(metricNames.recordsDuplicate, MetricUnit.Count, commit.duplicates);
+  metrics.addMetric(metricNames.recordsStaged, MetricUnit.Count, commit.recordsStaged);
+  metrics.addMetric(
+    metricNames.batchesStaged,
+    MetricUnit.Count,
+    commit.object === 'created' ? 1 : 0,
+  );
+  logger.info('batch merged', {
+    batchId: commit.batchId,
+    stagingKey: commit.stagingKey,
+    object: commit.object,
+    records: parsed.positions.length,
+    invalid: parsed.invalid.length,
+    staged: commit.recordsStaged,
+    duplicates: commit.duplicates,
+    failed: commit.failed.length,
+  });
+  if (commit.failed.length > 0) {
+    logger.error('records could not be staged; their partitions will be re-delivered', {
+      batchId: commit.batchId,
+      errors: commit.errors.map(describe),
+      messageIds: commit.failed.slice(0, 20).map((record) => record.envelope.messageId),
+    });
+  }
+  failed.push(...commit.failed);
+  return buildBatchResponse(failed);
+}
+
+/** Returns the invalid records that could NOT be published (they must be re-delivered). */
+async function sendToDlq(
+  invalid: readonly InvalidRecord[],
+  deps: MergeConsumerDeps,
+): Promise<readonly InvalidRecord[]> {
+  if (invalid.length === 0) return [];
+  deps.metrics.addMetric(metricNames.recordsInvalid, MetricUnit.Count, invalid.length);
+  for (const record of invalid) {
+    // The reason and position only: the raw value may hold an e-mail address.
+    deps.logger.warn('invalid record sent to the DLQ', {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      reason: record.reason,
+    });
+  }
+  try {
+    await deps.dlq.publish(
+      invalid.map((record) => ({
+        stage: 'merge' as const,
+        reason: record.reason,
+        attempts: 1,
+        origin: { topic: record.topic, partition: record.partition, offset: String(record.offset) },
+        record: record.raw,
+      })),
+    );
+    deps.metrics.addMetric(metricNames.dlqMessages, MetricUnit.Count, invalid.length);
+    return [];
+  } catch (error) {
+    deps.logger.error('DLQ publish failed; the invalid records will be re-delivered', {
+      error: describe(error),
+    });
+    return invalid;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,58 @@
+import type { StagedBatchWithVersions } from '../../shared/staging-format';
+import type { ClaimOutcome, ClaimStore } from '../claim-store';
+import { ClaimChangedError } from '../claim-store';
+import type { StagingStore } from '../staging-store';
+
+/** The claim semantics of StagingClaimPersistenceLayer, in memory, for unit tests. */
+export class InMemoryClaimStore implements ClaimStore {
+  readonly items = new Map<
+    string,
+    { status: 'INPROGRESS' | 'COMPLETED'; stagingKey: string; result?: string }
+  >();
+  readonly calls: string[] = [];
+
+  async claim(versionKey: string, stagingKey: string): Promise<ClaimOutcome> {
+    this.calls.push(`claim ${versionKey}`);
+    const item = this.items.get(versionKey);
+    if (item === undefined) {
+      this.items.set(versionKey, { status: 'INPROGRESS', stagingKey });
+      return { kind: 'claimed' };
+    }
+    return item.status === 'COMPLETED'
+      ? { kind: 'completed' }
+      : { kind: 'in-progress', stagingKey: item.stagingKey };
+  }
+
+  async takeOver(versionKey: string, from: string | undefined, to: string): Promise<void> {
+    this.calls.push(`takeOver ${versionKey}`);
+    const item = this.items.get(versionKey);
+    if (item?.status !== 'INPROGRESS' || item.stagingKey !== from)
+      throw new ClaimChangedError(versionKey);
+    item.stagingKey = to;
+  }
+
+  async complete(versionKey: string, stagingKey: string): Promise<void> {
+    this.calls.push(`complete ${versionKey}`);
+    this.items.set(versionKey, { status: 'COMPLETED', stagingKey, result: stagingKey });
+  }
+}
+
+export class InMemoryStagingStore implements StagingStore {
+  readonly objects = new Map<string, StagedBatchWithVersions>();
+
+  async putIfAbsent(key: string, batch: StagedBatchWithVersions): Promise<'created' | 'exists'> {
+    if (this.objects.has(key)) return 'exists';
+    this.objects.set(key, structuredClone(batch));
+    return 'created';
+  }
+
+  async read(key: string): Promise<StagedBatchWithVersions | undefined> {
+    const batch = this.objects.get(key);
+    return batch === undefined ? undefined : structuredClone(batch);
+  }
+}
+
+/** Thrown by a test double to stand for the process dying at that step (nothing after it runs). */
+export class SimulatedCrash extends Error {
+  override name = 'SimulatedCrash';
+}

@@ -1,0 +1,364 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { Kafka, Producer } from 'kafkajs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { localCredentials } from '../../localstack/stack/endpoints';
+import { provisionPipelineResources } from '../../localstack/stack/provision';
+import { contentHash } from '../../lambdas/shared/content-hash';
+import { DlqPublisher } from '../../lambdas/shared/dlq';
+import { DlqMessageSchema } from '../../lambdas/shared/dlq-message';
+import { recordVersionKey } from '../../lambdas/shared/envelope';
+import { createKafka, createProducer, KafkaEnvSchema } from '../../lambdas/shared/kafka';
+import { pipeline } from '../../lambdas/shared/pipeline';
+import { StagedBatchSchema } from '../../lambdas/shared/staging-format';
+import type { KafkaBatchResponse } from '../../lambdas/merge-consumer/batch-item-failures';
+import { StagingClaimPersistenceLayer } from '../../lambdas/merge-consumer/claim-store';
+import { parseMskEvent } from '../../lambdas/merge-consumer/msk-event';
+import type { MergeConsumerDeps } from '../../lambdas/merge-consumer/process-event';
+import { processMskEvent } from '../../lambdas/merge-consumer/process-event';
+import { S3StagingStore } from '../../lambdas/merge-consumer/staging-store';
+import type { CrashPoint } from '../../lambdas/merge-consumer/test-support/crash';
+import { crashingStores } from '../../lambdas/merge-consumer/test-support/crash';
+import type { TestRecord } from '../../lambdas/merge-consumer/test-support/msk-event';
+import {
+  customer,
+  customerEnvelope,
+  mskEvent,
+  product,
+  productEnvelope,
+} from '../../lambdas/merge-consumer/test-support/msk-event';
+import type { StackEndpoints } from '../support/local-stack';
+import { applyLocalStackEnv, localStack } from '../support/local-stack';
+
+const suffix = randomUUID().slice(0, 8);
+const dlqTopic = `merge-it-dlq-${suffix}`;
+let endpoints: StackEndpoints;
+let dynamodb: DynamoDBClient;
+let s3: S3Client;
+let kafka: Kafka;
+let producer: Producer;
+
+/** Fresh table and bucket per test: batch ids depend only on offsets, which tests reuse. */
+interface Resources {
+  table: string;
+  bucket: string;
+  claims: StagingClaimPersistenceLayer;
+  staging: S3StagingStore;
+}
+let resources: Resources;
+
+beforeAll(async () => {
+  endpoints = localStack();
+  applyLocalStackEnv();
+  dynamodb = new DynamoDBClient({
+    endpoint: endpoints.dynamodbEndpoint,
+    region: endpoints.region,
+    credentials: localCredentials,
+  });
+  s3 = new S3Client({
+    endpoint: endpoints.s3Endpoint,
+    region: endpoints.region,
+    credentials: localCredentials,
+    forcePathStyle: true,
+  });
+  kafka = await createKafka(
+    KafkaEnvSchema.parse({
+      KAFKA_BROKERS: endpoints.kafkaBrokers,
+      KAFKA_CLIENT_ID: 'merge-consumer-it',
+    }),
+  );
+  producer = createProducer(kafka);
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await producer?.disconnect();
+  dynamodb?.destroy();
+  s3?.destroy();
+});
+
+beforeEach(async () => {
+  const id = randomUUID().slice(0, 8);
+  const names = await provisionPipelineResources(endpoints, {
+    customerTopic: `merge-it-customers-${suffix}`,
+    productTopic: `merge-it-products-${suffix}`,
+    dlqTopic,
+    idempotencyTable: `merge-it-idempotency-${id}`,
+    syncStateTable: `merge-it-sync-state-${suffix}`,
+    stagingBucket: `merge-it-staging-${id}`,
+  });
+  resources = {
+    table: names.idempotencyTable,
+    bucket: names.stagingBucket,
+    claims: new StagingClaimPersistenceLayer({
+      tableName: names.idempotencyTable,
+      client: dynamodb,
+    }),
+    staging: new S3StagingStore(s3, names.stagingBucket),
+  };
+});
+
+function deps(overrides: Partial<MergeConsumerDeps> = {}): MergeConsumerDeps {
+  return {
+    claims: resources.claims,
+    staging: resources.staging,
+    dlq: new DlqPublisher(producer, dlqTopic),
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    metrics: { addMetric: () => undefined },
+    concurrency: 16,
+    now: () => new Date(),
+    ...overrides,
+  };
+}
+
+function run(
+  records: readonly TestRecord[],
+  overrides: Partial<MergeConsumerDeps> = {},
+): Promise<KafkaBatchResponse> {
+  return processMskEvent(mskEvent(records), deps(overrides));
+}
+
+/** Customers on two partitions and products on a third, distinct ids, offsets from `base`. */
+function records(count: number, base = 100): TestRecord[] {
+  return Array.from({ length: count }, (_, index) => {
+    const offset = base + index;
+    return index % 4 === 3
+      ? {
+          topic: 'inventory_data',
+          partition: 2,
+          offset,
+          value: productEnvelope(product(`p-${offset}`, { stockQuantity: offset })),
+        }
+      : {
+          topic: 'customer_data',
+          partition: index % 2,
+          offset,
+          value: customerEnvelope(customer(`c-${offset}`)),
+        };
+  });
+}
+
+function versionKeys(testRecords: readonly TestRecord[]): string[] {
+  return parseMskEvent(mskEvent(testRecords)).valid.map((record) => record.versionKey);
+}
+
+async function stagedObjects(): Promise<
+  { key: string; body: ReturnType<typeof StagedBatchSchema.parse> }[]
+> {
+  const listed = await s3.send(
+    new ListObjectsV2Command({ Bucket: resources.bucket, Prefix: 'staging/' }),
+  );
+  return Promise.all(
+    (listed.Contents ?? []).map(async ({ Key }) => {
+      const object = await s3.send(new GetObjectCommand({ Bucket: resources.bucket, Key: Key! }));
+      return {
+        key: Key!,
+        body: StagedBatchSchema.parse(JSON.parse(await object.Body!.transformToString())),
+      };
+    }),
+  );
+}
+
+/** How many times each record version is held across all staged objects, by their content. */
+async function stagedVersionCounts(): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const add = (key: string): void => void counts.set(key, (counts.get(key) ?? 0) + 1);
+  for (const { body } of await stagedObjects()) {
+    for (const payload of body.customers)
+      add(recordVersionKey({ eventType: 'CUSTOMER', payload, contentHash: contentHash(payload) }));
+    for (const payload of body.products)
+      add(recordVersionKey({ eventType: 'PRODUCT', payload, contentHash: contentHash(payload) }));
+  }
+  return counts;
+}
+
+async function expectStagedExactlyOnce(expected: readonly string[]): Promise<void> {
+  const counts = await stagedVersionCounts();
+  expect([...counts.keys()].sort()).toEqual([...expected].sort());
+  expect([...counts.entries()].filter(([, count]) => count !== 1)).toEqual([]);
+  const statuses = await Promise.all(
+    expected.map(async (version) => {
+      const { Item } = await dynamodb.send(
+        new GetItemCommand({
+          TableName: resources.table,
+          Key: { id: { S: resources.claims.idempotencyKeyOf(version) } },
+          ConsistentRead: true,
+        }),
+      );
+      return Item?.status?.S;
+    }),
+  );
+  expect(new Set(statuses)).toEqual(new Set(['COMPLETED']));
+}
+
+describe('merge-consumer against DynamoDB Local, S3Mock and Kafka', () => {
+  it('stages a batch as exactly one object with the right content', async () => {
+    const batch = records(40);
+    const started = performance.now();
+    const response = await run(batch);
+    const elapsedMs = performance.now() - started;
+    expect(response).toEqual({ batchItemFailures: [] });
+    const objects = await stagedObjects();
+    expect(objects).toHaveLength(1);
+    const [{ key, body }] = objects as [(typeof objects)[number]];
+    expect(key).toBe(`staging/2026/01/15/${body.batchId}.json`);
+    expect(body.customers).toHaveLength(30);
+    expect(body.products).toHaveLength(10);
+    expect(body.products.find((item) => item.id === 'p-103')?.stockQuantity).toBe(103);
+    expect(body.offsets).toEqual(
+      expect.arrayContaining([
+        { topic: 'customer_data', partition: 0, firstOffset: '100', lastOffset: '138' },
+        { topic: 'customer_data', partition: 1, firstOffset: '101', lastOffset: '137' },
+        { topic: 'inventory_data', partition: 2, firstOffset: '103', lastOffset: '139' },
+      ]),
+    );
+    await expectStagedExactlyOnce(versionKeys(batch));
+    console.log(
+      `[merge-consumer] 40 records claimed, staged and completed in ${elapsedMs.toFixed(0)} ms`,
+    );
+  });
+
+  it('writes put-if-absent on the real S3 server: a second write of the same key is refused (412)', async () => {
+    const batch = StagedBatchSchema.parse({
+      batchId: 'b',
+      createdAt: new Date().toISOString(),
+      customers: [],
+      products: [],
+      offsets: [],
+    });
+    const key = 'staging/2026/01/15/put-if-absent.json';
+    await expect(
+      resources.staging.putIfAbsent(key, { ...batch, recordVersions: ['first'] }),
+    ).resolves.toBe('created');
+    await expect(
+      resources.staging.putIfAbsent(key, { ...batch, recordVersions: ['second'] }),
+    ).resolves.toBe('exists');
+    expect((await resources.staging.read(key))?.recordVersions).toEqual(['first']);
+  });
+
+  it('commits a full batch of pipeline.mergeConsumer.batchSize records (time printed, not asserted)', async () => {
+    const batch = records(pipeline.mergeConsumer.batchSize, 10_000);
+    const started = performance.now();
+    expect(await run(batch)).toEqual({ batchItemFailures: [] });
+    const elapsedMs = performance.now() - started;
+    await expectStagedExactlyOnce(versionKeys(batch));
+    console.log(
+      `[merge-consumer] ${batch.length} records claimed, staged and completed in ${elapsedMs.toFixed(0)} ms (concurrency 16)`,
+    );
+  });
+
+  it('stages nothing new and reports no failures when the same batch is delivered again', async () => {
+    const batch = records(20);
+    await run(batch);
+    const duplicates: number[] = [];
+    const response = await run(batch, {
+      metrics: {
+        addMetric: (name, _unit, value) =>
+          void (name === 'RecordsDuplicate' && duplicates.push(value)),
+      },
+    });
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await stagedObjects()).toHaveLength(1);
+    expect(duplicates).toEqual([20]);
+    await expectStagedExactlyOnce(versionKeys(batch));
+  });
+
+  describe.each<CrashPoint>(['after-claiming-before-staging', 'after-staging-before-completing'])(
+    'crash %s, then retry',
+    (point) => {
+      it('with the same boundaries: every record staged exactly once', async () => {
+        const batch = records(30);
+        const crashing = crashingStores(resources, point);
+        const crashed = await run(batch, { claims: crashing.claims, staging: crashing.staging });
+        expect(crashing.crashed()).toBe(true);
+        expect(crashed.batchItemFailures).toHaveLength(3);
+        const retry = await run(batch);
+        expect(retry).toEqual({ batchItemFailures: [] });
+        expect(await stagedObjects()).toHaveLength(1);
+        await expectStagedExactlyOnce(versionKeys(batch));
+      });
+
+      it('as bisected halves: every record staged exactly once across objects', async () => {
+        const batch = records(30);
+        const crashing = crashingStores(resources, point);
+        await run(batch, { claims: crashing.claims, staging: crashing.staging });
+        expect(crashing.crashed()).toBe(true);
+        expect(await run(batch.slice(0, 15))).toEqual({ batchItemFailures: [] });
+        expect(await run(batch.slice(15))).toEqual({ batchItemFailures: [] });
+        expect(await stagedObjects()).toHaveLength(
+          point === 'after-claiming-before-staging' ? 2 : 1,
+        );
+        await expectStagedExactlyOnce(versionKeys(batch));
+        // And the original boundaries once more (Lambda retrying the full batch later): still once.
+        expect(await run(batch)).toEqual({ batchItemFailures: [] });
+        await expectStagedExactlyOnce(versionKeys(batch));
+      });
+    },
+  );
+
+  it('sends a poison message to the DLQ topic and stages the rest', async () => {
+    const consumer = kafka.consumer({ groupId: `merge-it-dlq-reader-${randomUUID()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: dlqTopic, fromBeginning: true });
+    const received: unknown[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => void received.push(JSON.parse(message.value!.toString())),
+    });
+    try {
+      const good = records(10);
+      const poisonValue = `{"messageId":"poison-${suffix}","eventType":"CUSTOMER"`;
+      const batch: TestRecord[] = [
+        ...good.slice(0, 5),
+        { topic: 'customer_data', partition: 0, offset: 500, value: poisonValue },
+        ...good.slice(5),
+      ];
+      const response = await run(batch);
+      expect(response).toEqual({ batchItemFailures: [] });
+      await expectStagedExactlyOnce(versionKeys(good));
+      await expect
+        .poll(() => received.length, { timeout: 30_000, interval: 200 })
+        .toBeGreaterThanOrEqual(1);
+      const message = DlqMessageSchema.parse(
+        received.find((item) => JSON.stringify(item).includes(`poison-${suffix}`)),
+      );
+      expect(message).toMatchObject({
+        stage: 'merge',
+        reason: 'value is not JSON',
+        origin: { topic: 'customer_data', partition: 0, offset: '500' },
+        record: poisonValue,
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
+  it('wires the handler: env parsed once, real clients, partial batch response', async () => {
+    Object.assign(process.env, {
+      IDEMPOTENCY_TABLE: resources.table,
+      STAGING_BUCKET: resources.bucket,
+      DLQ_TOPIC: dlqTopic,
+      POWERTOOLS_METRICS_NAMESPACE: 'EcomSync',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    });
+    const { handler } = await import('../../lambdas/merge-consumer/handler');
+    const batch = records(8, 900);
+    const context = {
+      functionName: 'merge-consumer',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:merge-consumer',
+      memoryLimitInMB: '1024',
+      awsRequestId: randomUUID(),
+      logGroupName: '/aws/lambda/merge-consumer',
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => 60_000,
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    const response = await handler(mskEvent(batch), context);
+    expect(response).toEqual({ batchItemFailures: [] });
+    await expectStagedExactlyOnce(versionKeys(batch));
+  });
+});
