@@ -24,8 +24,10 @@ export default defineConfig({
           include: ['{lambdas,infra,localstack,test}/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['localstack/stack/global-setup.ts'],
-          // One stack serves the whole run; files share its Kafka topics, so they run one at a time.
-          fileParallelism: false,
+          // One stack serves the whole run and files share its Kafka topics and consumer groups, so
+          // they run one at a time in a single fork (fileParallelism is a root-only option).
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 300_000,
           hookTimeout: 300_000,
         },
