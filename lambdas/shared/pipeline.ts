@@ -45,7 +45,13 @@ export const tables = {
 
 export const staging = {
   bucket: 'ecom-sync-staging',
-  prefixes: { staging: 'staging/', delivered: 'delivered/', dlq: 'dlq/' },
+  prefixes: {
+    staging: 'staging/',
+    delivered: 'delivered/',
+    dlq: 'dlq/',
+    /** flush: the grouping of a payload, written before its POST so a crash-restart re-posts it unchanged. */
+    outbox: 'outbox/',
+  },
 } as const;
 
 export const pipeline = {

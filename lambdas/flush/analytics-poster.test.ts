@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { HttpClient } from '../shared/http-client';
+import { createAnalyticsPoster } from './analytics-poster';
+import { buildPayload } from './packing';
+import { stagedBatch, stagedKey } from './test-support/fixtures';
+
+const payload = buildPayload(
+  [{ stagedKey: stagedKey('a'), batch: stagedBatch('a', 1, 1) }],
+  '2026-01-01T00:00:00.000Z',
+);
+
+function poster(statuses: number[], token?: string) {
+  const requests: { url: string; init: RequestInit }[] = [];
+  const fetchImpl = (async (url: string, init: RequestInit) => {
+    requests.push({ url, init });
+    const status = statuses.length > 1 ? statuses.shift()! : statuses[0]!;
+    return new Response(JSON.stringify({ accepted: status < 300, duplicate: false }), { status });
+  }) as typeof fetch;
+  const http = new HttpClient({
+    timeoutMs: 1_000,
+    maxAttempts: 3,
+    baseDelayMs: 1,
+    maxDelayMs: 2,
+    fetchImpl,
+    sleep: async () => undefined,
+  });
+  return {
+    requests,
+    poster: createAnalyticsPoster({ http, baseUrl: 'http://analytics.test/base/', token }),
+  };
+}
+
+describe('createAnalyticsPoster', () => {
+  it('POSTs the payload with its eventId as Idempotency-Key (and the bearer token when set)', async () => {
+    const { requests, poster: analytics } = poster([200], 'secret-token');
+    expect(await analytics.post(payload, Date.now() + 10_000)).toEqual({
+      delivered: true,
+      status: 200,
+    });
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.url).toBe('http://analytics.test/analytics/data');
+    const headers = new Headers(requests[0]!.init.headers);
+    expect(headers.get('idempotency-key')).toBe(payload.eventId);
+    expect(headers.get('authorization')).toBe('Bearer secret-token');
+    expect(JSON.parse(String(requests[0]!.init.body))).toEqual(payload);
+  });
+
+  it('reports a non-retryable 4xx after one attempt', async () => {
+    const { requests, poster: analytics } = poster([400]);
+    const outcome = await analytics.post(payload, Date.now() + 10_000);
+    expect(outcome).toMatchObject({ delivered: false, retryable: false, attempts: 1 });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('retries 5xx and reports exhaustion with the attempt count', async () => {
+    const { requests, poster: analytics } = poster([503]);
+    const outcome = await analytics.post(payload, Date.now() + 10_000);
+    expect(outcome).toMatchObject({ delivered: false, retryable: true, attempts: 3 });
+    expect(requests).toHaveLength(3);
+  });
+
+  it('treats a 3xx as a failure, not a delivery', async () => {
+    const { poster: analytics } = poster([302]);
+    expect(await analytics.post(payload, Date.now() + 10_000)).toMatchObject({
+      delivered: false,
+      retryable: false,
+    });
+  });
+
+  it('gives up at the deadline instead of sleeping past it', async () => {
+    const { requests, poster: analytics } = poster([503]);
+    const outcome = await analytics.post(payload, Date.now() - 1);
+    expect(outcome).toMatchObject({ delivered: false, retryable: true, attempts: 0 });
+    expect(requests).toHaveLength(0);
+  });
+});

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { pipeline, topics } from '../shared/pipeline';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** flush's environment; tunables default to `pipeline.flush` / `pipeline.http`. */
+export const FlushEnvSchema = z.object({
+  STAGING_BUCKET: z.string().min(1),
+  SYNC_STATE_TABLE: z.string().min(1),
+  ANALYTICS_API_BASE_URL: z.url(),
+  API_TOKEN_PARAMETER: z.string().min(1).optional(),
+  DLQ_TOPIC: z.string().min(1).default(topics.dlq),
+  /** Set by the local stack (S3Mock); S3-compatible servers need path-style addressing. */
+  AWS_ENDPOINT_URL_S3: z.url().optional(),
+  FLUSH_MAX_RECORDS_PER_POST: positiveInt(pipeline.flush.maxRecordsPerPost),
+  FLUSH_MAX_BYTES_PER_POST: positiveInt(pipeline.flush.maxBytesPerPost),
+  FLUSH_MAX_ATTEMPTS: positiveInt(pipeline.flush.maxAttempts),
+  FLUSH_BASE_DELAY_MS: positiveInt(pipeline.flush.baseDelayMs),
+  FLUSH_MAX_DELAY_MS: positiveInt(pipeline.flush.maxDelayMs),
+  FLUSH_DEADLINE_MARGIN_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(pipeline.flush.deadlineMarginMs),
+  HTTP_TIMEOUT_MS: positiveInt(pipeline.http.timeoutMs),
+});
+export type FlushEnv = z.output<typeof FlushEnvSchema>;

@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import { DlqMessageSchema } from '../shared/dlq-message';
+import { metricNames } from '../shared/pipeline';
+import { runFlush } from './flush-run';
+import { ParkedManifestSchema } from './manifests';
+import { eventIdFor } from './packing';
+import {
+  FAR_DEADLINE,
+  FakeAnalytics,
+  exhausted,
+  generousLimits,
+  rejected,
+  stage,
+  stagedBatch,
+  stagedKey,
+  testDeps,
+} from './test-support/fixtures';
+import { MemoryStagingStore } from './test-support/memory-store';
+
+const settings = { limits: generousLimits, deadline: FAR_DEADLINE };
+
+describe('runFlush', () => {
+  it('delivers staged batches oldest first and moves them to delivered/ with the same date path', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('newer-day', 1, 0)], '2026/01/02');
+    await stage(store, [stagedBatch('b2', 2, 1), stagedBatch('b1', 1, 1)], '2026/01/01');
+    const deps = testDeps(store);
+
+    const summary = await runFlush(deps, {
+      limits: { maxRecordsPerPost: 3, maxBytesPerPost: 1_000_000 },
+      deadline: FAR_DEADLINE,
+    });
+
+    expect(deps.poster.posts.map((post) => post.metadata.batchIds)).toEqual([
+      ['b2'],
+      ['b1', 'newer-day'],
+    ]);
+    expect(deps.poster.posts[0]!.eventId).toBe(eventIdFor(['b2']));
+    expect(summary.payloads.every((payload) => payload.status === 'delivered')).toBe(true);
+    expect(store.keys('staging/')).toEqual([]);
+    expect(store.keys('outbox/')).toEqual([]);
+    expect(store.keys('delivered/')).toEqual([
+      'delivered/2026/01/01/b1.json',
+      'delivered/2026/01/01/b2.json',
+      'delivered/2026/01/02/newer-day.json',
+    ]);
+    expect(deps.metricValues.get(metricNames.recordsDelivered)).toBe(6);
+    expect(deps.metricValues.get(metricNames.batchesDelivered)).toBe(3);
+    expect(deps.metricValues.get(metricNames.analyticsPosts)).toBe(2);
+  });
+
+  it('moves nothing out of staging before Analytics answers 2xx', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 1, 1), stagedBatch('b', 1, 1)]);
+    const deps = testDeps(store);
+    const stagedAtPostTime: string[][] = [];
+    deps.poster.onPost = () => stagedAtPostTime.push(store.keys('staging/'));
+
+    await runFlush(deps, settings);
+
+    expect(stagedAtPostTime).toEqual([[stagedKey('a'), stagedKey('b')]]);
+    expect(store.keys('staging/')).toEqual([]);
+  });
+
+  it('on exhaustion publishes one DLQ message, parks the payload under dlq/<eventId>/ and stops', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 2, 0), stagedBatch('b', 0, 2), stagedBatch('c', 1, 0)]);
+    const deps = testDeps(store, new FakeAnalytics([exhausted]));
+
+    const summary = await runFlush(deps, {
+      limits: { maxRecordsPerPost: 4, maxBytesPerPost: 1_000_000 },
+      deadline: FAR_DEADLINE,
+    });
+
+    const eventId = eventIdFor(['a', 'b']);
+    expect(deps.poster.posts).toHaveLength(1);
+    expect(summary.stoppedEarly).toBe('analytics-unavailable');
+    expect(summary.remaining).toBe(1);
+    expect(deps.dlqEntries).toHaveLength(1);
+    const message = deps.dlqEntries[0]!;
+    expect(message).toMatchObject({ stage: 'flush', reason: exhausted.reason, attempts: 6 });
+    expect(message.origin).toEqual({
+      eventId,
+      batchIds: ['a', 'b'],
+      s3Keys: [`dlq/${eventId}/manifest.json`, `dlq/${eventId}/a.json`, `dlq/${eventId}/b.json`],
+    });
+    expect(
+      DlqMessageSchema.safeParse({ ...message, dlqId: 'x', failedAt: new Date().toISOString() })
+        .success,
+    ).toBe(true);
+    expect(store.keys('dlq/')).toEqual(message.origin.s3Keys!.slice().sort());
+    const manifest = ParkedManifestSchema.parse(
+      JSON.parse((await store.get(`dlq/${eventId}/manifest.json`))!),
+    );
+    expect(manifest.batches.map((batch) => batch.batchId)).toEqual(['a', 'b']);
+    expect(manifest.timestamp).toBe(deps.poster.posts[0]!.timestamp);
+    // c was not tried while Analytics is down: it stays staged for the next run.
+    expect(store.keys('staging/')).toEqual([stagedKey('c')]);
+    expect(store.keys('outbox/')).toEqual([]);
+    expect(deps.metricValues.get(metricNames.dlqMessages)).toBe(1);
+    expect(deps.metricValues.get(metricNames.batchesParked)).toBe(2);
+  });
+
+  it('parks a payload Analytics rejects (4xx) and carries on with the next one', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 3, 0), stagedBatch('b', 3, 0)]);
+    const deps = testDeps(store, new FakeAnalytics([rejected, { delivered: true, status: 200 }]));
+
+    const summary = await runFlush(deps, {
+      limits: { maxRecordsPerPost: 3, maxBytesPerPost: 1_000_000 },
+      deadline: FAR_DEADLINE,
+    });
+
+    expect(summary.payloads.map((payload) => payload.status)).toEqual(['failed', 'delivered']);
+    expect(store.keys(`dlq/${eventIdFor(['a'])}/`)).toHaveLength(2);
+    expect(store.keys('delivered/')).toEqual(['delivered/2026/01/01/b.json']);
+    expect(store.keys('staging/')).toEqual([]);
+  });
+
+  it('quarantines a malformed staged object in dlq/invalid/ with a DLQ message, and delivers the rest', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('good', 1, 1)]);
+    const bad = { ...stagedBatch('bad', 1, 0), customers: [{ id: 'x', email: 'not-an-email' }] };
+    await store.put(stagedKey('bad'), JSON.stringify(bad));
+    await store.put(stagedKey('garbage'), '{not json');
+    const deps = testDeps(store);
+
+    const summary = await runFlush(deps, settings);
+
+    expect(summary.quarantined).toBe(2);
+    expect(store.keys('dlq/invalid/')).toEqual([
+      `dlq/invalid/${stagedKey('bad')}`,
+      `dlq/invalid/${stagedKey('garbage')}`,
+    ]);
+    expect(await store.get(`dlq/invalid/${stagedKey('bad')}`)).toBe(JSON.stringify(bad));
+    expect(deps.dlqEntries.map((entry) => entry.reason)).toEqual([
+      expect.stringContaining('fails StagedBatchSchema'),
+      expect.stringContaining('not JSON'),
+    ]);
+    expect(deps.dlqEntries[0]!.origin.s3Keys).toEqual([`dlq/invalid/${stagedKey('bad')}`]);
+    expect(deps.poster.posts.map((post) => post.metadata.batchIds)).toEqual([['good']]);
+    expect(store.keys('staging/')).toEqual([]);
+  });
+
+  it('after a crash between the POST and the move, re-posts the same payload and never regroups', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 1, 0), stagedBatch('b', 1, 0)]);
+    const deps = testDeps(store);
+    store.failNext('copy');
+
+    await expect(runFlush(deps, settings)).rejects.toThrow('injected copy failure');
+    expect(store.keys('staging/')).toHaveLength(2);
+    // New work arrived before the restart; it must not be mixed into the interrupted payload.
+    await stage(store, [stagedBatch('c', 1, 0)]);
+
+    const summary = await runFlush(deps, settings);
+
+    expect(summary.resumed).toBe(1);
+    expect(deps.poster.posts.map((post) => post.metadata.batchIds)).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+      ['c'],
+    ]);
+    expect(deps.poster.bodies[1]).toBe(deps.poster.bodies[0]);
+    expect(store.keys('staging/')).toEqual([]);
+    expect(store.keys('outbox/')).toEqual([]);
+    expect(store.keys('delivered/')).toHaveLength(3);
+  });
+
+  it('finishes a payload whose batches were all moved before the crash without re-posting it', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 1, 0)]);
+    const deps = testDeps(store);
+    store.failNext('delete'); // the batch is copied to delivered/ but its staging copy stays
+
+    await expect(runFlush(deps, settings)).rejects.toThrow('injected delete failure');
+    expect(store.keys('delivered/')).toHaveLength(1);
+
+    const summary = await runFlush(deps, settings);
+    expect(deps.poster.posts).toHaveLength(1);
+    expect(summary.resumed).toBe(1);
+    expect(store.keys('staging/')).toEqual([]);
+    expect(store.keys('outbox/')).toEqual([]);
+  });
+
+  it('drops a staging copy of a batch already in delivered/ instead of posting it again', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 1, 0)]);
+    await store.put('delivered/2026/01/01/a.json', JSON.stringify(stagedBatch('a', 1, 0)));
+    const deps = testDeps(store);
+
+    const summary = await runFlush(deps, settings);
+
+    expect(summary.alreadyDelivered).toBe(1);
+    expect(deps.poster.posts).toHaveLength(0);
+    expect(store.keys('staging/')).toEqual([]);
+  });
+
+  it('starts no payload once the deadline has passed, and leaves the batches staged', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 1, 0)]);
+    const deps = testDeps(store);
+
+    const summary = await runFlush(deps, { limits: generousLimits, deadline: 0 });
+
+    expect(summary.stoppedEarly).toBe('deadline');
+    expect(summary.remaining).toBe(1);
+    expect(deps.poster.posts).toHaveLength(0);
+    expect(store.keys('staging/')).toEqual([stagedKey('a')]);
+  });
+
+  it('reports the age of the oldest staged batch', async () => {
+    const store = new MemoryStagingStore(() => Date.parse('2026-01-01T00:00:00Z'));
+    await stage(store, [stagedBatch('a', 1, 0)]);
+    const deps = testDeps(store);
+    deps.now = () => Date.parse('2026-01-01T00:05:00Z');
+
+    await runFlush(deps, settings);
+
+    expect(deps.metricValues.get(metricNames.oldestStagedBatchAgeSeconds)).toBe(300);
+  });
+});

@@ -1,0 +1,82 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { loadApiToken } from '../shared/api-token';
+import { parseEnv } from '../shared/config';
+import { DlqPublisher } from '../shared/dlq';
+import { HttpClient } from '../shared/http-client';
+import { KafkaEnvSchema, createKafka, createProducer } from '../shared/kafka';
+import { functionNames, pipeline } from '../shared/pipeline';
+import { createAnalyticsPoster } from './analytics-poster';
+import type { FlushDeps } from './deps';
+import { FlushEnvSchema } from './env';
+import type { FlushResult } from './execute-command';
+import { executeCommand } from './execute-command';
+import { parseInvokeEvent } from './invoke-event';
+import { lazyConnectedProducer } from './lazy-producer';
+import { acquireLease } from './lease';
+import { S3StagingStore } from './staging-store';
+
+const env = parseEnv(FlushEnvSchema);
+const kafkaEnv = parseEnv(KafkaEnvSchema);
+
+const logger = new Logger({ serviceName: functionNames.flush });
+const metrics = new Metrics({
+  namespace: pipeline.metrics.namespace,
+  serviceName: functionNames.flush,
+});
+
+const s3 = new S3Client({ forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined });
+const dynamodb = new DynamoDBClient({});
+const http = new HttpClient({
+  timeoutMs: env.HTTP_TIMEOUT_MS,
+  maxAttempts: env.FLUSH_MAX_ATTEMPTS,
+  baseDelayMs: env.FLUSH_BASE_DELAY_MS,
+  maxDelayMs: env.FLUSH_MAX_DELAY_MS,
+  onRetry: (info) => logger.warn('Retrying Analytics', info),
+});
+const producer = lazyConnectedProducer(createProducer(await createKafka(kafkaEnv)));
+
+const deps: FlushDeps = {
+  store: new S3StagingStore(s3, env.STAGING_BUCKET),
+  poster: createAnalyticsPoster({
+    http,
+    baseUrl: env.ANALYTICS_API_BASE_URL,
+    token: await loadApiToken(env.API_TOKEN_PARAMETER),
+  }),
+  dlq: new DlqPublisher(producer, env.DLQ_TOPIC),
+  metrics,
+  logger,
+  now: Date.now,
+};
+
+async function flush(event: unknown, context: Context): Promise<FlushResult> {
+  const command = parseInvokeEvent(event);
+  const remainingMs = context.getRemainingTimeInMillis();
+  const settings = {
+    limits: {
+      maxRecordsPerPost: env.FLUSH_MAX_RECORDS_PER_POST,
+      maxBytesPerPost: env.FLUSH_MAX_BYTES_PER_POST,
+    },
+    deadline: Date.now() + remainingMs - env.FLUSH_DEADLINE_MARGIN_MS,
+  };
+  return executeCommand(deps, command, settings, () =>
+    acquireLease({
+      dynamodb,
+      tableName: env.SYNC_STATE_TABLE,
+      owner: context.awsRequestId || randomUUID(),
+      // Outlives this invocation by a little, so a crashed owner blocks the next run only briefly.
+      durationMs: remainingMs + 5_000,
+    }),
+  );
+}
+
+export const handler = middy(flush)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -1,0 +1,80 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { tables } from '../shared/pipeline';
+
+export const FLUSH_LEASE_ID = 'flush#lease';
+
+export interface Lease {
+  owner: string;
+  release(): Promise<void>;
+}
+
+export interface LeaseOptions {
+  dynamodb: Pick<DynamoDBClient, 'send'>;
+  tableName: string;
+  owner: string;
+  /** How long the lease holds if its owner dies without releasing it. */
+  durationMs: number;
+  now?: () => number;
+  leaseId?: string;
+}
+
+/**
+ * Takes the flush lease in the sync-state table: a conditional PutItem that succeeds only if no
+ * lease exists or the existing one has expired. Returns undefined when another flush holds it.
+ * Reserved concurrency 1 already prevents overlap in AWS; the lease also covers manual invokes
+ * and the local runtime.
+ */
+export async function acquireLease(options: LeaseOptions): Promise<Lease | undefined> {
+  const now = (options.now ?? Date.now)();
+  const leaseId = options.leaseId ?? FLUSH_LEASE_ID;
+  const key = tables.syncState.partitionKey;
+  try {
+    await options.dynamodb.send(
+      new PutItemCommand({
+        TableName: options.tableName,
+        Item: {
+          [key]: { S: leaseId },
+          owner: { S: options.owner },
+          expiresAt: { N: String(now + options.durationMs) },
+        },
+        ConditionExpression: 'attribute_not_exists(#key) OR expiresAt < :now',
+        ExpressionAttributeNames: { '#key': key },
+        ExpressionAttributeValues: { ':now': { N: String(now) } },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailed(error)) return undefined;
+    throw error;
+  }
+  return {
+    owner: options.owner,
+    release: async () => {
+      try {
+        await options.dynamodb.send(
+          new DeleteItemCommand({
+            TableName: options.tableName,
+            Key: { [key]: { S: leaseId } },
+            // Never delete a lease someone else took after ours expired.
+            ConditionExpression: '#owner = :owner',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':owner': { S: options.owner } },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+      }
+    },
+  };
+}
+
+function isConditionFailed(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException'
+  );
+}

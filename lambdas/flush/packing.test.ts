@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { AnalyticsPayloadSchema } from '../shared/analytics-payload';
+import type { StagedEntry } from './packing';
+import { buildPayload, eventIdFor, packBatches } from './packing';
+import { stagedBatch, stagedKey } from './test-support/fixtures';
+
+function entry(batchId: string, customers: number, products: number): StagedEntry {
+  return { stagedKey: stagedKey(batchId), batch: stagedBatch(batchId, customers, products) };
+}
+
+describe('eventIdFor', () => {
+  it('is the same for the same batch ids in any order, and a 64-char hex digest', () => {
+    const id = eventIdFor(['b', 'a', 'c']);
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(eventIdFor(['c', 'b', 'a'])).toBe(id);
+  });
+
+  it('differs when the set of batches differs', () => {
+    expect(eventIdFor(['a', 'b'])).not.toBe(eventIdFor(['a', 'b', 'c']));
+    expect(eventIdFor(['ab'])).not.toBe(eventIdFor(['a', 'b']));
+  });
+});
+
+describe('packBatches', () => {
+  it('keeps batch order and never exceeds maxRecordsPerPost', () => {
+    const entries = ['b1', 'b2', 'b3', 'b4', 'b5'].map((id) => entry(id, 3, 2)); // 5 records each
+    const groups = packBatches(entries, { maxRecordsPerPost: 12, maxBytesPerPost: 10_000_000 });
+    expect(groups.map((group) => group.map((e) => e.batch.batchId))).toEqual([
+      ['b1', 'b2'],
+      ['b3', 'b4'],
+      ['b5'],
+    ]);
+  });
+
+  it('never exceeds maxBytesPerPost in the serialized payload', () => {
+    const entries = Array.from({ length: 20 }, (_, i) => entry(`batch-${i}`, 7, 5));
+    const maxBytesPerPost = 9_000;
+    const groups = packBatches(entries, { maxRecordsPerPost: 1_000, maxBytesPerPost });
+    expect(groups.length).toBeGreaterThan(1);
+    expect(groups.flat().map((e) => e.batch.batchId)).toEqual(entries.map((e) => e.batch.batchId));
+    for (const group of groups) {
+      const size = Buffer.byteLength(JSON.stringify(buildPayload(group, new Date().toISOString())));
+      expect(size).toBeLessThanOrEqual(maxBytesPerPost);
+    }
+    // Greedy: each group but the last could not take the next batch.
+    for (let i = 0; i < groups.length - 1; i++) {
+      const withNext = [...groups[i]!, groups[i + 1]![0]!];
+      const size = Buffer.byteLength(
+        JSON.stringify(buildPayload(withNext, new Date().toISOString())),
+      );
+      expect(size).toBeGreaterThan(maxBytesPerPost * 0.9);
+    }
+  });
+
+  it('sends a batch larger than the limits alone instead of holding it back', () => {
+    const groups = packBatches([entry('small', 1, 0), entry('huge', 50, 0), entry('tail', 1, 0)], {
+      maxRecordsPerPost: 10,
+      maxBytesPerPost: 10_000_000,
+    });
+    expect(groups.map((group) => group.map((e) => e.batch.batchId))).toEqual([
+      ['small'],
+      ['huge'],
+      ['tail'],
+    ]);
+  });
+
+  it('packs the same entries into the same groups every time', () => {
+    const entries = Array.from({ length: 9 }, (_, i) => entry(`b${i}`, i, 1));
+    const limits = { maxRecordsPerPost: 10, maxBytesPerPost: 10_000_000 };
+    const ids = (groups: StagedEntry[][]) =>
+      groups.map((group) => eventIdFor(group.map((e) => e.batch.batchId)));
+    expect(ids(packBatches(entries, limits))).toEqual(ids(packBatches(entries, limits)));
+  });
+});
+
+describe('buildPayload', () => {
+  it('builds a valid AnalyticsPayload with counts and batch ids', () => {
+    const payload = buildPayload([entry('x', 2, 1), entry('y', 0, 3)], '2026-01-01T00:00:00.000Z');
+    expect(AnalyticsPayloadSchema.parse(payload)).toEqual(payload);
+    expect(payload.eventId).toBe(eventIdFor(['x', 'y']));
+    expect(payload.metadata).toEqual({
+      source: 'ecom-sync',
+      customerCount: 2,
+      productCount: 4,
+      batchIds: ['x', 'y'],
+    });
+  });
+});

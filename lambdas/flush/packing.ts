@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import type { AnalyticsPayload } from '../shared/analytics-payload';
+import type { StagedBatch } from '../shared/staging-format';
+
+/** A validated staged batch and the key it was read from. */
+export interface StagedEntry {
+  stagedKey: string;
+  batch: StagedBatch;
+}
+
+export interface PackLimits {
+  maxRecordsPerPost: number;
+  maxBytesPerPost: number;
+}
+
+export const PAYLOAD_SOURCE = 'ecom-sync';
+
+/**
+ * The payload's eventId (= Idempotency-Key): SHA-256 of the sorted batch ids, so the same set of
+ * batches always yields the same key, whatever order they were listed in.
+ */
+export function eventIdFor(batchIds: readonly string[]): string {
+  return createHash('sha256')
+    .update([...batchIds].sort().join('\n'))
+    .digest('hex');
+}
+
+export function buildPayload(
+  entries: readonly StagedEntry[],
+  timestamp: string,
+  source: string = PAYLOAD_SOURCE,
+): AnalyticsPayload {
+  const batchIds = entries.map((entry) => entry.batch.batchId);
+  const customers = entries.flatMap((entry) => entry.batch.customers);
+  const products = entries.flatMap((entry) => entry.batch.products);
+  return {
+    eventId: eventIdFor(batchIds),
+    timestamp,
+    customers,
+    products,
+    metadata: {
+      source,
+      customerCount: customers.length,
+      productCount: products.length,
+      batchIds,
+    },
+  };
+}
+
+/**
+ * Serialized bytes of a payload without records or batch ids (the eventId is always 64 hex
+ * chars), plus room for the digits of the two counts and a longer timestamp.
+ */
+const FIXED_OVERHEAD_BYTES =
+  byteLength(JSON.stringify(buildPayload([], new Date(0).toISOString(), PAYLOAD_SOURCE))) + 64;
+
+function byteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** An upper bound of what `entry` adds to a payload's serialized size (records, commas, id). */
+export function entryBytes(entry: StagedEntry): number {
+  const records = [...entry.batch.customers, ...entry.batch.products];
+  const recordBytes = records.reduce(
+    (sum, record) => sum + byteLength(JSON.stringify(record)) + 1,
+    0,
+  );
+  return recordBytes + byteLength(JSON.stringify(entry.batch.batchId)) + 1;
+}
+
+export function entryRecords(entry: StagedEntry): number {
+  return entry.batch.customers.length + entry.batch.products.length;
+}
+
+/**
+ * Greedy packer that keeps batch order (oldest first), so the same staged set always packs into
+ * the same groups. A batch is never split (batches are the unit moved to delivered/), so one
+ * batch larger than the limits on its own travels alone rather than being held back forever.
+ */
+export class PayloadPacker {
+  private entries: StagedEntry[] = [];
+  private records = 0;
+  private bytes = FIXED_OVERHEAD_BYTES;
+
+  constructor(private readonly limits: PackLimits) {}
+
+  get isEmpty(): boolean {
+    return this.entries.length === 0;
+  }
+
+  fits(entry: StagedEntry): boolean {
+    if (this.isEmpty) return true;
+    return (
+      this.records + entryRecords(entry) <= this.limits.maxRecordsPerPost &&
+      this.bytes + entryBytes(entry) <= this.limits.maxBytesPerPost
+    );
+  }
+
+  add(entry: StagedEntry): void {
+    this.entries.push(entry);
+    this.records += entryRecords(entry);
+    this.bytes += entryBytes(entry);
+  }
+
+  take(): StagedEntry[] {
+    const group = this.entries;
+    this.entries = [];
+    this.records = 0;
+    this.bytes = FIXED_OVERHEAD_BYTES;
+    return group;
+  }
+}
+
+/** Packs entries (already in delivery order) into payload groups within the limits. */
+export function packBatches(entries: readonly StagedEntry[], limits: PackLimits): StagedEntry[][] {
+  const packer = new PayloadPacker(limits);
+  const groups: StagedEntry[][] = [];
+  for (const entry of entries) {
+    if (!packer.fits(entry)) groups.push(packer.take());
+    packer.add(entry);
+  }
+  if (!packer.isEmpty) groups.push(packer.take());
+  return groups;
+}
