@@ -1,0 +1,76 @@
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
+import { localCredentials } from './endpoints';
+
+/**
+ * For the two emulators start-up time matters more than peak throughput, and test runs start
+ * many stacks on small machines: C1-only JIT and the serial GC cut their start-up CPU.
+ */
+const quickStartJvmFlags = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+
+export function dynamodbArgs(jarDir: string, port: number): string[] {
+  return [
+    '-Xmx256m',
+    ...quickStartJvmFlags,
+    // sqlite4java's native libraries are among the copied jars' siblings.
+    `-Djava.library.path=${jarDir}`,
+    '-cp',
+    join(jarDir, '*'),
+    'com.amazonaws.services.dynamodbv2.local.main.ServerRunner',
+    '-inMemory',
+    // One database for every region/credential pair, so all clients see the same tables.
+    '-sharedDb',
+    '-disableTelemetry',
+    '-port',
+    String(port),
+  ];
+}
+
+export function s3mockArgs(
+  jarDir: string,
+  version: string,
+  httpPort: number,
+  httpsPort: number,
+  storeRoot: string,
+): string[] {
+  return [
+    '-Xmx512m',
+    ...quickStartJvmFlags,
+    '-jar',
+    join(jarDir, `s3mock-${version}-exec.jar`),
+    // server.port is S3Mock's HTTPS connector; the plain-HTTP one has its own property.
+    `--server.port=${httpsPort}`,
+    `--com.adobe.testing.s3mock.http-port=${httpPort}`,
+    `--com.adobe.testing.s3mock.store.root=${storeRoot}`,
+  ];
+}
+
+export async function probeDynamodb(endpoint: string, region: string): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region,
+    credentials: localCredentials,
+    maxAttempts: 1,
+  });
+  try {
+    await client.send(new ListTablesCommand({}));
+  } finally {
+    client.destroy();
+  }
+}
+
+export async function probeS3(endpoint: string, region: string): Promise<void> {
+  const client = new S3Client({
+    endpoint,
+    region,
+    credentials: localCredentials,
+    forcePathStyle: true,
+    maxAttempts: 1,
+  });
+  try {
+    await client.send(new ListBucketsCommand({}));
+  } finally {
+    client.destroy();
+  }
+}

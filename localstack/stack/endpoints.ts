@@ -1,0 +1,32 @@
+/** Where the local servers listen; what integration tests receive from the global setup. */
+export interface StackEndpoints {
+  kafkaBrokers: string;
+  dynamodbEndpoint: string;
+  s3Endpoint: string;
+  region: string;
+}
+
+/** Dummy credentials: the local servers accept any, but the AWS SDK refuses to sign without. */
+export const localCredentials = {
+  accessKeyId: 'local',
+  secretAccessKey: 'local',
+} as const;
+
+/** The env vars that point the AWS SDK and the project's Kafka config at the local servers. */
+export function stackEnv(endpoints: StackEndpoints): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_S3: endpoints.s3Endpoint,
+    AWS_REGION: endpoints.region,
+    AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
+    KAFKA_BROKERS: endpoints.kafkaBrokers,
+  };
+}
+
+declare module 'vitest' {
+  // What `localstack/stack/global-setup.ts` provides to every integration test file.
+  export interface ProvidedContext {
+    localStack: StackEndpoints;
+  }
+}

@@ -1,0 +1,170 @@
+import {
+  CreateTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { Kafka, logLevel } from 'kafkajs';
+import { pipeline, staging, tables, topics } from '../../lambdas/shared/pipeline';
+import type { StackEndpoints } from './endpoints';
+import { localCredentials } from './endpoints';
+
+/** Resource names; each defaults to pipeline.ts and can be overridden so tests stay isolated. */
+export interface PipelineResourceNames {
+  customerTopic: string;
+  productTopic: string;
+  dlqTopic: string;
+  idempotencyTable: string;
+  syncStateTable: string;
+  stagingBucket: string;
+}
+
+export const defaultResourceNames: PipelineResourceNames = {
+  customerTopic: topics.customers,
+  productTopic: topics.products,
+  dlqTopic: topics.dlq,
+  idempotencyTable: tables.idempotency.name,
+  syncStateTable: tables.syncState.name,
+  stagingBucket: staging.bucket,
+};
+
+/**
+ * Creates, if missing, what the pipeline expects to exist (as infra/ does on AWS): the Kafka
+ * topics with the partition counts and retention of pipeline.ts, the idempotency table (the
+ * Powertools default schema: key `id`, TTL on `expiration`), the sync-state table and the
+ * staging bucket. Safe to run any number of times.
+ */
+export async function provisionPipelineResources(
+  endpoints: StackEndpoints,
+  names: Partial<PipelineResourceNames> = {},
+): Promise<PipelineResourceNames> {
+  const resolved: PipelineResourceNames = { ...defaultResourceNames, ...names };
+  await Promise.all([
+    provisionTopics(endpoints, resolved),
+    provisionTables(endpoints, resolved),
+    provisionBucket(endpoints, resolved),
+  ]);
+  return resolved;
+}
+
+async function provisionTopics(
+  endpoints: StackEndpoints,
+  names: PipelineResourceNames,
+): Promise<void> {
+  const wanted = [
+    { topic: names.customerTopic, ...pipeline.topics[topics.customers] },
+    { topic: names.productTopic, ...pipeline.topics[topics.products] },
+    { topic: names.dlqTopic, ...pipeline.topics[topics.dlq] },
+  ];
+  const admin = new Kafka({
+    clientId: 'local-stack-provision',
+    brokers: [endpoints.kafkaBrokers],
+    logLevel: logLevel.WARN,
+  }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = wanted.filter(({ topic }) => !existing.has(topic));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map(({ topic, partitions, retentionHours }) => ({
+        topic,
+        numPartitions: partitions,
+        replicationFactor: 1,
+        configEntries: [{ name: 'retention.ms', value: String(retentionHours * 3_600_000) }],
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function provisionTables(
+  endpoints: StackEndpoints,
+  names: PipelineResourceNames,
+): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint: endpoints.dynamodbEndpoint,
+    region: endpoints.region,
+    credentials: localCredentials,
+  });
+  try {
+    await createTableIfMissing(client, names.idempotencyTable, 'id');
+    await enableTtl(client, names.idempotencyTable, tables.idempotency.ttlAttribute);
+    await createTableIfMissing(client, names.syncStateTable, tables.syncState.partitionKey);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function createTableIfMissing(
+  client: DynamoDBClient,
+  tableName: string,
+  partitionKey: string,
+): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: tableName });
+}
+
+async function enableTtl(
+  client: DynamoDBClient,
+  tableName: string,
+  attributeName: string,
+): Promise<void> {
+  const current = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = current.TimeToLiveDescription?.TimeToLiveStatus;
+  if (status === 'ENABLED' || status === 'ENABLING') return;
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: attributeName, Enabled: true },
+    }),
+  );
+}
+
+async function provisionBucket(
+  endpoints: StackEndpoints,
+  names: PipelineResourceNames,
+): Promise<void> {
+  const client = new S3Client({
+    endpoint: endpoints.s3Endpoint,
+    region: endpoints.region,
+    credentials: localCredentials,
+    forcePathStyle: true,
+  });
+  try {
+    const exists = await client
+      .send(new HeadBucketCommand({ Bucket: names.stagingBucket }))
+      .then(() => true)
+      .catch((error: unknown) => {
+        if (error instanceof Error && (error.name === 'NotFound' || error.name === 'NoSuchBucket'))
+          return false;
+        throw error;
+      });
+    if (!exists) {
+      // Another provisioner may win the race between HEAD and CREATE; its bucket is ours too.
+      await client
+        .send(new CreateBucketCommand({ Bucket: names.stagingBucket }))
+        .catch((error: unknown) => {
+          if (!(error instanceof Error && error.name === 'BucketAlreadyOwnedByYou')) throw error;
+        });
+    }
+  } finally {
+    client.destroy();
+  }
+}
