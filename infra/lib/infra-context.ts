@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/**
+ * `cdk -c key=value` hands every value over as a string, while `cdk.json` hands over typed
+ * values; these helpers accept both.
+ */
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false'])])
+  .transform((value) => value === true || value === 'true');
+const wholeNumber = (min: number) => z.coerce.number().int().min(min);
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+/** Every knob of the CDK app; values that also drive the handlers live in lambdas/shared/pipeline.ts. */
+export const InfraContextSchema = z.object({
+  /** `aws`: VPC + MSK. `localstack`: no VPC, a self-managed Kafka endpoint (`cdklocal deploy`). */
+  target: z.enum(['aws', 'localstack']).default('aws'),
+  /** NAT gateways for the private subnets (pollers and flush call APIs on the internet). */
+  natGateways: wholeNumber(0).default(1),
+  /** MSK Serverless (default) or a provisioned cluster. */
+  mskMode: z.enum(['serverless', 'provisioned']).default('serverless'),
+  mskBrokerInstanceType: z.string().min(1).default('kafka.m7g.large'),
+  mskKafkaVersion: z.string().min(1).default('3.6.0'),
+  /** localstack target: where Lambda and the event source mapping find Kafka (the compose service). */
+  kafkaBootstrap: z.string().min(1).default('kafka:9092'),
+  /** Real endpoints instead of the mock-apis Function URL. */
+  sourceApiUrl: optionalText.pipe(z.url().optional()),
+  analyticsApiUrl: optionalText.pipe(z.url().optional()),
+  /** Name of an SSM SecureString, or ARN of a Secrets Manager secret, holding the API bearer token. */
+  apiTokenParameter: optionalText,
+  /** Days a delivered batch (`delivered/`) and a parked batch (`dlq/`) are kept. */
+  deliveredExpiryDays: wholeNumber(1).default(30),
+  dlqExpiryDays: wholeNumber(1).default(90),
+  logRetentionDays: wholeNumber(1).default(30),
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /** The oldest staged batch alarm fires when flush has not delivered for this long. */
+  oldestStagedBatchAlarmSeconds: wholeNumber(60).default(900),
+  alarmEmail: optionalText.pipe(z.email().optional()),
+  /** Keep tables and buckets when the stack is deleted (default on AWS; off for LocalStack). */
+  retainData: flag.optional(),
+  stackName: z.string().min(1).default('EcomSync'),
+});
+export type InfraContext = z.output<typeof InfraContextSchema>;
+
+export const contextKeys = Object.keys(InfraContextSchema.shape) as (keyof InfraContext)[];
+
+/** Parses the context; a bad value fails synth with every offending key named. */
+export function parseInfraContext(raw: Record<string, unknown>): InfraContext {
+  const result = InfraContextSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues
+      .map((issue) => `${issue.path.join('.') || '(context)'}: ${issue.message}`)
+      .join('; ');
+    throw new Error(`Invalid CDK context: ${problems}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,88 @@
+import { CustomResource } from 'aws-cdk-lib';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { Provider } from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { acknowledgeNag, logicalIdOf } from './nag';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KafkaConnection } from './kafka-connection';
+import { PipelineFunction } from './pipeline-function';
+import type { TopicSpec } from './topics-handler/ensure-topics';
+
+export interface KafkaTopicsProps {
+  connection: KafkaConnection;
+  topics: readonly TopicSpec[];
+  powertools: { serviceName: string; metricsNamespace: string; logLevel: string };
+  logRetention: RetentionDays;
+}
+
+export const topicsHandlerEntry = join(
+  dirname(fileURLToPath(import.meta.url)),
+  'topics-handler',
+  'index.ts',
+);
+
+/**
+ * Creates the pipeline's topics (partitions, retention) through a Lambda-backed custom resource:
+ * CloudFormation has no topic resource for MSK Serverless, and the brokers are only reachable
+ * from inside the VPC.
+ */
+export class KafkaTopics extends Construct {
+  readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: KafkaTopicsProps) {
+    super(scope, id);
+    const onEvent = new PipelineFunction(this, 'OnEvent', {
+      name: 'kafka-topics',
+      entry: topicsHandlerEntry,
+      description: 'Creates the ecom-sync Kafka topics (CloudFormation custom resource)',
+      memoryMb: 256,
+      timeoutSeconds: 120,
+      environment: { ...props.connection.environment, KAFKA_CLIENT_ID: 'ecom-sync-topics' },
+      powertools: props.powertools,
+      logRetention: props.logRetention,
+      network: props.connection.network,
+    });
+    props.connection.grantTopicAdmin(
+      onEvent.role,
+      props.topics.map((topic) => topic.name),
+    );
+
+    const provider = new Provider(this, 'Provider', {
+      onEventHandler: onEvent.function,
+      logGroup: new LogGroup(this, 'ProviderLogs', {
+        retention: props.logRetention,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+    });
+    acknowledgeNag(provider, [
+      {
+        id: 'AwsSolutions-IAM4',
+        reason:
+          'The custom-resource provider framework function (CDK-owned) uses AWSLambdaBasicExecutionRole for its own logs.',
+        appliesTo: [
+          'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+        ],
+      },
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'The provider framework may invoke any version of exactly the topics onEvent function (`<function ARN>:*`).',
+        appliesTo: [`Resource::<${logicalIdOf(onEvent.function)}.Arn>:*`],
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'The provider framework function runtime is chosen by aws-cdk-lib, not by this app.',
+      },
+    ]);
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::KafkaTopics',
+      properties: { Topics: props.topics },
+    });
+  }
+}

@@ -1,0 +1,317 @@
+import { Aws, Duration } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { MetricName } from '../../lambdas/shared/pipeline';
+import { functionNames, metricNames, pipeline } from '../../lambdas/shared/pipeline';
+
+type FunctionName = (typeof functionNames)[keyof typeof functionNames];
+
+/**
+ * Which functions emit which pipeline metric. Powertools adds a `service` dimension (the
+ * function's name), and CloudWatch only matches a metric with all its dimensions, so a stage
+ * total is the sum over its emitters.
+ */
+export const metricEmitters: Record<MetricName, readonly FunctionName[]> = {
+  [metricNames.recordsFetched]: [functionNames.pollCrm, functionNames.pollInventory],
+  [metricNames.recordsPublished]: [functionNames.pollCrm, functionNames.pollInventory],
+  [metricNames.recordsInvalid]: [
+    functionNames.pollCrm,
+    functionNames.pollInventory,
+    functionNames.mergeConsumer,
+  ],
+  [metricNames.pagesFetched]: [functionNames.pollCrm, functionNames.pollInventory],
+  [metricNames.apiErrors]: [
+    functionNames.pollCrm,
+    functionNames.pollInventory,
+    functionNames.flush,
+  ],
+  [metricNames.apiRetries]: [
+    functionNames.pollCrm,
+    functionNames.pollInventory,
+    functionNames.flush,
+  ],
+  [metricNames.circuitOpened]: [
+    functionNames.pollCrm,
+    functionNames.pollInventory,
+    functionNames.flush,
+  ],
+  [metricNames.pollDurationMs]: [functionNames.pollCrm, functionNames.pollInventory],
+  [metricNames.recordsReceived]: [functionNames.mergeConsumer],
+  [metricNames.recordsDuplicate]: [functionNames.mergeConsumer],
+  [metricNames.recordsStaged]: [functionNames.mergeConsumer],
+  [metricNames.batchesStaged]: [functionNames.mergeConsumer],
+  [metricNames.recordsDelivered]: [functionNames.flush],
+  [metricNames.batchesDelivered]: [functionNames.flush],
+  [metricNames.analyticsPosts]: [functionNames.flush],
+  [metricNames.flushLatencyMs]: [functionNames.flush],
+  [metricNames.dlqMessages]: [
+    functionNames.pollCrm,
+    functionNames.pollInventory,
+    functionNames.mergeConsumer,
+    functionNames.flush,
+  ],
+  [metricNames.batchesParked]: [functionNames.flush],
+  [metricNames.batchesRedriven]: [functionNames.flush],
+  [metricNames.oldestStagedBatchAgeSeconds]: [functionNames.flush],
+};
+
+export interface MonitoringProps {
+  /** The pipeline functions by name (mock-apis included if deployed). */
+  functions: Partial<Record<FunctionName, IFunction>>;
+  mergeConsumerName: FunctionName;
+  dashboardName: string;
+  oldestStagedBatchAlarmSeconds: number;
+  alarmEmail?: string;
+}
+
+const PERIOD = Duration.minutes(1);
+const ALARM_PERIOD = Duration.minutes(5);
+const ERROR_RATE_PERCENT = 5;
+const OFFSET_LAG_THRESHOLD = 1_000;
+
+/** The CloudWatch dashboard (one widget per stage) and the alarms, notifying one SNS topic. */
+export class Monitoring extends Construct {
+  readonly dashboard: Dashboard;
+  readonly alarmTopic: Topic;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+
+    const key = new Key(this, 'AlarmTopicKey', {
+      description: 'ecom-sync alarm topic',
+      enableKeyRotation: true,
+    });
+    // CloudWatch alarms publish to the encrypted topic, so CloudWatch needs the key.
+    key.grant(
+      new ServicePrincipal('cloudwatch.amazonaws.com'),
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
+    );
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: 'ecom-sync alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    const functions = Object.entries(props.functions) as [FunctionName, IFunction][];
+    const mergeConsumer = props.functions[props.mergeConsumerName];
+    if (!mergeConsumer) throw new Error(`monitoring: no ${props.mergeConsumerName} function`);
+    const offsetLag = new Metric({
+      namespace: 'AWS/Lambda',
+      metricName: 'OffsetLag',
+      dimensionsMap: { FunctionName: mergeConsumer.functionName },
+      statistic: 'Maximum',
+      period: PERIOD,
+      label: 'OffsetLag (max)',
+    });
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown:
+          '# ecom-sync\nPollers → Kafka → merge-consumer → S3 staging → flush → Analytics. Metrics are Powertools EMF, namespace `' +
+          pipeline.metrics.namespace +
+          '`.',
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      stageWidget('Fetched', [metricNames.recordsFetched, metricNames.pagesFetched]),
+      stageWidget('Published', [metricNames.recordsPublished]),
+      stageWidget('Invalid', [metricNames.recordsInvalid]),
+      stageWidget('Duplicates', [metricNames.recordsReceived, metricNames.recordsDuplicate]),
+    );
+    this.dashboard.addWidgets(
+      stageWidget('Staged', [metricNames.recordsStaged, metricNames.batchesStaged]),
+      stageWidget('Delivered', [
+        metricNames.recordsDelivered,
+        metricNames.batchesDelivered,
+        metricNames.analyticsPosts,
+      ]),
+      stageWidget('DLQ', [
+        metricNames.dlqMessages,
+        metricNames.batchesParked,
+        metricNames.batchesRedriven,
+      ]),
+      new GraphWidget({
+        title: 'Flush latency',
+        left: ['p50', 'p99', 'Maximum'].map((statistic) =>
+          pipelineMetric(metricNames.flushLatencyMs, functionNames.flush, statistic),
+        ),
+        width: 6,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'ESM OffsetLag (merge-consumer)', left: [offsetLag], width: 8 }),
+      new GraphWidget({
+        title: 'Oldest staged batch age (s)',
+        left: [
+          pipelineMetric(metricNames.oldestStagedBatchAgeSeconds, functionNames.flush, 'Maximum'),
+        ],
+        width: 8,
+      }),
+      stageWidget(
+        'Source APIs',
+        [metricNames.apiErrors, metricNames.apiRetries, metricNames.circuitOpened],
+        8,
+      ),
+    );
+    for (const [name, fn] of functions) {
+      this.dashboard.addWidgets(
+        new GraphWidget({
+          title: `${name}: errors and throttles`,
+          left: [fn.metricErrors({ period: PERIOD }), fn.metricThrottles({ period: PERIOD })],
+          right: [fn.metricInvocations({ period: PERIOD })],
+          width: 12,
+        }),
+        new GraphWidget({
+          title: `${name}: duration`,
+          left: ['p50', 'p99', 'Maximum'].map((statistic) =>
+            fn.metricDuration({ period: PERIOD, statistic }),
+          ),
+          width: 12,
+        }),
+      );
+    }
+
+    const action = new SnsAction(this.alarmTopic);
+    const alarm = (id: string, make: () => Alarm): void => {
+      const created = make();
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      this.alarms.push(created);
+    };
+
+    alarm(
+      'DlqMessages',
+      () =>
+        new Alarm(this, 'DlqMessagesAlarm', {
+          alarmDescription: 'Something was sent to analytics_dlq: inspect the topic and redrive.',
+          metric: sumOverEmitters(metricNames.dlqMessages, ALARM_PERIOD),
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+    );
+    for (const [name, fn] of functions) {
+      alarm(
+        `${name}ErrorRate`,
+        () =>
+          new Alarm(this, `ErrorRate-${name}`, {
+            alarmDescription: `${name}: more than ${ERROR_RATE_PERCENT}% of invocations failed.`,
+            metric: new MathExpression({
+              expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
+              usingMetrics: {
+                errors: fn.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }),
+                invocations: fn.metricInvocations({ period: ALARM_PERIOD, statistic: 'Sum' }),
+              },
+              period: ALARM_PERIOD,
+              label: `${name} error rate (%)`,
+            }),
+            threshold: ERROR_RATE_PERCENT,
+            comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 1,
+            treatMissingData: TreatMissingData.NOT_BREACHING,
+          }),
+      );
+    }
+    alarm(
+      'OffsetLag',
+      () =>
+        new Alarm(this, 'OffsetLagAlarm', {
+          alarmDescription: `merge-consumer is more than ${OFFSET_LAG_THRESHOLD} records behind.`,
+          metric: offsetLag.with({ period: ALARM_PERIOD }),
+          threshold: OFFSET_LAG_THRESHOLD,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 3,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+    );
+    alarm(
+      'OldestStagedBatch',
+      () =>
+        new Alarm(this, 'OldestStagedBatchAlarm', {
+          alarmDescription: `A staged batch has waited more than ${props.oldestStagedBatchAlarmSeconds}s for delivery: Analytics down or flush failing.`,
+          metric: pipelineMetric(
+            metricNames.oldestStagedBatchAgeSeconds,
+            functionNames.flush,
+            'Maximum',
+            ALARM_PERIOD,
+          ),
+          threshold: props.oldestStagedBatchAlarmSeconds,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+    );
+  }
+
+  dashboardUrl(): string {
+    return `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${this.dashboard.dashboardName}`;
+  }
+}
+
+function pipelineMetric(
+  metricName: MetricName,
+  service: FunctionName,
+  statistic = 'Sum',
+  period = PERIOD,
+): Metric {
+  return new Metric({
+    namespace: pipeline.metrics.namespace,
+    metricName,
+    dimensionsMap: { service },
+    statistic,
+    period,
+    label: `${metricName} (${service})`,
+  });
+}
+
+/** The total of one metric over every function that emits it. */
+function sumOverEmitters(metricName: MetricName, period = PERIOD): IMetric {
+  const emitters = metricEmitters[metricName];
+  const usingMetrics = Object.fromEntries(
+    // Ids are unique per metric name: a graph may hold several of these expressions.
+    emitters.map((service, index) => [
+      `${metricName.charAt(0).toLowerCase()}${metricName.slice(1)}${index}`,
+      pipelineMetric(metricName, service, 'Sum', period),
+    ]),
+  );
+  return new MathExpression({
+    expression: `SUM([${Object.keys(usingMetrics).join(',')}])`,
+    usingMetrics,
+    period,
+    label: metricName,
+  });
+}
+
+function stageWidget(title: string, metrics: MetricName[], width = 6): GraphWidget {
+  return new GraphWidget({
+    title,
+    left: metrics.map((metricName) => sumOverEmitters(metricName)),
+    width,
+  });
+}

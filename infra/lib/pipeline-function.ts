@@ -1,0 +1,117 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledgeNag } from './nag';
+import { esbuildTarget, esmRequireBanner, lockFile, projectRoot } from './bundling';
+
+export interface PipelineFunctionNetwork {
+  vpc: IVpc;
+  subnets: SubnetSelection;
+  securityGroups: ISecurityGroup[];
+}
+
+export interface PipelineFunctionProps {
+  /** What the function is, in the role description (e.g. `poll-crm`). */
+  name: string;
+  /** The TypeScript file exporting `handler`. */
+  entry: string;
+  description: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  environment: Record<string, string>;
+  /** Powertools settings shared by every function. */
+  powertools: { serviceName: string; metricsNamespace: string; logLevel: string };
+  logRetention: RetentionDays;
+  network?: PipelineFunctionNetwork;
+  reservedConcurrency?: number;
+}
+
+/**
+ * One pipeline Lambda: esbuild-bundled ESM on arm64, an explicit log group with retention and a
+ * role of its own that starts with nothing but writing to that log group; every other permission
+ * is granted by the stack, resource by resource.
+ */
+export class PipelineFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Our own role instead of the default one, which carries AWSLambdaBasicExecutionRole
+    // (logs:* on every log group in the account).
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.name}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    if (props.network) {
+      this.role.addManagedPolicy(
+        ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
+      acknowledgeNag(this.role, [
+        {
+          id: 'AwsSolutions-IAM4',
+          reason:
+            'A function in a VPC must create and delete its network interfaces; the EC2 actions involved have no resource-level permissions, and the AWS-maintained policy is the documented minimum.',
+          appliesTo: [
+            'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
+          ],
+        },
+      ]);
+    }
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: lockFile,
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memoryMb,
+      timeout: Duration.seconds(props.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      ...(props.network
+        ? {
+            vpc: props.network.vpc,
+            vpcSubnets: props.network.subnets,
+            securityGroups: props.network.securityGroups,
+          }
+        : {}),
+      environment: {
+        ...props.environment,
+        POWERTOOLS_SERVICE_NAME: props.powertools.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: props.powertools.metricsNamespace,
+        POWERTOOLS_LOG_LEVEL: props.powertools.logLevel,
+        // Stack traces point into the TypeScript sources (the bundles ship source maps).
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: esbuildTarget,
+        mainFields: ['module', 'main'],
+        banner: esmRequireBanner,
+        minify: true,
+        sourceMap: true,
+        // Bundle the AWS SDK too instead of using the runtime's copy: the handlers rely on recent
+        // features (S3 conditional writes) and get exactly the versions the tests ran against.
+        externalModules: [],
+      },
+    });
+  }
+}

@@ -1,0 +1,77 @@
+import type { Admin } from 'kafkajs';
+import { ConfigResourceTypes } from 'kafkajs';
+import { z } from 'zod';
+
+/**
+ * One topic as the custom resource declares it. CloudFormation hands every custom resource
+ * property over as a string, hence the coercion.
+ */
+export const TopicSpecSchema = z.object({
+  name: z.string().min(1),
+  partitions: z.coerce.number().int().positive(),
+  retentionMs: z.coerce.number().int().positive(),
+});
+export type TopicSpec = z.output<typeof TopicSpecSchema>;
+
+export type TopicAdmin = Pick<
+  Admin,
+  'listTopics' | 'createTopics' | 'fetchTopicMetadata' | 'createPartitions' | 'alterConfigs'
+>;
+
+export interface EnsureTopicsResult {
+  created: string[];
+  updated: string[];
+}
+
+/**
+ * Makes the cluster match the specs: creates missing topics, adds partitions where there are
+ * fewer than declared (Kafka cannot remove partitions, so more is left alone) and sets the
+ * retention. Safe to repeat: a second run finds everything in place and only re-applies retention.
+ */
+export async function ensureTopics(
+  admin: TopicAdmin,
+  specs: readonly TopicSpec[],
+): Promise<EnsureTopicsResult> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((spec) => !existing.has(spec.name));
+  const present = specs.filter((spec) => existing.has(spec.name));
+
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((spec) => ({
+        topic: spec.name,
+        numPartitions: spec.partitions,
+        configEntries: [{ name: 'retention.ms', value: String(spec.retentionMs) }],
+      })),
+    });
+  }
+
+  if (present.length > 0) {
+    const metadata = await admin.fetchTopicMetadata({ topics: present.map((spec) => spec.name) });
+    const partitionCount = new Map(
+      metadata.topics.map((topic) => [topic.name, topic.partitions.length]),
+    );
+    const needMorePartitions = present.filter(
+      (spec) => (partitionCount.get(spec.name) ?? 0) < spec.partitions,
+    );
+    if (needMorePartitions.length > 0) {
+      await admin.createPartitions({
+        topicPartitions: needMorePartitions.map((spec) => ({
+          topic: spec.name,
+          count: spec.partitions,
+        })),
+      });
+    }
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: present.map((spec) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name: spec.name,
+        configEntries: [{ name: 'retention.ms', value: String(spec.retentionMs) }],
+      })),
+    });
+  }
+
+  return { created: missing.map((spec) => spec.name), updated: present.map((spec) => spec.name) };
+}

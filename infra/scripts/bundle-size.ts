@@ -1,0 +1,83 @@
+/**
+ * Bundles every handler the way the CDK app does (same esbuild options) and prints the raw,
+ * gzip and zip sizes. Lambda's limit is 50 MB zipped for direct upload; this project keeps each
+ * function under 5 MB zipped so cold starts stay short. Exits 1 if one is over.
+ *
+ *   npm run bundle-size
+ */
+import { build } from 'esbuild';
+import { deflateRawSync, gzipSync } from 'node:zlib';
+import { functionNames } from '../../lambdas/shared/pipeline';
+import { esbuildTarget, esmRequireBanner, handlerEntry } from '../lib/bundling';
+import { topicsHandlerEntry } from '../lib/kafka-topics';
+
+const LIMIT_BYTES = 5 * 1024 * 1024;
+
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+
+/**
+ * Size of a zip archive holding `files`: the deflated data plus local headers, central directory
+ * and end record. Computed rather than written with a zip library: only the size is needed.
+ */
+function zipSize(files: { path: string; contents: Uint8Array }[]): number {
+  let total = 22; // end of central directory
+  for (const file of files) {
+    const name = Buffer.byteLength(file.path);
+    total += 30 + name + deflateRawSync(file.contents, { level: 9 }).length; // local header + data
+    total += 46 + name; // central directory entry
+  }
+  return total;
+}
+
+async function main(): Promise<void> {
+  let over = false;
+  const rows: string[][] = [['function', 'index.mjs', 'gzip', 'zip (with .map)']];
+  const entries: [string, string][] = [
+    ...Object.values(functionNames).map((folder): [string, string] => [
+      folder,
+      handlerEntry(folder),
+    ]),
+    ['kafka-topics (custom resource)', topicsHandlerEntry],
+  ];
+  for (const [folder, entry] of entries) {
+    const result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      outfile: 'index.mjs',
+      platform: 'node',
+      format: 'esm',
+      target: esbuildTarget,
+      mainFields: ['module', 'main'],
+      banner: { js: esmRequireBanner },
+      minify: true,
+      sourcemap: true,
+      logLevel: 'error',
+    });
+    const code = result.outputFiles.find((file) => file.path.endsWith('.mjs'));
+    if (!code) throw new Error(`${folder}: esbuild produced no index.mjs`);
+    const zipped = zipSize(result.outputFiles);
+    if (zipped > LIMIT_BYTES) over = true;
+    rows.push([
+      folder,
+      kib(code.contents.length),
+      kib(gzipSync(code.contents, { level: 9 }).length),
+      `${kib(zipped)}${zipped > LIMIT_BYTES ? '  OVER 5 MB' : ''}`,
+    ]);
+  }
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  for (const row of rows) {
+    console.log(
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    );
+  }
+  if (over) {
+    console.error(`a bundle is over ${kib(LIMIT_BYTES)} zipped`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
