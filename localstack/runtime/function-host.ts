@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { LOCAL_ACCOUNT_ID } from './lambda-context';
+import type { InvocationErrorPayload, WorkerInit } from './worker-protocol';
+import { WorkerMessageSchema } from './worker-protocol';
+import { workerBootstrapSource } from './worker-loader';
+
+/** One deployable function as the local runtime hosts it. */
+export interface FunctionDefinition {
+  functionName: string;
+  /** Absolute path of the handler module (TypeScript is fine). */
+  handlerModule: string;
+  exportName?: string;
+  /** The function's own environment; the host's process.env is NOT inherited. */
+  env: Record<string, string>;
+  timeoutMs: number;
+  memoryMb: number;
+  /** Execution environments that may run at once (reserved concurrency). */
+  maxConcurrency?: number;
+  region: string;
+  account?: string;
+}
+
+export interface OutputLine {
+  functionName: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+export type OutputListener = (line: OutputLine) => void;
+
+/** A failed invocation, carrying Lambda's error payload. */
+export class InvocationError extends Error {
+  constructor(
+    readonly functionName: string,
+    readonly payload: InvocationErrorPayload,
+  ) {
+    super(`${functionName}: ${payload.errorType}: ${payload.errorMessage}`);
+    this.name = 'InvocationError';
+  }
+}
+
+const WORKER_ENTRY = new URL('./function-worker.ts', import.meta.url).href;
+
+/**
+ * One Lambda execution environment: a worker thread with its own env that imported the handler
+ * once and runs one invocation at a time. A timeout terminates it, like Lambda recycling a
+ * sandbox after "Task timed out".
+ */
+class ExecutionEnvironment {
+  private readonly worker: Worker;
+  private readonly ready: Promise<void>;
+  private pending:
+    | {
+        awsRequestId: string;
+        resolve: (value: unknown) => void;
+        reject: (error: Error) => void;
+        timer: NodeJS.Timeout;
+      }
+    | undefined;
+  alive = true;
+
+  constructor(
+    private readonly definition: FunctionDefinition,
+    onOutput: OutputListener,
+  ) {
+    const init: WorkerInit = {
+      handlerModule: definition.handlerModule,
+      exportName: definition.exportName ?? 'handler',
+      functionName: definition.functionName,
+      memoryMb: definition.memoryMb,
+      region: definition.region,
+      account: definition.account ?? LOCAL_ACCOUNT_ID,
+    };
+    this.worker = new Worker(workerBootstrapSource(WORKER_ENTRY), {
+      eval: true,
+      env: definition.env,
+      workerData: init,
+      stdout: true,
+      stderr: true,
+      name: definition.functionName,
+    });
+    pipeLines(this.worker.stdout, (text) =>
+      onOutput({ functionName: definition.functionName, stream: 'stdout', text }),
+    );
+    pipeLines(this.worker.stderr, (text) =>
+      onOutput({ functionName: definition.functionName, stream: 'stderr', text }),
+    );
+
+    let markReady: () => void = () => undefined;
+    let failInit: (error: Error) => void = () => undefined;
+    this.ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failInit = reject;
+    });
+    // A cold-start failure must not become an unhandled rejection before anyone invokes.
+    this.ready.catch(() => undefined);
+
+    this.worker.on('message', (raw: unknown) => {
+      const parsed = WorkerMessageSchema.safeParse(raw);
+      if (!parsed.success) return;
+      const message = parsed.data;
+      if (message.type === 'ready') return markReady();
+      const pending = this.pending;
+      if (!pending || pending.awsRequestId !== message.awsRequestId) return;
+      clearTimeout(pending.timer);
+      this.pending = undefined;
+      if (message.type === 'result') pending.resolve(message.payload);
+      else pending.reject(new InvocationError(definition.functionName, message.error));
+    });
+    const die = (error: Error): void => {
+      this.alive = false;
+      failInit(error);
+      const pending = this.pending;
+      if (pending) {
+        clearTimeout(pending.timer);
+        this.pending = undefined;
+        pending.reject(error);
+      }
+    };
+    this.worker.on('error', (error: Error) =>
+      die(
+        new InvocationError(definition.functionName, {
+          errorType: 'Runtime.ExitError',
+          errorMessage: `execution environment crashed: ${error.message}`,
+          stackTrace: (error.stack ?? '').split('\n').slice(1),
+        }),
+      ),
+    );
+    this.worker.on('exit', (code) =>
+      die(
+        new InvocationError(definition.functionName, {
+          errorType: 'Runtime.ExitError',
+          errorMessage: `execution environment exited with code ${code}`,
+          stackTrace: [],
+        }),
+      ),
+    );
+  }
+
+  /** Resolves once the handler module is imported; rejects with the cold-start error. */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  async invoke(event: unknown): Promise<unknown> {
+    await this.ready;
+    const awsRequestId = randomUUID();
+    const { timeoutMs, functionName } = this.definition;
+    const deadlineMs = Date.now() + timeoutMs;
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending = undefined;
+        reject(
+          new InvocationError(functionName, {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+            stackTrace: [],
+          }),
+        );
+        void this.terminate();
+      }, timeoutMs);
+      this.pending = { awsRequestId, resolve, reject, timer };
+      this.worker.postMessage({ type: 'invoke', awsRequestId, deadlineMs, event });
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.alive = false;
+    await this.worker.terminate();
+  }
+}
+
+function pipeLines(stream: Readable, onLine: (text: string) => void): void {
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
+}
+
+/**
+ * Hosts one function: a pool of execution environments up to its concurrency limit. Invocations
+ * beyond the limit wait for a free environment (the local stand-in for throttling + retry).
+ */
+export class FunctionHost {
+  private readonly idle: ExecutionEnvironment[] = [];
+  private readonly all = new Set<ExecutionEnvironment>();
+  private readonly waiting: Array<(environment: ExecutionEnvironment) => void> = [];
+  private readonly outputListeners: OutputListener[] = [];
+  private running = 0;
+  private closed = false;
+
+  constructor(readonly definition: FunctionDefinition) {}
+
+  get functionName(): string {
+    return this.definition.functionName;
+  }
+
+  /** Invocations currently running or waiting for an environment. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  onOutput(listener: OutputListener): () => void {
+    this.outputListeners.push(listener);
+    return () => {
+      const index = this.outputListeners.indexOf(listener);
+      if (index >= 0) this.outputListeners.splice(index, 1);
+    };
+  }
+
+  /** Synchronous (RequestResponse) invocation: resolves with the handler's JSON result. */
+  async invoke(event: unknown): Promise<unknown> {
+    if (this.closed) throw new Error(`${this.functionName} host is closed`);
+    this.running += 1;
+    try {
+      const environment = await this.acquire();
+      try {
+        return await environment.invoke(event);
+      } finally {
+        this.release(environment);
+      }
+    } finally {
+      this.running -= 1;
+    }
+  }
+
+  /** Starts one environment ahead of the first invocation, so cold-start errors surface early. */
+  async warm(): Promise<void> {
+    const environment = await this.acquire();
+    try {
+      await environment.whenReady();
+    } finally {
+      this.release(environment);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.all].map((environment) => environment.terminate()));
+    this.all.clear();
+    this.idle.length = 0;
+  }
+
+  private async acquire(): Promise<ExecutionEnvironment> {
+    const reusable = this.idle.pop();
+    if (reusable) return reusable;
+    if (this.all.size < (this.definition.maxConcurrency ?? 1)) return this.spawn();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(environment: ExecutionEnvironment): void {
+    if (!environment.alive) {
+      this.all.delete(environment);
+      const next = this.waiting.shift();
+      if (next && !this.closed) next(this.spawn());
+      return;
+    }
+    const next = this.waiting.shift();
+    if (next) next(environment);
+    else this.idle.push(environment);
+  }
+
+  private spawn(): ExecutionEnvironment {
+    const environment = new ExecutionEnvironment(this.definition, (line) => {
+      for (const listener of this.outputListeners) listener(line);
+    });
+    this.all.add(environment);
+    return environment;
+  }
+}

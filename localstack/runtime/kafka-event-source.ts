@@ -1,0 +1,517 @@
+import type { MSKEvent } from 'aws-lambda';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { createProducer } from '../../lambdas/shared/kafka';
+import { pipeline, topics as pipelineTopics } from '../../lambdas/shared/pipeline';
+import type { BatchOutcome } from './batch-response';
+import { interpretBatchResponse } from './batch-response';
+import type { SourceRecord } from './msk-event';
+import { buildMskEvent, topicPartitionKey } from './msk-event';
+import type { FailureCondition } from './on-failure-record';
+import { buildOnFailureRecord } from './on-failure-record';
+
+/** The function a mapping invokes: a worker-hosted Lambda (`host.invoke`) or a plain function. */
+export type KafkaEventTarget = (event: MSKEvent) => Promise<unknown>;
+
+/** The error-handling controls of a Kafka event source mapping, as in AWS. */
+export interface MappingControls {
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number;
+  /** -1 = retry until the records expire. */
+  maximumRetryAttempts: number;
+  /** -1 = never expire. */
+  maximumRecordAgeInSeconds: number;
+  bisectBatchOnFunctionError: boolean;
+  reportBatchItemFailures: boolean;
+  /** Kafka topic of the on-failure destination; null discards exhausted batches (AWS default). */
+  onFailureTopic: string | null;
+}
+
+export const defaultMappingControls: MappingControls = {
+  batchSize: pipeline.mergeConsumer.batchSize,
+  maximumBatchingWindowInSeconds: pipeline.mergeConsumer.maxBatchingWindowSeconds,
+  maximumRetryAttempts: pipeline.mergeConsumer.maximumRetryAttempts,
+  maximumRecordAgeInSeconds: pipeline.mergeConsumer.maximumRecordAgeSeconds,
+  bisectBatchOnFunctionError: pipeline.mergeConsumer.bisectBatchOnFunctionError,
+  reportBatchItemFailures: pipeline.mergeConsumer.reportBatchItemFailures,
+  onFailureTopic: pipelineTopics.dlq,
+};
+
+export interface KafkaEventSourceOptions {
+  kafka: Kafka;
+  topics: string[];
+  groupId: string;
+  target: KafkaEventTarget;
+  functionArn: string;
+  eventSourceArn: string;
+  bootstrapServers: string;
+  controls?: Partial<MappingControls>;
+  /** Concurrent invocations (each on different partitions); AWS allows one per partition. */
+  maxConcurrency?: number;
+  /** TRIM_HORIZON (default) reads a new group's partitions from the start, LATEST from the end. */
+  startingPosition?: 'TRIM_HORIZON' | 'LATEST';
+  /** Pause before a retry; grows linearly with the attempt. */
+  retryBackoffMs?: number;
+  onActivity?: (activity: MappingActivity) => void;
+}
+
+/** What the mapping did, for logs, dashboards and tests. */
+export type MappingActivity =
+  | { type: 'invoke'; records: number; partitions: string[]; attempt: number }
+  | { type: 'success'; records: number }
+  | { type: 'partial-failure'; failed: Record<string, string> }
+  | { type: 'function-error'; records: number; message: string }
+  | { type: 'bisect'; sizes: [number, number] }
+  | { type: 'on-failure'; condition: FailureCondition; records: number; destination: string | null }
+  | { type: 'commit'; offsets: Record<string, string> }
+  | { type: 'internal-error'; message: string };
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  buffer: SourceRecord[];
+  /** The offset after the last record buffered or in flight; refetched records below it are skipped. */
+  nextOffset: bigint | undefined;
+  busy: boolean;
+  paused: boolean;
+}
+
+interface WorkItem {
+  records: SourceRecord[];
+  retries: number;
+}
+
+class MappingStopped extends Error {}
+
+/**
+ * Emulates Lambda's Kafka event source mapping over a real kafkajs consumer group.
+ *
+ * Why not `eachBatch` → invoke directly: kafkajs hands out one partition's fetch at a time, but a
+ * mapping builds batches of up to `batchSize` across partitions and waits up to the batching
+ * window. So `eachBatch` only copies fetched records into a per-partition buffer and resolves
+ * them (with autoCommit off, "resolved" moves the fetch position and commits nothing); a
+ * dispatcher builds batches from partitions that have no invocation in flight, which keeps order
+ * per partition. Offsets are committed explicitly, per partition, only once the records are
+ * settled (success, or handed to the on-failure destination). Retries replay the records held in
+ * memory, so no `seek` is needed; a partition whose buffer is full is paused until it drains.
+ * Records not settled at shutdown or on crash are simply not committed and are delivered again.
+ */
+export class KafkaEventSource {
+  private readonly controls: MappingControls;
+  private readonly consumer: Consumer;
+  private producer: Producer | undefined;
+  private readonly partitions = new Map<string, PartitionState>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly committed = new Map<string, bigint>();
+  private windowTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  private invocationCount = 0;
+
+  constructor(private readonly options: KafkaEventSourceOptions) {
+    this.controls = { ...defaultMappingControls, ...options.controls };
+    if (this.controls.batchSize < 1) throw new Error('batchSize must be at least 1');
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 250,
+    });
+  }
+
+  /** Joins the group and starts delivering; resolves once partitions are assigned. */
+  async start(): Promise<void> {
+    if (this.controls.onFailureTopic) {
+      this.producer = createProducer(this.options.kafka);
+      await this.producer.connect();
+    }
+    await this.consumer.connect();
+    const joined = new Promise<void>((resolve) => {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+        this.onAssignment(event.payload.memberAssignment);
+        resolve();
+      });
+    });
+    for (const topic of this.options.topics) {
+      await this.consumer.subscribe({
+        topic,
+        fromBeginning: (this.options.startingPosition ?? 'TRIM_HORIZON') === 'TRIM_HORIZON',
+      });
+    }
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 16,
+      eachBatch: (payload) => this.bufferBatch(payload),
+    });
+    await joined;
+  }
+
+  /** Stops fetching, lets running invocations finish (uncommitted records get redelivered later). */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.windowTimer);
+    await Promise.allSettled([...this.inFlight]);
+    await this.consumer.disconnect();
+    await this.producer?.disconnect();
+    this.partitions.clear();
+  }
+
+  /** True when nothing is buffered and no invocation is running. */
+  get idle(): boolean {
+    return (
+      this.inFlight.size === 0 &&
+      [...this.partitions.values()].every((state) => state.buffer.length === 0)
+    );
+  }
+
+  get invocations(): number {
+    return this.invocationCount;
+  }
+
+  /** Offsets this mapping committed, keyed `"<topic>-<partition>"` (the next offset to read). */
+  committedOffsets(): Record<string, string> {
+    return Object.fromEntries([...this.committed].map(([key, offset]) => [key, String(offset)]));
+  }
+
+  private get highWaterMark(): number {
+    return Math.max(this.controls.batchSize * 4, 1000);
+  }
+
+  private async bufferBatch({
+    batch,
+    resolveOffset,
+    isStale,
+    isRunning,
+  }: EachBatchPayload): Promise<void> {
+    if (!this.running || !isRunning() || isStale()) return;
+    const state = this.partitionState(batch.topic, batch.partition);
+    const now = Date.now();
+    for (const message of batch.messages) {
+      const offset = BigInt(message.offset);
+      if (state.nextOffset !== undefined && offset < state.nextOffset) {
+        resolveOffset(message.offset);
+        continue;
+      }
+      if (state.buffer.length >= this.highWaterMark) {
+        state.paused = true;
+        this.consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+        break;
+      }
+      state.buffer.push({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset,
+        message,
+        receivedAt: now,
+      });
+      state.nextOffset = offset + 1n;
+      resolveOffset(message.offset);
+    }
+    this.dispatch();
+  }
+
+  private partitionState(topic: string, partition: number): PartitionState {
+    const key = topicPartitionKey({ topic, partition });
+    let state = this.partitions.get(key);
+    if (!state) {
+      state = { topic, partition, buffer: [], nextOffset: undefined, busy: false, paused: false };
+      this.partitions.set(key, state);
+    }
+    return state;
+  }
+
+  /**
+   * After a (re)join kafkajs fetches assigned partitions again from the committed offset:
+   * keep what is buffered (refetched offsets below `nextOffset` are skipped) and forget
+   * partitions that went to another member, unless an invocation still holds them.
+   */
+  private onAssignment(assignment: Record<string, number[]>): void {
+    const assigned = new Set(
+      Object.entries(assignment).flatMap(([topic, partitions]) =>
+        partitions.map((partition) => `${topic}-${partition}`),
+      ),
+    );
+    for (const [key, state] of this.partitions) {
+      if (!assigned.has(key) && !state.busy) this.partitions.delete(key);
+    }
+  }
+
+  private dispatch(): void {
+    clearTimeout(this.windowTimer);
+    this.windowTimer = undefined;
+    if (!this.running) return;
+    const maxConcurrency = this.options.maxConcurrency ?? Number.POSITIVE_INFINITY;
+    const windowMs = this.controls.maximumBatchingWindowInSeconds * 1000;
+    while (this.inFlight.size < maxConcurrency) {
+      const ready = [...this.partitions.values()]
+        .filter((state) => !state.busy && state.buffer.length > 0)
+        .sort((a, b) => (a.buffer[0]?.receivedAt ?? 0) - (b.buffer[0]?.receivedAt ?? 0));
+      if (ready.length === 0) return;
+      const available = ready.reduce((sum, state) => sum + state.buffer.length, 0);
+      const oldest = ready[0]?.buffer[0]?.receivedAt ?? Date.now();
+      const waitMs = oldest + windowMs - Date.now();
+      if (available < this.controls.batchSize && waitMs > 0) {
+        this.windowTimer = setTimeout(() => this.dispatch(), waitMs);
+        return;
+      }
+      const records: SourceRecord[] = [];
+      const taken: PartitionState[] = [];
+      for (const state of ready) {
+        const room = this.controls.batchSize - records.length;
+        if (room <= 0) break;
+        records.push(...state.buffer.splice(0, room));
+        state.busy = true;
+        taken.push(state);
+      }
+      const run = this.deliver(records, taken).finally(() => {
+        this.inFlight.delete(run);
+        for (const state of taken) {
+          state.busy = false;
+          this.resumeIfDrained(state);
+        }
+        this.dispatch();
+      });
+      this.inFlight.add(run);
+    }
+  }
+
+  private resumeIfDrained(state: PartitionState): void {
+    if (state.paused && state.buffer.length < this.highWaterMark / 2 && this.running) {
+      state.paused = false;
+      this.consumer.resume([{ topic: state.topic, partitions: [state.partition] }]);
+    }
+  }
+
+  /**
+   * Delivers one batch to settlement: every record ends either committed after success or
+   * committed after being handed to the on-failure destination. Bisected halves run in order.
+   */
+  private async deliver(records: SourceRecord[], taken: PartitionState[]): Promise<void> {
+    const work: WorkItem[] = [{ records, retries: 0 }];
+    let current: WorkItem | undefined;
+    try {
+      while (work.length > 0) {
+        const item = work.shift() as WorkItem;
+        current = item;
+        if (!this.running) throw new MappingStopped();
+        const { fresh, expired } = this.splitExpired(item.records);
+        if (expired.length > 0) {
+          await this.settleFailed(expired, 'RecordAgeExceeded', item.retries, undefined);
+        }
+        if (fresh.length === 0) continue;
+        if (item.retries > 0) await sleep((this.options.retryBackoffMs ?? 100) * item.retries);
+        const outcome = await this.invokeOnce(fresh, item.retries + 1);
+        if (outcome.kind === 'success') {
+          this.emit({ type: 'success', records: fresh.length });
+          await this.commit(fresh, new Map());
+          continue;
+        }
+        if (outcome.kind === 'partial') {
+          this.emit({
+            type: 'partial-failure',
+            failed: Object.fromEntries(
+              [...outcome.firstFailedOffset].map(([key, offset]) => [key, String(offset)]),
+            ),
+          });
+          const failedFrom = outcome.firstFailedOffset;
+          const isRetried = (record: SourceRecord): boolean => {
+            const first = failedFrom.get(topicPartitionKey(record));
+            return first !== undefined && record.offset >= first;
+          };
+          await this.commit(
+            fresh.filter((record) => !isRetried(record)),
+            failedFrom,
+          );
+          const remaining = fresh.filter(isRetried);
+          if (this.mayRetry(item.retries))
+            work.unshift({ records: remaining, retries: item.retries + 1 });
+          else
+            await this.settleFailed(
+              remaining,
+              'RetryAttemptsExhausted',
+              item.retries + 1,
+              'partial batch failure',
+            );
+          continue;
+        }
+        const message =
+          outcome.kind === 'malformed'
+            ? `malformed batch response: ${outcome.reason}`
+            : outcome.message;
+        this.emit({ type: 'function-error', records: fresh.length, message });
+        if (this.controls.bisectBatchOnFunctionError && fresh.length > 1) {
+          const middle = Math.ceil(fresh.length / 2);
+          const halves: WorkItem[] = [
+            { records: fresh.slice(0, middle), retries: item.retries },
+            { records: fresh.slice(middle), retries: item.retries },
+          ];
+          this.emit({ type: 'bisect', sizes: [middle, fresh.length - middle] });
+          work.unshift(...halves);
+        } else if (this.mayRetry(item.retries)) {
+          work.unshift({ records: fresh, retries: item.retries + 1 });
+        } else {
+          await this.settleFailed(fresh, 'RetryAttemptsExhausted', item.retries + 1, message);
+        }
+      }
+    } catch (error) {
+      // Unsettled records go back to the front of their partitions, in order, to be delivered again
+      // (some of `current` may already be committed: at-least-once, the handlers dedupe).
+      const unsettled = [...(current ? [current] : []), ...work].flatMap((item) => item.records);
+      if (!(error instanceof MappingStopped)) {
+        this.emit({
+          type: 'internal-error',
+          message: error instanceof Error ? error.message : String(error),
+        });
+        await sleep(this.options.retryBackoffMs ?? 100);
+      }
+      this.requeue(unsettled, taken);
+    }
+  }
+
+  private requeue(records: SourceRecord[], taken: PartitionState[]): void {
+    for (const state of taken) {
+      const own = records.filter(
+        (record) => record.topic === state.topic && record.partition === state.partition,
+      );
+      state.buffer.unshift(...own);
+    }
+  }
+
+  private mayRetry(retries: number): boolean {
+    const max = this.controls.maximumRetryAttempts;
+    return max < 0 || retries < max;
+  }
+
+  /** Per partition, the leading records older than MaximumRecordAgeInSeconds. */
+  private splitExpired(records: SourceRecord[]): {
+    fresh: SourceRecord[];
+    expired: SourceRecord[];
+  } {
+    const maxAge = this.controls.maximumRecordAgeInSeconds;
+    if (maxAge < 0) return { fresh: records, expired: [] };
+    const cutoff = Date.now() - maxAge * 1000;
+    const stillExpiring = new Set<string>();
+    const seen = new Set<string>();
+    const fresh: SourceRecord[] = [];
+    const expired: SourceRecord[] = [];
+    for (const record of records) {
+      const key = topicPartitionKey(record);
+      if (!seen.has(key)) {
+        seen.add(key);
+        stillExpiring.add(key);
+      }
+      if (stillExpiring.has(key) && Number(record.message.timestamp) < cutoff) expired.push(record);
+      else {
+        stillExpiring.delete(key);
+        fresh.push(record);
+      }
+    }
+    return { fresh, expired };
+  }
+
+  private async invokeOnce(
+    records: SourceRecord[],
+    attempt: number,
+  ): Promise<BatchOutcome | { kind: 'error'; message: string }> {
+    const partitions = [...new Set(records.map(topicPartitionKey))];
+    this.emit({ type: 'invoke', records: records.length, partitions, attempt });
+    this.invocationCount += 1;
+    let response: unknown;
+    try {
+      response = await this.options.target(this.event(records));
+    } catch (error) {
+      return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
+    }
+    return this.controls.reportBatchItemFailures
+      ? interpretBatchResponse(response, records)
+      : { kind: 'success' };
+  }
+
+  private event(records: SourceRecord[]): MSKEvent {
+    return buildMskEvent(records, {
+      eventSourceArn: this.options.eventSourceArn,
+      bootstrapServers: this.options.bootstrapServers,
+    });
+  }
+
+  /** Hands records to the on-failure destination (if any) and commits past them. */
+  private async settleFailed(
+    records: SourceRecord[],
+    condition: FailureCondition,
+    invokeCount: number,
+    errorMessage: string | undefined,
+  ): Promise<void> {
+    const destination = this.controls.onFailureTopic;
+    if (destination && this.producer) {
+      const record = buildOnFailureRecord({
+        records,
+        event: this.event(records),
+        functionArn: this.options.functionArn,
+        condition,
+        invokeCount,
+        ...(errorMessage === undefined ? {} : { errorMessage }),
+      });
+      const first = records[0];
+      await this.producer.send({
+        topic: destination,
+        acks: -1,
+        messages: [
+          {
+            key: first ? `${topicPartitionKey(first)}@${first.offset}` : null,
+            value: JSON.stringify(record),
+            headers: { source: 'lambda-esm', condition },
+          },
+        ],
+      });
+    }
+    this.emit({ type: 'on-failure', condition, records: records.length, destination });
+    await this.commit(records, new Map());
+  }
+
+  /**
+   * Commits, per partition, the offset after the last settled record — or, for a partition with a
+   * reported failure, the failed offset itself, so a restart resumes exactly there.
+   */
+  private async commit(settled: SourceRecord[], failedFrom: Map<string, bigint>): Promise<void> {
+    const next = new Map<string, { topic: string; partition: number; offset: bigint }>();
+    for (const record of settled) {
+      next.set(topicPartitionKey(record), {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset + 1n,
+      });
+    }
+    for (const [key, offset] of failedFrom) {
+      const [topic, partition] = splitTopicPartition(key);
+      next.set(key, { topic, partition, offset });
+    }
+    const offsets = [...next.entries()].filter(
+      ([key, entry]) => (this.committed.get(key) ?? -1n) < entry.offset,
+    );
+    if (offsets.length === 0) return;
+    await this.consumer.commitOffsets(
+      offsets.map(([, entry]) => ({
+        topic: entry.topic,
+        partition: entry.partition,
+        offset: String(entry.offset),
+      })),
+    );
+    for (const [key, entry] of offsets) this.committed.set(key, entry.offset);
+    this.emit({
+      type: 'commit',
+      offsets: Object.fromEntries(offsets.map(([key, entry]) => [key, String(entry.offset)])),
+    });
+  }
+
+  private emit(activity: MappingActivity): void {
+    this.options.onActivity?.(activity);
+  }
+}
+
+function splitTopicPartition(key: string): [string, number] {
+  const dash = key.lastIndexOf('-');
+  return [key.slice(0, dash), Number(key.slice(dash + 1))];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

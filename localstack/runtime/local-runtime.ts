@@ -1,0 +1,115 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { functionNames, pipeline } from '../../lambdas/shared/pipeline';
+import { MetricCounters } from './emf';
+import type { OutputLine } from './function-host';
+import { FunctionHost } from './function-host';
+import type { MappingActivity, MappingControls } from './kafka-event-source';
+import { KafkaEventSource } from './kafka-event-source';
+import { LOCAL_ACCOUNT_ID, functionArn } from './lambda-context';
+import type { HostedFunctionKey, PipelineFunctionOptions } from './pipeline-functions';
+import { pipelineFunctionDefinitions } from './pipeline-functions';
+import type { ScheduleOutcome } from './scheduler';
+import { Scheduler } from './scheduler';
+
+export interface LocalRuntimeOptions extends PipelineFunctionOptions {
+  /** Local length of one scheduled minute. */
+  tickMs: number;
+  consumerGroupId?: string;
+  mappingControls?: Partial<MappingControls>;
+  /** Start the schedules (default true); tests may drive the functions by hand instead. */
+  schedules?: boolean;
+  onOutput?: (line: OutputLine, isMetric: boolean) => void;
+  onSchedule?: (outcome: ScheduleOutcome) => void;
+  onMappingActivity?: (activity: MappingActivity) => void;
+}
+
+export interface LocalRuntime {
+  hosts: Record<HostedFunctionKey, FunctionHost>;
+  mapping: KafkaEventSource;
+  scheduler: Scheduler;
+  metrics: MetricCounters;
+  /** Invoke a function by hand (RequestResponse), as `aws lambda invoke` would. */
+  invoke(key: HostedFunctionKey, event: unknown): Promise<unknown>;
+  /** No invocation running anywhere and nothing buffered in the mapping. */
+  readonly idle: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * The local Lambda service for the pipeline: one FunctionHost per function, the EventBridge
+ * schedules and the merge-consumer's Kafka event source mapping, wired like infra/ wires AWS.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const definitions = pipelineFunctionDefinitions(options);
+  const metrics = new MetricCounters();
+  const hosts = Object.fromEntries(
+    Object.entries(definitions).map(([key, definition]) => [key, new FunctionHost(definition)]),
+  ) as Record<HostedFunctionKey, FunctionHost>;
+  for (const host of Object.values(hosts)) {
+    host.onOutput((line) => {
+      const isMetric = metrics.observe(line);
+      options.onOutput?.(line, isMetric);
+    });
+  }
+
+  const stopHosts = (): Promise<unknown> =>
+    Promise.all(Object.values(hosts).map((host) => host.close()));
+  const kafka = new Kafka({
+    clientId: 'local-lambda-runtime',
+    brokers: options.endpoints.kafkaBrokers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const mapping = new KafkaEventSource({
+    kafka,
+    topics: [options.names.customerTopic, options.names.productTopic],
+    groupId: options.consumerGroupId ?? pipeline.mergeConsumer.consumerGroupId,
+    target: (event) => hosts.mergeConsumer.invoke(event),
+    functionArn: functionArn({
+      functionName: functionNames.mergeConsumer,
+      region: options.endpoints.region,
+      account: LOCAL_ACCOUNT_ID,
+    }),
+    eventSourceArn: `arn:aws:kafka:${options.endpoints.region}:${LOCAL_ACCOUNT_ID}:cluster/ecom-sync-local/00000000-0000-0000-0000-000000000000-1`,
+    bootstrapServers: options.endpoints.kafkaBrokers,
+    controls: { onFailureTopic: options.names.dlqTopic, ...options.mappingControls },
+    maxConcurrency: hosts.mergeConsumer.definition.maxConcurrency ?? 1,
+    ...(options.onMappingActivity ? { onActivity: options.onMappingActivity } : {}),
+  });
+  const scheduler = new Scheduler({
+    targets: (['pollCrm', 'pollInventory', 'flush'] as const).map((key) => ({
+      functionName: functionNames[key],
+      rateMinutes: pipeline.schedules[functionNames[key]].rateMinutes,
+      invoke: (event: unknown) => hosts[key].invoke(event),
+    })),
+    tickMs: options.tickMs,
+    region: options.endpoints.region,
+    account: LOCAL_ACCOUNT_ID,
+    ...(options.onSchedule ? { onInvocation: options.onSchedule } : {}),
+  });
+
+  try {
+    // Cold-start every function up front: a handler whose env does not parse fails here, loudly.
+    await Promise.all(Object.values(hosts).map((host) => host.warm()));
+    await mapping.start();
+  } catch (error) {
+    await stopHosts();
+    throw error;
+  }
+  if (options.schedules ?? true) scheduler.start();
+
+  return {
+    hosts,
+    mapping,
+    scheduler,
+    metrics,
+    invoke: (key, event) => hosts[key].invoke(event),
+    get idle() {
+      return mapping.idle && Object.values(hosts).every((host) => host.inFlight === 0);
+    },
+    async stop() {
+      await scheduler.stop();
+      await mapping.stop();
+      await stopHosts();
+    },
+  };
+}

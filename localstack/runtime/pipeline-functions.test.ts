@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { pipeline } from '../../lambdas/shared/pipeline';
+import { defaultResourceNames } from '../stack/provision';
+import { pipelineFunctionDefinitions } from './pipeline-functions';
+
+const endpoints = {
+  kafkaBrokers: '127.0.0.1:19092',
+  dynamodbEndpoint: 'http://127.0.0.1:18000',
+  s3Endpoint: 'http://127.0.0.1:19090',
+  region: 'us-east-1',
+};
+
+describe('pipelineFunctionDefinitions', () => {
+  const definitions = pipelineFunctionDefinitions({
+    endpoints,
+    names: {
+      ...defaultResourceNames,
+      customerTopic: 'customers-test',
+      stagingBucket: 'bucket-test',
+    },
+    mockApiUrl: 'http://127.0.0.1:4010',
+    extraEnv: { pollCrm: { POLLER_PAGE_SIZE: '50' } },
+  });
+
+  it('points every function at the local stack with its own identity', () => {
+    for (const definition of Object.values(definitions)) {
+      expect(existsSync(definition.handlerModule)).toBe(true);
+      expect(definition.env).toMatchObject({
+        KAFKA_BROKERS: endpoints.kafkaBrokers,
+        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
+        AWS_ENDPOINT_URL_S3: endpoints.s3Endpoint,
+        AWS_REGION: 'us-east-1',
+        CUSTOMER_TOPIC: 'customers-test',
+        STAGING_BUCKET: 'bucket-test',
+        SOURCE_API_BASE_URL: 'http://127.0.0.1:4010',
+        ANALYTICS_API_BASE_URL: 'http://127.0.0.1:4010',
+        POWERTOOLS_SERVICE_NAME: definition.functionName,
+        AWS_LAMBDA_FUNCTION_NAME: definition.functionName,
+        POWERTOOLS_METRICS_NAMESPACE: pipeline.metrics.namespace,
+        POWERTOOLS_LOG_LEVEL: 'WARN',
+      });
+    }
+    expect(definitions.pollCrm.env.POLLER_PAGE_SIZE).toBe('50');
+    expect(definitions.pollInventory.env.POLLER_PAGE_SIZE).toBeUndefined();
+  });
+
+  it('takes timeouts, memory and concurrency from pipeline.ts', () => {
+    expect(definitions.flush).toMatchObject({
+      timeoutMs: pipeline.flush.timeoutSeconds * 1000,
+      memoryMb: pipeline.flush.memoryMb,
+      maxConcurrency: pipeline.flush.reservedConcurrency,
+    });
+    expect(definitions.mergeConsumer.timeoutMs).toBe(pipeline.mergeConsumer.timeoutSeconds * 1000);
+    expect(definitions.pollCrm.timeoutMs).toBe(pipeline.poller.timeoutSeconds * 1000);
+    expect(definitions.pollCrm.maxConcurrency).toBe(1);
+  });
+});
