@@ -5,7 +5,11 @@ import { DLQ_RECORD_MAX_CHARS, DlqMessageSchema } from './dlq-message';
 describe('DlqPublisher', () => {
   it('sends schema-valid messages keyed by dlqId with acks from all replicas', async () => {
     const send = vi.fn().mockResolvedValue([]);
-    const publisher = new DlqPublisher({ send }, 'dlq-topic', () => new Date('2024-01-01T00:00:00Z'));
+    const publisher = new DlqPublisher(
+      { send },
+      'dlq-topic',
+      () => new Date('2024-01-01T00:00:00Z'),
+    );
     const [message] = await publisher.publish([
       {
         stage: 'merge',
@@ -28,7 +32,13 @@ describe('DlqPublisher', () => {
   it('truncates huge raw records instead of failing the send', async () => {
     const send = vi.fn().mockResolvedValue([]);
     const [message] = await new DlqPublisher({ send }).publish([
-      { stage: 'poll', reason: 'too big', attempts: 0, origin: {}, record: 'x'.repeat(DLQ_RECORD_MAX_CHARS + 10) },
+      {
+        stage: 'poll',
+        reason: 'too big',
+        attempts: 0,
+        origin: {},
+        record: 'x'.repeat(DLQ_RECORD_MAX_CHARS + 10),
+      },
     ]);
     expect(message?.record?.length).toBeLessThan(DLQ_RECORD_MAX_CHARS + 100);
     expect(message?.record).toMatch(/truncated 10 chars/);

@@ -24,15 +24,30 @@ describe('wrapInEnvelope', () => {
   });
 
   it('gives every message its own id but the same hash for the same content', () => {
-    const a = wrapInEnvelope({ eventType: 'CUSTOMER', payload: customer, source: 'crm', syncType: 'FULL' });
-    const b = wrapInEnvelope({ eventType: 'CUSTOMER', payload: customer, source: 'crm', syncType: 'RESYNC' });
+    const a = wrapInEnvelope({
+      eventType: 'CUSTOMER',
+      payload: customer,
+      source: 'crm',
+      syncType: 'FULL',
+    });
+    const b = wrapInEnvelope({
+      eventType: 'CUSTOMER',
+      payload: customer,
+      source: 'crm',
+      syncType: 'RESYNC',
+    });
     expect(a.messageId).not.toBe(b.messageId);
     expect(a.contentHash).toBe(b.contentHash);
   });
 });
 
 describe('EnvelopeSchema', () => {
-  const valid = wrapInEnvelope({ eventType: 'CUSTOMER', payload: customer, source: 'crm', syncType: 'FULL' });
+  const valid = wrapInEnvelope({
+    eventType: 'CUSTOMER',
+    payload: customer,
+    source: 'crm',
+    syncType: 'FULL',
+  });
 
   it('rejects a payload that was changed after hashing', () => {
     const tampered = { ...valid, payload: { ...customer, name: 'Someone else' } };

@@ -46,6 +46,8 @@ export function wrapInEnvelope(
 }
 
 /** The idempotency key of one record version: `eventType#id#contentHash` (DESIGN.md). */
-export function recordVersionKey(envelope: Pick<Envelope, 'eventType' | 'contentHash'> & { payload: { id: string } }): string {
+export function recordVersionKey(
+  envelope: Pick<Envelope, 'eventType' | 'contentHash'> & { payload: { id: string } },
+): string {
   return `${envelope.eventType}#${envelope.payload.id}#${envelope.contentHash}`;
 }
