@@ -97,9 +97,17 @@ export class EcomSyncStack extends Stack {
     }
     const sourceApiBaseUrl = context.sourceApiUrl ?? mockApiBaseUrl ?? '';
     const analyticsApiBaseUrl = context.analyticsApiUrl ?? mockApiBaseUrl ?? '';
-    const apiToken: Record<string, string> = context.apiTokenParameter
-      ? { API_TOKEN_PARAMETER: context.apiTokenParameter }
-      : {};
+    // Calls to the mock-apis Function URL are SigV4-signed (API_AUTH=iam); real endpoints from
+    // context take the optional bearer token instead (SigV4 needs the Authorization header).
+    const apiAccess = (realUrl: string | undefined): Record<string, string> =>
+      realUrl === undefined
+        ? { API_AUTH: 'iam' }
+        : {
+            API_AUTH: 'none',
+            ...(context.apiTokenParameter
+              ? { API_TOKEN_PARAMETER: context.apiTokenParameter }
+              : {}),
+          };
 
     const common = (name: PipelineFunctionName, extra: Record<string, string>) => ({
       name,
@@ -121,7 +129,7 @@ export class EcomSyncStack extends Stack {
         ...common(name, {
           SYNC_STATE_TABLE: this.storage.syncStateTable.tableName,
           SOURCE_API_BASE_URL: sourceApiBaseUrl,
-          ...apiToken,
+          ...apiAccess(context.sourceApiUrl),
         }),
         description: `Polls ${sources[source].path} and publishes to ${sources[source].topic}`,
         memoryMb: pipeline.poller.memoryMb,
@@ -145,7 +153,7 @@ export class EcomSyncStack extends Stack {
         STAGING_BUCKET: this.storage.stagingBucket.bucketName,
         SYNC_STATE_TABLE: this.storage.syncStateTable.tableName,
         ANALYTICS_API_BASE_URL: analyticsApiBaseUrl,
-        ...apiToken,
+        ...apiAccess(context.analyticsApiUrl),
       }),
       description: 'Posts staged batches to Analytics; DLQ and redrive',
       memoryMb: pipeline.flush.memoryMb,
@@ -193,16 +201,21 @@ export class EcomSyncStack extends Stack {
     connection.grantProduce(flush.role, [topics.dlq]);
 
     if (this.mockApis) {
-      for (const caller of [pollCrm, pollInventory, flush]) {
+      // Only the callers that the mocks stand in for (API_AUTH=iam) invoke the Function URL.
+      const mockCallers = [
+        ...(context.sourceApiUrl ? [] : [pollCrm, pollInventory]),
+        ...(context.analyticsApiUrl ? [] : [flush]),
+      ];
+      for (const caller of mockCallers) {
         this.mockApis.function.grantInvokeUrl(caller.role);
       }
     }
-    if (context.apiTokenParameter) {
-      grantApiTokenRead(this, context.apiTokenParameter, [
-        pollCrm.role,
-        pollInventory.role,
-        flush.role,
-      ]);
+    const tokenReaders = [
+      ...(context.sourceApiUrl ? [pollCrm.role, pollInventory.role] : []),
+      ...(context.analyticsApiUrl ? [flush.role] : []),
+    ];
+    if (context.apiTokenParameter && tokenReaders.length > 0) {
+      grantApiTokenRead(this, context.apiTokenParameter, tokenReaders);
     }
 
     // --- triggers ----------------------------------------------------------------------------

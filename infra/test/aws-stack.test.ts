@@ -90,6 +90,7 @@ describe('target aws: functions', () => {
           STAGING_BUCKET: Match.anyValue(),
           SYNC_STATE_TABLE: Match.anyValue(),
           ANALYTICS_API_BASE_URL: Match.anyValue(),
+          API_AUTH: 'iam',
         }),
       },
       VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
@@ -114,6 +115,7 @@ describe('target aws: functions', () => {
             POWERTOOLS_SERVICE_NAME: poller,
             SYNC_STATE_TABLE: Match.anyValue(),
             SOURCE_API_BASE_URL: Match.anyValue(),
+            API_AUTH: 'iam',
           }),
         },
       });
@@ -154,11 +156,25 @@ describe('target aws: functions', () => {
       apiTokenParameter: '/ecom-sync/api-token',
     });
     real.template.resourceCountIs('AWS::Lambda::Url', 0);
+    for (const poller of [functionNames.pollCrm, functionNames.pollInventory]) {
+      real.template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            POWERTOOLS_SERVICE_NAME: poller,
+            SOURCE_API_BASE_URL: 'https://crm.example.com',
+            API_TOKEN_PARAMETER: '/ecom-sync/api-token',
+            API_AUTH: 'none',
+          }),
+        },
+      });
+    }
     real.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
-          SOURCE_API_BASE_URL: 'https://crm.example.com',
+          POWERTOOLS_SERVICE_NAME: functionNames.flush,
+          ANALYTICS_API_BASE_URL: 'https://analytics.example.com',
           API_TOKEN_PARAMETER: '/ecom-sync/api-token',
+          API_AUTH: 'none',
         }),
       },
     });

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pipeline, staging, topics } from '../../lambdas/shared/pipeline';
+import { functionNames, pipeline, staging, topics } from '../../lambdas/shared/pipeline';
 import { mergeConsumerGroupId } from '../lib/ecom-sync-stack';
 import type { Statement, Synthesized } from './synth';
 import { asArray, policyStatements, statementsOfRole, synthesize } from './synth';
@@ -9,6 +9,8 @@ let local: Synthesized;
 beforeAll(() => {
   aws = synthesize({
     target: 'aws',
+    // Mixed: a real CRM/Inventory API with a bearer token, the mock Analytics behind IAM.
+    sourceApiUrl: 'https://crm.example.com',
     apiTokenParameter: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:ecom-sync/token',
   });
   local = synthesize({ target: 'localstack' });
@@ -141,6 +143,25 @@ describe('every IAM policy statement, both targets', () => {
         'secretsmanager:GetSecretValue',
       ),
     ).toEqual([]);
+  });
+
+  it('lets only the callers of a real API read the token, and only mock-apis callers invoke its URL', () => {
+    const token = 'secretsmanager:GetSecretValue';
+    const invokeUrl = 'lambda:InvokeFunctionUrl';
+    for (const poller of ['PollCrmRole', 'PollInventoryRole']) {
+      expect(actionsOn(statementsOfRole(aws.template, poller), token)).toHaveLength(1);
+      expect(actionsOn(statementsOfRole(aws.template, poller), invokeUrl)).toEqual([]);
+    }
+    expect(actionsOn(statementsOfRole(aws.template, 'FlushRole'), token)).toEqual([]);
+    expect(actionsOn(statementsOfRole(aws.template, 'FlushRole'), invokeUrl)).toHaveLength(1);
+    const envOf = (service: string) =>
+      Object.values(aws.template.findResources('AWS::Lambda::Function')).find(
+        (fn) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service,
+      )?.Properties.Environment.Variables;
+    expect(envOf(functionNames.pollCrm)).toMatchObject({ API_AUTH: 'none' });
+    expect(envOf(functionNames.pollCrm).API_TOKEN_PARAMETER).toBeDefined();
+    expect(envOf(functionNames.flush)).toMatchObject({ API_AUTH: 'iam' });
+    expect(envOf(functionNames.flush).API_TOKEN_PARAMETER).toBeUndefined();
   });
 
   it('attaches no managed policy beyond the documented VPC / MSK execution policies', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApiAuthSchema } from '../shared/api-auth';
 import { pipeline, topics } from '../shared/pipeline';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -9,6 +10,7 @@ export const FlushEnvSchema = z.object({
   SYNC_STATE_TABLE: z.string().min(1),
   ANALYTICS_API_BASE_URL: z.url(),
   API_TOKEN_PARAMETER: z.string().min(1).optional(),
+  API_AUTH: ApiAuthSchema,
   DLQ_TOPIC: z.string().min(1).default(topics.dlq),
   /** Set by the local stack (S3Mock); S3-compatible servers need path-style addressing. */
   AWS_ENDPOINT_URL_S3: z.url().optional(),

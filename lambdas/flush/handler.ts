@@ -7,6 +7,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import { fetchForApiAuth } from '../shared/api-auth';
 import { loadApiToken } from '../shared/api-token';
 import { parseEnv } from '../shared/config';
 import { DlqPublisher } from '../shared/dlq';
@@ -34,12 +35,17 @@ const metrics = new Metrics({
 
 const s3 = new S3Client({ forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined });
 const dynamodb = new DynamoDBClient({});
+const apiFetch = fetchForApiAuth(env.API_AUTH, {
+  region: kafkaEnv.AWS_REGION,
+  apiTokenParameter: env.API_TOKEN_PARAMETER,
+});
 const http = new HttpClient({
   timeoutMs: env.HTTP_TIMEOUT_MS,
   maxAttempts: env.FLUSH_MAX_ATTEMPTS,
   baseDelayMs: env.FLUSH_BASE_DELAY_MS,
   maxDelayMs: env.FLUSH_MAX_DELAY_MS,
   onRetry: (info) => logger.warn('Retrying Analytics', info),
+  ...(apiFetch === undefined ? {} : { fetchImpl: apiFetch }),
 });
 const producer = lazyConnectedProducer(createProducer(await createKafka(kafkaEnv)));
 

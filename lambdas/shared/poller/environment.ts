@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApiAuthSchema } from '../api-auth';
 import { pipeline, tables, topics } from '../pipeline';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -13,6 +14,7 @@ export const PollerEnvSchema = z.object({
   SOURCE_API_BASE_URL: z.url(),
   SYNC_STATE_TABLE: z.string().min(1).default(tables.syncState.name),
   API_TOKEN_PARAMETER: z.string().min(1).optional(),
+  API_AUTH: ApiAuthSchema,
   CUSTOMER_TOPIC: z.string().min(1).default(topics.customers),
   PRODUCT_TOPIC: z.string().min(1).default(topics.products),
   DLQ_TOPIC: z.string().min(1).default(topics.dlq),

@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { Producer } from 'kafkajs';
+import { fetchForApiAuth } from '../api-auth';
 import { loadApiToken } from '../api-token';
 import { parseEnv } from '../config';
 import { DlqPublisher } from '../dlq';
@@ -43,6 +44,10 @@ export async function createPollerLambda(
     serviceName: env.POWERTOOLS_SERVICE_NAME ?? functionNameOf[sourceName],
   });
 
+  const apiFetch = fetchForApiAuth(config.API_AUTH, {
+    region: kafkaEnv.AWS_REGION,
+    apiTokenParameter: config.API_TOKEN_PARAMETER,
+  });
   const { http } = createInstrumentedHttpClient(
     {
       timeoutMs: config.HTTP_TIMEOUT_MS,
@@ -53,6 +58,7 @@ export async function createPollerLambda(
       breakerCooldownMs: config.HTTP_BREAKER_COOLDOWN_MS,
     },
     { metrics, logger },
+    apiFetch === undefined ? {} : { fetchImpl: apiFetch },
   );
   const documentClient = DynamoDBDocumentClient.from(
     new DynamoDBClient({ region: kafkaEnv.AWS_REGION }),
