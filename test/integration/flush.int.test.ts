@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import type { Kafka, Producer } from 'kafkajs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { localCredentials } from '../../localstack/stack/endpoints';
 import { provisionPipelineResources } from '../../localstack/stack/provision';
 import type { MockApiServer } from '../../lambdas/mock-apis/local-server';
@@ -70,12 +70,10 @@ beforeAll(async () => {
   );
   producer = createProducer(kafka);
   await producer.connect();
-  analytics = await startMockApiServer({ port: 0, seed: 7, customers: 10, products: 10 });
 });
 
 afterAll(async () => {
   await producer?.disconnect();
-  await analytics?.close();
   dynamodb?.destroy();
   s3?.destroy();
 });
@@ -84,7 +82,12 @@ beforeEach(async () => {
   bucket = `flush-it-${randomUUID().slice(0, 12)}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   store = new S3StagingStore(s3, bucket);
-  await admin('POST', '/admin/reset', {});
+  // A fresh Analytics per test: a slow POST a test gave up on must not land in the next test's stats.
+  analytics = await startMockApiServer({ port: 0, seed: 7, customers: 10, products: 10 });
+});
+
+afterEach(async () => {
+  await analytics?.close();
 });
 
 async function admin(
