@@ -2,7 +2,12 @@ import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { mockClient } from 'aws-sdk-client-mock';
 import { logLevel } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
-import { createMskTokenProvider, powertoolsLogCreator, resolveMskBrokers } from './kafka';
+import {
+  createMskTokenProvider,
+  lazyConnect,
+  powertoolsLogCreator,
+  resolveMskBrokers,
+} from './kafka';
 
 describe('createMskTokenProvider', () => {
   it('resolves credentials afresh for every token request and signs with them', async () => {
@@ -100,5 +105,21 @@ describe('powertoolsLogCreator', () => {
       kafkajs: { namespace: 'Connection', broker: 'b-1' },
     });
     expect(logger.warn).toHaveBeenCalledWith('slow', { kafkajs: { namespace: 'Producer' } });
+  });
+});
+
+describe('lazyConnect', () => {
+  it('connects once while warm, and retries a connect that failed', async () => {
+    const connect = vi
+      .fn<() => Promise<void>>()
+      .mockRejectedValueOnce(new Error('broker down'))
+      .mockResolvedValue(undefined);
+    const connectOnce = lazyConnect({ connect });
+
+    await expect(connectOnce()).rejects.toThrow('broker down');
+    await connectOnce();
+    await connectOnce();
+
+    expect(connect).toHaveBeenCalledTimes(2);
   });
 });

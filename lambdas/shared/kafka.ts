@@ -171,3 +171,18 @@ export function createProducer(kafka: Kafka): Producer {
     createPartitioner: Partitioners.DefaultPartitioner,
   });
 }
+
+/**
+ * Connects on the first call and reuses the connection while the container is warm; a failed
+ * connect is retried by the next call instead of being cached.
+ */
+export function lazyConnect(producer: Pick<Producer, 'connect'>): () => Promise<void> {
+  let connecting: Promise<void> | undefined;
+  return () => {
+    connecting ??= producer.connect().catch((error: unknown) => {
+      connecting = undefined;
+      throw error;
+    });
+    return connecting;
+  };
+}

@@ -6,12 +6,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { Producer } from 'kafkajs';
 import { fetchForApiAuth } from '../api-auth';
 import { loadApiToken } from '../api-token';
 import { parseEnv } from '../config';
 import { DlqPublisher } from '../dlq';
-import { KafkaEnvSchema, createKafka, createProducer } from '../kafka';
+import { KafkaEnvSchema, createKafka, createProducer, lazyConnect } from '../kafka';
 import type { SourceName } from '../pipeline';
 import { functionNames, sources } from '../pipeline';
 import { SyncStateRepository } from '../sync-state';
@@ -104,19 +103,4 @@ export async function createPollerLambda(
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
   return { handler, producer, logger, metrics };
-}
-
-/**
- * Connects on the first invocation and reuses the connection while the container is warm;
- * a failed connect is retried by the next invocation instead of being cached.
- */
-export function lazyConnect(producer: Pick<Producer, 'connect'>): () => Promise<void> {
-  let connecting: Promise<void> | undefined;
-  return () => {
-    connecting ??= producer.connect().catch((error: unknown) => {
-      connecting = undefined;
-      throw error;
-    });
-    return connecting;
-  };
 }
