@@ -8,7 +8,8 @@
  *
  * Options: --records N (split 2/3 customers, 1/3 products), --seed, --tick-ms (local length of
  * one scheduled minute), --timeout-s (for --until-drained), --log-level (POWERTOOLS_LOG_LEVEL of
- * the functions), --merge-concurrency.
+ * the functions), --merge-concurrency, --dashboard-port (0 = a free port; the URL is printed and
+ * written to .stack/runtime.json for `npm run resync|dlq|invoke`).
  */
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -16,6 +17,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { startMockApiServer } from '../lambdas/mock-apis/local-server';
+import { startDashboard } from './dashboard/server';
+import { removeRuntimeInfo, writeRuntimeInfo } from './ops/runtime-info';
+import { startTerminalProgress } from './terminal-progress';
 import { metricNames, pipeline } from '../lambdas/shared/pipeline';
 import type { OutputLine } from './runtime/function-host';
 import type { LocalRuntime } from './runtime/local-runtime';
@@ -35,6 +39,7 @@ const OptionsSchema = z.object({
   'log-level': z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('WARN'),
   'merge-concurrency': z.coerce.number().int().min(1).max(6).default(3),
   'until-drained': z.boolean().default(false),
+  'dashboard-port': z.coerce.number().int().min(0).max(65_535).default(0),
 });
 type Options = z.infer<typeof OptionsSchema>;
 
@@ -48,6 +53,7 @@ function readOptions(): Options {
       'log-level': { type: 'string' },
       'merge-concurrency': { type: 'string' },
       'until-drained': { type: 'boolean' },
+      'dashboard-port': { type: 'string' },
     },
     strict: true,
   });
@@ -73,14 +79,6 @@ function printFunctionOutput(line: OutputLine, isMetric: boolean): void {
   if (isMetric) return;
   const out = line.stream === 'stderr' ? process.stderr : process.stdout;
   out.write(`[${line.functionName}] ${line.text}\n`);
-}
-
-function describeProgress(progress: PipelineProgress, expected: number): string {
-  const { stats } = progress;
-  return (
-    `analytics ${stats.uniqueRecords}/${expected} unique (${stats.payloads} payloads), ` +
-    `lag ${progress.consumerLag}, staged ${progress.stagedObjects}, dlq ${progress.dlqMessages}`
-  );
 }
 
 async function main(): Promise<number> {
@@ -140,26 +138,6 @@ async function main(): Promise<number> {
     cleanups.push(() => mock.close());
     say(`mock APIs at ${mock.url}`);
 
-    const startedAt = Date.now();
-    const runtime: LocalRuntime = await startLocalRuntime({
-      endpoints: stack.endpoints,
-      names,
-      mockApiUrl: mock.url,
-      tickMs: options['tick-ms'],
-      logLevel: options['log-level'],
-      mergeConsumerConcurrency: options['merge-concurrency'],
-      onOutput: printFunctionOutput,
-      onSchedule: (outcome) => {
-        if (outcome.status === 'failed')
-          say(`${outcome.functionName} failed: ${outcome.error.message}`);
-      },
-    });
-    cleanups.push(() => runtime.stop());
-    say(
-      `functions warm; schedules every ${options['tick-ms']} ms per scheduled minute; ` +
-        `merge-consumer mapping on group ${pipeline.mergeConsumer.consumerGroupId}`,
-    );
-
     const admin = new Kafka({
       clientId: 'npm-start',
       brokers: stack.endpoints.kafkaBrokers.split(','),
@@ -184,28 +162,62 @@ async function main(): Promise<number> {
         dlqTopic: names.dlqTopic,
         bucket: names.stagingBucket,
       });
+    const dashboard = await startDashboard({
+      // Bound late: the dashboard must exist first to see the runtime's very first EMF lines.
+      invoke: (key, event) => runtime.invoke(key, event),
+      progress,
+      port: options['dashboard-port'],
+      ...(options['until-drained'] ? { expectedRecords: options.records } : {}),
+    });
+    cleanups.push(() => dashboard.close());
+    await writeRuntimeInfo({
+      dashboardUrl: dashboard.url,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    });
+    cleanups.push(() => removeRuntimeInfo(process.pid));
+    say(`dashboard at ${dashboard.url}`);
+
+    const startedAt = Date.now();
+    const runtime: LocalRuntime = await startLocalRuntime({
+      endpoints: stack.endpoints,
+      names,
+      mockApiUrl: mock.url,
+      tickMs: options['tick-ms'],
+      logLevel: options['log-level'],
+      mergeConsumerConcurrency: options['merge-concurrency'],
+      onOutput: (line, isMetric) => {
+        printFunctionOutput(line, isMetric);
+        dashboard.observe(line, isMetric);
+      },
+      onSchedule: (outcome) => {
+        if (outcome.status === 'failed')
+          say(`${outcome.functionName} failed: ${outcome.error.message}`);
+      },
+    });
+    cleanups.push(() => runtime.stop());
+    say(
+      `functions warm; schedules every ${options['tick-ms']} ms per scheduled minute; ` +
+        `merge-consumer mapping on group ${pipeline.mergeConsumer.consumerGroupId}`,
+    );
+    // TTY: a table redrawn in place; a pipe or CI log: one plain line every 10 s.
+    const terminal = startTerminalProgress({
+      metrics: () => runtime.metrics.snapshot(),
+      progress,
+      startedAt,
+      ...(options['until-drained'] ? { expectedRecords: options.records } : {}),
+    });
+    cleanups.push(() => terminal.stop());
 
     if (!options['until-drained']) {
       say('running; Ctrl-C to stop');
-      let lastReport = 0;
-      for (;;) {
-        const outcome = await Promise.race([
-          interruption,
-          sleep(1_000).then(() => 'tick' as const),
-        ]);
-        if (outcome === 'interrupted') break;
-        if (Date.now() - lastReport >= 10_000) {
-          lastReport = Date.now();
-          say(describeProgress(await progress(), options.records));
-        }
-      }
+      await interruption;
       await shutdown();
       return 0;
     }
 
     const deadline = startedAt + options['timeout-s'] * 1000;
     let last: PipelineProgress = await progress();
-    let lastReport = Date.now();
     let drained = false;
     while (Date.now() < deadline) {
       const outcome = await Promise.race([interruption, sleep(500).then(() => 'tick' as const)]);
@@ -214,10 +226,6 @@ async function main(): Promise<number> {
       if (isDrained(last, options.records) && runtime.mapping.idle) {
         drained = true;
         break;
-      }
-      if (Date.now() - lastReport >= 5_000) {
-        lastReport = Date.now();
-        say(describeProgress(last, options.records));
       }
     }
     const elapsedS = (Date.now() - startedAt) / 1000;

@@ -1,0 +1,267 @@
+// The local dashboard page. Plain browser script (no build step): it polls the dashboard's JSON
+// API and draws with Chart.js, loaded as a UMD global from node_modules by index.html.
+/* global Chart, document, fetch, console, setTimeout */
+
+const REFRESH_MS = 2000;
+const WINDOW_BUCKETS = 60;
+const palette = ['#2f80ed', '#eb5757', '#27ae60', '#f2994a', '#9b51e0', '#56ccf2'];
+
+const state = { config: undefined, charts: new Map(), previousTotals: {}, previousAt: 0 };
+
+async function getJson(path, init) {
+  const response = await fetch(path, init);
+  const body = await response.json();
+  if (!response.ok) {
+    const message = body && body.error ? body.error.errorMessage : response.statusText;
+    throw new Error(`${response.status}: ${message}`);
+  }
+  return body;
+}
+
+function formatTime(t) {
+  return new Date(t).toLocaleTimeString([], { hour12: false });
+}
+
+function makeChart(id, title, labels) {
+  const box = document.createElement('div');
+  box.className = 'chart';
+  box.dataset.chart = id;
+  box.innerHTML = `<h3></h3><div class="canvas-box"><canvas></canvas></div>`;
+  box.querySelector('h3').textContent = title;
+  document.getElementById('charts').append(box);
+  const chart = new Chart(box.querySelector('canvas'), {
+    type: 'line',
+    data: {
+      labels: [],
+      datasets: labels.map((label, index) => ({
+        label,
+        data: [],
+        borderColor: palette[index % palette.length],
+        backgroundColor: palette[index % palette.length],
+        pointRadius: 0,
+        borderWidth: 2,
+        tension: 0.2,
+      })),
+    },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      scales: { y: { beginAtZero: true }, x: { ticks: { maxTicksLimit: 6 } } },
+      plugins: { legend: { labels: { boxWidth: 10 } } },
+    },
+  });
+  state.charts.set(id, chart);
+  return chart;
+}
+
+function setChartData(id, labels, series) {
+  const chart = state.charts.get(id);
+  chart.data.labels = labels;
+  series.forEach((values, index) => {
+    chart.data.datasets[index].data = values;
+  });
+  chart.update('none');
+}
+
+function renderCounters(config) {
+  const container = document.getElementById('counters');
+  for (const counter of config.counters) {
+    const box = document.createElement('div');
+    box.className = 'counter';
+    box.innerHTML = `<span class="label"></span><span class="value" data-metric="${counter.metric}">0</span><span class="rate"></span>`;
+    box.querySelector('.label').textContent = `${counter.label} (${counter.metric})`;
+    container.append(box);
+  }
+}
+
+function updateMetrics(config, snapshot) {
+  const now = Date.now();
+  const bucketMs = snapshot.bucketMs;
+  const end = now - (now % bucketMs);
+  // The window ends now and starts at the first data point (a few buckets of margin), at most
+  // WINDOW_BUCKETS back, so a fresh run does not draw minutes of empty axis.
+  const firstPoint = Math.min(
+    ...Object.values(snapshot.series).map((points) => (points.length ? points[0].t : end)),
+    end,
+  );
+  const buckets = Math.min(WINDOW_BUCKETS, Math.max(10, (end - firstPoint) / bucketMs + 4));
+  const times = [];
+  for (let i = buckets - 1; i >= 0; i -= 1) times.push(end - i * bucketMs);
+  const labels = times.map(formatTime);
+  for (const panel of config.panels) {
+    const values = panel.metrics.map((metric) => {
+      const byTime = new Map((snapshot.series[metric] || []).map((p) => [p.t, p]));
+      // Latency and age are gauges: plot the bucket's maximum; counts are summed per bucket.
+      const gauge = metric === 'FlushLatency' || metric === 'OldestStagedBatchAge';
+      return times.map((t) => {
+        const point = byTime.get(t);
+        if (!point) return 0;
+        return gauge ? point.max : point.sum;
+      });
+    });
+    setChartData(`panel-${panel.title}`, labels, values);
+  }
+  const elapsedS = state.previousAt ? (now - state.previousAt) / 1000 : 0;
+  for (const element of document.querySelectorAll('[data-metric]')) {
+    const metric = element.dataset.metric;
+    const total = snapshot.totals[metric] ? snapshot.totals[metric].sum : 0;
+    element.textContent = total.toLocaleString('en-US');
+    const before = state.previousTotals[metric];
+    const rate = element.parentElement.querySelector('.rate');
+    if (elapsedS > 0 && before !== undefined) {
+      rate.textContent = `${Math.round((total - before) / elapsedS)}/s`;
+    }
+    state.previousTotals[metric] = total;
+  }
+  state.previousAt = now;
+}
+
+function updateProgress(view) {
+  const history = view.history.slice(-WINDOW_BUCKETS * 3);
+  const labels = history.map((s) => formatTime(s.t));
+  setChartData('lag', labels, [history.map((s) => s.consumerLag)]);
+  setChartData('depth', labels, [
+    history.map((s) => s.dlqMessages),
+    history.map((s) => s.stagedObjects),
+  ]);
+  const latest = view.latest;
+  if (!latest) return;
+  document.getElementById('state-lag').textContent = latest.consumerLag.toLocaleString('en-US');
+  document.getElementById('state-staged').textContent =
+    latest.stagedObjects.toLocaleString('en-US');
+  document.getElementById('state-dlq').textContent = latest.dlqMessages.toLocaleString('en-US');
+  document.getElementById('state-unique').textContent =
+    latest.stats.uniqueRecords.toLocaleString('en-US');
+  document.getElementById('state-payloads').textContent =
+    latest.stats.payloads.toLocaleString('en-US');
+  if (view.expectedRecords) {
+    const share = Math.min(1, latest.stats.uniqueRecords / view.expectedRecords);
+    document.getElementById('progress').hidden = false;
+    document.getElementById('progress-fill').style.width = `${(share * 100).toFixed(1)}%`;
+    document.getElementById('progress-text').textContent =
+      `${latest.stats.uniqueRecords.toLocaleString('en-US')} / ${view.expectedRecords.toLocaleString('en-US')} records in Analytics (${(share * 100).toFixed(0)}%)`;
+  }
+}
+
+function updateErrors(body) {
+  const list = document.getElementById('errors');
+  list.replaceChildren(
+    ...body.errors.map((entry) => {
+      const item = document.createElement('li');
+      item.textContent = `${entry.at} [${entry.functionName}] ${entry.message}`;
+      return item;
+    }),
+  );
+}
+
+function showResult(title, body) {
+  document.getElementById('operation-result').textContent =
+    `${new Date().toLocaleTimeString([], { hour12: false })} ${title}\n${JSON.stringify(body, null, 2)}`;
+}
+
+async function refreshDlq() {
+  const body = await getJson('/api/dlq');
+  const parked = (body.result && body.result.parked) || [];
+  document.querySelector('#dlq-table tbody').replaceChildren(
+    ...parked.map((entry) => {
+      const row = document.createElement('tr');
+      for (const value of [
+        entry.eventId,
+        entry.batchCount,
+        entry.attempts,
+        entry.parkedAt,
+        entry.reason,
+      ]) {
+        const cell = document.createElement('td');
+        cell.textContent = String(value);
+        row.append(cell);
+      }
+      return row;
+    }),
+  );
+  return body;
+}
+
+async function runOperation(title, button, action) {
+  button.disabled = true;
+  showResult(`${title}: running…`, {});
+  try {
+    showResult(`${title}: done`, await action());
+  } catch (error) {
+    showResult(`${title}: failed`, { error: String(error.message || error) });
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function wireControls() {
+  document.getElementById('resync-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const source = form.elements.source.value;
+    const mode = form.elements.mode.value;
+    const body = { source };
+    if (mode === 'full') body.full = true;
+    else {
+      const local = document.getElementById('resync-since').value;
+      if (!local) return showResult('resync', { error: 'pick a time for "since"' });
+      body.since = new Date(local).toISOString();
+    }
+    void runOperation(`resync ${source} ${mode}`, document.getElementById('resync-button'), () =>
+      getJson('/api/resync', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    );
+  });
+  document.getElementById('redrive-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const eventId = document.getElementById('redrive-event-id').value.trim();
+    void runOperation('redrive', document.getElementById('redrive-button'), async () => {
+      const result = await getJson('/api/redrive', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(eventId ? { eventId } : {}),
+      });
+      await refreshDlq();
+      return result;
+    });
+  });
+  document.getElementById('dlq-refresh').addEventListener('click', (event) => {
+    void runOperation('list parked', event.currentTarget, refreshDlq);
+  });
+}
+
+async function refresh() {
+  const [metrics, progress, errors] = await Promise.all([
+    getJson('/api/metrics'),
+    getJson('/api/progress'),
+    getJson('/api/errors'),
+  ]);
+  updateMetrics(state.config, metrics);
+  updateProgress(progress);
+  updateErrors(errors);
+  document.body.dataset.refreshedAt = String(Date.now());
+}
+
+async function main() {
+  state.config = await getJson('/api/config');
+  renderCounters(state.config);
+  for (const panel of state.config.panels)
+    makeChart(`panel-${panel.title}`, panel.title, panel.metrics);
+  makeChart('lag', 'Consumer lag (merge-consumer group)', ['records behind']);
+  makeChart('depth', 'DLQ depth and staged objects', ['analytics_dlq messages', 'staged objects']);
+  wireControls();
+  const loop = async () => {
+    try {
+      await refresh();
+    } catch (error) {
+      console.error('refresh failed', error);
+    }
+    setTimeout(loop, REFRESH_MS);
+  };
+  await loop();
+}
+
+void main();
