@@ -9,7 +9,11 @@ const payload = buildPayload(
   '2026-01-01T00:00:00.000Z',
 );
 
-function poster(statuses: number[], token?: string) {
+function poster(
+  statuses: number[],
+  token?: string,
+  options: { baseUrl?: string; now?: () => number } = {},
+) {
   const requests: { url: string; init: RequestInit }[] = [];
   const fetchImpl = (async (url: string, init: RequestInit) => {
     requests.push({ url, init });
@@ -23,10 +27,17 @@ function poster(statuses: number[], token?: string) {
     maxDelayMs: 2,
     fetchImpl,
     sleep: async () => undefined,
+    random: () => 1,
+    ...(options.now ? { now: options.now } : {}),
   });
   return {
     requests,
-    poster: createAnalyticsPoster({ http, baseUrl: 'http://analytics.test/base/', token }),
+    poster: createAnalyticsPoster({
+      http,
+      baseUrl: options.baseUrl ?? 'http://analytics.test/base/',
+      maxAttempts: 3,
+      token,
+    }),
   };
 }
 
@@ -38,11 +49,19 @@ describe('createAnalyticsPoster', () => {
       status: 200,
     });
     expect(requests).toHaveLength(1);
-    expect(requests[0]!.url).toBe('http://analytics.test/analytics/data');
+    expect(requests[0]!.url).toBe('http://analytics.test/base/analytics/data');
     const headers = new Headers(requests[0]!.init.headers);
     expect(headers.get('idempotency-key')).toBe(payload.eventId);
     expect(headers.get('authorization')).toBe('Bearer secret-token');
     expect(JSON.parse(String(requests[0]!.init.body))).toEqual(payload);
+  });
+
+  it('keeps the stage prefix of a base URL without a trailing slash', async () => {
+    const { requests, poster: analytics } = poster([200], undefined, {
+      baseUrl: 'https://api.example/prod',
+    });
+    await analytics.post(payload, Date.now() + 10_000);
+    expect(requests[0]!.url).toBe('https://api.example/prod/analytics/data');
   });
 
   it('reports a non-retryable 4xx after one attempt', async () => {
@@ -56,6 +75,7 @@ describe('createAnalyticsPoster', () => {
     const { requests, poster: analytics } = poster([503]);
     const outcome = await analytics.post(payload, Date.now() + 10_000);
     expect(outcome).toMatchObject({ delivered: false, retryable: true, attempts: 3 });
+    expect(outcome).not.toHaveProperty('deadlineReached');
     expect(requests).toHaveLength(3);
   });
 
@@ -70,7 +90,20 @@ describe('createAnalyticsPoster', () => {
   it('gives up at the deadline instead of sleeping past it', async () => {
     const { requests, poster: analytics } = poster([503]);
     const outcome = await analytics.post(payload, Date.now() - 1);
-    expect(outcome).toMatchObject({ delivered: false, retryable: true, attempts: 0 });
+    expect(outcome).toMatchObject({
+      delivered: false,
+      retryable: true,
+      attempts: 0,
+      deadlineReached: true,
+    });
     expect(requests).toHaveLength(0);
+  });
+
+  it('tells "the next retry would pass the deadline" apart from attempts used up', async () => {
+    const { requests, poster: analytics } = poster([503], undefined, { now: () => 1_000 });
+    // One attempt fits; the jittered 2 ms delay before the second would end past 1_001.
+    const outcome = await analytics.post(payload, 1_001);
+    expect(outcome).toMatchObject({ delivered: false, attempts: 1, deadlineReached: true });
+    expect(requests).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 import type { AnalyticsPayload } from '../shared/analytics-payload';
 import type { HttpClient } from '../shared/http-client';
 import { HttpStatusError, RetriesExhaustedError } from '../shared/http-client';
+import { joinUrl } from './join-url';
 
 export type DeliveryOutcome =
   | { delivered: true; status: number }
@@ -10,6 +11,11 @@ export type DeliveryOutcome =
       attempts: number;
       /** false for an answer that retrying cannot change (non-retryable 4xx, 3xx). */
       retryable: boolean;
+      /**
+       * The run's own time budget ended the retries, not Analytics: the payload is not
+       * undeliverable and must be tried again by the next run, not parked.
+       */
+      deadlineReached?: true;
     };
 
 export interface AnalyticsPoster {
@@ -19,13 +25,19 @@ export interface AnalyticsPoster {
 
 export interface AnalyticsPosterOptions {
   http: Pick<HttpClient, 'request'>;
+  /** May carry a path prefix (an API Gateway stage); it is kept. */
   baseUrl: string;
+  /**
+   * The HttpClient's maxAttempts. The client reports "attempts used up" and "the deadline came
+   * first" with the same error class; fewer attempts than this means the deadline stopped it.
+   */
+  maxAttempts: number;
   /** Bearer token for the Analytics API; absent locally. */
   token?: string;
 }
 
 export function createAnalyticsPoster(options: AnalyticsPosterOptions): AnalyticsPoster {
-  const url = new URL('/analytics/data', options.baseUrl).toString();
+  const url = joinUrl(options.baseUrl, '/analytics/data');
   return {
     async post(payload, deadline) {
       const headers: Record<string, string> = {
@@ -61,6 +73,7 @@ export function createAnalyticsPoster(options: AnalyticsPosterOptions): Analytic
             reason: error.message,
             attempts: error.attempts,
             retryable: true,
+            ...(error.attempts < options.maxAttempts ? { deadlineReached: true as const } : {}),
           };
         }
         // Circuit open or anything else the client surfaced: nothing reached Analytics.

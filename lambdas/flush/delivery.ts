@@ -2,12 +2,13 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metricNames } from '../shared/pipeline';
 import type { DeliveryOutcome } from './analytics-poster';
 import type { FlushDeps } from './deps';
-import type { OutboxManifest, ParkedManifest } from './manifests';
+import type { OutboxManifest, ParkedManifest, ParkingPointer } from './manifests';
 import {
   deliveredKeyFor,
   outboxKeyFor,
   parkedBatchKeyFor,
   parkedManifestKeyFor,
+  parkedPointerKeyFor,
 } from './object-keys';
 import type { StagedEntry } from './packing';
 import { buildPayload, entryRecords, eventIdFor } from './packing';
@@ -29,6 +30,15 @@ export type PayloadResult =
       reason: string;
       attempts: number;
       retryable: boolean;
+    }
+  | {
+      /** The run's deadline ended the retries: outbox manifest kept, batches still staged. */
+      eventId: string;
+      status: 'deferred';
+      batches: number;
+      records: number;
+      reason: string;
+      attempts: number;
     };
 
 /** Writes the payload's grouping to the outbox, so a crash-restart re-posts it unchanged. */
@@ -88,6 +98,7 @@ export async function settleDelivered(
   deps: Pick<FlushDeps, 'store' | 'metrics'>,
   manifestKey: string,
   carried: readonly CarriedBatch[],
+  options: { parked?: boolean } = {},
 ): Promise<{ batches: number; records: number }> {
   let records = 0;
   for (const batch of carried) {
@@ -96,6 +107,8 @@ export async function settleDelivered(
       await moveObject(deps.store, batch.currentKey, deliveredKey);
     // A copy left in staging by an interrupted move (or re-staged) is already delivered.
     else await deps.store.delete(batch.entry.stagedKey);
+    // Before the manifest goes, so a crash here leaves the redrive to finish (and retry this).
+    if (options.parked) await deps.store.delete(parkedPointerKeyFor(batch.entry.batch.batchId));
     records += entryRecords(batch.entry);
   }
   await deps.store.delete(manifestKey);
@@ -109,6 +122,9 @@ export async function settleDelivered(
  * `dlq/<eventId>/` with a manifest, so a redrive re-posts exactly this grouping with this
  * eventId (Analytics may have stored it and only the answer was lost). The message goes first:
  * a crash before parking completes leaves the outbox manifest, and the next run tries again.
+ * Each batch also gets a pointer `dlq/by-batch/<batchId>.json`, written before the parked
+ * manifest (whose presence tells a resumed run that parking is complete) and so before the
+ * staging copy is deleted: a batch is always findable by its id alone.
  */
 export async function parkPayload(
   deps: Pick<FlushDeps, 'store' | 'dlq' | 'metrics' | 'logger' | 'now'>,
@@ -138,6 +154,13 @@ export async function parkPayload(
     const parkedKey = parkedKeys[index] as string;
     if (batch.currentKey !== parkedKey) await deps.store.copy(batch.currentKey, parkedKey);
   }
+  for (const [index, batch] of carried.entries()) {
+    const pointer: ParkingPointer = {
+      eventId: manifest.eventId,
+      key: parkedKeys[index] as string,
+    };
+    await deps.store.put(parkedPointerKeyFor(batch.entry.batch.batchId), JSON.stringify(pointer));
+  }
   const parked: ParkedManifest = {
     ...manifest,
     reason: failure.reason,
@@ -158,7 +181,11 @@ export async function parkPayload(
   });
 }
 
-/** Posts a payload and settles it either way; the outcome is reported, never thrown. */
+/**
+ * Posts a payload and settles it: delivered, parked, or (when the run's own deadline stopped the
+ * retries) left exactly as it is, outbox manifest and staged batches, for the next run to
+ * re-post under the same key. The outcome is reported, never thrown.
+ */
 export async function deliverOrPark(
   deps: FlushDeps,
   manifest: OutboxManifest,
@@ -170,6 +197,21 @@ export async function deliverOrPark(
   if (outcome.delivered) {
     await settleDelivered(deps, outboxKeyFor(manifest.eventId), carried);
     return { eventId: manifest.eventId, status: 'delivered', batches: carried.length, records };
+  }
+  if (outcome.deadlineReached) {
+    deps.logger.warn('Deadline reached while posting; the payload waits for the next run', {
+      eventId: manifest.eventId,
+      reason: outcome.reason,
+      attempts: outcome.attempts,
+    });
+    return {
+      eventId: manifest.eventId,
+      status: 'deferred',
+      batches: carried.length,
+      records,
+      reason: outcome.reason,
+      attempts: outcome.attempts,
+    };
   }
   await parkPayload(deps, manifest, carried, outcome);
   return {

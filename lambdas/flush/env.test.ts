@@ -41,6 +41,7 @@ describe('flush API_AUTH', () => {
         ...(apiFetch === undefined ? {} : { fetchImpl: apiFetch }),
       }),
       baseUrl: env.ANALYTICS_API_BASE_URL,
+      maxAttempts: 1,
     });
     const payload = {
       eventId: 'evt-1',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ApiAuthSchema } from '../shared/api-auth';
-import { pipeline, topics } from '../shared/pipeline';
+import { functionNames, pipeline, topics } from '../shared/pipeline';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -25,5 +25,7 @@ export const FlushEnvSchema = z.object({
     .nonnegative()
     .default(pipeline.flush.deadlineMarginMs),
   HTTP_TIMEOUT_MS: positiveInt(pipeline.http.timeoutMs),
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).default(functionNames.flush),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default(pipeline.metrics.namespace),
 });
 export type FlushEnv = z.output<typeof FlushEnvSchema>;

@@ -7,6 +7,7 @@ import { eventIdFor } from './packing';
 import {
   FAR_DEADLINE,
   FakeAnalytics,
+  deadlineReached,
   exhausted,
   generousLimits,
   rejected,
@@ -88,7 +89,9 @@ describe('runFlush', () => {
       DlqMessageSchema.safeParse({ ...message, dlqId: 'x', failedAt: new Date().toISOString() })
         .success,
     ).toBe(true);
-    expect(store.keys('dlq/')).toEqual(message.origin.s3Keys!.slice().sort());
+    expect(store.keys('dlq/')).toEqual(
+      [...message.origin.s3Keys!, 'dlq/by-batch/a.json', 'dlq/by-batch/b.json'].sort(),
+    );
     const manifest = ParkedManifestSchema.parse(
       JSON.parse((await store.get(`dlq/${eventId}/manifest.json`))!),
     );
@@ -207,6 +210,99 @@ describe('runFlush', () => {
     expect(summary.remaining).toBe(1);
     expect(deps.poster.posts).toHaveLength(0);
     expect(store.keys('staging/')).toEqual([stagedKey('a')]);
+  });
+
+  it('settles a resumed payload with any batch already in delivered/ without re-posting it', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 1, 0), stagedBatch('b', 1, 0)]);
+    const deps = testDeps(store);
+    store.failNext('delete'); // after the 2xx: a copied to delivered/, its staging copy stays
+    await expect(runFlush(deps, settings)).rejects.toThrow('injected delete failure');
+    expect(store.keys('delivered/')).toEqual(['delivered/2026/01/01/a.json']);
+    // Analytics is down now: a re-post would fail and park a payload Analytics already has.
+    deps.poster.script([exhausted]);
+
+    const summary = await runFlush(deps, settings);
+
+    expect(deps.poster.posts).toHaveLength(1);
+    expect(summary).toMatchObject({ resumed: 1, payloads: [] });
+    expect(summary.stoppedEarly).toBeUndefined();
+    expect(store.keys('delivered/')).toEqual([
+      'delivered/2026/01/01/a.json',
+      'delivered/2026/01/01/b.json',
+    ]);
+    expect(store.keys('staging/')).toEqual([]);
+    expect(store.keys('outbox/')).toEqual([]);
+    expect(store.keys('dlq/')).toEqual([]);
+    expect(deps.dlqEntries).toEqual([]);
+  });
+
+  it('when its own deadline ends the retries, parks nothing and leaves the payload for the next run', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 1, 0), stagedBatch('b', 1, 0)]);
+    const deps = testDeps(store, new FakeAnalytics([deadlineReached]));
+    const oneBatchPerPost = { maxRecordsPerPost: 1, maxBytesPerPost: 1_000_000 };
+
+    const summary = await runFlush(deps, { limits: oneBatchPerPost, deadline: FAR_DEADLINE });
+
+    expect(summary.stoppedEarly).toBe('deadline');
+    expect(summary.payloads).toEqual([
+      expect.objectContaining({ eventId: eventIdFor(['a']), status: 'deferred' }),
+    ]);
+    expect(summary.remaining).toBe(2);
+    expect(deps.dlqEntries).toEqual([]);
+    expect(store.keys('dlq/')).toEqual([]);
+    expect(store.keys('staging/')).toEqual([stagedKey('a'), stagedKey('b')]);
+    expect(store.keys('outbox/')).toEqual([`outbox/${eventIdFor(['a'])}.json`]);
+
+    deps.poster.script([{ delivered: true, status: 200 }]);
+    const next = await runFlush(deps, { limits: oneBatchPerPost, deadline: FAR_DEADLINE });
+
+    expect(next.resumed).toBe(1);
+    expect(deps.poster.bodies[1]).toBe(deps.poster.bodies[0]); // same payload, same key
+    expect(deps.poster.posts.map((post) => post.metadata.batchIds)).toEqual([['a'], ['a'], ['b']]);
+    expect(store.keys('staging/')).toEqual([]);
+    expect(store.keys('outbox/')).toEqual([]);
+  });
+
+  it('a resumed payload the deadline stops again stays in the outbox, not packed with others', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 1, 0)]);
+    const deps = testDeps(store, new FakeAnalytics([deadlineReached]));
+    await runFlush(deps, settings);
+    await stage(store, [stagedBatch('b', 1, 0)]);
+
+    const summary = await runFlush(deps, settings);
+
+    expect(summary).toMatchObject({ resumed: 1, stoppedEarly: 'deadline' });
+    expect(deps.poster.posts.map((post) => post.metadata.batchIds)).toEqual([['a'], ['a']]);
+    expect(store.keys('outbox/')).toEqual([`outbox/${eventIdFor(['a'])}.json`]);
+    expect(store.keys('staging/')).toEqual([stagedKey('a'), stagedKey('b')]);
+    expect(store.keys('dlq/')).toEqual([]);
+  });
+
+  it('writes a dlq/by-batch/<batchId>.json pointer for each parked batch before deleting its staging copy', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 1, 0), stagedBatch('b', 1, 0)]);
+    const pointerAtDelete = new Map<string, string | undefined>();
+    const deleteObject = store.delete.bind(store);
+    store.delete = async (key) => {
+      const batchId = /^staging\/.*\/([^/]+)\.json$/.exec(key)?.[1];
+      if (batchId) pointerAtDelete.set(batchId, await store.get(`dlq/by-batch/${batchId}.json`));
+      return deleteObject(key);
+    };
+    const deps = testDeps(store, new FakeAnalytics([rejected]));
+
+    await runFlush(deps, settings);
+
+    const eventId = eventIdFor(['a', 'b']);
+    for (const batchId of ['a', 'b']) {
+      const pointer = { eventId, key: `dlq/${eventId}/${batchId}.json` };
+      expect(JSON.parse(pointerAtDelete.get(batchId) ?? 'null')).toEqual(pointer);
+      expect(JSON.parse((await store.get(`dlq/by-batch/${batchId}.json`))!)).toEqual(pointer);
+      expect(await store.exists(pointer.key)).toBe(true);
+    }
+    expect(store.keys('staging/')).toEqual([]);
   });
 
   it('reports the age of the oldest staged batch', async () => {

@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metricNames, staging } from '../shared/pipeline';
 import type { FlushDeps, FlushSettings } from './deps';
 import type { CarriedBatch, PayloadResult } from './delivery';
-import { deliverOrPark, writeOutboxManifest } from './delivery';
+import { deliverOrPark, settleDelivered, writeOutboxManifest } from './delivery';
 import type { OutboxManifest } from './manifests';
 import { OutboxManifestSchema, parseManifest } from './manifests';
 import { deliveredKeyFor, outboxKeyFor, parkedManifestKeyFor, parseStagedKey } from './object-keys';
@@ -47,6 +47,7 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
   };
   const record = (result: PayloadResult): void => {
     summary.payloads.push(result);
+    if (result.status === 'deferred') stop('deadline');
     if (result.status === 'failed' && result.retryable) stop('analytics-unavailable');
   };
 
@@ -71,8 +72,10 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
     if (deps.now() >= settings.deadline) return stop('deadline');
     const manifest = await writeOutboxManifest(deps, group);
     const carried = group.map((entry) => ({ entry, currentKey: entry.stagedKey }));
-    record(await deliverOrPark(deps, manifest, carried, settings.deadline));
-    handled += group.length;
+    const result = await deliverOrPark(deps, manifest, carried, settings.deadline);
+    record(result);
+    // A deferred payload's batches stay staged (held by its outbox manifest) for the next run.
+    if (result.status !== 'deferred') handled += group.length;
   };
 
   for (const object of stagedObjects) {
@@ -163,10 +166,11 @@ async function resumeOutbox(
       hold();
       continue;
     }
-    if (carried.every((batch) => batch.currentKey === deliveredKeyFor(batch.entry.stagedKey))) {
-      // Delivered and moved; only the clean-up was interrupted.
-      for (const batch of manifest.batches) await deps.store.delete(batch.stagedKey);
-      await deps.store.delete(outboxKeyFor(manifest.eventId));
+    if (carried.some((batch) => batch.currentKey === deliveredKeyFor(batch.entry.stagedKey))) {
+      // Batches reach delivered/ only after a 2xx, so one there means Analytics has the whole
+      // payload and only the moves were interrupted: finish them without re-posting (a failed
+      // re-post would otherwise park a payload that was already delivered).
+      await settleDelivered(deps, outboxKeyFor(manifest.eventId), carried);
       summary.resumed += 1;
       continue;
     }
@@ -176,7 +180,9 @@ async function resumeOutbox(
       continue;
     }
     summary.resumed += 1;
-    record(await deliverOrPark(deps, manifest, carried, deadline));
+    const result = await deliverOrPark(deps, manifest, carried, deadline);
+    record(result);
+    if (result.status === 'deferred') hold();
   }
   return held;
 }

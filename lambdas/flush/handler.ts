@@ -1,8 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -12,8 +10,7 @@ import { loadApiToken } from '../shared/api-token';
 import { parseEnv } from '../shared/config';
 import { DlqPublisher } from '../shared/dlq';
 import { HttpClient } from '../shared/http-client';
-import { KafkaEnvSchema, createKafka, createProducer } from '../shared/kafka';
-import { functionNames, pipeline } from '../shared/pipeline';
+import { KafkaEnvSchema, createProducer } from '../shared/kafka';
 import { createAnalyticsPoster } from './analytics-poster';
 import type { FlushDeps } from './deps';
 import { FlushEnvSchema } from './env';
@@ -22,16 +19,13 @@ import { executeCommand } from './execute-command';
 import { parseInvokeEvent } from './invoke-event';
 import { lazyConnectedProducer } from './lazy-producer';
 import { acquireLease } from './lease';
+import { createLoggedKafka, createObservability } from './observability';
 import { S3StagingStore } from './staging-store';
 
 const env = parseEnv(FlushEnvSchema);
 const kafkaEnv = parseEnv(KafkaEnvSchema);
 
-const logger = new Logger({ serviceName: functionNames.flush });
-const metrics = new Metrics({
-  namespace: pipeline.metrics.namespace,
-  serviceName: functionNames.flush,
-});
+const { logger, metrics } = createObservability(env);
 
 const s3 = new S3Client({ forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined });
 const dynamodb = new DynamoDBClient({});
@@ -47,13 +41,14 @@ const http = new HttpClient({
   onRetry: (info) => logger.warn('Retrying Analytics', info),
   ...(apiFetch === undefined ? {} : { fetchImpl: apiFetch }),
 });
-const producer = lazyConnectedProducer(createProducer(await createKafka(kafkaEnv)));
+const producer = lazyConnectedProducer(createProducer(await createLoggedKafka(kafkaEnv, logger)));
 
 const deps: FlushDeps = {
   store: new S3StagingStore(s3, env.STAGING_BUCKET),
   poster: createAnalyticsPoster({
     http,
     baseUrl: env.ANALYTICS_API_BASE_URL,
+    maxAttempts: env.FLUSH_MAX_ATTEMPTS,
     token: await loadApiToken(env.API_TOKEN_PARAMETER),
   }),
   dlq: new DlqPublisher(producer, env.DLQ_TOPIC),

@@ -44,3 +44,10 @@ export function parseManifest<S extends z.ZodType>(
   if (!result.success) throw new Error(`${key} is not a valid manifest: ${result.error.message}`);
   return result.data;
 }
+
+/** `dlq/by-batch/<batchId>.json`: where the batch with this id is parked. */
+export const ParkingPointerSchema = z.object({
+  eventId: z.string().regex(/^[0-9a-f]{64}$/),
+  key: z.string().min(1),
+});
+export type ParkingPointer = z.infer<typeof ParkingPointerSchema>;

@@ -40,6 +40,14 @@ export function parkedManifestKeyFor(eventId: string): string {
   return `${prefixes.dlq}${eventId}/manifest.json`;
 }
 
+/**
+ * `dlq/by-batch/<batchId>.json` → `{ eventId, key }`: finds a parked batch by its batchId alone
+ * (merge-consumer, seeing its batch gone from staging/, looks here before re-staging it).
+ */
+export function parkedPointerKeyFor(batchId: string): string {
+  return `${prefixes.dlq}by-batch/${batchId}.json`;
+}
+
 /** The eventId of a parked payload's manifest key, or undefined for any other `dlq/` key. */
 export function eventIdOfParkedManifest(key: string): string | undefined {
   return PARKED_MANIFEST_KEY.exec(key)?.[1];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AnalyticsPayloadSchema } from '../shared/analytics-payload';
 import type { StagedEntry } from './packing';
 import { buildPayload, eventIdFor, packBatches } from './packing';
-import { stagedBatch, stagedKey } from './test-support/fixtures';
+import { customer, product, stagedBatch, stagedKey } from './test-support/fixtures';
 
 function entry(batchId: string, customers: number, products: number): StagedEntry {
   return { stagedKey: stagedKey(batchId), batch: stagedBatch(batchId, customers, products) };
@@ -83,6 +83,33 @@ describe('buildPayload', () => {
       customerCount: 2,
       productCount: 4,
       batchIds: ['x', 'y'],
+    });
+  });
+});
+
+describe('buildPayload with the same id in two batches', () => {
+  it('carries only the latest version of each id, and counts what it carries', () => {
+    const older = stagedBatch('older', 0, 0);
+    older.customers = [customer('c1', '2026-01-01T00:00:00.000Z'), customer('c2')];
+    older.products = [product('p1', 5)];
+    const newer = stagedBatch('newer', 0, 0);
+    newer.customers = [customer('c1', '2026-01-03T00:00:00.000Z')];
+    newer.products = [{ ...product('p1', 7), updatedAt: '2026-01-02T00:00:00.000Z' }];
+
+    const payload = buildPayload(
+      [
+        { stagedKey: stagedKey('older'), batch: older },
+        { stagedKey: stagedKey('newer'), batch: newer },
+      ],
+      '2026-01-04T00:00:00.000Z',
+    );
+
+    expect(payload.customers).toEqual([newer.customers[0], older.customers[1]]);
+    expect(payload.products).toEqual([newer.products[0]]);
+    expect(payload.metadata).toMatchObject({
+      customerCount: 2,
+      productCount: 1,
+      batchIds: ['older', 'newer'],
     });
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AnalyticsPayload } from '../shared/analytics-payload';
 import type { StagedBatch } from '../shared/staging-format';
+import { latestPerId } from './latest-per-id';
 
 /** A validated staged batch and the key it was read from. */
 export interface StagedEntry {
@@ -31,8 +32,8 @@ export function buildPayload(
   source: string = PAYLOAD_SOURCE,
 ): AnalyticsPayload {
   const batchIds = entries.map((entry) => entry.batch.batchId);
-  const customers = entries.flatMap((entry) => entry.batch.customers);
-  const products = entries.flatMap((entry) => entry.batch.products);
+  const customers = latestPerId(entries.flatMap((entry) => entry.batch.customers));
+  const products = latestPerId(entries.flatMap((entry) => entry.batch.products));
   return {
     eventId: eventIdFor(batchIds),
     timestamp,

@@ -6,6 +6,7 @@ import { listParked, redriveParked } from './redrive';
 import {
   FAR_DEADLINE,
   FakeAnalytics,
+  deadlineReached,
   exhausted,
   stage,
   stagedBatch,
@@ -76,6 +77,32 @@ describe('redriveParked', () => {
     expect(store.keys('delivered/')).toEqual([]);
   });
 
+  it('deletes the dlq/by-batch/ pointer of each batch it moves to delivered/', async () => {
+    const { store, deps } = await parkedStore();
+    expect(store.keys('dlq/by-batch/')).toEqual([
+      'dlq/by-batch/a.json',
+      'dlq/by-batch/b.json',
+      'dlq/by-batch/c.json',
+    ]);
+
+    await redriveParked(deps, FAR_DEADLINE, eventIdFor(['a', 'b']));
+
+    expect(store.keys('dlq/by-batch/')).toEqual(['dlq/by-batch/c.json']);
+  });
+
+  it('skips, and keeps parked, a payload whose re-post its own deadline cut short', async () => {
+    const { store, deps } = await parkedStore();
+    deps.poster.script([deadlineReached]);
+    const before = store.keys('dlq/');
+
+    const summary = await redriveParked(deps, FAR_DEADLINE);
+
+    expect(summary.failed).toEqual([]);
+    expect(summary.skipped).toHaveLength(2);
+    expect(deps.poster.posts).toHaveLength(3); // two failed flush posts, then one redrive try
+    expect(store.keys('dlq/')).toEqual(before);
+  });
+
   it('finishes a redrive that crashed while moving, without posting again', async () => {
     const { store, deps } = await parkedStore();
     store.failNext('delete', 1);
@@ -94,6 +121,27 @@ describe('redriveParked', () => {
 });
 
 describe('listParked', () => {
+  it('ignores dlq/by-batch/ pointers and dlq/invalid/ objects', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 1, 0)]);
+    await store.put('staging/2026/01/01/broken.json', '{');
+    const deps = testDeps(store, new FakeAnalytics([exhausted]));
+    await runFlush(deps, { limits, deadline: FAR_DEADLINE });
+    // A pointer whose batch id happens to look like a manifest must not be taken for one.
+    await store.put('dlq/by-batch/manifest.json', '{}');
+    expect(store.keys('dlq/invalid/')).toHaveLength(1);
+    expect(store.keys('dlq/by-batch/')).toHaveLength(2);
+
+    expect((await listParked(deps)).map((parked) => parked.eventId)).toEqual([eventIdFor(['a'])]);
+    deps.poster.script([{ delivered: true, status: 200 }]);
+    const summary = await redriveParked(deps, FAR_DEADLINE);
+    expect(summary).toMatchObject({ redriven: [{ eventId: eventIdFor(['a']) }], failed: [] });
+    expect(store.keys('dlq/')).toEqual([
+      'dlq/by-batch/manifest.json',
+      'dlq/invalid/staging/2026/01/01/broken.json',
+    ]);
+  });
+
   it('lists parked eventIds with batch counts and reasons', async () => {
     const { deps } = await parkedStore();
     const parked = await listParked(deps);

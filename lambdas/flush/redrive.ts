@@ -97,12 +97,18 @@ export async function redriveParked(
     )
       ? ({ delivered: true, status: 200 } as const) // a previous redrive got as far as moving them
       : await postManifest(deps, manifest, carried, deadline);
+    if (!outcome.delivered && outcome.deadlineReached) {
+      // Not a verdict on the payload: this invocation ran out of time; it stays parked.
+      summary.skipped.push(manifest.eventId);
+      stopped = true;
+      continue;
+    }
     if (!outcome.delivered) {
       summary.failed.push({ eventId: manifest.eventId, reason: outcome.reason });
       if (outcome.retryable) stopped = true;
       continue;
     }
-    const settled = await settleDelivered(deps, key, carried);
+    const settled = await settleDelivered(deps, key, carried, { parked: true });
     deps.metrics.addMetric(metricNames.batchesRedriven, MetricUnit.Count, settled.batches);
     summary.redriven.push({ eventId: manifest.eventId, ...settled });
   }
@@ -115,6 +121,7 @@ export async function redriveParked(
   return summary;
 }
 
+/** Only `dlq/<eventId>/manifest.json`: `dlq/by-batch/` pointers and `dlq/invalid/` never match. */
 async function parkedManifestKeys(deps: Pick<FlushDeps, 'store'>): Promise<string[]> {
   const objects = await deps.store.list(staging.prefixes.dlq);
   return objects

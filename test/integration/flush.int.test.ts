@@ -128,15 +128,16 @@ const recordCount = (batches: readonly StagedBatch[]): number =>
 function deps(
   overrides: { store?: StagingStore; maxAttempts?: number; timeoutMs?: number } = {},
 ): FlushDeps {
+  const maxAttempts = overrides.maxAttempts ?? 4;
   const http = new HttpClient({
     timeoutMs: overrides.timeoutMs ?? 5_000,
-    maxAttempts: overrides.maxAttempts ?? 4,
+    maxAttempts,
     baseDelayMs: 20,
     maxDelayMs: 100,
   });
   return {
     store: overrides.store ?? store,
-    poster: createAnalyticsPoster({ http, baseUrl: analytics.url }),
+    poster: createAnalyticsPoster({ http, baseUrl: analytics.url, maxAttempts }),
     dlq: new DlqPublisher(producer, dlqTopic),
     metrics: { addMetric: () => undefined } as unknown as FlushDeps['metrics'],
     logger: {
@@ -165,6 +166,18 @@ function run(
 
 async function keys(prefix: string): Promise<string[]> {
   return (await store.list(prefix)).map((object) => object.key).sort();
+}
+
+/** How many messages the test's DLQ topic holds (sum of the partitions' high watermarks). */
+async function dlqMessageCount(): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(dlqTopic);
+    return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Every message on the test's DLQ topic, read from the beginning with a fresh consumer group. */
@@ -252,11 +265,11 @@ describe('flush against S3Mock, DynamoDB Local, Kafka and the mock Analytics API
     ).toHaveLength(1);
   });
 
-  it('parks batches and publishes to analytics_dlq when Analytics is down past the budget; redrive delivers them once', async () => {
+  it('parks batches and publishes to analytics_dlq when Analytics fails every attempt; redrive delivers them once', async () => {
     const batches = await stageBatches(2, 'outage');
-    await admin('PUT', '/admin/faults', {
-      analytics: { outageUntil: new Date(Date.now() + 3_600_000).toISOString() },
-    });
+    // Plain 503s (no Retry-After), so the 4 attempts run out well inside the 5 s budget. An
+    // outage answering Retry-After beyond the budget is the deadline case (next test).
+    await admin('PUT', '/admin/faults', { analytics: { errorRate: 1, status: 503 } });
 
     const failed = await run({ action: 'flush' }, deps(), 5_000);
 
@@ -274,7 +287,14 @@ describe('flush against S3Mock, DynamoDB Local, Kafka and the mock Analytics API
       stage: 'flush',
       origin: { eventId, batchIds: batches.map((b) => b.batchId) },
     });
-    expect(message!.reason).toMatch(/HTTP 503|deadline/);
+    expect(message!.reason).toMatch(/HTTP 503/);
+    for (const batch of batches) {
+      const pointer = await store.get(`dlq/by-batch/${batch.batchId}.json`);
+      expect(JSON.parse(pointer ?? 'null')).toEqual({
+        eventId,
+        key: `dlq/${eventId}/${batch.batchId}.json`,
+      });
+    }
     expect(await run({ action: 'list-dlq' })).toEqual({
       status: 'ok',
       parked: [expect.objectContaining({ eventId, batchCount: 2 })],
@@ -286,7 +306,7 @@ describe('flush against S3Mock, DynamoDB Local, Kafka and the mock Analytics API
     });
     expect(await keys(`dlq/${eventId}/`)).toHaveLength(3);
 
-    // (GET /analytics/stats shares the outage, so the stats are read once it is over:
+    // (GET /analytics/stats shares the faults, so the stats are read once they are cleared:
     // payloads 1 below also shows that no failed attempt was stored.)
     await admin('DELETE', '/admin/faults');
     const redriven = await run({ action: 'redrive', eventId });
@@ -303,6 +323,43 @@ describe('flush against S3Mock, DynamoDB Local, Kafka and the mock Analytics API
       duplicatePayloads: 0,
     });
     expect(await keys('dlq/')).toEqual([]);
+    expect(await keys('delivered/')).toHaveLength(2);
+  });
+
+  it('when the budget ends the retries, nothing is parked and the next run delivers the same payload', async () => {
+    const batches = await stageBatches(2, 'budget');
+    await admin('PUT', '/admin/faults', { analytics: { errorRate: 1, status: 503 } });
+    const dlqBefore = await dlqMessageCount();
+
+    // Far more attempts than the 1.5 s budget allows: the deadline, not the attempts, stops it.
+    const cut = await run({ action: 'flush' }, deps({ maxAttempts: 1_000 }), 1_500);
+
+    const eventId = eventIdFor(batches.map((batch) => batch.batchId));
+    expect(cut).toMatchObject({
+      status: 'ok',
+      stoppedEarly: 'deadline',
+      payloads: [{ eventId, status: 'deferred' }],
+    });
+    expect(await keys('dlq/')).toEqual([]);
+    expect(await keys('outbox/')).toEqual([`outbox/${eventId}.json`]);
+    expect(await keys('staging/')).toHaveLength(2);
+    expect(await dlqMessageCount()).toBe(dlqBefore);
+
+    await admin('DELETE', '/admin/faults');
+    const next = await run({ action: 'flush' });
+
+    expect(next).toMatchObject({
+      status: 'ok',
+      resumed: 1,
+      payloads: [{ eventId, status: 'delivered' }],
+    });
+    expect(await stats()).toMatchObject({
+      payloads: 1,
+      uniqueVersions: recordCount(batches),
+      duplicateRecords: 0,
+    });
+    expect(await keys('staging/')).toEqual([]);
+    expect(await keys('outbox/')).toEqual([]);
     expect(await keys('delivered/')).toHaveLength(2);
   });
 

@@ -83,6 +83,15 @@ export const exhausted: Failure = {
   retryable: true,
 };
 
+/** The run's own deadline stopped the retries (the poster saw fewer attempts than allowed). */
+export const deadlineReached: Failure = {
+  delivered: false,
+  reason: 'next retry in 800 ms would pass the deadline; last failure: HTTP 503',
+  attempts: 2,
+  retryable: true,
+  deadlineReached: true,
+};
+
 export const rejected: Failure = {
   delivered: false,
   reason: 'HTTP 400: bad payload',

@@ -1,0 +1,65 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { KafkaEnvSchema } from '../shared/kafka';
+import { functionNames, pipeline } from '../shared/pipeline';
+import { FlushEnvSchema } from './env';
+import { createLoggedKafka, createObservability } from './observability';
+
+const requiredEnv = {
+  STAGING_BUCKET: 'bucket',
+  SYNC_STATE_TABLE: 'sync-state',
+  ANALYTICS_API_BASE_URL: 'http://127.0.0.1:1',
+};
+
+function emfOf(metrics: ReturnType<typeof createObservability>['metrics']) {
+  metrics.addMetric('Probe', MetricUnit.Count, 1);
+  const emf = metrics.serializeMetrics();
+  metrics.clearMetrics();
+  return { namespace: emf._aws.CloudWatchMetrics[0]?.Namespace, service: emf.service };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('createObservability', () => {
+  it('takes the namespace and service name from the Powertools env vars', () => {
+    const env = FlushEnvSchema.parse({
+      ...requiredEnv,
+      POWERTOOLS_METRICS_NAMESPACE: 'EcomSyncStaging',
+      POWERTOOLS_SERVICE_NAME: 'flush-blue',
+    });
+    const { logger, metrics } = createObservability(env);
+    expect(emfOf(metrics)).toEqual({ namespace: 'EcomSyncStaging', service: 'flush-blue' });
+
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    logger.info('probe');
+    vi.restoreAllMocks();
+    expect(JSON.parse(lines.join('').trim())).toMatchObject({ service: 'flush-blue' });
+  });
+
+  it('defaults to the pipeline namespace and the flush function name', () => {
+    const { metrics } = createObservability(FlushEnvSchema.parse(requiredEnv));
+    expect(emfOf(metrics)).toEqual({
+      namespace: pipeline.metrics.namespace,
+      service: functionNames.flush,
+    });
+  });
+});
+
+describe('createLoggedKafka', () => {
+  it("routes kafkajs's own log lines to the Powertools logger", async () => {
+    const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+    const kafka = await createLoggedKafka(
+      KafkaEnvSchema.parse({ KAFKA_BROKERS: '127.0.0.1:1' }),
+      logger,
+    );
+    kafka.logger().error('broker unreachable', { broker: '127.0.0.1:1' });
+    expect(logger.error).toHaveBeenCalledWith(
+      'broker unreachable',
+      expect.objectContaining({ kafkajs: expect.objectContaining({ broker: '127.0.0.1:1' }) }),
+    );
+  });
+});
