@@ -52,6 +52,7 @@ export const metricEmitters: Record<MetricName, readonly FunctionName[]> = {
     functionNames.flush,
   ],
   [metricNames.pollDurationMs]: [functionNames.pollCrm, functionNames.pollInventory],
+  [metricNames.cursorReset]: [functionNames.pollCrm, functionNames.pollInventory],
   [metricNames.recordsReceived]: [functionNames.mergeConsumer],
   [metricNames.recordsDuplicate]: [functionNames.mergeConsumer],
   [metricNames.recordsStaged]: [functionNames.mergeConsumer],
@@ -174,7 +175,12 @@ export class Monitoring extends Construct {
       }),
       stageWidget(
         'Source APIs',
-        [metricNames.apiErrors, metricNames.apiRetries, metricNames.circuitOpened],
+        [
+          metricNames.apiErrors,
+          metricNames.apiRetries,
+          metricNames.circuitOpened,
+          metricNames.cursorReset,
+        ],
         8,
       ),
     );

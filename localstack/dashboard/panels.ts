@@ -33,7 +33,12 @@ export const stagePanels: StagePanel[] = [
   { title: 'Oldest staged batch age (s)', metrics: [metricNames.oldestStagedBatchAgeSeconds] },
   {
     title: 'Source APIs',
-    metrics: [metricNames.apiErrors, metricNames.apiRetries, metricNames.circuitOpened],
+    metrics: [
+      metricNames.apiErrors,
+      metricNames.apiRetries,
+      metricNames.circuitOpened,
+      metricNames.cursorReset,
+    ],
   },
 ];
 
