@@ -121,6 +121,17 @@ describe('HttpClient retries', () => {
     expect(errors).toEqual([{ attempt: 1, reason: 'HTTP 404', status: 404 }]);
   });
 
+  it('keeps the response body and the query string out of the HttpStatusError message (PII, cursors)', async () => {
+    const echoed = '{"error":"invalid record","record":{"email":"jane.doe@example.com"}}';
+    const { http } = client([{ status: 400, body: echoed }]);
+    const error = await http
+      .request({ method: 'GET', url: 'http://api.test/base/crm/customers?cursor=opaque-123' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpStatusError);
+    expect((error as HttpStatusError).message).toBe('HTTP 400 GET /base/crm/customers');
+    expect((error as HttpStatusError).body).toBe(echoed);
+  });
+
   it('gives up with RetriesExhaustedError after maxAttempts', async () => {
     const { http, calls, sleeps } = client([
       { status: 500 },

@@ -45,14 +45,20 @@ export interface HttpResponse {
   body: string;
 }
 
-/** A 4xx other than 429 (and 408): retrying would get the same answer. */
+/**
+ * A 4xx other than 429 (and 408): retrying would get the same answer. The message names only
+ * status, method and URL path, because it ends up in logs and DLQ reasons: a response body can
+ * echo a record (an e-mail address), and a query string can carry cursors or tokens. The body is
+ * kept as a property for callers that need it.
+ */
 export class HttpStatusError extends Error {
   constructor(
     public readonly status: number,
     public readonly body: string,
     url = '',
+    method?: HttpRequest['method'],
   ) {
-    super(`HTTP ${status}${url ? ` from ${redactQuery(url)}` : ''}: ${body.slice(0, 200)}`);
+    super(['HTTP', status, method, url === '' ? undefined : pathOf(url)].filter(Boolean).join(' '));
     this.name = 'HttpStatusError';
   }
 }
@@ -121,7 +127,7 @@ export class HttpClient {
         this.options.breaker?.recordSuccess();
         const { status, body } = outcome.response;
         this.options.onError?.({ attempt, reason: `HTTP ${status}`, status });
-        throw new HttpStatusError(status, body, req.url);
+        throw new HttpStatusError(status, body, req.url, req.method);
       }
 
       if (outcome.countsAsFailure) this.options.breaker?.recordFailure();
@@ -199,8 +205,11 @@ function describeFetchError(error: unknown, timeoutMs: number): string {
   return `network error: ${String(error)}`;
 }
 
-/** Query strings may carry cursors or tokens; keep them out of error messages and logs. */
-function redactQuery(url: string): string {
-  const index = url.indexOf('?');
-  return index === -1 ? url : `${url.slice(0, index)}?…`;
+/** The path alone: no host (may be a private endpoint), no query (cursors, tokens), no fragment. */
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url.split(/[?#]/, 1)[0] ?? '';
+  }
 }

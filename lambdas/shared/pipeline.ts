@@ -74,6 +74,8 @@ export const pipeline = {
     deadlineMarginMs: 10_000,
     /** Messages per kafkajs `send` call. */
     sendBatchSize: 500,
+    /** An `updatedAt` later than now + this is dead-lettered and never moves the watermark. */
+    maxClockSkewSeconds: 300,
     timeoutSeconds: 300,
     memoryMb: 512,
   },
@@ -127,6 +129,7 @@ export const metricNames = {
   apiErrors: 'ApiErrors',
   apiRetries: 'ApiRetries',
   circuitOpened: 'CircuitOpened',
+  cursorReset: 'CursorReset',
   pollDurationMs: 'PollDuration',
   recordsReceived: 'RecordsReceived',
   recordsDuplicate: 'RecordsDuplicate',

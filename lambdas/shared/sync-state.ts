@@ -104,7 +104,8 @@ export class SyncStateRepository implements SyncStateStore {
 
   /**
    * Ends a run: sets the watermark (never lower than the stored one) and clears the cursor.
-   * `watermark` undefined keeps the stored one (a run that saw no records).
+   * `watermark` undefined keeps the stored one: a run that saw no records, or one that did not
+   * read from the stored watermark on (a later `{since}` resync; see mayAdvanceWatermark).
    */
   async advanceWatermark(
     previous: SyncState | undefined,

@@ -105,6 +105,7 @@ function poll(source: PollSource, options: PollOptions): Promise<PollResult> {
         overlapSeconds: pipeline.poller.overlapSeconds,
         deadlineMarginMs: pipeline.poller.deadlineMarginMs,
         sendBatchSize: pipeline.poller.sendBatchSize,
+        maxClockSkewSeconds: pipeline.poller.maxClockSkewSeconds,
       },
       event: options.event ?? { source: 'aws.events', 'detail-type': 'Scheduled Event' },
     },
@@ -320,6 +321,57 @@ describe('pollers on the local stack', () => {
     // Mutated records moved to the end of the order; each is still read exactly once.
     expectOnePerRecord(envelopes, CUSTOMERS);
     expect(first.published + second.published).toBe(CUSTOMERS);
+  });
+
+  it('while a run has a saved cursor a manual resync is refused; a cursor the API rejects restarts the run', async () => {
+    const run = await resources('cursor');
+    const repository = new SyncStateRepository(documentClient, run.syncStateTable);
+    let checks = 0;
+    const first = await poll(sources.crm, {
+      syncStateTable: run.syncStateTable,
+      topic: run.customerTopic,
+      dlqTopic: run.dlqTopic,
+      remainingTimeMs: () => (++checks <= 2 ? 290_000 : pipeline.poller.deadlineMarginMs - 1),
+    });
+    expect(first).toMatchObject({ status: 'partial', pages: 2 });
+
+    const refused = await poll(sources.crm, {
+      syncStateTable: run.syncStateTable,
+      topic: run.customerTopic,
+      dlqTopic: run.dlqTopic,
+      event: { since: new Date().toISOString() },
+    });
+    expect(refused).toMatchObject({ status: 'failed', pages: 0 });
+    expect(refused.reason).toMatch(/scheduled sync is in progress.*retry later/);
+
+    // The mock signs its cursors: a tampered one is answered 400, like an expired one.
+    const saved = await repository.read('crm');
+    expect(saved?.cursor).toBeDefined();
+    await repository.saveCursor(saved, 'crm', {
+      cursor: `${saved?.cursor ?? ''}x`,
+      syncType: saved?.cursorSyncType ?? 'FULL',
+      runStartedAt: saved?.runStartedAt ?? new Date().toISOString(),
+    });
+
+    const metrics = new Map<string, number>();
+    const restarted = await poll(sources.crm, {
+      syncStateTable: run.syncStateTable,
+      topic: run.customerTopic,
+      dlqTopic: run.dlqTopic,
+      metrics,
+    });
+    expect(restarted).toMatchObject({
+      status: 'complete',
+      syncType: 'FULL',
+      resumed: true,
+      published: CUSTOMERS,
+    });
+    expect(metrics.get(metricNames.cursorReset)).toBe(1);
+    const state = await repository.read('crm');
+    expect(state?.cursor).toBeUndefined();
+    expect(state?.watermark).toBeDefined();
+    const ids = new Set((await envelopesOn(run.customerTopic)).map((e) => e.payload.id));
+    expect(ids.size).toBe(CUSTOMERS);
   });
 
   it('completes a full sync while the CRM answers ~30 % 500s and 429s', async () => {

@@ -22,6 +22,7 @@ export const PollerEnvSchema = z.object({
   POLLER_OVERLAP_SECONDS: nonNegativeInt(pipeline.poller.overlapSeconds),
   POLLER_DEADLINE_MARGIN_MS: nonNegativeInt(pipeline.poller.deadlineMarginMs),
   POLLER_SEND_BATCH_SIZE: positiveInt(pipeline.poller.sendBatchSize),
+  POLLER_MAX_CLOCK_SKEW_SECONDS: nonNegativeInt(pipeline.poller.maxClockSkewSeconds),
   HTTP_TIMEOUT_MS: positiveInt(pipeline.http.timeoutMs),
   HTTP_MAX_ATTEMPTS: positiveInt(pipeline.http.maxAttempts),
   HTTP_BASE_DELAY_MS: nonNegativeInt(pipeline.http.baseDelayMs),

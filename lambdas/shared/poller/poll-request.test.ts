@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncState } from '../sync-state';
-import { InvalidPollRequestError, overlapStart, parsePollRequest, planRun } from './poll-request';
+import {
+  InvalidPollRequestError,
+  manualRunRefusal,
+  mayAdvanceWatermark,
+  overlapStart,
+  parsePollRequest,
+  planRun,
+} from './poll-request';
 
 const now = new Date('2025-06-01T12:00:00.000Z');
 
@@ -67,14 +74,55 @@ describe('planRun', () => {
     });
   });
 
-  it('a manual request is a RESYNC that starts over even with a saved cursor', () => {
-    const state: SyncState = { ...base, cursor: 'abc', cursorSyncType: 'FULL' };
-    const plan = planRun({ kind: 'manual' }, state, 60, now);
-    expect(plan).toMatchObject({ syncType: 'RESYNC', resumed: false });
+  it('a manual request is a RESYNC from its own since, with no cursor', () => {
+    const plan = planRun({ kind: 'manual', since: '2025-05-01T00:00:00.000Z' }, base, 60, now);
+    expect(plan).toMatchObject({ syncType: 'RESYNC', since: '2025-05-01T00:00:00.000Z' });
+    expect(plan.resumed).toBe(false);
     expect(plan.cursor).toBeUndefined();
   });
 
   it('overlap arithmetic works across offsets', () => {
     expect(overlapStart('2025-01-01T01:00:00+01:00', 90)).toBe('2024-12-31T23:58:30.000Z');
+  });
+});
+
+describe('manualRunRefusal', () => {
+  const base: SyncState = { source: 'crm', version: 2, updatedAt: now.toISOString() };
+  const inProgress: SyncState = {
+    ...base,
+    cursor: 'abc',
+    cursorSyncType: 'FULL',
+    runStartedAt: '2025-06-01T11:00:00.000Z',
+  };
+
+  it('refuses a manual run while a saved cursor exists, whatever was asked', () => {
+    for (const request of [
+      { kind: 'manual' as const },
+      { kind: 'manual' as const, since: '2025-05-01T00:00:00.000Z' },
+    ]) {
+      expect(manualRunRefusal(request, inProgress)).toMatch(
+        /a scheduled sync is in progress.*retry later/,
+      );
+    }
+  });
+
+  it('lets scheduled runs resume and manual runs start when no cursor is saved', () => {
+    expect(manualRunRefusal({ kind: 'scheduled' }, inProgress)).toBeUndefined();
+    expect(manualRunRefusal({ kind: 'manual' }, base)).toBeUndefined();
+    expect(manualRunRefusal({ kind: 'manual' }, undefined)).toBeUndefined();
+  });
+});
+
+describe('mayAdvanceWatermark', () => {
+  it('allows a run without since, or one starting at or before the watermark (as instants)', () => {
+    expect(mayAdvanceWatermark(undefined, undefined)).toBe(true);
+    expect(mayAdvanceWatermark(undefined, '2025-01-01T00:00:00Z')).toBe(true);
+    expect(mayAdvanceWatermark('2025-01-01T00:00:00Z', '2025-01-01T00:00:00.000Z')).toBe(true);
+    expect(mayAdvanceWatermark('2025-01-01T01:00:00+02:00', '2025-01-01T00:00:00Z')).toBe(true);
+  });
+
+  it('refuses a run that starts after the watermark, or with since and no watermark at all', () => {
+    expect(mayAdvanceWatermark('2025-01-01T00:00:01Z', '2025-01-01T00:00:00Z')).toBe(false);
+    expect(mayAdvanceWatermark('2025-01-01T00:00:00Z', undefined)).toBe(false);
   });
 });

@@ -58,8 +58,37 @@ export interface RunPlan {
 }
 
 /**
- * - manual → RESYNC (a manual request always starts over, discarding a saved cursor: the
- *   operator asked for it explicitly);
+ * Why a manual request is refused, or undefined if it may run. A saved cursor means a run is
+ * in progress (scheduled or an earlier resync); starting over would throw its remainder away,
+ * and its records between its `since` and ours would never be read. Refusing is simpler to
+ * reason about than merging the two runs, and the in-progress run finishes on its own schedule.
+ */
+export function manualRunRefusal(
+  request: PollRequest,
+  state: SyncState | undefined,
+): string | undefined {
+  if (request.kind !== 'manual' || state?.cursor === undefined) return undefined;
+  return `a scheduled sync is in progress (${state.cursorSyncType ?? 'unknown'} run started ${state.runStartedAt ?? 'earlier'}); retry later`;
+}
+
+/**
+ * A run may move the watermark only if it read everything from the watermark on: a run with
+ * no `since` (FULL, `{mode:'full'}`) or one whose `since` is at or before the stored watermark
+ * (INCREMENTAL always is). A `{since}` resync that starts later skipped the records between the
+ * watermark and `since`; moving the watermark past them would mean nobody ever reads them.
+ */
+export function mayAdvanceWatermark(
+  since: string | undefined,
+  storedWatermark: string | undefined,
+): boolean {
+  if (since === undefined) return true;
+  if (storedWatermark === undefined) return false;
+  return Date.parse(since) <= Date.parse(storedWatermark);
+}
+
+/**
+ * - manual → RESYNC from the request's `since` (or everything); callers check
+ *   `manualRunRefusal` first, so there is no saved cursor to lose;
  * - scheduled with a saved cursor → resume that run with its own syncType and since;
  * - scheduled without a watermark → FULL; otherwise INCREMENTAL from watermark - overlap.
  */

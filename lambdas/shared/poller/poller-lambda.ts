@@ -92,6 +92,7 @@ export async function createPollerLambda(
           overlapSeconds: config.POLLER_OVERLAP_SECONDS,
           deadlineMarginMs: config.POLLER_DEADLINE_MARGIN_MS,
           sendBatchSize: config.POLLER_SEND_BATCH_SIZE,
+          maxClockSkewSeconds: config.POLLER_MAX_CLOCK_SKEW_SECONDS,
         },
         ...(apiToken === undefined ? {} : { apiToken }),
         event,

@@ -35,6 +35,7 @@ function setup(
     rejectAtSend?: number;
     failAtCall?: number;
     failStatus?: number;
+    rejectCursor?: { cursor: string; status: number };
     remaining?: () => number;
   } = {},
 ) {
@@ -65,7 +66,13 @@ function setup(
     source: sources.crm,
     baseUrl: 'http://crm.test/base',
     topic: TOPIC,
-    settings: { pageSize: 10, overlapSeconds: 60, deadlineMarginMs: 5_000, sendBatchSize: 4 },
+    settings: {
+      pageSize: 10,
+      overlapSeconds: 60,
+      deadlineMarginMs: 5_000,
+      sendBatchSize: 4,
+      maxClockSkewSeconds: 300,
+    },
     event,
   });
   const published = () =>
@@ -240,5 +247,149 @@ describe('runPoll: invalid records', () => {
     expect(t.values.get(metricNames.recordsInvalid)).toBe(2);
     // A dead-lettered record is handled: the watermark passes it, so it is not re-read forever.
     expect((await t.store.read('crm'))?.watermark).toBe(items[5]?.updatedAt);
+  });
+});
+
+describe('runPoll: manual resync never skips unread records', () => {
+  const watermark = '2025-01-01T00:00:00.000Z';
+  const at = (offsetMinutes: number) =>
+    new Date(Date.parse(watermark) + offsetMinutes * 60_000).toISOString();
+
+  it('a { since } later than the watermark leaves the watermark, so the next scheduled run reads the gap', async () => {
+    const store = new InMemorySyncStateStore();
+    store.items.set('crm', { source: 'crm', version: 1, watermark, updatedAt: watermark });
+    const [before, gap, after] = customers(3);
+    const items = [
+      { ...before, updatedAt: at(-10) },
+      { ...gap, updatedAt: at(30) },
+      { ...after, updatedAt: at(90) },
+    ];
+
+    const manual = setup(items, { store });
+    const resync = await runPoll(manual.deps, manual.request({ since: at(60) }));
+    expect(resync).toMatchObject({ status: 'complete', syncType: 'RESYNC', published: 1 });
+    expect((await store.read('crm'))?.watermark).toBe(watermark);
+
+    const scheduled = setup(items, { store });
+    const next = await runPoll(scheduled.deps, scheduled.request(scheduledEvent));
+    expect(next).toMatchObject({ status: 'complete', syncType: 'INCREMENTAL' });
+    expect(scheduled.published().map((e) => e.payload.id)).toContain(gap?.id);
+    expect((await store.read('crm'))?.watermark).toBe(at(90));
+  });
+
+  it('a { since } at or before the watermark may advance it', async () => {
+    const store = new InMemorySyncStateStore();
+    store.items.set('crm', { source: 'crm', version: 1, watermark, updatedAt: watermark });
+    const items = customers(2).map((c, i) => ({ ...c, updatedAt: at(i * 30) }));
+    const t = setup(items, { store });
+    await runPoll(t.deps, t.request({ since: at(-5) }));
+    expect((await store.read('crm'))?.watermark).toBe(at(30));
+  });
+
+  it('refuses to start while a scheduled run has a saved cursor, and that run still completes', async () => {
+    const store = new InMemorySyncStateStore();
+    const items = customers(25);
+    let checks = 0;
+    const first = setup(items, { store, remaining: () => (++checks <= 1 ? 60_000 : 1_000) });
+    expect(await runPoll(first.deps, first.request(scheduledEvent))).toMatchObject({
+      status: 'partial',
+    });
+    const saved = await store.read('crm');
+    expect(saved).toMatchObject({ cursor: '10', cursorSyncType: 'FULL' });
+
+    const manual = setup(items, { store });
+    const refused = await runPoll(manual.deps, manual.request({ since: items[20]?.updatedAt }));
+    expect(refused).toMatchObject({ status: 'failed', syncType: 'RESYNC', pages: 0 });
+    expect(refused.reason).toMatch(/^a scheduled sync is in progress.*; retry later$/);
+    expect(manual.source.requests).toHaveLength(0);
+    expect(manual.kafka.sent).toHaveLength(0);
+    expect(await store.read('crm')).toEqual(saved);
+
+    const resumed = setup(items, { store });
+    expect(await runPoll(resumed.deps, resumed.request(scheduledEvent))).toMatchObject({
+      status: 'complete',
+      syncType: 'FULL',
+      resumed: true,
+      published: 15,
+    });
+    expect((await store.read('crm'))?.watermark).toBe(items[24]?.updatedAt);
+  });
+});
+
+describe('runPoll: updatedAt in the future', () => {
+  it('dead-letters a record dated beyond the allowed skew and keeps it out of the watermark', async () => {
+    const items: Record<string, unknown>[] = customers(4);
+    items[1] = { ...items[1], updatedAt: '2099-01-01T00:00:00.000Z' };
+    // Two minutes ahead of the poller's clock: within the 300 s skew, so a normal record.
+    items[3] = { ...items[3], updatedAt: '2025-06-01T12:02:00.000Z' };
+    const t = setup(items);
+    const result = await runPoll(t.deps, t.request(scheduledEvent));
+
+    expect(result).toMatchObject({ status: 'complete', published: 3, invalid: 1 });
+    expect(t.published().map((e) => e.payload.id)).not.toContain('cust-2');
+    const dlq = t.kafka
+      .messagesOn(DLQ_TOPIC)
+      .map((m) => DlqMessageSchema.parse(JSON.parse(String(m.value))));
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]?.reason).toMatch(/^updatedAt is in the future/);
+    expect(JSON.parse(dlq[0]?.record ?? '{}')).toEqual(items[1]);
+    expect(t.values.get(metricNames.recordsInvalid)).toBe(1);
+    expect((await t.store.read('crm'))?.watermark).toBe('2025-06-01T12:02:00.000Z');
+    expect(t.lines.join('\n')).not.toMatch(/@example\.com/);
+  });
+});
+
+describe('runPoll: a rejected saved cursor', () => {
+  for (const status of [400, 404, 410]) {
+    it(`restarts from the run's since when the resumed cursor gets ${status}, and completes`, async () => {
+      const store = new InMemorySyncStateStore();
+      const watermark = '2025-01-01T00:00:00.000Z';
+      const since = '2024-12-31T23:59:00.000Z'; // watermark - 60 s overlap
+      store.items.set('crm', {
+        source: 'crm',
+        version: 3,
+        watermark,
+        cursor: 'expired',
+        cursorSyncType: 'INCREMENTAL',
+        cursorSince: since,
+        runStartedAt: '2025-06-01T11:00:00.000Z',
+        updatedAt: watermark,
+      });
+      const items = customers(15);
+      const t = setup(items, { store, rejectCursor: { cursor: 'expired', status } });
+      const result = await runPoll(t.deps, t.request(scheduledEvent));
+
+      expect(result).toMatchObject({
+        status: 'complete',
+        syncType: 'INCREMENTAL',
+        resumed: true,
+        published: 15,
+      });
+      expect(t.source.requests[0]?.searchParams.get('cursor')).toBe('expired');
+      expect(t.source.requests[1]?.searchParams.has('cursor')).toBe(false);
+      expect(t.source.requests[1]?.searchParams.get('updatedSince')).toBe(since);
+      expect(t.values.get(metricNames.cursorReset)).toBe(1);
+      expect(t.lines.join('\n')).toContain('saved cursor rejected');
+      const state = await store.read('crm');
+      expect(state?.cursor).toBeUndefined();
+      expect(state?.watermark).toBe(items[14]?.updatedAt);
+    });
+  }
+
+  it('still fails (cursor kept) when a resumed cursor gets a 500', async () => {
+    const store = new InMemorySyncStateStore();
+    const watermark = '2024-12-31T00:00:00.000Z';
+    store.items.set('crm', {
+      source: 'crm',
+      version: 3,
+      watermark,
+      cursor: 'expired',
+      cursorSyncType: 'FULL',
+      updatedAt: watermark,
+    });
+    const t = setup(customers(5), { store, rejectCursor: { cursor: 'expired', status: 500 } });
+    expect(await runPoll(t.deps, t.request(scheduledEvent))).toMatchObject({ status: 'failed' });
+    expect((await store.read('crm'))?.cursor).toBe('expired');
+    expect(t.values.get(metricNames.cursorReset)).toBeUndefined();
   });
 });

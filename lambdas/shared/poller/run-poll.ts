@@ -10,7 +10,7 @@ import { metricNames, pipeline } from '../pipeline';
 import { SyncStateConflictError, laterOf } from '../sync-state';
 import type { SyncState, SyncStateStore } from '../sync-state';
 import type { SourcePage } from '../records';
-import { parsePollRequest, planRun } from './poll-request';
+import { manualRunRefusal, mayAdvanceWatermark, parsePollRequest, planRun } from './poll-request';
 import { publishEnvelopes } from './publish';
 import { MalformedPageError, fetchSourcePage } from './source-api';
 import { validatePageItems } from './validate-items';
@@ -22,6 +22,8 @@ export interface PollerSettings {
   overlapSeconds: number;
   deadlineMarginMs: number;
   sendBatchSize: number;
+  /** An `updatedAt` further ahead of our clock than this is dead-lettered, not watermarked. */
+  maxClockSkewSeconds: number;
 }
 
 export const defaultPollerSettings: PollerSettings = {
@@ -29,6 +31,7 @@ export const defaultPollerSettings: PollerSettings = {
   overlapSeconds: pipeline.poller.overlapSeconds,
   deadlineMarginMs: pipeline.poller.deadlineMarginMs,
   sendBatchSize: pipeline.poller.sendBatchSize,
+  maxClockSkewSeconds: pipeline.poller.maxClockSkewSeconds,
 };
 
 /** The part of a Powertools `Metrics` the poller uses; tests pass a counting fake. */
@@ -146,8 +149,12 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
       (error: unknown) => ({ error }),
     );
   let prefetched: { cursor: string; outcome: Promise<FetchOutcome> } | undefined;
+  let savedCursorReset = false;
 
   try {
+    const refusal = manualRunRefusal(request, state);
+    if (refusal !== undefined) return finish('failed', refusal);
+
     for (;;) {
       const remainingMs = deps.remainingTimeMs();
       if (remainingMs < settings.deadlineMarginMs) {
@@ -164,6 +171,27 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
         : fetchPage(cursor, remainingMs));
       prefetched = undefined;
       if ('error' in outcome) {
+        if (
+          plan.resumed &&
+          !savedCursorReset &&
+          cursor === plan.cursor &&
+          isRejectedCursor(outcome.error)
+        ) {
+          // A saved cursor can expire (or the API can forget it) between invocations; keeping it
+          // would fail every scheduled run forever. Restarting from the run's own updatedSince
+          // re-reads what the earlier invocations published (the consumer dedupes it) and loses
+          // nothing.
+          savedCursorReset = true;
+          cursor = undefined;
+          deps.logger.warn('saved cursor rejected by the source API; restarting the run', {
+            source: sourceName,
+            status: outcome.error.status,
+            syncType: plan.syncType,
+            updatedSince: plan.since,
+          });
+          deps.metrics.addMetric(metricNames.cursorReset, MetricUnit.Count, 1);
+          continue;
+        }
         if (isSourceApiFailure(outcome.error)) {
           return finish('failed', `source API: ${outcome.error.message}`);
         }
@@ -181,6 +209,7 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
         source: sourceName,
         syncType: plan.syncType,
         now: deps.now(),
+        maxClockSkewSeconds: settings.maxClockSkewSeconds,
       });
       if (validated.invalid.length > 0) {
         for (const item of validated.invalid) {
@@ -220,7 +249,19 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
         });
         continue;
       }
-      state = await deps.syncState.advanceWatermark(state, sourceName, runMaxUpdatedAt);
+      const coversWatermark = mayAdvanceWatermark(plan.since, state?.watermark);
+      if (!coversWatermark) {
+        deps.logger.info('run started after the watermark; the watermark stays where it was', {
+          source: sourceName,
+          updatedSince: plan.since,
+          watermark: state?.watermark,
+        });
+      }
+      state = await deps.syncState.advanceWatermark(
+        state,
+        sourceName,
+        coversWatermark ? runMaxUpdatedAt : undefined,
+      );
       return finish('complete');
     }
   } catch (error) {
@@ -238,6 +279,11 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
       performance.now() - startedMs,
     );
   }
+}
+
+/** What an API answers for an expired or unknown cursor (400 bad, 404 unknown, 410 gone). */
+function isRejectedCursor(error: unknown): error is HttpStatusError {
+  return error instanceof HttpStatusError && [400, 404, 410].includes(error.status);
 }
 
 function isSourceApiFailure(error: unknown): error is Error {

@@ -7,7 +7,12 @@ import { SyncStateConflictError } from '../sync-state';
 /** A source API over a fixed list of items, ordered as given; cursor = index of the next item. */
 export function fakeSourceFetch(
   items: Record<string, unknown>[],
-  options: { failAtCall?: number; failStatus?: number } = {},
+  options: {
+    failAtCall?: number;
+    failStatus?: number;
+    /** Answers this status to any request carrying this cursor (an expired API cursor). */
+    rejectCursor?: { cursor: string; status: number };
+  } = {},
 ) {
   const requests: URL[] = [];
   const fetchImpl = (async (input: string | URL | Request) => {
@@ -15,6 +20,12 @@ export function fakeSourceFetch(
     requests.push(url);
     if (options.failAtCall !== undefined && requests.length >= options.failAtCall) {
       return new Response('down', { status: options.failStatus ?? 500 });
+    }
+    if (
+      options.rejectCursor !== undefined &&
+      url.searchParams.get('cursor') === options.rejectCursor.cursor
+    ) {
+      return new Response('{"error":"cursor expired"}', { status: options.rejectCursor.status });
     }
     const since = url.searchParams.get('updatedSince');
     const limit = Number(url.searchParams.get('limit'));

@@ -19,26 +19,45 @@ export interface InvalidItem {
 export interface ValidatedPage {
   envelopes: Envelope[];
   invalid: InvalidItem[];
-  /** Latest `updatedAt` on the page, valid or not (an invalid record is handled: dead-lettered). */
+  /**
+   * Latest plausible `updatedAt` on the page, valid record or not: an invalid record is handled
+   * (dead-lettered) and its fixed version will carry a newer `updatedAt` anyway. A future
+   * `updatedAt` (beyond the allowed clock skew) is excluded, or one bad record would push the
+   * watermark past everything that changes until then and stop incremental polling.
+   */
   maxUpdatedAt?: string;
 }
 
-const LooseIdentitySchema = z.object({
-  id: z.string().min(1).max(128).optional(),
-  updatedAt: z.iso.datetime({ offset: true }).optional(),
-});
+export interface ValidationContext {
+  eventType: EventType;
+  source: string;
+  syncType: SyncType;
+  now: Date;
+  /** How far the source's clock may run ahead of ours before an `updatedAt` counts as future. */
+  maxClockSkewSeconds: number;
+}
+
+const LooseIdSchema = z.object({ id: z.string().min(1).max(128) });
+const LooseUpdatedAtSchema = z.object({ updatedAt: z.iso.datetime({ offset: true }) });
 
 export function validatePageItems(
   items: readonly unknown[],
-  context: { eventType: EventType; source: string; syncType: SyncType; now: Date },
+  context: ValidationContext,
 ): ValidatedPage {
   const envelopes: Envelope[] = [];
   const invalid: InvalidItem[] = [];
   let maxUpdatedAt: string | undefined;
+  const latestPlausibleMs = context.now.getTime() + context.maxClockSkewSeconds * 1000;
   for (const item of items) {
-    const identity = LooseIdentitySchema.safeParse(item);
-    const looseUpdatedAt = identity.success ? identity.data.updatedAt : undefined;
-    maxUpdatedAt = laterOf(maxUpdatedAt, looseUpdatedAt);
+    const looseId = LooseIdSchema.safeParse(item);
+    const id = looseId.success ? looseId.data.id : undefined;
+    const looseUpdatedAt = LooseUpdatedAtSchema.safeParse(item);
+    const updatedAt = looseUpdatedAt.success ? looseUpdatedAt.data.updatedAt : undefined;
+    if (updatedAt !== undefined && Date.parse(updatedAt) > latestPlausibleMs) {
+      invalid.push(describeFuture(item, id, context.maxClockSkewSeconds));
+      continue;
+    }
+    maxUpdatedAt = laterOf(maxUpdatedAt, updatedAt);
 
     const base = { source: context.source, syncType: context.syncType, now: context.now };
     if (context.eventType === 'CUSTOMER') {
@@ -47,21 +66,30 @@ export function validatePageItems(
         envelopes.push(wrapInEnvelope({ ...base, eventType: 'CUSTOMER', payload: parsed.data }));
         continue;
       }
-      invalid.push(
-        describeInvalid(item, identity.success ? identity.data.id : undefined, parsed.error),
-      );
+      invalid.push(describeInvalid(item, id, parsed.error));
     } else {
       const parsed = ProductSchema.safeParse(item);
       if (parsed.success) {
         envelopes.push(wrapInEnvelope({ ...base, eventType: 'PRODUCT', payload: parsed.data }));
         continue;
       }
-      invalid.push(
-        describeInvalid(item, identity.success ? identity.data.id : undefined, parsed.error),
-      );
+      invalid.push(describeInvalid(item, id, parsed.error));
     }
   }
   return { envelopes, invalid, ...(maxUpdatedAt === undefined ? {} : { maxUpdatedAt }) };
+}
+
+function describeFuture(
+  item: unknown,
+  id: string | undefined,
+  maxClockSkewSeconds: number,
+): InvalidItem {
+  return {
+    ...(id === undefined ? {} : { id }),
+    issuePaths: [{ path: 'updatedAt', code: 'future' }],
+    reason: `updatedAt is in the future (more than ${maxClockSkewSeconds} s ahead of the poller's clock)`,
+    raw: JSON.stringify(item) ?? String(item),
+  };
 }
 
 function describeInvalid(item: unknown, id: string | undefined, error: z.ZodError): InvalidItem {
