@@ -182,13 +182,21 @@ export class EcomSyncStack extends Stack {
     connection.grantProduce(pollCrm.role, [sources.crm.topic, topics.dlq]);
     connection.grantProduce(pollInventory.role, [sources.inventory.topic, topics.dlq]);
 
+    // Claims are never deleted (a failed attempt's claim is taken over), so no DeleteItem.
     mergeConsumer.role.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: itemActions('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
+        actions: itemActions('GetItem', 'PutItem', 'UpdateItem'),
         resources: [idempotencyTable.tableArn],
       }),
     );
     grantObjects(mergeConsumer, stagingBucket, [staging.prefixes.staging], ['Get', 'Put']);
+    // Read-only: a claim's batch may have been moved by flush (delivered/, dlq/) before a retry.
+    grantObjects(
+      mergeConsumer,
+      stagingBucket,
+      [staging.prefixes.delivered, staging.prefixes.dlq],
+      ['Get'],
+    );
     connection.grantProduce(mergeConsumer.role, [topics.dlq]);
 
     flush.role.addToPrincipalPolicy(

@@ -68,6 +68,25 @@ describe('every IAM policy statement, both targets', () => {
     const merge = objectResources('MergeConsumerRole');
     expect(merge).toHaveLength(1);
     expect(merge[0]).toContain(`/${staging.prefixes.staging}*`);
+    // It only reads where flush moves batches, to tell a moved batch from one never staged.
+    const mergeReads = actionsOn(
+      statementsOfRole(aws.template, 'MergeConsumerRole'),
+      's3:GetObject',
+    )
+      .flatMap((statement) => asArray(statement.Resource).map(text))
+      .join();
+    for (const prefix of [
+      staging.prefixes.staging,
+      staging.prefixes.delivered,
+      staging.prefixes.dlq,
+    ])
+      expect(mergeReads).toContain(`/${prefix}*`);
+    const mergeS3Actions = statementsOfRole(aws.template, 'MergeConsumerRole')
+      .filter((statement) =>
+        asArray(statement.Resource).map(text).join().includes(`/${staging.prefixes.dlq}*`),
+      )
+      .flatMap((statement) => asArray(statement.Action));
+    expect(mergeS3Actions).toEqual(['s3:GetObject']);
 
     const flush = objectResources('FlushRole');
     expect(flush).toHaveLength(Object.keys(staging.prefixes).length);
@@ -88,6 +107,15 @@ describe('every IAM policy statement, both targets', () => {
     expect(tablesOf('PollCrmRole')).toEqual([expect.stringContaining('StorageSyncStateTable')]);
     expect(tablesOf('MergeConsumerRole')).toEqual([
       expect.stringContaining('StorageIdempotencyTable'),
+    ]);
+    // Claims are never deleted, only taken over.
+    const mergeTableActions = statementsOfRole(aws.template, 'MergeConsumerRole')
+      .flatMap((statement) => asArray(statement.Action))
+      .filter((action) => action.startsWith('dynamodb:'));
+    expect(mergeTableActions.sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
     ]);
     expect(tablesOf('FlushRole')).toEqual([expect.stringContaining('StorageSyncStateTable')]);
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pipeline, topics } from '../shared/pipeline';
+import { functionNames, pipeline, topics } from '../shared/pipeline';
 
 /** merge-consumer's own variables (Kafka's are in KafkaEnvSchema). */
 export const MergeConsumerEnvSchema = z.object({
@@ -18,5 +18,7 @@ export const MergeConsumerEnvSchema = z.object({
     .int()
     .positive()
     .default(pipeline.mergeConsumer.idempotencyTtlSeconds),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default(pipeline.metrics.namespace),
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).default(functionNames.mergeConsumer),
 });
 export type MergeConsumerEnv = z.output<typeof MergeConsumerEnvSchema>;

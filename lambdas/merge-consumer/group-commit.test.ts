@@ -219,4 +219,75 @@ describe('groupCommit', () => {
       });
     },
   );
+
+  describe.each<'delivered' | 'parked' | 'quarantined'>(['delivered', 'parked', 'quarantined'])(
+    'crash after staging, then flush moves the object (%s)',
+    (where) => {
+      /** What flush does to `stagingKey`; the batch then exists only at the returned key. */
+      function flushMoves(staging: InMemoryStagingStore, stagingKey: string): string {
+        const batchId = stagingKey
+          .split('/')
+          .pop()!
+          .replace(/\.json$/, '');
+        if (where === 'delivered') {
+          const to = stagingKey.replace(/^staging\//, 'delivered/');
+          staging.move(stagingKey, to);
+          return to;
+        }
+        if (where === 'quarantined') {
+          const to = `dlq/invalid/${stagingKey}`;
+          staging.move(stagingKey, to);
+          return to;
+        }
+        const eventId = 'e'.repeat(64);
+        const to = `dlq/${eventId}/${batchId}.json`;
+        staging.objects.set(to, staging.objects.get(stagingKey)!);
+        staging.otherObjects.set(`dlq/by-batch/${batchId}.json`, { eventId, key: to });
+        staging.objects.delete(stagingKey);
+        return to;
+      }
+
+      async function crashedAndMoved() {
+        const { claims, staging } = stores();
+        const records = testRecords(12);
+        const crashing = crashingStores({ claims, staging }, 'after-staging-before-completing');
+        const first = await commit(records, deps(crashing));
+        expect(crashing.crashed()).toBe(true);
+        const movedTo = flushMoves(staging, first.stagingKey);
+        expect([...staging.objects.keys()]).toEqual([movedTo]);
+        return { claims, staging, records };
+      }
+
+      it('retries of the bisected halves stage nothing again', async () => {
+        const { claims, staging, records } = await crashedAndMoved();
+        const left = await commit(records.slice(0, 6), deps({ claims, staging }));
+        const right = await commit(records.slice(6), deps({ claims, staging }));
+        expect([...left.failed, ...right.failed]).toEqual([]);
+        expect([left.object, right.object]).toEqual(['none', 'none']);
+        expect(staging.objects.size).toBe(1);
+        expectExactlyOnce(staging, claims, [...left.valid, ...right.valid]);
+      });
+
+      it('a retry with the same boundaries stages nothing again', async () => {
+        const { claims, staging, records } = await crashedAndMoved();
+        const retry = await commit(records, deps({ claims, staging }));
+        expect(retry.failed).toEqual([]);
+        expect(retry.object).toBe('none');
+        expect(staging.objects.size).toBe(1);
+        expectExactlyOnce(staging, claims, retry.valid);
+      });
+    },
+  );
+
+  it('still takes over a claim whose object exists nowhere (the attempt died before staging)', async () => {
+    const { claims, staging } = stores();
+    const records = testRecords(12);
+    await commit(
+      records,
+      deps(crashingStores({ claims, staging }, 'after-claiming-before-staging')),
+    );
+    staging.otherObjects.set('dlq/by-batch/unrelated.json', { eventId: 'x', key: 'dlq/x/y.json' });
+    const left = await commit(records.slice(0, 6), deps({ claims, staging }));
+    expect(left).toMatchObject({ object: 'created', recordsStaged: 6, failed: [] });
+  });
 });

@@ -3,8 +3,10 @@ import type { OffsetRange } from '../shared/staging-format';
 import { batchIdFromOffsets, stagingKey as stagingKeyFor } from '../shared/staging-format';
 import type { ClaimStore } from './claim-store';
 import type { VersionGroup } from './merge';
-import { buildStagedBatch, collapseVersions, versionsInBatch } from './merge';
+import { buildStagedBatch, collapseVersions } from './merge';
 import type { ValidRecord } from './msk-event';
+import type { LocatedBatch } from './staged-batch-locations';
+import { locateStagedBatch } from './staged-batch-locations';
 import type { StagingStore } from './staging-store';
 
 export interface GroupCommitDeps {
@@ -50,7 +52,8 @@ type Decision =
  * INPROGRESS for this batch's object, write the object put-if-absent, and only then complete the
  * claims. Claims are never released: a crashed or failed attempt leaves them naming its object,
  * and the next attempt, with the same or different batch boundaries, decides from that object:
- * - it exists and accounts for the version → the version is staged: complete the claim, skip it;
+ * - it exists (in staging/, or wherever flush moved it: delivered/ or dlq/) and accounts for the
+ *   version → the version is staged: complete the claim, skip it;
  * - it does not → the earlier attempt died before staging: take the claim over and stage it.
  * This relies on Lambda running one invocation per partition at a time, and on a record version
  * living in one partition only (key = entity id), so an INPROGRESS claim never belongs to a live
@@ -78,14 +81,12 @@ export async function groupCommit(
     errors: [],
   };
 
-  const stagedVersionsCache = new Map<string, Promise<Set<string> | undefined>>();
-  const stagedVersions = (objectKey: string): Promise<Set<string> | undefined> => {
-    let pending = stagedVersionsCache.get(objectKey);
+  const locatedCache = new Map<string, Promise<LocatedBatch | undefined>>();
+  const locate = (objectKey: string): Promise<LocatedBatch | undefined> => {
+    let pending = locatedCache.get(objectKey);
     if (pending === undefined) {
-      pending = deps.staging
-        .read(objectKey)
-        .then((batch) => (batch === undefined ? undefined : versionsInBatch(batch)));
-      stagedVersionsCache.set(objectKey, pending);
+      pending = locateStagedBatch(deps.staging, objectKey);
+      locatedCache.set(objectKey, pending);
     }
     return pending;
   };
@@ -95,14 +96,17 @@ export async function groupCommit(
       const outcome = await deps.claims.claim(group.versionKey, key);
       if (outcome.kind === 'claimed') return { kind: 'stage' };
       if (outcome.kind === 'completed') return { kind: 'duplicate' };
-      if (outcome.stagingKey === key) return { kind: 'stage' };
-      if (
-        outcome.stagingKey !== undefined &&
-        (await stagedVersions(outcome.stagingKey))?.has(group.versionKey)
-      ) {
-        return { kind: 'staged-elsewhere', stagingKey: outcome.stagingKey };
+      const claimedKey = outcome.stagingKey;
+      if (claimedKey !== undefined) {
+        const found = await locate(claimedKey);
+        if (found?.versions.has(group.versionKey)) {
+          // Still in staging under our own key: the put answers 412 and completes it from there.
+          if (found.key === key) return { kind: 'stage' };
+          return { kind: 'staged-elsewhere', stagingKey: claimedKey };
+        }
       }
-      await deps.claims.takeOver(group.versionKey, outcome.stagingKey, key);
+      if (claimedKey === key) return { kind: 'stage' };
+      await deps.claims.takeOver(group.versionKey, claimedKey, key);
       return { kind: 'stage' };
     } catch (error) {
       return { kind: 'undecided', error };
@@ -149,9 +153,10 @@ export async function groupCommit(
         covered = new Set(batch.recordVersions);
       } else {
         result.object = 'existing';
-        const existing = await deps.staging.read(key);
-        if (existing === undefined) throw new Error(`${key} answered 412 but cannot be read`);
-        covered = versionsInBatch(existing);
+        // Not from the cache (it may predate the 412); flush may move it out of staging/ meanwhile.
+        const existing = await locateStagedBatch(deps.staging, key);
+        if (existing === undefined) throw new Error(`${key} answered 412 but cannot be found`);
+        covered = existing.versions;
       }
     } catch (error) {
       return fail(toStage, error);

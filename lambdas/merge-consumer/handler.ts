@@ -1,29 +1,23 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { parseEnv } from '../shared/config';
 import { DlqPublisher } from '../shared/dlq';
 import { KafkaEnvSchema, createKafka, createProducer } from '../shared/kafka';
-import { functionNames, pipeline } from '../shared/pipeline';
 import type { KafkaBatchResponse } from './batch-item-failures';
 import { StagingClaimPersistenceLayer } from './claim-store';
 import { MergeConsumerEnvSchema } from './env';
+import { createObservability } from './observability';
 import { processMskEvent } from './process-event';
 import { S3StagingStore } from './staging-store';
 
 const env = parseEnv(MergeConsumerEnvSchema);
 const kafkaEnv = parseEnv(KafkaEnvSchema);
 
-const logger = new Logger({ serviceName: functionNames.mergeConsumer });
-const metrics = new Metrics({
-  namespace: pipeline.metrics.namespace,
-  serviceName: functionNames.mergeConsumer,
-});
+const { logger, metrics } = createObservability(env);
 
 const claims = new StagingClaimPersistenceLayer({
   tableName: env.IDEMPOTENCY_TABLE,

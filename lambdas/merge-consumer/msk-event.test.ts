@@ -97,6 +97,45 @@ describe('parseMskEvent', () => {
     expect(parsed.invalid).toMatchObject([{ offset: 3, reason: 'value is not base64' }]);
   });
 
+  it('accepts the self-managed Kafka event (no eventSourceArn) as well as the MSK one', () => {
+    const records = [
+      { topic: 'customer_data', partition: 0, offset: 4, value: customerEnvelope(customer('c-4')) },
+    ];
+    const selfManaged = mskEvent(records, 'SelfManagedKafka');
+    expect(selfManaged).not.toHaveProperty('eventSourceArn');
+    expect(parseMskEvent(selfManaged).valid.map((record) => record.offset)).toEqual([4]);
+    expect(parseMskEvent(mskEvent(records)).valid.map((record) => record.offset)).toEqual([4]);
+    const mskWithoutArn = { ...mskEvent(records), eventSourceArn: undefined };
+    expect(() => parseMskEvent(mskWithoutArn)).toThrow(/Not an MSK event/);
+  });
+
+  it('rejects a record without a Kafka key: it could have landed in any partition', () => {
+    const event = mskEvent([
+      {
+        topic: 'customer_data',
+        partition: 0,
+        offset: 8,
+        value: customerEnvelope(customer('c-8')),
+        key: null,
+      },
+    ]);
+    const parsed = parseMskEvent(event);
+    expect(parsed.valid).toEqual([]);
+    expect(parsed.invalid).toMatchObject([
+      { offset: 8, reason: 'Kafka key missing (must be payload.id)', issues: [] },
+    ]);
+  });
+
+  it('describes schema failures as issue paths and codes next to the full reason', () => {
+    const bad = customerEnvelope(customer('c-9', { email: 'not-an-email@' }));
+    const parsed = parseMskEvent(
+      mskEvent([{ topic: 'customer_data', partition: 0, offset: 9, value: bad }]),
+    );
+    const [invalid] = parsed.invalid;
+    expect(invalid?.reason).toMatch(/^invalid envelope/);
+    expect(invalid?.issues).toContainEqual({ path: 'payload.email', code: 'invalid_format' });
+  });
+
   it('rejects something that is not an MSK event', () => {
     expect(() => parseMskEvent({ eventSource: 'aws:sqs', Records: [] })).toThrow(
       /Not an MSK event/,

@@ -1,6 +1,7 @@
 import {
   KafkaMskEventSchema,
   KafkaRecordSchema,
+  KafkaSelfManagedEventSchema,
 } from '@aws-lambda-powertools/parser/schemas/kafka';
 import { z } from 'zod';
 import type { Envelope } from '../shared/envelope';
@@ -28,8 +29,17 @@ export interface ValidRecord extends RecordPosition {
   versionKey: string;
 }
 
+/** Where a record failed its schema, without the message (it may quote the value, e.g. an e-mail). */
+export interface SchemaIssue {
+  path: string;
+  code: string;
+}
+
 export interface InvalidRecord extends RecordPosition {
+  /** For the DLQ message: may quote parts of the value, so it is never logged. */
   reason: string;
+  /** Safe to log: the schema issues behind `reason` (empty when it was not a schema failure). */
+  issues: SchemaIssue[];
   /** The value as received: decoded text when it was valid base64, the raw base64 otherwise. */
   raw: string;
 }
@@ -44,9 +54,11 @@ export interface ParsedMskEvent {
 }
 
 /**
- * The event as a whole is validated with the Powertools schema, except that each record is only
+ * The event as a whole is validated with the Powertools schemas, except that each record is only
  * required to have a position: a record whose key/value/headers are broken is one poison message
  * for the DLQ, not a reason to fail the event (which would block every partition in it).
+ * Both mappings are accepted: MSK (`aws:kafka`, with `eventSourceArn`) in AWS, and self-managed
+ * Kafka (`SelfManagedKafka`, no ARN), which the `localstack` target maps its broker with.
  */
 const RecordPositionSchema = z.looseObject({
   topic: z.string().min(1),
@@ -54,9 +66,11 @@ const RecordPositionSchema = z.looseObject({
   offset: z.number().int().nonnegative(),
   timestamp: z.number(),
 });
-const MskEventShapeSchema = KafkaMskEventSchema.extend({
-  records: z.record(z.string(), z.array(RecordPositionSchema)),
-});
+const RelaxedRecordsSchema = z.record(z.string(), z.array(RecordPositionSchema));
+const MskEventShapeSchema = z.discriminatedUnion('eventSource', [
+  KafkaMskEventSchema.extend({ records: RelaxedRecordsSchema }),
+  KafkaSelfManagedEventSchema.extend({ records: RelaxedRecordsSchema }),
+]);
 
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -94,39 +108,64 @@ export function parseMskEvent(event: unknown): ParsedMskEvent {
   return { positions, valid, invalid, ranges: offsetRanges(positions) };
 }
 
-function parseRecord(
-  raw: Record<string, unknown>,
-): { envelope: Envelope } | { reason: string; raw: string } {
+type RecordOutcome =
+  { envelope: Envelope } | { reason: string; issues: SchemaIssue[]; raw: string };
+
+function parseRecord(raw: Record<string, unknown>): RecordOutcome {
+  const rejected = (reason: string, value: string, issues: SchemaIssue[] = []): RecordOutcome => ({
+    reason,
+    issues,
+    raw: value,
+  });
   const rawValue = typeof raw.value === 'string' ? raw.value : JSON.stringify(raw.value ?? null);
   if (typeof raw.value !== 'string' || !STRICT_BASE64.test(raw.value)) {
-    return { reason: 'value is not base64', raw: rawValue };
+    return rejected('value is not base64', rawValue);
   }
   // Checked before decoding so an oversized record costs nothing more than its length.
   if ((raw.value.length * 3) / 4 > MAX_RECORD_VALUE_BYTES) {
-    return { reason: `value larger than ${MAX_RECORD_VALUE_BYTES} bytes`, raw: rawValue };
+    return rejected(`value larger than ${MAX_RECORD_VALUE_BYTES} bytes`, rawValue);
   }
   const record = KafkaRecordSchema.safeParse(raw);
   if (!record.success) {
-    return { reason: `malformed Kafka record: ${z.prettifyError(record.error)}`, raw: rawValue };
+    return rejected(
+      `malformed Kafka record: ${z.prettifyError(record.error)}`,
+      rawValue,
+      schemaIssues(record.error),
+    );
   }
   const text = record.data.value;
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { reason: 'value is not JSON', raw: text };
+    return rejected('value is not JSON', text);
   }
   const envelope = EnvelopeSchema.safeParse(json);
   if (!envelope.success) {
-    return { reason: `invalid envelope: ${z.prettifyError(envelope.error)}`, raw: text };
+    return rejected(
+      `invalid envelope: ${z.prettifyError(envelope.error)}`,
+      text,
+      schemaIssues(envelope.error),
+    );
   }
   const key = record.data.key;
-  // The key decides the partition; a record keyed by something else than its id could reach two
-  // partitions at once, which the group commit relies on never happening.
-  if (key !== undefined && key !== envelope.data.payload.id) {
-    return { reason: 'Kafka key does not match payload.id', raw: text };
+  // The key decides the partition; a record keyed by something else than its id (or by nothing:
+  // the producer then picks any partition) could reach two partitions at once, which the group
+  // commit relies on never happening.
+  if (key === undefined) {
+    return rejected('Kafka key missing (must be payload.id)', text);
+  }
+  if (key !== envelope.data.payload.id) {
+    return rejected('Kafka key does not match payload.id', text);
   }
   return { envelope: envelope.data };
+}
+
+function schemaIssues(error: z.ZodError): SchemaIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    code: issue.code,
+  }));
 }
 
 function offsetRanges(positions: readonly RecordPosition[]): OffsetRange[] {

@@ -107,4 +107,75 @@ describe('processMskEvent', () => {
     expect(metrics.get(metricNames.recordsDuplicate)).toBe(3);
     expect(metrics.get(metricNames.batchesStaged)).toBe(0);
   });
+
+  it.each(['aws:kafka', 'SelfManagedKafka'] as const)(
+    'stages the records of a %s event (MSK and self-managed mappings alike)',
+    async (eventSource) => {
+      const { deps, staging } = harness();
+      const event = mskEvent(
+        [1, 2].map((offset) => ({
+          topic: 'customer_data',
+          partition: 0,
+          offset,
+          value: customerEnvelope(customer(`c-${offset}`)),
+        })),
+        eventSource,
+      );
+      expect('eventSourceArn' in event).toBe(eventSource === 'aws:kafka');
+      expect(await processMskEvent(event, deps)).toEqual({ batchItemFailures: [] });
+      const [batch] = [...staging.objects.values()];
+      expect(batch?.customers.map((item) => item.id).sort()).toEqual(['c-1', 'c-2']);
+    },
+  );
+
+  it('sends a record without a Kafka key to the DLQ with the reason, and stages the keyed ones', async () => {
+    const { deps, dlqEntries, staging } = harness();
+    const response = await processMskEvent(
+      mskEvent([
+        {
+          topic: 'customer_data',
+          partition: 0,
+          offset: 1,
+          value: customerEnvelope(customer('c-1')),
+        },
+        {
+          topic: 'customer_data',
+          partition: 0,
+          offset: 2,
+          value: customerEnvelope(customer('c-2')),
+          key: null,
+        },
+      ]),
+      deps,
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dlqEntries).toMatchObject([
+      {
+        reason: 'Kafka key missing (must be payload.id)',
+        origin: { topic: 'customer_data', partition: 0, offset: '2' },
+      },
+    ]);
+    const [batch] = [...staging.objects.values()];
+    expect(batch?.customers.map((item) => item.id)).toEqual(['c-1']);
+  });
+
+  it('logs only the issue paths and codes of a schema failure (no e-mail), the DLQ keeps the reason', async () => {
+    const { deps, logs, dlqEntries } = harness();
+    const invalidEmail = customerEnvelope(customer('c-5', { email: 'jane.doe@example' }));
+    await processMskEvent(
+      mskEvent([{ topic: 'customer_data', partition: 0, offset: 5, value: invalidEmail }]),
+      deps,
+    );
+    const warning = logs.find(
+      (entry) => Array.isArray(entry) && entry[0] === 'invalid record sent to the DLQ',
+    ) as [string, unknown];
+    expect(warning[1]).toEqual({
+      topic: 'customer_data',
+      partition: 0,
+      offset: 5,
+      issues: [{ path: 'payload.email', code: 'invalid_format' }],
+    });
+    expect(JSON.stringify(logs)).not.toContain('@');
+    expect(dlqEntries[0]?.reason).toMatch(/^invalid envelope: .*email/s);
+  });
 });

@@ -83,12 +83,13 @@ async function sendToDlq(
   if (invalid.length === 0) return [];
   deps.metrics.addMetric(metricNames.recordsInvalid, MetricUnit.Count, invalid.length);
   for (const record of invalid) {
-    // The reason and position only: the raw value may hold an e-mail address.
+    // Position and schema issue paths/codes only: the value, and the reason's schema messages,
+    // may quote an e-mail address. The DLQ message keeps the full reason.
     deps.logger.warn('invalid record sent to the DLQ', {
       topic: record.topic,
       partition: record.partition,
       offset: record.offset,
-      reason: record.reason,
+      ...(record.issues.length > 0 ? { issues: record.issues } : { reason: record.reason }),
     });
   }
   try {

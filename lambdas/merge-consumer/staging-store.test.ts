@@ -75,4 +75,21 @@ describe('S3StagingStore', () => {
     await expect(store().read('there')).resolves.toEqual(batch);
     await expect(store().read('missing')).resolves.toBeUndefined();
   });
+
+  it('reads any object as JSON: null when it is not JSON, undefined when there is none', async () => {
+    const body = (text: string) =>
+      ({ Body: { transformToString: async () => text } }) as unknown as GetObjectCommandOutput;
+    s3.on(GetObjectCommand, { Key: 'dlq/by-batch/b1.json' })
+      .resolves(body('{"eventId":"e","key":"dlq/e/b1.json"}'))
+      .on(GetObjectCommand, { Key: 'dlq/invalid/x' })
+      .resolves(body('not json'))
+      .on(GetObjectCommand, { Key: 'missing' })
+      .rejects(new NoSuchKey({ message: 'missing', $metadata: { httpStatusCode: 404 } }));
+    await expect(store().readJson('dlq/by-batch/b1.json')).resolves.toEqual({
+      eventId: 'e',
+      key: 'dlq/e/b1.json',
+    });
+    await expect(store().readJson('dlq/invalid/x')).resolves.toBeNull();
+    await expect(store().readJson('missing')).resolves.toBeUndefined();
+  });
 });

@@ -9,6 +9,8 @@ export interface StagingStore {
   putIfAbsent(key: string, batch: StagedBatchWithVersions): Promise<'created' | 'exists'>;
   /** The staged object under `key`, or undefined when there is none. */
   read(key: string): Promise<StagedBatchWithVersions | undefined>;
+  /** Any object of the bucket (e.g. where flush moved a batch) as JSON, undefined when absent. */
+  readJson(key: string): Promise<unknown>;
 }
 
 export class S3StagingStore implements StagingStore {
@@ -36,15 +38,29 @@ export class S3StagingStore implements StagingStore {
   }
 
   async read(key: string): Promise<StagedBatchWithVersions | undefined> {
+    const json = await this.readJson(key);
+    return json === undefined ? undefined : StagedBatchWithVersionsSchema.parse(json);
+  }
+
+  /** Text that is not JSON reads as `null`: the object exists, it just says nothing. */
+  async readJson(key: string): Promise<unknown> {
     try {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       const text = (await object.Body?.transformToString()) ?? '';
-      return StagedBatchWithVersionsSchema.parse(JSON.parse(text));
+      return parseJsonOrNull(text);
     } catch (error) {
       if (httpStatus(error) === 404 || (error instanceof Error && error.name === 'NoSuchKey'))
         return undefined;
       throw error;
     }
+  }
+}
+
+function parseJsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
   }
 }
 

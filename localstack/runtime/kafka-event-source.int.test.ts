@@ -8,6 +8,7 @@ import { applyLocalStackEnv, localStack } from '../../test/support/local-stack';
 import { FunctionHost } from './function-host';
 import type { KafkaEventTarget, MappingActivity, MappingControls } from './kafka-event-source';
 import { KafkaEventSource } from './kafka-event-source';
+import type { KafkaLambdaEvent } from './msk-event';
 import type { OnFailureRecord } from './on-failure-record';
 
 /**
@@ -72,7 +73,7 @@ async function produce(
 }
 
 interface Invocation {
-  event: MSKEvent;
+  event: KafkaLambdaEvent;
   records: MSKRecord[];
   values: string[];
 }

@@ -1,16 +1,15 @@
-import type { MSKEvent } from 'aws-lambda';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { createProducer } from '../../lambdas/shared/kafka';
 import { pipeline, topics as pipelineTopics } from '../../lambdas/shared/pipeline';
 import type { BatchOutcome } from './batch-response';
 import { interpretBatchResponse } from './batch-response';
-import type { SourceRecord } from './msk-event';
+import type { KafkaEventSourceKind, KafkaLambdaEvent, SourceRecord } from './msk-event';
 import { buildMskEvent, topicPartitionKey } from './msk-event';
 import type { FailureCondition } from './on-failure-record';
 import { buildOnFailureRecord } from './on-failure-record';
 
 /** The function a mapping invokes: a worker-hosted Lambda (`host.invoke`) or a plain function. */
-export type KafkaEventTarget = (event: MSKEvent) => Promise<unknown>;
+export type KafkaEventTarget = (event: KafkaLambdaEvent) => Promise<unknown>;
 
 /** The error-handling controls of a Kafka event source mapping, as in AWS. */
 export interface MappingControls {
@@ -44,6 +43,8 @@ export interface KafkaEventSourceOptions {
   functionArn: string;
   eventSourceArn: string;
   bootstrapServers: string;
+  /** The event shape: MSK (`aws:kafka`, default) or self-managed Kafka (no `eventSourceArn`). */
+  eventSource?: KafkaEventSourceKind;
   controls?: Partial<MappingControls>;
   /** Concurrent invocations (each on different partitions); AWS allows one per partition. */
   maxConcurrency?: number;
@@ -426,10 +427,11 @@ export class KafkaEventSource {
       : { kind: 'success' };
   }
 
-  private event(records: SourceRecord[]): MSKEvent {
+  private event(records: SourceRecord[]): KafkaLambdaEvent {
     return buildMskEvent(records, {
       eventSourceArn: this.options.eventSourceArn,
       bootstrapServers: this.options.bootstrapServers,
+      ...(this.options.eventSource === undefined ? {} : { eventSource: this.options.eventSource }),
     });
   }
 

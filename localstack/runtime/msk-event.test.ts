@@ -1,5 +1,11 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { processMskEvent } from '../../lambdas/merge-consumer/process-event';
+import {
+  InMemoryClaimStore,
+  InMemoryStagingStore,
+} from '../../lambdas/merge-consumer/test-support/in-memory-stores';
+import { customer, customerEnvelope } from '../../lambdas/merge-consumer/test-support/msk-event';
 import { interpretBatchResponse } from './batch-response';
 import type { SourceRecord } from './msk-event';
 import { buildMskEvent } from './msk-event';
@@ -64,6 +70,48 @@ describe('buildMskEvent', () => {
     expect(tombstone).not.toHaveProperty('key');
     expect(tombstone?.value).toBe('');
   });
+});
+
+describe('buildMskEvent eventSource option', () => {
+  it('builds the self-managed Kafka shape: eventSource SelfManagedKafka, no eventSourceArn', () => {
+    const event = buildMskEvent([record('customer_data', 0, 1)], {
+      ...source,
+      eventSource: 'SelfManagedKafka',
+    });
+    expect(event.eventSource).toBe('SelfManagedKafka');
+    expect(event).not.toHaveProperty('eventSourceArn');
+    expect(event.bootstrapServers).toBe(source.bootstrapServers);
+    expect(Object.keys(event.records)).toEqual(['customer_data-0']);
+    expect(buildMskEvent([record('t', 0, 1)], { ...source, eventSource: 'aws:kafka' })).toEqual(
+      buildMskEvent([record('t', 0, 1)], source),
+    );
+  });
+
+  it.each(['aws:kafka', 'SelfManagedKafka'] as const)(
+    'merge-consumer stages the records of a %s event built by the emulator',
+    async (eventSource) => {
+      const staging = new InMemoryStagingStore();
+      const records = [1, 2].map((offset) => {
+        const envelope = customerEnvelope(customer(`c-${offset}`));
+        return record('customer_data', 0, offset, {
+          key: Buffer.from(envelope.payload.id),
+          value: Buffer.from(JSON.stringify(envelope)),
+        });
+      });
+      const response = await processMskEvent(buildMskEvent(records, { ...source, eventSource }), {
+        claims: new InMemoryClaimStore(),
+        staging,
+        concurrency: 2,
+        now: () => new Date(),
+        dlq: { publish: async () => [] },
+        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+        metrics: { addMetric: () => undefined },
+      });
+      expect(response).toEqual({ batchItemFailures: [] });
+      const [batch] = [...staging.objects.values()];
+      expect(batch?.customers.map((item) => item.id).sort()).toEqual(['c-1', 'c-2']);
+    },
+  );
 });
 
 describe('interpretBatchResponse', () => {

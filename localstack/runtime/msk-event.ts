@@ -1,4 +1,4 @@
-import type { MSKEvent, MSKRecord, MSKRecordHeader } from 'aws-lambda';
+import type { MSKEvent, MSKRecord, MSKRecordHeader, SelfManagedKafkaEvent } from 'aws-lambda';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 
 /** One Kafka record held by the event source mapping, in the order it was consumed. */
@@ -16,24 +16,48 @@ export function topicPartitionKey(record: Pick<SourceRecord, 'topic' | 'partitio
   return `${record.topic}-${record.partition}`;
 }
 
+/** Which kind of Kafka mapping is emulated: MSK (`aws:kafka`) or self-managed Kafka. */
+export type KafkaEventSourceKind = 'aws:kafka' | 'SelfManagedKafka';
+
+/** What a Kafka mapping delivers: an MSK event, or a self-managed Kafka one (no `eventSourceArn`). */
+export type KafkaLambdaEvent = MSKEvent | SelfManagedKafkaEvent;
+
 export interface EventSourceIdentity {
   eventSourceArn: string;
   bootstrapServers: string;
+  /** Default `aws:kafka`; the `localstack` CDK target deploys a self-managed Kafka mapping. */
+  eventSource?: KafkaEventSourceKind;
 }
 
 /**
- * The event Lambda's MSK event source mapping delivers: records grouped by topic-partition in
+ * The event Lambda's Kafka event source mapping delivers: records grouped by topic-partition in
  * offset order, key and value base64, each header as `{ name: [bytes] }`. A null key is left out
- * and a null value (tombstone) is an empty string, as Lambda does.
+ * and a null value (tombstone) is an empty string, as Lambda does. A self-managed Kafka event has
+ * `eventSource: 'SelfManagedKafka'` and no `eventSourceArn`.
  */
 export function buildMskEvent(
   records: readonly SourceRecord[],
+  source: EventSourceIdentity & { eventSource?: 'aws:kafka' },
+): MSKEvent;
+export function buildMskEvent(
+  records: readonly SourceRecord[],
   source: EventSourceIdentity,
-): MSKEvent {
+): KafkaLambdaEvent;
+export function buildMskEvent(
+  records: readonly SourceRecord[],
+  source: EventSourceIdentity,
+): KafkaLambdaEvent {
   const grouped: Record<string, MSKRecord[]> = {};
   for (const record of records) {
     const key = topicPartitionKey(record);
     (grouped[key] ??= []).push(toMskRecord(record));
+  }
+  if (source.eventSource === 'SelfManagedKafka') {
+    return {
+      eventSource: 'SelfManagedKafka',
+      bootstrapServers: source.bootstrapServers,
+      records: grouped,
+    };
   }
   return {
     eventSource: 'aws:kafka',

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { MSKEvent } from 'aws-lambda';
-import type { SourceRecord } from './msk-event';
+import type { KafkaLambdaEvent, SourceRecord } from './msk-event';
 import { topicPartitionKey } from './msk-event';
 
 export type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
@@ -29,7 +28,8 @@ export interface OnFailureRecord {
   };
   KafkaBatchInfo: {
     batchSize: number;
-    eventSourceArn: string;
+    /** Absent for a self-managed Kafka mapping, whose events carry no ARN. */
+    eventSourceArn?: string;
     bootstrapServers: string;
     payloadSize: number;
     recordsInfo: Record<
@@ -42,7 +42,7 @@ export interface OnFailureRecord {
       }
     >;
   };
-  payload?: MSKEvent;
+  payload?: KafkaLambdaEvent;
 }
 
 /** Kafka's default max message size is 1 MiB; leave room for the rest of the record. */
@@ -50,7 +50,7 @@ const MAX_EMBEDDED_PAYLOAD_BYTES = 768 * 1024;
 
 export function buildOnFailureRecord(args: {
   records: readonly SourceRecord[];
-  event: MSKEvent;
+  event: KafkaLambdaEvent;
   functionArn: string;
   condition: FailureCondition;
   invokeCount: number;
@@ -93,7 +93,7 @@ export function buildOnFailureRecord(args: {
     },
     KafkaBatchInfo: {
       batchSize: args.records.length,
-      eventSourceArn: args.event.eventSourceArn,
+      ...('eventSourceArn' in args.event ? { eventSourceArn: args.event.eventSourceArn } : {}),
       bootstrapServers: args.event.bootstrapServers,
       payloadSize,
       recordsInfo,

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { localCredentials } from '../../localstack/stack/endpoints';
@@ -143,28 +150,30 @@ function versionKeys(testRecords: readonly TestRecord[]): string[] {
   return parseMskEvent(mskEvent(testRecords)).valid.map((record) => record.versionKey);
 }
 
-async function stagedObjects(): Promise<
-  { key: string; body: ReturnType<typeof StagedBatchSchema.parse> }[]
-> {
+async function stagedObjects(
+  prefix = 'staging/',
+): Promise<{ key: string; body: ReturnType<typeof StagedBatchSchema.parse> }[]> {
   const listed = await s3.send(
-    new ListObjectsV2Command({ Bucket: resources.bucket, Prefix: 'staging/' }),
+    new ListObjectsV2Command({ Bucket: resources.bucket, Prefix: prefix }),
   );
   return Promise.all(
-    (listed.Contents ?? []).map(async ({ Key }) => {
-      const object = await s3.send(new GetObjectCommand({ Bucket: resources.bucket, Key: Key! }));
-      return {
-        key: Key!,
-        body: StagedBatchSchema.parse(JSON.parse(await object.Body!.transformToString())),
-      };
-    }),
+    (listed.Contents ?? [])
+      .filter(({ Key }) => !Key!.startsWith('dlq/by-batch/'))
+      .map(async ({ Key }) => {
+        const object = await s3.send(new GetObjectCommand({ Bucket: resources.bucket, Key: Key! }));
+        return {
+          key: Key!,
+          body: StagedBatchSchema.parse(JSON.parse(await object.Body!.transformToString())),
+        };
+      }),
   );
 }
 
 /** How many times each record version is held across all staged objects, by their content. */
-async function stagedVersionCounts(): Promise<Map<string, number>> {
+async function stagedVersionCounts(prefix?: string): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   const add = (key: string): void => void counts.set(key, (counts.get(key) ?? 0) + 1);
-  for (const { body } of await stagedObjects()) {
+  for (const { body } of await stagedObjects(prefix)) {
     for (const payload of body.customers)
       add(recordVersionKey({ eventType: 'CUSTOMER', payload, contentHash: contentHash(payload) }));
     for (const payload of body.products)
@@ -173,8 +182,12 @@ async function stagedVersionCounts(): Promise<Map<string, number>> {
   return counts;
 }
 
-async function expectStagedExactlyOnce(expected: readonly string[]): Promise<void> {
-  const counts = await stagedVersionCounts();
+/** `prefix` '' counts every batch object of the bucket (staging/, delivered/ and dlq/). */
+async function expectStagedExactlyOnce(
+  expected: readonly string[],
+  prefix?: string,
+): Promise<void> {
+  const counts = await stagedVersionCounts(prefix);
   expect([...counts.keys()].sort()).toEqual([...expected].sort());
   expect([...counts.entries()].filter(([, count]) => count !== 1)).toEqual([]);
   const statuses = await Promise.all(
@@ -294,6 +307,52 @@ describe('merge-consumer against DynamoDB Local, S3Mock and Kafka', () => {
         expect(await run(batch)).toEqual({ batchItemFailures: [] });
         await expectStagedExactlyOnce(versionKeys(batch));
       });
+    },
+  );
+
+  /** What flush does to a staged object: copy it to `to`, then delete the staging copy. */
+  async function flushMoves(stagingKey: string, to: string, pointer?: object): Promise<void> {
+    const Bucket = resources.bucket;
+    await s3.send(
+      new CopyObjectCommand({ Bucket, Key: to, CopySource: `${Bucket}/${stagingKey}` }),
+    );
+    if (pointer !== undefined) {
+      const batchId = stagingKey.split('/').pop()!;
+      await s3.send(
+        new PutObjectCommand({
+          Bucket,
+          Key: `dlq/by-batch/${batchId}`,
+          Body: JSON.stringify(pointer),
+        }),
+      );
+    }
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: stagingKey }));
+  }
+
+  it.each(['delivered', 'parked'] as const)(
+    'crash after staging, flush moves the object (%s), bisected retries stage nothing twice',
+    async (where) => {
+      const batch = records(30);
+      const crashing = crashingStores(resources, 'after-staging-before-completing');
+      await run(batch, { claims: crashing.claims, staging: crashing.staging });
+      expect(crashing.crashed()).toBe(true);
+      const staged = await stagedObjects();
+      expect(staged).toHaveLength(1);
+      const { key: stagingKey, body } = staged[0]!;
+      const eventId = 'e'.repeat(64);
+      if (where === 'delivered') {
+        await flushMoves(stagingKey, stagingKey.replace(/^staging\//, 'delivered/'));
+      } else {
+        const parkedKey = `dlq/${eventId}/${body.batchId}.json`;
+        await flushMoves(stagingKey, parkedKey, { eventId, key: parkedKey });
+      }
+      expect(await stagedObjects()).toHaveLength(0);
+
+      expect(await run(batch.slice(0, 15))).toEqual({ batchItemFailures: [] });
+      expect(await run(batch.slice(15))).toEqual({ batchItemFailures: [] });
+      expect(await run(batch)).toEqual({ batchItemFailures: [] });
+      expect(await stagedObjects()).toHaveLength(0);
+      await expectStagedExactlyOnce(versionKeys(batch), '');
     },
   );
 

@@ -41,6 +41,7 @@ export function crashingStores(
     },
     staging: {
       read: async (key) => (alive(), stores.staging.read(key)),
+      readJson: async (key) => (alive(), stores.staging.readJson(key)),
       putIfAbsent: async (key, batch) => {
         alive();
         if (point === 'after-claiming-before-staging') die();

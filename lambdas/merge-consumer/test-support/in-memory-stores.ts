@@ -38,7 +38,10 @@ export class InMemoryClaimStore implements ClaimStore {
 }
 
 export class InMemoryStagingStore implements StagingStore {
+  /** Staged batches by key (also where a test moves them to, as flush would). */
   readonly objects = new Map<string, StagedBatchWithVersions>();
+  /** Objects that are not batches (e.g. flush's dlq pointers). */
+  readonly otherObjects = new Map<string, unknown>();
 
   async putIfAbsent(key: string, batch: StagedBatchWithVersions): Promise<'created' | 'exists'> {
     if (this.objects.has(key)) return 'exists';
@@ -49,6 +52,18 @@ export class InMemoryStagingStore implements StagingStore {
   async read(key: string): Promise<StagedBatchWithVersions | undefined> {
     const batch = this.objects.get(key);
     return batch === undefined ? undefined : structuredClone(batch);
+  }
+
+  async readJson(key: string): Promise<unknown> {
+    return structuredClone(this.objects.get(key) ?? this.otherObjects.get(key));
+  }
+
+  /** What flush does to a batch it delivers or parks: copy it to `to`, then delete the original. */
+  move(from: string, to: string): void {
+    const batch = this.objects.get(from);
+    if (batch === undefined) throw new Error(`no object ${from}`);
+    this.objects.set(to, batch);
+    this.objects.delete(from);
   }
 }
 

@@ -9,7 +9,8 @@ export interface TestRecord {
   offset: number;
   /** Epoch millis; defaults to 2026-01-15T10:00:00Z + offset seconds. */
   timestamp?: number;
-  key?: string;
+  /** Defaults to the payload id; `null` sends the record without a key. */
+  key?: string | null;
   /** An envelope (JSON-encoded), a raw string (sent as is), or `{ base64 }` for raw base64 text. */
   value: Envelope | string | { base64: string };
   headers?: Record<string, string>;
@@ -17,10 +18,16 @@ export interface TestRecord {
 
 export const DEFAULT_TIMESTAMP = Date.parse('2026-01-15T10:00:00Z');
 
-/** The MSK event Lambda would deliver for `records` (grouped by `topic-partition`, base64 values). */
-export function mskEvent(records: readonly TestRecord[]): {
-  eventSource: 'aws:kafka';
-  eventSourceArn: string;
+/**
+ * The event Lambda would deliver for `records` (grouped by `topic-partition`, base64 values): an
+ * MSK event by default, or the self-managed Kafka shape (no `eventSourceArn`).
+ */
+export function mskEvent(
+  records: readonly TestRecord[],
+  eventSource: 'aws:kafka' | 'SelfManagedKafka' = 'aws:kafka',
+): {
+  eventSource: 'aws:kafka' | 'SelfManagedKafka';
+  eventSourceArn?: string;
   bootstrapServers: string;
   records: Record<string, unknown[]>;
 } {
@@ -33,18 +40,23 @@ export function mskEvent(records: readonly TestRecord[]): {
       offset: record.offset,
       timestamp: record.timestamp ?? DEFAULT_TIMESTAMP + record.offset * 1000,
       timestampType: 'CREATE_TIME',
-      key: Buffer.from(record.key ?? keyOf(record.value)).toString('base64'),
+      ...(record.key === null
+        ? {}
+        : { key: Buffer.from(record.key ?? keyOf(record.value)).toString('base64') }),
       value: encodeValue(record.value),
       headers: Object.entries(record.headers ?? {}).map(([name, value]) => ({
         [name]: [...Buffer.from(value)],
       })),
     });
   }
+  const bootstrapServers = 'b-1.local:9092,b-2.local:9092';
+  if (eventSource === 'SelfManagedKafka')
+    return { eventSource, bootstrapServers, records: grouped };
   return {
-    eventSource: 'aws:kafka',
+    eventSource,
     eventSourceArn:
       'arn:aws:kafka:us-east-1:123456789012:cluster/ecom-sync/abcd1234-abcd-cafe-abab-9876543210ab-4',
-    bootstrapServers: 'b-1.local:9092,b-2.local:9092',
+    bootstrapServers,
     records: grouped,
   };
 }
