@@ -45,9 +45,5 @@ export function parseManifest<S extends z.ZodType>(
   return result.data;
 }
 
-/** `dlq/by-batch/<batchId>.json`: where the batch with this id is parked. */
-export const ParkingPointerSchema = z.object({
-  eventId: z.string().regex(/^[0-9a-f]{64}$/),
-  key: z.string().min(1),
-});
-export type ParkingPointer = z.infer<typeof ParkingPointerSchema>;
+export { ParkingPointerSchema } from '../shared/staging-format';
+export type { ParkingPointer } from '../shared/staging-format';

@@ -49,7 +49,7 @@ describe('locateStagedBatch', () => {
 
   it('finds a parked copy a redrive moved to delivered/ after it looked there', async () => {
     const objects: Record<string, unknown> = {
-      'dlq/by-batch/b1.json': { eventId: 'e', key: 'dlq/e/b1.json' },
+      'dlq/by-batch/b1.json': { eventId: 'e'.repeat(64), key: `dlq/${'e'.repeat(64)}/b1.json` },
     };
     const racing: JsonObjectReader = {
       readJson: async (key) => {

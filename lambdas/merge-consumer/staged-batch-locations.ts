@@ -1,6 +1,12 @@
 import { z } from 'zod';
-import { staging } from '../shared/pipeline';
-import { StagedBatchWithVersionsSchema } from '../shared/staging-format';
+import {
+  ParkingPointerSchema,
+  StagedBatchWithVersionsSchema,
+  deliveredKeyFor,
+  invalidKeyFor,
+  parkedPointerKeyFor,
+  parseStagedKey,
+} from '../shared/staging-format';
 import { versionsInBatch } from './merge';
 
 /** Reads any object of the staging bucket as JSON; undefined when there is none. */
@@ -12,33 +18,6 @@ export interface JsonObjectReader {
 export interface LocatedBatch {
   key: string;
   versions: Set<string>;
-}
-
-const { prefixes } = staging;
-const STAGING_KEY = /^staging\/(\d{4}\/\d{2}\/\d{2})\/([^/]+)\.json$/;
-
-/**
- * `dlq/by-batch/<batchId>.json`, written by flush before it deletes the staging copy of a batch
- * it parks, so the parked copy (`dlq/<eventId>/<batchId>.json`) can be found from the batch id.
- */
-const DlqPointerSchema = z.object({
-  eventId: z.string().min(1),
-  key: z.string().startsWith(prefixes.dlq),
-});
-
-/**
- * The keys flush moves a staged object to (these mirror lambdas/flush/object-keys.ts, kept here
- * so merge-consumer does not depend on flush's code): delivered after a 2xx, or quarantined when
- * malformed. The parked (dlq) copy is found through its pointer.
- */
-export function deliveredKeyOf(stagingKey: string): string {
-  return `${prefixes.delivered}${stagingKey.slice(prefixes.staging.length)}`;
-}
-export function quarantinedKeyOf(stagingKey: string): string {
-  return `${prefixes.dlq}invalid/${stagingKey}`;
-}
-export function dlqPointerKeyOf(batchId: string): string {
-  return `${prefixes.dlq}by-batch/${batchId}.json`;
 }
 
 /**
@@ -57,20 +36,22 @@ export async function locateStagedBatch(
   };
   const inStaging = await at(stagingKey);
   if (inStaging !== undefined) return inStaging;
-  const batchId = STAGING_KEY.exec(stagingKey)?.[2];
+  const batchId = parseStagedKey(stagingKey)?.batchId;
   if (batchId === undefined) return undefined;
 
-  const delivered = await at(deliveredKeyOf(stagingKey));
+  const delivered = await at(deliveredKeyFor(stagingKey));
   if (delivered !== undefined) return delivered;
-  const pointer = DlqPointerSchema.safeParse(await reader.readJson(dlqPointerKeyOf(batchId)));
+  const pointer = ParkingPointerSchema.safeParse(
+    await reader.readJson(parkedPointerKeyFor(batchId)),
+  );
   if (pointer.success) {
     const parked = await at(pointer.data.key);
     if (parked !== undefined) return parked;
     // A redrive moves the parked copy to delivered/ (copy, then delete) after we looked there.
-    const redriven = await at(deliveredKeyOf(stagingKey));
+    const redriven = await at(deliveredKeyFor(stagingKey));
     if (redriven !== undefined) return redriven;
   }
-  return at(quarantinedKeyOf(stagingKey));
+  return at(invalidKeyFor(stagingKey));
 }
 
 const RecordVersionsOnlySchema = z.object({ recordVersions: z.array(z.string()) });

@@ -55,3 +55,48 @@ export function stagingKey(batchId: string, date: Date): string {
   const dd = date.getUTCDate().toString().padStart(2, '0');
   return `${staging.prefixes.staging}${yyyy}/${mm}/${dd}/${batchId}.json`;
 }
+
+/*
+ * Where a staged batch can be during its life. merge-consumer (which writes it) and flush (which
+ * moves it) must agree on these keys: merge-consumer looks for a batch wherever flush may have
+ * moved it before it re-stages a claimed record version.
+ */
+
+const STAGED_KEY = /^staging\/(\d{4}\/\d{2}\/\d{2})\/([^/]+)\.json$/;
+
+export interface StagedKeyParts {
+  /** `YYYY/MM/DD` */
+  datePath: string;
+  batchId: string;
+}
+
+/** `staging/YYYY/MM/DD/<batchId>.json` → its parts, or undefined for a key of another shape. */
+export function parseStagedKey(key: string): StagedKeyParts | undefined {
+  const match = STAGED_KEY.exec(key);
+  if (!match?.[1] || !match[2]) return undefined;
+  return { datePath: match[1], batchId: match[2] };
+}
+
+/** Where flush moves a batch after a 2xx: the same date path under `delivered/`. */
+export function deliveredKeyFor(stagedKey: string): string {
+  return `${staging.prefixes.delivered}${stagedKey.slice(staging.prefixes.staging.length)}`;
+}
+
+/** Where flush quarantines a staged object that failed validation, under its original path. */
+export function invalidKeyFor(key: string): string {
+  return `${staging.prefixes.dlq}invalid/${key}`;
+}
+
+/**
+ * `dlq/by-batch/<batchId>.json` → `{ eventId, key }`: finds a parked batch by its batchId alone.
+ * flush writes it before deleting the staging copy of a batch it parks.
+ */
+export function parkedPointerKeyFor(batchId: string): string {
+  return `${staging.prefixes.dlq}by-batch/${batchId}.json`;
+}
+
+export const ParkingPointerSchema = z.object({
+  eventId: z.string().regex(/^[0-9a-f]{64}$/),
+  key: z.string().startsWith(staging.prefixes.dlq),
+});
+export type ParkingPointer = z.infer<typeof ParkingPointerSchema>;
