@@ -19,7 +19,8 @@ import { executeCommand } from './execute-command';
 import { parseInvokeEvent } from './invoke-event';
 import { lazyConnectedProducer } from './lazy-producer';
 import { acquireLease } from './lease';
-import { createLoggedKafka, createObservability } from './observability';
+import { createObservability } from '../shared/observability';
+import { createLoggedKafka } from './observability';
 import { S3StagingStore } from './staging-store';
 
 const env = parseEnv(FlushEnvSchema);

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KafkaEnvSchema } from '../shared/kafka';
 import { functionNames, pipeline } from '../shared/pipeline';
 import { FlushEnvSchema } from './env';
-import { createLoggedKafka, createObservability } from './observability';
+import { createObservability } from '../shared/observability';
+import { createLoggedKafka } from './observability';
 
 const requiredEnv = {
   STAGING_BUCKET: 'bucket',

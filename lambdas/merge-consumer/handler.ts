@@ -10,7 +10,7 @@ import { KafkaEnvSchema, createKafka, createProducer } from '../shared/kafka';
 import type { KafkaBatchResponse } from './batch-item-failures';
 import { StagingClaimPersistenceLayer } from './claim-store';
 import { MergeConsumerEnvSchema } from './env';
-import { createObservability } from './observability';
+import { createObservability } from '../shared/observability';
 import { processMskEvent } from './process-event';
 import { S3StagingStore } from './staging-store';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { createObservability } from '../shared/observability';
 import { functionNames, pipeline } from '../shared/pipeline';
 import { MergeConsumerEnvSchema } from './env';
-import { createObservability } from './observability';
 
 const required = { IDEMPOTENCY_TABLE: 't', STAGING_BUCKET: 'b' };
 
