@@ -1,5 +1,8 @@
+import { Duration } from 'aws-cdk-lib';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { CfnEventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { KafkaDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { PipelineFunctionNetwork } from './pipeline-function';
 
 /** How a Kafka event source mapping feeds a function; values come from `pipeline.mergeConsumer`. */
@@ -16,6 +19,27 @@ export interface KafkaSubscription {
   onFailureTopic: string;
   /** Retry controls and Kafka on-failure destinations need provisioned pollers. */
   pollers: { minimum: number; maximum: number };
+}
+
+/**
+ * The batching and error controls of a Kafka event source mapping, the same for MSK and for a
+ * self-managed broker (both constructs take these property names).
+ */
+export function mappingControls(subscription: KafkaSubscription) {
+  return {
+    startingPosition: StartingPosition.TRIM_HORIZON,
+    batchSize: subscription.batchSize,
+    maxBatchingWindow: Duration.seconds(subscription.maxBatchingWindowSeconds),
+    retryAttempts: subscription.maximumRetryAttempts,
+    maxRecordAge: Duration.seconds(subscription.maximumRecordAgeSeconds),
+    bisectBatchOnError: subscription.bisectBatchOnFunctionError,
+    reportBatchItemFailures: subscription.reportBatchItemFailures,
+    onFailure: new KafkaDlq(subscription.onFailureTopic),
+    provisionedPollerConfig: {
+      minimumPollers: subscription.pollers.minimum,
+      maximumPollers: subscription.pollers.maximum,
+    },
+  };
 }
 
 /**

@@ -1,11 +1,10 @@
-import { Duration } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { CfnEventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { KafkaDlq, ManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { ManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { KafkaArns } from './kafka-arns';
 import type { KafkaConnection, KafkaSubscription } from './kafka-connection';
+import { mappingControls } from './kafka-connection';
 import { acknowledgeNag } from './nag';
 import type { PipelineFunctionNetwork } from './pipeline-function';
 
@@ -53,18 +52,7 @@ export class MskKafkaConnection implements KafkaConnection {
       clusterArn: this.arns.clusterArn,
       topic: subscription.topic,
       consumerGroupId: subscription.consumerGroupId,
-      startingPosition: StartingPosition.TRIM_HORIZON,
-      batchSize: subscription.batchSize,
-      maxBatchingWindow: Duration.seconds(subscription.maxBatchingWindowSeconds),
-      retryAttempts: subscription.maximumRetryAttempts,
-      maxRecordAge: Duration.seconds(subscription.maximumRecordAgeSeconds),
-      bisectBatchOnError: subscription.bisectBatchOnFunctionError,
-      reportBatchItemFailures: subscription.reportBatchItemFailures,
-      onFailure: new KafkaDlq(subscription.onFailureTopic),
-      provisionedPollerConfig: {
-        minimumPollers: subscription.pollers.minimum,
-        maximumPollers: subscription.pollers.maximum,
-      },
+      ...mappingControls(subscription),
     });
     target.addEventSource(source);
 

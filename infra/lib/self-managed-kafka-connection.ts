@@ -1,9 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { CfnEventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
-import { EventSourceMapping, StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { KafkaDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { KafkaConnection, KafkaSubscription } from './kafka-connection';
+import { mappingControls } from './kafka-connection';
 
 /**
  * A self-managed Kafka broker without authentication (the compose `kafka` service next to
@@ -30,19 +29,8 @@ export class SelfManagedKafkaConnection implements KafkaConnection {
       kafkaBootstrapServers: this.bootstrapServers.split(',').map((server) => server.trim()),
       kafkaTopic: subscription.topic,
       kafkaConsumerGroupId: subscription.consumerGroupId,
-      startingPosition: StartingPosition.TRIM_HORIZON,
-      batchSize: subscription.batchSize,
-      maxBatchingWindow: Duration.seconds(subscription.maxBatchingWindowSeconds),
-      retryAttempts: subscription.maximumRetryAttempts,
-      maxRecordAge: Duration.seconds(subscription.maximumRecordAgeSeconds),
-      bisectBatchOnError: subscription.bisectBatchOnFunctionError,
-      reportBatchItemFailures: subscription.reportBatchItemFailures,
-      onFailure: new KafkaDlq(subscription.onFailureTopic),
+      ...mappingControls(subscription),
       supportS3OnFailureDestination: true,
-      provisionedPollerConfig: {
-        minimumPollers: subscription.pollers.minimum,
-        maximumPollers: subscription.pollers.maximum,
-      },
     });
     return mapping.node.defaultChild as CfnEventSourceMapping;
   }
