@@ -15,7 +15,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{lambdas,infra,localstack,test}/**/*.test.ts'],
+          include: ['{lambdas,infra,localstack,test,bench}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
         },
@@ -23,7 +23,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{lambdas,infra,localstack,test}/**/*.int.test.ts'],
+          include: ['{lambdas,infra,localstack,test,bench}/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['localstack/stack/global-setup.ts'],
           // One stack serves the whole run and files share its Kafka topics and consumer groups, so

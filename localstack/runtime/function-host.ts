@@ -21,6 +21,12 @@ export interface FunctionDefinition {
   maxConcurrency?: number;
   region: string;
   account?: string;
+  /**
+   * Absolute paths of modules imported in the execution environment before the handler, as a
+   * Lambda layer's `NODE_OPTIONS=--import` would be: instrumentation (request counters) and fault
+   * injection for `npm run bench|chaos`. Never set by `npm start`.
+   */
+  preloadModules?: string[];
 }
 
 export interface OutputLine {
@@ -72,6 +78,7 @@ class ExecutionEnvironment {
       memoryMb: definition.memoryMb,
       region: definition.region,
       account: definition.account ?? LOCAL_ACCOUNT_ID,
+      preloadModules: definition.preloadModules ?? [],
     };
     this.worker = new Worker(workerBootstrapSource(WORKER_ENTRY), {
       eval: true,

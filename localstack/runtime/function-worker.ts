@@ -13,6 +13,8 @@ const port = parentPort;
 if (!port) throw new Error('function-worker must run in a worker thread');
 
 const init = WorkerInitSchema.parse(workerData);
+// In order, before the handler module builds its clients (the handler's cold start).
+for (const preload of init.preloadModules) await import(pathToFileURL(preload).href);
 const handlerModule: Record<string, unknown> = await import(pathToFileURL(init.handlerModule).href);
 const handler = handlerModule[init.exportName];
 if (typeof handler !== 'function') {

@@ -37,6 +37,8 @@ export interface PipelineFunctionOptions {
   logLevel?: string;
   /** Per-function environment additions (tunables such as POLLER_PAGE_SIZE). */
   extraEnv?: Partial<Record<HostedFunctionKey, Record<string, string>>>;
+  /** Modules each function's worker imports before its handler (bench/chaos instrumentation). */
+  preloadModules?: Partial<Record<HostedFunctionKey, string[]>>;
   mergeConsumerConcurrency?: number;
 }
 
@@ -62,6 +64,7 @@ export function pipelineFunctionDefinitions(
           : maxConcurrency,
       region: endpoints.region,
       account: LOCAL_ACCOUNT_ID,
+      ...(options.preloadModules?.[key] ? { preloadModules: options.preloadModules[key] } : {}),
       env: {
         ...stackEnv(endpoints),
         AWS_LAMBDA_FUNCTION_NAME: functionName,

@@ -8,6 +8,7 @@ export const WorkerInitSchema = z.object({
   memoryMb: z.number().int().positive(),
   region: z.string().min(1),
   account: z.string().min(1),
+  preloadModules: z.array(z.string().min(1)).default([]),
 });
 export type WorkerInit = z.infer<typeof WorkerInitSchema>;
 
