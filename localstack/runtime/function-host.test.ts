@@ -45,6 +45,17 @@ describe('FunctionHost', () => {
     expect(result.context.remainingMs).toBeLessThanOrEqual(10_000);
   });
 
+  it('imports preload modules in the worker before the handler module', async () => {
+    const withPreload = (await host({ preloadModules: [fixture('probe-preload.ts')] }).invoke({
+      action: 'echo',
+    })) as { preloadSeenAtImport: string | null };
+    expect(withPreload.preloadSeenAtImport).toBe('preloaded in from-function-env');
+    const without = (await host().invoke({ action: 'echo' })) as {
+      preloadSeenAtImport: string | null;
+    };
+    expect(without.preloadSeenAtImport).toBeNull();
+  });
+
   it('imports the handler once and reuses the warm environment', async () => {
     const probe = host();
     const first = (await probe.invoke({ action: 'echo' })) as {

@@ -2,6 +2,8 @@ import type { Context } from 'aws-lambda';
 
 /** A handler for the function-host tests: its behaviour is chosen by the event. */
 const loadedAt = Date.now();
+/** Set by test-fixtures/probe-preload.ts when a test preloads it: read at import time. */
+const preloadSeenAtImport = (globalThis as { probePreload?: string }).probePreload ?? null;
 let invocations = 0;
 
 type ProbeEvent =
@@ -45,6 +47,7 @@ export async function handler(event: ProbeEvent, context: Context): Promise<unkn
         },
         loadedAt,
         invocations,
+        preloadSeenAtImport,
         context: {
           functionName: context.functionName,
           awsRequestId: context.awsRequestId,
