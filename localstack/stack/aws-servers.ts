@@ -9,7 +9,11 @@ import { localCredentials } from './endpoints';
  */
 const quickStartJvmFlags = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
 
-export function dynamodbArgs(jarDir: string, port: number): string[] {
+/**
+ * `dbPath`: the directory for the SQLite file (`shared-local-instance.db`), so tables and items
+ * survive a restart; without it the database lives in memory and dies with the JVM.
+ */
+export function dynamodbArgs(jarDir: string, port: number, dbPath?: string): string[] {
   return [
     '-Xmx256m',
     ...quickStartJvmFlags,
@@ -18,7 +22,7 @@ export function dynamodbArgs(jarDir: string, port: number): string[] {
     '-cp',
     join(jarDir, '*'),
     'com.amazonaws.services.dynamodbv2.local.main.ServerRunner',
-    '-inMemory',
+    ...(dbPath === undefined ? ['-inMemory'] : ['-dbPath', dbPath]),
     // One database for every region/credential pair, so all clients see the same tables.
     '-sharedDb',
     '-disableTelemetry',
@@ -27,13 +31,22 @@ export function dynamodbArgs(jarDir: string, port: number): string[] {
   ];
 }
 
-export function s3mockArgs(
-  jarDir: string,
-  version: string,
-  httpPort: number,
-  httpsPort: number,
-  storeRoot: string,
-): string[] {
+export interface S3MockLaunch {
+  jarDir: string;
+  version: string;
+  httpPort: number;
+  httpsPort: number;
+  /** Buckets live here, one folder each, objects and metadata as files. */
+  storeRoot: string;
+  /**
+   * Keep the store when S3Mock shuts down (its default deletes it on a clean exit). At start
+   * S3Mock loads every bucket folder it finds under the root, so a restart sees the same data.
+   */
+  retainStore: boolean;
+}
+
+export function s3mockArgs(launch: S3MockLaunch): string[] {
+  const { jarDir, version, httpPort, httpsPort, storeRoot, retainStore } = launch;
   return [
     '-Xmx512m',
     ...quickStartJvmFlags,
@@ -43,6 +56,7 @@ export function s3mockArgs(
     `--server.port=${httpsPort}`,
     `--com.adobe.testing.s3mock.http-port=${httpPort}`,
     `--com.adobe.testing.s3mock.store.root=${storeRoot}`,
+    `--com.adobe.testing.s3mock.store.retain-files-on-exit=${retainStore}`,
   ];
 }
 

@@ -10,13 +10,14 @@ import { registerForExitCleanup } from './exit-hooks';
 import { formatKafkaStorage, prepareKafka, probeKafka } from './kafka-server';
 import { freePort } from './ports';
 import { checkPrerequisites } from './prerequisites';
-import { startReaper } from './reaper';
-import type { ServerProcess } from './server-process';
-import { logTail, spawnServer } from './server-process';
+import type { RestartServerOptions, ServerGuards, ServerRestart } from './restartable-server';
+import { RestartableServer } from './restartable-server';
 import type { StackTimings } from './timings';
 
 export type { StackEndpoints } from './endpoints';
 export type { StackTimings } from './timings';
+export type { ServerName } from './artifacts';
+export type { RestartServerOptions, ServerRestart } from './restartable-server';
 export { formatTimings } from './timings';
 export { provisionPipelineResources, defaultResourceNames } from './provision';
 export type { PipelineResourceNames } from './provision';
@@ -29,6 +30,12 @@ export interface StartLocalStackOptions {
   startTimeoutMs?: number;
   /** Between SIGTERM and SIGKILL when stopping. */
   stopGraceMs?: number;
+  /**
+   * Keep every server's data on disk across a restart (for chaos runs): DynamoDB Local writes a
+   * SQLite file instead of holding tables in memory, and S3Mock keeps its store when it shuts
+   * down. Default false: in-memory DynamoDB is faster and the default stack is never restarted.
+   */
+  durable?: boolean;
 }
 
 export interface RunningStack {
@@ -36,21 +43,25 @@ export interface RunningStack {
   /** AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, AWS_REGION, dummy credentials, KAFKA_BROKERS. */
   env: Record<string, string>;
   timings: StackTimings;
-  /** Server JVM pids and their watchdog pids, so tests can prove nothing is left behind. */
+  /**
+   * Server JVM pids and their watchdog pids, so tests can prove nothing is left behind. Updated
+   * in place by `restartServer`: `servers` holds the current pids, `reapers` every watchdog ever
+   * started (those of killed JVMs exit by themselves).
+   */
   processes: { servers: Record<ServerName, number>; reapers: number[] };
   dataDir: string;
+  durable: boolean;
+  /**
+   * Kills one server (SIGKILL by default), waits until it is gone and `downMs` more, starts it
+   * again on the same ports with the same data and resolves once it answers again. DynamoDB and
+   * S3Mock can only be restarted on a `durable` stack (otherwise the restart would silently
+   * lose their data); Kafka always keeps its log directory.
+   */
+  restartServer(name: ServerName, options?: RestartServerOptions): Promise<ServerRestart>;
   stop(): Promise<void>;
 }
 
 const region = 'us-east-1';
-const healthPollMs = 250;
-
-interface StartedServer {
-  name: ServerName;
-  process: ServerProcess;
-  probe: () => Promise<void>;
-  spawnedAt: number;
-}
 
 /**
  * Starts Kafka (KRaft), DynamoDB Local and S3Mock on free loopback ports, in parallel, and
@@ -60,6 +71,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
   const log = options.log ?? (() => undefined);
   const startTimeoutMs = options.startTimeoutMs ?? 180_000;
   const stopGraceMs = options.stopGraceMs ?? 10_000;
+  const durable = options.durable ?? false;
   const startedAt = Date.now();
 
   checkPrerequisites();
@@ -90,131 +102,135 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     region,
   };
 
-  const pids: number[] = [];
-  const reapers: number[] = [];
-  const unregister = registerForExitCleanup(pids, dataDirToRemove);
-  const started: StartedServer[] = [];
-
-  const launch = (name: ServerName, args: string[], probe: () => Promise<void>): void => {
-    const dir = join(dataDir, name);
-    mkdirSync(dir, { recursive: true });
-    const spawnedAt = Date.now();
-    const child = spawnServer({
-      name,
-      command: 'java',
-      args,
-      cwd: dir,
-      logFile: join(dir, 'console.log'),
-    });
-    pids.push(child.pid);
-    started.push({ name, process: child, probe, spawnedAt });
-    // One watchdog per JVM, started the moment it exists, so no window is unguarded.
-    reapers.push(startReaper([child.pid], stopGraceMs, dataDirToRemove));
-    log(`${name} ${serverVersions[name]} starting (pid ${child.pid})`);
+  const exitCleanupPids: number[] = [];
+  const unregister = registerForExitCleanup(exitCleanupPids, dataDirToRemove);
+  const guards: ServerGuards = {
+    stopGraceMs,
+    dataDirToRemove,
+    exitCleanupPids,
+    reapers: [],
+    serverPids: {},
   };
+  const servers = new Map<ServerName, RestartableServer>();
 
   const stopAll = async (): Promise<void> => {
-    await Promise.all(started.map((server) => server.process.stop(stopGraceMs)));
+    await Promise.all([...servers.values()].map((server) => server.stop()));
     unregister();
     if (dataDirToRemove) rmSync(dataDirToRemove, { recursive: true, force: true });
   };
 
   const perServerMs = {} as Record<ServerName, number>;
   try {
-    launch('dynamodb', dynamodbArgs(jarDirs.dynamodb, dynamodbPort), () =>
-      probeDynamodb(endpoints.dynamodbEndpoint, region),
-    );
-    launch(
-      's3mock',
-      s3mockArgs(
-        jarDirs.s3mock,
-        serverVersions.s3mock,
-        s3HttpPort,
-        s3HttpsPort,
-        join(dataDir, 's3mock', 'store'),
+    const launch = (server: RestartableServer, measuredFrom = Date.now()): Promise<void> => {
+      servers.set(server.name, server);
+      const pid = server.spawn();
+      log(`${server.name} ${serverVersions[server.name]} starting (pid ${pid})`);
+      return server.waitHealthy(startTimeoutMs).then(() => {
+        perServerMs[server.name] = Date.now() - measuredFrom;
+        log(`${server.name} ready in ${perServerMs[server.name]} ms`);
+      });
+    };
+
+    const dynamodbDir = join(dataDir, 'dynamodb');
+    const dynamodbReady = launch(
+      new RestartableServer(
+        {
+          name: 'dynamodb',
+          args: dynamodbArgs(jarDirs.dynamodb, dynamodbPort, durable ? dynamodbDir : undefined),
+          dir: dynamodbDir,
+          probe: () => probeDynamodb(endpoints.dynamodbEndpoint, region),
+        },
+        guards,
       ),
-      () => probeS3(endpoints.s3Endpoint, region),
     );
+    const s3mockReady = launch(
+      new RestartableServer(
+        {
+          name: 's3mock',
+          args: s3mockArgs({
+            jarDir: jarDirs.s3mock,
+            version: serverVersions.s3mock,
+            httpPort: s3HttpPort,
+            httpsPort: s3HttpsPort,
+            storeRoot: join(dataDir, 's3mock', 'store'),
+            retainStore: durable,
+          }),
+          dir: join(dataDir, 's3mock'),
+          probe: () => probeS3(endpoints.s3Endpoint, region),
+        },
+        guards,
+      ),
+    );
+    // Promise.all below observes both; this keeps an early rejection from being "unhandled"
+    // while the Kafka storage is still being formatted.
+    dynamodbReady.catch(() => undefined);
+    s3mockReady.catch(() => undefined);
+
     const kafkaDir = join(dataDir, 'kafka');
     const kafkaFormatStartedAt = Date.now();
     const kafkaSetup = prepareKafka(
       { dir: kafkaDir, port: kafkaPort, controllerPort },
       jarDirs.kafka,
     );
+    // Formatting happens once per stack; a restart reuses the formatted log dir as it is.
     await formatKafkaStorage(kafkaSetup.formatArgs, kafkaDir, join(kafkaDir, 'format.log'));
-    launch('kafka', kafkaSetup.runArgs, () => probeKafka(endpoints.kafkaBrokers));
-    const kafkaServer = started.find((server) => server.name === 'kafka');
-    if (kafkaServer) kafkaServer.spawnedAt = kafkaFormatStartedAt;
-
-    await Promise.all(
-      started.map(async (server) => {
-        const extraLog = server.name === 'kafka' ? kafkaSetup.log4jFile : undefined;
-        await waitHealthy(server, startTimeoutMs, extraLog);
-        perServerMs[server.name] = Date.now() - server.spawnedAt;
-        log(`${server.name} ready in ${perServerMs[server.name]} ms`);
-      }),
+    const kafkaReady = launch(
+      new RestartableServer(
+        {
+          name: 'kafka',
+          args: kafkaSetup.runArgs,
+          dir: kafkaDir,
+          probe: () => probeKafka(endpoints.kafkaBrokers),
+          extraLogFile: kafkaSetup.log4jFile,
+        },
+        guards,
+      ),
+      kafkaFormatStartedAt,
     );
+
+    await Promise.all([dynamodbReady, s3mockReady, kafkaReady]);
   } catch (error) {
     await stopAll();
     throw error;
   }
 
   let stopping: Promise<void> | undefined;
+  const restartServer = async (
+    name: ServerName,
+    restartOptions: RestartServerOptions = {},
+  ): Promise<ServerRestart> => {
+    if (stopping) throw new Error(`local stack: cannot restart ${name}, the stack is stopping`);
+    if (!durable && name !== 'kafka') {
+      throw new Error(
+        `local stack: restarting ${name} needs startLocalStack({ durable: true }); ` +
+          'without it the restart would silently lose its data',
+      );
+    }
+    const server = servers.get(name);
+    if (!server) throw new Error(`local stack: unknown server ${name}`);
+    const restart = await server.restart(restartOptions, startTimeoutMs);
+    log(
+      `${name} restarted after ${restart.signal} in ${restart.totalMs} ms ` +
+        `(exit ${restart.exitMs} ms, down ${restart.downMs} ms, ready ${restart.readyMs} ms, pid ${restart.pid})`,
+    );
+    return restart;
+  };
+
   return {
     endpoints,
     env: stackEnv(endpoints),
     timings: { perServerMs, totalMs: Date.now() - startedAt },
+    // The guards' own objects, so restarts show up here without the caller re-reading anything.
     processes: {
-      servers: Object.fromEntries(
-        started.map((server) => [server.name, server.process.pid]),
-      ) as Record<ServerName, number>,
-      reapers,
+      servers: guards.serverPids as Record<ServerName, number>,
+      reapers: guards.reapers,
     },
     dataDir,
+    durable,
+    restartServer,
     stop: () => {
       stopping ??= stopAll().then(() => log('stopped'));
       return stopping;
     },
   };
-}
-
-async function waitHealthy(
-  server: StartedServer,
-  timeoutMs: number,
-  extraLogFile: string | undefined,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (server.process.hasExited()) {
-      throw startFailure(
-        server,
-        `exited (${await server.process.exited}) before becoming healthy`,
-        extraLogFile,
-      );
-    }
-    try {
-      await server.probe();
-      return;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, healthPollMs));
-  }
-  const reason = lastError instanceof Error ? lastError.message : String(lastError);
-  throw startFailure(
-    server,
-    `was not healthy after ${timeoutMs} ms (last probe error: ${reason})`,
-    extraLogFile,
-  );
-}
-
-function startFailure(
-  server: StartedServer,
-  what: string,
-  extraLogFile: string | undefined,
-): Error {
-  const tails = [`--- ${server.process.logFile} ---\n${logTail(server.process.logFile)}`];
-  if (extraLogFile) tails.push(`--- ${extraLogFile} ---\n${logTail(extraLogFile)}`);
-  return new Error(`local stack: ${server.name} ${what}\n${tails.join('\n')}`);
 }
