@@ -193,12 +193,18 @@ export class FunctionHost {
   private readonly waiting: Array<(environment: ExecutionEnvironment) => void> = [];
   private readonly outputListeners: OutputListener[] = [];
   private running = 0;
+  private invoked = 0;
   private closed = false;
 
   constructor(readonly definition: FunctionDefinition) {}
 
   get functionName(): string {
     return this.definition.functionName;
+  }
+
+  /** Invocations requested since the host was created (what Lambda bills as requests). */
+  get invocations(): number {
+    return this.invoked;
   }
 
   /** Invocations currently running or waiting for an environment. */
@@ -217,6 +223,7 @@ export class FunctionHost {
   /** Synchronous (RequestResponse) invocation: resolves with the handler's JSON result. */
   async invoke(event: unknown): Promise<unknown> {
     if (this.closed) throw new Error(`${this.functionName} host is closed`);
+    this.invoked += 1;
     this.running += 1;
     try {
       const environment = await this.acquire();

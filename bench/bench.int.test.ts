@@ -1,0 +1,89 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { localStack } from '../test/support/local-stack';
+import { RequestCollector } from './instrumentation/request-collector';
+import type { BenchPipeline } from './scenarios/bench-pipeline';
+import { startBenchPipeline } from './scenarios/bench-pipeline';
+import type { FreshLoadResult } from './scenarios/fresh-load';
+import { runFreshLoad } from './scenarios/fresh-load';
+import { runResync } from './scenarios/resync';
+
+const records = 600;
+
+/**
+ * Scenarios 1 and 2 of `npm run bench` on the integration stack with a small N: the point is that
+ * the counters see the functions' real requests (non-zero, and consistent with what the servers
+ * and the mock saw), not the speed.
+ */
+describe('bench scenarios 1 and 2 (600 records)', () => {
+  const collector = new RequestCollector();
+  let pipeline: BenchPipeline | undefined;
+  let fresh: FreshLoadResult | undefined;
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    collector.close();
+  });
+
+  it('fresh load: delivers everything and counts every request family', async () => {
+    pipeline = await startBenchPipeline({
+      endpoints: localStack(),
+      collector,
+      label: 'bench-int',
+      records,
+      seed: 7,
+      tickMs: 500,
+    });
+    const outcome = await runFreshLoad({
+      pipeline,
+      endpoints: localStack(),
+      records,
+      serverPids: {},
+      timeoutMs: 120_000,
+    });
+    fresh = outcome.result;
+    expect(fresh.delivery).toMatchObject({ expected: records, lost: 0, duplicated: 0 });
+    expect(fresh.recordsPerSecond).toBeGreaterThan(0);
+
+    const { requests } = fresh;
+    const { byOperation } = requests;
+    // Every record's idempotency claim went through DynamoDB (one item per record at least).
+    const claimedItems =
+      (byOperation['dynamodb.TransactWriteItems.items'] ?? 0) +
+      (byOperation['dynamodb.PutItem'] ?? 0);
+    expect(claimedItems).toBeGreaterThanOrEqual(records);
+    expect(byOperation['s3.PutObject']).toBeGreaterThanOrEqual(1);
+    // Both sources published (one send per source at least) and the mapping fetched them.
+    expect(requests.kafkaProduce).toBeGreaterThanOrEqual(2);
+    expect(requests.kafkaFetch).toBeGreaterThan(0);
+    expect(requests.sourceGets).toBeGreaterThanOrEqual(2);
+    // Flush's POSTs as counted in its worker are the POSTs the mock Analytics answered.
+    expect(requests.analyticsPosts).toBe(fresh.analyticsPayloadsAtMock);
+    expect(requests.analyticsPosts).toBeGreaterThan(0);
+    // The Lambda service counter and the in-worker timings agree on every function.
+    for (const usage of fresh.lambda) {
+      expect(usage.invocations, usage.functionName).toBeGreaterThan(0);
+      expect(usage.billedMs, usage.functionName).toBeGreaterThan(0);
+    }
+    expect(fresh.stages.map((stage) => stage.records)).toEqual([
+      expect.any(Number),
+      records,
+      records,
+    ]);
+    expect(fresh.stages[0]!.records).toBeGreaterThanOrEqual(records);
+    expect(fresh.latencyMs?.count).toBeGreaterThanOrEqual(records);
+    expect(fresh.kafka.messages).toBeGreaterThanOrEqual(records);
+  });
+
+  it('resync of unchanged data: every record a duplicate, nothing new at Analytics', async () => {
+    if (!pipeline || !fresh) throw new Error('the fresh load did not run');
+    const resync = await runResync({ pipeline, records, timeoutMs: 120_000 });
+    expect(resync.published).toBeGreaterThanOrEqual(records);
+    expect(resync.duplicates).toBeGreaterThanOrEqual(records);
+    expect(resync.analyticsNewRecords).toBe(0);
+    expect(resync.analyticsNewPayloads).toBe(0);
+    expect(resync.requests.sourceGets).toBeGreaterThanOrEqual(2);
+    expect(resync.requests.kafkaProduce).toBeGreaterThanOrEqual(2);
+    expect(resync.requests.dynamodb).toBeGreaterThan(0);
+    expect(resync.requests.analyticsPosts).toBe(0);
+  });
+});

@@ -1,0 +1,87 @@
+import { Readable } from 'node:stream';
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { installAwsSdkRequestCounter, itemsOf, operationOf, serviceOf } from './aws-sdk-counter';
+import { RequestTally } from './request-tally';
+
+/** An HTTP handler answering every request with `status` and an empty JSON body. */
+function answering(status: number) {
+  return {
+    handle: async () => ({
+      response: {
+        statusCode: status,
+        reason: '',
+        headers: { 'content-type': 'application/x-amz-json-1.0' },
+        body: Readable.from([Buffer.from('{}')]),
+      },
+    }),
+  };
+}
+
+const clientOptions = {
+  region: 'us-east-1',
+  endpoint: 'http://127.0.0.1:9',
+  credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+};
+
+describe('installAwsSdkRequestCounter', () => {
+  const tally = new RequestTally();
+  installAwsSdkRequestCounter(tally);
+  installAwsSdkRequestCounter(tally); // idempotent: a second install must not double-count
+
+  it('counts every attempt, retries included, by service and operation', async () => {
+    const before = tally.snapshot()['dynamodb.GetItem'] ?? 0;
+    const client = new DynamoDBClient({
+      ...clientOptions,
+      maxAttempts: 3,
+      requestHandler: answering(500),
+    });
+    await expect(
+      client.send(new GetItemCommand({ TableName: 't', Key: { id: { S: 'x' } } })),
+    ).rejects.toThrow();
+    expect((tally.snapshot()['dynamodb.GetItem'] ?? 0) - before).toBe(3);
+  });
+
+  it('reaches clients built by lib-dynamodb and counts one request per send', async () => {
+    const before = tally.snapshot()['dynamodb.GetItem'] ?? 0;
+    const document = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ ...clientOptions, requestHandler: answering(200) }),
+    );
+    await document.send(new GetCommand({ TableName: 't', Key: { id: 'x' } }));
+    await document.send(new GetCommand({ TableName: 't', Key: { id: 'y' } }));
+    expect((tally.snapshot()['dynamodb.GetItem'] ?? 0) - before).toBe(2);
+  });
+
+  it('counts the items of transactional writes', async () => {
+    const client = new DynamoDBClient({ ...clientOptions, requestHandler: answering(200) });
+    await client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          { Put: { TableName: 't', Item: { id: { S: '1' } } } },
+          { Put: { TableName: 't', Item: { id: { S: '2' } } } },
+        ],
+      }),
+    );
+    expect(tally.snapshot()['dynamodb.TransactWriteItems.items']).toBe(2);
+    expect(tally.snapshot()['dynamodb.TransactWriteItems']).toBe(1);
+  });
+});
+
+describe('names and items', () => {
+  it('maps client and command names', () => {
+    expect(serviceOf('DynamoDBDocumentClient')).toBe('dynamodb');
+    expect(serviceOf('S3Client')).toBe('s3');
+    expect(operationOf('PutObjectCommand')).toBe('PutObject');
+  });
+
+  it('counts batch items per table and Keys of batch gets', () => {
+    expect(itemsOf({ RequestItems: { a: [{}, {}], b: [{}] } })).toBe(3);
+    expect(itemsOf({ RequestItems: { a: { Keys: [{}, {}] } } })).toBe(2);
+    expect(itemsOf({ TableName: 't' })).toBeUndefined();
+  });
+});

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/**
+ * The BroadcastChannel over which each function's worker (worker-instrumentation.ts) reports what
+ * it sent to the bench's main thread. Its own name, so the profiler's channel never mixes in.
+ */
+export const BENCH_REQUEST_CHANNEL = 'ecom-sync-bench-requests';
+
+/** Env var the bench gives every function of one pipeline run, so reports of runs never mix. */
+export const BENCH_RUN_ID_ENV = 'BENCH_RUN_ID';
+
+/** One finished invocation as the execution environment saw it (Lambda bills this duration). */
+export const InvocationTimingSchema = z.object({
+  startMs: z.number(),
+  endMs: z.number(),
+});
+export type InvocationTiming = z.infer<typeof InvocationTimingSchema>;
+
+/**
+ * What one worker reports: running totals (not deltas), so a lost or repeated message never
+ * miscounts; the newest report of a thread replaces the previous one.
+ */
+export const WorkerReportSchema = z.object({
+  runId: z.string(),
+  functionName: z.string(),
+  threadId: z.number().int(),
+  /** Request counts by `<service>.<operation>`, e.g. `dynamodb.PutItem`, `kafka.Produce`. */
+  requests: z.record(z.string(), z.number()),
+  invocations: z.array(InvocationTimingSchema),
+});
+export type WorkerReport = z.infer<typeof WorkerReportSchema>;

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import type { BenchResult } from './bench-result';
+import { summarize } from './bench-result';
+import { awsPrices, pricesReadOn } from './aws-prices';
+import { estimateCost } from './cost-model';
+import { figureRows, requestRows } from './figures';
+import { markdownReport } from './markdown-report';
+import { summarizeRequests, requestsPer } from './request-summary';
+import { markdownTable, terminalTable } from './table';
+import { terminalReport } from './terminal-report';
+
+function sampleResult(): BenchResult {
+  const requests = summarizeRequests(
+    {
+      'dynamodb.TransactWriteItems': 20,
+      'dynamodb.TransactWriteItems.items': 1_000,
+      's3.PutObject': 4,
+      'kafka.Produce': 4,
+      'kafka.Fetch': 30,
+      'kafka.Heartbeat': 5,
+      'http.POST /analytics/data': 2,
+      'http.GET /crm/customers': 2,
+      'http.GET /inventory/products': 2,
+    },
+    12,
+  );
+  const lambda = [{ functionName: 'flush', invocations: 12, billedMs: 6_000, memoryMb: 1024 }];
+  const cost = estimateCost({
+    records: 1_000,
+    requests: requests.byOperation,
+    lambda,
+    kafkaBytes: 300_000,
+    topicPartitions: 7,
+  });
+  const scenarios: BenchResult['scenarios'] = {
+    freshLoad: {
+      records: 1_000,
+      delivery: {
+        expected: 1_000,
+        received: 1_000,
+        lost: 0,
+        lostSample: [],
+        duplicated: 0,
+        corrupt: 0,
+      },
+      seconds: 4,
+      recordsPerSecond: 250,
+      firstPollStartedAt: '2026-11-23T00:00:00.000Z',
+      lastReceiptAt: '2026-11-23T00:00:04.000Z',
+      stages: [
+        {
+          stage: 'flush delivery',
+          metric: 'RecordsDelivered',
+          records: 1_000,
+          startMs: 0,
+          endMs: 2_000,
+          seconds: 2,
+          recordsPerSecond: 500,
+        },
+      ],
+      latencyMs: { count: 1_000, p50: 900, p95: 1_500, p99: 1_900, max: 2_000, mean: 950 },
+      latencyUnmatched: 0,
+      peakMemory: { benchProcessMiB: 500, serversMiB: { kafka: 300 }, totalMiB: 800 },
+      requests,
+      requestsPer1000Records: requestsPer(requests, 1_000, 1000),
+      analyticsPayloadsAtMock: 2,
+      lambda,
+      kafka: { messages: 1_000, bytes: 300_000 },
+    },
+    limits: {
+      kafka: {
+        messages: 1_000,
+        bytes: 300_000,
+        seconds: 1,
+        recordsPerSecond: 1_000,
+        produceRecordsPerSecond: 2_000,
+        consumeRecordsPerSecond: 2_000,
+        partitions: 3,
+      },
+      dynamodb: { puts: 1_000, seconds: 2, putsPerSecond: 500, concurrency: 16, byConcurrency: [] },
+      slowerLimit: 'dynamodb',
+      slowerLimitRecordsPerSecond: 500,
+    },
+  };
+  return {
+    summary: summarize(scenarios, cost),
+    startedAt: '2026-11-23T00:00:00.000Z',
+    finishedAt: '2026-11-23T00:01:00.000Z',
+    machine: {
+      cpus: 2,
+      cpuModel: 'test cpu',
+      memoryGiB: 8,
+      platform: 'linux x64',
+      node: 'v20',
+      java: 'openjdk 17',
+      commit: 'abc123',
+      dirty: false,
+    },
+    options: {
+      records: 1_000,
+      baselineRecords: 1_000,
+      trickleIntervals: 5,
+      tickMs: 1_000,
+      mergeConcurrency: undefined,
+      seed: 42,
+      only: ['fresh-load', 'limits'],
+      outDir: 'bench/results',
+    },
+    scenarios,
+    cost,
+    prices: { readOn: pricesReadOn, list: awsPrices },
+    errors: [],
+  };
+}
+
+describe('summarize', () => {
+  it('divides scenario 1 by the slower limit and leaves the baseline ratio null when it did not run', () => {
+    const { summary } = sampleResult();
+    expect(summary.recordsPerSecond).toBe(250);
+    expect(summary.ratioToLimit).toBe(0.5);
+    expect(summary.ratioToBaseline).toBeNull();
+    expect(summary.lost).toBe(0);
+  });
+});
+
+describe('request summary', () => {
+  it('groups operations into families and leaves item counts out of request counts', () => {
+    const { requests } = sampleResult().scenarios.freshLoad!;
+    expect(requests).toMatchObject({
+      dynamodb: 20,
+      s3: 4,
+      kafkaProduce: 4,
+      kafkaFetch: 30,
+      kafkaOther: 5,
+      analyticsPosts: 2,
+      sourceGets: 4,
+      lambdaInvocations: 12,
+    });
+  });
+});
+
+describe('report rendering', () => {
+  it('markdown: summary figures, request table, cost lines and every price with its source', () => {
+    const markdown = markdownReport(sampleResult());
+    expect(markdown).toContain('| summary | ratioToLimit | 0.50 |');
+    expect(markdown).toContain('| summary | ratioToBaseline | n/a |');
+    expect(markdown).toContain('| DynamoDB | 20.0 | n/a |');
+    expect(markdown).toContain('| 1 fresh load | stage: flush delivery | 500 records/s |');
+    expect(markdown).toContain('## Estimated AWS cost per million records');
+    expect(markdown).toContain('https://aws.amazon.com/dynamodb/pricing/on-demand/');
+    expect(markdown).toContain(`read ${pricesReadOn}`);
+    expect(markdown).toContain('| lambda.requests | 0.2 | per 1M requests | unverified |');
+  });
+
+  it('terminal: boxed tables with aligned columns and the written files', () => {
+    const text = terminalReport(sampleResult(), { json: 'a.json', markdown: 'a.md' });
+    const boxLines = text.split('\n').filter((line) => line.startsWith('│'));
+    const firstTableWidth = boxLines[0]!.length;
+    expect(
+      boxLines
+        .slice(0, figureRows(sampleResult()).length + 1)
+        .every((l) => l.length === firstTableWidth),
+    ).toBe(true);
+    expect(text).toContain('written: a.json');
+    expect(text).toContain('p50 900 ms · p95 1,500 ms · p99 1,900 ms');
+  });
+
+  it('lists failures as rows', () => {
+    const result = sampleResult();
+    result.errors.push({ scenario: 'baseline', message: 'boom' });
+    expect(figureRows(result)).toContainEqual(['baseline', 'FAILED', 'boom']);
+    expect(requestRows(result)).toHaveLength(8);
+  });
+});
+
+describe('tables', () => {
+  it('escapes pipes in markdown cells', () => {
+    expect(markdownTable(['a'], [['x|y']])).toBe('| a |\n| --- |\n| x\\|y |');
+  });
+
+  it('pads terminal cells to the widest value', () => {
+    expect(terminalTable(['h'], [['long']]).split('\n')[1]).toBe('│ h    │');
+  });
+});

@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import type { BenchSettings } from '../report/bench-result';
+import { scenarioNames } from '../report/bench-result';
+
+export const benchUsage = `npm run bench -- [options]
+  --records N              records of scenario 1 (default 100000), half customers, half products
+  --baseline-records K     records the per-record baseline runs on (default min(N, 5000))
+  --trickle-intervals I    poll intervals of scenario 3 (default 5)
+  --tick-ms MS             local length of one scheduled minute (default 1000)
+  --merge-concurrency C    merge-consumer execution environments (default: the runtime's, 3)
+  --seed S                 data set seed (default 42)
+  --only LIST              comma-separated: ${scenarioNames.join(',')} (default all;
+                           fresh-load always runs: every other scenario uses its data)
+  --out-dir DIR            where bench-<timestamp>.json/.md go (default bench/results)`;
+
+const positiveInt = (name: string) =>
+  z.coerce
+    .number({ error: `--${name} must be a number` })
+    .int(`--${name} must be a whole number`)
+    .positive(`--${name} must be positive`);
+
+const OptionsSchema = z.strictObject({
+  records: positiveInt('records').min(10, '--records must be at least 10').default(100_000),
+  'baseline-records': positiveInt('baseline-records').optional(),
+  'trickle-intervals': positiveInt('trickle-intervals').default(5),
+  'tick-ms': positiveInt('tick-ms').min(100, '--tick-ms must be at least 100').default(1_000),
+  'merge-concurrency': positiveInt('merge-concurrency').max(16).optional(),
+  seed: z.coerce.number({ error: '--seed must be a number' }).int().default(42),
+  only: z
+    .string()
+    .optional()
+    .transform((list, context) => {
+      if (list === undefined) return [...scenarioNames];
+      const names = list
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean);
+      const unknown = names.filter((name) => !(scenarioNames as readonly string[]).includes(name));
+      if (unknown.length > 0 || names.length === 0) {
+        context.addIssue({
+          code: 'custom',
+          message: `--only takes ${scenarioNames.join(', ')}; got ${unknown.join(', ') || 'nothing'}`,
+        });
+        return z.NEVER;
+      }
+      return scenarioNames.filter((name) => name === 'fresh-load' || names.includes(name));
+    }),
+  'out-dir': z.string().min(1).default('bench/results'),
+});
+
+/** Parses the CLI arguments; throws with every problem and the usage text. */
+export function parseBenchOptions(args: readonly string[]): BenchSettings {
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({
+      args: [...args],
+      options: {
+        records: { type: 'string' },
+        'baseline-records': { type: 'string' },
+        'trickle-intervals': { type: 'string' },
+        'tick-ms': { type: 'string' },
+        'merge-concurrency': { type: 'string' },
+        seed: { type: 'string' },
+        only: { type: 'string' },
+        'out-dir': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n\n${benchUsage}`);
+  }
+  const parsed = OptionsSchema.safeParse(values);
+  if (!parsed.success) {
+    throw new Error(
+      `Bad options: ${parsed.error.issues.map((issue) => issue.message).join('; ')}\n\n${benchUsage}`,
+    );
+  }
+  const options = parsed.data;
+  return {
+    records: options.records,
+    baselineRecords: Math.min(options['baseline-records'] ?? 5_000, options.records),
+    trickleIntervals: options['trickle-intervals'],
+    tickMs: options['tick-ms'],
+    mergeConcurrency: options['merge-concurrency'],
+    seed: options.seed,
+    only: options.only,
+    outDir: options['out-dir'],
+  };
+}
