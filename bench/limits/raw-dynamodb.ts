@@ -49,13 +49,13 @@ export interface RawConditionalPutsOptions {
   region: string;
   /** Puts per concurrency. */
   puts: number;
-  /** Default [16, 48, 96]: merge-consumer's idempotencyConcurrency, and up from there. */
+  /** Default [16, 48, 96]: single conditional puts are round-trip bound, so the limit needs many in flight. */
   concurrencies?: number[];
   /** Default min(500, puts); 0 skips the warm-up. */
   warmUpPuts?: number;
 }
 
-const defaultConcurrencies = [pipeline.mergeConsumer.idempotencyConcurrency, 48, 96];
+const defaultConcurrencies = [16, 48, 96];
 
 export async function measureRawConditionalPuts(
   options: RawConditionalPutsOptions,

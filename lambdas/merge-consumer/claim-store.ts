@@ -1,6 +1,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type {
+  AttributeValue,
+  CancellationReason,
+  DynamoDBClient,
+  TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+import {
+  PutItemCommand,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   IdempotencyConfig,
   IdempotencyItemAlreadyExistsError,
@@ -21,15 +31,54 @@ export type ClaimOutcome =
   /** INPROGRESS: claimed by an earlier attempt that never completed it, for this staging object. */
   | { kind: 'in-progress'; stagingKey: string | undefined };
 
+/** A claim to complete: the version, and the staging object that holds it. */
+export interface Completion {
+  versionKey: string;
+  stagingKey: string;
+}
+
 /** The idempotency operations of the group commit (merge-consumer's view of the idempotency table). */
 export interface ClaimStore {
   /** Claims a record version (INPROGRESS) for the staging object `stagingKey`. */
   claim(versionKey: string, stagingKey: string): Promise<ClaimOutcome>;
+  /**
+   * Claims several distinct versions for `stagingKey` (at most `maxClaimsPerRequest` of the
+   * store): one outcome per version, in order. Rejects when it cannot tell for some version.
+   */
+  claimAll(versionKeys: readonly string[], stagingKey: string): Promise<ClaimOutcome[]>;
   /** Moves an INPROGRESS claim from the object `from` (that does not hold it) to `to`. */
   takeOver(versionKey: string, from: string | undefined, to: string): Promise<void>;
   /** Marks the version COMPLETED, with the staging object that holds it as the stored result. */
   complete(versionKey: string, stagingKey: string): Promise<void>;
+  /** Completes several distinct versions; per completion, undefined or the error that stopped it. */
+  completeAll(completions: readonly Completion[]): Promise<unknown[]>;
 }
+
+/** The one-version operations; `oneByOne` builds a ClaimStore from them. */
+export type SingleClaimStore = Pick<ClaimStore, 'claim' | 'takeOver' | 'complete'>;
+
+/** A ClaimStore whose claimAll/completeAll make one call per version (test doubles, fallbacks). */
+export function oneByOne(store: SingleClaimStore): ClaimStore {
+  return {
+    claim: (versionKey, stagingKey) => store.claim(versionKey, stagingKey),
+    claimAll: (versionKeys, stagingKey) =>
+      Promise.all(versionKeys.map((versionKey) => store.claim(versionKey, stagingKey))),
+    takeOver: (versionKey, from, to) => store.takeOver(versionKey, from, to),
+    complete: (versionKey, stagingKey) => store.complete(versionKey, stagingKey),
+    completeAll: (completions) =>
+      Promise.all(
+        completions.map(({ versionKey, stagingKey }) =>
+          store.complete(versionKey, stagingKey).then(
+            () => undefined,
+            (error: unknown) => error,
+          ),
+        ),
+      ),
+  };
+}
+
+/** DynamoDB's limit on the actions of one TransactWriteItems request. */
+export const MAX_TRANSACTION_ITEMS = 100;
 
 /** The item attribute naming the staging object a claim belongs to. */
 export const STAGING_KEY_ATTR = 'stagingKey';
@@ -63,6 +112,11 @@ export interface StagingClaimPersistenceOptions {
   tableName: string;
   client: DynamoDBClient;
   expiresAfterSeconds?: number;
+  /**
+   * Versions per claimAll/completeAll request (1–100). Above 1 they are written as one
+   * TransactWriteItems: one round trip instead of one per version.
+   */
+  maxClaimsPerRequest?: number;
   /** Stable across function renames/versions so a redeploy does not forget what was staged. */
   keyPrefix?: string;
 }
@@ -81,17 +135,35 @@ export interface StagingClaimPersistenceOptions {
  *   and overwriting would forget that the dead attempt may already have staged the record under
  *   another key. The group commit takes such claims over itself, after checking that object.
  * Everything else (key hashing, expiry, saveSuccess, the record format) stays Powertools'.
+ *
+ * claimAll/completeAll write up to 100 versions per TransactWriteItems request, with the very
+ * items and conditions of the single calls: the records are still built by Powertools'
+ * saveInProgress/saveSuccess, only collected instead of sent one by one. A transaction cancelled
+ * by conditions tells, per item, the existing item (ReturnValuesOnConditionCheckFailure) or
+ * "None" (not written): conflicts are decided from those items, the rest is claimed again in a
+ * smaller transaction. So a resync of unchanged data costs one request per 100 versions and no
+ * write. Anything else (a transaction conflict, throttling, a reason without the item) falls back
+ * to the single conditional put for that version.
  */
 export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer implements ClaimStore {
   readonly #client: DynamoDBClient;
   readonly #tableName: string;
   readonly #config: IdempotencyConfig;
-  readonly #claimStagingKey = new AsyncLocalStorage<string>();
+  readonly #write = new AsyncLocalStorage<WriteContext>();
+  readonly maxClaimsPerRequest: number;
 
   constructor(options: StagingClaimPersistenceOptions) {
     super({ tableName: options.tableName, awsSdkV3Client: options.client });
     this.#client = options.client;
     this.#tableName = options.tableName;
+    this.maxClaimsPerRequest = options.maxClaimsPerRequest ?? MAX_TRANSACTION_ITEMS;
+    if (
+      !Number.isInteger(this.maxClaimsPerRequest) ||
+      this.maxClaimsPerRequest < 1 ||
+      this.maxClaimsPerRequest > MAX_TRANSACTION_ITEMS
+    ) {
+      throw new Error(`maxClaimsPerRequest must be 1–${MAX_TRANSACTION_ITEMS}`);
+    }
     this.#config = new IdempotencyConfig({
       eventKeyJmesPath: IDEMPOTENCY_KEY_JMESPATH,
       throwOnNoIdempotencyKey: true,
@@ -116,18 +188,64 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer imple
 
   async claim(versionKey: string, stagingKey: string): Promise<ClaimOutcome> {
     try {
-      await this.#claimStagingKey.run(stagingKey, () =>
+      await this.#write.run({ stagingKey }, () =>
         this.saveInProgress(idempotencyData(versionKey), this.#remainingTimeInMillis()),
       );
       return { kind: 'claimed' };
     } catch (error) {
       if (!(error instanceof StagingClaimConflictError)) throw error;
-      if (error.existingStatus === IdempotencyRecordStatus.COMPLETED) return { kind: 'completed' };
-      if (error.existingStatus === IdempotencyRecordStatus.INPROGRESS) {
-        return { kind: 'in-progress', stagingKey: error.existingStagingKey };
-      }
-      throw error;
+      const outcome = outcomeOfExisting(error.existingStatus, error.existingStagingKey);
+      if (outcome === undefined) throw error;
+      return outcome;
     }
+  }
+
+  async claimAll(versionKeys: readonly string[], stagingKey: string): Promise<ClaimOutcome[]> {
+    this.#checkRequestSize(versionKeys.length);
+    const outcomes = new Array<ClaimOutcome | undefined>(versionKeys.length);
+    let pending = versionKeys.map((_, index) => index);
+    const claimAlone = async (index: number): Promise<void> => {
+      outcomes[index] = await this.claim(versionKeys[index]!, stagingKey);
+    };
+    while (pending.length > 1) {
+      const puts = await this.#collect(stagingKey, () =>
+        Promise.all(
+          pending.map((index) =>
+            this.saveInProgress(
+              idempotencyData(versionKeys[index]!),
+              this.#remainingTimeInMillis(),
+            ),
+          ),
+        ),
+      );
+      const reasons = await this.#transact(puts);
+      if (reasons === undefined) {
+        for (const index of pending) outcomes[index] = { kind: 'claimed' };
+        pending = [];
+        break;
+      }
+      const again: number[] = [];
+      const alone: number[] = [];
+      pending.forEach((index, position) => {
+        const reason = reasons[position];
+        if (reason?.Code === 'None') return again.push(index);
+        const outcome =
+          reason?.Code === 'ConditionalCheckFailed' && reason.Item !== undefined
+            ? outcomeOfExisting(reason.Item[attrs.statusAttr]?.S, reason.Item[STAGING_KEY_ATTR]?.S)
+            : undefined;
+        if (outcome === undefined) alone.push(index);
+        else outcomes[index] = outcome;
+      });
+      // Every cancelled transaction has at least one item that is not "None": this terminates.
+      if (again.length === pending.length) alone.push(...again.splice(0));
+      await Promise.all(alone.map(claimAlone));
+      pending = again;
+    }
+    await Promise.all(pending.map(claimAlone));
+    return outcomes.map((outcome, index) => {
+      if (outcome === undefined) throw new Error(`no claim outcome for ${versionKeys[index]}`);
+      return outcome;
+    });
   }
 
   async takeOver(versionKey: string, from: string | undefined, to: string): Promise<void> {
@@ -167,30 +285,41 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer imple
     await this.saveSuccess(idempotencyData(versionKey), { stagingKey });
   }
 
+  async completeAll(completions: readonly Completion[]): Promise<unknown[]> {
+    this.#checkRequestSize(completions.length);
+    const alone = (completion: Completion): Promise<unknown> =>
+      this.complete(completion.versionKey, completion.stagingKey).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    if (completions.length === 1) return Promise.all(completions.map(alone));
+    const updates = await this.#collect(undefined, () =>
+      Promise.all(
+        completions.map(({ versionKey, stagingKey }) =>
+          this.saveSuccess(idempotencyData(versionKey), { stagingKey }),
+        ),
+      ),
+    );
+    try {
+      const reasons = await this.#transact(updates);
+      if (reasons === undefined) return completions.map(() => undefined);
+    } catch {
+      // Not cancelled but failed (e.g. throttled past the SDK's retries): try each on its own.
+    }
+    // Unconditional updates are cancelled only by a conflict or throttling: each on its own.
+    return Promise.all(completions.map(alone));
+  }
+
   /** Same item and attributes as Powertools' put, plus `stagingKey`, with the stricter condition above. */
   protected override async _putRecord(record: IdempotencyRecord): Promise<void> {
-    const stagingKey = this.#claimStagingKey.getStore();
-    const item: Record<string, AttributeValue> = {
-      ...this.getKey(record.idempotencyKey),
-      [attrs.statusAttr]: { S: record.getStatus() },
-    };
-    if (record.expiryTimestamp !== undefined)
-      item[attrs.expiryAttr] = { N: String(record.expiryTimestamp) };
-    if (record.inProgressExpiryTimestamp !== undefined) {
-      item[attrs.inProgressExpiryAttr] = { N: String(record.inProgressExpiryTimestamp) };
+    const context = this.#write.getStore();
+    const put = this.#claimPut(record, context?.stagingKey);
+    if (context?.collected !== undefined) {
+      context.collected.push({ Put: put });
+      return;
     }
-    if (stagingKey !== undefined) item[STAGING_KEY_ATTR] = { S: stagingKey };
     try {
-      await this.#client.send(
-        new PutItemCommand({
-          TableName: this.#tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(#id) OR #expiry < :now',
-          ExpressionAttributeNames: { '#id': KEY_ATTR, '#expiry': attrs.expiryAttr },
-          ExpressionAttributeValues: { ':now': { N: String(Date.now() / 1000) } },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      await this.#client.send(new PutItemCommand(put));
     } catch (error) {
       if (isConditionalCheckFailed(error)) {
         const existing = (error as { Item?: Record<string, AttributeValue> }).Item;
@@ -204,6 +333,95 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer imple
     }
   }
 
+  /** Powertools' update of saveSuccess, collected into a transaction when claimAll/completeAll asks. */
+  protected override async _updateRecord(record: IdempotencyRecord): Promise<void> {
+    const collected = this.#write.getStore()?.collected;
+    if (collected === undefined) return super._updateRecord(record);
+    collected.push({ Update: this.#completionUpdate(record) });
+  }
+
+  #claimPut(record: IdempotencyRecord, stagingKey: string | undefined) {
+    const item: Record<string, AttributeValue> = {
+      ...this.getKey(record.idempotencyKey),
+      [attrs.statusAttr]: { S: record.getStatus() },
+    };
+    if (record.expiryTimestamp !== undefined)
+      item[attrs.expiryAttr] = { N: String(record.expiryTimestamp) };
+    if (record.inProgressExpiryTimestamp !== undefined) {
+      item[attrs.inProgressExpiryAttr] = { N: String(record.inProgressExpiryTimestamp) };
+    }
+    if (stagingKey !== undefined) item[STAGING_KEY_ATTR] = { S: stagingKey };
+    return {
+      TableName: this.#tableName,
+      Item: item,
+      ConditionExpression: 'attribute_not_exists(#id) OR #expiry < :now',
+      ExpressionAttributeNames: { '#id': KEY_ATTR, '#expiry': attrs.expiryAttr },
+      ExpressionAttributeValues: { ':now': { N: String(Date.now() / 1000) } },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+  }
+
+  /**
+   * The UpdateItem of Powertools' DynamoDBPersistenceLayer._updateRecord (payload validation is
+   * not configured here), as a transaction action; claim-store-transactions.test.ts compares
+   * the two.
+   */
+  #completionUpdate(record: IdempotencyRecord) {
+    const values: Record<string, AttributeValue> = {
+      ':expiry': { N: String(record.expiryTimestamp) },
+      ':status': { S: record.getStatus() },
+    };
+    const names: Record<string, string> = {
+      '#expiry': attrs.expiryAttr,
+      '#status': attrs.statusAttr,
+    };
+    const fields = ['#expiry = :expiry', '#status = :status'];
+    if (record.responseData !== undefined) {
+      fields.push('#response_data = :response_data');
+      names['#response_data'] = attrs.dataAttr;
+      values[':response_data'] = attributeValueOf(record.responseData);
+    }
+    return {
+      TableName: this.#tableName,
+      Key: this.getKey(record.idempotencyKey),
+      UpdateExpression: `SET ${fields.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+  }
+
+  /** Runs Powertools' record builders with the writes collected (not sent); returns them. */
+  async #collect(
+    stagingKey: string | undefined,
+    build: () => Promise<unknown>,
+  ): Promise<TransactWriteItem[]> {
+    const collected: TransactWriteItem[] = [];
+    await this.#write.run({ stagingKey, collected }, build);
+    return collected;
+  }
+
+  /** Undefined when the transaction committed; the per-action reasons when it was cancelled. */
+  async #transact(actions: TransactWriteItem[]): Promise<CancellationReason[] | undefined> {
+    try {
+      await this.#client.send(new TransactWriteItemsCommand({ TransactItems: actions }));
+      return undefined;
+    } catch (error) {
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.length === actions.length
+      ) {
+        return error.CancellationReasons;
+      }
+      throw error;
+    }
+  }
+
+  #checkRequestSize(count: number): void {
+    if (count > this.maxClaimsPerRequest) {
+      throw new Error(`${count} versions in one request; at most ${this.maxClaimsPerRequest}`);
+    }
+  }
+
   #remainingTimeInMillis(): number {
     // Outside Lambda (tests, local runtime without a context) fall back to the function timeout, as
     // an invocation cannot outlive it; this also keeps Powertools from warning on every claim.
@@ -212,6 +430,39 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer imple
       pipeline.mergeConsumer.timeoutSeconds * 1000
     );
   }
+}
+
+/** What writes inside claim/claimAll/completeAll carry down to the overridden persistence calls. */
+interface WriteContext {
+  stagingKey: string | undefined;
+  /** Set: collect the writes for one transaction instead of sending them. */
+  collected?: TransactWriteItem[];
+}
+
+/** JSON as DynamoDB's marshall writes it (what Powertools stores as the result `data`). */
+function attributeValueOf(value: unknown): AttributeValue {
+  if (value === null || value === undefined) return { NULL: true };
+  if (typeof value === 'string') return { S: value };
+  if (typeof value === 'number') return { N: String(value) };
+  if (typeof value === 'boolean') return { BOOL: value };
+  if (Array.isArray(value)) return { L: value.map(attributeValueOf) };
+  return {
+    M: Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, entry]) => entry !== undefined)
+        .map(([key, entry]) => [key, attributeValueOf(entry)]),
+    ),
+  };
+}
+
+/** A claim that found an item: what its status means, undefined when it means nothing known. */
+function outcomeOfExisting(
+  status: string | undefined,
+  stagingKey: string | undefined,
+): ClaimOutcome | undefined {
+  if (status === IdempotencyRecordStatus.COMPLETED) return { kind: 'completed' };
+  if (status === IdempotencyRecordStatus.INPROGRESS) return { kind: 'in-progress', stagingKey };
+  return undefined;
 }
 
 function isConditionalCheckFailed(error: unknown): boolean {

@@ -11,6 +11,13 @@ export const MergeConsumerEnvSchema = z.object({
     .int()
     .positive()
     .default(pipeline.mergeConsumer.idempotencyConcurrency),
+  /** Versions per TransactWriteItems of claims/completions (1 = single PutItem/UpdateItem). */
+  IDEMPOTENCY_CLAIMS_PER_REQUEST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(pipeline.mergeConsumer.claimsPerRequest),
   /** Set locally (S3Mock): path-style addressing, as loopback has no per-bucket host names. */
   AWS_ENDPOINT_URL_S3: z.string().min(1).optional(),
   IDEMPOTENCY_TTL_SECONDS: z.coerce

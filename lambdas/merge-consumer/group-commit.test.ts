@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClaimStore } from './claim-store';
+import { oneByOne } from './claim-store';
 import type { GroupCommitDeps, GroupCommitResult } from './group-commit';
 import { groupCommit } from './group-commit';
 import { versionsInBatch } from './merge';
@@ -129,15 +130,53 @@ describe('groupCommit', () => {
       ],
       deps({ claims, staging }),
     );
-    expect(claims.calls.filter((call) => call.startsWith('claim'))).toHaveLength(1);
+    expect(claims.calls.filter((call) => call.startsWith('claim '))).toHaveLength(1);
     expect(result).toMatchObject({ duplicates: 1, recordsStaged: 1, failed: [] });
+  });
+
+  it('claims and completes in requests of at most claimsPerRequest versions', async () => {
+    const { claims, staging } = stores();
+    const records = testRecords(7);
+    const result = await commit(records, { ...deps({ claims, staging }), claimsPerRequest: 3 });
+    expect(result.failed).toEqual([]);
+    const requests = claims.calls.filter(
+      (call) => call.startsWith('claimAll') || call.startsWith('completeAll'),
+    );
+    expect(requests.sort()).toEqual([
+      'claimAll 1',
+      'claimAll 3',
+      'claimAll 3',
+      'completeAll 1',
+      'completeAll 3',
+      'completeAll 3',
+    ]);
+    expectExactlyOnce(staging, claims, result.valid);
+  });
+
+  it('fails only the versions whose completion failed (they are staged; re-delivery completes them)', async () => {
+    const { claims, staging } = stores();
+    const records = testRecords(4);
+    const partial: ClaimStore = {
+      ...oneByOne(claims),
+      completeAll: async (completions) =>
+        completions.map(({ versionKey }) =>
+          versionKey.includes('#c-1#') ? new Error('throttled') : undefined,
+        ),
+    };
+    const result = await commit(records, deps({ claims: partial, staging }));
+    expect(result.object).toBe('created');
+    expect(result.failed.map((record) => record.offset)).toEqual([1]);
+    const retry = await commit(records, deps({ claims, staging }));
+    expect(retry.failed).toEqual([]);
+    expect(retry.object).toBe('existing');
+    expectExactlyOnce(staging, claims, retry.valid);
   });
 
   it('runs idempotency calls concurrently, never more than the limit at once', async () => {
     const base = new InMemoryClaimStore();
     let inFlight = 0;
     let maxInFlight = 0;
-    const slowClaims: ClaimStore = {
+    const slowClaims: ClaimStore = oneByOne({
       claim: async (versionKey, key) => {
         maxInFlight = Math.max(maxInFlight, ++inFlight);
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -146,10 +185,11 @@ describe('groupCommit', () => {
       },
       takeOver: (...args) => base.takeOver(...args),
       complete: (...args) => base.complete(...args),
-    };
+    });
     await commit(testRecords(20), {
       ...deps({ claims: slowClaims, staging: new InMemoryStagingStore() }),
       concurrency: 3,
+      claimsPerRequest: 1,
     });
     expect(maxInFlight).toBe(3);
   });
@@ -157,14 +197,14 @@ describe('groupCommit', () => {
   it('stages nothing and reports every claimed record when one claim cannot be made', async () => {
     const { claims, staging } = stores();
     const records = testRecords(6);
-    const flaky: ClaimStore = {
+    const flaky: ClaimStore = oneByOne({
       claim: async (versionKey, key) => {
         if (versionKey.includes('#c-3#')) throw new Error('ProvisionedThroughputExceeded');
         return claims.claim(versionKey, key);
       },
       takeOver: (...args) => claims.takeOver(...args),
       complete: (...args) => claims.complete(...args),
-    };
+    });
     const result = await commit(records, deps({ claims: flaky, staging }));
     expect(result.object).toBe('none');
     expect(result.failed.map((record) => record.offset).sort()).toEqual([0, 1, 2, 3, 4, 5]);

@@ -1,7 +1,8 @@
 import pLimit from 'p-limit';
 import type { OffsetRange } from '../shared/staging-format';
 import { batchIdFromOffsets, stagingKey as stagingKeyFor } from '../shared/staging-format';
-import type { ClaimStore } from './claim-store';
+import { pipeline } from '../shared/pipeline';
+import type { ClaimOutcome, ClaimStore, Completion } from './claim-store';
 import type { VersionGroup } from './merge';
 import { buildStagedBatch, collapseVersions } from './merge';
 import type { ValidRecord } from './msk-event';
@@ -12,8 +13,13 @@ import type { StagingStore } from './staging-store';
 export interface GroupCommitDeps {
   claims: ClaimStore;
   staging: StagingStore;
-  /** Concurrent idempotency calls (and staged-object reads). */
+  /** Concurrent idempotency requests (and staged-object reads). */
   concurrency: number;
+  /**
+   * Record versions per claimAll/completeAll request (1 = one request per version); default
+   * `pipeline.mergeConsumer.claimsPerRequest`.
+   */
+  claimsPerRequest?: number;
   now: () => Date;
 }
 
@@ -91,9 +97,11 @@ export async function groupCommit(
     return pending;
   };
 
-  const decide = async (group: VersionGroup): Promise<Decision> => {
+  // Conflicts are rare (a crashed attempt, a resync): decided one by one, bounded separately so a
+  // chunk holding a request slot never waits for a slot it itself blocks.
+  const resolveLimit = pLimit(deps.concurrency);
+  const decide = async (group: VersionGroup, outcome: ClaimOutcome): Promise<Decision> => {
     try {
-      const outcome = await deps.claims.claim(group.versionKey, key);
       if (outcome.kind === 'claimed') return { kind: 'stage' };
       if (outcome.kind === 'completed') return { kind: 'duplicate' };
       const claimedKey = outcome.stagingKey;
@@ -112,7 +120,31 @@ export async function groupCommit(
       return { kind: 'undecided', error };
     }
   };
-  const decisions = await Promise.all(groups.map((group) => limit(() => decide(group))));
+  const perRequest = deps.claimsPerRequest ?? pipeline.mergeConsumer.claimsPerRequest;
+  const decisions = (
+    await Promise.all(
+      chunk(groups, perRequest).map((part) =>
+        limit(async (): Promise<Decision[]> => {
+          let outcomes: ClaimOutcome[];
+          try {
+            outcomes = await deps.claims.claimAll(
+              part.map((group) => group.versionKey),
+              key,
+            );
+          } catch (error) {
+            return part.map(() => ({ kind: 'undecided', error }));
+          }
+          return Promise.all(
+            part.map((group, index) =>
+              outcomes[index]!.kind === 'claimed'
+                ? { kind: 'stage' as const }
+                : resolveLimit(() => decide(group, outcomes[index]!)),
+            ),
+          );
+        }),
+      ),
+    )
+  ).flat();
 
   const toStage: VersionGroup[] = [];
   const toComplete: { group: VersionGroup; stagingKey: string }[] = [];
@@ -175,16 +207,31 @@ export async function groupCommit(
   }
 
   await Promise.all(
-    toComplete.map(({ group, stagingKey }) =>
+    chunk(toComplete, perRequest).map((part) =>
       limit(async () => {
+        const completions: Completion[] = part.map(({ group, stagingKey }) => ({
+          versionKey: group.versionKey,
+          stagingKey,
+        }));
+        let errors: unknown[];
         try {
-          await deps.claims.complete(group.versionKey, stagingKey);
+          errors = await deps.claims.completeAll(completions);
         } catch (error) {
-          // Staged already, so nothing is lost; re-delivery completes the claim from its object.
-          fail([group], error);
+          errors = part.map(() => error);
         }
+        // Staged already, so nothing is lost; re-delivery completes the claim from its object.
+        part.forEach(({ group }, index) => {
+          if (errors[index] !== undefined) fail([group], errors[index]);
+        });
       }),
     ),
   );
   return result;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size)
+    chunks.push(items.slice(start, start + size));
+  return chunks;
 }

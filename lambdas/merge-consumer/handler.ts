@@ -23,6 +23,7 @@ const claims = new StagingClaimPersistenceLayer({
   tableName: env.IDEMPOTENCY_TABLE,
   client: new DynamoDBClient({}),
   expiresAfterSeconds: env.IDEMPOTENCY_TTL_SECONDS,
+  maxClaimsPerRequest: env.IDEMPOTENCY_CLAIMS_PER_REQUEST,
 });
 const staging = new S3StagingStore(
   new S3Client({ forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined }),
@@ -43,6 +44,7 @@ export const handler = middy(
       logger,
       metrics,
       concurrency: env.IDEMPOTENCY_CONCURRENCY,
+      claimsPerRequest: env.IDEMPOTENCY_CLAIMS_PER_REQUEST,
       now: () => new Date(),
     });
   },

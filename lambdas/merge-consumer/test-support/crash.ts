@@ -29,6 +29,10 @@ export function crashingStores(
         alive(),
         stores.claims.claim(versionKey, stagingKey)
       ),
+      claimAll: async (versionKeys, stagingKey) => (
+        alive(),
+        stores.claims.claimAll(versionKeys, stagingKey)
+      ),
       takeOver: async (versionKey, from, to) => (
         alive(),
         stores.claims.takeOver(versionKey, from, to)
@@ -37,6 +41,11 @@ export function crashingStores(
         alive();
         if (point === 'after-staging-before-completing') die();
         return stores.claims.complete(versionKey, stagingKey);
+      },
+      completeAll: async (completions) => {
+        alive();
+        if (point === 'after-staging-before-completing') die();
+        return stores.claims.completeAll(completions);
       },
     },
     staging: {

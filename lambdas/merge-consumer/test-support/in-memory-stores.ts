@@ -1,5 +1,5 @@
 import type { StagedBatchWithVersions } from '../../shared/staging-format';
-import type { ClaimOutcome, ClaimStore } from '../claim-store';
+import type { ClaimOutcome, ClaimStore, Completion } from '../claim-store';
 import { ClaimChangedError } from '../claim-store';
 import type { StagingStore } from '../staging-store';
 
@@ -23,6 +23,12 @@ export class InMemoryClaimStore implements ClaimStore {
       : { kind: 'in-progress', stagingKey: item.stagingKey };
   }
 
+  /** Records one `claimAll <n>` call, then claims each version as `claim` does. */
+  async claimAll(versionKeys: readonly string[], stagingKey: string): Promise<ClaimOutcome[]> {
+    this.calls.push(`claimAll ${versionKeys.length}`);
+    return Promise.all(versionKeys.map((versionKey) => this.claim(versionKey, stagingKey)));
+  }
+
   async takeOver(versionKey: string, from: string | undefined, to: string): Promise<void> {
     this.calls.push(`takeOver ${versionKey}`);
     const item = this.items.get(versionKey);
@@ -34,6 +40,15 @@ export class InMemoryClaimStore implements ClaimStore {
   async complete(versionKey: string, stagingKey: string): Promise<void> {
     this.calls.push(`complete ${versionKey}`);
     this.items.set(versionKey, { status: 'COMPLETED', stagingKey, result: stagingKey });
+  }
+
+  async completeAll(completions: readonly Completion[]): Promise<unknown[]> {
+    this.calls.push(`completeAll ${completions.length}`);
+    return Promise.all(
+      completions.map(({ versionKey, stagingKey }) =>
+        this.complete(versionKey, stagingKey).then(() => undefined),
+      ),
+    );
   }
 }
 
