@@ -40,12 +40,12 @@ describe('fault injection', () => {
   it('outageUntil answers 503 until that instant, then recovers', async () => {
     const api = testApi();
     const until = new Date(api.clock.ms + 30_000).toISOString();
-    await api.call('PUT', '/admin/faults', { json: { analytics: { outageUntil: until } } });
-    const during = await api.call('GET', '/analytics/stats');
+    await api.call('PUT', '/admin/faults', { json: { crm: { outageUntil: until } } });
+    const during = await api.call('GET', '/crm/customers');
     expect(during.status).toBe(503);
     expect(during.headers['retry-after']).toBe('30');
     api.clock.ms += 30_000;
-    expect((await api.call('GET', '/analytics/stats')).status).toBe(200);
+    expect((await api.call('GET', '/crm/customers')).status).toBe(200);
   });
 
   it('latencyMs delays the request; DELETE /admin/faults clears everything', async () => {
@@ -71,14 +71,58 @@ describe('fault injection', () => {
     expect((await api.call('GET', '/admin/faults')).json).toEqual({ crm: { errorRate: 1 } });
   });
 
-  it('admin routes and the OpenAPI document never fail on purpose', async () => {
+  it('admin routes, the OpenAPI document and the Analytics observation endpoints never fail on purpose', async () => {
     const api = testApi(
       {},
       { crm: { errorRate: 1 }, inventory: { errorRate: 1 }, analytics: { errorRate: 1 } },
     );
     expect((await api.call('GET', '/openapi.json')).status).toBe(200);
     expect((await api.call('GET', '/admin/faults')).status).toBe(200);
+    expect((await api.call('GET', '/analytics/stats')).status).toBe(200);
+    expect((await api.call('GET', '/analytics/stats/')).status).toBe(200);
+    expect(
+      (await api.call('GET', '/analytics/received', { query: { eventType: 'CUSTOMER', id: 'x' } }))
+        .status,
+    ).toBe(404);
     expect((await api.call('GET', '/crm/customers')).status).toBe(500);
+    expect((await api.call('POST', '/analytics/data', { json: {} })).status).toBe(500);
+  });
+
+  it('latencySpikeRate delays about that share of requests by latencySpikeMs on top of latencyMs, and the tally counts them', async () => {
+    const api = testApi();
+    await api.call('PUT', '/admin/faults', {
+      json: { inventory: { latencyMs: 10, latencySpikeRate: 0.25, latencySpikeMs: 3_000 } },
+    });
+    for (let i = 0; i < 200; i++)
+      expect((await api.call('GET', '/inventory/products')).status).toBe(200);
+    const spikes = api.sleeps.filter((ms) => ms === 3_010).length;
+    expect(api.sleeps.filter((ms) => ms !== 3_010 && ms !== 10)).toEqual([]);
+    expect(spikes).toBeGreaterThan(30);
+    expect(spikes).toBeLessThan(70);
+    expect(api.state.faultTally.inventory).toEqual({
+      requests: 200,
+      errors: 0,
+      rateLimited: 0,
+      outage: 0,
+      latencySpikes: spikes,
+    });
+    expect(api.state.faultTally.crm.requests).toBe(0);
+  });
+
+  it('the tally counts each kind of injected failure per route', async () => {
+    const api = testApi();
+    const until = new Date(api.clock.ms + 1_000).toISOString();
+    await api.call('PUT', '/admin/faults', {
+      json: { crm: { outageUntil: until }, inventory: { rateLimitRate: 1 } },
+    });
+    await api.call('GET', '/crm/customers');
+    await api.call('GET', '/inventory/products');
+    api.clock.ms += 1_000;
+    await api.call('PUT', '/admin/faults', { json: { crm: { errorRate: 1, status: 502 } } });
+    await api.call('GET', '/crm/customers');
+    await api.call('GET', '/crm/customers');
+    expect(api.state.faultTally.crm).toMatchObject({ requests: 3, outage: 1, errors: 2 });
+    expect(api.state.faultTally.inventory).toMatchObject({ requests: 1, rateLimited: 1 });
   });
 
   it('decideFault: outage beats rate limiting beats errors', () => {

@@ -10,6 +10,9 @@ export const RouteFaultSchema = z.strictObject({
   status: z.number().int().min(400).max(599).optional(),
   /** Added to every request of the route, before anything else happens. */
   latencyMs: z.number().int().min(0).max(60_000).optional(),
+  /** Share of requests that are delayed by `latencySpikeMs` more (a GC pause, a slow replica). */
+  latencySpikeRate: z.number().min(0).max(1).optional(),
+  latencySpikeMs: z.number().int().min(0).max(60_000).optional(),
   /** Share of requests answered 429 with `Retry-After: retryAfterSeconds` (default 1). */
   rateLimitRate: z.number().min(0).max(1).optional(),
   retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
@@ -25,11 +28,13 @@ export const FaultSettingsSchema = z.strictObject({
 });
 export type FaultSettings = z.infer<typeof FaultSettingsSchema>;
 
-export type FaultDecision =
-  | { kind: 'pass'; latencyMs: number }
-  | { kind: 'outage'; latencyMs: number; retryAfterSeconds: number }
-  | { kind: 'rateLimited'; latencyMs: number; retryAfterSeconds: number }
-  | { kind: 'error'; latencyMs: number; status: number };
+/** `latencyMs` is the whole delay, spike included; `spiked` says whether a spike was drawn. */
+export type FaultDecision = { latencyMs: number; spiked?: true } & (
+  | { kind: 'pass' }
+  | { kind: 'outage'; retryAfterSeconds: number }
+  | { kind: 'rateLimited'; retryAfterSeconds: number }
+  | { kind: 'error'; status: number }
+);
 
 /**
  * Decides what a request to `route` suffers. Outage beats rate limiting beats errors; the random
@@ -42,29 +47,65 @@ export function decideFault(
   random: Random,
 ): FaultDecision {
   const fault = settings[route];
-  const latencyMs = fault?.latencyMs ?? 0;
-  if (!fault) return { kind: 'pass', latencyMs };
+  if (!fault) return { kind: 'pass', latencyMs: 0 };
+  // Drawn only when spikes are configured, so existing settings keep their sequence of failures.
+  const spiked = fault.latencySpikeRate !== undefined && random() < fault.latencySpikeRate;
+  const latencyMs = (fault.latencyMs ?? 0) + (spiked ? (fault.latencySpikeMs ?? 0) : 0);
+  const delay = spiked ? { latencyMs, spiked: true as const } : { latencyMs };
   if (fault.outageUntil) {
     const until = Date.parse(fault.outageUntil);
     if (nowMs < until) {
       return {
         kind: 'outage',
-        latencyMs,
+        ...delay,
         retryAfterSeconds: Math.max(1, Math.ceil((until - nowMs) / 1000)),
       };
     }
   }
   if (fault.rateLimitRate && random() < fault.rateLimitRate) {
-    return { kind: 'rateLimited', latencyMs, retryAfterSeconds: fault.retryAfterSeconds ?? 1 };
+    return { kind: 'rateLimited', ...delay, retryAfterSeconds: fault.retryAfterSeconds ?? 1 };
   }
   if (fault.errorRate && random() < fault.errorRate) {
-    return { kind: 'error', latencyMs, status: fault.status ?? 500 };
+    return { kind: 'error', ...delay, status: fault.status ?? 500 };
   }
-  return { kind: 'pass', latencyMs };
+  return { kind: 'pass', ...delay };
 }
 
-/** `/crm/...` → crm; admin and the OpenAPI document never fail on purpose. */
+/**
+ * Analytics endpoints that only observe what was received: the tests' window onto the sink, not
+ * part of the system under test. Failing them on purpose would blind a chaos run during an outage.
+ */
+const observationPaths = new Set(['/analytics/stats', '/analytics/received']);
+
+/** `/crm/...` → crm; admin, the OpenAPI document and the observation endpoints never fail on purpose. */
 export function faultRouteOf(path: string): FaultRoute | undefined {
-  const first = path.split('/')[1];
+  const normalised = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  if (observationPaths.has(normalised)) return undefined;
+  const first = normalised.split('/')[1];
   return faultRoutes.find((route) => route === first);
+}
+
+/** Requests per route and what they suffered, for reports ("CRM: 23 of 118 answered 5xx"). */
+export interface FaultTally {
+  requests: number;
+  errors: number;
+  rateLimited: number;
+  outage: number;
+  latencySpikes: number;
+}
+
+export const emptyFaultTally = (): FaultTally => ({
+  requests: 0,
+  errors: 0,
+  rateLimited: 0,
+  outage: 0,
+  latencySpikes: 0,
+});
+
+export function tallyFault(tally: FaultTally, decision: FaultDecision): void {
+  tally.requests++;
+  if (decision.spiked) tally.latencySpikes++;
+  if (decision.kind === 'error') tally.errors++;
+  else if (decision.kind === 'rateLimited') tally.rateLimited++;
+  else if (decision.kind === 'outage') tally.outage++;
 }

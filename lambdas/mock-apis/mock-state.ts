@@ -1,7 +1,8 @@
 import { AnalyticsStore } from './analytics-store';
 import type { DatasetOptions } from './dataset';
 import { Dataset } from './dataset';
-import type { FaultSettings } from './faults';
+import type { FaultRoute, FaultSettings, FaultTally } from './faults';
+import { emptyFaultTally } from './faults';
 import type { Random } from './prng';
 import { mixSeed, mulberry32 } from './prng';
 
@@ -15,6 +16,8 @@ export class MockState {
   analytics = new AnalyticsStore();
   faults: FaultSettings = {};
   faultRandom: Random;
+  /** What each route's requests suffered since the last reset (not since the last setFaults). */
+  faultTally: Record<FaultRoute, FaultTally> = newFaultTallies();
 
   constructor(
     readonly defaults: DatasetOptions,
@@ -31,6 +34,7 @@ export class MockState {
     const next = { ...this.defaults, ...options };
     this.dataset = new Dataset(next, nowMs);
     this.analytics = new AnalyticsStore();
+    this.faultTally = newFaultTallies();
     this.setFaults({});
     return next;
   }
@@ -44,4 +48,8 @@ export class MockState {
   private newFaultRandom(): Random {
     return mulberry32(mixSeed(this.dataset.options.seed, 0xfa017));
   }
+}
+
+function newFaultTallies(): Record<FaultRoute, FaultTally> {
+  return { crm: emptyFaultTally(), inventory: emptyFaultTally(), analytics: emptyFaultTally() };
 }

@@ -99,6 +99,8 @@ const routeFault = {
     errorRate: { type: 'number', minimum: 0, maximum: 1 },
     status: { type: 'integer', minimum: 400, maximum: 599, default: 500 },
     latencyMs: { type: 'integer', minimum: 0 },
+    latencySpikeRate: { type: 'number', minimum: 0, maximum: 1 },
+    latencySpikeMs: { type: 'integer', minimum: 0 },
     rateLimitRate: { type: 'number', minimum: 0, maximum: 1 },
     retryAfterSeconds: { type: 'integer', minimum: 0, default: 1 },
     outageUntil: { type: 'string', format: 'date-time' },

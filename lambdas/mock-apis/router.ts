@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AnalyticsPayloadSchema } from '../shared/analytics-payload';
 import type { EntityName } from './dataset';
 import { MAX_RECORDS } from './dataset';
-import { decideFault, FaultSettingsSchema, faultRouteOf } from './faults';
+import { decideFault, FaultSettingsSchema, faultRouteOf, tallyFault } from './faults';
 import type { MockRequest, MockResponse } from './http-types';
 import { errorResponse, jsonResponse, readJsonBody } from './http-types';
 import type { MockState } from './mock-state';
@@ -154,6 +154,7 @@ export async function routeRequest(request: MockRequest, deps: RouterDeps): Prom
   const faultRoute = faultRouteOf(request.path);
   if (faultRoute) {
     const fault = decideFault(deps.state.faults, faultRoute, deps.now(), deps.state.faultRandom);
+    tallyFault(deps.state.faultTally[faultRoute], fault);
     if (fault.latencyMs > 0) await deps.sleep(fault.latencyMs);
     switch (fault.kind) {
       case 'outage':

@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import { pipeline } from '../../../lambdas/shared/pipeline';
+import { topicMessageCount } from '../../../localstack/runtime/progress';
+import { checkDelivery } from '../../harness/delivery-check';
+import type { PipelineRun } from '../../harness/pipeline-run';
+import type { TimedFault } from '../drive';
+import { driveChaosPipeline } from '../drive';
+import { describeFaultTally } from '../fault-tally';
+import { readDlqTopic } from '../read-dlq';
+import type { ChaosContext, ChaosScenario, ScenarioOutcome } from '../scenario';
+
+/**
+ * A short local retry budget, so an outage of seconds outlasts it (in AWS: 6 attempts, backoff
+ * up to 20 s). The mechanism is the same; only the waiting is shorter.
+ */
+const flushRetryBudget = {
+  FLUSH_MAX_ATTEMPTS: '2',
+  FLUSH_BASE_DELAY_MS: '100',
+  FLUSH_MAX_DELAY_MS: '200',
+} as const;
+
+/** What flush answers to `{ "action": "list-dlq" }` (an invocation result: external input). */
+const ParkedListSchema = z.object({
+  status: z.literal('ok'),
+  parked: z.array(z.looseObject({ eventId: z.string(), batchCount: z.number().int() })),
+});
+
+/** What flush answers to `{ "action": "redrive" }`, or `busy` while a scheduled flush holds the lease. */
+const RedriveResultSchema = z.union([
+  z.object({ status: z.literal('busy') }),
+  z.object({
+    status: z.literal('ok'),
+    redriven: z.array(z.object({ eventId: z.string(), records: z.number().int() })),
+    failed: z.array(z.object({ eventId: z.string(), reason: z.string() })),
+    skipped: z.array(z.string()),
+  }),
+]);
+
+interface ParkedPayload {
+  eventId: string;
+  batchCount: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function listParked(run: PipelineRun): Promise<ParkedPayload[]> {
+  return ParkedListSchema.parse(await run.runtime.invoke('flush', { action: 'list-dlq' })).parked;
+}
+
+/**
+ * Everything the pollers will ever publish has been consumed, and nothing is staged or running:
+ * with Analytics down, that means every staged batch has been parked.
+ */
+async function everythingParked(run: PipelineRun): Promise<boolean> {
+  const expected = checkDelivery(run.mock.state).expected;
+  const published =
+    (await topicMessageCount(run.admin, run.names.customerTopic)) +
+    (await topicMessageCount(run.admin, run.names.productTopic));
+  if (published < expected) return false;
+  const progress = await run.progress();
+  return (
+    progress.consumerLag === 0 &&
+    progress.stagedObjects === 0 &&
+    progress.dlqMessages > 0 &&
+    run.runtime.idle
+  );
+}
+
+/** The shared record of what the outage did, filled in by the fault and read by the checks. */
+interface OutageLedger {
+  parked: ParkedPayload[];
+}
+
+/**
+ * Analytics is down from the first flush: every POST answers 503 (no Retry-After), so each payload
+ * exhausts flush's retry budget and is parked. The fault returns once all records are parked, then
+ * ends the outage.
+ */
+function outageUntilAllParked(ledger: OutageLedger, timeoutMs: number): TimedFault {
+  return {
+    atDeliveredFraction: 0,
+    inject: async (run) => {
+      const startedAt = Date.now();
+      const deadline = startedAt + timeoutMs;
+      while (!(await everythingParked(run).catch(() => false))) {
+        if (Date.now() > deadline) throw new Error('the pipeline never parked every batch');
+        await sleep(500);
+      }
+      ledger.parked = await listParked(run);
+      run.mock.state.setFaults({});
+      const batches = ledger.parked.reduce((sum, payload) => sum + payload.batchCount, 0);
+      const posts = run.mock.state.faultTally.analytics.errors;
+      return (
+        `Analytics answered 503 to all ${posts} POSTs for ${((Date.now() - startedAt) / 1000).toFixed(1)} s ` +
+        `(flush budget ${flushRetryBudget.FLUSH_MAX_ATTEMPTS} attempts): ` +
+        `${ledger.parked.length} payloads (${batches} batches) parked, then the outage ended`
+      );
+    },
+  };
+}
+
+/** The operator's redrive, repeated while the scheduled flush holds the lease or parked payloads remain. */
+async function redriveAll(run: PipelineRun, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let redriven = 0;
+  let records = 0;
+  let invocations = 0;
+  for (;;) {
+    const result = RedriveResultSchema.parse(
+      await run.runtime.invoke('flush', { action: 'redrive' }),
+    );
+    invocations++;
+    if (result.status === 'ok') {
+      redriven += result.redriven.length;
+      records += result.redriven.reduce((sum, payload) => sum + payload.records, 0);
+    }
+    if ((await listParked(run)).length === 0) break;
+    if (Date.now() > deadline) throw new Error('parked payloads left after the redrive timeout');
+    await sleep(1_000);
+  }
+  return `redrive re-posted ${redriven} payloads (${records} records) in ${invocations} invocations`;
+}
+
+/**
+ * The DLQ must hold exactly one flush message per parked payload and nothing else; afterwards
+ * dlq/ must be empty.
+ */
+async function checkParkedAnnouncements(
+  run: PipelineRun,
+  brokers: string,
+  ledger: OutageLedger,
+): Promise<string[]> {
+  const failed: string[] = [];
+  if (ledger.parked.length === 0)
+    failed.push('nothing was parked: the outage did not outlast the retry budget');
+  const entries = await readDlqTopic({ brokers, topic: run.names.dlqTopic });
+  const perEventId = new Map<string, number>();
+  for (const entry of entries) {
+    if (!entry.ok) {
+      failed.push(`DLQ message at offset ${entry.offset} is not a DLQ message`);
+      continue;
+    }
+    const { stage, origin } = entry.message;
+    if (stage !== 'flush' || origin.eventId === undefined) {
+      failed.push(`unexpected ${stage} DLQ message: ${entry.message.reason}`);
+      continue;
+    }
+    perEventId.set(origin.eventId, (perEventId.get(origin.eventId) ?? 0) + 1);
+  }
+  for (const payload of ledger.parked) {
+    const count = perEventId.get(payload.eventId) ?? 0;
+    if (count !== 1)
+      failed.push(`parked payload ${payload.eventId.slice(0, 12)} has ${count} DLQ messages`);
+    perEventId.delete(payload.eventId);
+  }
+  for (const eventId of perEventId.keys())
+    failed.push(`DLQ message for ${eventId.slice(0, 12)}, which was never listed as parked`);
+  const left = await listParked(run);
+  if (left.length > 0) failed.push(`${left.length} payloads still parked after the redrive`);
+  return failed;
+}
+
+export const analyticsOutageRedrive: ChaosScenario = {
+  name: 'analytics-outage-redrive',
+  fault: `Analytics answers 503 to every POST for longer than flush's retry budget (${flushRetryBudget.FLUSH_MAX_ATTEMPTS} attempts locally, ${pipeline.flush.maxAttempts} in AWS); then it recovers and the operator redrives dlq/`,
+  async run(context: ChaosContext): Promise<ScenarioOutcome> {
+    const ledger: OutageLedger = { parked: [] };
+    let observed: PipelineRun | undefined;
+    const phaseTimeoutMs = 300_000 + context.records * 20;
+    const outcome = await driveChaosPipeline(context, {
+      label: 'analytics-outage',
+      pipeline: { extraEnv: { flush: { ...flushRetryBudget } } },
+      beforeStart: (run) => {
+        observed = run;
+        run.mock.state.setFaults({ analytics: { errorRate: 1, status: 503 } });
+      },
+      faults: [outageUntilAllParked(ledger, phaseTimeoutMs)],
+      firstDrain: 'settled',
+      recover: (run) => redriveAll(run, phaseTimeoutMs),
+      inspect: (run) => checkParkedAnnouncements(run, context.stack.endpoints.kafkaBrokers, ledger),
+    });
+    const tally = observed ? describeFaultTally(observed.mock.state, ['analytics']) : 'no tally';
+    return {
+      ...outcome,
+      // One analytics_dlq message per parked payload: the operator's signal that a redrive is due.
+      expectedDlqMessages: ledger.parked.length,
+      faultsInjected: `${outcome.faultsInjected}; ${tally}`,
+    };
+  },
+};
