@@ -22,14 +22,18 @@ import { acquireLease } from './lease';
 import { createObservability } from '../shared/observability';
 import { createLoggedKafka } from './observability';
 import { S3StagingStore } from './staging-store';
+import { pipeline } from '../shared/pipeline';
 
 const env = parseEnv(FlushEnvSchema);
 const kafkaEnv = parseEnv(KafkaEnvSchema);
 
 const { logger, metrics } = createObservability(env);
 
-const s3 = new S3Client({ forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined });
-const dynamodb = new DynamoDBClient({});
+const s3 = new S3Client({
+  forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined,
+  maxAttempts: pipeline.aws.sdkMaxAttempts,
+});
+const dynamodb = new DynamoDBClient({ maxAttempts: pipeline.aws.sdkMaxAttempts });
 const apiFetch = fetchForApiAuth(env.API_AUTH, {
   region: kafkaEnv.AWS_REGION,
   apiTokenParameter: env.API_TOKEN_PARAMETER,

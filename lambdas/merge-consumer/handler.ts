@@ -13,6 +13,7 @@ import { MergeConsumerEnvSchema } from './env';
 import { createObservability } from '../shared/observability';
 import { processMskEvent } from './process-event';
 import { S3StagingStore } from './staging-store';
+import { pipeline } from '../shared/pipeline';
 
 const env = parseEnv(MergeConsumerEnvSchema);
 const kafkaEnv = parseEnv(KafkaEnvSchema);
@@ -21,12 +22,15 @@ const { logger, metrics } = createObservability(env);
 
 const claims = new StagingClaimPersistenceLayer({
   tableName: env.IDEMPOTENCY_TABLE,
-  client: new DynamoDBClient({}),
+  client: new DynamoDBClient({ maxAttempts: pipeline.aws.sdkMaxAttempts }),
   expiresAfterSeconds: env.IDEMPOTENCY_TTL_SECONDS,
   maxClaimsPerRequest: env.IDEMPOTENCY_CLAIMS_PER_REQUEST,
 });
 const staging = new S3StagingStore(
-  new S3Client({ forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined }),
+  new S3Client({
+    forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined,
+    maxAttempts: pipeline.aws.sdkMaxAttempts,
+  }),
   env.STAGING_BUCKET,
 );
 

@@ -79,6 +79,15 @@ export const pipeline = {
     timeoutSeconds: 300,
     memoryMb: 512,
   },
+  aws: {
+    /**
+     * Attempts per AWS SDK call. The SDK's default of 3 is spent in under a second, so a DynamoDB or
+     * S3 blip failed whole batches until the event source mapping's retries ran out and it
+     * dead-lettered valid records (the dynamodb-restart and s3-restart chaos scenarios). 10 attempts
+     * with the standard strategy's capped exponential backoff ride out ~20 s inside one invocation.
+     */
+    sdkMaxAttempts: 10,
+  },
   http: {
     timeoutMs: 10_000,
     maxAttempts: 5,

@@ -12,7 +12,7 @@ import { parseEnv } from '../config';
 import { DlqPublisher } from '../dlq';
 import { KafkaEnvSchema, createKafka, createProducer, lazyConnect } from '../kafka';
 import type { SourceName } from '../pipeline';
-import { functionNames, sources } from '../pipeline';
+import { functionNames, pipeline, sources } from '../pipeline';
 import { SyncStateRepository } from '../sync-state';
 import { PollerEnvSchema } from './environment';
 import { createInstrumentedHttpClient } from './instrumented-http';
@@ -60,7 +60,7 @@ export async function createPollerLambda(
     apiFetch === undefined ? {} : { fetchImpl: apiFetch },
   );
   const documentClient = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: kafkaEnv.AWS_REGION }),
+    new DynamoDBClient({ region: kafkaEnv.AWS_REGION, maxAttempts: pipeline.aws.sdkMaxAttempts }),
   );
   const syncState = new SyncStateRepository(documentClient, config.SYNC_STATE_TABLE);
   const kafka = await createKafka(kafkaEnv, { logger });
