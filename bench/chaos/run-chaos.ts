@@ -77,6 +77,8 @@ async function runScenario(
 }
 
 async function main(): Promise<number> {
+  // Lambda runs a current Node.js; the SDK's "upgrade Node 20" notice is local noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let options: ChaosOptions;
   let scenarios: ChaosScenario[];
   try {
