@@ -45,19 +45,15 @@ import {
   withinTimeout,
 } from '../limits/bench-kafka';
 import { rateOver, seconds } from '../limits/rates';
-import { countKafkaRequests, countSdkRequests, countingFetch } from './request-counters';
+import type { BaselineRequests } from './request-counters';
+import { countBaselineRequests } from './request-counters';
 import { singleRecordPayload } from './single-record-payload';
 
 export interface BaselineResult {
   records: number;
   seconds: number;
   recordsPerSecond: number;
-  requests: {
-    dynamodb: number;
-    analyticsPosts: number;
-    kafkaFetches: number;
-    offsetCommits: number;
-  };
+  requests: BaselineRequests;
   duplicatesSkipped: number;
   /** Distinct record versions the mock Analytics received (`uniqueVersions` of its stats). */
   analyticsUnique: number;
@@ -136,15 +132,13 @@ export async function runPerRecordBaseline(
       products: 0,
       logger: new Logger({ serviceName: 'baseline-analytics', logLevel: 'SILENT' }),
     });
-    const http = countingFetch();
+    // Attached once the table exists: only the per-record claims are counted.
+    const counters = countBaselineRequests({ dynamodb, consumer });
     const poster = createAnalyticsPoster({
-      http: new HttpClient({ ...flushHttpSettings, fetchImpl: http.fetch }),
+      http: new HttpClient({ ...flushHttpSettings, fetchImpl: counters.fetch }),
       baseUrl: analytics.url,
       maxAttempts: pipeline.flush.maxAttempts,
     });
-    // Attached once the table exists: only the per-record claims are counted.
-    const dynamodbRequests = countSdkRequests(dynamodb);
-    const kafkaRequests = countKafkaRequests(consumer);
     const state: LoopState = {
       target,
       processed: 0,
@@ -167,12 +161,7 @@ export async function runPerRecordBaseline(
         () => `baseline processed ${state.processed}/${target} messages within ${timeoutMs} ms`,
       );
     }
-    const requests = {
-      dynamodb: dynamodbRequests.count,
-      analyticsPosts: http.of('POST'),
-      kafkaFetches: kafkaRequests.of('Fetch'),
-      offsetCommits: kafkaRequests.of('OffsetCommit'),
-    };
+    const requests = counters.requests();
     const stats = await readStats(analytics.url);
     const interval = { startMs: state.startMs ?? 0, endMs: state.endMs ?? state.startMs ?? 0 };
     return {

@@ -1,6 +1,8 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { RequestEvent } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { countSdkRequests, countingFetch } from './request-counters';
+import type { KafkaClient } from '../instrumentation/kafkajs-counter';
+import { countBaselineRequests } from './request-counters';
 
 /** An SDK request handler that answers every request with `statusCode`, without a network. */
 function answering(statusCode: number, body: string) {
@@ -25,39 +27,79 @@ function client(statusCode: number, body: string, maxAttempts: number): DynamoDB
   });
 }
 
-const getItem = new GetItemCommand({ TableName: 't', Key: { id: { S: 'k' } } });
+/** A consumer that only emits the REQUEST events the test fires. */
+function fakeConsumer(): KafkaClient & { request(apiName: string): void } {
+  const listeners: Array<(event: RequestEvent) => void> = [];
+  return {
+    events: { REQUEST: 'consumer.network.request' },
+    on: (_eventName, listener) => listeners.push(listener),
+    request(apiName) {
+      const event: RequestEvent = {
+        id: '1',
+        type: 'consumer.network.request',
+        timestamp: 0,
+        payload: {
+          apiKey: 0,
+          apiName,
+          apiVersion: 0,
+          broker: 'b',
+          clientId: 'c',
+          correlationId: 0,
+          createdAt: 0,
+          sentAt: 0,
+          duration: 1,
+          pendingDuration: 0,
+          size: 1,
+        },
+      };
+      for (const listener of listeners) listener(event);
+    },
+  };
+}
 
-describe('countSdkRequests', () => {
-  it('counts one request per send that succeeds', async () => {
+const getItem = new GetItemCommand({ TableName: 't', Key: { id: { S: 'k' } } });
+const noFetch: typeof fetch = async () => new Response('{}');
+
+describe('countBaselineRequests', () => {
+  it('counts one DynamoDB request per send that succeeds', async () => {
     const dynamodb = client(200, '{}', 3);
-    const counter = countSdkRequests(dynamodb);
+    const counters = countBaselineRequests({ dynamodb, consumer: fakeConsumer(), fetch: noFetch });
     await dynamodb.send(getItem);
     await dynamodb.send(getItem);
-    expect(counter.count).toBe(2);
+    expect(counters.requests().dynamodb).toBe(2);
   });
 
   it('counts every attempt the SDK retries, not just the send', async () => {
     const dynamodb = client(500, '{"__type":"InternalServerError","message":"boom"}', 2);
-    const counter = countSdkRequests(dynamodb);
+    const counters = countBaselineRequests({ dynamodb, consumer: fakeConsumer(), fetch: noFetch });
     await expect(dynamodb.send(getItem)).rejects.toThrow();
-    expect(counter.count).toBe(2);
+    expect(counters.requests().dynamodb).toBe(2);
   });
-});
 
-describe('countingFetch', () => {
-  it('counts requests by method before passing them on', async () => {
+  it('counts POSTs to Analytics only, each passed on', async () => {
     const seen: string[] = [];
-    const counting = countingFetch(async (input, init) => {
-      seen.push(`${init?.method ?? 'GET'} ${String(input)}`);
-      return new Response('{}');
+    const counters = countBaselineRequests({
+      dynamodb: client(200, '{}', 1),
+      consumer: fakeConsumer(),
+      fetch: async (input, init) => {
+        seen.push(`${init?.method ?? 'GET'} ${String(input)}`);
+        return new Response('{}');
+      },
     });
-    await counting.fetch('http://analytics/analytics/data', { method: 'POST' });
-    await counting.fetch('http://analytics/analytics/data', { method: 'post' });
-    await counting.fetch('http://analytics/analytics/stats');
+    await counters.fetch('http://analytics/analytics/data', { method: 'POST' });
+    await counters.fetch('http://analytics/analytics/data', { method: 'post' });
+    await counters.fetch('http://analytics/analytics/stats');
 
-    expect(counting.of('POST')).toBe(2);
-    expect(counting.of('GET')).toBe(1);
-    expect(counting.of('PUT')).toBe(0);
+    expect(counters.requests().analyticsPosts).toBe(2);
     expect(seen).toHaveLength(3);
+  });
+
+  it("counts the consumer's fetches and offset commits apart from its other requests", () => {
+    const consumer = fakeConsumer();
+    const counters = countBaselineRequests({ dynamodb: client(200, '{}', 1), consumer });
+    for (const apiName of ['Fetch', 'Fetch', 'OffsetCommit', 'Heartbeat']) {
+      consumer.request(apiName);
+    }
+    expect(counters.requests()).toMatchObject({ kafkaFetches: 2, offsetCommits: 1 });
   });
 });

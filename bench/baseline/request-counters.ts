@@ -1,54 +1,61 @@
 /**
- * Counts the requests the baseline really sends, at the client, instead of estimating them from
- * the number of records: AWS SDK requests with a middleware, kafkajs requests from its
- * instrumentation events, HTTP requests by wrapping fetch.
+ * Counts the requests the baseline really sends, at its clients, instead of estimating them from
+ * the number of records, with the bench's own counters (bench/instrumentation): the SDK middleware
+ * (every attempt), kafkajs REQUEST events and a counting fetch. They are attached to the
+ * baseline's clients only, not installed for the thread: the baseline runs in the bench's main
+ * thread, next to the bench's setup clients and the pipeline's event source mapping.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Consumer } from 'kafkajs';
+import { countAwsSdkRequests } from '../instrumentation/aws-sdk-counter';
+import { countingFetch } from '../instrumentation/fetch-counter';
+import type { KafkaClient } from '../instrumentation/kafkajs-counter';
+import { countKafkaRequests } from '../instrumentation/kafkajs-counter';
+import { RequestTally } from '../instrumentation/request-tally';
 
-/** A running count of requests sent. */
-export interface RequestCounter {
-  readonly count: number;
+/** The requests one run of the baseline sent, per round trip of the old design. */
+export interface BaselineRequests {
+  /** Every DynamoDB request (the per-record claims), retries included. */
+  dynamodb: number;
+  /** Every POST to Analytics, retries included. */
+  analyticsPosts: number;
+  kafkaFetches: number;
+  offsetCommits: number;
 }
 
-/**
- * Counts every HTTP request the SDK client sends, retries included: the middleware sits at the
- * innermost step (deserialize), which runs once per attempt, inside the retry loop.
- */
-export function countSdkRequests(client: Pick<DynamoDBClient, 'middlewareStack'>): RequestCounter {
-  const counter = { count: 0 };
-  client.middlewareStack.add(
-    (next) => (args) => {
-      counter.count++;
-      return next(args);
-    },
-    { step: 'deserialize', name: 'benchRequestCounter' },
-  );
-  return counter;
+export interface BaselineClients {
+  dynamodb: Pick<DynamoDBClient, 'middlewareStack'>;
+  consumer: KafkaClient;
+  /** What the counting fetch passes requests to; default: the global fetch. */
+  fetch?: typeof fetch;
 }
 
-/** Counts the consumer's requests by kafkajs API name (e.g. `Fetch`, `OffsetCommit`). */
-export function countKafkaRequests(consumer: Consumer): {
-  byApi: ReadonlyMap<string, number>;
-  of(apiName: string): number;
-} {
-  const byApi = new Map<string, number>();
-  consumer.on(consumer.events.REQUEST, ({ payload }) => {
-    byApi.set(payload.apiName, (byApi.get(payload.apiName) ?? 0) + 1);
-  });
-  return { byApi, of: (apiName) => byApi.get(apiName) ?? 0 };
-}
-
-/** A fetch that counts the requests it makes by method (every attempt of a retrying client). */
-export function countingFetch(inner: typeof fetch = fetch): {
+export interface BaselineRequestCounters {
+  /** Hand this to the baseline's HTTP client: its requests are counted. */
   fetch: typeof fetch;
-  of(method: string): number;
-} {
-  const byMethod = new Map<string, number>();
-  const counted: typeof fetch = (input, init) => {
-    const method = (init?.method ?? 'GET').toUpperCase();
-    byMethod.set(method, (byMethod.get(method) ?? 0) + 1);
-    return inner(input, init);
+  /** What was counted so far. */
+  requests(): BaselineRequests;
+}
+
+/** Counts from now on every request the baseline's clients send. */
+export function countBaselineRequests(clients: BaselineClients): BaselineRequestCounters {
+  const tally = new RequestTally();
+  countAwsSdkRequests(clients.dynamodb, tally);
+  countKafkaRequests(clients.consumer, tally);
+  return {
+    fetch: countingFetch(tally, clients.fetch),
+    requests: () => {
+      const counts = tally.snapshot();
+      const sum = (matches: (key: string) => boolean): number =>
+        Object.entries(counts)
+          .filter(([key]) => matches(key))
+          .reduce((total, [, value]) => total + value, 0);
+      return {
+        // `.items` keys count the items of batch calls, not requests.
+        dynamodb: sum((key) => key.startsWith('dynamodb.') && !key.endsWith('.items')),
+        analyticsPosts: sum((key) => key.startsWith('http.POST ')),
+        kafkaFetches: counts['kafka.Fetch'] ?? 0,
+        offsetCommits: counts['kafka.OffsetCommit'] ?? 0,
+      };
+    },
   };
-  return { fetch: counted, of: (method) => byMethod.get(method.toUpperCase()) ?? 0 };
 }

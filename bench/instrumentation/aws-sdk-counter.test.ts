@@ -6,7 +6,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { installAwsSdkRequestCounter, itemsOf, operationOf, serviceOf } from './aws-sdk-counter';
+import {
+  countAwsSdkRequests,
+  installAwsSdkRequestCounter,
+  itemsOf,
+  operationOf,
+  serviceOf,
+} from './aws-sdk-counter';
 import { RequestTally } from './request-tally';
 
 /** An HTTP handler answering every request with `status` and an empty JSON body. */
@@ -34,8 +40,9 @@ describe('installAwsSdkRequestCounter', () => {
   installAwsSdkRequestCounter(tally);
   installAwsSdkRequestCounter(tally); // idempotent: a second install must not double-count
 
-  it('counts every attempt, retries included, by service and operation', async () => {
+  it('counts and times every attempt, retries included, by service and operation', async () => {
     const before = tally.snapshot()['dynamodb.GetItem'] ?? 0;
+    const timedBefore = tally.latencySnapshot()['dynamodb.GetItem']?.count ?? 0;
     const client = new DynamoDBClient({
       ...clientOptions,
       maxAttempts: 3,
@@ -45,6 +52,9 @@ describe('installAwsSdkRequestCounter', () => {
       client.send(new GetItemCommand({ TableName: 't', Key: { id: { S: 'x' } } })),
     ).rejects.toThrow();
     expect((tally.snapshot()['dynamodb.GetItem'] ?? 0) - before).toBe(3);
+    const timed = tally.latencySnapshot()['dynamodb.GetItem'];
+    expect((timed?.count ?? 0) - timedBefore).toBe(3);
+    expect(timed?.totalMs).toBeGreaterThanOrEqual(0);
   });
 
   it('reaches clients built by lib-dynamodb and counts one request per send', async () => {
@@ -69,6 +79,22 @@ describe('installAwsSdkRequestCounter', () => {
     );
     expect(tally.snapshot()['dynamodb.TransactWriteItems.items']).toBe(2);
     expect(tally.snapshot()['dynamodb.TransactWriteItems']).toBe(1);
+  });
+
+  it('countAwsSdkRequests counts one client into its own tally, next to the thread-wide one', async () => {
+    const own = new RequestTally();
+    const counted = new DynamoDBClient({ ...clientOptions, requestHandler: answering(200) });
+    const other = new DynamoDBClient({ ...clientOptions, requestHandler: answering(200) });
+    countAwsSdkRequests(counted, own);
+    countAwsSdkRequests(counted, own); // replaces itself: still one count per request
+    const getItem = new GetItemCommand({ TableName: 't', Key: { id: { S: 'x' } } });
+    const threadWideBefore = tally.snapshot()['dynamodb.GetItem'] ?? 0;
+    await counted.send(getItem);
+    await other.send(getItem);
+    expect(own.snapshot()).toEqual({ 'dynamodb.GetItem': 1 });
+    // The thread-wide counter installed above still counts both clients.
+    expect((tally.snapshot()['dynamodb.GetItem'] ?? 0) - threadWideBefore).toBe(2);
+    expect(own.latencySnapshot()['dynamodb.GetItem']?.count).toBe(1);
   });
 });
 

@@ -15,19 +15,34 @@ import type {
 import type { RequestTally } from './request-tally';
 
 type Send = (this: SdkClient, ...args: unknown[]) => unknown;
-interface SdkClient {
-  middlewareStack: MiddlewareStack<object, object>;
+/** Any SDK v3 client (DynamoDBClient, S3Client, a lib-dynamodb document client, …). */
+export interface SdkClient<Input extends object = object, Output extends object = object> {
+  middlewareStack: MiddlewareStack<Input, Output>;
 }
 interface SdkClientPrototype {
   send: Send;
 }
 
-const middlewareName = 'benchRequestCounter';
+/**
+ * One middleware name per tally: adding a tally's counter to a client twice replaces it (never
+ * counts twice), while counters of different tallies (the thread's and a caller's own) coexist.
+ */
+const middlewareNames = new WeakMap<RequestTally, string>();
+let namedTallies = 0;
+function middlewareNameOf(tally: RequestTally): string {
+  let name = middlewareNames.get(tally);
+  if (name === undefined) {
+    name = `benchRequestCounter${++namedTallies}`;
+    middlewareNames.set(tally, name);
+  }
+  return name;
+}
 
 /**
  * Counts every HTTP request the AWS SDK sends in this thread, by service and operation
  * (`dynamodb.PutItem`, `s3.PutObject`), retries included: the middleware sits in the
- * `deserialize` step, which the retry middleware (finalizeRequest) runs once per attempt.
+ * `deserialize` step, which the retry middleware (finalizeRequest) runs once per attempt, and
+ * times each attempt (RequestTally.addLatency).
  *
  * Every SDK v3 client class extends one base `Client` (@smithy/core/client) whose `send` builds
  * the handler from `this.middlewareStack`; wrapping that `send` adds the counter to each client's
@@ -45,19 +60,32 @@ export function installAwsSdkRequestCounter(tally: RequestTally): void {
     const stack = this.middlewareStack;
     if (!instrumented.has(stack)) {
       instrumented.add(stack);
-      stack.add(countingMiddleware(tally) as DeserializeMiddleware<object, object>, {
-        step: 'deserialize',
-        name: middlewareName,
-        override: true,
-      });
-      stack.add(itemCountingMiddleware(tally) as InitializeMiddleware<object, object>, {
-        step: 'initialize',
-        name: `${middlewareName}Items`,
-        override: true,
-      });
+      countAwsSdkRequests(this, tally);
     }
     return originalSend.apply(this, args);
   };
+}
+
+/**
+ * Counts (and times) the requests of one client into `tally`: what the global patch adds to every
+ * client, for code that must count its own clients only (the per-record baseline shares its thread
+ * with the bench's setup clients). Adding the same tally's counter again to a client replaces it.
+ */
+export function countAwsSdkRequests<Input extends object, Output extends object>(
+  client: SdkClient<Input, Output>,
+  tally: RequestTally,
+): void {
+  const middlewareName = middlewareNameOf(tally);
+  client.middlewareStack.add(countingMiddleware<Input, Output>(tally), {
+    step: 'deserialize',
+    name: middlewareName,
+    override: true,
+  });
+  client.middlewareStack.add(itemCountingMiddleware<Input, Output>(tally), {
+    step: 'initialize',
+    name: `${middlewareName}Items`,
+    override: true,
+  });
 }
 
 const patchedPrototypes = new WeakSet<object>();
@@ -81,11 +109,20 @@ function isClientPrototype(value: unknown): value is SdkClientPrototype {
   );
 }
 
-function countingMiddleware(tally: RequestTally) {
-  return (next: DeserializeHandler<object, object>, context: HandlerExecutionContext) =>
-    (args: DeserializeHandlerArguments<object>): Promise<DeserializeHandlerOutput<object>> => {
-      tally.add(`${serviceOf(context.clientName)}.${operationOf(context.commandName)}`);
-      return next(args);
+function countingMiddleware<Input extends object, Output extends object>(
+  tally: RequestTally,
+): DeserializeMiddleware<Input, Output> {
+  return (next: DeserializeHandler<Input, Output>, context: HandlerExecutionContext) =>
+    async (args: DeserializeHandlerArguments<Input>): Promise<DeserializeHandlerOutput<Output>> => {
+      const key = `${serviceOf(context.clientName)}.${operationOf(context.commandName)}`;
+      tally.add(key);
+      const startedAt = performance.now();
+      try {
+        return await next(args);
+      } finally {
+        // One attempt's round trip (sending, the server's answer, deserializing it).
+        tally.addLatency(key, performance.now() - startedAt);
+      }
     };
 }
 
@@ -93,9 +130,11 @@ function countingMiddleware(tally: RequestTally) {
  * DynamoDB bills batch and transactional calls per item, not per request: count the items of
  * each such call as `dynamodb.<operation>.items` (once per call, from its input).
  */
-function itemCountingMiddleware(tally: RequestTally) {
-  return (next: InitializeHandler<object, object>, context: HandlerExecutionContext) =>
-    (args: InitializeHandlerArguments<object>): Promise<InitializeHandlerOutput<object>> => {
+function itemCountingMiddleware<Input extends object, Output extends object>(
+  tally: RequestTally,
+): InitializeMiddleware<Input, Output> {
+  return (next: InitializeHandler<Input, Output>, context: HandlerExecutionContext) =>
+    (args: InitializeHandlerArguments<Input>): Promise<InitializeHandlerOutput<Output>> => {
       const items = itemsOf(args.input);
       if (items !== undefined) {
         tally.add(

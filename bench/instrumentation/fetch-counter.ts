@@ -9,15 +9,30 @@ import type { RequestTally } from './request-tally';
 export function installFetchCounter(tally: RequestTally): void {
   const originalFetch = globalThis.fetch;
   if (Reflect.get(originalFetch, countedMarker) === true) return;
-  const counted: typeof fetch = (input, init) => {
-    tally.add(`http.${requestLabel(input, init)}`);
-    return originalFetch(input, init);
-  };
+  const counted = countingFetch(tally, originalFetch);
   Reflect.set(counted, countedMarker, true);
   globalThis.fetch = counted;
 }
 
 const countedMarker = Symbol.for('ecom-sync.bench.fetch-counter');
+
+/**
+ * A fetch that counts (and times, until the response's headers) each request it makes into
+ * `tally` before passing it to `inner`: for code that hands its own clients a fetch (the
+ * per-record baseline) instead of counting every fetch of the thread.
+ */
+export function countingFetch(tally: RequestTally, inner: typeof fetch = fetch): typeof fetch {
+  return async (input, init) => {
+    const key = `http.${requestLabel(input, init)}`;
+    tally.add(key);
+    const startedAt = performance.now();
+    try {
+      return await inner(input, init);
+    } finally {
+      tally.addLatency(key, performance.now() - startedAt);
+    }
+  };
+}
 
 export function requestLabel(input: string | URL | Request, init?: RequestInit): string {
   const request = input instanceof Request ? input : undefined;

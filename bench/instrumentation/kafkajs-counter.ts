@@ -1,4 +1,4 @@
-import type { ConsumerConfig } from 'kafkajs';
+import type { ConsumerConfig, RequestEvent } from 'kafkajs';
 import { Kafka } from 'kafkajs';
 import type { RequestTally } from './request-tally';
 
@@ -35,31 +35,53 @@ export function installKafkaRequestCounter(options: KafkaCounterOptions): () => 
   return () => registrations.delete(registration);
 }
 
+/** A producer or consumer: both emit kafkajs's `REQUEST` instrumentation event. */
+export interface KafkaClient {
+  readonly events: { readonly REQUEST: string };
+  on(eventName: string, listener: (event: RequestEvent) => void): unknown;
+}
+
+/**
+ * Counts (and times, with the event's `duration`: sent to answered) every request one producer or
+ * consumer sends, into `tally`: what the factory patch adds to each client, for code that must
+ * count its own client only (the per-record baseline).
+ */
+export function countKafkaRequests(client: KafkaClient, tally: RequestTally): void {
+  const listener = ({ payload }: RequestEvent): void => {
+    const key = `kafka.${payload.apiName}`;
+    tally.add(key);
+    tally.addLatency(key, payload.duration);
+  };
+  client.on(client.events.REQUEST, listener);
+}
+
 function patchFactoriesOnce(): void {
   if (patched) return;
   patched = true;
-  const counter =
-    (tallies: RequestTally[]) =>
-    (event: { payload: { apiName: string } }): void => {
-      for (const tally of tallies) tally.add(`kafka.${event.payload.apiName}`);
-    };
+  const countInto = (client: KafkaClient, tallies: RequestTally[]): void => {
+    for (const tally of tallies) countKafkaRequests(client, tally);
+  };
 
   const originalProducer = Kafka.prototype.producer;
   Kafka.prototype.producer = function (this: Kafka, ...args: Parameters<Kafka['producer']>) {
     const producer = originalProducer.apply(this, args);
-    const tallies = [...registrations].flatMap((r) => (r.producers ? [r.producers] : []));
-    if (tallies.length > 0) producer.on(producer.events.REQUEST, counter(tallies));
+    countInto(
+      producer,
+      [...registrations].flatMap((r) => (r.producers ? [r.producers] : [])),
+    );
     return producer;
   };
 
   const originalConsumer = Kafka.prototype.consumer;
   Kafka.prototype.consumer = function (this: Kafka, config: ConsumerConfig) {
     const consumer = originalConsumer.call(this, config);
-    const tallies = [...registrations].flatMap((r) => {
-      const tally = r.consumers(config.groupId);
-      return tally ? [tally] : [];
-    });
-    if (tallies.length > 0) consumer.on(consumer.events.REQUEST, counter(tallies));
+    countInto(
+      consumer,
+      [...registrations].flatMap((r) => {
+        const tally = r.consumers(config.groupId);
+        return tally ? [tally] : [];
+      }),
+    );
     return consumer;
   };
 }

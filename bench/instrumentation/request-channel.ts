@@ -16,6 +16,13 @@ export const InvocationTimingSchema = z.object({
 });
 export type InvocationTiming = z.infer<typeof InvocationTimingSchema>;
 
+/** Time spent on one kind of request: how many were timed and their summed duration. */
+export const RequestLatencySchema = z.object({
+  count: z.number().int(),
+  totalMs: z.number(),
+});
+export type RequestLatency = z.infer<typeof RequestLatencySchema>;
+
 /**
  * What one worker reports: running totals (not deltas), so a lost or repeated message never
  * miscounts; the newest report of a thread replaces the previous one.
@@ -26,6 +33,8 @@ export const WorkerReportSchema = z.object({
   threadId: z.number().int(),
   /** Request counts by `<service>.<operation>`, e.g. `dynamodb.PutItem`, `kafka.Produce`. */
   requests: z.record(z.string(), z.number()),
+  /** Time those requests took, by the same keys (items keys excepted: they are not requests). */
+  latency: z.record(z.string(), RequestLatencySchema),
   invocations: z.array(InvocationTimingSchema),
 });
 export type WorkerReport = z.infer<typeof WorkerReportSchema>;

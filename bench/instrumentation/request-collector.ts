@@ -1,8 +1,11 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { installKafkaRequestCounter } from './kafkajs-counter';
-import type { InvocationTiming, WorkerReport } from './request-channel';
+import type { InvocationTiming, RequestLatency, WorkerReport } from './request-channel';
 import { BENCH_REQUEST_CHANNEL, WorkerReportSchema } from './request-channel';
 import { RequestTally } from './request-tally';
+
+/** Where the requests of the event source mapping's consumer (this thread) are filed. */
+const eventSourceMapping = 'event-source-mapping';
 
 /** What one pipeline run sent so far, from its workers' reports and the main-thread consumer. */
 export interface RequestCounts {
@@ -11,6 +14,10 @@ export interface RequestCounts {
   byFunction: Record<string, Record<string, number>>;
   /** Finished invocations per function, with their in-worker start and end. */
   invocations: Record<string, InvocationTiming[]>;
+  /** Per function: time its requests took, by `<service>.<operation>`. */
+  latencyByFunction: Record<string, Record<string, RequestLatency>>;
+  /** Worker thread id → the function it hosts (per-thread CPU profiles are named by thread id). */
+  threads: Record<number, string>;
 }
 
 /**
@@ -74,22 +81,37 @@ export class RequestCollector {
     const total: Record<string, number> = {};
     const byFunction: Record<string, Record<string, number>> = {};
     const invocations: Record<string, InvocationTiming[]> = {};
+    const latencyByFunction: Record<string, Record<string, RequestLatency>> = {};
+    const threads: Record<number, string> = {};
     const add = (target: Record<string, number>, from: Record<string, number>): void => {
       for (const [key, value] of Object.entries(from)) target[key] = (target[key] ?? 0) + value;
+    };
+    const addLatency = (
+      target: Record<string, RequestLatency>,
+      from: Record<string, RequestLatency>,
+    ): void => {
+      for (const [key, { count, totalMs }] of Object.entries(from)) {
+        const sum = (target[key] ??= { count: 0, totalMs: 0 });
+        sum.count += count;
+        sum.totalMs += totalMs;
+      }
     };
     for (const report of this.reports.get(runId)?.values() ?? []) {
       add(total, report.requests);
       add((byFunction[report.functionName] ??= {}), report.requests);
+      addLatency((latencyByFunction[report.functionName] ??= {}), report.latency);
       (invocations[report.functionName] ??= []).push(...report.invocations);
+      threads[report.threadId] = report.functionName;
     }
     for (const consumer of this.consumerTallies.values()) {
       if (consumer.runId !== runId) continue;
       const requests = consumer.tally.snapshot();
       add(total, requests);
-      add((byFunction['event-source-mapping'] ??= {}), requests);
+      add((byFunction[eventSourceMapping] ??= {}), requests);
+      addLatency((latencyByFunction[eventSourceMapping] ??= {}), consumer.tally.latencySnapshot());
     }
     for (const timings of Object.values(invocations)) timings.sort((a, b) => a.startMs - b.startMs);
-    return { total, byFunction, invocations };
+    return { total, byFunction, invocations, latencyByFunction, threads };
   }
 
   close(): void {

@@ -1,8 +1,9 @@
 /**
  * Preloaded in every function's worker by the bench (FunctionDefinition.preloadModules, imported
  * before the handler, as a Lambda layer's `--import` would be). Counts what the handler sends
- * (AWS SDK requests, Kafka requests, HTTP requests) and times its invocations, and reports the
- * running totals to the bench's main thread over a BroadcastChannel.
+ * (AWS SDK requests, Kafka requests, HTTP requests) and how long each took, times its invocations,
+ * and reports the running totals to the bench's (or the profiler's) main thread over a
+ * BroadcastChannel.
  *
  * Why hand-written: the functions run as worker threads that build their own clients, and no
  * Powertools or SDK facility counts requests across threads (Powertools Metrics only emits what
@@ -35,6 +36,7 @@ const report = (): void => {
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown',
     threadId,
     requests: tally.snapshot(),
+    latency: tally.latencySnapshot(),
     invocations,
   };
   channel.postMessage(message);

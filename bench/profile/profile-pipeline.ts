@@ -1,33 +1,44 @@
 /**
  * Where does the pipeline's time go? Starts a local stack and one pipeline run, then reports:
  * when each stage finished (pollers done, last record staged, last delivered), the requests each
- * function sent (DynamoDB / S3 per command, Kafka produce calls) per record, and the CPU seconds of
- * every server JVM and of this Node process (which hosts all four functions in worker threads).
- *
- *   npx tsx bench/profile/profile-pipeline.ts --records 20000
- *   node --cpu-prof --cpu-prof-dir=bench/results/cpu --import tsx bench/profile/profile-pipeline.ts
- *     (one .cpuprofile per thread; summarise with bench/profile/summarize-cpuprofile.ts)
- *
- * Options: --records N, --merge-concurrency N, --batch-size N, --window-s S,
- * --idempotency-concurrency N, --claims-per-request N (1 = the single-put protocol), --tick-ms MS,
- * --repeat N (runs on the same stack).
+ * function sent per record (AWS SDK operations, Kafka API calls, HTTP requests, retries included)
+ * and their mean latency, and the CPU seconds of every server JVM and of this Node process (which
+ * hosts all four functions in worker threads). Requests are counted by the bench's own
+ * instrumentation (bench/instrumentation: a preload in every function's worker, and the event
+ * source mapping's consumer in this thread), so the profile and `npm run bench` count alike.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BroadcastChannel } from 'node:worker_threads';
 import { metricNames } from '../../lambdas/shared/pipeline';
 import { startLocalStack } from '../../localstack/stack';
 import type { RunningStack } from '../../localstack/stack';
 import { checkDelivery } from '../harness/delivery-check';
 import type { PipelineRun } from '../harness/pipeline-run';
 import { startPipelineRun } from '../harness/pipeline-run';
+import { instrumentedFunctions } from '../instrumentation/instrumented-functions';
+import type { RequestLatency } from '../instrumentation/request-channel';
+import { RequestCollector } from '../instrumentation/request-collector';
 import { ProcessCpuMeter } from './process-cpu';
-import type { RequestCountReport } from './request-count-channel';
-import { REQUEST_COUNT_CHANNEL } from './request-count-channel';
+
+const usage = `Usage: npx tsx bench/profile/profile-pipeline.ts [options]
+  node --cpu-prof --cpu-prof-dir=bench/results/cpu --import tsx bench/profile/profile-pipeline.ts
+    (one .cpuprofile per thread; summarise with bench/profile/summarize-cpuprofile.ts)
+
+Options:
+  --records N                  records to deliver (default 20000)
+  --merge-concurrency N        merge-consumer environments
+  --batch-size N               event source mapping batch size
+  --window-s S                 event source mapping batching window
+  --idempotency-concurrency N  merge-consumer's concurrent idempotency claims
+  --claims-per-request N       claims per DynamoDB request (1 = the single-put protocol)
+  --tick-ms MS                 scheduler tick (default 1000)
+  --repeat N                   runs on the same stack (default 1)
+  --label NAME                 part of the runs' resource names (default profile)
+  --help                       this text`;
 
 const { values: args } = parseArgs({
   options: {
+    help: { type: 'boolean', default: false },
     records: { type: 'string', default: '20000' },
     'merge-concurrency': { type: 'string' },
     'batch-size': { type: 'string' },
@@ -39,6 +50,10 @@ const { values: args } = parseArgs({
     label: { type: 'string', default: 'profile' },
   },
 });
+if (args.help) {
+  console.log(usage);
+  process.exit(0);
+}
 const records = Number(args.records);
 const customers = Math.round((records * 2) / 3);
 const products = records - customers;
@@ -59,7 +74,7 @@ interface ProfileResult {
   invocations: { mergeConsumer: number };
   /** Worker thread id → function, to name the per-thread .cpuprofile files. */
   threads: Record<number, string>;
-  /** Requests per 1,000 records, per function and request kind. */
+  /** Requests per 1,000 records, per function and request kind (`.items`: items of batch calls). */
   requestsPer1000: Record<string, Record<string, number>>;
   /** Mean latency (ms) per request kind, per function. */
   meanLatencyMs: Record<string, Record<string, number>>;
@@ -73,41 +88,12 @@ interface ProfileResult {
   timeline: string[];
 }
 
-/** Collects the latest totals each worker reported (totals, not deltas, so merging is a max). */
-class RequestCounts {
-  private readonly channel = new BroadcastChannel(REQUEST_COUNT_CHANNEL);
-  private readonly byThread = new Map<number, RequestCountReport>();
-
-  constructor() {
-    this.channel.onmessage = (event) => {
-      const report = (event as { data: RequestCountReport }).data;
-      this.byThread.set(report.threadId, report);
-    };
-  }
-
-  perFunction(): Record<string, Record<string, number>> {
-    const totals: Record<string, Record<string, number>> = {};
-    for (const report of this.byThread.values()) {
-      const target = (totals[report.functionName] ??= {});
-      for (const [name, value] of Object.entries(report.counts))
-        target[name] = (target[name] ?? 0) + value;
-    }
-    return totals;
-  }
-
-  /** Which function each worker thread hosts (cpuprofile file names carry the thread id). */
-  threads(): Record<number, string> {
-    return Object.fromEntries([...this.byThread].map(([id, report]) => [id, report.functionName]));
-  }
-
-  close(): void {
-    this.channel.close();
-  }
-}
-
 async function profileOnce(stack: RunningStack, attempt: number): Promise<ProfileResult> {
-  const counter = fileURLToPath(new URL('./request-counter.ts', import.meta.url));
-  const requests = new RequestCounts();
+  const runId = `${args.label}${attempt}`;
+  const instrumented = instrumentedFunctions(runId);
+  const requests = new RequestCollector();
+  // pipeline-run names the mapping's group `ecom-sync-merge-consumer-<label>-<random>`.
+  requests.watchConsumerGroups(runId, `ecom-sync-merge-consumer-${runId}-`);
   const jvm = new ProcessCpuMeter(() => ({
     ...stack.processes.servers,
     node: process.pid,
@@ -133,7 +119,7 @@ async function profileOnce(stack: RunningStack, attempt: number): Promise<Profil
   const elapsedS = (): number => (Date.now() - startedAt) / 1000;
   const run: PipelineRun = await startPipelineRun({
     endpoints: stack.endpoints,
-    label: `${args.label}${attempt}`,
+    label: runId,
     customers,
     products,
     tickMs: Number(args['tick-ms']),
@@ -142,13 +128,11 @@ async function profileOnce(stack: RunningStack, attempt: number): Promise<Profil
       ...(knobs.batchSize === undefined ? {} : { batchSize: knobs.batchSize }),
       ...(knobs.windowS === undefined ? {} : { maximumBatchingWindowInSeconds: knobs.windowS }),
     },
-    extraEnv: { mergeConsumer: mergeEnv },
-    preloadModules: {
-      pollCrm: [counter],
-      pollInventory: [counter],
-      mergeConsumer: [counter],
-      flush: [counter],
+    extraEnv: {
+      ...instrumented.extraEnv,
+      mergeConsumer: { ...instrumented.extraEnv.mergeConsumer, ...mergeEnv },
     },
+    preloadModules: instrumented.preloadModules,
     onSchedule: (outcome) => {
       if (outcome.status !== 'skipped' && outcome.functionName !== 'flush') {
         const detail =
@@ -187,23 +171,10 @@ async function profileOnce(stack: RunningStack, attempt: number): Promise<Profil
     stages.lastDeliveredS = elapsedS();
     stages.lastStagedS ??= stages.lastDeliveredS;
     // Let every worker report its final totals.
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await requests.settle(600);
     const cpuSeconds = jvm.read();
     const delivery = checkDelivery(run.mock.state);
-    const perFunction = requests.perFunction();
-    const requestsPer1000: Record<string, Record<string, number>> = {};
-    const meanLatencyMs: Record<string, Record<string, number>> = {};
-    for (const [fn, counts] of Object.entries(perFunction)) {
-      const requestCounts = Object.entries(counts).filter(([name]) => !name.endsWith('.ms'));
-      requestsPer1000[fn] = Object.fromEntries(
-        requestCounts.map(([name, value]) => [name, round((value * 1000) / records)]),
-      );
-      meanLatencyMs[fn] = Object.fromEntries(
-        requestCounts
-          .filter(([name]) => counts[`${name}.ms`] !== undefined)
-          .map(([name, value]) => [name, round((counts[`${name}.ms`] ?? 0) / value)]),
-      );
-    }
+    const counts = requests.counts(runId);
     const wall = stages.lastDeliveredS;
     return {
       records,
@@ -211,9 +182,11 @@ async function profileOnce(stack: RunningStack, attempt: number): Promise<Profil
       stages,
       recordsPerSecond: round(records / wall),
       invocations: { mergeConsumer: run.runtime.mapping.invocations },
-      threads: requests.threads(),
-      requestsPer1000,
-      meanLatencyMs,
+      threads: counts.threads,
+      requestsPer1000: mapValues(counts.byFunction, (perKind) =>
+        mapValues(perKind, (value) => round((value * 1000) / records)),
+      ),
+      meanLatencyMs: mapValues(counts.latencyByFunction, (perKind) => mapValues(perKind, meanMs)),
       invocationTimes: mapValues(invocationTimes, (times) => ({
         count: times.count,
         meanMs: Math.round(times.totalMs / Math.max(1, times.count)),
@@ -231,6 +204,10 @@ async function profileOnce(stack: RunningStack, attempt: number): Promise<Profil
     requests.close();
     await run.stop();
   }
+}
+
+function meanMs(latency: RequestLatency): number {
+  return round(latency.totalMs / Math.max(1, latency.count));
 }
 
 /** Wraps each function host's invoke to time invocations (queueing for an environment included). */
@@ -265,6 +242,17 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
+/** One line a function: `name=value` for each request kind, sorted by kind. */
+function printPerFunction(title: string, table: Record<string, Record<string, number>>): void {
+  console.log(title);
+  for (const [fn, values] of Object.entries(table)) {
+    const cells = Object.entries(values)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, value]) => `${name}=${value}`);
+    console.log(`  ${fn.padEnd(20)} ${cells.join('  ')}`);
+  }
+}
+
 function print(result: ProfileResult): void {
   const { stages } = result;
   console.log(
@@ -281,23 +269,8 @@ function print(result: ProfileResult): void {
       .map(([id, fn]) => `${id}=${fn}`)
       .join(' ')}`,
   );
-  console.log('requests per 1,000 records:');
-  for (const [fn, counts] of Object.entries(result.requestsPer1000)) {
-    console.log(
-      `  ${fn.padEnd(15)} ${Object.entries(counts)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, value]) => `${name}=${value}`)
-        .join('  ')}`,
-    );
-  }
-  console.log('mean latency per request [ms]:');
-  for (const [fn, latencies] of Object.entries(result.meanLatencyMs)) {
-    console.log(
-      `  ${fn.padEnd(15)} ${Object.entries(latencies)
-        .map(([name, value]) => `${name}=${value}`)
-        .join('  ')}`,
-    );
-  }
+  printPerFunction('requests per 1,000 records:', result.requestsPer1000);
+  printPerFunction('mean latency per request [ms]:', result.meanLatencyMs);
   console.log(
     `invocations: ${Object.entries(result.invocationTimes)
       .map(([fn, t]) => `${fn} ${t.count}× mean ${t.meanMs} ms max ${t.maxMs} ms`)

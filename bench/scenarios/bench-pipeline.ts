@@ -1,22 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import type { HostedFunctionKey } from '../../localstack/runtime/pipeline-functions';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
 import type { PipelineRun } from '../harness/pipeline-run';
 import { startPipelineRun } from '../harness/pipeline-run';
 import { EmfRecorder } from '../instrumentation/emf-recorder';
-import { BENCH_RUN_ID_ENV } from '../instrumentation/request-channel';
+import { instrumentedFunctions } from '../instrumentation/instrumented-functions';
 import type { RequestCollector, RequestCounts } from '../instrumentation/request-collector';
-
-const workerInstrumentation = fileURLToPath(
-  new URL('../instrumentation/worker-instrumentation.ts', import.meta.url),
-);
-const hostedFunctions: readonly HostedFunctionKey[] = [
-  'pollCrm',
-  'pollInventory',
-  'mergeConsumer',
-  'flush',
-];
 
 export interface BenchPipelineOptions {
   endpoints: StackEndpoints;
@@ -52,8 +40,6 @@ export async function startBenchPipeline(options: BenchPipelineOptions): Promise
   const label = `${options.label}-${randomUUID().slice(0, 6)}`;
   // pipeline-run names its group `ecom-sync-merge-consumer-<label>-<random>`.
   options.collector.watchConsumerGroups(label, `ecom-sync-merge-consumer-${label}-`);
-  const everyFunction = <T>(value: T): Record<HostedFunctionKey, T> =>
-    Object.fromEntries(hostedFunctions.map((key) => [key, value])) as Record<HostedFunctionKey, T>;
   const customers = Math.ceil(options.records / 2);
   const run = await startPipelineRun({
     endpoints: options.endpoints,
@@ -63,8 +49,7 @@ export async function startBenchPipeline(options: BenchPipelineOptions): Promise
     seed: options.seed,
     tickMs: options.tickMs,
     ...(options.mergeConcurrency ? { mergeConcurrency: options.mergeConcurrency } : {}),
-    preloadModules: everyFunction([workerInstrumentation]),
-    extraEnv: everyFunction({ [BENCH_RUN_ID_ENV]: label }),
+    ...instrumentedFunctions(label),
     schedules: false,
   });
   const emf = new EmfRecorder(Object.values(run.runtime.hosts));
