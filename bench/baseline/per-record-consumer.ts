@@ -18,11 +18,9 @@ import { Agent } from 'node:http';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   ConditionalCheckFailedException,
-  CreateTableCommand,
   DeleteTableCommand,
   DynamoDBClient,
   PutItemCommand,
-  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import type { Admin, Consumer, EachMessagePayload } from 'kafkajs';
 import type { AnalyticsPoster } from '../../lambdas/flush/analytics-poster';
@@ -44,6 +42,7 @@ import {
   throwawayGroupId,
   withinTimeout,
 } from '../limits/bench-kafka';
+import { createIdempotencyTable } from '../limits/raw-dynamodb';
 import { rateOver, seconds } from '../limits/rates';
 import type { BaselineRequests } from './request-counters';
 import { countBaselineRequests } from './request-counters';
@@ -126,7 +125,7 @@ export async function runPerRecordBaseline(
   let analytics: MockApiServer | undefined;
   try {
     const target = Math.min(options.records, await messagesHeld(admin, options.topics));
-    await createKeyTable(dynamodb, tableName);
+    await createIdempotencyTable(dynamodb, tableName);
     analytics = await startMockApiServer({
       customers: 0,
       products: 0,
@@ -203,18 +202,6 @@ async function messagesHeld(admin: Admin, topics: readonly string[]): Promise<nu
     }
   }
   return held;
-}
-
-async function createKeyTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
 }
 
 /** Starts the consumer; resolves once it owns its partitions, with a promise of "target reached". */

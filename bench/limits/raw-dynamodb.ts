@@ -115,7 +115,11 @@ export async function measureRawConditionalPuts(
   }
 }
 
-async function createIdempotencyTable(client: DynamoDBClient, tableName: string): Promise<void> {
+/** A table with the Powertools idempotency key schema (`id`), on demand; resolves once it exists. */
+export async function createIdempotencyTable(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
