@@ -1,24 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { S3Client } from '@aws-sdk/client-s3';
-import type { Admin } from 'kafkajs';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MockApiServer } from '../../lambdas/mock-apis/local-server';
-import { startMockApiServer } from '../../lambdas/mock-apis/local-server';
-import type { LocalRuntime } from '../../localstack/runtime/local-runtime';
-import { startLocalRuntime } from '../../localstack/runtime/local-runtime';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { PipelineRun } from '../../bench/harness/pipeline-run';
+import { startPipelineRun } from '../../bench/harness/pipeline-run';
 import type { PipelineProgress } from '../../localstack/runtime/progress';
-import { pipelineProgress } from '../../localstack/runtime/progress';
-import { localCredentials } from '../../localstack/stack/endpoints';
-import type { PipelineResourceNames } from '../../localstack/stack/provision';
-import { provisionPipelineResources } from '../../localstack/stack/provision';
 import { localStack } from '../support/local-stack';
 
 /**
  * The whole pipeline on the real local stack: pollers, merge-consumer and flush in their own
  * worker threads, the EventBridge schedules and the Kafka event source mapping, against the mock
- * APIs. Every resource name is unique to this run.
+ * APIs. Every resource name is unique to this run (bench/harness/pipeline-run.ts).
  */
 
 const TOTAL = 20_000;
@@ -26,86 +15,24 @@ const CUSTOMERS = Math.round((TOTAL * 2) / 3);
 const PRODUCTS = TOTAL - CUSTOMERS;
 const MUTATED = { customers: 300, products: 200 };
 
-const suffix = randomUUID().slice(0, 8);
-const names: PipelineResourceNames = {
-  customerTopic: `customer_data-e2e-${suffix}`,
-  productTopic: `inventory_data-e2e-${suffix}`,
-  dlqTopic: `analytics_dlq-e2e-${suffix}`,
-  idempotencyTable: `ecom-sync-idempotency-e2e-${suffix}`,
-  syncStateTable: `ecom-sync-sync-state-e2e-${suffix}`,
-  stagingBucket: `ecom-sync-staging-e2e-${suffix}`,
-};
-const groupId = `ecom-sync-merge-consumer-e2e-${suffix}`;
-
-let mock: MockApiServer;
-let runtime: LocalRuntime;
-let admin: Admin;
-let s3: S3Client;
-const failures: string[] = [];
-
-beforeAll(async () => {
-  const endpoints = localStack();
-  await provisionPipelineResources(endpoints, names);
-  mock = await startMockApiServer({
-    port: 0,
-    seed: 20_000,
-    customers: CUSTOMERS,
-    products: PRODUCTS,
-    driftPerMinute: 0,
-    logger: new Logger({ serviceName: 'mock-apis', logLevel: 'ERROR' }),
-  });
-  admin = new Kafka({
-    clientId: 'e2e',
-    brokers: endpoints.kafkaBrokers.split(','),
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  s3 = new S3Client({
-    endpoint: endpoints.s3Endpoint,
-    region: endpoints.region,
-    credentials: localCredentials,
-    forcePathStyle: true,
-  });
-});
+let pipeline: PipelineRun | undefined;
 
 afterAll(async () => {
-  await runtime?.stop();
-  await mock?.close();
-  await admin?.disconnect();
-  s3?.destroy();
+  await pipeline?.stop();
 });
 
-const progress = (): Promise<PipelineProgress> =>
-  pipelineProgress({
-    admin,
-    s3,
-    mockApiUrl: mock.url,
-    groupId,
-    sourceTopics: [names.customerTopic, names.productTopic],
-    dlqTopic: names.dlqTopic,
-    bucket: names.stagingBucket,
-  });
-
-/** Polls until Analytics holds what is expected and nothing is left in Kafka, the mapping or staging. */
-async function waitUntilDrained(
+/** Analytics holds what is expected and nothing is left in Kafka, the mapping or staging. */
+function waitUntilDrained(
   accept: (p: PipelineProgress) => boolean,
   timeoutMs: number,
 ): Promise<PipelineProgress> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await progress();
-  while (Date.now() < deadline) {
-    last = await progress();
-    if (accept(last) && last.consumerLag === 0 && last.stagedObjects === 0 && runtime.mapping.idle)
-      return last;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
-  throw new Error(
-    `pipeline did not drain in ${timeoutMs} ms: ${JSON.stringify(last)}; failures: ${failures.join(' | ')}`,
-  );
+  if (!pipeline) throw new Error('the pipeline is not running');
+  return pipeline.waitUntilDrained({ accept, timeoutMs, pollMs: 1_000 });
 }
 
 async function mutate(entity: 'customers' | 'products', count: number): Promise<string[]> {
-  const response = await fetch(new URL('/admin/mutate', mock.url), {
+  if (!pipeline) throw new Error('the pipeline is not running');
+  const response = await fetch(new URL('/admin/mutate', pipeline.mock.url), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ entity, count }),
@@ -121,22 +48,15 @@ describe('ecom-sync end to end (local stack, workers, schedules, event source ma
     { timeout: 1_500_000 },
     async () => {
       const startedAt = Date.now();
-      runtime = await startLocalRuntime({
+      pipeline = await startPipelineRun({
         endpoints: localStack(),
-        names,
-        mockApiUrl: mock.url,
+        label: 'e2e',
+        customers: CUSTOMERS,
+        products: PRODUCTS,
+        seed: 20_000,
         tickMs: 1_000,
-        consumerGroupId: groupId,
-        logLevel: 'ERROR',
-        onSchedule: (outcome) => {
-          if (outcome.status === 'failed')
-            failures.push(`${outcome.functionName}: ${outcome.error.message}`);
-        },
-        onOutput: (line, isMetric) => {
-          if (!isMetric && line.stream === 'stderr')
-            console.error(`[${line.functionName}] ${line.text}`);
-        },
       });
+      const { runtime } = pipeline;
 
       // 1. The first scheduled polls are full syncs; everything reaches Analytics once.
       const first = await waitUntilDrained((p) => p.stats.uniqueRecords >= TOTAL, 900_000);
