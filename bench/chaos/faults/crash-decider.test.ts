@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCrashDecider } from './crash-decider';
 import type { CrashSlots } from './crash-slots';
-import { seededRandom } from './seeded-random';
+import { mulberry32 } from '../../../lambdas/mock-apis/prng';
 
 function countingSlots(budget: number): CrashSlots & { taken: string[] } {
   const taken: string[] = [];
@@ -61,7 +61,7 @@ describe('createCrashDecider', () => {
     const run = (seed: number): boolean[] => {
       const decide = createCrashDecider({
         probabilities: { 'DynamoDB.UpdateItem': 0.05 },
-        random: seededRandom(seed),
+        random: mulberry32(seed),
         slots: countingSlots(Number.POSITIVE_INFINITY),
       });
       return Array.from({ length: 10_000 }, () => decide('DynamoDB.UpdateItem'));

@@ -2,7 +2,7 @@ import { threadId } from 'node:worker_threads';
 import { createCrashDecider } from './crash-decider';
 import { readCrashPlan } from './crash-plan';
 import { fileCrashSlots } from './crash-slots';
-import { deriveSeed, seededRandom } from './seeded-random';
+import { mixSeed, mulberry32 } from '../../../lambdas/mock-apis/prng';
 
 /**
  * Exit code of an environment killed on purpose: 128 + SIGKILL, as a shell reports a killed
@@ -19,7 +19,7 @@ export function crashDeciderFromEnv(): (operation: string) => boolean {
   const plan = readCrashPlan(process.env);
   return createCrashDecider({
     probabilities: plan.probabilities,
-    random: seededRandom(deriveSeed(plan.seed, threadId)),
+    random: mulberry32(mixSeed(plan.seed, threadId)),
     slots: fileCrashSlots(plan.slotDir, plan.maxCrashes),
   });
 }
