@@ -113,3 +113,41 @@ describe('buildPayload with the same id in two batches', () => {
     });
   });
 });
+
+describe('buildPayload when the source clock stepped back between two versions', () => {
+  // The CRM's clock was corrected backwards between two changes of c1: the version staged from the
+  // later offset carries the earlier updatedAt, and it is the source's current state.
+  const first = { ...customer('c1', '2026-01-01T00:00:40.000Z'), name: 'first' };
+  const current = { ...customer('c1', '2026-01-01T00:00:10.000Z'), name: 'current' };
+
+  function batchOf(batchId: string, record: typeof first, offset: string): StagedEntry {
+    const batch = stagedBatch(batchId, 0, 0);
+    batch.customers = [record];
+    batch.recordPositions = { 'CUSTOMER#c1': { partition: 2, offset } };
+    return { stagedKey: stagedKey(batchId), batch };
+  }
+
+  it('carries the version read later from the partition, whatever the listing order', () => {
+    const earlier = batchOf('earlier', first, '900');
+    const later = batchOf('later', current, '1000');
+    for (const entries of [
+      [earlier, later],
+      [later, earlier],
+    ]) {
+      expect(buildPayload(entries, '2026-01-02T00:00:00.000Z').customers).toEqual([current]);
+    }
+  });
+
+  it('compares offsets as numbers, not as text', () => {
+    const earlier = batchOf('earlier', first, '99');
+    const later = batchOf('later', current, '100');
+    expect(buildPayload([later, earlier], '2026-01-02T00:00:00.000Z').customers).toEqual([current]);
+  });
+
+  it('falls back to updatedAt for batches staged without positions', () => {
+    const earlier = batchOf('earlier', first, '900');
+    const later = batchOf('later', current, '1000');
+    delete later.batch.recordPositions;
+    expect(buildPayload([earlier, later], '2026-01-02T00:00:00.000Z').customers).toEqual([first]);
+  });
+});

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { AnalyticsPayload } from '../shared/analytics-payload';
+import type { Customer, Product } from '../shared/records';
 import type { StagedBatch } from '../shared/staging-format';
+import { entityKey } from '../shared/staging-format';
+import type { PositionedRecord } from './latest-per-id';
 import { latestPerId } from './latest-per-id';
 
 /** A validated staged batch and the key it was read from. */
@@ -32,8 +35,8 @@ export function buildPayload(
   source: string = PAYLOAD_SOURCE,
 ): AnalyticsPayload {
   const batchIds = entries.map((entry) => entry.batch.batchId);
-  const customers = latestPerId(entries.flatMap((entry) => entry.batch.customers));
-  const products = latestPerId(entries.flatMap((entry) => entry.batch.products));
+  const customers = latestPerId(entries.flatMap(({ batch }) => positioned(batch, 'CUSTOMER')));
+  const products = latestPerId(entries.flatMap(({ batch }) => positioned(batch, 'PRODUCT')));
   return {
     eventId: eventIdFor(batchIds),
     timestamp,
@@ -46,6 +49,19 @@ export function buildPayload(
       batchIds,
     },
   };
+}
+
+function positioned(batch: StagedBatch, eventType: 'CUSTOMER'): PositionedRecord<Customer>[];
+function positioned(batch: StagedBatch, eventType: 'PRODUCT'): PositionedRecord<Product>[];
+function positioned(
+  batch: StagedBatch,
+  eventType: 'CUSTOMER' | 'PRODUCT',
+): PositionedRecord<Customer | Product>[] {
+  const records = eventType === 'CUSTOMER' ? batch.customers : batch.products;
+  return records.map((record) => {
+    const position = batch.recordPositions?.[entityKey(eventType, record.id)];
+    return position === undefined ? { record } : { record, position };
+  });
 }
 
 /**

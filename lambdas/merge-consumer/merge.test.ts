@@ -34,25 +34,42 @@ describe('collapseVersions', () => {
 });
 
 describe('latestPerId', () => {
-  it('keeps the greatest updatedAt per entity, then the later offset', () => {
-    const older = customerEnvelope(
-      customer('c-1', { name: 'old', updatedAt: '2026-01-15T08:00:00.000Z' }),
+  it('keeps the later offset of the partition, even when the source clock stepped back', () => {
+    // The source's clock was corrected backwards between two changes of c-1 (clock-skew chaos
+    // scenario): the version read later carries the earlier updatedAt, and it is the current one.
+    const first = customerEnvelope(
+      customer('c-1', { name: 'first', updatedAt: '2026-01-15T09:00:40.000Z' }),
     );
-    const newer = customerEnvelope(
-      customer('c-1', { name: 'new', updatedAt: '2026-01-15T09:00:00.000Z' }),
+    const current = customerEnvelope(
+      customer('c-1', { name: 'current', updatedAt: '2026-01-15T09:00:10.000Z' }),
     );
-    const sameTimeLater = customerEnvelope(customer('c-2', { name: 'later' }));
     const sameTimeEarlier = customerEnvelope(customer('c-2', { name: 'earlier' }));
+    const sameTimeLater = customerEnvelope(customer('c-2', { name: 'later' }));
     const records = validRecords([
-      { topic: 'customer_data', partition: 0, offset: 1, value: newer },
-      { topic: 'customer_data', partition: 0, offset: 2, value: older },
-      { topic: 'customer_data', partition: 1, offset: 5, value: sameTimeEarlier },
+      { topic: 'customer_data', partition: 0, offset: 1, value: first },
+      { topic: 'customer_data', partition: 0, offset: 2, value: current },
       { topic: 'customer_data', partition: 1, offset: 6, value: sameTimeLater },
+      { topic: 'customer_data', partition: 1, offset: 5, value: sameTimeEarlier },
     ]);
     const names = latestPerId(records)
       .map((record) => record.envelope.payload)
       .map((payload) => ('name' in payload ? payload.name : ''));
-    expect(names.sort()).toEqual(['later', 'new']);
+    expect(names.sort()).toEqual(['current', 'later']);
+  });
+
+  it('falls back to updatedAt for versions of one id in different partitions', () => {
+    // Only after a topic's partition count changed: offsets of two partitions do not compare.
+    const newer = customerEnvelope(
+      customer('c-1', { name: 'new', updatedAt: '2026-01-15T09:00:00.000Z' }),
+    );
+    const older = customerEnvelope(
+      customer('c-1', { name: 'old', updatedAt: '2026-01-15T08:00:00.000Z' }),
+    );
+    const records = validRecords([
+      { topic: 'customer_data', partition: 0, offset: 1, value: newer },
+      { topic: 'customer_data', partition: 1, offset: 9, value: older },
+    ]);
+    expect(latestPerId(records).map((record) => record.envelope.payload)).toEqual([newer.payload]);
   });
 
   it('does not confuse a customer and a product with the same id', () => {
@@ -86,6 +103,10 @@ describe('buildStagedBatch', () => {
     expect(StagedBatchSchema.parse(batch)).toMatchObject({ batchId: 'b1', offsets });
     expect(batch.customers).toEqual([current.payload]);
     expect(batch.products).toEqual([item.payload]);
+    expect(batch.recordPositions).toEqual({
+      'CUSTOMER#c-1': { partition: 0, offset: '2' },
+      'PRODUCT#p-1': { partition: 1, offset: '8' },
+    });
     expect(new Set(batch.recordVersions)).toEqual(
       new Set(records.map((record) => record.versionKey)),
     );

@@ -1,5 +1,10 @@
 import type { Customer, Product } from '../shared/records';
-import type { OffsetRange, StagedBatchWithVersions } from '../shared/staging-format';
+import type {
+  OffsetRange,
+  RecordPosition,
+  StagedBatchWithVersions,
+} from '../shared/staging-format';
+import { entityKey } from '../shared/staging-format';
 import { contentHash } from '../shared/content-hash';
 import { recordVersionKey } from '../shared/envelope';
 import type { ValidRecord } from './msk-event';
@@ -29,13 +34,16 @@ export function collapseVersions(records: readonly ValidRecord[]): VersionGroup[
 }
 
 /**
- * The latest version per entity: the greatest `updatedAt`, then the later Kafka position (records
- * of one id share a partition, so offset order is the order the source reported them in).
+ * The latest version per entity: the one read later from the source. Every version of an id is in
+ * one partition (key = id), and a poller publishes what the source answers in the order it read
+ * it, and the source only ever answers its current state; so the later offset is the later version.
+ * Not the greater `updatedAt`: that is the source's clock, which can be corrected backwards between
+ * two changes (the clock-skew chaos scenario lost records that way).
  */
 export function latestPerId(records: readonly ValidRecord[]): ValidRecord[] {
   const latest = new Map<string, ValidRecord>();
   for (const record of records) {
-    const id = `${record.envelope.eventType}#${record.envelope.payload.id}`;
+    const id = entityKey(record.envelope.eventType, record.envelope.payload.id);
     const current = latest.get(id);
     if (current === undefined || isNewer(record, current)) latest.set(id, record);
   }
@@ -43,12 +51,14 @@ export function latestPerId(records: readonly ValidRecord[]): ValidRecord[] {
 }
 
 function isNewer(candidate: ValidRecord, current: ValidRecord): boolean {
-  const a = Date.parse(candidate.envelope.payload.updatedAt);
-  const b = Date.parse(current.envelope.payload.updatedAt);
-  if (a !== b) return a > b;
   if (candidate.topic === current.topic && candidate.partition === current.partition) {
     return candidate.offset > current.offset;
   }
+  // Offsets of two partitions do not compare; one id spans partitions only after a topic's
+  // partition count changed. The source's clock, then Kafka's, is the best order left.
+  const a = Date.parse(candidate.envelope.payload.updatedAt);
+  const b = Date.parse(current.envelope.payload.updatedAt);
+  if (a !== b) return a > b;
   return candidate.timestamp > current.timestamp;
 }
 
@@ -61,9 +71,14 @@ export function buildStagedBatch(args: {
 }): StagedBatchWithVersions {
   const customers: Customer[] = [];
   const products: Product[] = [];
-  for (const { envelope } of latestPerId(args.records)) {
+  const recordPositions: Record<string, RecordPosition> = {};
+  for (const { envelope, partition, offset } of latestPerId(args.records)) {
     if (envelope.eventType === 'CUSTOMER') customers.push(envelope.payload);
     else products.push(envelope.payload);
+    recordPositions[entityKey(envelope.eventType, envelope.payload.id)] = {
+      partition,
+      offset: String(offset),
+    };
   }
   return {
     batchId: args.batchId,
@@ -71,6 +86,7 @@ export function buildStagedBatch(args: {
     customers,
     products,
     offsets: args.offsets,
+    recordPositions,
     recordVersions: [...new Set(args.records.map((record) => record.versionKey))].sort(),
   };
 }

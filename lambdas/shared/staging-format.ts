@@ -12,6 +12,19 @@ export const OffsetRangeSchema = z.object({
 });
 export type OffsetRange = z.infer<typeof OffsetRangeSchema>;
 
+/** Where one staged record was read: its partition of the entity's topic, and its offset. */
+export const RecordPositionSchema = z.object({
+  partition: z.number().int().nonnegative(),
+  /** Kafka offsets are int64: a decimal string, compared as a BigInt. */
+  offset: z.string().regex(/^\d+$/),
+});
+export type RecordPosition = z.infer<typeof RecordPositionSchema>;
+
+/** `eventType#id`: one entity, whatever its version; the key of `recordPositions`. */
+export function entityKey(eventType: 'CUSTOMER' | 'PRODUCT', id: string): string {
+  return `${eventType}#${id}`;
+}
+
 /** One S3 object under `staging/YYYY/MM/DD/<batchId>.json` (DESIGN.md, Staging). */
 export const StagedBatchSchema = z.object({
   batchId: z.string().min(1),
@@ -19,6 +32,13 @@ export const StagedBatchSchema = z.object({
   customers: z.array(CustomerSchema),
   products: z.array(ProductSchema),
   offsets: z.array(OffsetRangeSchema),
+  /**
+   * Optional on purpose (objects staged before it existed have none): the Kafka position of each
+   * staged record, keyed by `entityKey`. When two batches in one Analytics payload carry the same
+   * id, flush keeps the one read later from its partition. Not the later `updatedAt`: that is the
+   * source's clock, and a clock corrected backwards makes the current version look older.
+   */
+  recordPositions: z.record(z.string(), RecordPositionSchema).optional(),
 });
 export type StagedBatch = z.infer<typeof StagedBatchSchema>;
 
