@@ -46,6 +46,24 @@ describe('estimateCost', () => {
     );
   });
 
+  it('bills BatchWriteItem puts per item, once (merge-consumer completions)', () => {
+    const completions = estimateCost({
+      records: 1_000,
+      requests: {
+        // 1,000 claims in 10 transactions, 1,000 completions in 40 batch writes of 25.
+        'dynamodb.TransactWriteItems': 10,
+        'dynamodb.TransactWriteItems.items': 1_000,
+        'dynamodb.BatchWriteItem': 40,
+        'dynamodb.BatchWriteItem.items': 1_000,
+      },
+      lambda: [],
+      kafkaBytes: 0,
+      topicPartitions: 7,
+    });
+    // 2 WRU per claim + 1 WRU per completion: 3,000 WRU per 1,000 records (4,000 as transactions).
+    expect(lineOf(completions, 'DynamoDB writes').unitsPerMillionRecords).toBe(3_000_000);
+  });
+
   it('puts S3 writes and listings in the PUT tier, GETs in the GET tier, DELETE free', () => {
     expect(lineOf(estimate, 'S3 PUT/COPY/POST/LIST').unitsPerMillionRecords).toBe(10_000);
     expect(lineOf(estimate, 'S3 GET/HEAD').unitsPerMillionRecords).toBe(7_000);
