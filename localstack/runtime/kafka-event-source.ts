@@ -52,6 +52,8 @@ export interface KafkaEventSourceOptions {
   startingPosition?: 'TRIM_HORIZON' | 'LATEST';
   /** Pause before a retry; grows linearly with the attempt. */
   retryBackoffMs?: number;
+  /** Pause before the consumer rejoins after a crash kafkajs does not restart; grows linearly. */
+  consumerRestartDelayMs?: number;
   onActivity?: (activity: MappingActivity) => void;
 }
 
@@ -64,7 +66,8 @@ export type MappingActivity =
   | { type: 'bisect'; sizes: [number, number] }
   | { type: 'on-failure'; condition: FailureCondition; records: number; destination: string | null }
   | { type: 'commit'; offsets: Record<string, string> }
-  | { type: 'internal-error'; message: string };
+  | { type: 'internal-error'; message: string }
+  | { type: 'consumer-restart'; reason: string; attempt: number };
 
 interface PartitionState {
   topic: string;
@@ -106,6 +109,8 @@ export class KafkaEventSource {
   private windowTimer: NodeJS.Timeout | undefined;
   private running = false;
   private invocationCount = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartAttempts = 0;
 
   constructor(private readonly options: KafkaEventSourceOptions) {
     this.controls = { ...defaultMappingControls, ...options.controls };
@@ -126,9 +131,13 @@ export class KafkaEventSource {
     await this.consumer.connect();
     const joined = new Promise<void>((resolve) => {
       this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+        this.restartAttempts = 0;
         this.onAssignment(event.payload.memberAssignment);
         resolve();
       });
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) this.scheduleRestart(event.payload.error);
     });
     for (const topic of this.options.topics) {
       await this.consumer.subscribe({
@@ -137,18 +146,52 @@ export class KafkaEventSource {
       });
     }
     this.running = true;
-    await this.consumer.run({
+    await this.runConsumer();
+    await joined;
+  }
+
+  private runConsumer(): Promise<void> {
+    return this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 16,
       eachBatch: (payload) => this.bufferBatch(payload),
     });
-    await joined;
+  }
+
+  /**
+   * kafkajs restarts its consumer only after retriable errors; after any other crash it
+   * disconnects and stays down, and the mapping would stop delivering without a word (seen once
+   * when the broker was SIGKILLed). A Lambda event source mapping never gives up on its
+   * partitions, so neither does the emulator: it reconnects and rejoins (the subscriptions stay
+   * on the consumer), retrying with a growing pause until it is stopped. Records buffered or in
+   * flight are kept; what the group refetches below them is skipped.
+   */
+  private scheduleRestart(error: Error): void {
+    if (!this.running || this.restartTimer !== undefined) return;
+    this.restartAttempts += 1;
+    const attempt = this.restartAttempts;
+    this.options.onActivity?.({ type: 'consumer-restart', reason: error.message, attempt });
+    const delayMs = (this.options.consumerRestartDelayMs ?? 1000) * Math.min(attempt, 10);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.running) return;
+      this.consumer
+        .connect()
+        .then(() => this.runConsumer())
+        .catch((restartError: unknown) =>
+          this.scheduleRestart(
+            restartError instanceof Error ? restartError : new Error(String(restartError)),
+          ),
+        );
+    }, delayMs);
   }
 
   /** Stops fetching, lets running invocations finish (uncommitted records get redelivered later). */
   async stop(): Promise<void> {
     this.running = false;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     clearTimeout(this.windowTimer);
     await Promise.allSettled([...this.inFlight]);
     await this.consumer.disconnect();
