@@ -16,8 +16,8 @@ async function main(): Promise<number> {
   // Lambda runs a current Node.js; the SDK's "upgrade Node 20" notice is local noise.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const settings = parseBenchOptions(process.argv.slice(2));
-  say('starting the local stack (Kafka, DynamoDB Local, S3Mock)');
-  const stack = await startLocalStack({ log: (line) => say(line) });
+  say(`starting the local stack (Kafka, DynamoDB Local, S3Mock; emulator JVMs: ${settings.jvm})`);
+  const stack = await startLocalStack({ jvm: settings.jvm, log: (line) => say(line) });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= stack.stop());
   // Ctrl-C: stop the servers, then die of the signal (the stack's exit hook is the last resort).

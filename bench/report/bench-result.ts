@@ -6,6 +6,7 @@ import type { TrickleResult } from '../scenarios/trickle';
 import type { AwsPrices } from './aws-prices';
 import type { CostEstimate } from './cost-model';
 import type { MachineInfo } from './machine-info';
+import type { JvmProfile } from '../../localstack/stack/index';
 
 export const scenarioNames = ['fresh-load', 'resync', 'trickle', 'limits', 'baseline'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
@@ -17,6 +18,8 @@ export interface BenchSettings {
   tickMs: number;
   mergeConcurrency: number | undefined;
   seed: number;
+  /** JVM tuning of DynamoDB Local and S3Mock for the whole run (limits included). */
+  jvm: JvmProfile;
   only: ScenarioName[];
   outDir: string;
 }

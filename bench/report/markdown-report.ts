@@ -10,7 +10,7 @@ export function markdownReport(result: BenchResult): string {
   const sections: string[] = [
     `# ecom-sync benchmark, ${result.startedAt}`,
     `${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.platform}, node ${machine.node}, ${machine.java}, commit \`${machine.commit}\`${machine.dirty ? ' (uncommitted changes)' : ''}.`,
-    `Options: ${formatNumber(options.records)} records, baseline ${formatNumber(options.baselineRecords)} records, ${options.trickleIntervals} trickle intervals, tick ${options.tickMs} ms, merge concurrency ${options.mergeConcurrency ?? 'default'}, seed ${options.seed}, scenarios ${options.only.join(', ')}.`,
+    `Options: ${formatNumber(options.records)} records, baseline ${formatNumber(options.baselineRecords)} records, ${options.trickleIntervals} trickle intervals, tick ${options.tickMs} ms, merge concurrency ${options.mergeConcurrency ?? 'default'}, seed ${options.seed}, emulator JVMs ${options.jvm}, scenarios ${options.only.join(', ')}.`,
     '## Summary',
     markdownTable(figureHeaders, figureRows(result)),
     '## Requests per record (counted with SDK middleware and client hooks)',

@@ -103,6 +103,7 @@ function sampleResult(): BenchResult {
       tickMs: 1_000,
       mergeConcurrency: undefined,
       seed: 42,
+      jvm: 'throughput',
       only: ['fresh-load', 'limits'],
       outDir: 'bench/results',
     },

@@ -10,6 +10,7 @@ describe('parseBenchOptions', () => {
       tickMs: 1_000,
       mergeConcurrency: undefined,
       seed: 42,
+      jvm: 'throughput',
       only: ['fresh-load', 'resync', 'trickle', 'limits', 'baseline'],
       outDir: 'bench/results',
     });
@@ -30,6 +31,7 @@ describe('parseBenchOptions', () => {
         '--tick-ms=500',
         '--merge-concurrency=4',
         '--seed=7',
+        '--jvm=quick-start',
         '--out-dir=/tmp/x',
       ]),
     ).toMatchObject({
@@ -39,6 +41,7 @@ describe('parseBenchOptions', () => {
       tickMs: 500,
       mergeConcurrency: 4,
       seed: 7,
+      jvm: 'quick-start',
       outDir: '/tmp/x',
     });
   });
@@ -47,6 +50,9 @@ describe('parseBenchOptions', () => {
     expect(() => parseBenchOptions(['--records', 'lots'])).toThrow(/--records must be a number/);
     expect(() => parseBenchOptions(['--records=-5'])).toThrow(/--records must be positive/);
     expect(() => parseBenchOptions(['--only', 'fresh,limits'])).toThrow(/--only takes .*got fresh/);
+    expect(() => parseBenchOptions(['--jvm', 'fast'])).toThrow(
+      /--jvm takes throughput or quick-start/,
+    );
     expect(() => parseBenchOptions(['--recrods', '5'])).toThrow(
       /Unknown option '--recrods'[\s\S]*npm run bench/,
     );

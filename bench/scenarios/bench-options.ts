@@ -10,6 +10,8 @@ export const benchUsage = `npm run bench -- [options]
   --tick-ms MS             local length of one scheduled minute (default 1000)
   --merge-concurrency C    merge-consumer execution environments (default: the runtime's, 3)
   --seed S                 data set seed (default 42)
+  --jvm PROFILE            DynamoDB Local and S3Mock JVM tuning: throughput (default: full JIT)
+                           or quick-start (C1 only, what the tests and npm start use)
   --only LIST              comma-separated: ${scenarioNames.join(',')} (default all;
                            fresh-load always runs: every other scenario uses its data)
   --out-dir DIR            where bench-<timestamp>.json/.md go (default bench/results)`;
@@ -27,6 +29,9 @@ const OptionsSchema = z.strictObject({
   'tick-ms': positiveInt('tick-ms').min(100, '--tick-ms must be at least 100').default(1_000),
   'merge-concurrency': positiveInt('merge-concurrency').max(16).optional(),
   seed: z.coerce.number({ error: '--seed must be a number' }).int().default(42),
+  jvm: z
+    .enum(['throughput', 'quick-start'], { error: '--jvm takes throughput or quick-start' })
+    .default('throughput'),
   only: z
     .string()
     .optional()
@@ -62,6 +67,7 @@ export function parseBenchOptions(args: readonly string[]): BenchSettings {
         'tick-ms': { type: 'string' },
         'merge-concurrency': { type: 'string' },
         seed: { type: 'string' },
+        jvm: { type: 'string' },
         only: { type: 'string' },
         'out-dir': { type: 'string' },
       },
@@ -85,6 +91,7 @@ export function parseBenchOptions(args: readonly string[]): BenchSettings {
     tickMs: options['tick-ms'],
     mergeConcurrency: options['merge-concurrency'],
     seed: options.seed,
+    jvm: options.jvm,
     only: options.only,
     outDir: options['out-dir'],
   };

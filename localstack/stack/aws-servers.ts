@@ -4,19 +4,39 @@ import { join } from 'node:path';
 import { localCredentials } from './endpoints';
 
 /**
- * For the two emulators start-up time matters more than peak throughput, and test runs start
- * many stacks on small machines: C1-only JIT and the serial GC cut their start-up CPU.
+ * How the two emulators' JVMs are tuned.
+ * - `quick-start` (default): for tests and `npm start`, where start-up time matters more than
+ *   peak throughput and test runs start many stacks on small machines: C1-only JIT and the serial
+ *   GC cut their start-up CPU.
+ * - `throughput`: for benchmarks. The full tiered JIT (C2) costs a few seconds of compilation and
+ *   then roughly halves DynamoDB Local's CPU per item (bench/profile/compare-dynamodb-jvm-flags.sh);
+ *   the serial GC stays, as parallel GC threads only compete for 2 cores.
  */
-const quickStartJvmFlags = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+export type JvmProfile = 'quick-start' | 'throughput';
+
+const jvmFlags: Record<JvmProfile, { dynamodb: string[]; s3mock: string[] }> = {
+  'quick-start': {
+    dynamodb: ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'],
+    s3mock: ['-Xmx512m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'],
+  },
+  throughput: {
+    dynamodb: ['-Xmx512m', '-XX:+UseSerialGC'],
+    s3mock: ['-Xmx512m', '-XX:+UseSerialGC'],
+  },
+};
 
 /**
  * `dbPath`: the directory for the SQLite file (`shared-local-instance.db`), so tables and items
  * survive a restart; without it the database lives in memory and dies with the JVM.
  */
-export function dynamodbArgs(jarDir: string, port: number, dbPath?: string): string[] {
+export function dynamodbArgs(
+  jarDir: string,
+  port: number,
+  dbPath?: string,
+  jvm: JvmProfile = 'quick-start',
+): string[] {
   return [
-    '-Xmx256m',
-    ...quickStartJvmFlags,
+    ...jvmFlags[jvm].dynamodb,
     // sqlite4java's native libraries are among the copied jars' siblings.
     `-Djava.library.path=${jarDir}`,
     '-cp',
@@ -43,13 +63,14 @@ export interface S3MockLaunch {
    * S3Mock loads every bucket folder it finds under the root, so a restart sees the same data.
    */
   retainStore: boolean;
+  /** Default `quick-start`. */
+  jvm?: JvmProfile;
 }
 
 export function s3mockArgs(launch: S3MockLaunch): string[] {
   const { jarDir, version, httpPort, httpsPort, storeRoot, retainStore } = launch;
   return [
-    '-Xmx512m',
-    ...quickStartJvmFlags,
+    ...jvmFlags[launch.jvm ?? 'quick-start'].s3mock,
     '-jar',
     join(jarDir, `s3mock-${version}-exec.jar`),
     // server.port is S3Mock's HTTPS connector; the plain-HTTP one has its own property.

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JvmProfile } from './aws-servers';
 import { dynamodbArgs, probeDynamodb, probeS3, s3mockArgs } from './aws-servers';
 import { ensureServerJars, serverVersions } from './artifacts';
 import type { ServerName } from './artifacts';
@@ -17,6 +18,7 @@ import type { StackTimings } from './timings';
 export type { StackEndpoints } from './endpoints';
 export type { StackTimings } from './timings';
 export type { ServerName } from './artifacts';
+export type { JvmProfile } from './aws-servers';
 export type { RestartServerOptions, ServerRestart } from './restartable-server';
 export { formatTimings } from './timings';
 export { provisionPipelineResources, defaultResourceNames } from './provision';
@@ -36,6 +38,11 @@ export interface StartLocalStackOptions {
    * down. Default false: in-memory DynamoDB is faster and the default stack is never restarted.
    */
   durable?: boolean;
+  /**
+   * JVM tuning of DynamoDB Local and S3Mock (Kafka has its own): `quick-start` (default) for
+   * tests and `npm start`, `throughput` for benchmarks. See `JvmProfile`.
+   */
+  jvm?: JvmProfile;
 }
 
 export interface RunningStack {
@@ -136,7 +143,12 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       new RestartableServer(
         {
           name: 'dynamodb',
-          args: dynamodbArgs(jarDirs.dynamodb, dynamodbPort, durable ? dynamodbDir : undefined),
+          args: dynamodbArgs(
+            jarDirs.dynamodb,
+            dynamodbPort,
+            durable ? dynamodbDir : undefined,
+            options.jvm,
+          ),
           dir: dynamodbDir,
           probe: () => probeDynamodb(endpoints.dynamodbEndpoint, region),
         },
@@ -154,6 +166,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
             httpsPort: s3HttpsPort,
             storeRoot: join(dataDir, 's3mock', 'store'),
             retainStore: durable,
+            ...(options.jvm ? { jvm: options.jvm } : {}),
           }),
           dir: join(dataDir, 's3mock'),
           probe: () => probeS3(endpoints.s3Endpoint, region),
