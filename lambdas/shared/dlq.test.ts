@@ -1,3 +1,4 @@
+import type { ProducerRecord, RecordMetadata } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import { DlqPublisher } from './dlq';
 import { DLQ_RECORD_MAX_CHARS, DlqMessageSchema } from './dlq-message';
@@ -48,5 +49,45 @@ describe('DlqPublisher', () => {
     const send = vi.fn();
     await expect(new DlqPublisher({ send }).publish([])).resolves.toEqual([]);
     expect(send).not.toHaveBeenCalled();
+  });
+
+  it('splits a large publish into sends below the size limit, in order, every message once', async () => {
+    const sent: ProducerRecord[] = [];
+    const send = vi.fn(async (record: ProducerRecord): Promise<RecordMetadata[]> => {
+      sent.push(record);
+      return [];
+    });
+    const limit = 200 * 1024;
+    const entries = Array.from({ length: 12 }, (_, index) => ({
+      stage: 'merge' as const,
+      reason: 'oversized',
+      attempts: 1,
+      origin: { topic: 'inventory_data', partition: 0, offset: String(index) },
+      record: '"'.repeat(DLQ_RECORD_MAX_CHARS),
+    }));
+    const published = await new DlqPublisher({ send }, 'dlq', undefined, limit).publish(entries);
+
+    expect(sent.length).toBeGreaterThan(1);
+    for (const { messages } of sent) {
+      const bytes = messages.reduce((sum, m) => sum + Buffer.byteLength(String(m.value)), 0);
+      expect(bytes).toBeLessThanOrEqual(limit);
+    }
+    expect(sent.flatMap(({ messages }) => messages.map((m) => m.key))).toEqual(
+      published.map((message) => message.dlqId),
+    );
+  });
+
+  it('fails the publish when a send fails, so the caller re-delivers', async () => {
+    const send = vi.fn().mockResolvedValueOnce([]).mockRejectedValueOnce(new Error('broker down'));
+    const entries = Array.from({ length: 4 }, () => ({
+      stage: 'merge' as const,
+      reason: 'oversized',
+      attempts: 1,
+      origin: {},
+      record: 'x'.repeat(DLQ_RECORD_MAX_CHARS),
+    }));
+    await expect(
+      new DlqPublisher({ send }, 'dlq', undefined, 100 * 1024).publish(entries),
+    ).rejects.toThrow('broker down');
   });
 });
