@@ -157,6 +157,12 @@ export async function driveChaosPipeline(
     const check = checkDelivery(run.mock.state);
     if (check.lostSample.length > 0) notes.push(`lost, e.g. ${check.lostSample.join(', ')}`);
     if (run.failures.length > 0) notes.push(`last failure: ${run.failures.at(-1)}`);
+    if (run.mappingRestarts.length > 0) {
+      notes.push(
+        `merge-consumer mapping rejoined after a kafkajs crash (${run.mappingRestarts.length} attempts; ` +
+          `last: ${run.mappingRestarts.at(-1)})`,
+      );
+    }
     return {
       expectedUnique: check.expected,
       received: check.received,

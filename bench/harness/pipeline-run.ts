@@ -56,6 +56,8 @@ export interface PipelineRun {
   startedAt: number;
   /** Failed scheduled invocations and the functions' stderr lines, newest last (bounded). */
   failures: string[];
+  /** Why the merge-consumer mapping had to rejoin after a kafkajs crash, one entry per attempt. */
+  mappingRestarts: string[];
   progress(): Promise<PipelineProgress>;
   /** Resolves with the progress that satisfied the condition; throws with the last one on timeout. */
   waitUntilDrained(condition: DrainCondition): Promise<PipelineProgress>;
@@ -78,6 +80,7 @@ export async function startPipelineRun(options: PipelineRunOptions): Promise<Pip
   await provisionPipelineResources(options.endpoints, names);
 
   const failures: string[] = [];
+  const mappingRestarts: string[] = [];
   const remember = (line: string): void => {
     failures.push(line);
     if (failures.length > maxKeptFailures) failures.shift();
@@ -126,6 +129,9 @@ export async function startPipelineRun(options: PipelineRunOptions): Promise<Pip
       onOutput: (line, isMetric) => {
         if (!isMetric && line.stream === 'stderr') remember(`[${line.functionName}] ${line.text}`);
       },
+      onMappingActivity: (activity) => {
+        if (activity.type === 'consumer-restart') mappingRestarts.push(activity.reason);
+      },
     });
   } catch (error) {
     await mock.close();
@@ -155,6 +161,7 @@ export async function startPipelineRun(options: PipelineRunOptions): Promise<Pip
     s3,
     startedAt,
     failures,
+    mappingRestarts,
     progress,
     async waitUntilDrained({ accept, timeoutMs, pollMs = 500 }) {
       const deadline = Date.now() + timeoutMs;
