@@ -19,6 +19,7 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
+import { convertToAttr } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { functionNames, pipeline } from '../shared/pipeline';
 import type { BatchPutRetry, Item } from './completion-writes';
@@ -426,7 +427,7 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer imple
     if (record.expiryTimestamp !== undefined)
       item[attrs.expiryAttr] = { N: String(record.expiryTimestamp) };
     if (record.responseData !== undefined)
-      item[attrs.dataAttr] = attributeValueOf(record.responseData);
+      item[attrs.dataAttr] = convertToAttr(record.responseData); // as Powertools' marshall writes it
     if (stagingKey !== undefined) item[STAGING_KEY_ATTR] = { S: stagingKey };
     return item;
   }
@@ -477,22 +478,6 @@ interface WriteContext {
   collected?: TransactWriteItem[];
   /** Set by completeAll: receives the full COMPLETED item instead of the update being sent. */
   completedItem?: (item: Item) => void;
-}
-
-/** JSON as DynamoDB's marshall writes it (what Powertools stores as the result `data`). */
-function attributeValueOf(value: unknown): AttributeValue {
-  if (value === null || value === undefined) return { NULL: true };
-  if (typeof value === 'string') return { S: value };
-  if (typeof value === 'number') return { N: String(value) };
-  if (typeof value === 'boolean') return { BOOL: value };
-  if (Array.isArray(value)) return { L: value.map(attributeValueOf) };
-  return {
-    M: Object.fromEntries(
-      Object.entries(value as Record<string, unknown>)
-        .filter(([, entry]) => entry !== undefined)
-        .map(([key, entry]) => [key, attributeValueOf(entry)]),
-    ),
-  };
 }
 
 /** A claim that found an item: what its status means, undefined when it means nothing known. */
