@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AnalyticsPayload } from '../shared/analytics-payload';
+import type { Envelope } from '../shared/envelope';
 import type { Customer, Product } from '../shared/records';
 import type { StagedBatch } from '../shared/staging-format';
 import { entityKey } from '../shared/staging-format';
@@ -35,8 +36,12 @@ export function buildPayload(
   source: string = PAYLOAD_SOURCE,
 ): AnalyticsPayload {
   const batchIds = entries.map((entry) => entry.batch.batchId);
-  const customers = latestPerId(entries.flatMap(({ batch }) => positioned(batch, 'CUSTOMER')));
-  const products = latestPerId(entries.flatMap(({ batch }) => positioned(batch, 'PRODUCT')));
+  const customers = latestPerId(
+    entries.flatMap(({ batch }) => withPositions(batch, 'CUSTOMER', batch.customers)),
+  );
+  const products = latestPerId(
+    entries.flatMap(({ batch }) => withPositions(batch, 'PRODUCT', batch.products)),
+  );
   return {
     eventId: eventIdFor(batchIds),
     timestamp,
@@ -51,13 +56,12 @@ export function buildPayload(
   };
 }
 
-function positioned(batch: StagedBatch, eventType: 'CUSTOMER'): PositionedRecord<Customer>[];
-function positioned(batch: StagedBatch, eventType: 'PRODUCT'): PositionedRecord<Product>[];
-function positioned(
+/** `records` of `batch`, each with the Kafka position the batch recorded for it (if any). */
+function withPositions<T extends Customer | Product>(
   batch: StagedBatch,
-  eventType: 'CUSTOMER' | 'PRODUCT',
-): PositionedRecord<Customer | Product>[] {
-  const records = eventType === 'CUSTOMER' ? batch.customers : batch.products;
+  eventType: Envelope['eventType'],
+  records: readonly T[],
+): PositionedRecord<T>[] {
   return records.map((record) => {
     const position = batch.recordPositions?.[entityKey(eventType, record.id)];
     return position === undefined ? { record } : { record, position };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { Envelope } from './envelope';
 import { staging } from './pipeline';
 import { CustomerSchema, ProductSchema } from './records';
 
@@ -21,7 +22,7 @@ export const RecordPositionSchema = z.object({
 export type RecordPosition = z.infer<typeof RecordPositionSchema>;
 
 /** `eventType#id`: one entity, whatever its version; the key of `recordPositions`. */
-export function entityKey(eventType: 'CUSTOMER' | 'PRODUCT', id: string): string {
+export function entityKey(eventType: Envelope['eventType'], id: string): string {
   return `${eventType}#${id}`;
 }
 
