@@ -111,6 +111,12 @@ export class KafkaEventSource {
   private invocationCount = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private restartAttempts = 0;
+  /** `"<topic>-<partition>"` of the current assignment. */
+  private assigned = new Set<string>();
+  /** Set by every (re)join: the committed offsets are sent again once the consumer runs. */
+  private recommitPending = false;
+  /** Commits run one after another, so a later offset is never overtaken by an earlier one. */
+  private commitQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: KafkaEventSourceOptions) {
     this.controls = { ...defaultMappingControls, ...options.controls };
@@ -132,10 +138,12 @@ export class KafkaEventSource {
     const joined = new Promise<void>((resolve) => {
       this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
         this.restartAttempts = 0;
+        this.recommitPending = true;
         this.onAssignment(event.payload.memberAssignment);
         resolve();
       });
     });
+    this.consumer.on(this.consumer.events.FETCH_START, () => this.onFetchStart());
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       if (!event.payload.restart) this.scheduleRestart(event.payload.error);
     });
@@ -274,6 +282,7 @@ export class KafkaEventSource {
         partitions.map((partition) => `${topic}-${partition}`),
       ),
     );
+    this.assigned = assigned;
     for (const [key, state] of this.partitions) {
       if (!assigned.has(key) && !state.busy) this.partitions.delete(key);
     }
@@ -320,9 +329,59 @@ export class KafkaEventSource {
 
   private resumeIfDrained(state: PartitionState): void {
     if (state.paused && state.buffer.length < this.highWaterMark / 2 && this.running) {
-      state.paused = false;
-      this.consumer.resume([{ topic: state.topic, partitions: [state.partition] }]);
+      try {
+        this.consumer.resume([{ topic: state.topic, partitions: [state.partition] }]);
+        state.paused = false;
+      } catch (error) {
+        // kafkajs has no consumer group while it restarts; the next FETCH_START tries again.
+        this.emit({ type: 'internal-error', message: `resume: ${messageOf(error)}` });
+      }
     }
+  }
+
+  /**
+   * FETCH_START comes only from a running kafkajs runner: the moment to repeat what kafkajs may
+   * have dropped while it was not running (broker restart, crash, rejoin). Its commitOffsets
+   * returns without committing anything when the runner is stopped, and resume throws while it has
+   * no group; without this the emulator would believe offsets committed that were not (a drained
+   * pipeline showing lag forever: the kafka-sigkill chaos scenario) or partitions resumed that
+   * stay paused.
+   */
+  private onFetchStart(): void {
+    for (const state of this.partitions.values()) this.resumeIfDrained(state);
+    if (this.recommitPending && this.running) {
+      this.recommitPending = false;
+      void this.recommit();
+    }
+  }
+
+  /** Sends every offset this mapping committed for its assigned partitions again. */
+  private recommit(): Promise<void> {
+    return this.serializedCommit(async () => {
+      const offsets = [...this.committed].filter(([key]) => this.assigned.has(key));
+      if (offsets.length === 0) return;
+      try {
+        await this.consumer.commitOffsets(
+          offsets.map(([key, offset]) => {
+            const [topic, partition] = splitTopicPartition(key);
+            return { topic, partition, offset: String(offset) };
+          }),
+        );
+        this.emit({
+          type: 'commit',
+          offsets: Object.fromEntries(offsets.map(([key, offset]) => [key, String(offset)])),
+        });
+      } catch (error) {
+        this.recommitPending = true;
+        this.emit({ type: 'internal-error', message: `re-commit: ${messageOf(error)}` });
+      }
+    });
+  }
+
+  private serializedCommit<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.commitQueue.then(task);
+    this.commitQueue = result.catch(() => undefined);
+    return result;
   }
 
   /**
@@ -516,7 +575,11 @@ export class KafkaEventSource {
    * Commits, per partition, the offset after the last settled record — or, for a partition with a
    * reported failure, the failed offset itself, so a restart resumes exactly there.
    */
-  private async commit(settled: SourceRecord[], failedFrom: Map<string, bigint>): Promise<void> {
+  private commit(settled: SourceRecord[], failedFrom: Map<string, bigint>): Promise<void> {
+    return this.serializedCommit(() => this.commitNow(settled, failedFrom));
+  }
+
+  private async commitNow(settled: SourceRecord[], failedFrom: Map<string, bigint>): Promise<void> {
     const next = new Map<string, { topic: string; partition: number; offset: bigint }>();
     for (const record of settled) {
       next.set(topicPartitionKey(record), {
@@ -555,6 +618,10 @@ export class KafkaEventSource {
 function splitTopicPartition(key: string): [string, number] {
   const dash = key.lastIndexOf('-');
   return [key.slice(0, dash), Number(key.slice(dash + 1))];
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function sleep(ms: number): Promise<void> {
