@@ -305,6 +305,25 @@ describe('completeAll', () => {
     expect(firstChunk).toHaveLength(25);
   });
 
+  it('stops completing one by one at the first failure (DynamoDB unreachable), one at a time', async () => {
+    dynamo.on(BatchWriteItemCommand).rejects(new Error('connect ECONNREFUSED'));
+    let inFlight = 0;
+    let mostInFlight = 0;
+    dynamo.on(UpdateItemCommand).callsFake(async () => {
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      inFlight -= 1;
+      throw new Error('connect ECONNREFUSED');
+    });
+    const claims = layer(100, noWait);
+    const errors = await claims.completeAll(completionsOf(many));
+    expect(errors.every((error) => (error as Error).message === 'connect ECONNREFUSED')).toBe(true);
+    // One single write tried (with the SDK's own retries), not 60 draining its retry quota.
+    expect(dynamo.commandCalls(UpdateItemCommand)).toHaveLength(1);
+    expect(mostInFlight).toBe(1);
+  });
+
   it('completes a single version with Powertools’ own update', async () => {
     dynamo.on(UpdateItemCommand).resolves({});
     const claims = layer();
