@@ -23,6 +23,7 @@ import { createObservability } from '../shared/observability';
 import { createLoggedKafka } from './observability';
 import { S3StagingStore } from './staging-store';
 import { pipeline } from '../shared/pipeline';
+import { awsSdkRetryOptions } from '../shared/aws-sdk-retry';
 
 const env = parseEnv(FlushEnvSchema);
 const kafkaEnv = parseEnv(KafkaEnvSchema);
@@ -31,9 +32,9 @@ const { logger, metrics } = createObservability(env);
 
 const s3 = new S3Client({
   forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined,
-  maxAttempts: pipeline.aws.sdkMaxAttempts,
+  ...awsSdkRetryOptions(pipeline.aws.sdkRetry),
 });
-const dynamodb = new DynamoDBClient({ maxAttempts: pipeline.aws.sdkMaxAttempts });
+const dynamodb = new DynamoDBClient(awsSdkRetryOptions(pipeline.aws.sdkRetry));
 const apiFetch = fetchForApiAuth(env.API_AUTH, {
   region: kafkaEnv.AWS_REGION,
   apiTokenParameter: env.API_TOKEN_PARAMETER,

@@ -14,6 +14,7 @@ import { createObservability } from '../shared/observability';
 import { processMskEvent } from './process-event';
 import { S3StagingStore } from './staging-store';
 import { pipeline } from '../shared/pipeline';
+import { awsSdkRetryOptions } from '../shared/aws-sdk-retry';
 
 const env = parseEnv(MergeConsumerEnvSchema);
 const kafkaEnv = parseEnv(KafkaEnvSchema);
@@ -22,14 +23,14 @@ const { logger, metrics } = createObservability(env);
 
 const claims = new StagingClaimPersistenceLayer({
   tableName: env.IDEMPOTENCY_TABLE,
-  client: new DynamoDBClient({ maxAttempts: pipeline.aws.sdkMaxAttempts }),
+  client: new DynamoDBClient(awsSdkRetryOptions(pipeline.aws.sdkRetry)),
   expiresAfterSeconds: env.IDEMPOTENCY_TTL_SECONDS,
   maxClaimsPerRequest: env.IDEMPOTENCY_CLAIMS_PER_REQUEST,
 });
 const staging = new S3StagingStore(
   new S3Client({
     forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined,
-    maxAttempts: pipeline.aws.sdkMaxAttempts,
+    ...awsSdkRetryOptions(pipeline.aws.sdkRetry),
   }),
   env.STAGING_BUCKET,
 );

@@ -14,6 +14,7 @@ import { KafkaEnvSchema, createKafka, createProducer, lazyConnect } from '../kaf
 import type { SourceName } from '../pipeline';
 import { functionNames, pipeline, sources } from '../pipeline';
 import { SyncStateRepository } from '../sync-state';
+import { awsSdkRetryOptions } from '../aws-sdk-retry';
 import { PollerEnvSchema } from './environment';
 import { createInstrumentedHttpClient } from './instrumented-http';
 import { runPoll } from './run-poll';
@@ -60,7 +61,10 @@ export async function createPollerLambda(
     apiFetch === undefined ? {} : { fetchImpl: apiFetch },
   );
   const documentClient = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: kafkaEnv.AWS_REGION, maxAttempts: pipeline.aws.sdkMaxAttempts }),
+    new DynamoDBClient({
+      region: kafkaEnv.AWS_REGION,
+      ...awsSdkRetryOptions(pipeline.aws.sdkRetry),
+    }),
   );
   const syncState = new SyncStateRepository(documentClient, config.SYNC_STATE_TABLE);
   const kafka = await createKafka(kafkaEnv, { logger });

@@ -1,0 +1,113 @@
+import { StandardRetryStrategy } from '@smithy/util-retry';
+import type {
+  RetryErrorInfo,
+  RetryStrategyV2,
+  RetryToken,
+  StandardRetryBackoffStrategy,
+  StandardRetryToken,
+} from '@smithy/types';
+import { fullJitterDelay } from './retry';
+
+export interface AwsSdkRetrySettings {
+  /** Attempts per SDK call, the first one included. */
+  maxAttempts: number;
+  /** Backoff base for transient errors (the SDK raises it to 1 s for throttling). */
+  baseDelayMs: number;
+  /** Cap of one backoff delay. */
+  maxDelayMs: number;
+  random?: () => number;
+}
+
+/**
+ * A retry strategy that gives every SDK call its full `maxAttempts`, however many calls fail at
+ * the same time.
+ *
+ * Why not the SDK's `StandardRetryStrategy` as it is: all calls of one client share a single
+ * retry quota (500 tokens; a connection error costs 14 in the SDK's 2026 retry settings), a client
+ * side circuit breaker for fleets of callers. Our Lambdas have only a few requests in flight, and
+ * the event source mapping (or the schedule) is the outer retry layer. When DynamoDB restarted,
+ * ten in-flight requests spent the whole quota in about a second; every later call then failed
+ * at once, the mapping's retries were spent as fast, and it dead-lettered valid records (the
+ * dynamodb-restart chaos scenario at 20,000 records lost 2,500).
+ *
+ * So each call gets its own `StandardRetryStrategy`: the SDK's error classification, Retry-After
+ * handling and token bookkeeping stay, with a quota per call (ample for `maxAttempts`) instead of
+ * one per client. The backoff is the project's full jitter, so a run of retries rides out a
+ * restart of tens of seconds rather than the SDK's default of about thirteen.
+ */
+export class PerCallRetryStrategy implements RetryStrategyV2 {
+  readonly mode = 'standard';
+  /** The strategy that issued each live token, and the token with the type it was issued as. */
+  private readonly issued = new WeakMap<
+    RetryToken,
+    { strategy: StandardRetryStrategy; token: StandardRetryToken }
+  >();
+
+  constructor(private readonly settings: AwsSdkRetrySettings) {
+    if (settings.maxAttempts < 1) throw new Error('AWS SDK maxAttempts must be >= 1');
+  }
+
+  async acquireInitialRetryToken(retryTokenScope: string): Promise<RetryToken> {
+    const strategy = new StandardRetryStrategy({
+      maxAttempts: this.settings.maxAttempts,
+      baseDelay: this.settings.baseDelayMs,
+      backoff: new FullJitterBackoff(this.settings),
+    });
+    const token = await strategy.acquireInitialRetryToken(retryTokenScope);
+    this.issued.set(token, { strategy, token });
+    return token;
+  }
+
+  async refreshRetryTokenForRetry(
+    token: RetryToken,
+    errorInfo: RetryErrorInfo,
+  ): Promise<RetryToken> {
+    const { strategy, token: issuedToken } = this.issuedFor(token);
+    const next = await strategy.refreshRetryTokenForRetry(issuedToken, errorInfo);
+    this.issued.set(next, { strategy, token: next });
+    return next;
+  }
+
+  recordSuccess(token: RetryToken): void {
+    const { strategy, token: issuedToken } = this.issuedFor(token);
+    strategy.recordSuccess(issuedToken);
+  }
+
+  private issuedFor(token: RetryToken): {
+    strategy: StandardRetryStrategy;
+    token: StandardRetryToken;
+  } {
+    const entry = this.issued.get(token);
+    if (entry === undefined) throw new Error('Retry token was not issued by this strategy');
+    return entry;
+  }
+}
+
+/** Client options for every AWS SDK client the Lambdas build. */
+export function awsSdkRetryOptions(settings: AwsSdkRetrySettings): {
+  maxAttempts: number;
+  retryStrategy: RetryStrategyV2;
+} {
+  return { maxAttempts: settings.maxAttempts, retryStrategy: new PerCallRetryStrategy(settings) };
+}
+
+class FullJitterBackoff implements StandardRetryBackoffStrategy {
+  private baseDelayMs: number;
+
+  constructor(private readonly settings: AwsSdkRetrySettings) {
+    this.baseDelayMs = settings.baseDelayMs;
+  }
+
+  /** `retryCount` is the number of retries made so far: 0 before the first retry. */
+  computeNextBackoffDelay(retryCount: number): number {
+    return fullJitterDelay(
+      retryCount + 1,
+      { baseDelayMs: this.baseDelayMs, maxDelayMs: this.settings.maxDelayMs },
+      this.settings.random,
+    );
+  }
+
+  setDelayBase(delayMs: number): void {
+    this.baseDelayMs = delayMs;
+  }
+}
