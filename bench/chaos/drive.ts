@@ -157,6 +157,13 @@ export async function driveChaosPipeline(
     const check = checkDelivery(run.mock.state);
     if (check.lostSample.length > 0) notes.push(`lost, e.g. ${check.lostSample.join(', ')}`);
     if (run.failures.length > 0) notes.push(`last failure: ${run.failures.at(-1)}`);
+    const { partialFailures, functionErrors, onFailureRecords } = run.mappingFailures;
+    if (partialFailures + functionErrors + onFailureRecords > 0) {
+      notes.push(
+        `merge-consumer mapping: ${functionErrors} failed invocations, ${partialFailures} partial ` +
+          `failures, ${onFailureRecords} records to the on-failure topic`,
+      );
+    }
     if (run.mappingRestarts.length > 0) {
       notes.push(
         `merge-consumer mapping rejoined after a kafkajs crash (${run.mappingRestarts.length} attempts; ` +

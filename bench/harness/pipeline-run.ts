@@ -58,10 +58,21 @@ export interface PipelineRun {
   failures: string[];
   /** Why the merge-consumer mapping had to rejoin after a kafkajs crash, one entry per attempt. */
   mappingRestarts: string[];
+  /** Failed merge-consumer invocations the mapping saw, and records it gave up on. */
+  mappingFailures: MappingFailureCounts;
   progress(): Promise<PipelineProgress>;
   /** Resolves with the progress that satisfied the condition; throws with the last one on timeout. */
   waitUntilDrained(condition: DrainCondition): Promise<PipelineProgress>;
   stop(): Promise<void>;
+}
+
+export interface MappingFailureCounts {
+  /** Invocations that returned batchItemFailures (their failed records are retried). */
+  partialFailures: number;
+  /** Invocations that threw, timed out or crashed (retried, bisected). */
+  functionErrors: number;
+  /** Records handed to the on-failure destination: offsets only, nothing redrives them. */
+  onFailureRecords: number;
 }
 
 const maxKeptFailures = 200;
@@ -81,6 +92,11 @@ export async function startPipelineRun(options: PipelineRunOptions): Promise<Pip
 
   const failures: string[] = [];
   const mappingRestarts: string[] = [];
+  const mappingFailures: MappingFailureCounts = {
+    partialFailures: 0,
+    functionErrors: 0,
+    onFailureRecords: 0,
+  };
   const remember = (line: string): void => {
     failures.push(line);
     if (failures.length > maxKeptFailures) failures.shift();
@@ -131,6 +147,9 @@ export async function startPipelineRun(options: PipelineRunOptions): Promise<Pip
       },
       onMappingActivity: (activity) => {
         if (activity.type === 'consumer-restart') mappingRestarts.push(activity.reason);
+        if (activity.type === 'partial-failure') mappingFailures.partialFailures += 1;
+        if (activity.type === 'function-error') mappingFailures.functionErrors += 1;
+        if (activity.type === 'on-failure') mappingFailures.onFailureRecords += activity.records;
       },
     });
   } catch (error) {
@@ -162,6 +181,7 @@ export async function startPipelineRun(options: PipelineRunOptions): Promise<Pip
     startedAt,
     failures,
     mappingRestarts,
+    mappingFailures,
     progress,
     async waitUntilDrained({ accept, timeoutMs, pollMs = 500 }) {
       const deadline = Date.now() + timeoutMs;
