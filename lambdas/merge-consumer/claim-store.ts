@@ -336,9 +336,8 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer imple
     });
     // A failed request or items left unprocessed: Powertools' own update for those, one at a time
     // and none after the first failure. A request that failed as a whole usually means DynamoDB is
-    // unreachable; a hundred single writes at once would drain the SDK client's shared retry quota
-    // (each retry costs 5 of its 500 tokens) and all fail fast, instead of one of them riding out
-    // the outage with its backoff (dynamodb-restart chaos scenario: 100 records dead-lettered).
+    // unreachable: one write rides out the outage with its retries (aws-sdk-retry.ts), and once it
+    // fails the invocation fails anyway, so a hundred writes at once would only add load.
     const results: unknown[] = [];
     let failure: unknown;
     for (const [index, completion] of completions.entries()) {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MappingActivity } from './kafka-event-source';
 import { KafkaEventSource } from './kafka-event-source';
 
@@ -162,16 +162,28 @@ describe('KafkaEventSource after a kafkajs consumer rejoin', () => {
 });
 
 describe('KafkaEventSource after a kafkajs consumer crash', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  it('rejoins by itself when kafkajs will not restart the consumer', async () => {
-    vi.useFakeTimers();
+  /** A started mapping over a scripted consumer, and the activity it reports. */
+  async function startedMapping(): Promise<{
+    consumer: ScriptedConsumer;
+    activity: MappingActivity[];
+    source: KafkaEventSource;
+  }> {
     const consumer = new ScriptedConsumer();
     const activity: MappingActivity[] = [];
     const source = mapping(consumer, activity);
     await source.start();
+    return { consumer, activity, source };
+  }
+
+  it('rejoins by itself when kafkajs will not restart the consumer', async () => {
+    const { consumer, activity, source } = await startedMapping();
     expect(consumer.calls).toEqual(['connect', 'subscribe customer_data', 'run']);
 
     consumer.crash(false);
@@ -182,10 +194,7 @@ describe('KafkaEventSource after a kafkajs consumer crash', () => {
   });
 
   it('leaves a crash kafkajs restarts itself alone', async () => {
-    vi.useFakeTimers();
-    const consumer = new ScriptedConsumer();
-    const source = mapping(consumer, []);
-    await source.start();
+    const { consumer, source } = await startedMapping();
     consumer.crash(true);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(consumer.calls).toEqual(['connect', 'subscribe customer_data', 'run']);
@@ -193,11 +202,7 @@ describe('KafkaEventSource after a kafkajs consumer crash', () => {
   });
 
   it('keeps trying, with a growing pause, while the broker does not answer', async () => {
-    vi.useFakeTimers();
-    const consumer = new ScriptedConsumer();
-    const activity: MappingActivity[] = [];
-    const source = mapping(consumer, activity);
-    await source.start();
+    const { consumer, activity, source } = await startedMapping();
     consumer.failConnects = 2;
     consumer.crash(false);
     await vi.advanceTimersByTimeAsync(100); // attempt 1 after 100 ms: refused
@@ -212,10 +217,7 @@ describe('KafkaEventSource after a kafkajs consumer crash', () => {
   });
 
   it('does not restart a mapping that was stopped', async () => {
-    vi.useFakeTimers();
-    const consumer = new ScriptedConsumer();
-    const source = mapping(consumer, []);
-    await source.start();
+    const { consumer, source } = await startedMapping();
     consumer.crash(false);
     await source.stop();
     await vi.advanceTimersByTimeAsync(10_000);
