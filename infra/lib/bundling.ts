@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lambdaNodeMajor } from '../../lambdas/shared/pipeline';
 import type { functionNames } from '../../lambdas/shared/pipeline';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -11,8 +12,8 @@ export function handlerEntry(folder: HandlerFolder): string {
   return join(projectRoot, 'lambdas', folder, 'handler.ts');
 }
 
-/** Matches the Lambda runtime the functions deploy to (Runtime.NODEJS_24_X). */
-export const esbuildTarget = 'node24';
+/** Matches the Lambda runtime the functions deploy to (`nodejs<lambdaNodeMajor>.x`). */
+export const esbuildTarget = `node${lambdaNodeMajor}`;
 
 /**
  * Handlers are ESM (they use top-level await to build clients at cold start), but some bundled

@@ -8,6 +8,7 @@ import {
   tables,
   topics,
 } from '../../lambdas/shared/pipeline';
+import { lambdaNodeMajor } from '../../lambdas/shared/pipeline';
 import { mergeConsumerGroupId } from '../lib/ecom-sync-stack';
 import type { Synthesized } from './synth';
 import { asArray, statementsOfRole, synthesize } from './synth';
@@ -62,7 +63,7 @@ describe('target aws: functions', () => {
     expect(functions).toHaveLength(6);
     for (const fn of functions) {
       expect(fn.Properties.Architectures).toEqual(['arm64']);
-      expect(fn.Properties.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties.Runtime).toBe(`nodejs${lambdaNodeMajor}.x`);
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
       expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
     }

@@ -29,6 +29,13 @@ export const sources = {
 export type SourceName = keyof typeof sources;
 export type EventType = (typeof sources)[SourceName]['eventType'];
 
+/**
+ * The Node.js major version the functions run on: Lambda's `nodejs<major>.x` runtime in infra, the
+ * esbuild target, and the local Lambda runtime (the `node` devDependency puts this Node first on
+ * the PATH of every npm script, so `npm start` and `npm test` run handlers on it).
+ */
+export const lambdaNodeMajor = 24;
+
 export const functionNames = {
   pollCrm: 'poll-crm',
   pollInventory: 'poll-inventory',

@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MetricCounters } from './emf';
 import type { FunctionDefinition, OutputLine } from './function-host';
 import { FunctionHost, InvocationError } from './function-host';
+import { lambdaNodeMajor } from '../../lambdas/shared/pipeline';
+import { parseNodeMajor } from '../stack/prerequisites';
+import { assertLambdaNodeRuntime } from './local-runtime';
 
 const fixture = (name: string): string =>
   fileURLToPath(new URL(`./test-fixtures/${name}`, import.meta.url));
@@ -43,6 +46,13 @@ describe('FunctionHost', () => {
     expect(result.context.callbackWaitsForEmptyEventLoop).toBe(true);
     expect(result.context.remainingMs).toBeGreaterThan(0);
     expect(result.context.remainingMs).toBeLessThanOrEqual(10_000);
+  });
+
+  it('runs handlers on the Node.js major of the Lambda runtime the functions deploy to', async () => {
+    const result = (await host().invoke({ action: 'echo' })) as { nodeVersion: string };
+    expect(parseNodeMajor(result.nodeVersion)).toBe(lambdaNodeMajor);
+    expect(() => assertLambdaNodeRuntime(result.nodeVersion)).not.toThrow();
+    expect(() => assertLambdaNodeRuntime('v20.19.0')).toThrow(/Node\.js 24.*run it through npm/);
   });
 
   it('imports preload modules in the worker before the handler module', async () => {

@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { functionNames, pipeline } from '../../lambdas/shared/pipeline';
+import { functionNames, lambdaNodeMajor, pipeline } from '../../lambdas/shared/pipeline';
+import { MissingPrerequisiteError, parseNodeMajor } from '../stack/prerequisites';
 import { MetricCounters } from './emf';
 import type { OutputLine } from './function-host';
 import { FunctionHost } from './function-host';
@@ -36,10 +37,22 @@ export interface LocalRuntime {
 }
 
 /**
+ * The functions deploy to Lambda's `nodejs<lambdaNodeMajor>.x`, and the workers that stand in for
+ * Lambda run on this process's Node, so a run on another major would test another runtime.
+ */
+export function assertLambdaNodeRuntime(version: string): void {
+  if (parseNodeMajor(version) === lambdaNodeMajor) return;
+  throw new MissingPrerequisiteError(
+    `the local Lambda runtime runs the functions on Node.js ${lambdaNodeMajor}, as Lambda's nodejs${lambdaNodeMajor}.x does, but this is Node.js ${version}: run it through npm (npm start, npm test, npm run …), which puts the project's Node.js ${lambdaNodeMajor} (devDependency "node") first on PATH`,
+  );
+}
+
+/**
  * The local Lambda service for the pipeline: one FunctionHost per function, the EventBridge
  * schedules and the merge-consumer's Kafka event source mapping, wired like infra/ wires AWS.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  assertLambdaNodeRuntime(process.version);
   const definitions = pipelineFunctionDefinitions(options);
   const metrics = new MetricCounters();
   const hosts = Object.fromEntries(

@@ -45,6 +45,7 @@ export async function handler(event: ProbeEvent, context: Context): Promise<unkn
           PROBE_SETTING: process.env.PROBE_SETTING ?? null,
           HOME_LEAKED: process.env.PROBE_PARENT_ONLY ?? null,
         },
+        nodeVersion: process.version,
         loadedAt,
         invocations,
         preloadSeenAtImport,
