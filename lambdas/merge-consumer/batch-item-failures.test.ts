@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { KafkaBatchResponse } from './batch-item-failures';
 import { buildBatchResponse } from './batch-item-failures';
+import { kafkaBatchResponseCases } from '../../test/conformance/kafka-corpus';
 
 describe('buildBatchResponse', () => {
   it('reports one failure per partition, at its lowest failed offset', () => {
@@ -13,9 +14,9 @@ describe('buildBatchResponse', () => {
     ]);
     expect(response).toEqual({
       batchItemFailures: [
-        { itemIdentifier: { 'topic-partition': 'customer_data-0', offset: 15 } },
-        { itemIdentifier: { 'topic-partition': 'customer_data-1', offset: 9 } },
-        { itemIdentifier: { 'topic-partition': 'inventory_data-2', offset: 4 } },
+        { itemIdentifier: { partition: 'customer_data-0', offset: 15 } },
+        { itemIdentifier: { partition: 'customer_data-1', offset: 9 } },
+        { itemIdentifier: { partition: 'inventory_data-2', offset: 4 } },
       ],
     });
   });
@@ -29,8 +30,20 @@ describe('buildBatchResponse', () => {
     expectTypeOf<
       KafkaBatchResponse['batchItemFailures'][number]['itemIdentifier']
     >().toEqualTypeOf<{
-      'topic-partition': string;
+      partition: string;
       offset: number;
     }>();
+  });
+});
+
+describe('buildBatchResponse against AWS', () => {
+  it('names a failure the way Lambda reads it: { partition: "<topic>-<partition>", offset }', () => {
+    // The response Powertools for AWS Lambda (Python) expects for the corpus event's failed offset 1.
+    const documented = kafkaBatchResponseCases().cases.find(
+      (c) => c.source === 'powertools-python-batch',
+    );
+    expect(buildBatchResponse([{ topic: 'mytopic', partition: 0, offset: 1 }])).toEqual(
+      documented?.response,
+    );
   });
 });

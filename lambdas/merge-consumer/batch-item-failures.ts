@@ -1,11 +1,15 @@
 import type { RecordPosition } from './msk-event';
 
 /**
- * The partial batch response of a Kafka event source mapping. Powertools' BatchProcessor has no
- * Kafka event type in TypeScript, hence this hand-written type.
+ * The partial batch response of a Kafka event source mapping, as AWS documents it
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html#kafka-partial-batch-response:
+ * `{ "partition": "topic-partition_number", "offset": 100 }`) and as Powertools for AWS Lambda
+ * (Python) types it (`KafkaItemIdentifier` in aws_lambda_powertools/utilities/batch/types.py). Lambda
+ * fails the whole batch on any other key name. Powertools TypeScript's BatchProcessor has no Kafka
+ * event type, hence this hand-written type.
  */
 export interface KafkaBatchItemFailure {
-  itemIdentifier: { 'topic-partition': string; offset: number };
+  itemIdentifier: { partition: string; offset: number };
 }
 export interface KafkaBatchResponse {
   batchItemFailures: KafkaBatchItemFailure[];
@@ -27,8 +31,6 @@ export function buildBatchResponse(
   return {
     batchItemFailures: [...lowest.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([topicPartition, offset]) => ({
-        itemIdentifier: { 'topic-partition': topicPartition, offset },
-      })),
+      .map(([partition, offset]) => ({ itemIdentifier: { partition, offset } })),
   };
 }

@@ -1,38 +1,8 @@
-import { describe, expect, it, vi } from 'vitest';
-import type { DlqEntry } from '../shared/dlq';
+import { describe, expect, it } from 'vitest';
 import { metricNames } from '../shared/pipeline';
-import type { MergeConsumerDeps } from './process-event';
 import { processMskEvent } from './process-event';
-import { InMemoryClaimStore, InMemoryStagingStore } from './test-support/in-memory-stores';
+import { mergeConsumerHarness as harness } from './test-support/harness';
 import { customer, customerEnvelope, mskEvent } from './test-support/msk-event';
-
-function harness(publish: (entries: DlqEntry[]) => Promise<unknown> = async () => []) {
-  const metrics = new Map<string, number>();
-  const logs: unknown[] = [];
-  const dlqEntries: DlqEntry[] = [];
-  const deps: MergeConsumerDeps = {
-    claims: new InMemoryClaimStore(),
-    staging: new InMemoryStagingStore(),
-    concurrency: 4,
-    now: () => new Date('2026-01-15T12:00:00Z'),
-    dlq: {
-      publish: vi.fn(async (entries: DlqEntry[]) => {
-        await publish(entries);
-        dlqEntries.push(...entries);
-        return [];
-      }),
-    },
-    logger: {
-      info: (...args) => void logs.push(args),
-      warn: (...args) => void logs.push(args),
-      error: (...args) => void logs.push(args),
-    },
-    metrics: {
-      addMetric: (name, _unit, value) => void metrics.set(name, (metrics.get(name) ?? 0) + value),
-    },
-  };
-  return { deps, metrics, logs, dlqEntries, staging: deps.staging as InMemoryStagingStore };
-}
 
 const poisonEvent = () =>
   mskEvent([
@@ -80,7 +50,7 @@ describe('processMskEvent', () => {
     });
     const response = await processMskEvent(poisonEvent(), deps);
     expect(response).toEqual({
-      batchItemFailures: [{ itemIdentifier: { 'topic-partition': 'customer_data-0', offset: 41 } }],
+      batchItemFailures: [{ itemIdentifier: { partition: 'customer_data-0', offset: 41 } }],
     });
     expect(staging.objects.size).toBe(1);
   });
@@ -92,8 +62,8 @@ describe('processMskEvent', () => {
     };
     const response = await processMskEvent(poisonEvent(), deps);
     expect(response.batchItemFailures).toEqual([
-      { itemIdentifier: { 'topic-partition': 'customer_data-0', offset: 40 } },
-      { itemIdentifier: { 'topic-partition': 'customer_data-1', offset: 3 } },
+      { itemIdentifier: { partition: 'customer_data-0', offset: 40 } },
+      { itemIdentifier: { partition: 'customer_data-1', offset: 3 } },
     ]);
   });
 

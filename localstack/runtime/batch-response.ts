@@ -2,14 +2,21 @@ import { z } from 'zod';
 import type { SourceRecord } from './msk-event';
 import { topicPartitionKey } from './msk-event';
 
-/** `ReportBatchItemFailures` response of a Kafka-triggered function. */
+/**
+ * `ReportBatchItemFailures` response of a Kafka-triggered function, as AWS documents it:
+ * `{ "batchItemFailures": [{ "itemIdentifier": { "partition": "topic-partition_number", "offset": 100 } }] }`
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html#kafka-partial-batch-response).
+ * Strict objects: an identifier with another key name (`topic-partition`), a null one or an empty
+ * partition fails the whole batch, as AWS documents for stream sources
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html#streams-batchfailurereporting-conditions).
+ */
 const BatchResponseSchema = z.object({
   batchItemFailures: z
     .array(
       z.object({
-        itemIdentifier: z.object({
-          'topic-partition': z.string().min(1),
-          offset: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]),
+        itemIdentifier: z.strictObject({
+          partition: z.string().min(1),
+          offset: z.number().int().nonnegative(),
         }),
       }),
     )
@@ -24,9 +31,9 @@ export type BatchOutcome =
 
 /**
  * Reads a function's response the way Lambda does for a mapping with ReportBatchItemFailures:
- * null/empty → every record succeeded; a list → everything from the lowest failed offset of each
- * listed partition is retried; anything unparseable, or naming a record not in the batch, fails
- * the whole batch.
+ * null, empty JSON or an empty/null list → every record succeeded; a list → everything from the
+ * lowest failed offset of each listed partition is retried; anything else, or naming a
+ * partition/offset not in the invoked event, fails the whole batch.
  */
 export function interpretBatchResponse(
   response: unknown,
@@ -34,7 +41,7 @@ export function interpretBatchResponse(
 ): BatchOutcome {
   if (response === null || response === undefined) return { kind: 'success' };
   const parsed = BatchResponseSchema.safeParse(response);
-  if (!parsed.success) return { kind: 'malformed', reason: parsed.error.message };
+  if (!parsed.success) return { kind: 'malformed', reason: z.prettifyError(parsed.error) };
   const failures = parsed.data.batchItemFailures ?? [];
   if (failures.length === 0) return { kind: 'success' };
 
@@ -43,7 +50,7 @@ export function interpretBatchResponse(
   );
   const firstFailedOffset = new Map<string, bigint>();
   for (const { itemIdentifier } of failures) {
-    const key = itemIdentifier['topic-partition'];
+    const key = itemIdentifier.partition;
     const offset = BigInt(itemIdentifier.offset);
     if (!offsetsInBatch.has(`${key}@${offset}`)) {
       return {

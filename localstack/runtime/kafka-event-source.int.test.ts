@@ -347,8 +347,8 @@ describe('Kafka event source mapping emulator', () => {
         return calls === 1
           ? {
               batchItemFailures: [
-                { itemIdentifier: { 'topic-partition': `${topic}-0`, offset: 4 } },
-                { itemIdentifier: { 'topic-partition': `${topic}-0`, offset: 3 } },
+                { itemIdentifier: { partition: `${topic}-0`, offset: 4 } },
+                { itemIdentifier: { partition: `${topic}-0`, offset: 3 } },
               ],
             }
           : { batchItemFailures: [] };

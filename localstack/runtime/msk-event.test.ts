@@ -10,6 +10,7 @@ import { interpretBatchResponse } from './batch-response';
 import type { SourceRecord } from './msk-event';
 import { buildMskEvent } from './msk-event';
 import { buildOnFailureRecord } from './on-failure-record';
+import { kafkaBatchResponseCases } from '../../test/conformance/kafka-corpus';
 
 function record(
   topic: string,
@@ -117,19 +118,12 @@ describe('buildMskEvent eventSource option', () => {
 describe('interpretBatchResponse', () => {
   const batch = [record('t', 0, 10), record('t', 0, 11), record('t', 0, 12), record('t', 1, 5)];
 
-  it('treats null, empty and absent lists as success', () => {
-    expect(interpretBatchResponse(undefined, batch)).toEqual({ kind: 'success' });
-    expect(interpretBatchResponse(null, batch)).toEqual({ kind: 'success' });
-    expect(interpretBatchResponse({}, batch)).toEqual({ kind: 'success' });
-    expect(interpretBatchResponse({ batchItemFailures: [] }, batch)).toEqual({ kind: 'success' });
-  });
-
   it('keeps the lowest failed offset per partition', () => {
     const outcome = interpretBatchResponse(
       {
         batchItemFailures: [
-          { itemIdentifier: { 'topic-partition': 't-0', offset: 12 } },
-          { itemIdentifier: { 'topic-partition': 't-0', offset: '11' } },
+          { itemIdentifier: { partition: 't-0', offset: 12 } },
+          { itemIdentifier: { partition: 't-0', offset: 11 } },
         ],
       },
       batch,
@@ -137,18 +131,32 @@ describe('interpretBatchResponse', () => {
     expect(outcome).toEqual({ kind: 'partial', firstFailedOffset: new Map([['t-0', 11n]]) });
   });
 
-  it('fails the whole batch on a malformed response or an unknown record', () => {
+  it('fails the whole batch on a response that is not an object', () => {
+    expect(interpretBatchResponse('ok', batch).kind).toBe('malformed');
     expect(
       interpretBatchResponse({ batchItemFailures: [{ itemIdentifier: 'x' }] }, batch).kind,
     ).toBe('malformed');
-    expect(interpretBatchResponse('ok', batch).kind).toBe('malformed');
-    expect(
-      interpretBatchResponse(
-        { batchItemFailures: [{ itemIdentifier: { 'topic-partition': 't-0', offset: 99 } }] },
-        batch,
-      ).kind,
-    ).toBe('malformed');
   });
+
+  const { event, cases } = kafkaBatchResponseCases();
+  const corpusBatch = Object.values(event.records)
+    .flat()
+    .map((corpusRecord) => record(corpusRecord.topic, corpusRecord.partition, corpusRecord.offset));
+  it.each(cases.map((c) => [c.name, c] as const))(
+    'reads "%s" as AWS documents it',
+    (_name, { response, outcome }) => {
+      const read = interpretBatchResponse(response, corpusBatch);
+      if (outcome.kind === 'whole-batch-failure') expect(read.kind).toBe('malformed');
+      else if (outcome.kind === 'success') expect(read).toEqual({ kind: 'success' });
+      else
+        expect(read).toEqual({
+          kind: 'partial',
+          firstFailedOffset: new Map(
+            Object.entries(outcome.retryFrom).map(([key, offset]) => [key, BigInt(offset)]),
+          ),
+        });
+    },
+  );
 });
 
 describe('buildOnFailureRecord', () => {
