@@ -144,4 +144,24 @@ describe('parseMskEvent', () => {
     delete (noOffset.records['customer_data-0']![0] as Record<string, unknown>).offset;
     expect(() => parseMskEvent(noOffset)).toThrow(/Not an MSK event/);
   });
+
+  it('reads headers as AWS sends them, signed Java bytes, without failing the record', () => {
+    const envelope = customerEnvelope(customer('c-10'));
+    // ë is UTF-8 C3 AB; Lambda serialises header bytes as Java's signed bytes: [-61, -85].
+    const event = mskEvent([
+      {
+        topic: 'customer_data',
+        partition: 0,
+        offset: 10,
+        value: envelope,
+        headers: { name: 'Zoë' },
+      },
+    ]);
+    expect(event.records['customer_data-0']?.[0]).toMatchObject({
+      headers: [{ name: [90, 111, -61, -85] }],
+    });
+    const parsed = parseMskEvent(event);
+    expect(parsed.invalid).toEqual([]);
+    expect(parsed.valid.map((record) => record.envelope)).toEqual([envelope]);
+  });
 });

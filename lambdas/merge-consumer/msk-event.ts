@@ -72,6 +72,23 @@ const MskEventShapeSchema = z.discriminatedUnion('eventSource', [
   KafkaSelfManagedEventSchema.extend({ records: RelaxedRecordsSchema }),
 ]);
 
+/**
+ * Powertools' record schema, except for header values: AWS sends them as Java's signed bytes
+ * (`ë` arrives as `[-61, -85]`; aws-lambda-go and aws-lambda-rust-runtime type them int8), and
+ * Powertools' `String.fromCodePoint(...bytes)` throws a RangeError on any negative one, failing the
+ * whole invocation. Decoded here as the UTF-8 the bytes are.
+ */
+const AwsKafkaRecordSchema = KafkaRecordSchema.extend({
+  headers: z.array(
+    z.record(
+      z.string(),
+      z
+        .array(z.number().int().min(-128).max(255))
+        .transform((bytes) => Buffer.from(bytes.map((byte) => byte & 0xff)).toString('utf8')),
+    ),
+  ),
+});
+
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
@@ -125,7 +142,7 @@ function parseRecord(raw: Record<string, unknown>): RecordOutcome {
   if ((raw.value.length * 3) / 4 > MAX_RECORD_VALUE_BYTES) {
     return rejected(`value larger than ${MAX_RECORD_VALUE_BYTES} bytes`, rawValue);
   }
-  const record = KafkaRecordSchema.safeParse(raw);
+  const record = AwsKafkaRecordSchema.safeParse(raw);
   if (!record.success) {
     return rejected(
       `malformed Kafka record: ${z.prettifyError(record.error)}`,

@@ -44,8 +44,9 @@ export function mskEvent(
         ? {}
         : { key: Buffer.from(record.key ?? keyOf(record.value)).toString('base64') }),
       value: encodeValue(record.value),
+      // Lambda writes header bytes as Java's signed bytes (aws-lambda-go JSONNumberBytes: int8).
       headers: Object.entries(record.headers ?? {}).map(([name, value]) => ({
-        [name]: [...Buffer.from(value)],
+        [name]: [...new Int8Array(Buffer.from(value))],
       })),
     });
   }
