@@ -87,16 +87,6 @@ describe('parseMskEvent', () => {
     ]);
   });
 
-  it('treats a record with a missing value as invalid, not the whole event', () => {
-    const event = mskEvent([
-      { topic: 'customer_data', partition: 0, offset: 3, value: customerEnvelope(customer('c-1')) },
-    ]);
-    const record = event.records['customer_data-0']![0] as Record<string, unknown>;
-    delete record.value;
-    const parsed = parseMskEvent(event);
-    expect(parsed.invalid).toMatchObject([{ offset: 3, reason: 'value is not base64' }]);
-  });
-
   it('accepts the self-managed Kafka event (no eventSourceArn) as well as the MSK one', () => {
     const records = [
       { topic: 'customer_data', partition: 0, offset: 4, value: customerEnvelope(customer('c-4')) },
@@ -163,5 +153,43 @@ describe('parseMskEvent', () => {
     const parsed = parseMskEvent(event);
     expect(parsed.invalid).toEqual([]);
     expect(parsed.valid.map((record) => record.envelope)).toEqual([envelope]);
+  });
+
+  it('sends a tombstone (no value field, or value null) to the DLQ as a tombstone', () => {
+    const event = mskEvent([
+      { topic: 'customer_data', partition: 0, offset: 11, value: null, key: 'c-11' },
+      {
+        topic: 'customer_data',
+        partition: 0,
+        offset: 12,
+        value: customerEnvelope(customer('c-12')),
+      },
+    ]);
+    const [absent, present] = event.records['customer_data-0'] as Record<string, unknown>[];
+    expect(absent).not.toHaveProperty('value');
+    const withNull = { ...absent, offset: 13, value: null };
+    event.records['customer_data-0'] = [absent, withNull, present];
+    const parsed = parseMskEvent(event);
+    expect(parsed.invalid).toMatchObject([
+      { offset: 11, reason: 'tombstone: the record has no value', raw: '' },
+      { offset: 13, reason: 'tombstone: the record has no value', raw: '' },
+    ]);
+    expect(parsed.valid.map((record) => record.offset)).toEqual([12]);
+  });
+
+  it('sends a record whose key is null, as AWS may send it, to the DLQ as keyless', () => {
+    const event = mskEvent([
+      {
+        topic: 'customer_data',
+        partition: 0,
+        offset: 14,
+        value: customerEnvelope(customer('c-14')),
+      },
+    ]);
+    const [record] = event.records['customer_data-0'] as Record<string, unknown>[];
+    event.records['customer_data-0'] = [{ ...record, key: null }];
+    expect(parseMskEvent(event).invalid).toMatchObject([
+      { offset: 14, reason: 'Kafka key missing (must be payload.id)', issues: [] },
+    ]);
   });
 });

@@ -73,12 +73,15 @@ const MskEventShapeSchema = z.discriminatedUnion('eventSource', [
 ]);
 
 /**
- * Powertools' record schema, except for header values: AWS sends them as Java's signed bytes
- * (`ë` arrives as `[-61, -85]`; aws-lambda-go and aws-lambda-rust-runtime type them int8), and
- * Powertools' `String.fromCodePoint(...bytes)` throws a RangeError on any negative one, failing the
- * whole invocation. Decoded here as the UTF-8 the bytes are.
+ * Powertools' record schema, except where AWS sends more than it accepts:
+ * - header values come as Java's signed bytes (`ë` arrives as `[-61, -85]`; aws-lambda-go and
+ *   aws-lambda-rust-runtime type them int8), and Powertools' `String.fromCodePoint(...bytes)` throws
+ *   a RangeError on any negative one, failing the whole invocation. Decoded here as UTF-8;
+ * - a null key comes as `"key": null` as well as without `key` (Powertools' own kafkaEventMsk.json
+ *   fixtures have both); both are "no key".
  */
 const AwsKafkaRecordSchema = KafkaRecordSchema.extend({
+  key: KafkaRecordSchema.shape.key.nullable().transform((key) => key ?? undefined),
   headers: z.array(
     z.record(
       z.string(),
@@ -134,7 +137,13 @@ function parseRecord(raw: Record<string, unknown>): RecordOutcome {
     issues,
     raw: value,
   });
-  const rawValue = typeof raw.value === 'string' ? raw.value : JSON.stringify(raw.value ?? null);
+  // A tombstone (null value) arrives without `value`, or with `value: null` (aws-lambda-go
+  // omits it, aws-lambda-rust-runtime types it Option<String>): a delete nobody in this pipeline
+  // produces, so it is reported as what it is rather than as undecodable data.
+  if (raw.value === undefined || raw.value === null) {
+    return rejected('tombstone: the record has no value', '');
+  }
+  const rawValue = typeof raw.value === 'string' ? raw.value : JSON.stringify(raw.value);
   if (typeof raw.value !== 'string' || !STRICT_BASE64.test(raw.value)) {
     return rejected('value is not base64', rawValue);
   }

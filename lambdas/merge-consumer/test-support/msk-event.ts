@@ -11,8 +11,11 @@ export interface TestRecord {
   timestamp?: number;
   /** Defaults to the payload id; `null` sends the record without a key. */
   key?: string | null;
-  /** An envelope (JSON-encoded), a raw string (sent as is), or `{ base64 }` for raw base64 text. */
-  value: Envelope | string | { base64: string };
+  /**
+   * An envelope (JSON-encoded), a raw string (sent as is), `{ base64 }` for raw base64 text, or
+   * `null` for a tombstone, which AWS sends without a `value` field.
+   */
+  value: Envelope | string | { base64: string } | null;
   headers?: Record<string, string>;
 }
 
@@ -43,7 +46,7 @@ export function mskEvent(
       ...(record.key === null
         ? {}
         : { key: Buffer.from(record.key ?? keyOf(record.value)).toString('base64') }),
-      value: encodeValue(record.value),
+      ...(record.value === null ? {} : { value: encodeValue(record.value) }),
       // Lambda writes header bytes as Java's signed bytes (aws-lambda-go JSONNumberBytes: int8).
       headers: Object.entries(record.headers ?? {}).map(([name, value]) => ({
         [name]: [...new Int8Array(Buffer.from(value))],
@@ -63,10 +66,12 @@ export function mskEvent(
 }
 
 function keyOf(value: TestRecord['value']): string {
-  return typeof value === 'object' && 'payload' in value ? value.payload.id : 'poison';
+  return typeof value === 'object' && value !== null && 'payload' in value
+    ? value.payload.id
+    : 'poison';
 }
 
-function encodeValue(value: TestRecord['value']): string {
+function encodeValue(value: Exclude<TestRecord['value'], null>): string {
   if (typeof value === 'string') return Buffer.from(value).toString('base64');
   if ('base64' in value) return value.base64;
   return Buffer.from(JSON.stringify(value)).toString('base64');
