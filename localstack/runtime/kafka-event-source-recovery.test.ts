@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { MappingActivity } from './kafka-event-source';
-import { KafkaEventSource } from './kafka-event-source';
+import type { KafkaEventTarget, MappingActivity, MappingControls } from './kafka-event-source';
+import { KafkaEventSource, defaultMappingControls, effectiveControls } from './kafka-event-source';
+import { MAX_INVOCATION_PAYLOAD_BYTES } from './msk-event';
 
 /**
  * The part of a kafkajs consumer the mapping uses, driven by the test: a real broker cannot be
@@ -72,11 +73,11 @@ class ScriptedConsumer {
   }
 
   /** Hands the mapping `count` messages of customer_data-0, as a kafkajs fetch would. */
-  async deliver(fromOffset: number, count: number): Promise<void> {
+  async deliver(fromOffset: number, count: number, value = Buffer.from('{}')): Promise<void> {
     const messages = Array.from({ length: count }, (_, index) => ({
       offset: String(fromOffset + index),
       key: Buffer.from(`c-${fromOffset + index}`),
-      value: Buffer.from('{}'),
+      value,
       timestamp: '1767225600000',
       headers: {},
       attributes: 0,
@@ -105,14 +106,15 @@ class ScriptedConsumer {
 function mapping(
   consumer: ScriptedConsumer,
   activity: MappingActivity[],
-  controls: { batchSize?: number } = {},
+  controls: Partial<MappingControls> = {},
+  target: KafkaEventTarget = async () => ({ batchItemFailures: [] }),
 ): KafkaEventSource {
   const kafka = { consumer: () => consumer } as unknown as Kafka;
   return new KafkaEventSource({
     kafka,
     topics: ['customer_data'],
     groupId: 'group',
-    target: async () => ({ batchItemFailures: [] }),
+    target,
     functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:merge-consumer',
     eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/local/x',
     bootstrapServers: 'localhost:9092',
@@ -222,5 +224,63 @@ describe('KafkaEventSource after a kafkajs consumer crash', () => {
     await source.stop();
     await vi.advanceTimersByTimeAsync(10_000);
     expect(consumer.calls).toEqual(['connect', 'subscribe customer_data', 'run', 'disconnect']);
+  });
+});
+
+describe('KafkaEventSource limits AWS applies', () => {
+  // The scripted records are from 2026-01-01: not old enough to matter here.
+  const ageless = { maximumRecordAgeInSeconds: -1 };
+
+  it('keeps every invocation payload within 6 MB: a batch of large records shrinks', async () => {
+    const consumer = new ScriptedConsumer();
+    const sizes: number[] = [];
+    const records: number[] = [];
+    const source = mapping(consumer, [], { batchSize: 500, ...ageless }, async (event) => {
+      sizes.push(Buffer.byteLength(JSON.stringify(event)));
+      records.push(Object.values(event.records).flat().length);
+      return null;
+    });
+    await source.start();
+    // 20 records of 1 MiB (1.33 MiB as base64): 500 fit the batch size, 4 fit the payload.
+    await consumer.deliver(0, 20, Buffer.alloc(1024 * 1024, 'x'));
+    await vi.waitFor(() => expect(source.idle).toBe(true));
+    expect(records.reduce((sum, n) => sum + n, 0)).toBe(20);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_INVOCATION_PAYLOAD_BYTES);
+    expect(records[0]).toBe(4);
+    await source.stop();
+  });
+
+  it('gives up a record that alone is over 6 MB as MaximumPayloadSizeExceeded, uninvoked', async () => {
+    const consumer = new ScriptedConsumer();
+    const activity: MappingActivity[] = [];
+    let invocations = 0;
+    const source = mapping(consumer, activity, ageless, async () => {
+      invocations += 1;
+      return null;
+    });
+    await source.start();
+    await consumer.deliver(0, 1, Buffer.alloc(5 * 1024 * 1024, 'x')); // 6.7 MiB as base64
+    await vi.waitFor(() => expect(source.idle).toBe(true));
+    expect(invocations).toBe(0);
+    expect(activity).toContainEqual(
+      expect.objectContaining({ type: 'on-failure', condition: 'MaximumPayloadSizeExceeded' }),
+    );
+    expect(consumer.commits.at(-1)).toEqual([
+      { topic: 'customer_data', partition: 0, offset: '1' },
+    ]);
+    await source.stop();
+  });
+
+  it('caps MaximumRetryAttempts -1 at 10 retries when an on-failure destination is set', () => {
+    const controls: MappingControls = { ...defaultMappingControls, maximumRetryAttempts: -1 };
+    expect(effectiveControls({ ...controls, onFailureTopic: 'analytics_dlq' })).toMatchObject({
+      maximumRetryAttempts: 10,
+    });
+    expect(effectiveControls({ ...controls, onFailureTopic: null })).toMatchObject({
+      maximumRetryAttempts: -1,
+    });
+    expect(effectiveControls({ ...controls, maximumRetryAttempts: 3 })).toMatchObject({
+      maximumRetryAttempts: 3,
+    });
   });
 });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { MSKEvent, MSKRecord } from 'aws-lambda';
 import type { Admin, Kafka as KafkaClient, Producer } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { applyLocalStackEnv, localStack } from '../../test/support/local-stack';
 import { FunctionHost } from './function-host';
 import type { KafkaEventTarget, MappingActivity, MappingControls } from './kafka-event-source';
 import { KafkaEventSource } from './kafka-event-source';
-import type { KafkaLambdaEvent } from './msk-event';
+import type { KafkaEventRecord, KafkaLambdaEvent, MskLambdaEvent } from './msk-event';
 import type { OnFailureRecord } from './on-failure-record';
 
 /**
@@ -45,11 +44,15 @@ afterAll(async () => {
 
 const unique = (name: string): string => `esm-${name}-${randomUUID().slice(0, 8)}`;
 
-async function createTopic(name: string, partitions = 1): Promise<string> {
+async function createTopic(
+  name: string,
+  partitions = 1,
+  configEntries: { name: string; value: string }[] = [],
+): Promise<string> {
   const topic = unique(name);
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+    topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }],
   });
   return topic;
 }
@@ -74,7 +77,7 @@ async function produce(
 
 interface Invocation {
   event: KafkaLambdaEvent;
-  records: MSKRecord[];
+  records: KafkaEventRecord[];
   values: string[];
 }
 
@@ -97,7 +100,7 @@ function startMapping(args: {
     const invocation = {
       event,
       records,
-      values: records.map((r) => Buffer.from(r.value, 'base64').toString('utf8')),
+      values: records.map((r) => Buffer.from(r.value ?? '', 'base64').toString('utf8')),
     };
     invocations.push(invocation);
     return args.target ? args.target(invocation) : null;
@@ -124,17 +127,25 @@ async function committedOffsets(groupId: string, topic: string): Promise<Record<
   return Object.fromEntries((entry?.partitions ?? []).map((p) => [p.partition, p.offset]));
 }
 
-async function readAll(topic: string, expected: number): Promise<string[]> {
+/** The on-failure messages on `topic`, with the key each was produced with. */
+async function readOnFailure(
+  topic: string,
+  expected: number,
+): Promise<{ key: string | null; record: OnFailureRecord }[]> {
   const consumer = kafka.consumer({ groupId: unique('reader') });
-  const values: string[] = [];
+  const messages: { key: string | null; record: OnFailureRecord }[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ message }) => void values.push(message.value?.toString('utf8') ?? ''),
+    eachMessage: async ({ message }) =>
+      void messages.push({
+        key: message.key?.toString('utf8') ?? null,
+        record: JSON.parse(message.value?.toString('utf8') ?? 'null') as OnFailureRecord,
+      }),
   });
-  await expect.poll(() => values.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(expected);
+  await expect.poll(() => messages.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(expected);
   await consumer.disconnect();
-  return values;
+  return messages;
 }
 
 const range = (n: number, prefix = 'm'): string[] =>
@@ -151,13 +162,13 @@ describe('Kafka event source mapping emulator', () => {
     await expect
       .poll(() => invocations.flatMap((i) => i.records).length, { timeout: 30_000 })
       .toBe(2);
-    const event = invocations[0]?.event as MSKEvent;
+    const event = invocations[0]?.event as MskLambdaEvent;
     expect(event.eventSource).toBe('aws:kafka');
     expect(event.eventSourceArn).toBe('arn:aws:kafka:us-east-1:000000000000:cluster/local/test');
     expect(event.bootstrapServers).toBe(localStack().kafkaBrokers);
     const byKey = Object.fromEntries(invocations.flatMap((i) => Object.entries(i.event.records)));
     expect(Object.keys(byKey).sort()).toEqual([`${topic}-0`, `${topic}-1`]);
-    const zero = byKey[`${topic}-0`]?.[0] as MSKRecord;
+    const zero = byKey[`${topic}-0`]?.[0];
     expect(zero).toEqual({
       topic,
       partition: 0,
@@ -169,6 +180,35 @@ describe('Kafka event source mapping emulator', () => {
       headers: [{ trace: [97, 98] }],
     });
     expect(byKey[`${topic}-1`]?.[0]?.headers).toEqual([]);
+  });
+
+  it('sends a tombstone without value and header bytes signed, as AWS does', async () => {
+    const topic = await createTopic('tombstone');
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: 'gone', value: null, headers: { name: 'Zoë' } }],
+    });
+    const { invocations, started } = startMapping({ topics: [topic] });
+    await started;
+    await expect.poll(() => invocations.length, { timeout: 30_000 }).toBe(1);
+    const [tombstone] = invocations[0]?.records ?? [];
+    expect(tombstone).not.toHaveProperty('value');
+    expect(tombstone?.headers).toEqual([{ name: [90, 111, -61, -85] }]);
+  });
+
+  it("reports LOG_APPEND_TIME, with the broker's time, for a topic that uses it", async () => {
+    const topic = await createTopic('log-append-time', 1, [
+      { name: 'message.timestamp.type', value: 'LogAppendTime' },
+    ]);
+    const before = Date.now();
+    await produce(topic, ['x'], { timestamp: before - 3_600_000 });
+    const { invocations, started } = startMapping({ topics: [topic] });
+    await started;
+    await expect.poll(() => invocations.length, { timeout: 30_000 }).toBe(1);
+    const [record] = invocations[0]?.records ?? [];
+    expect(record?.timestampType).toBe('LOG_APPEND_TIME');
+    expect(record?.timestamp).toBeGreaterThanOrEqual(before - 5_000);
   });
 
   it('never puts more than batchSize records in one invocation', async () => {
@@ -325,11 +365,9 @@ describe('Kafka event source mapping emulator', () => {
       .toEqual({ 0: '8' });
     expect(invocations.map((i) => i.records.length)).toEqual([8, 4, 4, 2, 1, 1, 2]);
     expect(delivered).toEqual(['ok0', 'ok1', 'ok2', 'ok3', 'ok4', 'ok6', 'ok7']);
-    const [dlq] = await readAll(dlqTopic, 1);
-    const onFailure = JSON.parse(dlq as string) as OnFailureRecord;
-    expect(onFailure.KafkaBatchInfo.recordsInfo).toEqual({
-      [`${topic}-0`]: expect.objectContaining({ firstRecordOffset: '5', lastRecordOffset: '5' }),
-    });
+    const [dlq] = await readOnFailure(dlqTopic, 1);
+    expect(dlq?.key).toBe('key-bad');
+    expect(dlq?.record.KafkaBatchInfo.recordInfo).toMatchObject({ offset: '5' });
   });
 
   it('honours a partial batch response: commits below the failed offset and retries from it', async () => {
@@ -403,27 +441,29 @@ describe('Kafka event source mapping emulator', () => {
       },
     });
     await started;
-    const [raw] = await readAll(dlqTopic, 1);
-    const onFailure = JSON.parse(raw as string) as OnFailureRecord;
-    expect(onFailure.requestContext).toMatchObject({
-      condition: 'RetryAttemptsExhausted',
-      approximateInvokeCount: 2,
-      functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:esm-test',
-    });
-    expect(onFailure.responseContext).toMatchObject({
-      functionError: 'Unhandled',
-      errorMessage: 'cannot stage',
-    });
-    expect(onFailure.KafkaBatchInfo).toMatchObject({
-      batchSize: 3,
-      recordsInfo: {
-        [`${topic}-0`]: expect.objectContaining({ firstRecordOffset: '0', lastRecordOffset: '2' }),
-      },
-    });
-    const replayed = Object.values(onFailure.payload?.records ?? {})
-      .flat()
-      .map((r) => Buffer.from(r.value, 'base64').toString('utf8'));
-    expect(replayed).toEqual(['r0', 'r1', 'r2']);
+    // As AWS writes a Kafka destination: one message per record, with the record's own key.
+    const messages = await readOnFailure(dlqTopic, 3);
+    expect(messages.map(({ key }) => key)).toEqual(['key-r0', 'key-r1', 'key-r2']);
+    for (const [index, { record }] of messages.entries()) {
+      expect(record.requestContext).toMatchObject({
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 2,
+        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:esm-test',
+      });
+      expect(record.responseContext).toEqual({
+        statusCode: 200,
+        executedVersion: '$LATEST',
+        functionError: 'Unhandled',
+      });
+      expect(record.KafkaBatchInfo).toMatchObject({
+        batchSize: 1,
+        recordInfo: { offset: String(index) },
+      });
+      const replayed = Object.values(record.payload.records)
+        .flat()
+        .map((r) => Buffer.from(r.value ?? '', 'base64').toString('utf8'));
+      expect(replayed).toEqual([`r${index}`]);
+    }
     await expect
       .poll(() => committedOffsets(groupId, topic), { timeout: 10_000 })
       .toEqual({ 0: '3' });
@@ -439,10 +479,9 @@ describe('Kafka event source mapping emulator', () => {
       controls: { maximumRecordAgeInSeconds: 60, onFailureTopic: dlqTopic },
     });
     await started;
-    const [raw] = await readAll(dlqTopic, 1);
-    expect((JSON.parse(raw as string) as OnFailureRecord).requestContext.condition).toBe(
-      'RecordAgeExceeded',
-    );
+    const [stale] = await readOnFailure(dlqTopic, 1);
+    expect(stale?.record.requestContext.condition).toBe('RecordAgeExceeded');
+    expect(stale?.record.responseContext).toBeNull();
     await expect
       .poll(() => invocations.flatMap((i) => i.values), { timeout: 30_000 })
       .toEqual(['fresh']);

@@ -3,10 +3,22 @@ import { createProducer } from '../../lambdas/shared/kafka';
 import { pipeline, topics as pipelineTopics } from '../../lambdas/shared/pipeline';
 import type { BatchOutcome } from './batch-response';
 import { interpretBatchResponse } from './batch-response';
-import type { KafkaEventSourceKind, KafkaLambdaEvent, SourceRecord } from './msk-event';
-import { buildMskEvent, topicPartitionKey } from './msk-event';
+import type {
+  EventSourceIdentity,
+  KafkaEventSourceKind,
+  KafkaLambdaEvent,
+  SourceRecord,
+} from './msk-event';
+import {
+  MAX_INVOCATION_PAYLOAD_BYTES,
+  buildMskEvent,
+  emptyEventBytes,
+  eventPartitionBytes,
+  eventRecordBytes,
+  topicPartitionKey,
+} from './msk-event';
 import type { FailureCondition } from './on-failure-record';
-import { buildOnFailureRecord } from './on-failure-record';
+import { buildOnFailureMessages } from './on-failure-record';
 
 /** The function a mapping invokes: a worker-hosted Lambda (`host.invoke`) or a plain function. */
 export type KafkaEventTarget = (event: KafkaLambdaEvent) => Promise<unknown>;
@@ -15,7 +27,7 @@ export type KafkaEventTarget = (event: KafkaLambdaEvent) => Promise<unknown>;
 export interface MappingControls {
   batchSize: number;
   maximumBatchingWindowInSeconds: number;
-  /** -1 = retry until the records expire. */
+  /** -1 = retry until the records expire (at most 10 with an on-failure destination, as AWS). */
   maximumRetryAttempts: number;
   /** -1 = never expire. */
   maximumRecordAgeInSeconds: number;
@@ -37,6 +49,7 @@ export const defaultMappingControls: MappingControls = {
 
 export interface KafkaEventSourceOptions {
   kafka: Kafka;
+  /** Infra gives each topic its own mapping and consumer group; tests may map several. */
   topics: string[];
   groupId: string;
   target: KafkaEventTarget;
@@ -77,6 +90,8 @@ interface PartitionState {
   nextOffset: bigint | undefined;
   busy: boolean;
   paused: boolean;
+  /** How many leading buffered records the batch being built holds (see takeBatch). */
+  taking: number;
 }
 
 interface WorkItem {
@@ -101,6 +116,8 @@ class MappingStopped extends Error {}
  */
 export class KafkaEventSource {
   private readonly controls: MappingControls;
+  private readonly source: EventSourceIdentity;
+  private readonly emptyEventBytes: number;
   private readonly consumer: Consumer;
   private producer: Producer | undefined;
   private readonly partitions = new Map<string, PartitionState>();
@@ -119,8 +136,14 @@ export class KafkaEventSource {
   private commitQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: KafkaEventSourceOptions) {
-    this.controls = { ...defaultMappingControls, ...options.controls };
+    this.controls = effectiveControls({ ...defaultMappingControls, ...options.controls });
     if (this.controls.batchSize < 1) throw new Error('batchSize must be at least 1');
+    this.source = {
+      eventSourceArn: options.eventSourceArn,
+      bootstrapServers: options.bootstrapServers,
+      ...(options.eventSource === undefined ? {} : { eventSource: options.eventSource }),
+    };
+    this.emptyEventBytes = emptyEventBytes(this.source);
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
@@ -265,7 +288,15 @@ export class KafkaEventSource {
     const key = topicPartitionKey({ topic, partition });
     let state = this.partitions.get(key);
     if (!state) {
-      state = { topic, partition, buffer: [], nextOffset: undefined, busy: false, paused: false };
+      state = {
+        topic,
+        partition,
+        buffer: [],
+        nextOffset: undefined,
+        busy: false,
+        paused: false,
+        taking: 0,
+      };
       this.partitions.set(key, state);
     }
     return state;
@@ -299,21 +330,17 @@ export class KafkaEventSource {
         .filter((state) => !state.busy && state.buffer.length > 0)
         .sort((a, b) => (a.buffer[0]?.receivedAt ?? 0) - (b.buffer[0]?.receivedAt ?? 0));
       if (ready.length === 0) return;
-      const available = ready.reduce((sum, state) => sum + state.buffer.length, 0);
+      const { records, taken, full } = this.takeBatch(ready);
       const oldest = ready[0]?.buffer[0]?.receivedAt ?? Date.now();
       const waitMs = oldest + windowMs - Date.now();
-      if (available < this.controls.batchSize && waitMs > 0) {
+      if (!full && waitMs > 0) {
         this.windowTimer = setTimeout(() => this.dispatch(), waitMs);
         return;
       }
-      const records: SourceRecord[] = [];
-      const taken: PartitionState[] = [];
-      for (const state of ready) {
-        const room = this.controls.batchSize - records.length;
-        if (room <= 0) break;
-        records.push(...state.buffer.splice(0, room));
+      for (const state of taken) {
+        state.buffer.splice(0, state.taking);
+        state.taking = 0;
         state.busy = true;
-        taken.push(state);
       }
       const run = this.deliver(records, taken).finally(() => {
         this.inFlight.delete(run);
@@ -325,6 +352,37 @@ export class KafkaEventSource {
       });
       this.inFlight.add(run);
     }
+  }
+
+  /**
+   * The next batch, oldest partitions first: up to `batchSize` records and no more than the 6 MB
+   * invocation payload limit (a record that alone is over it is taken alone; `deliver` gives it
+   * up). `full` = a limit was reached, so the batching window need not be waited out. Nothing is
+   * removed from the buffers: `taking` says how many records of each partition the batch holds.
+   */
+  private takeBatch(ready: PartitionState[]): {
+    records: SourceRecord[];
+    taken: PartitionState[];
+    full: boolean;
+  } {
+    const records: SourceRecord[] = [];
+    const taken: PartitionState[] = [];
+    let bytes = this.emptyEventBytes;
+    for (const state of ready) {
+      state.taking = 0;
+      for (const record of state.buffer) {
+        if (records.length >= this.controls.batchSize) return { records, taken, full: true };
+        const more =
+          eventRecordBytes(record) + (state.taking === 0 ? eventPartitionBytes(record) : 0);
+        if (records.length > 0 && bytes + more > MAX_INVOCATION_PAYLOAD_BYTES)
+          return { records, taken, full: true };
+        bytes += more;
+        records.push(record);
+        if (state.taking === 0) taken.push(state);
+        state.taking += 1;
+      }
+    }
+    return { records, taken, full: records.length >= this.controls.batchSize };
   }
 
   private resumeIfDrained(state: PartitionState): void {
@@ -398,9 +456,13 @@ export class KafkaEventSource {
         if (!this.running) throw new MappingStopped();
         const { fresh, expired } = this.splitExpired(item.records);
         if (expired.length > 0) {
-          await this.settleFailed(expired, 'RecordAgeExceeded', item.retries, undefined);
+          await this.settleFailed(expired, 'RecordAgeExceeded', item.retries);
         }
         if (fresh.length === 0) continue;
+        if (fresh.length === 1 && this.eventBytes(fresh) > MAX_INVOCATION_PAYLOAD_BYTES) {
+          await this.settleFailed(fresh, 'MaximumPayloadSizeExceeded', 0);
+          continue;
+        }
         if (item.retries > 0) await sleep((this.options.retryBackoffMs ?? 100) * item.retries);
         const outcome = await this.invokeOnce(fresh, item.retries + 1);
         if (outcome.kind === 'success') {
@@ -427,13 +489,7 @@ export class KafkaEventSource {
           const remaining = fresh.filter(isRetried);
           if (this.mayRetry(item.retries))
             work.unshift({ records: remaining, retries: item.retries + 1 });
-          else
-            await this.settleFailed(
-              remaining,
-              'RetryAttemptsExhausted',
-              item.retries + 1,
-              'partial batch failure',
-            );
+          else await this.settleFailed(remaining, 'RetryAttemptsExhausted', item.retries + 1);
           continue;
         }
         const message =
@@ -452,7 +508,7 @@ export class KafkaEventSource {
         } else if (this.mayRetry(item.retries)) {
           work.unshift({ records: fresh, retries: item.retries + 1 });
         } else {
-          await this.settleFailed(fresh, 'RetryAttemptsExhausted', item.retries + 1, message);
+          await this.settleFailed(fresh, 'RetryAttemptsExhausted', item.retries + 1);
         }
       }
     } catch (error) {
@@ -530,41 +586,35 @@ export class KafkaEventSource {
   }
 
   private event(records: SourceRecord[]): KafkaLambdaEvent {
-    return buildMskEvent(records, {
-      eventSourceArn: this.options.eventSourceArn,
-      bootstrapServers: this.options.bootstrapServers,
-      ...(this.options.eventSource === undefined ? {} : { eventSource: this.options.eventSource }),
-    });
+    return buildMskEvent(records, this.source);
   }
 
-  /** Hands records to the on-failure destination (if any) and commits past them. */
+  private eventBytes(records: SourceRecord[]): number {
+    return Buffer.byteLength(JSON.stringify(this.event(records)));
+  }
+
+  /**
+   * Hands records to the on-failure destination (if any) and commits past them: one message per
+   * record, keyed by the record's own key, as AWS writes a Kafka destination.
+   */
   private async settleFailed(
     records: SourceRecord[],
     condition: FailureCondition,
     invokeCount: number,
-    errorMessage: string | undefined,
   ): Promise<void> {
     const destination = this.controls.onFailureTopic;
-    if (destination && this.producer) {
-      const record = buildOnFailureRecord({
+    if (destination && this.producer && records.length > 0) {
+      const messages = buildOnFailureMessages({
         records,
-        event: this.event(records),
+        source: this.source,
         functionArn: this.options.functionArn,
         condition,
         invokeCount,
-        ...(errorMessage === undefined ? {} : { errorMessage }),
       });
-      const first = records[0];
       await this.producer.send({
         topic: destination,
         acks: -1,
-        messages: [
-          {
-            key: first ? `${topicPartitionKey(first)}@${first.offset}` : null,
-            value: JSON.stringify(record),
-            headers: { source: 'lambda-esm', condition },
-          },
-        ],
+        messages: messages.map(({ key, value }) => ({ key, value: JSON.stringify(value) })),
       });
     }
     this.emit({ type: 'on-failure', condition, records: records.length, destination });
@@ -613,6 +663,17 @@ export class KafkaEventSource {
   private emit(activity: MappingActivity): void {
     this.options.onActivity?.(activity);
   }
+}
+
+/**
+ * "When you configure both infinite retries and an on-failure destination, Lambda automatically
+ * applies a maximum of 10 retry attempts"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html#kafka-retry-options).
+ */
+export function effectiveControls(controls: MappingControls): MappingControls {
+  return controls.maximumRetryAttempts === -1 && controls.onFailureTopic !== null
+    ? { ...controls, maximumRetryAttempts: 10 }
+    : controls;
 }
 
 function splitTopicPartition(key: string): [string, number] {

@@ -9,8 +9,14 @@ import { customer, customerEnvelope } from '../../lambdas/merge-consumer/test-su
 import { interpretBatchResponse } from './batch-response';
 import type { SourceRecord } from './msk-event';
 import { buildMskEvent } from './msk-event';
-import { buildOnFailureRecord } from './on-failure-record';
-import { kafkaBatchResponseCases } from '../../test/conformance/kafka-corpus';
+import { buildOnFailureMessages } from './on-failure-record';
+import type { CorpusRecord } from '../../test/conformance/kafka-corpus';
+import {
+  kafkaBatchResponseCases,
+  kafkaCorpusEvents,
+  kafkaOnFailureRecordSample,
+  shapeOf,
+} from '../../test/conformance/kafka-corpus';
 
 function record(
   topic: string,
@@ -69,8 +75,63 @@ describe('buildMskEvent', () => {
     });
     const tombstone = event.records['customer_data-2']?.[0];
     expect(tombstone).not.toHaveProperty('key');
-    expect(tombstone?.value).toBe('');
+    expect(tombstone).not.toHaveProperty('value');
   });
+});
+
+/** The kafkajs message a broker would hand the mapping for this corpus record. */
+function sourceRecordOf(corpusRecord: CorpusRecord): SourceRecord {
+  const bytes = (base64: unknown): Buffer | null =>
+    typeof base64 === 'string' ? Buffer.from(base64, 'base64') : null;
+  const headers: Record<string, Buffer[]> = {};
+  for (const header of corpusRecord.headers)
+    for (const [name, signed] of Object.entries(header))
+      (headers[name] ??= []).push(Buffer.from(signed.map((byte) => byte & 0xff)));
+  return record(corpusRecord.topic, corpusRecord.partition, corpusRecord.offset, {
+    key: bytes(corpusRecord.key),
+    value: bytes(corpusRecord.value),
+    timestamp: String(corpusRecord.timestamp),
+    headers,
+    // What kafkajs keeps of the record batch attributes (see timestampTypeOf).
+    ...{
+      batchContext: { timestampType: corpusRecord.timestampType === 'LOG_APPEND_TIME' ? 1 : 0 },
+    },
+  });
+}
+
+describe('buildMskEvent against the AWS events of the corpus', () => {
+  it.each(kafkaCorpusEvents().map((file) => [file.file, file] as const))(
+    'rebuilds %s field by field',
+    (_name, { event, records }) => {
+      const built = buildMskEvent(records.map(sourceRecordOf), {
+        eventSourceArn: event.eventSourceArn ?? 'unused',
+        bootstrapServers: event.bootstrapServers,
+        eventSource: event.eventSource,
+      });
+      // AWS leaves a null key or value out or sends it as null; the emulator leaves it out. Schema
+      // registry metadata comes only with a schema registry config, which the pipeline has not.
+      const expected = Object.fromEntries(
+        Object.entries(event.records).map(([key, list]) => [
+          key,
+          list.map((corpusRecord) =>
+            Object.fromEntries(
+              Object.entries(corpusRecord)
+                .filter(([field, value]) => value !== null && !field.endsWith('SchemaMetadata'))
+                .map(([field, value]) =>
+                  // The docs' self-managed sample has a key with non-zero padding bits
+                  // ("…1234=="), which no encoder writes: compare canonical base64.
+                  (field === 'key' || field === 'value') && typeof value === 'string'
+                    ? [field, Buffer.from(value, 'base64').toString('base64')]
+                    : [field, value],
+                ),
+            ),
+          ),
+        ]),
+      );
+      expect(built).toEqual({ ...event, records: expected });
+      expect(Object.keys(built).sort()).toEqual(Object.keys(event).sort());
+    },
+  );
 });
 
 describe('buildMskEvent eventSource option', () => {
@@ -159,44 +220,56 @@ describe('interpretBatchResponse', () => {
   );
 });
 
-describe('buildOnFailureRecord', () => {
-  it('describes the failed batch per partition and embeds the event', () => {
-    const records = [record('t', 0, 10), record('t', 0, 11), record('t', 1, 5)];
-    const event = buildMskEvent(records, source);
-    const onFailure = buildOnFailureRecord({
-      records,
-      event,
+describe('buildOnFailureMessages', () => {
+  const failed = [record('t', 0, 10), record('t', 0, 11, { key: null }), record('t', 1, 5)];
+  const messages = buildOnFailureMessages({
+    records: failed,
+    source,
+    functionArn: 'arn:aws:lambda:eu-west-1:000000000000:function:merge-consumer',
+    condition: 'RetryAttemptsExhausted',
+    invokeCount: 4,
+    now: new Date('2026-01-01T00:00:00Z'),
+  });
+
+  it('writes one message per failed record, keyed by its own key, with the record as payload', () => {
+    expect(messages.map(({ key }) => key?.toString() ?? null)).toEqual(['key-10', null, 'key-5']);
+    const [first] = messages;
+    expect(first?.value).toMatchObject({
+      requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 4 },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      version: '1.0',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      KafkaBatchInfo: {
+        batchSize: 1,
+        eventSourceArn: source.eventSourceArn,
+        bootstrapServers: source.bootstrapServers,
+        payloadSize: Buffer.byteLength(JSON.stringify(buildMskEvent([record('t', 0, 10)], source))),
+        recordInfo: { offset: '10', timestamp: new Date(1_700_000_000_010).toISOString() },
+      },
+      payload: buildMskEvent([record('t', 0, 10)], source),
+    });
+  });
+
+  it('has the keys and types of the record AWS documents for a Kafka destination', () => {
+    // The sample's topic, so that the keys of `payload.records` compare too.
+    const [message] = buildOnFailureMessages({
+      records: [record('my-topic', 0, 100)],
+      source,
+      functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:my-function:$LATEST',
+      condition: 'RetryAttemptsExhausted',
+      invokeCount: 3,
+    });
+    expect(shapeOf(message?.value)).toEqual(shapeOf(kafkaOnFailureRecordSample()));
+  });
+
+  it('has a null responseContext for a record the function never ran on', () => {
+    const [never] = buildOnFailureMessages({
+      records: [record('t', 0, 1)],
+      source,
       functionArn: 'arn:aws:lambda:eu-west-1:000000000000:function:merge-consumer',
-      condition: 'RetryAttemptsExhausted',
-      invokeCount: 4,
-      errorMessage: 'boom',
-      now: new Date('2026-01-01T00:00:00Z'),
+      condition: 'MaximumPayloadSizeExceeded',
+      invokeCount: 0,
     });
-    expect(onFailure.requestContext).toMatchObject({
-      condition: 'RetryAttemptsExhausted',
-      approximateInvokeCount: 4,
-    });
-    expect(onFailure.responseContext).toEqual({
-      statusCode: 200,
-      executedVersion: '$LATEST',
-      functionError: 'Unhandled',
-      errorMessage: 'boom',
-    });
-    expect(onFailure.KafkaBatchInfo.batchSize).toBe(3);
-    expect(onFailure.KafkaBatchInfo.recordsInfo).toEqual({
-      't-0': {
-        firstRecordOffset: '10',
-        lastRecordOffset: '11',
-        firstRecordTimestamp: new Date(1_700_000_000_010).toISOString(),
-        lastRecordTimestamp: new Date(1_700_000_000_011).toISOString(),
-      },
-      't-1': {
-        firstRecordOffset: '5',
-        lastRecordOffset: '5',
-        firstRecordTimestamp: new Date(1_700_000_000_005).toISOString(),
-        lastRecordTimestamp: new Date(1_700_000_000_005).toISOString(),
-      },
-    });
-    expect(onFailure.payload).toEqual(event);
+    expect(never?.value.responseContext).toBeNull();
   });
 });

@@ -1,6 +1,14 @@
 import type { MSKEvent, MSKRecord, MSKRecordHeader, SelfManagedKafkaEvent } from 'aws-lambda';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 
+/**
+ * A record as Lambda writes it. DefinitelyTyped's MSKRecord makes `key` and `value` required
+ * strings, but AWS leaves a null key out (or sends `"key": null`) and a tombstone's `value` too
+ * (aws-lambda-go `KafkaRecord`: `json:"key,omitempty"`, `json:"value,omitempty"`).
+ */
+export type KafkaEventRecord = Omit<MSKRecord, 'key' | 'value'> & { key?: string; value?: string };
+type WithRecords<E> = Omit<E, 'records'> & { records: Record<string, KafkaEventRecord[]> };
+
 /** One Kafka record held by the event source mapping, in the order it was consumed. */
 export interface SourceRecord {
   topic: string;
@@ -20,7 +28,8 @@ export function topicPartitionKey(record: Pick<SourceRecord, 'topic' | 'partitio
 export type KafkaEventSourceKind = 'aws:kafka' | 'SelfManagedKafka';
 
 /** What a Kafka mapping delivers: an MSK event, or a self-managed Kafka one (no `eventSourceArn`). */
-export type KafkaLambdaEvent = MSKEvent | SelfManagedKafkaEvent;
+export type MskLambdaEvent = WithRecords<MSKEvent>;
+export type KafkaLambdaEvent = MskLambdaEvent | WithRecords<SelfManagedKafkaEvent>;
 
 export interface EventSourceIdentity {
   eventSourceArn: string;
@@ -30,15 +39,16 @@ export interface EventSourceIdentity {
 }
 
 /**
- * The event Lambda's Kafka event source mapping delivers: records grouped by topic-partition in
- * offset order, key and value base64, each header as `{ name: [bytes] }`. A null key is left out
- * and a null value (tombstone) is an empty string, as Lambda does. A self-managed Kafka event has
+ * The event Lambda's Kafka event source mapping delivers, field by field as in the AWS samples of
+ * test/conformance/kafka/events: records grouped by topic-partition in offset order, key and value
+ * base64, each header as `{ name: [signed bytes] }`, a null key and a null value (tombstone) left
+ * out, `timestampType` as the broker reports it. A self-managed Kafka event has
  * `eventSource: 'SelfManagedKafka'` and no `eventSourceArn`.
  */
 export function buildMskEvent(
   records: readonly SourceRecord[],
   source: EventSourceIdentity & { eventSource?: 'aws:kafka' },
-): MSKEvent;
+): MskLambdaEvent;
 export function buildMskEvent(
   records: readonly SourceRecord[],
   source: EventSourceIdentity,
@@ -47,7 +57,7 @@ export function buildMskEvent(
   records: readonly SourceRecord[],
   source: EventSourceIdentity,
 ): KafkaLambdaEvent {
-  const grouped: Record<string, MSKRecord[]> = {};
+  const grouped: Record<string, KafkaEventRecord[]> = {};
   for (const record of records) {
     const key = topicPartitionKey(record);
     (grouped[key] ??= []).push(toMskRecord(record));
@@ -67,19 +77,28 @@ export function buildMskEvent(
   };
 }
 
-function toMskRecord(record: SourceRecord): MSKRecord {
+function toMskRecord(record: SourceRecord): KafkaEventRecord {
   const { message } = record;
-  const mskRecord: Omit<MSKRecord, 'key'> & { key?: string } = {
+  return {
     topic: record.topic,
     partition: record.partition,
     offset: Number(record.offset),
     timestamp: Number(message.timestamp),
-    timestampType: 'CREATE_TIME',
+    timestampType: timestampTypeOf(message),
     ...(message.key === null ? {} : { key: message.key.toString('base64') }),
-    value: message.value === null ? '' : message.value.toString('base64'),
+    ...(message.value === null ? {} : { value: message.value.toString('base64') }),
     headers: toMskHeaders(message.headers),
   };
-  return mskRecord as MSKRecord;
+}
+
+/**
+ * kafkajs keeps the record batch's timestamp type (attribute bit 3) on each message as
+ * `batchContext.timestampType` (1 = LOG_APPEND_TIME, the broker's time for a topic with
+ * `message.timestamp.type=LogAppendTime`), but leaves it out of its types.
+ */
+function timestampTypeOf(message: KafkaMessage): MSKRecord['timestampType'] {
+  const { batchContext } = message as { batchContext?: { timestampType?: number } };
+  return batchContext?.timestampType === 1 ? 'LOG_APPEND_TIME' : 'CREATE_TIME';
 }
 
 function toMskHeaders(headers: IHeaders | undefined): MSKRecordHeader[] {
@@ -89,8 +108,38 @@ function toMskHeaders(headers: IHeaders | undefined): MSKRecordHeader[] {
     for (const value of values) {
       if (value === undefined) continue;
       const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-      result.push({ [name]: [...bytes] });
+      // Java's signed bytes, as Lambda writes them (aws-lambda-go JSONNumberBytes: int8).
+      result.push({ [name]: [...new Int8Array(bytes)] });
     }
   }
   return result;
+}
+
+/**
+ * "Lambda passes all of the records in the batch to the function in a single call, up to the
+ * payload limit for synchronous invocation (6 MB)"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/API_EventSourceMappingConfiguration.html, BatchSize).
+ */
+export const MAX_INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+const recordBytes = new WeakMap<SourceRecord, number>();
+
+/** Bytes a record adds to an event: its JSON and the comma after it (memoised: it is asked often). */
+export function eventRecordBytes(record: SourceRecord): number {
+  let bytes = recordBytes.get(record);
+  if (bytes === undefined) {
+    bytes = Buffer.byteLength(JSON.stringify(toMskRecord(record))) + 1;
+    recordBytes.set(record, bytes);
+  }
+  return bytes;
+}
+
+/** Bytes a record's partition adds to an event once: `"<topic>-<partition>":[],`. */
+export function eventPartitionBytes(record: Pick<SourceRecord, 'topic' | 'partition'>): number {
+  return Buffer.byteLength(JSON.stringify(topicPartitionKey(record))) + 4;
+}
+
+/** Bytes of an event with no records; with the two above, an upper bound of any event's size. */
+export function emptyEventBytes(source: EventSourceIdentity): number {
+  return Buffer.byteLength(JSON.stringify(buildMskEvent([], source)));
 }

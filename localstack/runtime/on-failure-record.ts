@@ -1,103 +1,92 @@
 import { randomUUID } from 'node:crypto';
-import type { KafkaLambdaEvent, SourceRecord } from './msk-event';
-import { topicPartitionKey } from './msk-event';
-
-export type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+import type { EventSourceIdentity, KafkaLambdaEvent, SourceRecord } from './msk-event';
+import { buildMskEvent } from './msk-event';
 
 /**
- * What the mapping publishes to its on-failure destination (`analytics_dlq`) for a batch it gave
- * up on. Mirrors AWS's invocation record for Kafka event sources (requestContext,
- * responseContext, KafkaBatchInfo with per-partition first/last offsets and timestamps). Like
- * AWS's S3 destination it also carries the original event as `payload` (omitted when too large
- * for one Kafka message), so an operator can redrive it; `errorMessage` is a local addition.
+ * Why the mapping gave a record up. `MaximumPayloadSizeExceeded` is a record that alone makes an
+ * event over the invocation payload limit, so it was never invoked
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html).
+ */
+export type FailureCondition =
+  'RetryAttemptsExhausted' | 'RecordAgeExceeded' | 'MaximumPayloadSizeExceeded';
+
+/**
+ * One message on a Kafka on-failure destination, as AWS documents it
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html#kafka-ofd-record-format,
+ * copied in test/conformance/kafka/on-failure-destination-record.json): one per failed record,
+ * with the failure metadata, `recordInfo` for that record and the record itself as a one-record
+ * event under `payload`.
  */
 export interface OnFailureRecord {
-  version: '1.0';
-  timestamp: string;
   requestContext: {
     requestId: string;
     functionArn: string;
     condition: FailureCondition;
     approximateInvokeCount: number;
   };
+  /** null when the function never ran on the record (AWS: "null if MaximumPayloadSizeExceeded"). */
   responseContext: {
     statusCode: number;
     executedVersion: string;
-    functionError?: 'Unhandled';
-    errorMessage?: string;
-  };
+    functionError: 'Unhandled';
+  } | null;
+  version: '1.0';
+  timestamp: string;
   KafkaBatchInfo: {
-    batchSize: number;
+    batchSize: 1;
     /** Absent for a self-managed Kafka mapping, whose events carry no ARN. */
     eventSourceArn?: string;
     bootstrapServers: string;
     payloadSize: number;
-    recordsInfo: Record<
-      string,
-      {
-        firstRecordOffset: string;
-        lastRecordOffset: string;
-        firstRecordTimestamp: string;
-        lastRecordTimestamp: string;
-      }
-    >;
+    recordInfo: { offset: string; timestamp: string };
   };
-  payload?: KafkaLambdaEvent;
+  payload: KafkaLambdaEvent;
 }
 
-/** Kafka's default max message size is 1 MiB; leave room for the rest of the record. */
-const MAX_EMBEDDED_PAYLOAD_BYTES = 768 * 1024;
+/** A message for the destination topic: AWS produces it with the failed record's own key. */
+export interface OnFailureMessage {
+  key: Buffer | null;
+  value: OnFailureRecord;
+}
 
-export function buildOnFailureRecord(args: {
+export function buildOnFailureMessages(args: {
   records: readonly SourceRecord[];
-  event: KafkaLambdaEvent;
+  source: EventSourceIdentity;
   functionArn: string;
   condition: FailureCondition;
   invokeCount: number;
-  errorMessage?: string;
   now?: Date;
-}): OnFailureRecord {
-  const recordsInfo: OnFailureRecord['KafkaBatchInfo']['recordsInfo'] = {};
-  for (const record of args.records) {
-    const key = topicPartitionKey(record);
-    const timestamp = new Date(Number(record.message.timestamp)).toISOString();
-    const info = recordsInfo[key];
-    if (!info) {
-      recordsInfo[key] = {
-        firstRecordOffset: String(record.offset),
-        lastRecordOffset: String(record.offset),
-        firstRecordTimestamp: timestamp,
-        lastRecordTimestamp: timestamp,
-      };
-    } else {
-      info.lastRecordOffset = String(record.offset);
-      info.lastRecordTimestamp = timestamp;
-    }
-  }
-  const payloadSize = Buffer.byteLength(JSON.stringify(args.event));
-  const invoked = args.invokeCount > 0;
-  return {
-    version: '1.0',
-    timestamp: (args.now ?? new Date()).toISOString(),
-    requestContext: {
-      requestId: randomUUID(),
-      functionArn: args.functionArn,
-      condition: args.condition,
-      approximateInvokeCount: args.invokeCount,
-    },
-    responseContext: {
-      statusCode: invoked ? 200 : 0,
-      executedVersion: '$LATEST',
-      ...(invoked ? { functionError: 'Unhandled' as const } : {}),
-      ...(args.errorMessage === undefined ? {} : { errorMessage: args.errorMessage }),
-    },
-    KafkaBatchInfo: {
-      batchSize: args.records.length,
-      ...('eventSourceArn' in args.event ? { eventSourceArn: args.event.eventSourceArn } : {}),
-      bootstrapServers: args.event.bootstrapServers,
-      payloadSize,
-      recordsInfo,
-    },
-    ...(payloadSize <= MAX_EMBEDDED_PAYLOAD_BYTES ? { payload: args.event } : {}),
-  };
+}): OnFailureMessage[] {
+  const timestamp = (args.now ?? new Date()).toISOString();
+  return args.records.map((record) => {
+    const payload = buildMskEvent([record], args.source);
+    return {
+      key: record.message.key,
+      value: {
+        requestContext: {
+          requestId: randomUUID(),
+          functionArn: args.functionArn,
+          condition: args.condition,
+          approximateInvokeCount: args.invokeCount,
+        },
+        responseContext:
+          args.invokeCount > 0
+            ? { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' }
+            : null,
+        version: '1.0',
+        timestamp,
+        KafkaBatchInfo: {
+          batchSize: 1,
+          ...('eventSourceArn' in payload ? { eventSourceArn: payload.eventSourceArn } : {}),
+          bootstrapServers: payload.bootstrapServers,
+          payloadSize: Buffer.byteLength(JSON.stringify(payload)),
+          recordInfo: {
+            offset: String(record.offset),
+            timestamp: new Date(Number(record.message.timestamp)).toISOString(),
+          },
+        },
+        payload,
+      },
+    };
+  });
 }
