@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HttpClient } from '../shared/http-client';
-import { createAnalyticsPoster } from './analytics-poster';
+import { createAnalyticsPoster, joinUrl } from './analytics-poster';
 import { buildPayload } from './packing';
 import { stagedBatch, stagedKey } from './test-support/fixtures';
 
@@ -105,5 +105,22 @@ describe('createAnalyticsPoster', () => {
     const outcome = await analytics.post(payload, 1_001);
     expect(outcome).toMatchObject({ delivered: false, attempts: 1, deadlineReached: true });
     expect(requests).toHaveLength(1);
+  });
+});
+
+describe('joinUrl', () => {
+  it('keeps a stage prefix of the base URL, with or without a trailing slash', () => {
+    expect(joinUrl('https://x.example/prod', '/analytics/data')).toBe(
+      'https://x.example/prod/analytics/data',
+    );
+    expect(joinUrl('https://x.example/prod/', 'analytics/data')).toBe(
+      'https://x.example/prod/analytics/data',
+    );
+  });
+
+  it('joins onto a bare origin', () => {
+    expect(joinUrl('http://127.0.0.1:4010', '/analytics/data')).toBe(
+      'http://127.0.0.1:4010/analytics/data',
+    );
   });
 });

@@ -1,7 +1,6 @@
 import type { AnalyticsPayload } from '../shared/analytics-payload';
 import type { HttpClient } from '../shared/http-client';
 import { HttpStatusError, RetriesExhaustedError } from '../shared/http-client';
-import { joinUrl } from './join-url';
 
 export type DeliveryOutcome =
   | { delivered: true; status: number }
@@ -82,4 +81,14 @@ export function createAnalyticsPoster(options: AnalyticsPosterOptions): Analytic
       }
     },
   };
+}
+
+/**
+ * `base` + `path`, keeping any path prefix of `base` (an API Gateway stage such as
+ * `https://x.execute-api…/prod`). `new URL('/analytics/data', base)` would resolve the
+ * absolute path against the host and silently drop the prefix.
+ */
+export function joinUrl(base: string, path: string): string {
+  const directory = base.endsWith('/') ? base : `${base}/`;
+  return new URL(path.replace(/^\/+/, ''), directory).toString();
 }

@@ -9,7 +9,7 @@ import {
   parkedBatchKeyFor,
   parkedManifestKeyFor,
   parkedPointerKeyFor,
-} from './object-keys';
+} from '../shared/staging-format';
 import type { StagedEntry } from './packing';
 import { buildPayload, entryRecords, eventIdFor } from './packing';
 import { moveObject } from './staging-store';

@@ -5,7 +5,12 @@ import type { CarriedBatch, PayloadResult } from './delivery';
 import { deliverOrPark, settleDelivered, writeOutboxManifest } from './delivery';
 import type { OutboxManifest } from './manifests';
 import { OutboxManifestSchema, parseManifest } from './manifests';
-import { deliveredKeyFor, outboxKeyFor, parkedManifestKeyFor, parseStagedKey } from './object-keys';
+import {
+  deliveredKeyFor,
+  outboxKeyFor,
+  parkedManifestKeyFor,
+  parseStagedKey,
+} from '../shared/staging-format';
 import type { StagedEntry } from './packing';
 import { PayloadPacker } from './packing';
 import { quarantineStaged, readStaged, sortOldestFirst, validateStaged } from './staged-batches';

@@ -10,17 +10,20 @@ import { loadApiToken } from '../shared/api-token';
 import { parseEnv } from '../shared/config';
 import { DlqPublisher } from '../shared/dlq';
 import { HttpClient } from '../shared/http-client';
-import { KafkaEnvSchema, createProducer } from '../shared/kafka';
+import {
+  KafkaEnvSchema,
+  createKafka,
+  createProducer,
+  lazyConnectedProducer,
+} from '../shared/kafka';
 import { createAnalyticsPoster } from './analytics-poster';
 import type { FlushDeps } from './deps';
 import { FlushEnvSchema } from './env';
 import type { FlushResult } from './execute-command';
 import { executeCommand } from './execute-command';
 import { parseInvokeEvent } from './invoke-event';
-import { lazyConnectedProducer } from './lazy-producer';
 import { acquireLease } from './lease';
 import { createObservability } from '../shared/observability';
-import { createLoggedKafka } from './observability';
 import { S3StagingStore } from './staging-store';
 import { pipeline } from '../shared/pipeline';
 import { awsSdkRetryOptions } from '../shared/aws-sdk-retry';
@@ -47,7 +50,7 @@ const http = new HttpClient({
   onRetry: (info) => logger.warn('Retrying Analytics', info),
   ...(apiFetch === undefined ? {} : { fetchImpl: apiFetch }),
 });
-const producer = lazyConnectedProducer(createProducer(await createLoggedKafka(kafkaEnv, logger)));
+const producer = lazyConnectedProducer(createProducer(await createKafka(kafkaEnv, { logger })));
 
 const deps: FlushDeps = {
   store: new S3StagingStore(s3, env.STAGING_BUCKET),

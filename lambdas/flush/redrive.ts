@@ -10,7 +10,7 @@ import {
   eventIdOfParkedManifest,
   parkedBatchKeyFor,
   parkedManifestKeyFor,
-} from './object-keys';
+} from '../shared/staging-format';
 import { validateStaged } from './staged-batches';
 
 export interface ParkedPayloadSummary {

@@ -1,8 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metricNames } from '../shared/pipeline';
-import { StagedBatchSchema } from '../shared/staging-format';
 import type { FlushDeps } from './deps';
-import { invalidKeyFor, parseStagedKey } from './object-keys';
+import { StagedBatchSchema, invalidKeyFor, parseStagedKey } from '../shared/staging-format';
 import type { StagedEntry } from './packing';
 import type { StoredObjectSummary } from './staging-store';
 import { moveObject } from './staging-store';

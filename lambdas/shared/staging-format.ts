@@ -121,3 +121,23 @@ export const ParkingPointerSchema = z.object({
   key: z.string().startsWith(staging.prefixes.dlq),
 });
 export type ParkingPointer = z.infer<typeof ParkingPointerSchema>;
+
+/** flush: the grouping of a payload, written before its POST (see `staging.prefixes.outbox`). */
+export function outboxKeyFor(eventId: string): string {
+  return `${staging.prefixes.outbox}${eventId}.json`;
+}
+
+export function parkedBatchKeyFor(eventId: string, batchId: string): string {
+  return `${staging.prefixes.dlq}${eventId}/${batchId}.json`;
+}
+
+export function parkedManifestKeyFor(eventId: string): string {
+  return `${staging.prefixes.dlq}${eventId}/manifest.json`;
+}
+
+const PARKED_MANIFEST_KEY = /^dlq\/([0-9a-f]{64})\/manifest\.json$/;
+
+/** The eventId of a parked payload's manifest key, or undefined for any other `dlq/` key. */
+export function eventIdOfParkedManifest(key: string): string | undefined {
+  return PARKED_MANIFEST_KEY.exec(key)?.[1];
+}

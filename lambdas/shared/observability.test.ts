@@ -1,10 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KafkaEnvSchema } from '../shared/kafka';
-import { functionNames, pipeline } from '../shared/pipeline';
-import { FlushEnvSchema } from './env';
-import { createObservability } from '../shared/observability';
-import { createLoggedKafka } from './observability';
+import { KafkaEnvSchema } from './kafka';
+import { functionNames, pipeline } from './pipeline';
+import { FlushEnvSchema } from '../flush/env';
+import { MergeConsumerEnvSchema } from '../merge-consumer/env';
+import { createObservability } from './observability';
+import { createKafka } from './kafka';
 
 const requiredEnv = {
   STAGING_BUCKET: 'bucket',
@@ -41,22 +42,25 @@ describe('createObservability', () => {
     expect(JSON.parse(lines.join('').trim())).toMatchObject({ service: 'flush-blue' });
   });
 
-  it('defaults to the pipeline namespace and the flush function name', () => {
-    const { metrics } = createObservability(FlushEnvSchema.parse(requiredEnv));
-    expect(emfOf(metrics)).toEqual({
+  it("defaults to the pipeline namespace and each function's own name", () => {
+    expect(emfOf(createObservability(FlushEnvSchema.parse(requiredEnv)).metrics)).toEqual({
       namespace: pipeline.metrics.namespace,
       service: functionNames.flush,
+    });
+    const mergeEnv = MergeConsumerEnvSchema.parse({ IDEMPOTENCY_TABLE: 't', STAGING_BUCKET: 'b' });
+    expect(emfOf(createObservability(mergeEnv).metrics)).toEqual({
+      namespace: pipeline.metrics.namespace,
+      service: functionNames.mergeConsumer,
     });
   });
 });
 
-describe('createLoggedKafka', () => {
+describe('createKafka', () => {
   it("routes kafkajs's own log lines to the Powertools logger", async () => {
     const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
-    const kafka = await createLoggedKafka(
-      KafkaEnvSchema.parse({ KAFKA_BROKERS: '127.0.0.1:1' }),
+    const kafka = await createKafka(KafkaEnvSchema.parse({ KAFKA_BROKERS: '127.0.0.1:1' }), {
       logger,
-    );
+    });
     kafka.logger().error('broker unreachable', { broker: '127.0.0.1:1' });
     expect(logger.error).toHaveBeenCalledWith(
       'broker unreachable',
