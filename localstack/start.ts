@@ -198,7 +198,7 @@ async function main(): Promise<number> {
     cleanups.push(() => runtime.stop());
     say(
       `functions warm; schedules every ${options['tick-ms']} ms per scheduled minute; ` +
-        `merge-consumer mapping on group ${pipeline.mergeConsumer.consumerGroupId}`,
+        `merge-consumer mappings on groups ${pipeline.mergeConsumer.consumerGroupId}-<topic>`,
     );
     // TTY: a table redrawn in place; a pipe or CI log: one plain line every 10 s.
     const terminal = startTerminalProgress({
@@ -223,7 +223,7 @@ async function main(): Promise<number> {
       const outcome = await Promise.race([interruption, sleep(500).then(() => 'tick' as const)]);
       if (outcome === 'interrupted') break;
       last = await progress();
-      if (isDrained(last, options.records) && runtime.mapping.idle) {
+      if (isDrained(last, options.records) && runtime.mappings.every((mapping) => mapping.idle)) {
         drained = true;
         break;
       }

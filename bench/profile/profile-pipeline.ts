@@ -181,7 +181,9 @@ async function profileOnce(stack: RunningStack, attempt: number): Promise<Profil
       knobs,
       stages,
       recordsPerSecond: round(records / wall),
-      invocations: { mergeConsumer: run.runtime.mapping.invocations },
+      invocations: {
+        mergeConsumer: run.runtime.mappings.reduce((sum, mapping) => sum + mapping.invocations, 0),
+      },
       threads: counts.threads,
       requestsPer1000: mapValues(counts.byFunction, (perKind) =>
         mapValues(perKind, (value) => round((value * 1000) / records)),

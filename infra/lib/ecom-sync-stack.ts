@@ -6,7 +6,14 @@ import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { functionNames, pipeline, sources, staging, topics } from '../../lambdas/shared/pipeline';
+import {
+  functionNames,
+  mergeConsumerGroupId,
+  pipeline,
+  sources,
+  staging,
+  topics,
+} from '../../lambdas/shared/pipeline';
 import { grantApiTokenRead } from './api-token-access';
 import { handlerEntry } from './bundling';
 import type { InfraContext } from './infra-context';
@@ -322,13 +329,8 @@ export class EcomSyncStack extends Stack {
   }
 }
 
-/**
- * Lambda requires a consumer group id to be unique per Kafka event source mapping, and a
- * mapping reads one topic: the pipeline's group id gets the topic appended.
- */
-export function mergeConsumerGroupId(topic: string): string {
-  return `${pipeline.mergeConsumer.consumerGroupId}-${topic}`;
-}
+// Re-exported: the infra tests name the groups the stack synthesizes with it.
+export { mergeConsumerGroupId };
 
 function grantObjects(
   fn: PipelineFunction,

@@ -149,6 +149,18 @@ export const pipeline = {
 } as const;
 
 /** Every metric a handler emits; the CloudWatch and local dashboards are built from this list. */
+/**
+ * Lambda requires a consumer group id to be unique per Kafka event source mapping, and a
+ * mapping reads one topic: the pipeline's group id (or a test's) gets the topic appended. Infra
+ * and the local emulator both name their groups with this.
+ */
+export function mergeConsumerGroupId(
+  topic: string,
+  groupIdPrefix: string = pipeline.mergeConsumer.consumerGroupId,
+): string {
+  return `${groupIdPrefix}-${topic}`;
+}
+
 export const metricNames = {
   recordsFetched: 'RecordsFetched',
   recordsPublished: 'RecordsPublished',

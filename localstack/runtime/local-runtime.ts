@@ -1,5 +1,10 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { functionNames, lambdaNodeMajor, pipeline } from '../../lambdas/shared/pipeline';
+import {
+  functionNames,
+  lambdaNodeMajor,
+  mergeConsumerGroupId,
+  pipeline,
+} from '../../lambdas/shared/pipeline';
 import { MissingPrerequisiteError, parseNodeMajor } from '../stack/prerequisites';
 import { MetricCounters } from './emf';
 import type { OutputLine } from './function-host';
@@ -15,6 +20,7 @@ import { Scheduler } from './scheduler';
 export interface LocalRuntimeOptions extends PipelineFunctionOptions {
   /** Local length of one scheduled minute. */
   tickMs: number;
+  /** Prefix of the mappings' consumer groups, one per topic (default the pipeline's). */
   consumerGroupId?: string;
   mappingControls?: Partial<MappingControls>;
   /** Start the schedules (default true); tests may drive the functions by hand instead. */
@@ -26,7 +32,8 @@ export interface LocalRuntimeOptions extends PipelineFunctionOptions {
 
 export interface LocalRuntime {
   hosts: Record<HostedFunctionKey, FunctionHost>;
-  mapping: KafkaEventSource;
+  /** The merge-consumer's mappings: one per source topic, as infra deploys them. */
+  mappings: KafkaEventSource[];
   scheduler: Scheduler;
   metrics: MetricCounters;
   /** Invoke a function by hand (RequestResponse), as `aws lambda invoke` would. */
@@ -45,6 +52,20 @@ export function assertLambdaNodeRuntime(version: string): void {
   throw new MissingPrerequisiteError(
     `the local Lambda runtime runs the functions on Node.js ${lambdaNodeMajor}, as Lambda's nodejs${lambdaNodeMajor}.x does, but this is Node.js ${version}: run it through npm (npm start, npm test, npm run …), which puts the project's Node.js ${lambdaNodeMajor} (devDependency "node") first on PATH`,
   );
+}
+
+/**
+ * The merge-consumer's mappings as infra deploys them (infra/lib/ecom-sync-stack.ts): one per
+ * topic, each with its own consumer group, since Lambda wants a group id unique per mapping.
+ */
+export function mergeConsumerSubscriptions(
+  names: Pick<PipelineFunctionOptions['names'], 'customerTopic' | 'productTopic'>,
+  groupIdPrefix: string = pipeline.mergeConsumer.consumerGroupId,
+): { topic: string; groupId: string }[] {
+  return [names.customerTopic, names.productTopic].map((topic) => ({
+    topic,
+    groupId: mergeConsumerGroupId(topic, groupIdPrefix),
+  }));
 }
 
 /**
@@ -72,22 +93,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     brokers: options.endpoints.kafkaBrokers.split(','),
     logLevel: logLevel.NOTHING,
   });
-  const mapping = new KafkaEventSource({
-    kafka,
-    topics: [options.names.customerTopic, options.names.productTopic],
-    groupId: options.consumerGroupId ?? pipeline.mergeConsumer.consumerGroupId,
-    target: (event) => hosts.mergeConsumer.invoke(event),
-    functionArn: functionArn({
-      functionName: functionNames.mergeConsumer,
-      region: options.endpoints.region,
-      account: LOCAL_ACCOUNT_ID,
-    }),
-    eventSourceArn: `arn:aws:kafka:${options.endpoints.region}:${LOCAL_ACCOUNT_ID}:cluster/ecom-sync-local/00000000-0000-0000-0000-000000000000-1`,
-    bootstrapServers: options.endpoints.kafkaBrokers,
-    controls: { onFailureTopic: options.names.dlqTopic, ...options.mappingControls },
-    maxConcurrency: hosts.mergeConsumer.definition.maxConcurrency ?? 1,
-    ...(options.onMappingActivity ? { onActivity: options.onMappingActivity } : {}),
-  });
+  const mappings = mergeConsumerSubscriptions(options.names, options.consumerGroupId).map(
+    ({ topic, groupId }) =>
+      new KafkaEventSource({
+        kafka,
+        topics: [topic],
+        groupId,
+        target: (event) => hosts.mergeConsumer.invoke(event),
+        functionArn: functionArn({
+          functionName: functionNames.mergeConsumer,
+          region: options.endpoints.region,
+          account: LOCAL_ACCOUNT_ID,
+        }),
+        eventSourceArn: `arn:aws:kafka:${options.endpoints.region}:${LOCAL_ACCOUNT_ID}:cluster/ecom-sync-local/00000000-0000-0000-0000-000000000000-1`,
+        bootstrapServers: options.endpoints.kafkaBrokers,
+        controls: { onFailureTopic: options.names.dlqTopic, ...options.mappingControls },
+        maxConcurrency: hosts.mergeConsumer.definition.maxConcurrency ?? 1,
+        ...(options.onMappingActivity ? { onActivity: options.onMappingActivity } : {}),
+      }),
+  );
   const scheduler = new Scheduler({
     targets: (['pollCrm', 'pollInventory', 'flush'] as const).map((key) => ({
       functionName: functionNames[key],
@@ -103,7 +127,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   try {
     // Cold-start every function up front: a handler whose env does not parse fails here, loudly.
     await Promise.all(Object.values(hosts).map((host) => host.warm()));
-    await mapping.start();
+    await Promise.all(mappings.map((mapping) => mapping.start()));
   } catch (error) {
     await stopHosts();
     throw error;
@@ -112,16 +136,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   return {
     hosts,
-    mapping,
+    mappings,
     scheduler,
     metrics,
     invoke: (key, event) => hosts[key].invoke(event),
     get idle() {
-      return mapping.idle && Object.values(hosts).every((host) => host.inFlight === 0);
+      return (
+        mappings.every((mapping) => mapping.idle) &&
+        Object.values(hosts).every((host) => host.inFlight === 0)
+      );
     },
     async stop() {
       await scheduler.stop();
-      await mapping.stop();
+      await Promise.all(mappings.map((mapping) => mapping.stop()));
       await stopHosts();
     },
   };

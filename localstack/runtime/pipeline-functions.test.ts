@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { pipeline } from '../../lambdas/shared/pipeline';
 import { defaultResourceNames } from '../stack/provision';
 import { pipelineFunctionDefinitions } from './pipeline-functions';
+import { mergeConsumerSubscriptions } from './local-runtime';
+import { mergeConsumerGroupId as infraGroupId } from '../../infra/lib/ecom-sync-stack';
 
 const endpoints = {
   kafkaBrokers: '127.0.0.1:19092',
@@ -54,5 +56,20 @@ describe('pipelineFunctionDefinitions', () => {
     expect(definitions.mergeConsumer.timeoutMs).toBe(pipeline.mergeConsumer.timeoutSeconds * 1000);
     expect(definitions.pollCrm.timeoutMs).toBe(pipeline.poller.timeoutSeconds * 1000);
     expect(definitions.pollCrm.maxConcurrency).toBe(1);
+  });
+});
+
+describe('mergeConsumerSubscriptions', () => {
+  it('maps each topic alone, on the consumer group infra deploys for it', () => {
+    const subscriptions = mergeConsumerSubscriptions(defaultResourceNames);
+    expect(subscriptions.map(({ topic }) => topic)).toEqual([
+      defaultResourceNames.customerTopic,
+      defaultResourceNames.productTopic,
+    ]);
+    for (const { topic, groupId } of subscriptions) expect(groupId).toBe(infraGroupId(topic));
+    expect(new Set(subscriptions.map(({ groupId }) => groupId)).size).toBe(2);
+    expect(mergeConsumerSubscriptions(defaultResourceNames, 'bench-1')[0]?.groupId).toBe(
+      `bench-1-${defaultResourceNames.customerTopic}`,
+    );
   });
 });

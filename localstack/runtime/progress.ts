@@ -3,12 +3,12 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Admin } from 'kafkajs';
 import type { AnalyticsStats } from '../../lambdas/shared/analytics-payload';
 import { AnalyticsStatsSchema } from '../../lambdas/shared/analytics-payload';
-import { staging } from '../../lambdas/shared/pipeline';
+import { mergeConsumerGroupId, staging } from '../../lambdas/shared/pipeline';
 
 /** Where the pipeline stands: what Analytics holds and what is still on the way. */
 export interface PipelineProgress {
   stats: AnalyticsStats;
-  /** Records on the source topics not yet committed by the merge-consumer's group. */
+  /** Records on the source topics not yet committed by the merge-consumer's groups. */
   consumerLag: number;
   /** Batch objects under `staging/` that flush has not delivered yet. */
   stagedObjects: number;
@@ -22,14 +22,21 @@ export async function fetchAnalyticsStats(mockApiUrl: string): Promise<Analytics
   return AnalyticsStatsSchema.parse(await response.json());
 }
 
+/**
+ * Lag of the merge-consumer's mappings: one per topic, each with its own group
+ * (`mergeConsumerGroupId(topic, groupIdPrefix)`), as infra deploys them.
+ */
 export async function consumerLag(
   admin: Admin,
-  groupId: string,
+  groupIdPrefix: string,
   topics: string[],
 ): Promise<number> {
   let lag = 0;
-  const committed = await admin.fetchOffsets({ groupId, topics });
   for (const topic of topics) {
+    const committed = await admin.fetchOffsets({
+      groupId: mergeConsumerGroupId(topic, groupIdPrefix),
+      topics: [topic],
+    });
     const ends = await admin.fetchTopicOffsets(topic);
     const done = committed.find((entry) => entry.topic === topic)?.partitions ?? [];
     for (const end of ends) {
@@ -68,6 +75,7 @@ export async function pipelineProgress(args: {
   admin: Admin;
   s3: S3Client;
   mockApiUrl: string;
+  /** The merge-consumer's group id prefix: one group per source topic. */
   groupId: string;
   sourceTopics: string[];
   dlqTopic: string;

@@ -133,7 +133,7 @@ export async function startOperatorHarness(options: {
           accept(last) &&
           last.consumerLag === 0 &&
           last.stagedObjects === 0 &&
-          runtime.mapping.idle
+          runtime.mappings.every((mapping) => mapping.idle)
         )
           return last;
         await new Promise((resolve) => setTimeout(resolve, 500));
