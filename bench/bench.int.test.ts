@@ -51,6 +51,13 @@ describe('bench scenarios 1 and 2 (600 records)', () => {
       (byOperation['dynamodb.TransactWriteItems.items'] ?? 0) +
       (byOperation['dynamodb.PutItem'] ?? 0);
     expect(claimedItems).toBeGreaterThanOrEqual(records);
+    // Request units as DynamoDB Local reported or AWS's rules computed: every new version's claim
+    // is written at least once, in at least 1 WRU.
+    expect(fresh.dynamodbUnits.wru).toBeGreaterThanOrEqual(records);
+    expect(fresh.dynamodbUnits.wruPerRecord).toBeCloseTo(fresh.dynamodbUnits.wru / records, 9);
+    // Each process's CPU over the fresh load, and the functions' worker threads'.
+    expect(fresh.cpuSecondsPer1000Records.processes.node).toBeGreaterThan(0);
+    expect(fresh.cpuSecondsPer1000Records.functions['merge-consumer']).toBeGreaterThan(0);
     expect(byOperation['s3.PutObject']).toBeGreaterThanOrEqual(1);
     // Both sources published (one send per source at least) and the mapping fetched them.
     expect(requests.kafkaProduce).toBeGreaterThanOrEqual(2);
@@ -85,5 +92,7 @@ describe('bench scenarios 1 and 2 (600 records)', () => {
     expect(resync.requests.kafkaProduce).toBeGreaterThanOrEqual(2);
     expect(resync.requests.dynamodb).toBeGreaterThan(0);
     expect(resync.requests.analyticsPosts).toBe(0);
+    // An unchanged record costs DynamoDB something (a read or a refused claim), never nothing.
+    expect(resync.dynamodbUnits.wru + resync.dynamodbUnits.rru).toBeGreaterThan(0);
   });
 });

@@ -10,6 +10,7 @@ import { countAwsSdkRequests } from '../instrumentation/aws-sdk-counter';
 import { countingFetch } from '../instrumentation/fetch-counter';
 import type { KafkaClient } from '../instrumentation/kafkajs-counter';
 import { countKafkaRequests } from '../instrumentation/kafkajs-counter';
+import { isMeasure } from '../report/request-summary';
 import { RequestTally } from '../instrumentation/request-tally';
 
 /** The requests one run of the baseline sent, per round trip of the old design. */
@@ -50,8 +51,7 @@ export function countBaselineRequests(clients: BaselineClients): BaselineRequest
           .filter(([key]) => matches(key))
           .reduce((total, [, value]) => total + value, 0);
       return {
-        // `.items` keys count the items of batch calls, not requests.
-        dynamodb: sum((key) => key.startsWith('dynamodb.') && !key.endsWith('.items')),
+        dynamodb: sum((key) => key.startsWith('dynamodb.') && !isMeasure(key)),
         analyticsPosts: sum((key) => key.startsWith('http.POST ')),
         kafkaFetches: counts['kafka.Fetch'] ?? 0,
         offsetCommits: counts['kafka.OffsetCommit'] ?? 0,

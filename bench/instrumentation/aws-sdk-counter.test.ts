@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
 import {
+  BatchWriteItemCommand,
   DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -26,6 +28,27 @@ function answering(status: number) {
         body: Readable.from([Buffer.from('{}')]),
       },
     }),
+  };
+}
+
+/** Answers `status` with a JSON `body` (and the error type header), recording each request body. */
+function answeringWith(status: number, body: object, sent: unknown[]) {
+  return {
+    handle: async (request: { body?: unknown }) => {
+      sent.push(JSON.parse(String(request.body)));
+      const type = Reflect.get(body, '__type');
+      return {
+        response: {
+          statusCode: status,
+          reason: '',
+          headers: {
+            'content-type': 'application/x-amz-json-1.0',
+            ...(typeof type === 'string' ? { 'x-amzn-errortype': type } : {}),
+          },
+          body: Readable.from([Buffer.from(JSON.stringify(body))]),
+        },
+      };
+    },
   };
 }
 
@@ -79,6 +102,46 @@ describe('installAwsSdkRequestCounter', () => {
     );
     expect(tally.snapshot()['dynamodb.TransactWriteItems.items']).toBe(2);
     expect(tally.snapshot()['dynamodb.TransactWriteItems']).toBe(1);
+  });
+
+  it('asks DynamoDB for the consumed capacity and adds the units it reports', async () => {
+    const sent: unknown[] = [];
+    const before = tally.snapshot()['dynamodb.BatchWriteItem.wru'] ?? 0;
+    const client = new DynamoDBClient({
+      ...clientOptions,
+      requestHandler: answeringWith(
+        200,
+        { ConsumedCapacity: [{ TableName: 't', CapacityUnits: 5 }], UnprocessedItems: {} },
+        sent,
+      ),
+    });
+    const input = { RequestItems: { t: [{ PutRequest: { Item: { id: { S: '1' } } } }] } };
+    await client.send(new BatchWriteItemCommand(input));
+    expect(sent).toEqual([expect.objectContaining({ ReturnConsumedCapacity: 'TOTAL' })]);
+    expect(input).not.toHaveProperty('ReturnConsumedCapacity');
+    expect((tally.snapshot()['dynamodb.BatchWriteItem.wru'] ?? 0) - before).toBe(5);
+  });
+
+  it('bills a failed conditional put, which DynamoDB answers without a figure', async () => {
+    const before = tally.snapshot()['dynamodb.PutItem.wru'] ?? 0;
+    const client = new DynamoDBClient({
+      ...clientOptions,
+      requestHandler: answeringWith(
+        400,
+        { __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException' },
+        [],
+      ),
+    });
+    await expect(
+      client.send(
+        new PutItemCommand({
+          TableName: 't',
+          Item: { id: { S: 'x' } },
+          ConditionExpression: 'attribute_not_exists(id)',
+        }),
+      ),
+    ).rejects.toThrow();
+    expect((tally.snapshot()['dynamodb.PutItem.wru'] ?? 0) - before).toBe(1);
   });
 
   it('countAwsSdkRequests counts one client into its own tally, next to the thread-wide one', async () => {

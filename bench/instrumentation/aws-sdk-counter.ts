@@ -12,6 +12,8 @@ import type {
   HandlerExecutionContext,
   MiddlewareStack,
 } from '@smithy/types';
+import { dataPlaneOperations, unitsOfFailure, unitsOfSuccess } from './dynamodb-capacity';
+import type { RequestUnits } from './dynamodb-capacity';
 import type { RequestTally } from './request-tally';
 
 type Send = (this: SdkClient, ...args: unknown[]) => unknown;
@@ -42,7 +44,9 @@ function middlewareNameOf(tally: RequestTally): string {
  * Counts every HTTP request the AWS SDK sends in this thread, by service and operation
  * (`dynamodb.PutItem`, `s3.PutObject`), retries included: the middleware sits in the
  * `deserialize` step, which the retry middleware (finalizeRequest) runs once per attempt, and
- * times each attempt (RequestTally.addLatency).
+ * times each attempt (RequestTally.addLatency). DynamoDB data-plane requests also ask for
+ * `ReturnConsumedCapacity: 'TOTAL'` and add the request units each attempt consumed as
+ * `dynamodb.<operation>.wru` / `.rru` (dynamodb-capacity.ts says where they come from).
  *
  * Every SDK v3 client class extends one base `Client` (@smithy/core/client) whose `send` builds
  * the handler from `this.middlewareStack`; wrapping that `send` adds the counter to each client's
@@ -76,8 +80,11 @@ export function countAwsSdkRequests<Input extends object, Output extends object>
   tally: RequestTally,
 ): void {
   const middlewareName = middlewareNameOf(tally);
-  client.middlewareStack.add(countingMiddleware<Input, Output>(tally), {
-    step: 'deserialize',
+  // Around the deserializer (as lib-dynamodb's unmarshaller is): sees each attempt's parsed
+  // output or modelled error.
+  client.middlewareStack.addRelativeTo(countingMiddleware<Input, Output>(tally), {
+    relation: 'before',
+    toMiddleware: 'deserializerMiddleware',
     name: middlewareName,
     override: true,
   });
@@ -114,11 +121,25 @@ function countingMiddleware<Input extends object, Output extends object>(
 ): DeserializeMiddleware<Input, Output> {
   return (next: DeserializeHandler<Input, Output>, context: HandlerExecutionContext) =>
     async (args: DeserializeHandlerArguments<Input>): Promise<DeserializeHandlerOutput<Output>> => {
-      const key = `${serviceOf(context.clientName)}.${operationOf(context.commandName)}`;
+      const service = serviceOf(context.clientName);
+      const operation = operationOf(context.commandName);
+      const key = `${service}.${operation}`;
+      const billed = service === 'dynamodb' && dataPlaneOperations.has(operation);
+      const addUnits = (units: RequestUnits): void => {
+        if (units.wru > 0) tally.add(`${key}.wru`, units.wru);
+        if (units.rru > 0) tally.add(`${key}.rru`, units.rru);
+      };
       tally.add(key);
       const startedAt = performance.now();
       try {
-        return await next(args);
+        const result = await next(args);
+        if (billed) addUnits(unitsOfSuccess(operation, args.input, result.output ?? {}));
+        return result;
+      } catch (error) {
+        if (billed && error instanceof Error) {
+          addUnits(unitsOfFailure(operation, args.input, error.name));
+        }
+        throw error;
       } finally {
         // One attempt's round trip (sending, the server's answer, deserializing it).
         tally.addLatency(key, performance.now() - startedAt);
@@ -128,19 +149,22 @@ function countingMiddleware<Input extends object, Output extends object>(
 
 /**
  * DynamoDB bills batch and transactional calls per item, not per request: count the items of
- * each such call as `dynamodb.<operation>.items` (once per call, from its input).
+ * each such call as `dynamodb.<operation>.items` (once per call, from its input). Asks DynamoDB
+ * for the consumed capacity of every data-plane call (a copy of the input: the caller's object is
+ * left alone).
  */
 function itemCountingMiddleware<Input extends object, Output extends object>(
   tally: RequestTally,
 ): InitializeMiddleware<Input, Output> {
   return (next: InitializeHandler<Input, Output>, context: HandlerExecutionContext) =>
     (args: InitializeHandlerArguments<Input>): Promise<InitializeHandlerOutput<Output>> => {
+      const service = serviceOf(context.clientName);
+      const operation = operationOf(context.commandName);
       const items = itemsOf(args.input);
-      if (items !== undefined) {
-        tally.add(
-          `${serviceOf(context.clientName)}.${operationOf(context.commandName)}.items`,
-          items,
-        );
+      if (items !== undefined) tally.add(`${service}.${operation}.items`, items);
+      if (service === 'dynamodb' && dataPlaneOperations.has(operation)) {
+        const input = { ...args.input, ReturnConsumedCapacity: 'TOTAL' };
+        return next({ ...args, input });
       }
       return next(args);
     };

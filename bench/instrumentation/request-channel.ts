@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The BroadcastChannel over which each function's worker (worker-instrumentation.ts) reports what
- * it sent to the bench's main thread. Its own name, so the profiler's channel never mixes in.
+ * it sent to the bench's main thread.
  */
 export const BENCH_REQUEST_CHANNEL = 'ecom-sync-bench-requests';
 
@@ -36,5 +36,7 @@ export const WorkerReportSchema = z.object({
   /** Time those requests took, by the same keys (items keys excepted: they are not requests). */
   latency: z.record(z.string(), RequestLatencySchema),
   invocations: z.array(InvocationTimingSchema),
+  /** CPU seconds (user + system) this worker thread has used since it started. */
+  threadCpuSeconds: z.number().optional(),
 });
 export type WorkerReport = z.infer<typeof WorkerReportSchema>;

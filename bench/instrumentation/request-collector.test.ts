@@ -45,7 +45,7 @@ describe('RequestCollector', () => {
     expect(counts.latencyByFunction).toEqual({
       flush: { 's3.PutObject': { count: 5, totalMs: 90 } },
     });
-    expect(counts.threads).toEqual({ 1: 'flush', 2: 'flush' });
+    expect(counts.threadCpuSeconds).toEqual({ flush: 0 });
     expect(collector.rejectedReports).toBe(1);
   });
 });

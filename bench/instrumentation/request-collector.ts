@@ -16,8 +16,8 @@ export interface RequestCounts {
   invocations: Record<string, InvocationTiming[]>;
   /** Per function: time its requests took, by `<service>.<operation>`. */
   latencyByFunction: Record<string, Record<string, RequestLatency>>;
-  /** Worker thread id → the function it hosts (per-thread CPU profiles are named by thread id). */
-  threads: Record<number, string>;
+  /** CPU seconds of each function's worker threads since they started. */
+  threadCpuSeconds: Record<string, number>;
 }
 
 /**
@@ -82,7 +82,7 @@ export class RequestCollector {
     const byFunction: Record<string, Record<string, number>> = {};
     const invocations: Record<string, InvocationTiming[]> = {};
     const latencyByFunction: Record<string, Record<string, RequestLatency>> = {};
-    const threads: Record<number, string> = {};
+    const threadCpuSeconds: Record<string, number> = {};
     const add = (target: Record<string, number>, from: Record<string, number>): void => {
       for (const [key, value] of Object.entries(from)) target[key] = (target[key] ?? 0) + value;
     };
@@ -101,7 +101,8 @@ export class RequestCollector {
       add((byFunction[report.functionName] ??= {}), report.requests);
       addLatency((latencyByFunction[report.functionName] ??= {}), report.latency);
       (invocations[report.functionName] ??= []).push(...report.invocations);
-      threads[report.threadId] = report.functionName;
+      threadCpuSeconds[report.functionName] =
+        (threadCpuSeconds[report.functionName] ?? 0) + (report.threadCpuSeconds ?? 0);
     }
     for (const consumer of this.consumerTallies.values()) {
       if (consumer.runId !== runId) continue;
@@ -111,7 +112,7 @@ export class RequestCollector {
       addLatency((latencyByFunction[eventSourceMapping] ??= {}), consumer.tally.latencySnapshot());
     }
     for (const timings of Object.values(invocations)) timings.sort((a, b) => a.startMs - b.startMs);
-    return { total, byFunction, invocations, latencyByFunction, threads };
+    return { total, byFunction, invocations, latencyByFunction, threadCpuSeconds };
   }
 
   close(): void {

@@ -2,7 +2,7 @@
  * Preloaded in every function's worker by the bench (FunctionDefinition.preloadModules, imported
  * before the handler, as a Lambda layer's `--import` would be). Counts what the handler sends
  * (AWS SDK requests, Kafka requests, HTTP requests) and how long each took, times its invocations,
- * and reports the running totals to the bench's (or the profiler's) main thread over a
+ * and reports the running totals to the bench's main thread over a
  * BroadcastChannel.
  *
  * Why hand-written: the functions run as worker threads that build their own clients, and no
@@ -27,6 +27,14 @@ installAwsSdkRequestCounter(tally);
 installKafkaRequestCounter({ producers: tally, consumers: () => tally });
 installFetchCounter(tally);
 
+/** Node ≥ 23.9's per-thread CPU clock (the local runtime runs Node 24); absent before. */
+const threadCpuUsage: unknown = Reflect.get(process, 'threadCpuUsage');
+const threadCpuSeconds = (): number | undefined => {
+  if (typeof threadCpuUsage !== 'function') return undefined;
+  const { user, system } = threadCpuUsage.call(process) as NodeJS.CpuUsage;
+  return (user + system) / 1e6;
+};
+
 const invocations: InvocationTiming[] = [];
 const channel = new BroadcastChannel(BENCH_REQUEST_CHANNEL);
 channel.unref();
@@ -38,6 +46,7 @@ const report = (): void => {
     requests: tally.snapshot(),
     latency: tally.latencySnapshot(),
     invocations,
+    threadCpuSeconds: threadCpuSeconds(),
   };
   channel.postMessage(message);
 };

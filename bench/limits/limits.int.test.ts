@@ -16,7 +16,7 @@ import { publishEnvelopes } from '../../lambdas/shared/poller/publish';
 import { localCredentials } from '../../localstack/stack/endpoints';
 import { localStack } from '../../test/support/local-stack';
 import { runPerRecordBaseline } from '../baseline/per-record-consumer';
-import { measureRawConditionalPuts } from './raw-dynamodb';
+import { measureRawDynamodb, requestStyles } from './raw-dynamodb';
 import { measureRawKafka } from './raw-kafka';
 import { messageBytes } from './rates';
 import type { TopicMessage } from './topic-snapshot';
@@ -151,26 +151,35 @@ describe('scenario 4 limits and scenario 5 baseline on the local stack', () => {
     expect(leftOver).toEqual([]);
   });
 
-  it('raw DynamoDB: every conditional put on a fresh key range is accepted; the fastest run is the limit', async () => {
-    const result = await measureRawConditionalPuts({
+  it('raw DynamoDB: every batched claim on a fresh key range is accepted; the fastest level is the limit', async () => {
+    const result = await measureRawDynamodb({
       endpoint: endpoints.dynamodbEndpoint,
       region: endpoints.region,
-      puts: 2_000,
-      concurrencies: [16, 48],
-      warmUpPuts: 200,
+      items: 1_000,
+      concurrencies: [1, 4],
     });
-    console.log('raw dynamodb', result);
+    console.log('raw dynamodb', JSON.stringify(result));
 
-    expect(result.byConcurrency.map((run) => run.concurrency)).toEqual([16, 48]);
-    expect(result.byConcurrency.map((run) => run.rejected)).toEqual([0, 0]);
-    expect(result.puts).toBe(2_000);
-    const best = Math.max(...result.byConcurrency.map((run) => run.putsPerSecond));
-    expect(result.putsPerSecond).toBe(best);
-    expect(result.byConcurrency.find((run) => run.putsPerSecond === best)?.concurrency).toBe(
-      result.concurrency,
-    );
+    for (const style of requestStyles) {
+      const { byConcurrency, itemsPerSecond, concurrency } = result.styles[style];
+      expect(
+        byConcurrency.map((run) => run.concurrency),
+        style,
+      ).toEqual([1, 4]);
+      // Fresh keys: nothing refused; the batch gets find what the batch writes wrote.
+      expect(
+        byConcurrency.map((run) => run.refused),
+        style,
+      ).toEqual([0, 0]);
+      const best = Math.max(...byConcurrency.map((run) => run.itemsPerSecond));
+      expect(itemsPerSecond, style).toBe(best);
+      expect(byConcurrency.find((run) => run.itemsPerSecond === best)?.concurrency).toBe(
+        concurrency,
+      );
+    }
+    expect(result.claimWritesPerSecond).toBe(result.styles.batchWrite.itemsPerSecond);
     const tables = (await dynamodb.send(new ListTablesCommand({}))).TableNames ?? [];
-    expect(tables.filter((table) => table.startsWith('bench-raw-puts-'))).toEqual([]);
+    expect(tables.filter((table) => table.startsWith('bench-raw-claims-'))).toEqual([]);
   });
 
   it('baseline: POSTs each unique version alone, skips re-sent ones, counts real requests', async () => {

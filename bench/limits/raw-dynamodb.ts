@@ -1,73 +1,93 @@
 /**
- * Scenario 4, second limit: how many idempotency claims DynamoDB Local accepts per second, with
- * nothing else in the way.
+ * Scenario 4, second limit: how many idempotency claims DynamoDB Local accepts per second, in the
+ * batched forms a claim protocol can use, with nothing else in the way.
  *
  * How it is measured: a fresh table with the Powertools idempotency schema (hash key `id`, on
- * demand). Each put writes an item shaped like the INPROGRESS claim merge-consumer writes (hashed
- * `id`, `expiration`, `in_progress_expiration`, `status`, `stagingKey`: about the same bytes) with
- * ConditionExpression attribute_not_exists(id). For each concurrency, that many workers share one
- * keep-alive client (enough sockets for all of them) and put `puts` items of a key range of their
- * own, so every put is a first claim that must be accepted; the clock runs from the first put to
- * the last answer. A short warm-up on yet another key range runs first so the JVM's JIT is not
- * billed to the first concurrency. The top-level figures are the fastest concurrency's: that is
- * the limit. The table is deleted afterwards.
+ * demand) and items shaped like merge-consumer's INPROGRESS claim (hashed `id`, `expiration`,
+ * `in_progress_expiration`, `status`, `stagingKey`). Three request styles, each at every
+ * concurrency of a small sweep (default 1, 2, 4, 8, 16 requests in flight on one keep-alive
+ * client), each run on key ranges of its own so every write is a first claim:
+ * - `batchWrite`: BatchWriteItem of 25 claim puts (DynamoDB's maximum): the claim limit;
+ * - `batchGet`: strongly consistent BatchGetItem of 100 keys (the maximum) of claims that exist:
+ *   the read side of a read-before-claim protocol;
+ * - `transactWrite`: TransactWriteItems of 100 conditional puts (attribute_not_exists), for
+ *   comparison with the transactional claims.
+ * The clock runs from the first request to the last answer; only accepted items count (an
+ * unprocessed batch item or a cancelled transaction does not). A warm-up on other key ranges runs
+ * first so the JIT is not billed to the first level. Each style's figure is its fastest level;
+ * with the DynamoDB JVM's pid, also its CPU seconds per 1,000 items at that level (/proc). The
+ * table is deleted afterwards. (Single conditional PutItem calls, the old limit, reach about an
+ * eighth of the batched rate: docs/benchmarks.md.)
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
-  ConditionalCheckFailedException,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
   CreateTableCommand,
   DeleteTableCommand,
   DynamoDBClient,
-  PutItemCommand,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
 import { functionNames, pipeline } from '../../lambdas/shared/pipeline';
 import { batchIdFromOffsets, stagingKey } from '../../lambdas/shared/staging-format';
 import { localCredentials } from '../../localstack/stack/endpoints';
-import type { Interval } from './rates';
-import { fastest, rateOver, seconds } from './rates';
+import { processCpuSeconds } from '../instrumentation/process-cpu';
+import { fastest, perSecond } from './rates';
+
+export const requestStyles = ['batchWrite', 'batchGet', 'transactWrite'] as const;
+export type RequestStyle = (typeof requestStyles)[number];
+const itemsPerRequest: Record<RequestStyle, number> = {
+  batchWrite: 25,
+  batchGet: 100,
+  transactWrite: 100,
+};
+
+export interface StyleLevel {
+  concurrency: number;
+  itemsPerSecond: number;
+  seconds: number;
+  /** Items the server did not take: unprocessed batch items, cancelled transactions' items. */
+  refused: number;
+  /** DynamoDB JVM CPU seconds per 1,000 items at this level (when its pid was given). */
+  dynamodbCpuSecondsPer1000Items?: number;
+}
+
+export interface StyleResult extends StyleLevel {
+  itemsPerRequest: number;
+  byConcurrency: StyleLevel[];
+}
 
 export interface RawDynamoResult {
-  puts: number;
-  seconds: number;
-  putsPerSecond: number;
-  concurrency: number;
-  byConcurrency: Array<{
-    concurrency: number;
-    putsPerSecond: number;
-    seconds?: number;
-    /** Puts refused by the condition: 0 unless a key range was not fresh. */
-    rejected?: number;
-  }>;
+  /** Items per concurrency level and style. */
+  items: number;
+  styles: Record<RequestStyle, StyleResult>;
+  /** The claim limit: batched claim writes per second (batchWrite at its best concurrency). */
+  claimWritesPerSecond: number;
 }
 
-export interface RawConditionalPutsOptions {
+export interface RawDynamoOptions {
   endpoint: string;
   region: string;
-  /** Puts per concurrency. */
-  puts: number;
-  /** Default [16, 48, 96]: single conditional puts are round-trip bound, so the limit needs many in flight. */
+  /** Items per concurrency level and style. */
+  items: number;
+  /** Default [1, 2, 4, 8, 16]. */
   concurrencies?: number[];
-  /** Default min(500, puts); 0 skips the warm-up. */
-  warmUpPuts?: number;
+  /** DynamoDB Local's pid, for its CPU per item. */
+  dynamodbPid?: number;
 }
 
-const defaultConcurrencies = [16, 48, 96];
+const defaultConcurrencies = [1, 2, 4, 8, 16];
 
-export async function measureRawConditionalPuts(
-  options: RawConditionalPutsOptions,
-): Promise<RawDynamoResult> {
+export async function measureRawDynamodb(options: RawDynamoOptions): Promise<RawDynamoResult> {
   const concurrencies = options.concurrencies ?? defaultConcurrencies;
-  if (!Number.isInteger(options.puts) || options.puts < 1) {
-    throw new Error(`puts must be a positive integer, got ${options.puts}`);
+  if (!Number.isInteger(options.items) || options.items < 100) {
+    throw new Error(`items must be an integer of at least 100, got ${options.items}`);
   }
-  if (concurrencies.length === 0 || concurrencies.some((c) => !Number.isInteger(c) || c < 1)) {
-    throw new Error(`concurrencies must be positive integers, got [${concurrencies.join(', ')}]`);
-  }
-  // The SDK's default agent allows 50 sockets: more workers would queue in the client, not the server.
   const agent = new Agent({ keepAlive: true, maxSockets: Math.max(...concurrencies) });
   const client = new DynamoDBClient({
     endpoint: options.endpoint,
@@ -75,41 +95,92 @@ export async function measureRawConditionalPuts(
     credentials: localCredentials,
     requestHandler: { httpAgent: agent },
   });
-  const tableName = `bench-raw-puts-${randomUUID().slice(0, 8)}`;
-  try {
-    await createIdempotencyTable(client, tableName);
-    const warmUpPuts = options.warmUpPuts ?? Math.min(500, options.puts);
-    if (warmUpPuts > 0) {
-      await timedPuts(client, tableName, {
-        keyRange: 'warm-up',
-        puts: warmUpPuts,
-        concurrency: concurrencies[0] ?? 1,
-      });
-    }
-    const byConcurrency: RawDynamoResult['byConcurrency'] = [];
-    for (const concurrency of concurrencies) {
-      const run = await timedPuts(client, tableName, {
-        keyRange: `c${concurrency}`,
-        puts: options.puts,
-        concurrency,
-      });
-      byConcurrency.push({
-        concurrency,
-        putsPerSecond: rateOver(run.accepted, run.interval),
-        seconds: seconds(run.interval),
-        rejected: run.rejected,
-      });
-    }
-    const best = fastest(byConcurrency, (run) => run.putsPerSecond);
-    return {
-      puts: options.puts,
-      seconds: best.seconds ?? 0,
-      putsPerSecond: best.putsPerSecond,
-      concurrency: best.concurrency,
-      byConcurrency,
+  const table = `bench-raw-claims-${randomUUID().slice(0, 8)}`;
+  const now = new Date();
+  const key = (range: string, index: number) => inProgressClaimItem(`${range}#${index}`, now).id;
+  /** Sends request `index` of a style on `range`; resolves to the items the server refused. */
+  const send: Record<RequestStyle, (range: string, index: number) => Promise<number>> = {
+    batchWrite: async (range, index) => {
+      const puts = Array.from({ length: 25 }, (_, k) => ({
+        PutRequest: { Item: inProgressClaimItem(`${range}#${index * 25 + k}`, now) },
+      }));
+      const answer = await client.send(
+        new BatchWriteItemCommand({ RequestItems: { [table]: puts } }),
+      );
+      return answer.UnprocessedItems?.[table]?.length ?? 0;
+    },
+    // Reads back what the batchWrite level of the same concurrency wrote.
+    batchGet: async (range, index) => {
+      const keys = Array.from({ length: 100 }, (_, k) => ({
+        id: key(range.replace('get', 'write'), index * 100 + k)!,
+      }));
+      const answer = await client.send(
+        new BatchGetItemCommand({
+          RequestItems: { [table]: { Keys: keys, ConsistentRead: true } },
+        }),
+      );
+      return answer.UnprocessedKeys?.[table]?.Keys?.length ?? 0;
+    },
+    transactWrite: async (range, index) => {
+      try {
+        await client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: Array.from({ length: 100 }, (_, k) => ({
+              Put: {
+                TableName: table,
+                Item: inProgressClaimItem(`${range}#${index * 100 + k}`, now),
+                ConditionExpression: 'attribute_not_exists(id)',
+              },
+            })),
+          }),
+        );
+        return 0;
+      } catch (error) {
+        if (error instanceof TransactionCanceledException) return 100;
+        throw error;
+      }
+    },
+  };
+  const level = async (style: RequestStyle, range: string, concurrency: number) => {
+    const requests = Math.ceil(options.items / itemsPerRequest[style]);
+    const cpuBefore = options.dynamodbPid && processCpuSeconds(options.dynamodbPid);
+    let next = 0;
+    let refused = 0;
+    const worker = async (): Promise<void> => {
+      while (next < requests) refused += await send[style](range, next++);
     };
+    const startMs = performance.now();
+    await Promise.all(Array.from({ length: Math.min(concurrency, requests) }, worker));
+    const elapsedMs = performance.now() - startMs;
+    const accepted = requests * itemsPerRequest[style] - refused;
+    const cpuAfter = options.dynamodbPid && processCpuSeconds(options.dynamodbPid);
+    return {
+      concurrency,
+      itemsPerSecond: perSecond(accepted, elapsedMs),
+      seconds: elapsedMs / 1000,
+      refused,
+      ...(cpuBefore && cpuAfter
+        ? { dynamodbCpuSecondsPer1000Items: ((cpuAfter - cpuBefore) / accepted) * 1000 }
+        : {}),
+    };
+  };
+  try {
+    await createIdempotencyTable(client, table);
+    // Warm-up: the JIT and the table's code paths for each style.
+    for (const style of requestStyles) await level(style, `warm-${style}`, 4);
+    const styles = {} as Record<RequestStyle, StyleResult>;
+    for (const style of requestStyles) {
+      const byConcurrency: StyleLevel[] = [];
+      for (const concurrency of concurrencies) {
+        const range = `${style === 'batchGet' ? 'get' : style === 'batchWrite' ? 'write' : 'tx'}-c${concurrency}`;
+        byConcurrency.push(await level(style, range, concurrency));
+      }
+      const best = fastest(byConcurrency, (run) => run.itemsPerSecond);
+      styles[style] = { ...best, itemsPerRequest: itemsPerRequest[style], byConcurrency };
+    }
+    return { items: options.items, styles, claimWritesPerSecond: styles.batchWrite.itemsPerSecond };
   } finally {
-    await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined);
+    await client.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
     client.destroy();
     agent.destroy();
   }
@@ -129,44 +200,6 @@ export async function createIdempotencyTable(
     }),
   );
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
-}
-
-interface PutRun {
-  keyRange: string;
-  puts: number;
-  concurrency: number;
-}
-
-async function timedPuts(
-  client: DynamoDBClient,
-  tableName: string,
-  run: PutRun,
-): Promise<{ accepted: number; rejected: number; interval: Interval }> {
-  const now = new Date();
-  let next = 0;
-  let accepted = 0;
-  let rejected = 0;
-  const worker = async (): Promise<void> => {
-    while (next < run.puts) {
-      const index = next++;
-      try {
-        await client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: inProgressClaimItem(`${run.keyRange}#${index}`, now),
-            ConditionExpression: 'attribute_not_exists(id)',
-          }),
-        );
-        accepted++;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        rejected++;
-      }
-    }
-  };
-  const startMs = performance.now();
-  await Promise.all(Array.from({ length: Math.min(run.concurrency, run.puts) }, worker));
-  return { accepted, rejected, interval: { startMs, endMs: performance.now() } };
 }
 
 /**

@@ -27,10 +27,14 @@ export interface BenchSettings {
 export interface BenchSummary {
   /** Scenario 1 end-to-end records/s; null when scenario 1 did not run. */
   recordsPerSecond: number | null;
-  /** Scenario 1 ÷ the slower raw limit of scenario 4. */
+  /** Scenario 1 ÷ the lowest stage limit of scenario 4 (Kafka, DynamoDB batched claim writes). */
   ratioToLimit: number | null;
   /** Scenario 1 ÷ the per-record baseline of scenario 5. */
   ratioToBaseline: number | null;
+  /** DynamoDB write request units per new record version (scenario 1), measured. */
+  wruPerNewRecord: number | null;
+  /** DynamoDB write request units per unchanged record re-published by the resync (scenario 2). */
+  wruPerUnchangedRecord: number | null;
   lost: number | null;
   duplicated: number | null;
   costPerMillionRecordsUsd: number | null;
@@ -68,6 +72,8 @@ export function summarize(
     recordsPerSecond: pipeline ?? null,
     ratioToLimit: ratio(limit),
     ratioToBaseline: ratio(baseline),
+    wruPerNewRecord: scenarios.freshLoad?.dynamodbUnits.wruPerRecord ?? null,
+    wruPerUnchangedRecord: scenarios.resync?.dynamodbUnits.wruPerRecord ?? null,
     lost: scenarios.freshLoad?.delivery.lost ?? null,
     duplicated: scenarios.freshLoad?.delivery.duplicated ?? null,
     costPerMillionRecordsUsd: cost?.usdPerMillionRecords ?? null,

@@ -13,9 +13,12 @@ describe('estimateCost', () => {
     records: 1_000,
     requests: {
       'dynamodb.PutItem': 10,
+      'dynamodb.PutItem.wru': 10,
       'dynamodb.TransactWriteItems': 2,
       'dynamodb.TransactWriteItems.items': 200,
+      'dynamodb.TransactWriteItems.wru': 400,
       'dynamodb.GetItem': 5,
+      'dynamodb.GetItem.rru': 5,
       'dynamodb.DescribeTable': 3,
       's3.PutObject': 4,
       's3.ListObjectsV2': 6,
@@ -37,8 +40,8 @@ describe('estimateCost', () => {
     expect(lineOf(estimate, 'Lambda duration').unitsPerMillionRecords).toBeCloseTo(2_500);
   });
 
-  it('bills DynamoDB transactions per item, twice; control-plane calls not at all', () => {
-    // 10 puts + 2 × 200 transactional items = 410 WRU per 1,000 records.
+  it('bills DynamoDB by the measured request units, control-plane calls not at all', () => {
+    // 10 + 400 measured WRU per 1,000 records; the request and item counts are not billed again.
     expect(lineOf(estimate, 'DynamoDB writes').unitsPerMillionRecords).toBe(410_000);
     expect(lineOf(estimate, 'DynamoDB reads').unitsPerMillionRecords).toBe(5_000);
     expect(lineOf(estimate, 'DynamoDB writes').usdPerMillionRecords).toBeCloseTo(
@@ -46,22 +49,21 @@ describe('estimateCost', () => {
     );
   });
 
-  it('bills BatchWriteItem puts per item, once (merge-consumer completions)', () => {
-    const completions = estimateCost({
+  it('one claim write per record: 1 WRU per record costs $0.625 per million on DynamoDB', () => {
+    const claims = estimateCost({
       records: 1_000,
       requests: {
-        // 1,000 claims in 10 transactions, 1,000 completions in 40 batch writes of 25.
-        'dynamodb.TransactWriteItems': 10,
-        'dynamodb.TransactWriteItems.items': 1_000,
+        'dynamodb.BatchGetItem': 10,
+        'dynamodb.BatchGetItem.rru': 1_000,
         'dynamodb.BatchWriteItem': 40,
-        'dynamodb.BatchWriteItem.items': 1_000,
+        'dynamodb.BatchWriteItem.wru': 1_000,
       },
       lambda: [],
       kafkaBytes: 0,
       topicPartitions: 7,
     });
-    // 2 WRU per claim + 1 WRU per completion: 3,000 WRU per 1,000 records (4,000 as transactions).
-    expect(lineOf(completions, 'DynamoDB writes').unitsPerMillionRecords).toBe(3_000_000);
+    expect(lineOf(claims, 'DynamoDB writes').usdPerMillionRecords).toBeCloseTo(0.625);
+    expect(lineOf(claims, 'DynamoDB reads').usdPerMillionRecords).toBeCloseTo(0.125);
   });
 
   it('puts S3 writes and listings in the PUT tier, GETs in the GET tier, DELETE free', () => {

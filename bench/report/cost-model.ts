@@ -1,5 +1,6 @@
 import type { AwsPrices, PriceStatus } from './aws-prices';
 import { awsPrices } from './aws-prices';
+import { isMeasure, requestUnits } from './request-summary';
 
 export interface LambdaUsage {
   functionName: string;
@@ -13,7 +14,10 @@ export interface LambdaUsage {
 export interface CostInputs {
   /** Records the run carried end to end (scenario 1's N). */
   records: number;
-  /** Counted requests by `<service>.<operation>` (`dynamodb.PutItem`, `s3.GetObject`, …). */
+  /**
+   * Counted requests by `<service>.<operation>` (`dynamodb.PutItem`, `s3.GetObject`, …), with the
+   * DynamoDB request units measured per call (`dynamodb.<operation>.wru` / `.rru`).
+   */
   requests: Record<string, number>;
   lambda: LambdaUsage[];
   /** Bytes of the messages written to the source topics; each is read once by the consumer. */
@@ -48,11 +52,6 @@ export interface CostEstimate {
 const hoursPerMonth = 730;
 const gib = 1024 ** 3;
 
-/** DynamoDB data-plane operations by the request units they consume (items ≤ 1 KB / ≤ 4 KB). */
-const dynamodbWrites = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
-const dynamodbTransactionalWrites = new Set(['TransactWriteItems']);
-const dynamodbReads = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem']);
-const dynamodbTransactionalReads = new Set(['TransactGetItems']);
 /** S3 operations billed in the PUT/COPY/POST/LIST tier; DELETE is free; the rest is GET tier. */
 const s3Tier1 = new Set([
   'PutObject',
@@ -68,7 +67,7 @@ const s3Free = new Set(['DeleteObject', 'DeleteObjects']);
 export const costAssumptions = [
   'us-east-1 list prices, on-demand, no free tier, no savings plans; see the price table for each price and how it was checked',
   'data transfer is ignored (same-region traffic; NAT/egress to the Analytics and source APIs not included)',
-  'DynamoDB: every item written consumes 1 WRU (items ≤ 1 KB; batch calls counted per item), transactional writes 2 WRU per item, every item read 1 RRU (≤ 4 KB, strongly consistent), transactional reads 2 RRU per item; control-plane calls are free',
+  'DynamoDB: the write and read request units every call consumed, as measured (bench/instrumentation/dynamodb-capacity.ts: what DynamoDB returned, or AWS’s rules where DynamoDB Local does not report them, failed conditional writes included); control-plane calls are free',
   'S3: PUT/COPY/POST/LIST tier for writes and listings, GET tier for GET/HEAD, DELETE free; storage is not included (objects are small and short-lived)',
   'Lambda: Arm (infra/ deploys arm64), measured in-handler durations rounded up to 1 ms each, at each function’s configured memory; EventBridge schedule invocations are not priced',
   'MSK Serverless (the default deployment): data in and out per GB from the measured message bytes (each message read once); cluster-hours and partition-hours are fixed monthly costs, shown apart; MSK provisioned brokers likewise',
@@ -116,25 +115,8 @@ export function estimateCost(inputs: CostInputs, prices: AwsPrices = awsPrices):
     prices.lambda.armGbSecond.status,
   );
 
-  let writeUnits = 0;
-  let readUnits = 0;
-  let s3Tier1Requests = 0;
-  let s3Tier2Requests = 0;
-  for (const [key, requestCount] of Object.entries(inputs.requests)) {
-    const [service, operation = ''] = splitKey(key);
-    if (key.endsWith('.items')) continue;
-    // Batch and transactional calls are billed per item: their item count when it was counted.
-    const count = inputs.requests[`${key}.items`] ?? requestCount;
-    if (service === 'dynamodb') {
-      if (dynamodbWrites.has(operation)) writeUnits += count;
-      else if (dynamodbTransactionalWrites.has(operation)) writeUnits += 2 * count;
-      else if (dynamodbReads.has(operation)) readUnits += count;
-      else if (dynamodbTransactionalReads.has(operation)) readUnits += 2 * count;
-    } else if (service === 's3') {
-      if (s3Tier1.has(operation)) s3Tier1Requests += count;
-      else if (!s3Free.has(operation)) s3Tier2Requests += count;
-    }
-  }
+  const { wru: writeUnits, rru: readUnits } = requestUnits(inputs.requests);
+  const { putTier: s3Tier1Requests, getTier: s3Tier2Requests } = s3RequestTiers(inputs.requests);
   const { dynamodb, s3, mskServerless, mskProvisioned } = prices;
   line(
     'DynamoDB writes',
@@ -204,6 +186,22 @@ export function estimateCost(inputs: CostInputs, prices: AwsPrices = awsPrices):
     fixedMonthly,
     assumptions: costAssumptions,
   };
+}
+
+/** Counted S3 requests by price tier (and per-prefix rate limit): PUT/COPY/POST/LIST, GET/HEAD. */
+export function s3RequestTiers(requests: Record<string, number>): {
+  putTier: number;
+  getTier: number;
+} {
+  let putTier = 0;
+  let getTier = 0;
+  for (const [key, count] of Object.entries(requests)) {
+    const [service, operation = ''] = splitKey(key);
+    if (service !== 's3' || isMeasure(key)) continue;
+    if (s3Tier1.has(operation)) putTier += count;
+    else if (!s3Free.has(operation)) getTier += count;
+  }
+  return { putTier, getTier };
 }
 
 function splitKey(key: string): [string, string | undefined] {

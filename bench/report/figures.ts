@@ -29,6 +29,12 @@ export function figureRows(result: BenchResult): Row[] {
   rows.push(['summary', 'records/s (scenario 1)', orNa(summary.recordsPerSecond, formatRate)]);
   rows.push(['summary', 'ratioToLimit', orNa(summary.ratioToLimit, (v) => v.toFixed(2))]);
   rows.push(['summary', 'ratioToBaseline', orNa(summary.ratioToBaseline, (v) => v.toFixed(1))]);
+  rows.push(['summary', 'wruPerNewRecord', orNa(summary.wruPerNewRecord, (v) => v.toFixed(2))]);
+  rows.push([
+    'summary',
+    'wruPerUnchangedRecord',
+    orNa(summary.wruPerUnchangedRecord, (v) => v.toFixed(3)),
+  ]);
   rows.push([
     'summary',
     'est. AWS cost / 1M records',
@@ -54,6 +60,22 @@ export function figureRows(result: BenchResult): Row[] {
     }
     rows.push([s, 'latency publish → Analytics', orNa(freshLoad.latencyMs, percentiles)]);
     const memory = freshLoad.peakMemory;
+    const units = freshLoad.dynamodbUnits;
+    rows.push([
+      s,
+      'DynamoDB request units',
+      `${formatNumber(units.wruPerRecord, 2)} WRU + ${formatNumber(units.rruPerRecord, 2)} RRU per new record (${formatNumber(units.wru)} WRU, ${formatNumber(units.rru)} RRU)`,
+    ]);
+    const cpu = freshLoad.cpuSecondsPer1000Records;
+    rows.push([
+      s,
+      'CPU s per 1,000 records',
+      `${Object.entries(cpu.processes)
+        .map(([name, seconds]) => `${name} ${formatNumber(seconds, 2)}`)
+        .join(' · ')} (node's function threads: ${Object.entries(cpu.functions)
+        .map(([name, seconds]) => `${name} ${formatNumber(seconds, 2)}`)
+        .join(', ')})`,
+    ]);
     rows.push([
       s,
       'peak RSS',
@@ -70,6 +92,12 @@ export function figureRows(result: BenchResult): Row[] {
       s,
       'duplicates/s',
       `${formatRate(resync.duplicatesPerSecond)} (${formatNumber(resync.duplicates)} in ${formatNumber(resync.seconds, 1)} s; drained in ${formatNumber(resync.drainSeconds, 1)} s)`,
+    ]);
+    const units = resync.dynamodbUnits;
+    rows.push([
+      s,
+      'DynamoDB request units',
+      `${formatNumber(units.wruPerRecord, 3)} WRU + ${formatNumber(units.rruPerRecord, 3)} RRU per resynced record`,
     ]);
     rows.push([
       s,
@@ -93,11 +121,22 @@ export function figureRows(result: BenchResult): Row[] {
       'raw Kafka produce+consume',
       `${formatRate(limits.kafka.recordsPerSecond)} records/s (produce ${formatRate(limits.kafka.produceRecordsPerSecond)}, consume ${formatRate(limits.kafka.consumeRecordsPerSecond)})`,
     ]);
-    rows.push([
-      s,
-      'raw DynamoDB conditional puts',
-      `${formatRate(limits.dynamodb.putsPerSecond)} puts/s (concurrency ${limits.dynamodb.concurrency})`,
-    ]);
+    const styleLabels = {
+      batchWrite: 'raw DynamoDB BatchWriteItem claims (the limit)',
+      batchGet: 'raw DynamoDB BatchGetItem, strongly consistent',
+      transactWrite: 'raw DynamoDB TransactWriteItems conditional claims',
+    } as const;
+    for (const [style, label] of Object.entries(styleLabels) as Array<
+      [keyof typeof styleLabels, string]
+    >) {
+      const run = limits.dynamodb.styles[style];
+      const cpu = run.dynamodbCpuSecondsPer1000Items;
+      rows.push([
+        s,
+        label,
+        `${formatRate(run.itemsPerSecond)} items/s (${run.itemsPerRequest} per request, concurrency ${run.concurrency} of ${run.byConcurrency.map((level) => level.concurrency).join('/')}${cpu === undefined ? '' : `; DynamoDB Local ${formatNumber(cpu, 2)} CPU s per 1,000 items`})`,
+      ]);
+    }
   }
   if (baseline) {
     rows.push([

@@ -66,6 +66,11 @@ function sampleResult(): BenchResult {
       analyticsPayloadsAtMock: 2,
       lambda,
       kafka: { messages: 1_000, bytes: 300_000 },
+      dynamodbUnits: { wru: 1_050, rru: 1_000, wruPerRecord: 1.05, rruPerRecord: 1 },
+      cpuSecondsPer1000Records: {
+        processes: { node: 1.5, dynamodb: 0.8 },
+        functions: { 'merge-consumer': 0.4 },
+      },
     },
     limits: {
       kafka: {
@@ -77,7 +82,19 @@ function sampleResult(): BenchResult {
         consumeRecordsPerSecond: 2_000,
         partitions: 3,
       },
-      dynamodb: { puts: 1_000, seconds: 2, putsPerSecond: 500, concurrency: 16, byConcurrency: [] },
+      dynamodb: {
+        items: 1_000,
+        claimWritesPerSecond: 500,
+        styles: {
+          batchWrite: { ...level(4, 500), itemsPerRequest: 25, byConcurrency: [level(4, 500)] },
+          batchGet: { ...level(2, 900), itemsPerRequest: 100, byConcurrency: [level(2, 900)] },
+          transactWrite: {
+            ...level(1, 300),
+            itemsPerRequest: 100,
+            byConcurrency: [level(1, 300)],
+          },
+        },
+      },
       slowerLimit: 'dynamodb',
       slowerLimitRecordsPerSecond: 500,
     },
@@ -112,6 +129,10 @@ function sampleResult(): BenchResult {
     prices: { readOn: pricesReadOn, list: awsPrices },
     errors: [],
   };
+}
+
+function level(concurrency: number, itemsPerSecond: number) {
+  return { concurrency, itemsPerSecond, seconds: 2, refused: 0 };
 }
 
 describe('summarize', () => {

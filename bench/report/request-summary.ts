@@ -43,8 +43,8 @@ export function summarizeRequests(
     byOperation: { ...byOperation },
   };
   for (const [key, count] of Object.entries(byOperation)) {
-    // `<service>.<operation>.items` counts items of batch calls, not requests.
-    if (key.endsWith('.items')) continue;
+    // `.items` (items of batch calls) and `.wru`/`.rru` (request units) are not requests.
+    if (isMeasure(key)) continue;
     if (key.startsWith('dynamodb.')) summary.dynamodb += count;
     else if (key.startsWith('s3.')) summary.s3 += count;
     else if (key === 'kafka.Produce') summary.kafkaProduce += count;
@@ -54,6 +54,21 @@ export function summarizeRequests(
     else if (sourcePaths.some((path) => key === `http.GET ${path}`)) summary.sourceGets += count;
   }
   return summary;
+}
+
+const measureSuffixes = ['.items', '.wru', '.rru'];
+export const isMeasure = (key: string): boolean =>
+  measureSuffixes.some((suffix) => key.endsWith(suffix));
+
+/** DynamoDB write and read request units the counted calls consumed (aws-sdk-counter.ts). */
+export function requestUnits(byOperation: Record<string, number>): { wru: number; rru: number } {
+  let wru = 0;
+  let rru = 0;
+  for (const [key, value] of Object.entries(byOperation)) {
+    if (key.endsWith('.wru')) wru += value;
+    else if (key.endsWith('.rru')) rru += value;
+  }
+  return { wru, rru };
 }
 
 /** Requests per `per` records (1,000 for scenario 1, 1 for the resync). */

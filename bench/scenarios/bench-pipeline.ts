@@ -4,6 +4,7 @@ import type { PipelineRun } from '../harness/pipeline-run';
 import { startPipelineRun } from '../harness/pipeline-run';
 import { EmfRecorder } from '../instrumentation/emf-recorder';
 import { instrumentedFunctions } from '../instrumentation/instrumented-functions';
+import { ProcessCpuMeter } from '../instrumentation/process-cpu';
 import type { RequestCollector, RequestCounts } from '../instrumentation/request-collector';
 
 export interface BenchPipelineOptions {
@@ -15,6 +16,8 @@ export interface BenchPipelineOptions {
   seed: number;
   tickMs: number;
   mergeConcurrency?: number;
+  /** Server JVM pids by name, whose CPU `cpuSeconds()` reads next to this process's. */
+  serverPids?: Record<string, number>;
 }
 
 /** A pipeline run with the bench's counters attached: what scenarios 1–3 measure. */
@@ -28,6 +31,8 @@ export interface BenchPipeline {
   invocations(): Record<string, number>;
   /** Configured memory per function name (what Lambda bills GB-seconds at). */
   memoryMb(): Record<string, number>;
+  /** CPU seconds since the schedules started: `node` (this process, every thread) and each JVM. */
+  cpuSeconds(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +58,8 @@ export async function startBenchPipeline(options: BenchPipelineOptions): Promise
     schedules: false,
   });
   const emf = new EmfRecorder(Object.values(run.runtime.hosts));
+  const cpu = new ProcessCpuMeter(() => ({ node: process.pid, ...options.serverPids }));
+  cpu.start();
   run.runtime.scheduler.start();
   const hosts = Object.values(run.runtime.hosts);
   return {
@@ -67,6 +74,7 @@ export async function startBenchPipeline(options: BenchPipelineOptions): Promise
       Object.fromEntries(hosts.map((host) => [host.functionName, host.invocations])),
     memoryMb: () =>
       Object.fromEntries(hosts.map((host) => [host.functionName, host.definition.memoryMb])),
+    cpuSeconds: () => cpu.read(),
     async stop() {
       emf.close();
       await run.stop();

@@ -10,7 +10,7 @@ import type { LambdaUsage } from '../report/cost-model';
 import type { Distribution } from '../report/percentiles';
 import { distribution } from '../report/percentiles';
 import type { RequestFamily, RequestSummary } from '../report/request-summary';
-import { requestsPer, summarizeRequests } from '../report/request-summary';
+import { requestsPer, requestUnits, summarizeRequests } from '../report/request-summary';
 import type { StageRate } from '../report/stage-rates';
 import { stageRate } from '../report/stage-rates';
 import type { BenchPipeline } from './bench-pipeline';
@@ -45,6 +45,34 @@ export interface FreshLoadResult {
   analyticsPayloadsAtMock: number;
   lambda: LambdaUsage[];
   kafka: { messages: number; bytes: number };
+  /** DynamoDB request units the run consumed, and per new record version. */
+  dynamodbUnits: DynamodbUnits;
+  /**
+   * CPU seconds per 1,000 records over the fresh load (schedules start → drained), by process:
+   * `node` (the bench: mock APIs, event source mapping, the functions' worker threads) and each
+   * JVM; `functions` splits out the worker threads' own CPU (since they started) by function.
+   */
+  cpuSecondsPer1000Records: {
+    processes: Record<string, number>;
+    functions: Record<string, number>;
+  };
+}
+
+export interface DynamodbUnits {
+  wru: number;
+  rru: number;
+  wruPerRecord: number;
+  rruPerRecord: number;
+}
+
+export function dynamodbUnits(byOperation: Record<string, number>, records: number): DynamodbUnits {
+  const { wru, rru } = requestUnits(byOperation);
+  return {
+    wru,
+    rru,
+    wruPerRecord: records > 0 ? wru / records : 0,
+    rruPerRecord: records > 0 ? rru / records : 0,
+  };
 }
 
 export interface FreshLoadOutcome {
@@ -84,6 +112,7 @@ export async function runFreshLoad(options: FreshLoadOptions): Promise<FreshLoad
     accept: (progress) => progress.stats.uniqueRecords >= records,
     timeoutMs: options.timeoutMs,
   });
+  const cpuSeconds = pipeline.cpuSeconds();
   const memory = peakMemory(options.serverPids);
   const delivery = checkDelivery(run.mock.state);
   const counts = await pipeline.requests();
@@ -146,6 +175,14 @@ export async function runFreshLoad(options: FreshLoadOptions): Promise<FreshLoad
         memoryMb: pipeline.memoryMb(),
       }),
       kafka: { messages: messages.length, bytes: messageBytes(messages) },
+      dynamodbUnits: dynamodbUnits(counts.total, records),
+      cpuSecondsPer1000Records: {
+        processes: per1000(cpuSeconds, records),
+        functions: per1000(counts.threadCpuSeconds, records),
+      },
     },
   };
 }
+
+const per1000 = (seconds: Record<string, number>, records: number): Record<string, number> =>
+  Object.fromEntries(Object.entries(seconds).map(([name, s]) => [name, (s / records) * 1000]));

@@ -3,6 +3,8 @@ import { functionNames, metricNames } from '../../lambdas/shared/pipeline';
 import type { RequestFamily, RequestSummary } from '../report/request-summary';
 import { countsSince, requestsPer, summarizeRequests } from '../report/request-summary';
 import type { BenchPipeline } from './bench-pipeline';
+import type { DynamodbUnits } from './fresh-load';
+import { dynamodbUnits } from './fresh-load';
 
 export interface ResyncOptions {
   pipeline: BenchPipeline;
@@ -26,6 +28,8 @@ export interface ResyncResult {
   analyticsNewPayloads: number;
   requests: RequestSummary;
   requestsPerRecord: Record<RequestFamily, number>;
+  /** DynamoDB request units of the resync, and per resynced (unchanged) record. */
+  dynamodbUnits: DynamodbUnits;
 }
 
 /**
@@ -88,5 +92,6 @@ export async function runResync(options: ResyncOptions): Promise<ResyncResult> {
     analyticsNewPayloads: statsAfter.payloads - statsBefore.payloads,
     requests,
     requestsPerRecord: requestsPer(requests, records, 1),
+    dynamodbUnits: dynamodbUnits(requests.byOperation, records),
   };
 }

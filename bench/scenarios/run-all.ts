@@ -25,8 +25,8 @@ export interface RunBenchOptions {
   log?: (line: string) => void;
 }
 
-/** Conditional puts per concurrency level in scenario 4: enough for a steady-state rate. */
-const maxLimitPuts = 20_000;
+/** Items per concurrency level and request style in scenario 4: enough for a steady-state rate. */
+const maxLimitItems = 20_000;
 
 /**
  * Runs the selected scenarios on one stack ("same run, same servers"): scenarios 1–3 on one
@@ -63,6 +63,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchResult> {
       records: settings.records,
       seed: settings.seed,
       tickMs: settings.tickMs,
+      serverPids: options.serverPids,
       ...(settings.mergeConcurrency ? { mergeConcurrency: settings.mergeConcurrency } : {}),
     });
     topics = [pipeline.run.names.customerTopic, pipeline.run.names.productTopic];
@@ -123,7 +124,10 @@ export async function runBench(options: RunBenchOptions): Promise<BenchResult> {
       scenarios.limits = await runLimits({
         endpoints,
         messages,
-        puts: Math.min(settings.records, maxLimitPuts),
+        items: Math.max(100, Math.min(settings.records, maxLimitItems)),
+        ...(options.serverPids.dynamodb === undefined
+          ? {}
+          : { dynamodbPid: options.serverPids.dynamodb }),
       });
     } catch (error) {
       recordFailure('limits', error);

@@ -9,7 +9,7 @@ import { localCredentials } from './endpoints';
  *   peak throughput and test runs start many stacks on small machines: C1-only JIT and the serial
  *   GC cut their start-up CPU.
  * - `throughput`: for benchmarks. The full tiered JIT (C2) costs a few seconds of compilation and
- *   then roughly halves DynamoDB Local's CPU per item (bench/profile/compare-dynamodb-jvm-flags.sh);
+ *   then roughly halves DynamoDB Local's CPU per item (docs/benchmarks.md);
  *   the serial GC stays, as parallel GC threads only compete for 2 cores.
  */
 export type JvmProfile = 'quick-start' | 'throughput';
