@@ -39,7 +39,11 @@ function loadCosts(resultsDir: string): PerRecordCosts {
 }
 
 const number = (value: number): string =>
-  !Number.isFinite(value) ? '∞' : value >= 100 ? formatNumber(value) : formatNumber(value, 2);
+  !Number.isFinite(value)
+    ? '∞'
+    : value >= 100 || Number.isInteger(value)
+      ? formatNumber(value)
+      : formatNumber(value, 2);
 
 export function renderPlan(plan: CapacityPlan): string {
   const { firstLimit, monthly } = plan;

@@ -39,6 +39,8 @@ describe('capacityPlan: a worked example at 10,000 records/s', () => {
     expect(line('Kafka partitions per source topic').need).toBe(5);
     expect(line('MSK Serverless partitions').need).toBe(11);
     expect(plan.monthly.partitions).toBe(11);
+    // 120 partitions: 59 per topic (2 × 59 + 1 DLQ = 119), so 118 batches in flight, 118,000 records/s.
+    expect(line('MSK Serverless partitions').limitRecordsPerSecond).toBeCloseTo(118_000, 0);
     // 9.77 MiB/s needs 2 pollers of 5 MiB/s; 10 invocations need 2 pollers of 5 each.
     expect(line('ESM provisioned pollers').need).toBe(2);
   });

@@ -119,150 +119,170 @@ export interface CapacityPlan {
   monthly: { perRecordUsd: number; fixedUsd: number; totalUsd: number; partitions: number };
 }
 
-/** Pure arithmetic from the per-record costs and the quotas; unit-tested against a worked example. */
-export function capacityPlan(recordsPerSecond: number, costs: PerRecordCosts): CapacityPlan {
-  const r = recordsPerSecond;
+interface Need {
+  item: string;
+  unit: string;
+  quota?: { value: number; source: string };
+  knob: string;
+  /** What the deployment needs at `r` records/s: non-decreasing in r. */
+  at: (r: number) => number;
+}
+
+/** The deployment's needs as functions of the rate, from the per-record costs. */
+function needs(costs: PerRecordCosts): Need[] {
   const fn = (name: string) => costs.lambda[name] ?? { invocations: 0, meanMs: 0 };
   /** Little's law: invocations per second × mean duration. */
-  const concurrency = (name: string) => r * fn(name).invocations * (fn(name).meanMs / 1000);
-  const bytes = r * costs.kafkaBytes;
+  const concurrency = (name: string) => (r: number) =>
+    r * fn(name).invocations * (fn(name).meanMs / 1000);
+  const bytes = (r: number) => r * costs.kafkaBytes;
   const merge = concurrency(functionNames.mergeConsumer);
   const sourceTopics = [topics.customers, topics.products].length;
   // One concurrent merge-consumer batch per partition, and each partition's byte quotas.
-  const sourcePartitions = Math.max(
-    sourceTopics,
-    Math.ceil(merge),
-    Math.ceil(bytes / quotas.mskPartitionIngressBytesPerSecond.value),
-    Math.ceil(bytes / quotas.mskPartitionEgressBytesPerSecond.value),
-  );
-  const partitionsPerTopic = Math.ceil(sourcePartitions / sourceTopics);
-  const partitions = partitionsPerTopic * sourceTopics + pipeline.topics[topics.dlq].partitions;
-  const pollers = Math.max(
-    1,
-    Math.ceil(bytes / quotas.pollerBytesPerSecond.value),
-    Math.ceil(merge / quotas.pollerConcurrentInvocations.value),
-  );
-  const allConcurrency = Object.keys(costs.lambda).reduce(
-    (sum, name) => sum + concurrency(name),
-    0,
-  );
-  const flushBusy = concurrency(functionNames.flush);
+  const partitionsPerTopic = (r: number) =>
+    Math.ceil(
+      Math.max(
+        sourceTopics,
+        Math.ceil(merge(r)),
+        Math.ceil(bytes(r) / quotas.mskPartitionIngressBytesPerSecond.value),
+        Math.ceil(bytes(r) / quotas.mskPartitionEgressBytesPerSecond.value),
+      ) / sourceTopics,
+    );
+  const mib = (quota: { value: number; source: string }) => ({
+    ...quota,
+    value: quota.value / MiB,
+  });
+  return [
+    {
+      item: 'Kafka partitions per source topic',
+      unit: 'partitions',
+      knob: 'topic partitions in lambdas/shared/pipeline.ts (one merge-consumer batch in flight per partition)',
+      at: partitionsPerTopic,
+    },
+    {
+      item: 'MSK Serverless partitions per cluster',
+      unit: 'partitions',
+      quota: quotas.mskPartitionsPerCluster,
+      knob: 'split the topics over more clusters, or MSK provisioned',
+      at: (r) => partitionsPerTopic(r) * sourceTopics + pipeline.topics[topics.dlq].partitions,
+    },
+    {
+      item: 'ESM provisioned pollers (per mapping)',
+      unit: 'pollers',
+      quota: quotas.maximumPollersPerMapping,
+      knob: 'ProvisionedPollerConfig.MaximumPollers (up to 2,000)',
+      at: (r) =>
+        Math.max(
+          1,
+          Math.ceil(bytes(r) / quotas.pollerBytesPerSecond.value),
+          Math.ceil(merge(r) / quotas.pollerConcurrentInvocations.value),
+        ),
+    },
+    {
+      item: 'Lambda concurrency, all functions',
+      unit: 'concurrent executions',
+      quota: quotas.lambdaConcurrentExecutions,
+      knob: 'Service Quotas: Lambda concurrent executions (raisable to tens of thousands)',
+      at: (r) => Object.keys(costs.lambda).reduce((sum, name) => sum + concurrency(name)(r), 0),
+    },
+    ...Object.keys(costs.lambda).map((name) => ({
+      item: `Lambda concurrency, ${name}`,
+      unit: 'concurrent executions',
+      knob: '',
+      at: concurrency(name),
+    })),
+    {
+      item: 'flush: one run at a time (busy share of wall time)',
+      unit: 'runs in flight',
+      quota: { value: 1, source: 'lambdas/flush/README.md (one run at a time)' },
+      knob: 'flush.maxRecordsPerPost / maxBytesPerPost (fewer, larger POSTs per run), or one flush per topic',
+      at: concurrency(functionNames.flush),
+    },
+    {
+      item: 'DynamoDB write request units (idempotency table)',
+      unit: 'WRU/s',
+      quota: quotas.dynamodbTableWruPerSecond,
+      knob: 'Service Quotas: DynamoDB table-level write throughput (on-demand), or fewer WRU per record',
+      at: (r) => r * costs.wru,
+    },
+    {
+      item: 'DynamoDB read request units (idempotency table)',
+      unit: 'RRU/s',
+      quota: quotas.dynamodbTableRruPerSecond,
+      knob: 'Service Quotas: DynamoDB table-level read throughput (on-demand)',
+      at: (r) => r * costs.rru,
+    },
+    {
+      item: 'S3 PUT/COPY/POST/LIST per prefix (staging/<date>/)',
+      unit: 'requests/s',
+      quota: quotas.s3PutsPerPrefixPerSecond,
+      knob: 'spread staging keys over more prefixes, or larger merge-consumer batches (mergeConsumer.batchSize)',
+      at: (r) => r * costs.s3PutTier,
+    },
+    {
+      item: 'S3 GET/HEAD per prefix',
+      unit: 'requests/s',
+      quota: quotas.s3GetsPerPrefixPerSecond,
+      knob: 'spread staging keys over more prefixes',
+      at: (r) => r * costs.s3GetTier,
+    },
+    {
+      item: 'MSK Serverless ingress',
+      unit: 'MiB/s',
+      quota: mib(quotas.mskIngressBytesPerSecond),
+      knob: 'more clusters (topics split), or MSK provisioned brokers',
+      at: (r) => bytes(r) / MiB,
+    },
+    {
+      item: 'MSK Serverless egress (each message read once)',
+      unit: 'MiB/s',
+      quota: mib(quotas.mskEgressBytesPerSecond),
+      knob: 'more clusters (topics split), or MSK provisioned brokers',
+      at: (r) => bytes(r) / MiB,
+    },
+    {
+      item: 'Analytics POSTs',
+      unit: 'POSTs/s',
+      knob: 'no AWS quota: the Analytics API owner’s limit; flush.maxRecordsPerPost sets records per POST',
+      at: (r) => r * costs.analyticsPosts,
+    },
+  ];
+}
 
-  const line = (
-    item: string,
-    need: number,
-    unit: string,
-    quota: { value: number; source: string } | undefined,
-    knob: string,
-  ): PlanLine => {
+/** The highest rate at which `need` stays within `quota` (bisection: needs step with ceilings). */
+function rateAtQuota(need: (r: number) => number, quota: number): number {
+  if (need(0) > quota) return 0;
+  let high = 1;
+  while (need(high) <= quota) {
+    high *= 2;
+    if (high > 1e12) return Infinity;
+  }
+  let low = high / 2;
+  while (high - low > Math.max(1e-6, low * 1e-9)) {
+    const middle = (low + high) / 2;
+    if (need(middle) <= quota) low = middle;
+    else high = middle;
+  }
+  return low;
+}
+
+/** Pure arithmetic from the per-record costs and the quotas; unit-tested against a worked example. */
+export function capacityPlan(recordsPerSecond: number, costs: PerRecordCosts): CapacityPlan {
+  const r = recordsPerSecond;
+  const lines: PlanLine[] = needs(costs).map(({ item, unit, quota, knob, at }) => {
+    const need = at(r);
     if (!quota) return { item, need, unit, knob };
-    const utilization = need / quota.value;
     return {
       item,
       need,
       unit,
       quota: quota.value,
       source: quota.source,
-      utilization,
-      limitRecordsPerSecond: utilization > 0 ? r / utilization : Infinity,
+      utilization: need / quota.value,
+      limitRecordsPerSecond: rateAtQuota(at, quota.value),
       knob,
     };
-  };
-  const lines: PlanLine[] = [
-    line(
-      'Kafka partitions per source topic',
-      partitionsPerTopic,
-      'partitions',
-      undefined,
-      'topic partitions in lambdas/shared/pipeline.ts (one merge-consumer batch in flight per partition)',
-    ),
-    line(
-      'MSK Serverless partitions per cluster',
-      partitions,
-      'partitions',
-      quotas.mskPartitionsPerCluster,
-      'split the topics over more clusters, or MSK provisioned',
-    ),
-    line(
-      'ESM provisioned pollers (per mapping)',
-      pollers,
-      'pollers',
-      quotas.maximumPollersPerMapping,
-      'ProvisionedPollerConfig.MaximumPollers (up to 2,000)',
-    ),
-    line(
-      'Lambda concurrency, all functions',
-      allConcurrency,
-      'concurrent executions',
-      quotas.lambdaConcurrentExecutions,
-      'Service Quotas: Lambda concurrent executions (raisable to tens of thousands)',
-    ),
-    ...Object.keys(costs.lambda).map((name) =>
-      line(
-        `Lambda concurrency, ${name}`,
-        concurrency(name),
-        'concurrent executions',
-        undefined,
-        '',
-      ),
-    ),
-    line(
-      'flush: one run at a time (busy share of wall time)',
-      flushBusy,
-      'runs in flight',
-      { value: 1, source: 'lambdas/flush/README.md (one run at a time)' },
-      'flush.maxRecordsPerPost / maxBytesPerPost (fewer, larger POSTs per run), or one flush per topic',
-    ),
-    line(
-      'DynamoDB write request units (idempotency table)',
-      r * costs.wru,
-      'WRU/s',
-      quotas.dynamodbTableWruPerSecond,
-      'Service Quotas: DynamoDB table-level write throughput (on-demand), or fewer WRU per record',
-    ),
-    line(
-      'DynamoDB read request units (idempotency table)',
-      r * costs.rru,
-      'RRU/s',
-      quotas.dynamodbTableRruPerSecond,
-      'Service Quotas: DynamoDB table-level read throughput (on-demand)',
-    ),
-    line(
-      'S3 PUT/COPY/POST/LIST per prefix (staging/<date>/)',
-      r * costs.s3PutTier,
-      'requests/s',
-      quotas.s3PutsPerPrefixPerSecond,
-      'spread staging keys over more prefixes, or larger merge-consumer batches (mergeConsumer.batchSize)',
-    ),
-    line(
-      'S3 GET/HEAD per prefix',
-      r * costs.s3GetTier,
-      'requests/s',
-      quotas.s3GetsPerPrefixPerSecond,
-      'spread staging keys over more prefixes',
-    ),
-    line(
-      'MSK Serverless ingress',
-      bytes / MiB,
-      'MiB/s',
-      { ...quotas.mskIngressBytesPerSecond, value: quotas.mskIngressBytesPerSecond.value / MiB },
-      'more clusters (topics split), or MSK provisioned brokers',
-    ),
-    line(
-      'MSK Serverless egress',
-      bytes / MiB,
-      'MiB/s',
-      { ...quotas.mskEgressBytesPerSecond, value: quotas.mskEgressBytesPerSecond.value / MiB },
-      'more clusters (topics split), or MSK provisioned brokers',
-    ),
-    line(
-      'Analytics POSTs',
-      r * costs.analyticsPosts,
-      'POSTs/s',
-      undefined,
-      'no AWS quota: the Analytics API owner’s limit; flush.maxRecordsPerPost sets records per POST',
-    ),
-  ];
+  });
+  const partitions = lines.find((l) => l.item.startsWith('MSK Serverless partitions'))?.need ?? 0;
   const checked = lines.filter((l) => l.limitRecordsPerSecond !== undefined);
   const firstLimit = checked.reduce((first, l) =>
     (l.limitRecordsPerSecond ?? Infinity) < (first.limitRecordsPerSecond ?? Infinity) ? l : first,
