@@ -20,14 +20,23 @@ function pomFor(server: ServerName): string {
 }
 
 /**
+ * Java launchers compiled against a server's jars into its cache directory (DynamoDB Local has no
+ * host option; its launcher binds it to loopback). Compiled once here rather than run as a source
+ * file, which would cost every start and restart about 3 s of javac.
+ */
+export const launcherSources: Partial<Record<ServerName, string>> = {
+  dynamodb: join(stackDir, 'maven', 'dynamodb', 'LoopbackServerRunner.java'),
+};
+
+/**
  * `.cache/stack/<server>-<version>-<pom digest>`: the digest makes an edited pom resolve into a
  * new directory instead of rewriting jars that a running stack (another test run) still uses.
  */
 export function cacheDirFor(server: ServerName): string {
-  const digest = createHash('sha256')
-    .update(readFileSync(pomFor(server)))
-    .digest('hex')
-    .slice(0, 8);
+  const hash = createHash('sha256').update(readFileSync(pomFor(server)));
+  const launcher = launcherSources[server];
+  if (launcher) hash.update(readFileSync(launcher));
+  const digest = hash.digest('hex').slice(0, 8);
   return join(repoRoot, '.cache', 'stack', `${server}-${serverVersions[server]}-${digest}`);
 }
 
@@ -46,7 +55,7 @@ export async function ensureServerJars(server: ServerName): Promise<string> {
   const staging = `${target}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   const pom = pomFor(server);
-  await runMaven([
+  await runTool('mvn', [
     '-q',
     '-B',
     '-f',
@@ -54,6 +63,8 @@ export async function ensureServerJars(server: ServerName): Promise<string> {
     'dependency:copy-dependencies',
     `-DoutputDirectory=${staging}`,
   ]);
+  const launcher = launcherSources[server];
+  if (launcher) await runTool('javac', ['-cp', join(staging, '*'), '-d', staging, launcher]);
   try {
     renameSync(staging, target);
   } catch (error) {
@@ -64,9 +75,9 @@ export async function ensureServerJars(server: ServerName): Promise<string> {
   return target;
 }
 
-function runMaven(args: string[]): Promise<void> {
+function runTool(command: 'mvn' | 'javac', args: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('mvn', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -74,7 +85,9 @@ function runMaven(args: string[]): Promise<void> {
     child.once('exit', (code) => {
       if (code === 0) resolvePromise();
       else
-        reject(new Error(`mvn ${args.join(' ')} failed (exit ${code}):\n${output.slice(-4000)}`));
+        reject(
+          new Error(`${command} ${args.join(' ')} failed (exit ${code}):\n${output.slice(-4000)}`),
+        );
     });
   });
 }

@@ -20,10 +20,19 @@ describe('JVM profiles of the emulators', () => {
     const dynamodb = dynamodbArgs('/jars', 8000, undefined, 'throughput');
     expect(dynamodb).not.toContain('-XX:TieredStopAtLevel=1');
     expect(dynamodb.indexOf('-XX:+UseSerialGC')).toBeLessThan(
-      dynamodb.indexOf('com.amazonaws.services.dynamodbv2.local.main.ServerRunner'),
+      dynamodb.indexOf('LoopbackServerRunner'),
     );
     const s3 = s3mockArgs({ ...s3mock, jvm: 'throughput' });
     expect(s3).not.toContain('-XX:TieredStopAtLevel=1');
     expect(s3.indexOf('-XX:+UseSerialGC')).toBeLessThan(s3.indexOf('-jar'));
+  });
+
+  it('binds both to loopback: DynamoDB through its launcher, both S3Mock connectors by address', () => {
+    expect(dynamodbArgs('/jars', 8000)).toContain('LoopbackServerRunner');
+    const s3 = s3mockArgs(s3mock);
+    expect(s3).toContain('--server.address=127.0.0.1');
+    expect(s3.find((arg) => arg.startsWith('--spring.main.sources=file:'))).toMatch(
+      /loopback\.xml$/,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { localCredentials } from './endpoints';
 
 /**
@@ -40,8 +41,10 @@ export function dynamodbArgs(
     // sqlite4java's native libraries are among the copied jars' siblings.
     `-Djava.library.path=${jarDir}`,
     '-cp',
-    join(jarDir, '*'),
-    'com.amazonaws.services.dynamodbv2.local.main.ServerRunner',
+    // The jars, and the compiled loopback launcher next to them (see artifacts.ts).
+    `${join(jarDir, '*')}${delimiter}${jarDir}`,
+    // ServerRunner with its Jetty connector bound to 127.0.0.1 (maven/dynamodb/LoopbackServerRunner.java).
+    'LoopbackServerRunner',
     ...(dbPath === undefined ? ['-inMemory'] : ['-dbPath', dbPath]),
     // One database for every region/credential pair, so all clients see the same tables.
     '-sharedDb',
@@ -67,6 +70,13 @@ export interface S3MockLaunch {
   jvm?: JvmProfile;
 }
 
+const s3mockLoopbackXml = join(
+  dirname(fileURLToPath(import.meta.url)),
+  'maven',
+  's3mock',
+  'loopback.xml',
+);
+
 export function s3mockArgs(launch: S3MockLaunch): string[] {
   const { jarDir, version, httpPort, httpsPort, storeRoot, retainStore } = launch;
   return [
@@ -76,6 +86,9 @@ export function s3mockArgs(launch: S3MockLaunch): string[] {
     // server.port is S3Mock's HTTPS connector; the plain-HTTP one has its own property.
     `--server.port=${httpsPort}`,
     `--com.adobe.testing.s3mock.http-port=${httpPort}`,
+    // Loopback only: server.address binds the HTTPS connector, loopback.xml the HTTP one.
+    '--server.address=127.0.0.1',
+    `--spring.main.sources=file:${s3mockLoopbackXml}`,
     `--com.adobe.testing.s3mock.store.root=${storeRoot}`,
     `--com.adobe.testing.s3mock.store.retain-files-on-exit=${retainStore}`,
   ];

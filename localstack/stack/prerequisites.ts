@@ -43,6 +43,14 @@ export function checkPrerequisites(): void {
     );
   }
 
+  // The JDK's compiler builds DynamoDB Local's loopback launcher (artifacts.ts); a JRE lacks it.
+  const javac = spawnSync('javac', ['-version'], { encoding: 'utf8' });
+  if (javac.error || javac.status !== 0) {
+    throw new MissingPrerequisiteError(
+      `ecom-sync local stack needs a JDK ${minimumJavaMajor}+ (javac not found on PATH, only a JRE?): install e.g. apt-get install openjdk-17-jdk-headless`,
+    );
+  }
+
   const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
   if (mvn.error || mvn.status !== 0) {
     throw new MissingPrerequisiteError(
