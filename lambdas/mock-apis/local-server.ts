@@ -5,6 +5,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { MockApi } from './app';
 import { createMockApi } from './app';
+import type { MockResponse } from './http-types';
+import { errorResponse } from './http-types';
 import type { MockState } from './mock-state';
 import { mockSettingsFromEnv } from './settings';
 
@@ -17,6 +19,10 @@ export interface MockApiServerOptions {
   products?: number;
   driftPerMinute?: number;
   logger?: Logger;
+  /** How long a client may take to send one whole request, headers and body (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Open connections at most; more are refused (default 256). */
+  maxConnections?: number;
 }
 
 export interface MockApiServer {
@@ -29,9 +35,33 @@ export interface MockApiServer {
 const textTypes =
   /^(text\/|application\/([\w.+-]+\+)?(json|xml)|application\/x-www-form-urlencoded)/i;
 
+/**
+ * The largest body served: a Function URL (BUFFERED) takes at most 6 MB
+ * (https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html), and flush posts up to 4 MB.
+ */
+export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+/**
+ * The request target as a URL, or undefined when it is none (`//%zz`, `*`, a broken absolute
+ * form, a broken percent-escape). An origin-form target is a path, never a scheme-relative URL with a host in it.
+ */
+function parseTarget(target: string): URL | undefined {
+  try {
+    const url = target.startsWith('/') ? new URL(`http://localhost${target}`) : new URL(target);
+    // Throws URIError on a broken percent-escape such as %zz.
+    decodeURIComponent(url.pathname);
+    return url;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Node request → the Function URL event (payload 2.0) Lambda would deliver. */
-export function toFunctionUrlEvent(request: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+export function toFunctionUrlEvent(
+  request: IncomingMessage,
+  url: URL,
+  body: Buffer,
+): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
@@ -74,10 +104,55 @@ export function toFunctionUrlEvent(request: IncomingMessage, body: Buffer): APIG
   };
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+const tooLarge = (): MockResponse =>
+  errorResponse(413, 'PAYLOAD_TOO_LARGE', `The body exceeds ${MAX_BODY_BYTES} bytes`);
+
+/**
+ * The body, or a 413 as soon as it is known to be too large: from Content-Length before reading
+ * anything, or when a chunked body crosses the cap (reading stops there, nothing more is held).
+ */
+function readBody(request: IncomingMessage): Promise<Buffer | MockResponse> {
+  if (Number(request.headers['content-length'] ?? 0) > MAX_BODY_BYTES)
+    return Promise.resolve(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        request.off('data', onData);
+        request.pause();
+        chunks.length = 0;
+        resolve(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(Buffer.concat(chunks)));
+    request.once('error', reject);
+  });
+}
+
+/** How long a refused request's remaining bytes are read and dropped before the socket closes. */
+const lingerMs = 1_000;
+
+function send(response: ServerResponse, result: MockResponse, refused = false): void {
+  response.writeHead(result.status, {
+    ...result.headers,
+    'content-length': Buffer.byteLength(result.body),
+    // The rest of a refused body is never parsed, so the connection cannot carry another request.
+    ...(refused ? { connection: 'close' } : {}),
+  });
+  response.end(result.body);
+  if (!refused) return;
+  // A lingering close: closing with unread bytes would reset the connection and could destroy
+  // the answer before the client reads it, so what still arrives is dropped (not kept) briefly.
+  const { socket } = response.req;
+  response.once('finish', () => {
+    response.req.resume();
+    setTimeout(() => socket.destroy(), lingerMs).unref();
+  });
 }
 
 async function serve(
@@ -85,13 +160,27 @@ async function serve(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const result = await handle(toFunctionUrlEvent(request, await readBody(request)));
-  const body = result.body ?? '';
+  const url = parseTarget(request.url ?? '/');
+  if (!url) {
+    send(
+      response,
+      errorResponse(400, 'BAD_REQUEST_TARGET', 'The request target is not a URL'),
+      true,
+    );
+    return;
+  }
+  const body = await readBody(request);
+  if (!Buffer.isBuffer(body)) {
+    send(response, body, true);
+    return;
+  }
+  const result = await handle(toFunctionUrlEvent(request, url, body));
+  const text = result.body ?? '';
   response.writeHead(result.statusCode ?? 200, {
     ...(result.headers as Record<string, string> | undefined),
-    'content-length': Buffer.byteLength(body, result.isBase64Encoded ? 'base64' : 'utf8'),
+    'content-length': Buffer.byteLength(text, result.isBase64Encoded ? 'base64' : 'utf8'),
   });
-  response.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
+  response.end(result.isBase64Encoded ? Buffer.from(text, 'base64') : text);
 }
 
 /**
@@ -112,12 +201,23 @@ export async function startMockApiServer(
     },
   };
   const api = createMockApi({ settings, logger: options.logger });
-  const server = createServer((request, response) => {
-    serve(api.handle, request, response).catch(() => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error' } }));
-    });
-  });
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // Node's defaults hold a request for 300 s and any number of connections: slow bodies could
+  // pin every file descriptor of the process. Timeouts are checked every connectionsCheckingInterval.
+  const server = createServer(
+    {
+      requestTimeout,
+      headersTimeout: Math.min(10_000, requestTimeout),
+      connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+    },
+    (request, response) => {
+      serve(api.handle, request, response).catch(() => {
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error' } }));
+      });
+    },
+  );
+  server.maxConnections = options.maxConnections ?? 256;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
