@@ -55,6 +55,58 @@ interface Resources {
 }
 let resources: Resources;
 
+/**
+ * DynamoDB requests and request units of the calls made through `dynamodb`, counted by an SDK
+ * middleware with AWS's rules (items ≤ 1 KB / ≤ 4 KB, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/provisioned-capacity-mode.html
+ * and .../transaction-apis.html#transaction-capacity-handling): a write 1 WRU per item, batch
+ * writes per item processed, transactional writes 2 per item, a failed conditional write still
+ * consumes; a strongly consistent read 1 RRU per item.
+ */
+const capacity = { requests: {} as Record<string, number>, wru: 0, rru: 0 };
+function resetCapacity(): void {
+  capacity.requests = {};
+  capacity.wru = 0;
+  capacity.rru = 0;
+}
+function countCapacity(client: DynamoDBClient): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const operation = context.commandName?.replace(/Command$/, '') ?? 'unknown';
+      const input = args.input as Record<string, unknown>;
+      capacity.requests[operation] = (capacity.requests[operation] ?? 0) + 1;
+      const perTable = (requests: unknown): number =>
+        Object.values(
+          (requests ?? {}) as Record<string, unknown[] | { Keys?: unknown[] }>,
+        ).reduce<number>(
+          (sum, entry) => sum + (Array.isArray(entry) ? entry.length : (entry.Keys?.length ?? 0)),
+          0,
+        );
+      const charge = (output: unknown): void => {
+        const out = (output ?? {}) as Record<string, unknown>;
+        if (operation === 'PutItem' || operation === 'UpdateItem' || operation === 'DeleteItem')
+          capacity.wru += 1;
+        else if (operation === 'TransactWriteItems')
+          capacity.wru += 2 * ((input.TransactItems as unknown[] | undefined)?.length ?? 0);
+        else if (operation === 'BatchWriteItem')
+          capacity.wru += perTable(input.RequestItems) - perTable(out.UnprocessedItems);
+        else if (operation === 'GetItem') capacity.rru += 1;
+        else if (operation === 'BatchGetItem')
+          capacity.rru += perTable(input.RequestItems) - perTable(out.UnprocessedKeys);
+      };
+      try {
+        const result = await next(args);
+        charge(result.output);
+        return result;
+      } catch (error) {
+        // A failed conditional write (or cancelled transaction) still consumes its write units.
+        if ((error as Error).name.match(/ConditionalCheckFailed|TransactionCanceled/)) charge({});
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'countCapacity' },
+  );
+}
+
 beforeAll(async () => {
   endpoints = localStack();
   applyLocalStackEnv();
@@ -63,6 +115,7 @@ beforeAll(async () => {
     region: endpoints.region,
     credentials: localCredentials,
   });
+  countCapacity(dynamodb);
   s3 = new S3Client({
     endpoint: endpoints.s3Endpoint,
     region: endpoints.region,
@@ -258,6 +311,28 @@ describe('merge-consumer against DynamoDB Local, S3Mock and Kafka', () => {
     await expectStagedExactlyOnce(versionKeys(batch));
     console.log(
       `[merge-consumer] ${batch.length} records claimed, staged and completed in ${elapsedMs.toFixed(0)} ms (concurrency 16)`,
+    );
+  });
+
+  it('costs DynamoDB request units per record version as DESIGN.md says (figures printed)', async () => {
+    const batch = records(pipeline.mergeConsumer.batchSize, 20_000);
+    resetCapacity();
+    expect(await run(batch)).toEqual({ batchItemFailures: [] });
+    const fresh = { ...capacity, requests: { ...capacity.requests } };
+    resetCapacity();
+    const again = records(pipeline.mergeConsumer.batchSize, 30_000).map((record, index) => ({
+      ...record,
+      value: batch[index]!.value,
+    }));
+    expect(await run(again)).toEqual({ batchItemFailures: [] });
+    const resync = { ...capacity, requests: { ...capacity.requests } };
+    await expectStagedExactlyOnce(versionKeys(batch), '');
+    const per = (units: number): string => (units / batch.length).toFixed(3);
+    console.log(
+      `[merge-consumer] ${batch.length} new versions: ${JSON.stringify(fresh.requests)}, ` +
+        `${per(fresh.wru)} WRU and ${per(fresh.rru)} RRU per version; the same ${batch.length} ` +
+        `again (resync): ${JSON.stringify(resync.requests)}, ${per(resync.wru)} WRU and ` +
+        `${per(resync.rru)} RRU per version`,
     );
   });
 
