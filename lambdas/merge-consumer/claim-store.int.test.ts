@@ -5,25 +5,36 @@ import {
   DeleteTableCommand,
   DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import type { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localCredentials } from '../../localstack/stack/endpoints';
 import { localStack } from '../../test/support/local-stack';
-import { STAGING_KEY_ATTR, StagingClaimPersistenceLayer, idempotencyData } from './claim-store';
+import { pipeline } from '../shared/pipeline';
+import {
+  IDEMPOTENCY_KEY_JMESPATH,
+  STAGING_KEY_ATTR,
+  StagingClaimPersistenceLayer,
+  idempotencyData,
+} from './claim-store';
 
 /**
- * completeAll's BatchWriteItem puts against real DynamoDB Local: the item they leave must be the
- * item Powertools' own completion update leaves, read back the same way.
+ * The claim store against real DynamoDB Local: its BatchWriteItem claims are the items Powertools'
+ * own saveInProgress writes (plus `stagingKey`) and read back as Powertools reads them, and its
+ * BatchGetItem read tells new, claimed, COMPLETED (the earlier protocol) and expired apart.
  */
 
 let dynamodb: DynamoDBClient;
 let table: string;
 let claims: StagingClaimPersistenceLayer;
+/** Powertools' own layer on the same table, configured as the claim store configures it. */
+let powertools: DynamoDBPersistenceLayer;
 const stagingKey = 'staging/2026/01/15/k1.json';
-/** 30 versions: completeAll of 29 writes two BatchWriteItem chunks. */
-const versions = Array.from({ length: 30 }, (_, index) => `CUSTOMER#c-${index}#${'c'.repeat(64)}`);
+/** 130 versions: reads of two BatchGetItem requests, claims of six BatchWriteItem requests. */
+const versions = Array.from({ length: 130 }, (_, index) => `CUSTOMER#c-${index}#${'c'.repeat(64)}`);
 
 beforeAll(async () => {
   const endpoints = localStack();
@@ -43,6 +54,14 @@ beforeAll(async () => {
   );
   await waitUntilTableExists({ client: dynamodb, maxWaitTime: 60 }, { TableName: table });
   claims = new StagingClaimPersistenceLayer({ tableName: table, client: dynamodb });
+  powertools = new DynamoDBPersistenceLayer({ tableName: table, awsSdkV3Client: dynamodb });
+  powertools.configure({
+    config: new IdempotencyConfig({
+      eventKeyJmesPath: IDEMPOTENCY_KEY_JMESPATH,
+      expiresAfterSeconds: pipeline.mergeConsumer.idempotencyTtlSeconds,
+    }),
+    keyPrefix: 'merge-consumer',
+  });
 });
 
 afterAll(async () => {
@@ -62,71 +81,61 @@ async function storedItem(versionKey: string): Promise<Record<string, AttributeV
   return Item;
 }
 
-const timeAttributes = ['expiration', 'in_progress_expiration'];
-function withoutKeyAndTimes(item: Record<string, AttributeValue>) {
-  return Object.fromEntries(
-    Object.entries(item).filter(([name]) => name !== 'id' && !timeAttributes.includes(name)),
-  );
-}
-function recordWithoutTimes(record: IdempotencyRecord) {
-  return {
-    status: record.getStatus(),
-    responseData: record.responseData,
-    payloadHash: record.payloadHash,
-    hasExpiry: record.expiryTimestamp !== undefined,
-    hasInProgressExpiry: record.inProgressExpiryTimestamp !== undefined,
-  };
-}
-
-describe('completeAll on DynamoDB Local', () => {
-  it('leaves the item Powertools’ own completion leaves, read back the same way', async () => {
-    await expect(claims.claimAll(versions, stagingKey)).resolves.toEqual(
-      versions.map(() => ({ kind: 'claimed' })),
-    );
-    const claimed = await Promise.all(versions.map(storedItem));
-
-    await claims.complete(versions[0]!, stagingKey);
-    await expect(
-      claims.completeAll(versions.slice(1).map((versionKey) => ({ versionKey, stagingKey }))),
-    ).resolves.toEqual(versions.slice(1).map(() => undefined));
+describe('the claim store on DynamoDB Local', () => {
+  it('reads nothing for new versions, then claims them with the item Powertools’ saveInProgress writes', async () => {
+    await expect(claims.read(versions)).resolves.toEqual(versions.map(() => undefined));
+    await claims.claim(versions.slice(1), stagingKey);
+    await powertools.saveInProgress(idempotencyData(versions[0]!), 120_000);
 
     const byPowertools = await storedItem(versions[0]!);
-    const byBatch = await Promise.all(versions.slice(1).map(storedItem));
-    expect(byPowertools.status).toEqual({ S: 'COMPLETED' });
-    for (const [index, item] of byBatch.entries()) {
+    for (const versionKey of versions.slice(1)) {
+      const { [STAGING_KEY_ATTR]: named, ...item } = await storedItem(versionKey);
+      expect(named).toEqual({ S: stagingKey });
       expect(Object.keys(item).sort()).toEqual(Object.keys(byPowertools).sort());
-      expect(withoutKeyAndTimes(item)).toEqual(withoutKeyAndTimes(byPowertools));
+      expect(item.status).toEqual(byPowertools.status);
       expect(
         Math.abs(Number(item.expiration?.N) - Number(byPowertools.expiration?.N)),
-      ).toBeLessThanOrEqual(5);
-      // The in-progress expiry Powertools leaves is the claim's; the put writes the same deadline.
-      const claimedExpiry = Number(claimed[index + 1]!.in_progress_expiration?.N);
-      expect(Math.abs(Number(item.in_progress_expiration?.N) - claimedExpiry)).toBeLessThan(5_000);
+      ).toBeLessThan(5);
     }
-    expect(byPowertools.in_progress_expiration).toEqual(claimed[0]!.in_progress_expiration);
+    // An operator (or Powertools itself) reads the claim as an INPROGRESS record.
+    const record = await powertools.getRecord(idempotencyData(versions[1]!));
+    expect(record.getStatus()).toBe('INPROGRESS');
+    expect(record.inProgressExpiryTimestamp).toBeGreaterThan(Date.now());
 
-    const reference = recordWithoutTimes(await claims.getRecord(idempotencyData(versions[0]!)));
-    expect(reference).toEqual({
-      status: 'COMPLETED',
-      responseData: { stagingKey },
-      payloadHash: undefined,
-      hasExpiry: true,
-      hasInProgressExpiry: true,
-    });
-    for (const versionKey of versions.slice(1)) {
-      expect(recordWithoutTimes(await claims.getRecord(idempotencyData(versionKey)))).toEqual(
-        reference,
-      );
-    }
+    const stored = await claims.read(versions);
+    expect(stored[0]).toEqual({ status: 'INPROGRESS', stagingKey: undefined });
+    expect(stored.slice(1)).toEqual(
+      versions.slice(1).map(() => ({ status: 'INPROGRESS', stagingKey })),
+    );
   });
 
-  it('answers `completed` to a later claim of a version completed by completeAll', async () => {
-    const later = 'staging/2026/01/16/k9.json';
-    await expect(claims.claim(versions[1]!, later)).resolves.toEqual({ kind: 'completed' });
-    await expect(claims.claimAll(versions.slice(1, 5), later)).resolves.toEqual(
-      versions.slice(1, 5).map(() => ({ kind: 'completed' })),
+  it('overwrites a claim (take-over) and reads the new staging key back', async () => {
+    const later = 'staging/2026/01/16/k2.json';
+    await claims.claim(versions.slice(0, 3), later);
+    await expect(claims.read(versions.slice(0, 3))).resolves.toEqual(
+      versions.slice(0, 3).map(() => ({ status: 'INPROGRESS', stagingKey: later })),
     );
-    // Nothing was overwritten by those claims.
-    expect((await storedItem(versions[1]!))[STAGING_KEY_ATTR]).toEqual({ S: stagingKey });
+  });
+
+  it('reads COMPLETED items of the earlier protocol (Powertools’ saveSuccess) and expired items as such', async () => {
+    const completed = `PRODUCT#p-1#${'d'.repeat(64)}`;
+    const expired = `PRODUCT#p-2#${'e'.repeat(64)}`;
+    await powertools.saveInProgress(idempotencyData(completed), 120_000);
+    await powertools.saveSuccess(idempotencyData(completed), { stagingKey });
+    await dynamodb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          id: { S: claims.idempotencyKeyOf(expired) },
+          status: { S: 'COMPLETED' },
+          expiration: { N: String(Math.floor(Date.now() / 1000) - 60) },
+        },
+      }),
+    );
+    await expect(claims.read([completed, expired, completed])).resolves.toEqual([
+      { status: 'COMPLETED', stagingKey: undefined },
+      { status: 'EXPIRED', stagingKey: undefined },
+      { status: 'COMPLETED', stagingKey: undefined },
+    ]);
   });
 });

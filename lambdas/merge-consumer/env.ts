@@ -11,12 +11,12 @@ export const MergeConsumerEnvSchema = z.object({
     .int()
     .positive()
     .default(pipeline.mergeConsumer.idempotencyConcurrency),
-  /** Versions per TransactWriteItems of claims/completions (1 = single PutItem/UpdateItem). */
+  /** Claims per BatchWriteItem request (DynamoDB's limit is 25). */
   IDEMPOTENCY_CLAIMS_PER_REQUEST: z.coerce
     .number()
     .int()
     .min(1)
-    .max(100)
+    .max(25)
     .default(pipeline.mergeConsumer.claimsPerRequest),
   /** Set locally (S3Mock): path-style addressing, as loopback has no per-bucket host names. */
   AWS_ENDPOINT_URL_S3: z.string().min(1).optional(),

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ClaimStore } from './claim-store';
-import { oneByOne } from './claim-store';
-import type { GroupCommitDeps, GroupCommitResult } from './group-commit';
-import { groupCommit } from './group-commit';
+import type { ClaimStore, StoredClaim } from './claim-store';
+import type { Decision, GroupCommitDeps, GroupCommitResult } from './group-commit';
+import { decide, groupCommit, objectToLocate } from './group-commit';
 import { versionsInBatch } from './merge';
 import type { ValidRecord } from './msk-event';
 import { parseMskEvent } from './msk-event';
-import type { CrashPoint } from './test-support/crash';
-import { crashingStores } from './test-support/crash';
+import { crashPoints, crashingStores } from './test-support/crash';
 import { InMemoryClaimStore, InMemoryStagingStore } from './test-support/in-memory-stores';
 import type { TestRecord } from './test-support/msk-event';
 import {
@@ -78,11 +76,51 @@ function expectExactlyOnce(
   const expected = new Set(records.map((record) => record.versionKey));
   expect([...counts.keys()].sort()).toEqual([...expected].sort());
   expect([...counts.values()].every((count) => count === 1)).toBe(true);
-  for (const version of expected) expect(claims.items.get(version)?.status).toBe('COMPLETED');
+  // Each version's claim names an object that holds it: that is its completion.
+  for (const version of expected) {
+    const item = claims.items.get(version)!;
+    if (item.status === 'COMPLETED') continue;
+    expect(item.status).toBe('INPROGRESS');
+    const holder = [...staging.objects.entries()].find(([key]) =>
+      key.endsWith(item.stagingKey!.split('/').pop()!),
+    );
+    expect(holder?.[1].recordVersions).toContain(version);
+  }
 }
 
+describe('decide', () => {
+  const version = 'CUSTOMER#c-1#' + 'a'.repeat(64);
+  const other = 'CUSTOMER#c-2#' + 'b'.repeat(64);
+  const objectKey = 'staging/2026/01/15/earlier.json';
+  const holding = { key: `delivered/2026/01/15/earlier.json`, versions: new Set([version]) };
+  const notHolding = { key: objectKey, versions: new Set([other]) };
+  const item = (status: string, stagingKey?: string): StoredClaim => ({ status, stagingKey });
+  const inProgress = item('INPROGRESS', objectKey);
+  // [case, the version's item, where its named object was found, decision]
+  const cases: [string, StoredClaim | undefined, typeof holding | undefined, Decision['kind']][] = [
+    ['no item: new', undefined, undefined, 'stage'],
+    ['expired: new', item('EXPIRED', objectKey), undefined, 'stage'],
+    ['COMPLETED (earlier protocol): duplicate', item('COMPLETED'), undefined, 'duplicate'],
+    ['INPROGRESS, object (moved or not) holds it: duplicate', inProgress, holding, 'duplicate'],
+    ['INPROGRESS, object without it: take over', inProgress, notHolding, 'stage'],
+    ['INPROGRESS, object nowhere (died before staging): take over', inProgress, undefined, 'stage'],
+    ['INPROGRESS, no stagingKey: take over', item('INPROGRESS'), undefined, 'stage'],
+    ['a status Powertools does not have: undecided', item('WEIRD'), undefined, 'undecided'],
+  ];
+  it.each(cases)('%s', (_name, stored, named, expected) => {
+    expect(decide(version, stored, named).kind).toBe(expected);
+  });
+
+  it('asks for the named object of INPROGRESS claims only', () => {
+    expect(objectToLocate({ status: 'INPROGRESS', stagingKey: objectKey })).toBe(objectKey);
+    expect(objectToLocate({ status: 'COMPLETED', stagingKey: objectKey })).toBeUndefined();
+    expect(objectToLocate({ status: 'EXPIRED', stagingKey: objectKey })).toBeUndefined();
+    expect(objectToLocate(undefined)).toBeUndefined();
+  });
+});
+
 describe('groupCommit', () => {
-  it('stages a batch as one object under the batch date, then completes every claim with its key', async () => {
+  it('reads once, claims the new versions for one object under the batch date, writes nothing else', async () => {
     const { claims, staging } = stores();
     const result = await commit(testRecords(9), deps({ claims, staging }));
     expect(result.failed).toEqual([]);
@@ -100,22 +138,36 @@ describe('groupCommit', () => {
     ]);
     expect(batch.products.map((item) => item.id).sort()).toEqual(['p-2', 'p-5', 'p-8']);
     expect(result.recordsStaged).toBe(9);
+    expect(claims.calls).toEqual(['read 9', 'claim 9']);
     for (const record of result.valid)
-      expect(claims.items.get(record.versionKey)).toMatchObject({
-        status: 'COMPLETED',
-        result: result.stagingKey,
+      expect(claims.items.get(record.versionKey)).toEqual({
+        status: 'INPROGRESS',
+        stagingKey: result.stagingKey,
       });
   });
 
-  it('stages nothing new when the same batch is delivered again', async () => {
+  it('only reads when the same batch is delivered again (its claims name an object that holds them)', async () => {
     const { claims, staging } = stores();
     await commit(testRecords(6), deps({ claims, staging }));
+    claims.calls.length = 0;
     const again = await commit(testRecords(6), deps({ claims, staging }));
     expect(again).toMatchObject({ object: 'none', recordsStaged: 0, duplicates: 6, failed: [] });
+    expect(claims.calls).toEqual(['read 6']);
     expect(staging.objects.size).toBe(1);
   });
 
-  it('claims each version once when a batch holds it twice, and counts the repeat as a duplicate', async () => {
+  it('honours COMPLETED items of the earlier protocol and stages expired ones again', async () => {
+    const { claims, staging } = stores();
+    const records = testRecords(3);
+    const [first, second] = parseMskEvent(mskEvent(records)).valid;
+    claims.items.set(first!.versionKey, { status: 'COMPLETED', stagingKey: undefined });
+    claims.items.set(second!.versionKey, { status: 'EXPIRED', stagingKey: 'staging/gone.json' });
+    const result = await commit(records, deps({ claims, staging }));
+    expect(result).toMatchObject({ duplicates: 1, recordsStaged: 2, failed: [] });
+    expect(claims.calls).toEqual(['read 3', 'claim 2']);
+  });
+
+  it('reads and claims each version once when a batch holds it twice, and counts the repeat as a duplicate', async () => {
     const { claims, staging } = stores();
     const envelope = customerEnvelope(customer('c-1'));
     const result = await commit(
@@ -130,135 +182,140 @@ describe('groupCommit', () => {
       ],
       deps({ claims, staging }),
     );
-    expect(claims.calls.filter((call) => call.startsWith('claim '))).toHaveLength(1);
+    expect(claims.calls).toEqual(['read 1', 'claim 1']);
     expect(result).toMatchObject({ duplicates: 1, recordsStaged: 1, failed: [] });
   });
 
-  it('claims and completes in requests of at most claimsPerRequest versions', async () => {
+  it('looks for each named object once, however many claims name it', async () => {
     const { claims, staging } = stores();
-    const records = testRecords(7);
-    const result = await commit(records, { ...deps({ claims, staging }), claimsPerRequest: 3 });
-    expect(result.failed).toEqual([]);
-    const requests = claims.calls.filter(
-      (call) => call.startsWith('claimAll') || call.startsWith('completeAll'),
-    );
-    expect(requests.sort()).toEqual([
-      'claimAll 1',
-      'claimAll 3',
-      'claimAll 3',
-      'completeAll 1',
-      'completeAll 3',
-      'completeAll 3',
-    ]);
-    expectExactlyOnce(staging, claims, result.valid);
-  });
-
-  it('fails only the versions whose completion failed (they are staged; re-delivery completes them)', async () => {
-    const { claims, staging } = stores();
-    const records = testRecords(4);
-    const partial: ClaimStore = {
-      ...oneByOne(claims),
-      completeAll: async (completions) =>
-        completions.map(({ versionKey }) =>
-          versionKey.includes('#c-1#') ? new Error('throttled') : undefined,
-        ),
+    const records = testRecords(12);
+    await commit(records, deps(crashingStores({ claims, staging }, 'after-staging')));
+    const reads: string[] = [];
+    const counting = {
+      ...staging,
+      putIfAbsent: staging.putIfAbsent.bind(staging),
+      read: staging.read.bind(staging),
+      readJson: async (key: string) => (reads.push(key), staging.readJson(key)),
     };
-    const result = await commit(records, deps({ claims: partial, staging }));
-    expect(result.object).toBe('created');
-    expect(result.failed.map((record) => record.offset)).toEqual([1]);
-    const retry = await commit(records, deps({ claims, staging }));
-    expect(retry.failed).toEqual([]);
-    expect(retry.object).toBe('existing');
-    expectExactlyOnce(staging, claims, retry.valid);
+    const half = await commit(records.slice(0, 6), deps({ claims, staging: counting }));
+    expect(half).toMatchObject({ object: 'none', duplicates: 6, failed: [] });
+    expect(reads).toHaveLength(1);
   });
 
-  it('runs idempotency calls concurrently, never more than the limit at once', async () => {
-    const base = new InMemoryClaimStore();
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const slowClaims: ClaimStore = oneByOne({
-      claim: async (versionKey, key) => {
-        maxInFlight = Math.max(maxInFlight, ++inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        inFlight--;
-        return base.claim(versionKey, key);
-      },
-      takeOver: (...args) => base.takeOver(...args),
-      complete: (...args) => base.complete(...args),
-    });
-    await commit(testRecords(20), {
-      ...deps({ claims: slowClaims, staging: new InMemoryStagingStore() }),
-      concurrency: 3,
-      claimsPerRequest: 1,
-    });
-    expect(maxInFlight).toBe(3);
-  });
-
-  it('stages nothing and reports every claimed record when one claim cannot be made', async () => {
-    const { claims, staging } = stores();
-    const records = testRecords(6);
-    const flaky: ClaimStore = oneByOne({
-      claim: async (versionKey, key) => {
-        if (versionKey.includes('#c-3#')) throw new Error('ProvisionedThroughputExceeded');
-        return claims.claim(versionKey, key);
-      },
-      takeOver: (...args) => claims.takeOver(...args),
-      complete: (...args) => claims.complete(...args),
-    });
-    const result = await commit(records, deps({ claims: flaky, staging }));
-    expect(result.object).toBe('none');
-    expect(result.failed.map((record) => record.offset).sort()).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(staging.objects.size).toBe(0);
-    const retry = await commit(records, deps({ claims, staging }));
-    expect(retry.failed).toEqual([]);
-    expectExactlyOnce(staging, claims, retry.valid);
-  });
-
-  describe.each<CrashPoint>(['after-claiming-before-staging', 'after-staging-before-completing'])(
-    'crash %s',
-    (point) => {
-      it('a retry of the same batch stages every record exactly once', async () => {
-        const { claims, staging } = stores();
-        const records = testRecords(12);
-        const crashing = crashingStores({ claims, staging }, point);
-        const first = await commit(records, deps(crashing));
-        expect(crashing.crashed()).toBe(true);
-        expect(first.failed).toHaveLength(12);
-        const retry = await commit(records, deps({ claims, staging }));
-        expect(retry.failed).toEqual([]);
-        expect(retry.object).toBe(
-          point === 'after-claiming-before-staging' ? 'created' : 'existing',
-        );
-        expect(staging.objects.size).toBe(1);
-        expectExactlyOnce(staging, claims, retry.valid);
-      });
-
-      it('retries of the bisected halves stage every record exactly once', async () => {
-        const { claims, staging } = stores();
-        const records = testRecords(12);
-        const crashing = crashingStores({ claims, staging }, point);
-        await commit(records, deps(crashing));
-        const left = await commit(records.slice(0, 6), deps({ claims, staging }));
-        const right = await commit(records.slice(6), deps({ claims, staging }));
-        expect([...left.failed, ...right.failed]).toEqual([]);
-        expect(staging.objects.size).toBe(point === 'after-claiming-before-staging' ? 2 : 1);
-        expectExactlyOnce(staging, claims, [...left.valid, ...right.valid]);
-      });
-
-      it('a crash of the left half retry too, then a full retry, still stages exactly once', async () => {
-        const { claims, staging } = stores();
-        const records = testRecords(12);
-        await commit(records, deps(crashingStores({ claims, staging }, point)));
-        await commit(
-          records.slice(0, 6),
-          deps(crashingStores({ claims, staging }, 'after-staging-before-completing')),
-        );
-        const full = await commit(records, deps({ claims, staging }));
-        expect(full.failed).toEqual([]);
-        expectExactlyOnce(staging, claims, full.valid);
-      });
+  it.each([
+    ['reading the claims', 'read'],
+    ['writing the claims', 'claim'],
+  ] as const)(
+    'stages nothing and reports every record when %s fails; a retry stages them once',
+    async (_step, method) => {
+      const { claims, staging } = stores();
+      const records = testRecords(6);
+      const failing: ClaimStore = {
+        read: (keys) => claims.read(keys),
+        claim: (keys, key) => claims.claim(keys, key),
+        [method]: async () => {
+          throw new Error('ProvisionedThroughputExceeded');
+        },
+      };
+      const result = await commit(records, deps({ claims: failing, staging }));
+      expect(result.object).toBe('none');
+      expect(result.failed.map((record) => record.offset).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(result.errors).toHaveLength(1);
+      expect(staging.objects.size).toBe(0);
+      const retry = await commit(records, deps({ claims, staging }));
+      expect(retry.failed).toEqual([]);
+      expectExactlyOnce(staging, claims, retry.valid);
     },
   );
+
+  it('writes nothing when a named object cannot be read (undecided), and reports every record', async () => {
+    const { claims, staging } = stores();
+    const records = testRecords(6);
+    await commit(records, deps(crashingStores({ claims, staging }, 'after-claiming')));
+    claims.calls.length = 0;
+    const unreadable = {
+      ...staging,
+      putIfAbsent: staging.putIfAbsent.bind(staging),
+      read: staging.read.bind(staging),
+      readJson: async () => {
+        throw new Error('AccessDenied');
+      },
+    };
+    const result = await commit(records.slice(0, 3), deps({ claims, staging: unreadable }));
+    expect(result.failed).toHaveLength(3);
+    expect(claims.calls).toEqual(['read 3']);
+    expect(staging.objects.size).toBe(0);
+  });
+
+  describe.each(crashPoints)('crash %s', (point) => {
+    const staged = point === 'after-staging';
+
+    it('a retry of the same batch stages every record exactly once', async () => {
+      const { claims, staging } = stores();
+      const records = testRecords(12);
+      const crashing = crashingStores({ claims, staging }, point);
+      const first = await commit(records, deps(crashing));
+      expect(crashing.crashed()).toBe(true);
+      expect(first.failed).toHaveLength(12);
+      const retry = await commit(records, deps({ claims, staging }));
+      expect(retry.failed).toEqual([]);
+      expect(retry.object).toBe(staged ? 'none' : 'created');
+      expect(staging.objects.size).toBe(1);
+      expectExactlyOnce(staging, claims, retry.valid);
+    });
+
+    it('retries of the bisected halves stage every record exactly once', async () => {
+      const { claims, staging } = stores();
+      const records = testRecords(12);
+      await commit(records, deps(crashingStores({ claims, staging }, point)));
+      const left = await commit(records.slice(0, 6), deps({ claims, staging }));
+      const right = await commit(records.slice(6), deps({ claims, staging }));
+      expect([...left.failed, ...right.failed]).toEqual([]);
+      expect(staging.objects.size).toBe(staged ? 1 : 2);
+      expectExactlyOnce(staging, claims, [...left.valid, ...right.valid]);
+      // Lambda retrying the original boundaries later: still once, and nothing written.
+      claims.calls.length = 0;
+      const full = await commit(records, deps({ claims, staging }));
+      expect(full).toMatchObject({ object: 'none', failed: [] });
+      expect(claims.calls).toEqual(['read 12']);
+    });
+
+    it('a crash of the left half retry too, then a full retry, still stages exactly once', async () => {
+      const { claims, staging } = stores();
+      const records = testRecords(12);
+      await commit(records, deps(crashingStores({ claims, staging }, point)));
+      await commit(records.slice(0, 6), deps(crashingStores({ claims, staging }, 'after-staging')));
+      const full = await commit(records, deps({ claims, staging }));
+      expect(full.failed).toEqual([]);
+      expectExactlyOnce(staging, claims, full.valid);
+    });
+  });
+
+  it('412: a version decided new again (its item expired) while the object exists is covered by it', async () => {
+    const { claims, staging } = stores();
+    const records = testRecords(6);
+    const first = await commit(records, deps(crashingStores({ claims, staging }, 'after-staging')));
+    claims.items.set(first.valid[2]!.versionKey, { status: 'EXPIRED', stagingKey: undefined });
+    const retry = await commit(records, deps({ claims, staging }));
+    expect(retry).toMatchObject({ object: 'existing', failed: [], duplicates: 5 });
+    expect(staging.objects.size).toBe(1);
+    expectExactlyOnce(staging, claims, retry.valid);
+  });
+
+  it('412 without the version: that version is re-delivered, and other boundaries stage it', async () => {
+    const { claims, staging } = stores();
+    const records = testRecords(6);
+    const [, second] = parseMskEvent(mskEvent(records)).valid;
+    claims.items.set(second!.versionKey, { status: 'COMPLETED', stagingKey: undefined });
+    await commit(records, deps(crashingStores({ claims, staging }, 'after-staging')));
+    claims.items.set(second!.versionKey, { status: 'EXPIRED', stagingKey: undefined });
+    const retry = await commit(records, deps({ claims, staging }));
+    expect(retry.object).toBe('existing');
+    expect(retry.failed.map((record) => record.offset)).toEqual([second!.offset]);
+    const other = await commit(records.slice(1), deps({ claims, staging }));
+    expect(other).toMatchObject({ object: 'created', recordsStaged: 1, failed: [] });
+    expectExactlyOnce(staging, claims, parseMskEvent(mskEvent(records)).valid);
+  });
 
   describe.each<'delivered' | 'parked' | 'quarantined'>(['delivered', 'parked', 'quarantined'])(
     'crash after staging, then flush moves the object (%s)',
@@ -290,7 +347,7 @@ describe('groupCommit', () => {
       async function crashedAndMoved() {
         const { claims, staging } = stores();
         const records = testRecords(12);
-        const crashing = crashingStores({ claims, staging }, 'after-staging-before-completing');
+        const crashing = crashingStores({ claims, staging }, 'after-staging');
         const first = await commit(records, deps(crashing));
         expect(crashing.crashed()).toBe(true);
         const movedTo = flushMoves(staging, first.stagingKey);
@@ -308,7 +365,7 @@ describe('groupCommit', () => {
         expectExactlyOnce(staging, claims, [...left.valid, ...right.valid]);
       });
 
-      it('a retry with the same boundaries stages nothing again', async () => {
+      it('a retry with the same boundaries does not stage again under the freed staging key', async () => {
         const { claims, staging, records } = await crashedAndMoved();
         const retry = await commit(records, deps({ claims, staging }));
         expect(retry.failed).toEqual([]);
@@ -322,10 +379,7 @@ describe('groupCommit', () => {
   it('still takes over a claim whose object exists nowhere (the attempt died before staging)', async () => {
     const { claims, staging } = stores();
     const records = testRecords(12);
-    await commit(
-      records,
-      deps(crashingStores({ claims, staging }, 'after-claiming-before-staging')),
-    );
+    await commit(records, deps(crashingStores({ claims, staging }, 'after-claiming')));
     staging.otherObjects.set('dlq/by-batch/unrelated.json', { eventId: 'x', key: 'dlq/x/y.json' });
     const left = await commit(records.slice(0, 6), deps({ claims, staging }));
     expect(left).toMatchObject({ object: 'created', recordsStaged: 6, failed: [] });

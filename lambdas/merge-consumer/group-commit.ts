@@ -1,8 +1,8 @@
+import { IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
 import pLimit from 'p-limit';
 import type { OffsetRange } from '../shared/staging-format';
 import { batchIdFromOffsets, stagingKey as stagingKeyFor } from '../shared/staging-format';
-import { pipeline } from '../shared/pipeline';
-import type { ClaimOutcome, ClaimStore, Completion } from './claim-store';
+import type { ClaimStore, StoredClaim } from './claim-store';
 import type { VersionGroup } from './merge';
 import { buildStagedBatch, collapseVersions } from './merge';
 import type { ValidRecord } from './msk-event';
@@ -13,13 +13,8 @@ import type { StagingStore } from './staging-store';
 export interface GroupCommitDeps {
   claims: ClaimStore;
   staging: StagingStore;
-  /** Concurrent idempotency requests (and staged-object reads). */
+  /** Staged objects read at once while deciding. */
   concurrency: number;
-  /**
-   * Record versions per claimAll/completeAll request (1 = one request per version); default
-   * `pipeline.mergeConsumer.claimsPerRequest`.
-   */
-  claimsPerRequest?: number;
   now: () => Date;
 }
 
@@ -41,33 +36,67 @@ export interface GroupCommitResult {
   recordsStaged: number;
   /** Records skipped because their version was already staged (earlier batch, or twice in this one). */
   duplicates: number;
-  /** Records that could not be completed; their partitions must be re-delivered from them. */
+  /** Records that could not be staged; their partitions must be re-delivered from them. */
   failed: ValidRecord[];
   /** Why some records failed, for the log. */
   errors: unknown[];
 }
 
-type Decision =
+/** What the group commit does with one record version. */
+export type Decision =
+  /** Claim it for this batch's object and stage it there. */
   | { kind: 'stage' }
+  /** Already staged by an earlier invocation: skip it. */
   | { kind: 'duplicate' }
-  | { kind: 'staged-elsewhere'; stagingKey: string }
+  /** Cannot tell: nothing of the batch is written, it is re-delivered. */
   | { kind: 'undecided'; error: unknown };
 
+/** The staging object to look for before {@link decide} can answer, if any. */
+export function objectToLocate(stored: StoredClaim | undefined): string | undefined {
+  return stored?.status === IdempotencyRecordStatus.INPROGRESS ? stored.stagingKey : undefined;
+}
+
 /**
- * The group commit (DESIGN.md, correctness protocol 2): claim every distinct record version
- * INPROGRESS for this batch's object, write the object put-if-absent, and only then complete the
- * claims. Claims are never released: a crashed or failed attempt leaves them naming its object,
- * and the next attempt, with the same or different batch boundaries, decides from that object:
- * - it exists (in staging/, or wherever flush moved it: delivered/ or dlq/) and accounts for the
- *   version → the version is staged: complete the claim, skip it;
- * - it does not → the earlier attempt died before staging: take the claim over and stage it.
- * This relies on Lambda running one invocation per partition at a time, and on a record version
- * living in one partition only (key = entity id), so an INPROGRESS claim never belongs to a live
- * invocation.
+ * The whole dedupe rule, from the version's item and, for an INPROGRESS claim naming an object,
+ * that object wherever flush moved it (`named`, undefined when it exists nowhere):
+ * - no item, or expired → new: stage;
+ * - COMPLETED (the earlier claim-then-complete protocol) → duplicate;
+ * - INPROGRESS naming an object that exists and lists the version → duplicate: the claim's object
+ *   is its completion, whoever wrote it, this batch's key included (flush may have moved it, and
+ *   a put-if-absent under the freed staging key would stage it twice);
+ * - INPROGRESS otherwise (object missing, not listing it, or no `stagingKey`) → the attempt that
+ *   claimed it died before staging it: take it over, stage.
+ */
+export function decide(
+  versionKey: string,
+  stored: StoredClaim | undefined,
+  named: LocatedBatch | undefined,
+): Decision {
+  switch (stored?.status) {
+    case undefined:
+    case IdempotencyRecordStatus.EXPIRED:
+      return { kind: 'stage' };
+    case IdempotencyRecordStatus.COMPLETED:
+      return { kind: 'duplicate' };
+    case IdempotencyRecordStatus.INPROGRESS:
+      return named?.versions.has(versionKey) === true ? { kind: 'duplicate' } : { kind: 'stage' };
+    default:
+      return {
+        kind: 'undecided',
+        error: new Error(`idempotency item of ${versionKey} has status ${String(stored?.status)}`),
+      };
+  }
+}
+
+/**
+ * The group commit (docs/DESIGN.md, "One write per new record version"): read every distinct
+ * version's idempotency item (one strongly consistent BatchGetItem per 100), decide each, claim
+ * the new ones INPROGRESS for this batch's object (BatchWriteItem), then write the object
+ * put-if-absent. No completion write: the claim naming an object that holds the version is the
+ * completion.
  *
- * The object is written only if every version was decided. So an object, once written, accounts
- * for every version claimed under its key by the attempt that wrote it, and a retry of the same
- * batch (same offsets, same key) can only find a subset of those still to stage.
+ * The object is written only if every version was decided and claimed. So an object, once
+ * written, accounts for every version claimed under its key by the attempt that wrote it.
  */
 export async function groupCommit(
   input: GroupCommitInput,
@@ -75,7 +104,6 @@ export async function groupCommit(
 ): Promise<GroupCommitResult> {
   const batchId = batchIdFromOffsets(input.ranges);
   const key = stagingKeyFor(batchId, input.batchDate);
-  const limit = pLimit(deps.concurrency);
   const groups = collapseVersions(input.records);
   const result: GroupCommitResult = {
     batchId,
@@ -86,152 +114,96 @@ export async function groupCommit(
     failed: [],
     errors: [],
   };
-
-  const locatedCache = new Map<string, Promise<LocatedBatch | undefined>>();
-  const locate = (objectKey: string): Promise<LocatedBatch | undefined> => {
-    let pending = locatedCache.get(objectKey);
-    if (pending === undefined) {
-      pending = locateStagedBatch(deps.staging, objectKey);
-      locatedCache.set(objectKey, pending);
-    }
-    return pending;
-  };
-
-  // Conflicts are rare (a crashed attempt, a resync): decided one by one, bounded separately so a
-  // chunk holding a request slot never waits for a slot it itself blocks.
-  const resolveLimit = pLimit(deps.concurrency);
-  const decide = async (group: VersionGroup, outcome: ClaimOutcome): Promise<Decision> => {
-    try {
-      if (outcome.kind === 'claimed') return { kind: 'stage' };
-      if (outcome.kind === 'completed') return { kind: 'duplicate' };
-      const claimedKey = outcome.stagingKey;
-      if (claimedKey !== undefined) {
-        const found = await locate(claimedKey);
-        if (found?.versions.has(group.versionKey)) {
-          // Still in staging under our own key: the put answers 412 and completes it from there.
-          if (found.key === key) return { kind: 'stage' };
-          return { kind: 'staged-elsewhere', stagingKey: claimedKey };
-        }
-      }
-      if (claimedKey === key) return { kind: 'stage' };
-      await deps.claims.takeOver(group.versionKey, claimedKey, key);
-      return { kind: 'stage' };
-    } catch (error) {
-      return { kind: 'undecided', error };
-    }
-  };
-  const perRequest = deps.claimsPerRequest ?? pipeline.mergeConsumer.claimsPerRequest;
-  const decisions = (
-    await Promise.all(
-      chunk(groups, perRequest).map((part) =>
-        limit(async (): Promise<Decision[]> => {
-          let outcomes: ClaimOutcome[];
-          try {
-            outcomes = await deps.claims.claimAll(
-              part.map((group) => group.versionKey),
-              key,
-            );
-          } catch (error) {
-            return part.map(() => ({ kind: 'undecided', error }));
-          }
-          return Promise.all(
-            part.map((group, index) =>
-              outcomes[index]!.kind === 'claimed'
-                ? { kind: 'stage' as const }
-                : resolveLimit(() => decide(group, outcomes[index]!)),
-            ),
-          );
-        }),
-      ),
-    )
-  ).flat();
-
-  const toStage: VersionGroup[] = [];
-  const toComplete: { group: VersionGroup; stagingKey: string }[] = [];
-  const undecided: VersionGroup[] = [];
-  decisions.forEach((decision, index) => {
-    const group = groups[index]!;
-    if (decision.kind === 'stage') toStage.push(group);
-    else if (decision.kind === 'undecided') {
-      undecided.push(group);
-      result.errors.push(decision.error);
-    } else {
-      result.duplicates += group.occurrences.length;
-      if (decision.kind === 'staged-elsewhere')
-        toComplete.push({ group, stagingKey: decision.stagingKey });
-    }
-  });
-
   const fail = (failedGroups: readonly VersionGroup[], error?: unknown): GroupCommitResult => {
     for (const group of failedGroups) result.failed.push(...group.occurrences);
     if (error !== undefined) result.errors.push(error);
     return result;
   };
-  if (undecided.length > 0) return fail([...toStage, ...undecided]);
+  if (groups.length === 0) return result;
 
-  if (toStage.length > 0) {
-    const batch = buildStagedBatch({
-      batchId,
-      createdAt: deps.now(),
-      records: toStage.map((group) => group.record),
-      offsets: input.ranges,
-    });
-    let covered: Set<string>;
-    try {
-      const written = await deps.staging.putIfAbsent(key, batch);
-      if (written === 'created') {
-        result.object = 'created';
-        result.recordsStaged = batch.customers.length + batch.products.length;
-        covered = new Set(batch.recordVersions);
-      } else {
-        result.object = 'existing';
-        // Not from the cache (it may predate the 412); flush may move it out of staging/ meanwhile.
-        const existing = await locateStagedBatch(deps.staging, key);
-        if (existing === undefined) throw new Error(`${key} answered 412 but cannot be found`);
-        covered = existing.versions;
-      }
-    } catch (error) {
-      return fail(toStage, error);
-    }
-    const notCovered = toStage.filter((group) => !covered.has(group.versionKey));
-    if (notCovered.length > 0) {
-      // Unreachable while the invariant above holds; their claims name an object that does not
-      // hold them, so a retry with other boundaries takes them over.
-      fail(notCovered, new Error(`${key} exists without ${notCovered.length} claimed versions`));
-    }
-    toComplete.push(
-      ...toStage
-        .filter((group) => covered.has(group.versionKey))
-        .map((group) => ({ group, stagingKey: key })),
-    );
+  let stored: (StoredClaim | undefined)[];
+  try {
+    stored = await deps.claims.read(groups.map((group) => group.versionKey));
+  } catch (error) {
+    return fail(groups, error);
   }
 
-  await Promise.all(
-    chunk(toComplete, perRequest).map((part) =>
-      limit(async () => {
-        const completions: Completion[] = part.map(({ group, stagingKey }) => ({
-          versionKey: group.versionKey,
-          stagingKey,
-        }));
-        let errors: unknown[];
-        try {
-          errors = await deps.claims.completeAll(completions);
-        } catch (error) {
-          errors = part.map(() => error);
-        }
-        // Staged already, so nothing is lost; re-delivery completes the claim from its object.
-        part.forEach(({ group }, index) => {
-          if (errors[index] !== undefined) fail([group], errors[index]);
-        });
-      }),
-    ),
+  // One look per named object; most name the few objects the earlier invocations wrote.
+  const limit = pLimit(deps.concurrency);
+  const located = new Map<string, Promise<LocatedBatch | undefined>>();
+  const locate = (objectKey: string): Promise<LocatedBatch | undefined> => {
+    let pending = located.get(objectKey);
+    if (pending === undefined) {
+      pending = limit(() => locateStagedBatch(deps.staging, objectKey));
+      located.set(objectKey, pending);
+    }
+    return pending;
+  };
+  const decisions = await Promise.all(
+    groups.map(async (group, index): Promise<Decision> => {
+      const named = objectToLocate(stored[index]);
+      try {
+        return decide(
+          group.versionKey,
+          stored[index],
+          named === undefined ? undefined : await locate(named),
+        );
+      } catch (error) {
+        return { kind: 'undecided', error };
+      }
+    }),
   );
-  return result;
-}
 
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size)
-    chunks.push(items.slice(start, start + size));
-  return chunks;
+  const toStage: VersionGroup[] = [];
+  const undecided: VersionGroup[] = [];
+  decisions.forEach((decision, index) => {
+    const group = groups[index]!;
+    if (decision.kind === 'stage') toStage.push(group);
+    else if (decision.kind === 'duplicate') result.duplicates += group.occurrences.length;
+    else {
+      undecided.push(group);
+      result.errors.push(decision.error);
+    }
+  });
+  if (undecided.length > 0) return fail([...toStage, ...undecided]);
+  if (toStage.length === 0) return result;
+
+  try {
+    await deps.claims.claim(
+      toStage.map((group) => group.versionKey),
+      key,
+    );
+  } catch (error) {
+    // Some claims may be written; they name an object that does not exist, which the retry takes over.
+    return fail(toStage, error);
+  }
+
+  const batch = buildStagedBatch({
+    batchId,
+    createdAt: deps.now(),
+    records: toStage.map((group) => group.record),
+    offsets: input.ranges,
+  });
+  let covered: Set<string>;
+  try {
+    const written = await deps.staging.putIfAbsent(key, batch);
+    if (written === 'created') {
+      result.object = 'created';
+      result.recordsStaged = batch.customers.length + batch.products.length;
+      return result;
+    }
+    result.object = 'existing';
+    // Not from the cache (it may predate the 412); flush may move it out of staging/ meanwhile.
+    const existing = await locateStagedBatch(deps.staging, key);
+    if (existing === undefined) throw new Error(`${key} answered 412 but cannot be found`);
+    covered = existing.versions;
+  } catch (error) {
+    return fail(toStage, error);
+  }
+  const notCovered = toStage.filter((group) => !covered.has(group.versionKey));
+  // Unreachable while the invariant above holds; their claims name an object that does not hold
+  // them, so a retry with other boundaries takes them over.
+  if (notCovered.length > 0)
+    fail(notCovered, new Error(`${key} exists without ${notCovered.length} claimed versions`));
+  return result;
 }

@@ -25,7 +25,8 @@ const claims = new StagingClaimPersistenceLayer({
   tableName: env.IDEMPOTENCY_TABLE,
   client: new DynamoDBClient(awsSdkRetryOptions(pipeline.aws.sdkRetry)),
   expiresAfterSeconds: env.IDEMPOTENCY_TTL_SECONDS,
-  maxClaimsPerRequest: env.IDEMPOTENCY_CLAIMS_PER_REQUEST,
+  claimsPerRequest: env.IDEMPOTENCY_CLAIMS_PER_REQUEST,
+  concurrency: env.IDEMPOTENCY_CONCURRENCY,
 });
 const staging = new S3StagingStore(
   new S3Client({
@@ -49,7 +50,6 @@ export const handler = middy(
       logger,
       metrics,
       concurrency: env.IDEMPOTENCY_CONCURRENCY,
-      claimsPerRequest: env.IDEMPOTENCY_CLAIMS_PER_REQUEST,
       now: () => new Date(),
     });
   },

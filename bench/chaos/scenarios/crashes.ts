@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { MAX_BATCH_WRITE_ITEMS } from '../../../lambdas/merge-consumer/completion-writes';
+import { MAX_BATCH_GET_ITEMS } from '../../../lambdas/merge-consumer/claim-store';
 import { pipeline } from '../../../lambdas/shared/pipeline';
 import { localCredentials } from '../../../localstack/stack/endpoints';
 import { driveChaosPipeline } from '../drive';
@@ -22,10 +22,8 @@ const preload = (name: string): string =>
 
 /** What each crashed-after operation is in merge-consumer's group commit (lambdas/merge-consumer/README.md). */
 const mergeConsumerOperations: Record<string, string> = {
-  'DynamoDB.TransactWriteItems': 'claims TransactWriteItems (up to 100)',
-  'DynamoDB.BatchWriteItem': 'completions BatchWriteItem (up to 25)',
-  'DynamoDB.PutItem': 'claim PutItem (single or fallback)',
-  'DynamoDB.UpdateItem': 'complete/take-over UpdateItem (single or fallback)',
+  'DynamoDB.BatchGetItem': 'claims read BatchGetItem (up to 100)',
+  'DynamoDB.BatchWriteItem': 'claims BatchWriteItem (up to 25)',
   'S3.PutObject': 'staging PutObject',
 };
 
@@ -36,25 +34,24 @@ function crashSlotDir(label: string): { dir: string; remove: () => void } {
 }
 
 /**
- * merge-consumer's execution environment dies right after a DynamoDB write (a TransactWriteItems of
- * claims, a BatchWriteItem of completions, or the single PutItem/UpdateItem of a claim, completion
- * or take-over) or the S3 PutObject of the staged batch succeeded: the side effect landed,
- * the invocation never learnt it. The mapping sees Runtime.ExitError and bisects the batch (new
- * batch boundaries, so new batch ids and staging keys: the take-over path of the group commit);
- * a fresh environment serves the retry.
+ * merge-consumer's execution environment dies right after one of the group commit's calls
+ * succeeded (docs/DESIGN.md, crash analysis): the BatchGetItem that reads the claims, a
+ * BatchWriteItem of claims (the first, some or all of an invocation's), or the S3 PutObject of
+ * the staged batch. The side effect landed, the invocation never learnt it. The mapping sees
+ * Runtime.ExitError and bisects the batch (new batch boundaries, so new batch ids and staging
+ * keys: the take-over path); a fresh environment serves the retry.
  *
  * Sizing: at most max(4, N/1000) crashes, with per-call probabilities that would spend about
- * 0.6× that budget per kind of call over one pass (claims, completions, staging: 1.8×; the single
- * calls are rare since claims and completions go in bulk), so crashes land throughout the first half of the run and then
- * stop. A record reaches the DLQ only if the batch holding it alone (bisected down to one record)
- * fails 1 + maximumRetryAttempts (4) times in a row: with per-call probabilities around 10⁻³ that
- * is ~10⁻¹² per record, so DLQ == 0 is the expected outcome, and a DLQ message would mean the
- * crash recovery itself failed repeatedly.
+ * 0.6× that budget per kind of call over one pass (1.8× over the three), so crashes land
+ * throughout the first half of the run and then stop. A record reaches the DLQ only if the batch
+ * holding it alone (bisected down to one record) fails 1 + maximumRetryAttempts (4) times in a
+ * row: with per-call probabilities around 10⁻³ that is ~10⁻¹² per record, so DLQ == 0 is the
+ * expected outcome, and a DLQ message would mean the crash recovery itself failed repeatedly.
  */
 const mergeConsumerCrash: ChaosScenario = {
   name: 'merge-consumer-crash',
   fault:
-    'merge-consumer environment exits right after a successful claims transaction, completions batch, single claim/complete or staging PutObject',
+    'merge-consumer environment exits right after a successful claims BatchGetItem, claims BatchWriteItem or staging PutObject',
   async run(context: ChaosContext): Promise<ScenarioOutcome> {
     const slots = crashSlotDir('merge-crash');
     const budget = Math.max(4, Math.ceil(context.records / 1000));
@@ -64,12 +61,10 @@ const mergeConsumerCrash: ChaosScenario = {
       seed: context.seed,
       maxCrashes: budget,
       probabilities: {
-        'DynamoDB.TransactWriteItems': perCall(
+        'DynamoDB.BatchGetItem': perCall(context.records / MAX_BATCH_GET_ITEMS),
+        'DynamoDB.BatchWriteItem': perCall(
           context.records / pipeline.mergeConsumer.claimsPerRequest,
         ),
-        'DynamoDB.BatchWriteItem': perCall(context.records / MAX_BATCH_WRITE_ITEMS),
-        'DynamoDB.PutItem': perCall(context.records),
-        'DynamoDB.UpdateItem': perCall(context.records),
         'S3.PutObject': perCall(context.records / pipeline.mergeConsumer.batchSize),
       },
       slotDir: slots.dir,

@@ -2,11 +2,18 @@ import type { ClaimStore } from '../claim-store';
 import type { StagingStore } from '../staging-store';
 import { SimulatedCrash } from './in-memory-stores';
 
-/** The two crash points of the group commit. */
-export type CrashPoint = 'after-claiming-before-staging' | 'after-staging-before-completing';
+/** Where the group commit can die: after each of its three writes' steps (DESIGN.md crash analysis). */
+export const crashPoints = [
+  'after-reading',
+  'after-some-claims',
+  'after-claiming',
+  'after-staging',
+] as const;
+export type CrashPoint = (typeof crashPoints)[number];
 
 /**
- * Wraps real (or in-memory) stores so that the invocation "dies" at `point`: the step throws, and
+ * Wraps real (or in-memory) stores so that the invocation "dies" at `point`: the step's side effect
+ * lands (all of it, or for 'after-some-claims' the first half of the claims), the step throws, and
  * from then on every call throws too, as nothing runs after a process dies. No branch in the
  * production code knows about it.
  */
@@ -25,27 +32,23 @@ export function crashingStores(
   return {
     crashed: () => dead,
     claims: {
-      claim: async (versionKey, stagingKey) => (
-        alive(),
-        stores.claims.claim(versionKey, stagingKey)
-      ),
-      claimAll: async (versionKeys, stagingKey) => (
-        alive(),
-        stores.claims.claimAll(versionKeys, stagingKey)
-      ),
-      takeOver: async (versionKey, from, to) => (
-        alive(),
-        stores.claims.takeOver(versionKey, from, to)
-      ),
-      complete: async (versionKey, stagingKey) => {
+      read: async (versionKeys) => {
         alive();
-        if (point === 'after-staging-before-completing') die();
-        return stores.claims.complete(versionKey, stagingKey);
+        const stored = await stores.claims.read(versionKeys);
+        if (point === 'after-reading') die();
+        return stored;
       },
-      completeAll: async (completions) => {
+      claim: async (versionKeys, stagingKey) => {
         alive();
-        if (point === 'after-staging-before-completing') die();
-        return stores.claims.completeAll(completions);
+        if (point === 'after-some-claims') {
+          await stores.claims.claim(
+            versionKeys.slice(0, Math.ceil(versionKeys.length / 2)),
+            stagingKey,
+          );
+          die();
+        }
+        await stores.claims.claim(versionKeys, stagingKey);
+        if (point === 'after-claiming') die();
       },
     },
     staging: {
@@ -53,9 +56,8 @@ export function crashingStores(
       readJson: async (key) => (alive(), stores.staging.readJson(key)),
       putIfAbsent: async (key, batch) => {
         alive();
-        if (point === 'after-claiming-before-staging') die();
         const written = await stores.staging.putIfAbsent(key, batch);
-        if (point === 'after-staging-before-completing') die();
+        if (point === 'after-staging') die();
         return written;
       },
     },

@@ -1,54 +1,25 @@
 import type { StagedBatchWithVersions } from '../../shared/staging-format';
-import type { ClaimOutcome, ClaimStore, Completion } from '../claim-store';
-import { ClaimChangedError } from '../claim-store';
+import type { ClaimStore, StoredClaim } from '../claim-store';
 import type { StagingStore } from '../staging-store';
 
-/** The claim semantics of StagingClaimPersistenceLayer, in memory, for unit tests. */
+/** The idempotency items of StagingClaimPersistenceLayer, in memory, for unit tests. */
 export class InMemoryClaimStore implements ClaimStore {
-  readonly items = new Map<
-    string,
-    { status: 'INPROGRESS' | 'COMPLETED'; stagingKey: string; result?: string }
-  >();
+  /** By version key; a test may seed COMPLETED (earlier protocol) or EXPIRED items. */
+  readonly items = new Map<string, StoredClaim>();
   readonly calls: string[] = [];
 
-  async claim(versionKey: string, stagingKey: string): Promise<ClaimOutcome> {
-    this.calls.push(`claim ${versionKey}`);
-    const item = this.items.get(versionKey);
-    if (item === undefined) {
+  async read(versionKeys: readonly string[]): Promise<(StoredClaim | undefined)[]> {
+    this.calls.push(`read ${versionKeys.length}`);
+    return versionKeys.map((versionKey) => {
+      const item = this.items.get(versionKey);
+      return item === undefined ? undefined : { ...item };
+    });
+  }
+
+  async claim(versionKeys: readonly string[], stagingKey: string): Promise<void> {
+    this.calls.push(`claim ${versionKeys.length}`);
+    for (const versionKey of versionKeys)
       this.items.set(versionKey, { status: 'INPROGRESS', stagingKey });
-      return { kind: 'claimed' };
-    }
-    return item.status === 'COMPLETED'
-      ? { kind: 'completed' }
-      : { kind: 'in-progress', stagingKey: item.stagingKey };
-  }
-
-  /** Records one `claimAll <n>` call, then claims each version as `claim` does. */
-  async claimAll(versionKeys: readonly string[], stagingKey: string): Promise<ClaimOutcome[]> {
-    this.calls.push(`claimAll ${versionKeys.length}`);
-    return Promise.all(versionKeys.map((versionKey) => this.claim(versionKey, stagingKey)));
-  }
-
-  async takeOver(versionKey: string, from: string | undefined, to: string): Promise<void> {
-    this.calls.push(`takeOver ${versionKey}`);
-    const item = this.items.get(versionKey);
-    if (item?.status !== 'INPROGRESS' || item.stagingKey !== from)
-      throw new ClaimChangedError(versionKey);
-    item.stagingKey = to;
-  }
-
-  async complete(versionKey: string, stagingKey: string): Promise<void> {
-    this.calls.push(`complete ${versionKey}`);
-    this.items.set(versionKey, { status: 'COMPLETED', stagingKey, result: stagingKey });
-  }
-
-  async completeAll(completions: readonly Completion[]): Promise<unknown[]> {
-    this.calls.push(`completeAll ${completions.length}`);
-    return Promise.all(
-      completions.map(({ versionKey, stagingKey }) =>
-        this.complete(versionKey, stagingKey).then(() => undefined),
-      ),
-    );
   }
 }
 
