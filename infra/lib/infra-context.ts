@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pipeline } from '../../lambdas/shared/pipeline';
 
 /**
  * `cdk -c key=value` hands every value over as a string, while `cdk.json` hands over typed
@@ -13,6 +14,8 @@ const optionalText = z
   .trim()
   .transform((value) => (value === '' ? undefined : value))
   .optional();
+
+const claimTtlDays = Math.ceil(pipeline.mergeConsumer.idempotencyTtlSeconds / 86_400);
 
 /** Every knob of the CDK app; values that also drive the handlers live in lambdas/shared/pipeline.ts. */
 export const InfraContextSchema = z.object({
@@ -31,9 +34,13 @@ export const InfraContextSchema = z.object({
   analyticsApiUrl: optionalText.pipe(z.url().optional()),
   /** Name of an SSM SecureString, or ARN of a Secrets Manager secret, holding the API bearer token. */
   apiTokenParameter: optionalText,
-  /** Days a delivered batch (`delivered/`) and a parked batch (`dlq/`) are kept. */
-  deliveredExpiryDays: wholeNumber(1).default(30),
-  dlqExpiryDays: wholeNumber(1).default(90),
+  /**
+   * Days a delivered batch (`delivered/`) and a parked batch (`dlq/`) are kept. At least the
+   * idempotency TTL: a claim naming a batch is that version's completion only while the batch
+   * exists (docs/DESIGN.md), so an earlier expiry would stage a resynced record again.
+   */
+  deliveredExpiryDays: wholeNumber(claimTtlDays).default(30),
+  dlqExpiryDays: wholeNumber(claimTtlDays).default(90),
   logRetentionDays: wholeNumber(1).default(30),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** The oldest staged batch alarm fires when flush has not delivered for this long. */

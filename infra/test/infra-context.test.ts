@@ -19,6 +19,12 @@ describe('parseInfraContext', () => {
     expect(parseInfraContext({ retainData: true }).retainData).toBe(true);
   });
 
+  it('keeps delivered and parked batches at least as long as the claims that name them', () => {
+    expect(() => parseInfraContext({ deliveredExpiryDays: 6 })).toThrow(/deliveredExpiryDays/);
+    expect(() => parseInfraContext({ dlqExpiryDays: '6' })).toThrow(/dlqExpiryDays/);
+    expect(parseInfraContext({ deliveredExpiryDays: 7 }).deliveredExpiryDays).toBe(7);
+  });
+
   it('names every bad key', () => {
     expect(() => parseInfraContext({ target: 'gcp', sourceApiUrl: 'not a url' })).toThrow(
       /target: .*; sourceApiUrl: /,
