@@ -18,6 +18,8 @@ import { DlqMessageSchema } from '../../lambdas/shared/dlq-message';
 import { recordVersionKey } from '../../lambdas/shared/envelope';
 import { createKafka, createProducer, KafkaEnvSchema } from '../../lambdas/shared/kafka';
 import { pipeline } from '../../lambdas/shared/pipeline';
+import { countAwsSdkRequests } from '../../bench/instrumentation/aws-sdk-counter';
+import { RequestTally } from '../../bench/instrumentation/request-tally';
 import {
   StagedBatchSchema,
   StagedBatchWithVersionsSchema,
@@ -57,56 +59,22 @@ interface Resources {
 }
 let resources: Resources;
 
-/**
- * DynamoDB requests and request units of the calls made through `dynamodb`, counted by an SDK
- * middleware with AWS's rules (items ≤ 1 KB / ≤ 4 KB, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/provisioned-capacity-mode.html
- * and .../transaction-apis.html#transaction-capacity-handling): a write 1 WRU per item, batch
- * writes per item processed, transactional writes 2 per item, a failed conditional write still
- * consumes; a strongly consistent read 1 RRU per item.
- */
-const capacity = { requests: {} as Record<string, number>, wru: 0, rru: 0 };
-function resetCapacity(): void {
-  capacity.requests = {};
-  capacity.wru = 0;
-  capacity.rru = 0;
-}
-function countCapacity(client: DynamoDBClient): void {
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const operation = context.commandName?.replace(/Command$/, '') ?? 'unknown';
-      const input = args.input as Record<string, unknown>;
-      capacity.requests[operation] = (capacity.requests[operation] ?? 0) + 1;
-      const perTable = (requests: unknown): number =>
-        Object.values(
-          (requests ?? {}) as Record<string, unknown[] | { Keys?: unknown[] }>,
-        ).reduce<number>(
-          (sum, entry) => sum + (Array.isArray(entry) ? entry.length : (entry.Keys?.length ?? 0)),
-          0,
-        );
-      const charge = (output: unknown): void => {
-        const out = (output ?? {}) as Record<string, unknown>;
-        if (operation === 'PutItem' || operation === 'UpdateItem' || operation === 'DeleteItem')
-          capacity.wru += 1;
-        else if (operation === 'TransactWriteItems')
-          capacity.wru += 2 * ((input.TransactItems as unknown[] | undefined)?.length ?? 0);
-        else if (operation === 'BatchWriteItem')
-          capacity.wru += perTable(input.RequestItems) - perTable(out.UnprocessedItems);
-        else if (operation === 'GetItem') capacity.rru += 1;
-        else if (operation === 'BatchGetItem')
-          capacity.rru += perTable(input.RequestItems) - perTable(out.UnprocessedKeys);
-      };
-      try {
-        const result = await next(args);
-        charge(result.output);
-        return result;
-      } catch (error) {
-        // A failed conditional write (or cancelled transaction) still consumes its write units.
-        if ((error as Error).name.match(/ConditionalCheckFailed|TransactionCanceled/)) charge({});
-        throw error;
-      }
-    },
-    { step: 'initialize', name: 'countCapacity' },
-  );
+/** Requests and request units of the calls made through `dynamodb`, as the bench counts them. */
+const tally = new RequestTally();
+/** What `tally` counted while `run` ran: requests by operation, WRU and RRU. */
+async function counted(run: () => Promise<unknown>) {
+  const before = tally.snapshot();
+  await run();
+  const delta = Object.entries(tally.snapshot())
+    .map(([key, value]) => [key.replace(/^dynamodb\./, ''), value - (before[key] ?? 0)] as const)
+    .filter(([, value]) => value > 0);
+  const sum = (suffix: string): number =>
+    delta.filter(([key]) => key.endsWith(suffix)).reduce((total, [, value]) => total + value, 0);
+  return {
+    requests: Object.fromEntries(delta.filter(([key]) => !key.includes('.'))),
+    wru: sum('.wru'),
+    rru: sum('.rru'),
+  };
 }
 
 beforeAll(async () => {
@@ -117,7 +85,7 @@ beforeAll(async () => {
     region: endpoints.region,
     credentials: localCredentials,
   });
-  countCapacity(dynamodb);
+  countAwsSdkRequests(dynamodb, tally);
   s3 = new S3Client({
     endpoint: endpoints.s3Endpoint,
     region: endpoints.region,
@@ -293,7 +261,7 @@ describe('merge-consumer against DynamoDB Local, S3Mock and Kafka', () => {
     );
     await expectStagedExactlyOnce(versionKeys(batch));
     console.log(
-      `[merge-consumer] 40 records claimed, staged and completed in ${elapsedMs.toFixed(0)} ms`,
+      `[merge-consumer] 40 records read, claimed and staged in ${elapsedMs.toFixed(0)} ms`,
     );
   });
 
@@ -322,22 +290,21 @@ describe('merge-consumer against DynamoDB Local, S3Mock and Kafka', () => {
     const elapsedMs = performance.now() - started;
     await expectStagedExactlyOnce(versionKeys(batch));
     console.log(
-      `[merge-consumer] ${batch.length} records claimed, staged and completed in ${elapsedMs.toFixed(0)} ms (concurrency 16)`,
+      `[merge-consumer] ${batch.length} records read, claimed and staged in ${elapsedMs.toFixed(0)} ms (concurrency 16)`,
     );
   });
 
   it('costs DynamoDB request units per record version as DESIGN.md says (figures printed)', async () => {
     const batch = records(pipeline.mergeConsumer.batchSize, 20_000);
-    resetCapacity();
-    expect(await run(batch)).toEqual({ batchItemFailures: [] });
-    const fresh = { ...capacity, requests: { ...capacity.requests } };
-    resetCapacity();
+    let response: unknown;
+    const fresh = await counted(async () => (response = await run(batch)));
+    expect(response).toEqual({ batchItemFailures: [] });
     const again = records(pipeline.mergeConsumer.batchSize, 30_000).map((record, index) => ({
       ...record,
       value: batch[index]!.value,
     }));
-    expect(await run(again)).toEqual({ batchItemFailures: [] });
-    const resync = { ...capacity, requests: { ...capacity.requests } };
+    const resync = await counted(async () => (response = await run(again)));
+    expect(response).toEqual({ batchItemFailures: [] });
     await expectStagedExactlyOnce(versionKeys(batch), '');
     const per = (units: number): string => (units / batch.length).toFixed(3);
     console.log(

@@ -20,7 +20,7 @@ export function crashDeciderFromEnv(): (operation: string) => boolean {
   return createCrashDecider({
     probabilities: plan.probabilities,
     random: mulberry32(mixSeed(plan.seed, threadId)),
-    slots: fileCrashSlots(plan.slotDir, plan.maxCrashes),
+    slots: fileCrashSlots(plan.slotDir, plan.maxCrashes, plan.maxCrashesPerOperation),
   });
 }
 

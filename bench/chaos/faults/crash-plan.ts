@@ -12,6 +12,8 @@ export const CrashPlanSchema = z.object({
   seed: z.number().int(),
   /** At most this many crashes in the whole run, over every environment: the run must finish. */
   maxCrashes: z.number().int().nonnegative(),
+  /** At most this many after any one operation (default: maxCrashes). */
+  maxCrashesPerOperation: z.number().int().nonnegative().optional(),
   /** Operation → probability (0..1) of crashing right after it succeeded. */
   probabilities: z.record(z.string().min(1), z.number().min(0).max(1)),
   /** Shared by every environment of the run: one file per crash (see crash-slots.ts). */

@@ -35,6 +35,21 @@ describe('fileCrashSlots', () => {
     expect(readCrashes(dir)).toHaveLength(3);
   });
 
+  it('caps the crashes after one operation, so another still gets its share', () => {
+    const dir = slotDir();
+    const slots = fileCrashSlots(dir, 3, 2);
+    expect(slots.claim('DynamoDB.BatchGetItem')).toBe(true);
+    expect(fileCrashSlots(dir, 3, 2).claim('DynamoDB.BatchGetItem')).toBe(true);
+    expect(slots.claim('DynamoDB.BatchGetItem')).toBe(false);
+    expect(slots.claim('S3.PutObject')).toBe(true);
+    expect(slots.claim('S3.PutObject')).toBe(false);
+    expect(readCrashes(dir).sort()).toEqual([
+      'DynamoDB.BatchGetItem',
+      'DynamoDB.BatchGetItem',
+      'S3.PutObject',
+    ]);
+  });
+
   it('never crashes with a budget of zero', () => {
     const dir = slotDir();
     expect(fileCrashSlots(dir, 0).claim('a')).toBe(false);

@@ -15,20 +15,35 @@ export interface CrashSlots {
 
 const slotPrefix = 'crash-';
 
-export function fileCrashSlots(dir: string, maxCrashes: number): CrashSlots {
-  let exhausted = maxCrashes <= 0;
+/**
+ * `maxPerOperation` caps the crashes after any one operation (same atomic files, per operation),
+ * so that the first operation of every invocation cannot spend the whole budget.
+ */
+export function fileCrashSlots(
+  dir: string,
+  maxCrashes: number,
+  maxPerOperation = maxCrashes,
+): CrashSlots {
+  const exhausted = new Set<string>();
+  const take = (prefix: string, max: number, operation: string): boolean => {
+    for (let slot = 0; !exhausted.has(prefix) && slot < max; slot++) {
+      try {
+        writeFileSync(join(dir, `${prefix}${slot}`), operation, { flag: 'wx' });
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    exhausted.add(prefix);
+    return false;
+  };
   return {
     claim(operation) {
-      for (let slot = 0; !exhausted && slot < maxCrashes; slot++) {
-        try {
-          writeFileSync(join(dir, `${slotPrefix}${slot}`), operation, { flag: 'wx' });
-          return true;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        }
-      }
-      exhausted = true;
-      return false;
+      if (exhausted.has(slotPrefix)) return false;
+      const perOperation = `op-${encodeURIComponent(operation)}-`;
+      return (
+        take(perOperation, maxPerOperation, operation) && take(slotPrefix, maxCrashes, operation)
+      );
     },
   };
 }

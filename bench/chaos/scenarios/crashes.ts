@@ -41,9 +41,9 @@ function crashSlotDir(label: string): { dir: string; remove: () => void } {
  * Runtime.ExitError and bisects the batch (new batch boundaries, so new batch ids and staging
  * keys: the take-over path); a fresh environment serves the retry.
  *
- * Sizing: at most max(4, N/1000) crashes, with per-call probabilities that would spend about
- * 0.6× that budget per kind of call over one pass (1.8× over the three), so crashes land
- * throughout the first half of the run and then stop. A record reaches the DLQ only if the batch
+ * Sizing: at most max(6, N/1000) crashes, a third of them after each kind of call, with per-call
+ * probabilities that would spend about 0.6× the budget per kind of call over one pass, so crashes
+ * land throughout the first half of the run and then stop. A record reaches the DLQ only if the batch
  * holding it alone (bisected down to one record) fails 1 + maximumRetryAttempts (4) times in a
  * row: with per-call probabilities around 10⁻³ that is ~10⁻¹² per record, so DLQ == 0 is the
  * expected outcome, and a DLQ message would mean the crash recovery itself failed repeatedly.
@@ -54,12 +54,14 @@ const mergeConsumerCrash: ChaosScenario = {
     'merge-consumer environment exits right after a successful claims BatchGetItem, claims BatchWriteItem or staging PutObject',
   async run(context: ChaosContext): Promise<ScenarioOutcome> {
     const slots = crashSlotDir('merge-crash');
-    const budget = Math.max(4, Math.ceil(context.records / 1000));
+    const budget = Math.max(6, Math.ceil(context.records / 1000));
     /** The probability that spends 0.6× the budget over `calls` calls of one kind. */
     const perCall = (calls: number): number => Math.min(0.5, (budget * 0.6) / Math.max(1, calls));
     const plan: CrashPlan = {
       seed: context.seed,
       maxCrashes: budget,
+      // The read comes first in every invocation: without a cap it would spend the whole budget.
+      maxCrashesPerOperation: Math.ceil(budget / 3),
       probabilities: {
         'DynamoDB.BatchGetItem': perCall(context.records / MAX_BATCH_GET_ITEMS),
         'DynamoDB.BatchWriteItem': perCall(
