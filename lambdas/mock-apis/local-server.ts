@@ -111,9 +111,11 @@ const tooLarge = (): MockResponse =>
  * The body, or a 413 as soon as it is known to be too large: from Content-Length before reading
  * anything, or when a chunked body crosses the cap (reading stops there, nothing more is held).
  */
+const declaresTooLarge = (request: IncomingMessage): boolean =>
+  Number(request.headers['content-length'] ?? 0) > MAX_BODY_BYTES;
+
 function readBody(request: IncomingMessage): Promise<Buffer | MockResponse> {
-  if (Number(request.headers['content-length'] ?? 0) > MAX_BODY_BYTES)
-    return Promise.resolve(tooLarge());
+  if (declaresTooLarge(request)) return Promise.resolve(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -134,25 +136,21 @@ function readBody(request: IncomingMessage): Promise<Buffer | MockResponse> {
   });
 }
 
-/** How long a refused request's remaining bytes are read and dropped before the socket closes. */
+/** How long the rest of a refused request is read and dropped before its socket is closed. */
 const lingerMs = 1_000;
 
 function send(response: ServerResponse, result: MockResponse, refused = false): void {
   response.writeHead(result.status, {
     ...result.headers,
     'content-length': Buffer.byteLength(result.body),
-    // The rest of a refused body is never parsed, so the connection cannot carry another request.
-    ...(refused ? { connection: 'close' } : {}),
   });
   response.end(result.body);
   if (!refused) return;
-  // A lingering close: closing with unread bytes would reset the connection and could destroy
-  // the answer before the client reads it, so what still arrives is dropped (not kept) briefly.
+  // Not `Connection: close`: Node would then close the socket with unread bytes in it, and the
+  // reset can destroy the answer before the client reads it. Node drops (reads, never keeps) the
+  // rest of the body instead; a second later the socket goes, so the dropping is bounded too.
   const { socket } = response.req;
-  response.once('finish', () => {
-    response.req.resume();
-    setTimeout(() => socket.destroy(), lingerMs).unref();
-  });
+  response.once('finish', () => setTimeout(() => socket.destroy(), lingerMs).unref());
 }
 
 async function serve(
@@ -201,6 +199,12 @@ export async function startMockApiServer(
     },
   };
   const api = createMockApi({ settings, logger: options.logger });
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    serve(api.handle, request, response).catch(() => {
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error' } }));
+    });
+  };
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   // Node's defaults hold a request for 300 s and any number of connections: slow bodies could
   // pin every file descriptor of the process. Timeouts are checked every connectionsCheckingInterval.
@@ -210,13 +214,13 @@ export async function startMockApiServer(
       headersTimeout: Math.min(10_000, requestTimeout),
       connectionsCheckingInterval: Math.min(1_000, requestTimeout),
     },
-    (request, response) => {
-      serve(api.handle, request, response).catch(() => {
-        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error' } }));
-      });
-    },
+    onRequest,
   );
+  // A client waiting for 100 Continue (curl does above 1 MB) is never asked for a refused body.
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    if (!declaresTooLarge(request)) response.writeContinue();
+    onRequest(request, response);
+  });
   server.maxConnections = options.maxConnections ?? 256;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
