@@ -1,351 +1,272 @@
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination';
+import { z } from 'zod';
+import { AnalyticsPayloadSchema, AnalyticsStatsSchema } from '../shared/analytics-payload';
+import { CustomerSchema, ProductSchema } from '../shared/records';
+import { FaultSettingsSchema } from './faults';
+import { PageParamsSchema } from './pagination';
+import { ChangeSchema, IdempotencyKeySchema, ReceivedQuerySchema, ResetSchema } from './router';
 
 /**
- * The OpenAPI 3.0 document of every mock route. Hand-written: the routes are few and stable, and
- * generating it from the zod schemas would need another dependency for little gain.
+ * The OpenAPI 3.1 document of every mock route, generated from the zod schemas the server
+ * validates with (z.toJSONSchema), so that the published contract is exactly as strict as the
+ * server and cannot drift from it. Requests are described by what the schemas accept (`input`),
+ * responses by what they produce (`output`).
  */
-const errorBody = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
+type JsonSchema = Record<string, unknown>;
+
+function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'throw',
+    // zod's e-mail rule is its pattern; JSON Schema's `email` format is a different (RFC 5321)
+    // definition that validators apply instead, so it would publish a contract the server does not have.
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.format === 'email' && jsonSchema.pattern) delete jsonSchema.format;
     },
-  },
-};
+  });
+  return rest;
+}
+
+/** One query parameter per field; a query value is a string, so each field is described by its parsed form. */
+function queryParameters(schema: z.ZodObject, descriptions: Record<string, string> = {}) {
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const optional = field instanceof z.ZodOptional;
+    const inner = optional ? (field.unwrap() as z.ZodType) : field;
+    return {
+      name,
+      in: 'query',
+      required: !optional,
+      ...(descriptions[name] ? { description: descriptions[name] } : {}),
+      schema: schemaOf(inner, 'output'),
+    };
+  });
+}
+
+/** Errors carry more than code and message at times (zod `issues`, ...). */
+const ErrorBodySchema = z.object({
+  error: z.looseObject({ code: z.string(), message: z.string() }),
+});
+const jsonContent = (schema: JsonSchema) => ({ 'application/json': { schema } });
 const jsonError = (description: string) => ({
   description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  content: jsonContent({ $ref: '#/components/schemas/Error' }),
 });
+const jsonBody = (schema: z.ZodType, required = true) => ({
+  required,
+  content: jsonContent(schemaOf(schema, 'input')),
+});
+const bodyErrors = {
+  400: jsonError('Missing or malformed JSON, or a body the schema rejects (with zod issues)'),
+  413: jsonError('The body exceeds 6 MB (the Function URL limit)'),
+  415: jsonError('Content-Type is not application/json'),
+};
 const injectedFaults = {
   '429': {
-    ...jsonError('Rate limited (fault injection)'),
-    headers: { 'Retry-After': { schema: { type: 'integer' } } },
+    ...jsonError('Rate limited (fault injection, PUT /admin/faults)'),
+    headers: { 'Retry-After': { schema: { type: 'integer', minimum: 0 } } },
   },
   '503': jsonError('Outage (fault injection)'),
-  '5XX': jsonError('Injected error'),
+  '5XX': jsonError('Injected error status (fault injection)'),
 };
-const pageParameters = [
-  {
-    name: 'updatedSince',
-    in: 'query',
-    description: 'Only records with updatedAt >= this instant (inclusive).',
-    schema: { type: 'string', format: 'date-time' },
-  },
-  {
-    name: 'limit',
-    in: 'query',
-    schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
-  },
-  {
-    name: 'cursor',
-    in: 'query',
-    description:
-      'Opaque; the nextCursor of the previous page. Pages are ordered by (updatedAt, id).',
-    schema: { type: 'string' },
-  },
-];
-const pageOf = (ref: string, description: string) => ({
-  200: {
-    description,
-    content: {
-      'application/json': {
-        schema: {
-          type: 'object',
-          required: ['items', 'nextCursor'],
-          properties: {
-            items: { type: 'array', items: { $ref: ref } },
-            nextCursor: { type: 'string', nullable: true, description: 'null on the last page' },
-          },
-        },
+
+const PageSchema = (item: z.ZodType) =>
+  z.object({
+    items: z.array(item),
+    nextCursor: z.string().nullable().describe('null on the last page'),
+  });
+const listOperation = (operationId: string, tag: string, item: z.ZodType, what: string) => ({
+  get: {
+    operationId,
+    tags: [tag],
+    description: `A page of ${what}, ordered by (updatedAt, id). Records changed by POST /admin/corrupt deliberately break this schema (the pipeline must send them to the DLQ).`,
+    parameters: queryParameters(PageParamsSchema, {
+      updatedSince: 'Only records with updatedAt >= this instant (inclusive).',
+      cursor: 'Opaque; the nextCursor of the previous page.',
+    }),
+    responses: {
+      200: {
+        description: `A page of ${what}`,
+        content: jsonContent(schemaOf(PageSchema(item), 'output')),
       },
+      400: jsonError('Invalid limit, updatedSince or cursor'),
+      ...injectedFaults,
     },
   },
-  400: jsonError('Invalid limit, updatedSince or cursor'),
-  ...injectedFaults,
 });
-const jsonBody = (schema: unknown, required = true) => ({
-  required,
-  content: { 'application/json': { schema } },
-});
-const entityCount = {
-  type: 'object',
-  required: ['entity', 'count'],
-  properties: {
-    entity: { type: 'string', enum: ['customers', 'products'] },
-    count: { type: 'integer', minimum: 1 },
-  },
-};
 const idsResponse = {
   200: {
     description: 'The ids of the changed records',
-    content: {
-      'application/json': {
-        schema: {
-          type: 'object',
-          properties: { ids: { type: 'array', items: { type: 'string' } } },
-        },
-      },
-    },
+    content: jsonContent(schemaOf(z.object({ ids: z.array(z.string()) }), 'output')),
   },
-  400: jsonError('Invalid body'),
+  ...bodyErrors,
 };
-const routeFault = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    errorRate: { type: 'number', minimum: 0, maximum: 1 },
-    status: { type: 'integer', minimum: 400, maximum: 599, default: 500 },
-    latencyMs: { type: 'integer', minimum: 0 },
-    latencySpikeRate: { type: 'number', minimum: 0, maximum: 1 },
-    latencySpikeMs: { type: 'integer', minimum: 0 },
-    rateLimitRate: { type: 'number', minimum: 0, maximum: 1 },
-    retryAfterSeconds: { type: 'integer', minimum: 0, default: 1 },
-    outageUntil: { type: 'string', format: 'date-time' },
-  },
-};
+const xml = { 'text/xml': { schema: { type: 'string' } } };
 
-export const openApiDocument = {
-  openapi: '3.0.3',
-  info: {
-    title: 'ecom-sync mock APIs (CRM, Inventory, Analytics)',
-    version: '1.0.0',
-    description:
-      'Deterministic, seeded mock source and sink APIs with fault injection, for testing the ecom-sync pipeline.',
-  },
-  paths: {
-    '/crm/customers': {
-      get: {
-        operationId: 'listCustomers',
-        tags: ['crm'],
-        parameters: pageParameters,
-        responses: pageOf('#/components/schemas/Customer', 'A page of customers'),
-      },
+let document: Record<string, unknown> | undefined;
+
+/** Built on first use (the router imports this module and this module the router's schemas). */
+export function openApiDocument(): Record<string, unknown> {
+  document ??= {
+    openapi: '3.1.0',
+    info: {
+      title: 'ecom-sync mock APIs (CRM, Inventory, Analytics)',
+      version: '1.0.0',
+      description:
+        'Deterministic, seeded mock source and sink APIs with fault injection, for testing the ecom-sync pipeline.',
     },
-    '/crm/soap': {
-      post: {
-        operationId: 'soapAddCustomer',
-        tags: ['crm'],
-        description:
-          'SOAP 1.1 AddCustomer (namespace urn:ecom-sync:crm, children name and email). Headers: Content-Type text/xml, SOAPAction.',
-        parameters: [
-          { name: 'SOAPAction', in: 'header', required: true, schema: { type: 'string' } },
-        ],
-        requestBody: { required: true, content: { 'text/xml': { schema: { type: 'string' } } } },
-        responses: {
-          200: {
-            description: 'AddCustomerResponse with the new id',
-            content: { 'text/xml': { schema: { type: 'string' } } },
-          },
-          500: {
-            description: 'SOAP Fault (malformed XML, missing fields)',
-            content: { 'text/xml': { schema: { type: 'string' } } },
+    paths: {
+      '/crm/customers': listOperation('listCustomers', 'crm', CustomerSchema, 'customers'),
+      '/inventory/products': listOperation('listProducts', 'inventory', ProductSchema, 'products'),
+      '/crm/soap': {
+        post: {
+          operationId: 'soapAddCustomer',
+          tags: ['crm'],
+          description:
+            'SOAP 1.1 AddCustomer (namespace urn:ecom-sync:crm, children name and email). A request that is not SOAP (no SOAPAction header, or not text/xml) is a 400; a fault while processing a SOAP message travels with HTTP 500 (SOAP 1.1, section 6.2).',
+          parameters: [
+            { name: 'SOAPAction', in: 'header', required: true, schema: { type: 'string' } },
+          ],
+          requestBody: { required: true, content: xml },
+          responses: {
+            200: { description: 'AddCustomerResponse with the new id', content: xml },
+            400: { description: 'Not a SOAP request: a soap:Client fault', content: xml },
+            413: jsonError('The body exceeds 6 MB'),
+            500: { description: 'SOAP Fault (malformed XML, missing fields)', content: xml },
+            ...injectedFaults,
           },
         },
       },
-    },
-    '/inventory/products': {
-      get: {
-        operationId: 'listProducts',
-        tags: ['inventory'],
-        parameters: pageParameters,
-        responses: pageOf('#/components/schemas/Product', 'A page of products'),
-      },
-    },
-    '/analytics/data': {
-      post: {
-        operationId: 'postAnalyticsData',
-        tags: ['analytics'],
-        parameters: [
-          { name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string' } },
-        ],
-        requestBody: jsonBody({ $ref: '#/components/schemas/AnalyticsPayload' }),
-        responses: {
-          200: {
-            description:
-              'Accepted; duplicate = the Idempotency-Key was seen before (not stored again)',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: { accepted: { type: 'boolean' }, duplicate: { type: 'boolean' } },
-                },
-              },
+      '/analytics/data': {
+        post: {
+          operationId: 'postAnalyticsData',
+          tags: ['analytics'],
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: true,
+              schema: schemaOf(IdempotencyKeySchema, 'input'),
             },
-          },
-          400: jsonError(
-            'Missing Idempotency-Key, invalid JSON or invalid payload (with zod issues)',
-          ),
-          415: jsonError('Content-Type is not application/json'),
-          ...injectedFaults,
-        },
-      },
-    },
-    '/analytics/stats': {
-      get: {
-        operationId: 'getAnalyticsStats',
-        tags: ['analytics'],
-        responses: {
-          200: {
-            description: 'What Analytics received',
-            content: {
-              'application/json': { schema: { $ref: '#/components/schemas/AnalyticsStats' } },
+          ],
+          requestBody: jsonBody(AnalyticsPayloadSchema),
+          responses: {
+            200: {
+              description:
+                'Accepted; duplicate = the Idempotency-Key was seen before (not stored again)',
+              content: jsonContent(
+                schemaOf(z.object({ accepted: z.literal(true), duplicate: z.boolean() }), 'output'),
+              ),
             },
+            ...bodyErrors,
+            ...injectedFaults,
           },
-          ...injectedFaults,
         },
       },
-    },
-    '/analytics/received': {
-      get: {
-        operationId: 'getReceivedRecord',
-        tags: ['analytics'],
-        parameters: [
-          {
-            name: 'eventType',
-            in: 'query',
-            required: true,
-            schema: { type: 'string', enum: ['CUSTOMER', 'PRODUCT'] },
-          },
-          { name: 'id', in: 'query', required: true, schema: { type: 'string' } },
-        ],
-        responses: {
-          200: { description: 'The latest version received and the content hash of every version' },
-          404: jsonError('Never received'),
-        },
-      },
-    },
-    '/openapi.json': {
-      get: {
-        operationId: 'getOpenApi',
-        tags: ['meta'],
-        responses: { 200: { description: 'This document' } },
-      },
-    },
-    '/admin/reset': {
-      post: {
-        operationId: 'reset',
-        tags: ['admin'],
-        description: 'Regenerates the data set and clears analytics and faults.',
-        requestBody: jsonBody(
-          {
-            type: 'object',
-            properties: {
-              seed: { type: 'integer' },
-              customers: { type: 'integer', minimum: 0 },
-              products: { type: 'integer', minimum: 0 },
-              driftPerMinute: { type: 'number', minimum: 0 },
-            },
-          },
-          false,
-        ),
-        responses: { 200: { description: 'The new settings' }, 400: jsonError('Invalid body') },
-      },
-    },
-    '/admin/mutate': {
-      post: {
-        operationId: 'mutate',
-        tags: ['admin'],
-        description: 'Changes count records (seeded choice) and bumps their updatedAt to now.',
-        requestBody: jsonBody(entityCount),
-        responses: idsResponse,
-      },
-    },
-    '/admin/corrupt': {
-      post: {
-        operationId: 'corrupt',
-        tags: ['admin'],
-        description: 'Makes count records schema-invalid and bumps their updatedAt to now.',
-        requestBody: jsonBody(entityCount),
-        responses: idsResponse,
-      },
-    },
-    '/admin/faults': {
-      get: {
-        operationId: 'getFaults',
-        tags: ['admin'],
-        responses: { 200: { description: 'Current fault settings' } },
-      },
-      put: {
-        operationId: 'putFaults',
-        tags: ['admin'],
-        requestBody: jsonBody({
-          type: 'object',
-          additionalProperties: false,
-          properties: { crm: routeFault, inventory: routeFault, analytics: routeFault },
-        }),
-        responses: {
-          200: { description: 'The new fault settings' },
-          400: jsonError('Invalid body'),
-        },
-      },
-      delete: {
-        operationId: 'clearFaults',
-        tags: ['admin'],
-        responses: { 200: { description: 'Faults cleared' } },
-      },
-    },
-  },
-  components: {
-    schemas: {
-      Error: errorBody,
-      Customer: {
-        type: 'object',
-        required: ['id', 'name', 'email', 'createdDate', 'updatedAt'],
-        properties: {
-          id: { type: 'string', example: 'cust-000001' },
-          name: { type: 'string' },
-          email: { type: 'string', format: 'email' },
-          createdDate: { type: 'string', format: 'date-time' },
-          updatedAt: { type: 'string', format: 'date-time' },
-        },
-      },
-      Product: {
-        type: 'object',
-        required: ['id', 'productName', 'sku', 'stockQuantity', 'updatedAt'],
-        properties: {
-          id: { type: 'string', example: 'prod-000001' },
-          productName: { type: 'string' },
-          sku: { type: 'string' },
-          stockQuantity: { type: 'integer', minimum: 0 },
-          updatedAt: { type: 'string', format: 'date-time' },
-        },
-      },
-      AnalyticsPayload: {
-        type: 'object',
-        required: ['eventId', 'timestamp', 'customers', 'products', 'metadata'],
-        properties: {
-          eventId: { type: 'string' },
-          timestamp: { type: 'string', format: 'date-time' },
-          customers: { type: 'array', items: { $ref: '#/components/schemas/Customer' } },
-          products: { type: 'array', items: { $ref: '#/components/schemas/Product' } },
-          metadata: {
-            type: 'object',
-            required: ['source', 'customerCount', 'productCount', 'batchIds'],
-            properties: {
-              source: { type: 'string' },
-              customerCount: { type: 'integer' },
-              productCount: { type: 'integer' },
-              batchIds: { type: 'array', minItems: 1, items: { type: 'string' } },
+      '/analytics/stats': {
+        get: {
+          operationId: 'getAnalyticsStats',
+          tags: ['analytics'],
+          responses: {
+            200: {
+              description: 'What Analytics received',
+              content: jsonContent(schemaOf(AnalyticsStatsSchema, 'output')),
             },
           },
         },
       },
-      AnalyticsStats: {
-        type: 'object',
-        properties: Object.fromEntries(
-          [
-            'payloads',
-            'duplicatePayloads',
-            'uniqueRecords',
-            'uniqueVersions',
-            'recordsReceived',
-            'duplicateRecords',
-          ].map((name) => [name, { type: 'integer' }]),
-        ),
+      '/analytics/received': {
+        get: {
+          operationId: 'getReceivedRecord',
+          tags: ['analytics'],
+          parameters: queryParameters(ReceivedQuerySchema),
+          responses: {
+            200: {
+              description: 'The latest version received and the content hash of every version',
+              content: jsonContent({ type: 'object' }),
+            },
+            400: jsonError('Missing or invalid eventType or id'),
+            404: jsonError('Never received'),
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'getOpenApi',
+          tags: ['meta'],
+          responses: {
+            200: { description: 'This document', content: jsonContent({ type: 'object' }) },
+          },
+        },
+      },
+      '/admin/reset': {
+        post: {
+          operationId: 'reset',
+          tags: ['admin'],
+          description:
+            'Regenerates the data set and clears analytics and faults. An empty body keeps the defaults.',
+          requestBody: jsonBody(ResetSchema, false),
+          responses: {
+            200: { description: 'The new settings', content: jsonContent({ type: 'object' }) },
+            ...bodyErrors,
+          },
+        },
+      },
+      '/admin/mutate': {
+        post: {
+          operationId: 'mutate',
+          tags: ['admin'],
+          description: 'Changes count records (seeded choice) and bumps their updatedAt to now.',
+          requestBody: jsonBody(ChangeSchema),
+          responses: idsResponse,
+        },
+      },
+      '/admin/corrupt': {
+        post: {
+          operationId: 'corrupt',
+          tags: ['admin'],
+          description:
+            'Deliberately makes count records break the published Customer/Product schema and bumps their updatedAt to now: list responses then serve records that do not conform, on purpose.',
+          requestBody: jsonBody(ChangeSchema),
+          responses: idsResponse,
+        },
+      },
+      '/admin/faults': {
+        get: {
+          operationId: 'getFaults',
+          tags: ['admin'],
+          responses: {
+            200: {
+              description: 'Current fault settings',
+              content: jsonContent(schemaOf(FaultSettingsSchema, 'output')),
+            },
+          },
+        },
+        put: {
+          operationId: 'putFaults',
+          tags: ['admin'],
+          description:
+            'Replaces the fault settings: errors, latency, 429s and outages on crm, inventory and analytics.',
+          requestBody: jsonBody(FaultSettingsSchema),
+          responses: {
+            200: {
+              description: 'The new fault settings',
+              content: jsonContent(schemaOf(FaultSettingsSchema, 'output')),
+            },
+            ...bodyErrors,
+          },
+        },
+        delete: {
+          operationId: 'clearFaults',
+          tags: ['admin'],
+          responses: {
+            200: {
+              description: 'Faults cleared',
+              content: jsonContent(schemaOf(FaultSettingsSchema, 'output')),
+            },
+          },
+        },
       },
     },
-  },
-} as const;
+    components: { schemas: { Error: schemaOf(ErrorBodySchema, 'output') } },
+  };
+  return document;
+}

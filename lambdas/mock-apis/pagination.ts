@@ -70,7 +70,7 @@ export function decodeCursor(entity: EntityName, cursor: string): SortKey {
   return { ms: parsed.data.ms, id: parsed.data.id };
 }
 
-const PageParamsSchema = z.object({
+export const PageParamsSchema = z.object({
   updatedSince: z.iso
     .datetime({ offset: true, message: 'updatedSince must be an ISO-8601 date-time with offset' })
     .optional(),

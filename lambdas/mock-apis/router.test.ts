@@ -1,3 +1,4 @@
+import { MAX_RECORDS } from './dataset';
 import { describe, expect, it } from 'vitest';
 import { CustomerSchema } from '../shared/records';
 import { pageThrough, testApi } from './test-helpers';
@@ -98,14 +99,14 @@ describe('routing and malformed input', () => {
     expect(changed.items.length).toBeLessThanOrEqual(30);
   });
 
-  it('serves an OpenAPI 3.0 document listing every route', async () => {
+  it('serves an OpenAPI 3.1 document listing every route', async () => {
     const response = await testApi().call('GET', '/openapi.json');
     expect(response.status).toBe(200);
     const document = response.json as {
       openapi: string;
       paths: Record<string, Record<string, unknown>>;
     };
-    expect(document.openapi).toMatch(/^3\.0\./);
+    expect(document.openapi).toMatch(/^3\.1\./);
     const expected: [string, string][] = [
       ['/crm/customers', 'get'],
       ['/crm/soap', 'post'],
@@ -122,6 +123,35 @@ describe('routing and malformed input', () => {
     ];
     for (const [path, method] of expected)
       expect(document.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+  });
+
+  it('publishes bodies and headers exactly as strict as the server checks them', async () => {
+    type Operation = {
+      requestBody: { content: Record<string, { schema: Record<string, unknown> }> };
+      parameters: { name: string; schema: Record<string, unknown> }[];
+    };
+    const { paths } = (await testApi().call('GET', '/openapi.json')).json as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const body = (path: string, method = 'post') =>
+      paths[path]![method]!.requestBody.content['application/json']!.schema as {
+        additionalProperties?: boolean;
+        properties: Record<string, Record<string, unknown>>;
+      };
+    expect(body('/admin/reset').additionalProperties).toBe(false);
+    expect(body('/admin/reset').properties.customers).toMatchObject({ maximum: MAX_RECORDS });
+    expect(body('/admin/mutate').properties.count).toMatchObject({ maximum: MAX_RECORDS });
+    expect(body('/analytics/data').properties.eventId).toMatchObject({ minLength: 1 });
+    const key = paths['/analytics/data']!.post!.parameters.find(
+      (p) => p.name === 'Idempotency-Key',
+    );
+    expect(new RegExp(key!.schema.pattern as string).test('   ')).toBe(false);
+    const api = testApi();
+    const blankKey = await api.call('POST', '/analytics/data', {
+      headers: { 'idempotency-key': '   ' },
+      json: {},
+    });
+    expect(blankKey.status).toBe(400);
   });
 
   it('POST /admin/corrupt serves schema-invalid records', async () => {

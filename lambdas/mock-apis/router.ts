@@ -18,14 +18,14 @@ export interface RouterDeps {
 
 type RouteHandler = (request: MockRequest, deps: RouterDeps) => MockResponse;
 
-const ResetSchema = z.strictObject({
+export const ResetSchema = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff).optional(),
   customers: z.number().int().min(0).max(MAX_RECORDS).optional(),
   products: z.number().int().min(0).max(MAX_RECORDS).optional(),
   driftPerMinute: z.number().min(0).max(1_000_000).optional(),
 });
 
-const ChangeSchema = z.strictObject({
+export const ChangeSchema = z.strictObject({
   entity: z.enum(['customers', 'products']),
   count: z.number().int().min(1).max(MAX_RECORDS),
 });
@@ -58,10 +58,14 @@ function changeRecords(kind: 'mutate' | 'corrupt'): RouteHandler {
   };
 }
 
+/** At least one non-blank character; the key is stored trimmed. */
+export const IdempotencyKeySchema = z.string().regex(/\S/);
+
 const postAnalyticsData: RouteHandler = (request, { state, now }) => {
-  const key = request.headers['idempotency-key']?.trim();
-  if (!key)
+  const header = IdempotencyKeySchema.safeParse(request.headers['idempotency-key']);
+  if (!header.success)
     return errorResponse(400, 'MISSING_IDEMPOTENCY_KEY', 'The Idempotency-Key header is required');
+  const key = header.data.trim();
   const body = readJsonBody(request);
   if (!body.ok) return body.response;
   const payload = AnalyticsPayloadSchema.safeParse(body.value);
@@ -74,7 +78,7 @@ const postAnalyticsData: RouteHandler = (request, { state, now }) => {
   return jsonResponse(200, { accepted: true, duplicate: result.duplicate });
 };
 
-const ReceivedQuerySchema = z.object({
+export const ReceivedQuerySchema = z.object({
   eventType: z.enum(['CUSTOMER', 'PRODUCT']),
   id: z.string().min(1),
 });
@@ -107,7 +111,7 @@ const routes: Record<string, Partial<Record<string, RouteHandler>>> = {
     GET: (_request, { state }) => jsonResponse(200, state.analytics.getStats()),
   },
   '/analytics/received': { GET: getReceived },
-  '/openapi.json': { GET: () => jsonResponse(200, openApiDocument) },
+  '/openapi.json': { GET: () => jsonResponse(200, openApiDocument()) },
   '/admin/reset': {
     POST: (request, { state, now }) => {
       const body = readJsonBody(request, true);

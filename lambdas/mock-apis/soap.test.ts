@@ -41,36 +41,39 @@ describe('POST /crm/soap AddCustomer', () => {
   });
 
   it.each([
-    ['malformed XML', soapHeaders, '<soap:Envelope><unclosed>', /well-formed/],
-    ['an empty body', soapHeaders, '', /well-formed/],
+    ['malformed XML', soapHeaders, '<soap:Envelope><unclosed>', /well-formed/, 500],
+    ['an empty body', soapHeaders, '', /well-formed/, 500],
     [
       'a missing email',
       soapHeaders,
       addCustomerRequestXml('Ada', '').replace('<crm:email></crm:email>', ''),
       /email/,
+      500,
     ],
-    ['an invalid email', soapHeaders, addCustomerRequestXml('Ada', 'not-an-email'), /email/],
-    ['a missing name', soapHeaders, addCustomerRequestXml('', 'ada@example.com'), /name/],
-    ['not an AddCustomer call', soapHeaders, '<a><b/></a>', /AddCustomer/],
-    ['a DTD', soapHeaders, '<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', /DTD/],
+    ['an invalid email', soapHeaders, addCustomerRequestXml('Ada', 'not-an-email'), /email/, 500],
+    ['a missing name', soapHeaders, addCustomerRequestXml('', 'ada@example.com'), /name/, 500],
+    ['not an AddCustomer call', soapHeaders, '<a><b/></a>', /AddCustomer/, 500],
+    ['a DTD', soapHeaders, '<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', /DTD/, 500],
     [
       'no SOAPAction header',
       { 'content-type': 'text/xml' },
       addCustomerRequestXml('Ada', 'ada@example.com'),
       /SOAPAction/,
+      400,
     ],
     [
       'a JSON content type',
       { ...soapHeaders, 'content-type': 'application/json' },
       '{}',
       /text\/xml/,
+      400,
     ],
   ])(
-    'answers a SOAP 1.1 Client fault with HTTP 500 for %s',
-    async (_case, headers, body, message) => {
+    'answers a SOAP 1.1 Client fault for %s (400 when the request is not SOAP at all)',
+    async (_case, headers, body, message, status) => {
       const api = testApi({ customers: 5 });
       const response = await api.call('POST', '/crm/soap', { headers, body });
-      expect(response.status).toBe(500);
+      expect(response.status).toBe(status);
       const fault = faultOf(response.text);
       expect(fault.faultcode).toBe('soap:Client');
       expect(fault.faultstring).toMatch(message);

@@ -17,6 +17,8 @@ export class SoapFault extends Error {
   constructor(
     readonly faultCode: 'soap:Client' | 'soap:Server',
     message: string,
+    /** 500 for a fault while processing a SOAP message; 400 for a request that is not SOAP at all. */
+    readonly status: 400 | 500 = 500,
   ) {
     super(message);
   }
@@ -36,10 +38,11 @@ const parser = new XMLParser({
 export function parseAddCustomer(request: MockRequest): AddCustomerRequest {
   const contentType = (request.headers['content-type'] ?? '').toLowerCase();
   if (!contentType.startsWith('text/xml')) {
-    throw new SoapFault('soap:Client', 'SOAP 1.1 requires Content-Type text/xml');
+    throw new SoapFault('soap:Client', 'SOAP 1.1 requires Content-Type text/xml', 400);
   }
   const action = request.headers['soapaction'];
-  if (action === undefined) throw new SoapFault('soap:Client', 'SOAPAction header is required');
+  if (action === undefined)
+    throw new SoapFault('soap:Client', 'SOAPAction header is required', 400);
   const actionName = action.replace(/^"|"$/g, '');
   if (actionName !== '' && !actionName.endsWith('AddCustomer')) {
     throw new SoapFault('soap:Client', `Unknown SOAPAction ${actionName}`);
@@ -95,10 +98,14 @@ export function addCustomerResponse(id: string): MockResponse {
   };
 }
 
-/** SOAP 1.1 (section 6.2): a fault travels with HTTP 500, whoever is to blame. */
+/**
+ * SOAP 1.1 (section 6.2): a fault while processing a SOAP message travels with HTTP 500, whoever
+ * is to blame. A request without SOAPAction or not text/xml is no SOAP message (section 6.1.1
+ * requires the header): the client's HTTP error, a 400, still with a fault body for SOAP clients.
+ */
 export function soapFaultResponse(fault: SoapFault): MockResponse {
   return {
-    status: 500,
+    status: fault.status,
     headers: { 'content-type': 'text/xml; charset=utf-8' },
     body: envelope(
       `<soap:Fault><faultcode>${fault.faultCode}</faultcode><faultstring>${escapeXml(fault.message)}</faultstring></soap:Fault>`,
