@@ -58,7 +58,7 @@ describe('capacityPlan: a worked example at 10,000 records/s', () => {
   it('names the quota reached at the lowest rate: flush, busy 2 s per s, so at 5,000 records/s', () => {
     expect(plan.firstLimit.item).toMatch(/^flush/);
     expect(plan.firstLimit.limitRecordsPerSecond).toBeCloseTo(5_000);
-    expect(plan.firstLimit.knob).toMatch(/maxRecordsPerPost/);
+    expect(plan.firstLimit.knob).toMatch(/shard flush/);
   });
 
   it('monthly cost: records per 730-hour month × price per million, plus cluster and partition hours', () => {

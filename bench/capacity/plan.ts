@@ -141,7 +141,8 @@ function needs(costs: PerRecordCosts): Need[] {
   const partitionsPerTopic = (r: number) =>
     Math.ceil(
       Math.max(
-        sourceTopics,
+        // Never fewer than infra deploys.
+        pipeline.topics[topics.customers].partitions + pipeline.topics[topics.products].partitions,
         Math.ceil(merge(r)),
         Math.ceil(bytes(r) / quotas.mskPartitionIngressBytesPerSecond.value),
         Math.ceil(bytes(r) / quotas.mskPartitionEgressBytesPerSecond.value),
@@ -194,7 +195,7 @@ function needs(costs: PerRecordCosts): Need[] {
       item: 'flush: one run at a time (busy share of wall time)',
       unit: 'runs in flight',
       quota: { value: 1, source: 'lambdas/flush/README.md (one run at a time)' },
-      knob: 'flush.maxRecordsPerPost / maxBytesPerPost (fewer, larger POSTs per run), or one flush per topic',
+      knob: 'flush.reservedConcurrency is 1 by design (one run at a time): shard flush (one run per topic or key range, each with its own lease), or cut its time per record (memoryMb for more vCPU, larger POSTs: flush.maxRecordsPerPost)',
       at: concurrency(functionNames.flush),
     },
     {
