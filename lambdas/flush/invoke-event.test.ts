@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseInvokeEvent } from './invoke-event';
+import { InvalidFlushInvocationError, parseInvokeEvent } from './invoke-event';
 
 describe('parseInvokeEvent', () => {
   it('treats an EventBridge scheduled event as a flush', () => {
@@ -36,8 +36,24 @@ describe('parseInvokeEvent', () => {
       { action: 'purge' },
       { action: 'redrive', eventId: 'nope' },
       { action: 'list-dlq', extra: 1 },
+      [],
+      null,
+      { source: 'aws.scheduler', 'detail-type': 'Scheduled Event' },
     ]) {
+      expect(() => parseInvokeEvent(bad), JSON.stringify(bad)).toThrow(InvalidFlushInvocationError);
       expect(() => parseInvokeEvent(bad)).toThrow(/Unsupported flush invocation.*list-dlq/);
     }
+  });
+
+  it('says what it got: the schema error for a bad action, the kind of payload otherwise', () => {
+    expect(() => parseInvokeEvent({ action: 'purge' })).toThrow(
+      /Invalid discriminator value.*action/,
+    );
+    expect(() => parseInvokeEvent({ action: 'list-dlq', extra: 1 })).toThrow(
+      /Unrecognized key: "extra"/,
+    );
+    expect(() => parseInvokeEvent('flush')).toThrow(/got a string/);
+    expect(() => parseInvokeEvent([])).toThrow(/got an array/);
+    expect(() => parseInvokeEvent(null)).toThrow(/got null/);
   });
 });

@@ -1,10 +1,5 @@
 import { z } from 'zod';
-
-/** What EventBridge (rules or Scheduler with the default input) sends on the flush schedule. */
-const ScheduledEventSchema = z.looseObject({
-  'detail-type': z.literal('Scheduled Event'),
-  source: z.enum(['aws.events', 'aws.scheduler']),
-});
+import { describePayload, isScheduledEvent } from '../shared/scheduled-event';
 
 const ManualInvokeSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('flush') }),
@@ -21,20 +16,30 @@ const ManualInvokeSchema = z.discriminatedUnion('action', [
 export type FlushCommand =
   { action: 'flush' } | { action: 'redrive'; eventId?: string } | { action: 'list-dlq' };
 
+export const ACCEPTED_FLUSH_INVOCATIONS =
+  'an EventBridge scheduled event ({"source":"aws.events","detail-type":"Scheduled Event",…}), ' +
+  '{"action":"flush"}, {"action":"redrive","eventId"?:"<64 hex>"} or {"action":"list-dlq"}';
+
+export class InvalidFlushInvocationError extends Error {
+  constructor(details: string) {
+    super(`Unsupported flush invocation: ${details}. Send ${ACCEPTED_FLUSH_INVOCATIONS}.`);
+    this.name = 'InvalidFlushInvocationError';
+  }
+}
+
 /**
  * Maps an invocation payload to a command: the schedule flushes; operators invoke
  * `{ "action": "redrive", "eventId"?: … }` or `{ "action": "list-dlq" }`. Anything else is
  * rejected with a message saying what is accepted, instead of being treated as a flush.
  */
 export function parseInvokeEvent(event: unknown): FlushCommand {
-  if (ScheduledEventSchema.safeParse(event).success) return { action: 'flush' };
+  if (isScheduledEvent(event)) return { action: 'flush' };
   const manual = ManualInvokeSchema.safeParse(event);
   if (manual.success) return manual.data;
-  const problems = manual.error.issues
-    .map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`)
-    .join('; ');
-  throw new Error(
-    `Unsupported flush invocation (${problems}). Expected an EventBridge "Scheduled Event", ` +
-      '{ "action": "flush" }, { "action": "redrive", "eventId"?: "<64 hex>" } or { "action": "list-dlq" }',
+  const isObject = typeof event === 'object' && event !== null && !Array.isArray(event);
+  throw new InvalidFlushInvocationError(
+    isObject && 'action' in event
+      ? z.prettifyError(manual.error).replaceAll('\n', ' ')
+      : `got ${describePayload(event)}`,
   );
 }

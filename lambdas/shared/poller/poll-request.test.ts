@@ -12,14 +12,10 @@ import {
 const now = new Date('2025-06-01T12:00:00.000Z');
 
 describe('parsePollRequest', () => {
-  it('treats EventBridge events, {} and no payload as scheduled', () => {
+  it('treats an EventBridge scheduled event as a scheduled poll', () => {
     expect(
       parsePollRequest({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }),
-    ).toEqual({
-      kind: 'scheduled',
-    });
-    expect(parsePollRequest({})).toEqual({ kind: 'scheduled' });
-    expect(parsePollRequest(undefined)).toEqual({ kind: 'scheduled' });
+    ).toEqual({ kind: 'scheduled' });
   });
 
   it('accepts { mode: "full" } and { since }', () => {
@@ -30,7 +26,40 @@ describe('parsePollRequest', () => {
     });
   });
 
-  it('rejects malformed manual payloads with a message that says what to send', () => {
+  it('refuses typos, {}, no payload, strings, arrays and null instead of polling', () => {
+    for (const bad of [
+      { sinse: '2025-05-01T00:00:00Z' },
+      {},
+      undefined,
+      'a string',
+      [],
+      null,
+      { source: 'aws.scheduler', 'detail-type': 'Scheduled Event' },
+      { 'detail-type': 'Scheduled Event' },
+    ]) {
+      expect(() => parsePollRequest(bad), JSON.stringify(bad)).toThrow(InvalidPollRequestError);
+    }
+  });
+
+  it('names what it got and every accepted shape', () => {
+    const message = (bad: unknown) => {
+      try {
+        parsePollRequest(bad);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(message({ sinse: 'x' })).toContain('got an object with key(s) "sinse"');
+    expect(message('a string')).toContain('got a string');
+    expect(message([])).toContain('got an array');
+    expect(message(null)).toContain('got null');
+    for (const shape of ['"Scheduled Event"', '{"mode":"full"}', '{"since":"<ISO-8601']) {
+      expect(message({})).toContain(shape);
+    }
+  });
+
+  it('rejects malformed manual payloads with the schema error of the shape they resemble', () => {
     for (const bad of [
       { mode: 'incremental' },
       { since: '1 May' },
@@ -38,7 +67,8 @@ describe('parsePollRequest', () => {
     ]) {
       expect(() => parsePollRequest(bad)).toThrow(InvalidPollRequestError);
     }
-    expect(() => parsePollRequest({ since: 'yesterday' })).toThrow(/\{"mode":"full"\}/);
+    expect(() => parsePollRequest({ since: 'yesterday' })).toThrow(/Invalid ISO datetime.*since/);
+    expect(() => parsePollRequest({ mode: 'ful' })).toThrow(/expected "full".*mode/);
   });
 });
 

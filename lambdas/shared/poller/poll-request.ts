@@ -1,48 +1,64 @@
 import { z } from 'zod';
 import type { SyncType } from '../envelope';
+import { describePayload, isScheduledEvent, ScheduledEventSchema } from '../scheduled-event';
 import type { SyncState } from '../sync-state';
 
 const isoDateTime = z.iso.datetime({ offset: true });
+
+const FullResyncSchema = z.strictObject({ mode: z.literal('full') });
+const SinceResyncSchema = z.strictObject({ since: isoDateTime });
 
 /**
  * A manual invoke: `{ "mode": "full" }` re-reads everything, `{ "since": "<ISO>" }` re-reads
  * what changed since then. Strict, so a typo (`{ "mode": "ful" }`, `{ "sinse": … }`) is an error
  * instead of silently running a scheduled poll.
  */
-export const ManualPollRequestSchema = z.union([
-  z.strictObject({ mode: z.literal('full') }),
-  z.strictObject({ since: isoDateTime }),
-]);
+export const ManualPollRequestSchema = z.union([FullResyncSchema, SinceResyncSchema]);
 export type ManualPollRequest = z.infer<typeof ManualPollRequestSchema>;
 
 export type PollRequest = { kind: 'scheduled' } | { kind: 'manual'; since?: string };
 
+export const ACCEPTED_POLL_REQUESTS =
+  'an EventBridge scheduled event ({"source":"aws.events","detail-type":"Scheduled Event",…}), {"mode":"full"} or {"since":"<ISO-8601 with offset>"}';
+
 export class InvalidPollRequestError extends Error {
   constructor(details: string) {
-    super(
-      `Invalid poll request: ${details}. Send {"mode":"full"} or {"since":"<ISO-8601 with offset>"}, or nothing for a scheduled poll.`,
-    );
+    super(`Invalid poll request: ${details}. Send ${ACCEPTED_POLL_REQUESTS}.`);
     this.name = 'InvalidPollRequestError';
   }
 }
 
 /**
- * Anything that does not mention `mode` or `since` (an EventBridge scheduled event, `{}`, no
- * payload) is a scheduled poll; anything that does must be a valid manual request.
+ * Only an EventBridge scheduled event starts a scheduled poll, and only the two manual shapes
+ * start a resync: anything else (`{}`, a typo, a string, `[]`, `null`) is refused, so a
+ * mistyped resync never runs as an incremental poll.
  */
 export function parsePollRequest(event: unknown): PollRequest {
-  const isObject = typeof event === 'object' && event !== null && !Array.isArray(event);
-  if (!isObject || !('mode' in event || 'since' in event)) return { kind: 'scheduled' };
-  const parsed = ManualPollRequestSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidPollRequestError(
-      parsed.error.issues
-        .flatMap((issue) => (issue.code === 'invalid_union' ? issue.errors.flat() : [issue]))
-        .map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`)
-        .join('; '),
-    );
+  if (isScheduledEvent(event)) return { kind: 'scheduled' };
+  const manual = ManualPollRequestSchema.safeParse(event);
+  if (manual.success) {
+    return 'since' in manual.data
+      ? { kind: 'manual', since: manual.data.since }
+      : { kind: 'manual' };
   }
-  return 'since' in parsed.data ? { kind: 'manual', since: parsed.data.since } : { kind: 'manual' };
+  throw new InvalidPollRequestError(whyNotAPollRequest(event));
+}
+
+/** The errors of the shape the payload comes closest to (by its keys), else what it is. */
+function whyNotAPollRequest(event: unknown): string {
+  const isObject = typeof event === 'object' && event !== null && !Array.isArray(event);
+  const closest = !isObject
+    ? undefined
+    : 'since' in event
+      ? SinceResyncSchema
+      : 'mode' in event
+        ? FullResyncSchema
+        : 'source' in event || 'detail-type' in event
+          ? ScheduledEventSchema
+          : undefined;
+  const result = closest?.safeParse(event);
+  if (!result || result.success) return `got ${describePayload(event)}`;
+  return z.prettifyError(result.error).replaceAll('\n', ' ');
 }
 
 /** What one invocation will do: which sync, from which `updatedSince`, from which cursor. */

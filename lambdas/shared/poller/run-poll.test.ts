@@ -124,7 +124,7 @@ describe('runPoll: sync type selection', () => {
     const items = customers(20);
     const t = setup(items, { store });
 
-    const result = await runPoll(t.deps, t.request({}));
+    const result = await runPoll(t.deps, t.request(scheduledEvent));
 
     expect(result).toMatchObject({ status: 'complete', syncType: 'INCREMENTAL' });
     // 10 s - 60 s overlap = 50 s before midnight.

@@ -1,0 +1,95 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { parseInvokeEvent } from '../../lambdas/flush/invoke-event';
+import { testApi } from '../../lambdas/mock-apis/test-helpers';
+import { parsePollRequest } from '../../lambdas/shared/poller/poll-request';
+import { scheduledEvent } from '../../localstack/runtime/scheduled-event';
+
+/** The scheduled-event and Function URL parts of the corpus (sources in README.md here). */
+function corpus(dir: string): { file: string; event: Record<string, unknown> }[] {
+  const base = new URL(`./${dir}/`, import.meta.url);
+  return readdirSync(base)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => ({ file, event: JSON.parse(readFileSync(new URL(file, base), 'utf8')) }));
+}
+
+const scheduled = corpus('scheduled');
+const functionUrl = corpus('function-url');
+
+describe('EventBridge scheduled events (corpus scheduled/)', () => {
+  it('has the fixtures', () => expect(scheduled.length).toBeGreaterThanOrEqual(1));
+
+  it.each(scheduled)('$file starts a scheduled poll and a flush', ({ event }) => {
+    expect(parsePollRequest(event)).toEqual({ kind: 'scheduled' });
+    expect(parseInvokeEvent(event)).toEqual({ action: 'flush' });
+  });
+
+  it.each(scheduled)('the local scheduler sends what $file has, field by field', ({ event }) => {
+    const local = scheduledEvent({
+      ruleArn: 'arn:aws:events:us-east-1:123456789012:rule/SampleRule',
+      region: 'us-east-1',
+      account: '123456789012',
+    }) as unknown as Record<string, unknown>;
+    expect(Object.keys(local).sort()).toEqual(Object.keys(event).sort());
+    for (const key of Object.keys(event)) {
+      expect(typeof local[key], key).toBe(typeof event[key]);
+    }
+    for (const key of ['version', 'detail-type', 'source', 'account', 'region', 'detail']) {
+      expect(local[key], key).toEqual(event[key]);
+    }
+    // Whole seconds, as the fixture's `time` is written.
+    expect(local.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(event.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+});
+
+describe('Function URL events, payload format 2.0 (corpus function-url/)', () => {
+  it('has the fixtures', () => expect(functionUrl.length).toBeGreaterThanOrEqual(3));
+
+  const send = async (event: APIGatewayProxyEventV2) => {
+    const result = await testApi({ customers: 5 }).handle(event);
+    // What Lambda maps back to HTTP: a status, string headers, a string body.
+    expect(typeof result.statusCode).toBe('number');
+    for (const value of Object.values(result.headers ?? {})) expect(typeof value).toBe('string');
+    expect(typeof result.body).toBe('string');
+    return { status: result.statusCode, json: JSON.parse(result.body ?? '') as unknown };
+  };
+  const at = (
+    event: Record<string, unknown>,
+    method: string,
+    path: string,
+    query?: Record<string, string>,
+  ): APIGatewayProxyEventV2 => {
+    const copy = structuredClone(event) as unknown as APIGatewayProxyEventV2;
+    copy.rawPath = path;
+    copy.requestContext.http.method = method;
+    copy.requestContext.http.path = path;
+    if (query) {
+      copy.queryStringParameters = query;
+      copy.rawQueryString = new URLSearchParams(query).toString();
+    }
+    return copy;
+  };
+
+  it.each(functionUrl)('$file as AWS sends it: a JSON 404, not a crash', async ({ event }) => {
+    const { status, json } = await send(event as unknown as APIGatewayProxyEventV2);
+    expect(status).toBe(404);
+    expect(json).toMatchObject({ error: expect.any(Object) });
+  });
+
+  it.each(functionUrl)('$file re-aimed at GET /crm/customers: a page', async ({ event }) => {
+    const { status, json } = await send(at(event, 'GET', '/crm/customers', { limit: '2' }));
+    expect(status).toBe(200);
+    expect((json as { items: unknown[] }).items).toHaveLength(2);
+  });
+
+  it.each(functionUrl)(
+    "$file's body (text, or null) posted to /analytics/data: a 4xx, not a 500",
+    async ({ event }) => {
+      const { status } = await send(at(event, 'POST', '/analytics/data'));
+      expect(status).toBeGreaterThanOrEqual(400);
+      expect(status).toBeLessThan(500);
+    },
+  );
+});
