@@ -13,7 +13,8 @@ if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, versi
 fi
 
 log=$(mktemp)
-npx tsx lambdas/mock-apis/serve.ts --port 0 --customers 300 --products 150 >"$log" 2>&1 &
+# One process (not npx tsx, whose child would outlive the kill below).
+node --import tsx lambdas/mock-apis/serve.ts --port 0 --customers 300 --products 150 >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null; rm -f "$log"' EXIT
 url=""
