@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MetricCounters } from './emf';
 import type { FunctionDefinition, OutputLine } from './function-host';
-import { FunctionHost, InvocationError } from './function-host';
+import { FunctionHost, InvocationError, MAX_EVENT_DEPTH, nestingDepth } from './function-host';
 import { lambdaNodeMajor } from '../../lambdas/shared/pipeline';
 import { parseNodeMajor } from '../stack/prerequisites';
 import { assertLambdaNodeRuntime } from './local-runtime';
@@ -109,6 +109,38 @@ describe('FunctionHost', () => {
     };
     expect(after.invocations).toBe(1);
     expect(after.loadedAt).toBeGreaterThan(before.loadedAt);
+  });
+
+  it('an event the sandbox never received leaves no timer behind to kill a later invocation', async () => {
+    const probe = host({ timeoutMs: 600 });
+    await probe.invoke({ action: 'echo' });
+    // A function is not cloneable: postMessage throws before the worker sees anything.
+    const refused = await probe
+      .invoke({ action: 'echo', callback: () => undefined })
+      .catch((error: unknown) => error);
+    expect((refused as InvocationError).payload.errorType).toBe('InvalidRequestContentException');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Runs across the moment the refused invocation's deadline would have fired.
+    await expect(probe.invoke({ action: 'sleep', ms: 500 })).resolves.toEqual({ slept: 500 });
+    const after = (await probe.invoke({ action: 'echo' })) as { invocations: number };
+    expect(after.invocations).toBe(3);
+  });
+
+  it('refuses events nested too deep or over the 6 MB payload limit before any sandbox runs', async () => {
+    const probe = host();
+    let deep: unknown = {};
+    for (let level = 0; level < 20_000; level += 1) deep = { a: deep };
+    const tooDeep = await probe.invoke(deep).catch((error: unknown) => error);
+    expect((tooDeep as InvocationError).payload).toMatchObject({
+      errorType: 'InvalidRequestContentException',
+      errorMessage: `the event nests deeper than ${MAX_EVENT_DEPTH} levels`,
+    });
+    const tooLarge = await probe
+      .invoke({ action: 'echo', pad: 'x'.repeat(6 * 1024 * 1024) })
+      .catch((error: unknown) => error);
+    expect((tooLarge as InvocationError).payload.errorType).toBe('RequestEntityTooLargeException');
+    expect(probe.invocations).toBe(0);
+    expect(nestingDepth({ records: { 'topic-0': [{ headers: [{ h: [1] }] }] } })).toBe(7);
   });
 
   it('fails invocations when the handler module cannot initialise', async () => {

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { LOCAL_ACCOUNT_ID } from './lambda-context';
+import { MAX_INVOCATION_PAYLOAD_BYTES } from './msk-event';
 import type { InvocationErrorPayload, WorkerInit } from './worker-protocol';
 import { WorkerMessageSchema } from './worker-protocol';
 import { workerBootstrapSource } from './worker-loader';
@@ -158,6 +159,8 @@ class ExecutionEnvironment {
     const deadlineMs = Date.now() + timeoutMs;
     return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
+        // Only this invocation's own deadline may recycle the sandbox: a later one may be running.
+        if (this.pending?.awsRequestId !== awsRequestId) return;
         this.pending = undefined;
         reject(
           new InvocationError(functionName, {
@@ -169,7 +172,21 @@ class ExecutionEnvironment {
         void this.terminate();
       }, timeoutMs);
       this.pending = { awsRequestId, resolve, reject, timer };
-      this.worker.postMessage({ type: 'invoke', awsRequestId, deadlineMs, event });
+      try {
+        this.worker.postMessage({ type: 'invoke', awsRequestId, deadlineMs, event });
+      } catch (error) {
+        // The event never reached the sandbox (structured clone refused it): nothing may outlive
+        // this call, or its timer would recycle the sandbox under a later, healthy invocation.
+        clearTimeout(timer);
+        this.pending = undefined;
+        reject(
+          new InvocationError(functionName, {
+            errorType: 'InvalidRequestContentException',
+            errorMessage: `the event cannot be passed to the function: ${(error as Error).message}`,
+            stackTrace: [],
+          }),
+        );
+      }
     });
   }
 
@@ -177,6 +194,49 @@ class ExecutionEnvironment {
     this.alive = false;
     await this.worker.terminate();
   }
+}
+
+/**
+ * How deep an event may nest. Lambda documents no depth limit, but the local runtime passes the
+ * event by structured clone and answers it with JSON, both recursive: a few thousand levels
+ * overflow the stack. Real events nest a handful of levels (an MSK event with headers: 7).
+ */
+export const MAX_EVENT_DEPTH = 64;
+
+/** Depth of nested objects/arrays, walked without recursion; stops once past `limit`. */
+export function nestingDepth(value: unknown, limit = MAX_EVENT_DEPTH): number {
+  let deepest = 0;
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const next = stack.pop() as { value: unknown; depth: number };
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    const depth = next.depth + 1;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(next.value)) stack.push({ value: child, depth });
+  }
+  return deepest;
+}
+
+/**
+ * Why Lambda (or this runtime) would refuse the event before any sandbox sees it: over the
+ * synchronous payload limit (RequestEntityTooLargeException), or nested past MAX_EVENT_DEPTH.
+ */
+export function eventRefusal(event: unknown): InvocationErrorPayload | undefined {
+  if (nestingDepth(event) > MAX_EVENT_DEPTH)
+    return {
+      errorType: 'InvalidRequestContentException',
+      errorMessage: `the event nests deeper than ${MAX_EVENT_DEPTH} levels`,
+      stackTrace: [],
+    };
+  const bytes = Buffer.byteLength(JSON.stringify(event) ?? '');
+  if (bytes > MAX_INVOCATION_PAYLOAD_BYTES)
+    return {
+      errorType: 'RequestEntityTooLargeException',
+      errorMessage: `Request must be smaller than ${MAX_INVOCATION_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+      stackTrace: [],
+    };
+  return undefined;
 }
 
 function pipeLines(stream: Readable, onLine: (text: string) => void): void {
@@ -223,6 +283,8 @@ export class FunctionHost {
   /** Synchronous (RequestResponse) invocation: resolves with the handler's JSON result. */
   async invoke(event: unknown): Promise<unknown> {
     if (this.closed) throw new Error(`${this.functionName} host is closed`);
+    const refusal = eventRefusal(event);
+    if (refusal) throw new InvocationError(this.functionName, refusal);
     this.invoked += 1;
     this.running += 1;
     try {
