@@ -162,9 +162,8 @@ async function main(): Promise<number> {
         dlqTopic: names.dlqTopic,
         bucket: names.stagingBucket,
       });
+    // Before the runtime, to see its very first EMF lines; operations answer 503 until `serve`.
     const dashboard = await startDashboard({
-      // Bound late: the dashboard must exist first to see the runtime's very first EMF lines.
-      invoke: (key, event) => runtime.invoke(key, event),
       progress,
       port: options['dashboard-port'],
       ...(options['until-drained'] ? { expectedRecords: options.records } : {}),
@@ -172,6 +171,7 @@ async function main(): Promise<number> {
     cleanups.push(() => dashboard.close());
     await writeRuntimeInfo({
       dashboardUrl: dashboard.url,
+      token: dashboard.token,
       pid: process.pid,
       startedAt: new Date().toISOString(),
     });
@@ -196,6 +196,7 @@ async function main(): Promise<number> {
       },
     });
     cleanups.push(() => runtime.stop());
+    dashboard.serve((key, event) => runtime.invoke(key, event));
     say(
       `functions warm; schedules every ${options['tick-ms']} ms per scheduled minute; ` +
         `merge-consumer mappings on groups ${pipeline.mergeConsumer.consumerGroupId}-<topic>`,

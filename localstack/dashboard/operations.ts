@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_EVENT_DEPTH, nestingDepth } from '../runtime/function-host';
 import type { HostedFunctionKey } from '../runtime/pipeline-functions';
 
 /** Invokes a pipeline function synchronously, like `aws lambda invoke` (RequestResponse). */
@@ -15,6 +16,11 @@ export const ResyncRequestSchema = z
   })
   .refine((request) => (request.full === true) !== (request.since !== undefined), {
     message: 'give exactly one of "full": true or "since": "<ISO-8601 with offset>"',
+  })
+  // A poll since a future instant reads nothing and would still report `complete`.
+  .refine((request) => request.since === undefined || Date.parse(request.since) <= Date.now(), {
+    message: 'is in the future: nothing can have changed since then',
+    path: ['since'],
   });
 export type ResyncRequest = z.infer<typeof ResyncRequestSchema>;
 
@@ -23,7 +29,13 @@ export type RedriveRequest = z.infer<typeof RedriveRequestSchema>;
 
 export const InvokeRequestSchema = z.strictObject({
   function: z.enum(['poll-crm', 'poll-inventory', 'merge-consumer', 'flush']),
-  payload: z.unknown().optional(),
+  // Refused here with a 400 rather than by the runtime with a 502: it is the request that is wrong.
+  payload: z
+    .unknown()
+    .optional()
+    .refine((payload) => nestingDepth(payload) <= MAX_EVENT_DEPTH, {
+      message: `nests deeper than ${MAX_EVENT_DEPTH} levels`,
+    }),
 });
 export type InvokeRequest = z.infer<typeof InvokeRequestSchema>;
 

@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
@@ -25,8 +26,11 @@ import { stageCounters, stagePanels } from './panels';
 import { ProgressHistory } from './progress-history';
 
 export interface DashboardOptions {
-  /** The local runtime's `invoke` (resync, redrive and list-dlq are function invocations). */
-  invoke: Invoke;
+  /**
+   * The local runtime's `invoke` (resync, redrive and list-dlq are function invocations). Until it
+   * is given (here or through `serve`), operations answer 503 "starting".
+   */
+  invoke?: Invoke;
   progress: () => Promise<PipelineProgress>;
   /** 0 (default) = any free port. */
   port?: number;
@@ -35,6 +39,10 @@ export interface DashboardOptions {
   progressIntervalMs?: number;
   /** Bounded runs: the record count Analytics should end up with (drives the progress bar). */
   expectedRecords?: number;
+  /** How long a client may take to send one whole request (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Open connections at most; more are refused (default 64). */
+  maxConnections?: number;
 }
 
 export interface OperationRecord {
@@ -47,6 +55,13 @@ export interface OperationRecord {
 
 export interface Dashboard {
   url: string;
+  /**
+   * This run's secret: operations need it in `x-ecom-sync-token`. The page reads it from
+   * /api/config (same origin only), the CLIs from .stack/runtime.json.
+   */
+  token: string;
+  /** Operations run from now on (they answered 503 "starting" before). */
+  serve(invoke: Invoke): void;
   /** Feed every handler output line here (the runtime's `onOutput`). */
   observe(line: OutputLine, isMetric: boolean): void;
   metrics: MetricSeries;
@@ -69,6 +84,46 @@ const staticFiles: Record<string, { file: string; type: string }> = {
 };
 
 /**
+ * The request's URL, once its target and Host are the dashboard's own: a target that is not a
+ * path is a 400, and a Host or Origin naming anything but this server is a 403 (a page elsewhere,
+ * or another name rebound to 127.0.0.1).
+ */
+function checkTarget(request: IncomingMessage, allowedHosts: Set<string>): URL {
+  const target = request.url ?? '/';
+  let url: URL;
+  try {
+    if (!target.startsWith('/') || target.startsWith('//')) throw new Error(target);
+    url = new URL(target, 'http://dashboard');
+    decodeURIComponent(url.pathname);
+  } catch {
+    throw new HttpError(400, 'the request target is not a path');
+  }
+  if (!allowedHosts.has(request.headers.host ?? ''))
+    throw new HttpError(403, `Host ${request.headers.host ?? '(none)'} is not this dashboard`);
+  const origin = request.headers.origin;
+  if (origin !== undefined && !allowedHosts.has(origin.replace(/^http:\/\//, '')))
+    throw new HttpError(403, `Origin ${origin} is not this dashboard`);
+  return url;
+}
+
+/**
+ * Operations (they invoke functions) also need this run's token and a JSON body type: a form or
+ * `text/plain` POST from another page carries neither, and a custom header cannot be sent
+ * cross-origin without a CORS preflight this server never grants.
+ */
+function checkOperation(request: IncomingMessage, token: string): void {
+  const given = Buffer.from(String(request.headers['x-ecom-sync-token'] ?? ''));
+  const expected = Buffer.from(token);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    throw new HttpError(401, 'missing or wrong x-ecom-sync-token (see .stack/runtime.json)');
+  if (
+    request.method === 'POST' &&
+    !/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')
+  )
+    throw new HttpError(415, 'operations take Content-Type: application/json');
+}
+
+/**
  * The local dashboard and control API, served by `npm start`: the CloudWatch dashboard's stage
  * charts from the handlers' EMF lines, consumer lag and DLQ depth, the latest errors, and the
  * operator's buttons (resync, redrive), which invoke the functions as `aws lambda invoke` would.
@@ -82,15 +137,24 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   });
   const operations: OperationRecord[] = [];
 
+  let invoke = options.invoke;
+  // Filled in once the port is known; nothing is served before that.
+  const allowedHosts = new Set<string>();
+  const token = randomBytes(32).toString('base64url');
   const operate = async (
     response: ServerResponse,
     operation: string,
     request: unknown,
-    run: () => Promise<unknown>,
+    run: (invoke: Invoke) => Promise<unknown>,
   ): Promise<void> => {
+    if (!invoke)
+      throw new HttpError(
+        503,
+        'starting: the functions are not running yet; retry in a few seconds',
+      );
     const at = new Date().toISOString();
     try {
-      const result = await run();
+      const result = await run(invoke);
       operations.push({ at, operation, request, ok: true, result });
       sendJson(response, 200, { ok: true, result });
     } catch (error) {
@@ -106,8 +170,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   };
 
-  const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const url = new URL(request.url ?? '/', 'http://dashboard');
+  const route = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+  ): Promise<void> => {
     const key = `${request.method ?? 'GET'} ${url.pathname}`;
     const asset = request.method === 'GET' ? staticFiles[url.pathname] : undefined;
     if (asset) {
@@ -115,12 +182,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       response.end(await readFile(asset.file));
       return;
     }
+    if (key === 'GET /api/dlq' || request.method === 'POST') checkOperation(request, token);
     switch (key) {
       case 'GET /api/config':
         return sendJson(response, 200, {
           panels: stagePanels,
           counters: stageCounters,
           bucketMs: metrics.bucketMs,
+          token,
         });
       case 'GET /api/metrics':
         return sendJson(
@@ -135,19 +204,19 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       case 'GET /api/operations':
         return sendJson(response, 200, { operations: [...operations].reverse() });
       case 'GET /api/dlq':
-        return operate(response, 'list-dlq', {}, () => listDlq(options.invoke));
+        return operate(response, 'list-dlq', {}, (run) => listDlq(run));
       case 'POST /api/resync': {
         const body = await readJson(request, ResyncRequestSchema);
-        return operate(response, 'resync', body, () => resync(options.invoke, body));
+        return operate(response, 'resync', body, (run) => resync(run, body));
       }
       case 'POST /api/redrive': {
         const body = await readJson(request, RedriveRequestSchema);
-        return operate(response, 'redrive', body, () => redrive(options.invoke, body));
+        return operate(response, 'redrive', body, (run) => redrive(run, body));
       }
       case 'POST /api/invoke': {
         const body = await readJson(request, InvokeRequestSchema);
-        return operate(response, `invoke ${body.function}`, body, () =>
-          options.invoke(functionKeysByName[body.function], body.payload ?? {}),
+        return operate(response, `invoke ${body.function}`, body, (run) =>
+          run(functionKeysByName[body.function], body.payload ?? {}),
         );
       }
       default:
@@ -155,26 +224,51 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   };
 
-  const server = createServer((request, response) => {
-    route(request, response).catch((error: unknown) => {
-      const status = error instanceof HttpError ? error.status : 500;
-      if (!response.headersSent)
-        sendJson(response, status, {
-          ok: false,
-          error: { errorMessage: (error as Error).message },
-        });
-      else response.end();
-    });
-  });
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // Node's defaults hold a request for 300 s and any number of connections: slow bodies could
+  // pin every file descriptor of the process (and with it the pollers' sockets).
+  const server = createServer(
+    {
+      requestTimeout,
+      headersTimeout: Math.min(10_000, requestTimeout),
+      connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+    },
+    (request, response) => {
+      const fail = (error: unknown): void => {
+        const status = error instanceof HttpError ? error.status : 500;
+        if (!response.headersSent)
+          sendJson(response, status, {
+            ok: false,
+            error: { errorMessage: (error as Error).message },
+          });
+        else response.end();
+      };
+      try {
+        const url = checkTarget(request, allowedHosts);
+        route(request, response, url).catch(fail);
+      } catch (error) {
+        fail(error);
+      }
+    },
+  );
+  server.maxConnections = options.maxConnections ?? 64;
+  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // What a browser sends as Host (and Origin) for this server; anything else is another site's
+  // name resolving to loopback (DNS rebinding).
+  for (const name of [host, 'localhost']) allowedHosts.add(`${name}:${port}`);
   progress.start();
 
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}/`,
+    url: `http://${host}:${port}/`,
+    token,
+    serve(runtimeInvoke) {
+      invoke = runtimeInvoke;
+    },
     observe(line, isMetric) {
       if (isMetric) metrics.observe(line.text);
       else errors.observe(line);

@@ -87,14 +87,9 @@ export async function startOperatorHarness(options: {
       bucket: names.stagingBucket,
     });
 
-  const started: { runtime?: LocalRuntime } = {};
   const failures: string[] = [];
   // The dashboard exists before the runtime so it sees the very first EMF lines.
   const dashboard = await startDashboard({
-    invoke: (key, event) => {
-      if (!started.runtime) throw new Error('runtime not started yet');
-      return started.runtime.invoke(key, event);
-    },
     progress,
     bucketMs: 2_000,
     progressIntervalMs: 1_000,
@@ -114,7 +109,7 @@ export async function startOperatorHarness(options: {
         failures.push(`${outcome.functionName}: ${outcome.error.message}`);
     },
   });
-  started.runtime = runtime;
+  dashboard.serve((key, event) => runtime.invoke(key, event));
 
   return {
     names,

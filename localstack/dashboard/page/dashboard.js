@@ -154,13 +154,19 @@ function updateErrors(body) {
   );
 }
 
+// The run's token (from /api/config, which only this origin can read) proves the operation comes
+// from this page, not from another site the browser has open.
+function operationHeaders() {
+  return { 'content-type': 'application/json', 'x-ecom-sync-token': state.config.token };
+}
+
 function showResult(title, body) {
   document.getElementById('operation-result').textContent =
     `${new Date().toLocaleTimeString([], { hour12: false })} ${title}\n${JSON.stringify(body, null, 2)}`;
 }
 
 async function refreshDlq() {
-  const body = await getJson('/api/dlq');
+  const body = await getJson('/api/dlq', { headers: operationHeaders() });
   const parked = (body.result && body.result.parked) || [];
   document.querySelector('#dlq-table tbody').replaceChildren(
     ...parked.map((entry) => {
@@ -210,7 +216,7 @@ function wireControls() {
     void runOperation(`resync ${source} ${mode}`, document.getElementById('resync-button'), () =>
       getJson('/api/resync', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: operationHeaders(),
         body: JSON.stringify(body),
       }),
     );
@@ -221,7 +227,7 @@ function wireControls() {
     void runOperation('redrive', document.getElementById('redrive-button'), async () => {
       const result = await getJson('/api/redrive', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: operationHeaders(),
         body: JSON.stringify(eventId ? { eventId } : {}),
       });
       await refreshDlq();
