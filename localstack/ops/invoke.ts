@@ -1,5 +1,5 @@
 /**
- * `npm run invoke -- <function> '<payload JSON>' [--target local|aws] [--url …] [--stack …]`
+ * `npm run invoke -- <function> '<payload JSON>' [--url …] | [--target aws [--stack …]]`
  * The local twin of `aws lambda invoke`: the running `npm start`, or the deployed stack (function
  * names from its outputs).
  */

@@ -37,19 +37,24 @@ const ControlAnswerSchema = z.union([
 ]);
 
 /** Local: through the control API of the running `npm start` (localstack/dashboard/server.ts). */
-export function localInvoker(dashboardUrl: string): Invoker {
+export function localInvoker(dashboardUrl: string, token: string): Invoker {
   return async (functionName, payload) => {
     const response = await fetch(new URL('/api/invoke', dashboardUrl), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-ecom-sync-token': token },
       body: JSON.stringify({ function: functionName, payload }),
     });
-    const answer = ControlAnswerSchema.parse(await response.json());
-    if (answer.ok) return answer.result;
+    const answer = ControlAnswerSchema.safeParse(await response.json().catch(() => undefined));
+    // One line, not the schema's issue list: the usual cause is a --url that is not the dashboard.
+    if (!answer.success)
+      throw new Error(
+        `${dashboardUrl} answered POST /api/invoke with HTTP ${response.status}, not a dashboard answer; is it the "dashboard at" URL npm start printed?`,
+      );
+    if (answer.data.ok) return answer.data.result;
     throw new FunctionError(
       functionName,
-      answer.error.errorType ?? `HTTP ${response.status}`,
-      answer.error.errorMessage,
+      answer.data.error.errorType ?? `HTTP ${response.status}`,
+      answer.data.error.errorMessage,
     );
   };
 }
