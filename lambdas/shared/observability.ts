@@ -9,11 +9,15 @@ export function createObservability(env: {
   POWERTOOLS_METRICS_NAMESPACE: string;
   POWERTOOLS_SERVICE_NAME: string;
 }): { logger: Logger; metrics: Metrics } {
+  const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME });
   return {
-    logger: new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME }),
+    logger,
+    // Metrics' own warnings ("No application metrics to publish") as WARN log lines, not bare
+    // stderr text that reads like an error.
     metrics: new Metrics({
       namespace: env.POWERTOOLS_METRICS_NAMESPACE,
       serviceName: env.POWERTOOLS_SERVICE_NAME,
+      logger,
     }),
   };
 }

@@ -42,6 +42,7 @@ export async function createPollerLambda(
   const metrics = new Metrics({
     namespace: config.POWERTOOLS_METRICS_NAMESPACE,
     serviceName: env.POWERTOOLS_SERVICE_NAME ?? functionNameOf[sourceName],
+    logger,
   });
 
   const apiFetch = fetchForApiAuth(config.API_AUTH, {
