@@ -19,9 +19,10 @@ const LOCAL = 4; // [A-Za-z0-9._%+-]
 const classes = new Uint8Array(128);
 for (let c = 0; c < 128; c += 1) {
   const char = String.fromCharCode(c);
-  if (/[A-Za-z]/.test(char)) classes[c] |= LETTER;
-  if (/[A-Za-z0-9.-]/.test(char)) classes[c] |= DOMAIN;
-  if (/[A-Za-z0-9._%+-]/.test(char)) classes[c] |= LOCAL;
+  classes[c] =
+    (/[A-Za-z]/.test(char) ? LETTER : 0) |
+    (/[A-Za-z0-9.-]/.test(char) ? DOMAIN : 0) |
+    (/[A-Za-z0-9._%+-]/.test(char) ? LOCAL : 0);
 }
 const DOT = 46;
 const is = (text: string, index: number, kind: number): boolean => {
