@@ -12,8 +12,8 @@ import { buildMskEvent } from './msk-event';
 import { buildOnFailureMessages } from './on-failure-record';
 import type { CorpusRecord } from '../../test/conformance/kafka-corpus';
 import {
+  itEachCorpusEvent,
   kafkaBatchResponseCases,
-  kafkaCorpusEvents,
   kafkaOnFailureRecordSample,
   shapeOf,
 } from '../../test/conformance/kafka-corpus';
@@ -100,38 +100,35 @@ function sourceRecordOf(corpusRecord: CorpusRecord): SourceRecord {
 }
 
 describe('buildMskEvent against the AWS events of the corpus', () => {
-  it.each(kafkaCorpusEvents().map((file) => [file.file, file] as const))(
-    'rebuilds %s field by field',
-    (_name, { event, records }) => {
-      const built = buildMskEvent(records.map(sourceRecordOf), {
-        eventSourceArn: event.eventSourceArn ?? 'unused',
-        bootstrapServers: event.bootstrapServers,
-        eventSource: event.eventSource,
-      });
-      // AWS leaves a null key or value out or sends it as null; the emulator leaves it out. Schema
-      // registry metadata comes only with a schema registry config, which the pipeline has not.
-      const expected = Object.fromEntries(
-        Object.entries(event.records).map(([key, list]) => [
-          key,
-          list.map((corpusRecord) =>
-            Object.fromEntries(
-              Object.entries(corpusRecord)
-                .filter(([field, value]) => value !== null && !field.endsWith('SchemaMetadata'))
-                .map(([field, value]) =>
-                  // The docs' self-managed sample has a key with non-zero padding bits
-                  // ("…1234=="), which no encoder writes: compare canonical base64.
-                  (field === 'key' || field === 'value') && typeof value === 'string'
-                    ? [field, Buffer.from(value, 'base64').toString('base64')]
-                    : [field, value],
-                ),
-            ),
+  itEachCorpusEvent('is rebuilt field by field', ({ event, records }) => {
+    const built = buildMskEvent(records.map(sourceRecordOf), {
+      eventSourceArn: event.eventSourceArn ?? 'unused',
+      bootstrapServers: event.bootstrapServers,
+      eventSource: event.eventSource,
+    });
+    // AWS leaves a null key or value out or sends it as null; the emulator leaves it out. Schema
+    // registry metadata comes only with a schema registry config, which the pipeline has not.
+    const expected = Object.fromEntries(
+      Object.entries(event.records).map(([key, list]) => [
+        key,
+        list.map((corpusRecord) =>
+          Object.fromEntries(
+            Object.entries(corpusRecord)
+              .filter(([field, value]) => value !== null && !field.endsWith('SchemaMetadata'))
+              .map(([field, value]) =>
+                // The docs' self-managed sample has a key with non-zero padding bits
+                // ("…1234=="), which no encoder writes: compare canonical base64.
+                (field === 'key' || field === 'value') && typeof value === 'string'
+                  ? [field, Buffer.from(value, 'base64').toString('base64')]
+                  : [field, value],
+              ),
           ),
-        ]),
-      );
-      expect(built).toEqual({ ...event, records: expected });
-      expect(Object.keys(built).sort()).toEqual(Object.keys(event).sort());
-    },
-  );
+        ),
+      ]),
+    );
+    expect(built).toEqual({ ...event, records: expected });
+    expect(Object.keys(built).sort()).toEqual(Object.keys(event).sort());
+  });
 });
 
 describe('buildMskEvent eventSource option', () => {

@@ -4,9 +4,7 @@ import { processMskEvent } from '../../lambdas/merge-consumer/process-event';
 import { mergeConsumerHarness } from '../../lambdas/merge-consumer/test-support/harness';
 import { customer, customerEnvelope } from '../../lambdas/merge-consumer/test-support/msk-event';
 import type { CorpusEventFile, CorpusRecord } from './kafka-corpus';
-import { kafkaBatchResponseCases, kafkaCorpusEvents } from './kafka-corpus';
-
-const corpus = kafkaCorpusEvents();
+import { itEachCorpusEvent, kafkaBatchResponseCases } from './kafka-corpus';
 
 const hasValue = (record: CorpusRecord): boolean =>
   record.value !== undefined && record.value !== null;
@@ -44,9 +42,9 @@ function withOurPayloads({ event }: CorpusEventFile): unknown {
 }
 
 describe('merge-consumer against every AWS Kafka event of the corpus', () => {
-  it.each(corpus.map((file) => [file.file, file] as const))(
-    '%s as AWS wrote it: no invocation error, every record dead-lettered with its reason',
-    async (_name, file) => {
+  itEachCorpusEvent(
+    'as AWS wrote it: no invocation error, every record dead-lettered with its reason',
+    async (file) => {
       const { deps, dlqEntries } = mergeConsumerHarness();
       // The AWS samples carry no pipeline envelope: each record is poison for the DLQ, and only
       // the DLQ, never an invocation failure that would hold up every partition of the batch.
@@ -62,9 +60,9 @@ describe('merge-consumer against every AWS Kafka event of the corpus', () => {
     },
   );
 
-  it.each(corpus.map((file) => [file.file, file] as const))(
-    '%s with our payloads: keyed records are staged, tombstones and keyless records go to the DLQ with their reason',
-    async (_name, file) => {
+  itEachCorpusEvent(
+    'with our payloads: keyed records are staged, tombstones and keyless records go to the DLQ with their reason',
+    async (file) => {
       const { deps, dlqEntries, staging } = mergeConsumerHarness();
       await expect(processMskEvent(withOurPayloads(file), deps)).resolves.toEqual({
         batchItemFailures: [],
