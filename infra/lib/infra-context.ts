@@ -21,8 +21,19 @@ const claimTtlDays = Math.ceil(pipeline.mergeConsumer.idempotencyTtlSeconds / 86
 export const InfraContextSchema = z.object({
   /** `aws`: VPC + MSK. `localstack`: no VPC, a self-managed Kafka endpoint (`cdklocal deploy`). */
   target: z.enum(['aws', 'localstack']).default('aws'),
-  /** NAT gateways for the private subnets (pollers and flush call APIs on the internet). */
-  natGateways: wholeNumber(0).default(1),
+  /**
+   * NAT gateways for the private subnets. At least one: the pollers and flush call APIs on the
+   * internet, and the functions and the MSK event source mapping reach STS, CloudWatch and SSM /
+   * Secrets Manager through it (there are no interface endpoints, see network.ts).
+   */
+  natGateways: z.coerce
+    .number()
+    .int()
+    .min(1, {
+      message:
+        'must be at least 1: the private subnets have no interface endpoints (STS, CloudWatch Logs, SSM, Secrets Manager) and the source and Analytics APIs are on the internet, so with 0 NAT gateways nothing in the VPC can reach them',
+    })
+    .default(1),
   /** MSK Serverless (default) or a provisioned cluster. */
   mskMode: z.enum(['serverless', 'provisioned']).default('serverless'),
   mskBrokerInstanceType: z.string().min(1).default('kafka.m7g.large'),

@@ -24,8 +24,22 @@ export class Schedules extends Construct {
           schedule: Schedule.rate(Duration.minutes(target.rateMinutes)),
           // A missed tick is harmless (the next one catches up from the watermark), and a
           // retried one would overlap the next tick.
-          targets: [new LambdaFunction(target.function, { retryAttempts: 0 })],
+          targets: [
+            new LambdaFunction(target.function, {
+              retryAttempts: 0,
+              maxEventAge: Duration.minutes(target.rateMinutes),
+            }),
+          ],
         }),
     );
+    // The rule invokes asynchronously, so Lambda's own async retries (2, for up to 6 hours) apply
+    // on top of the rule's: a crashed poll would be re-run and throttled flush ticks would pile
+    // up. A tick older than one period is superseded by the next one.
+    for (const target of props.targets) {
+      target.function.configureAsyncInvoke({
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(target.rateMinutes),
+      });
+    }
   }
 }

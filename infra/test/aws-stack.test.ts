@@ -235,7 +235,7 @@ describe('target aws: schedules', () => {
     );
     for (const rule of rules) {
       expect(rule.Properties.Targets).toHaveLength(1);
-      expect(rule.Properties.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 0 });
+      expect(rule.Properties.Targets[0].RetryPolicy).toMatchObject({ MaximumRetryAttempts: 0 });
     }
   });
 });
@@ -441,4 +441,55 @@ describe('target aws: provisioned MSK option', () => {
       NumberOfBrokerNodes: 2,
     });
   }, 180_000);
+});
+
+describe('target aws: alarm delivery and scheduled invocations', () => {
+  it('lets CloudWatch alarms of this account publish to the alarm topic, over the enforceSSL policy', () => {
+    const policies = Object.values(aws.template.findResources('AWS::SNS::TopicPolicy'));
+    expect(policies).toHaveLength(1);
+    const statements = policies[0]?.Properties.PolicyDocument.Statement as {
+      Effect: string;
+      Principal: unknown;
+      Action: unknown;
+      Condition?: Record<string, Record<string, unknown>>;
+    }[];
+    const publish = statements.filter(
+      (statement) =>
+        statement.Effect === 'Allow' &&
+        JSON.stringify(statement.Principal).includes('cloudwatch.amazonaws.com'),
+    );
+    expect(publish).toHaveLength(1);
+    expect(publish[0]?.Action).toBe('sns:Publish');
+    expect(publish[0]?.Condition?.StringEquals?.['aws:SourceAccount']).toEqual({
+      Ref: 'AWS::AccountId',
+    });
+    expect(JSON.stringify(publish[0]?.Condition?.ArnLike?.['aws:SourceArn'])).toContain(':alarm:*');
+    // The enforceSSL deny stays.
+    expect(
+      statements.some(
+        (statement) =>
+          statement.Effect === 'Deny' && JSON.stringify(statement).includes('SecureTransport'),
+      ),
+    ).toBe(true);
+  });
+
+  it('gives the scheduled functions no async retries and a one-period event age, on the rule target and on the function', () => {
+    const scheduled = [functionNames.pollCrm, functionNames.pollInventory, functionNames.flush];
+    const rules = Object.values(aws.template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(scheduled.length);
+    for (const rule of rules) {
+      const [target] = rule.Properties.Targets;
+      expect(target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 0 });
+      expect(target.RetryPolicy.MaximumEventAgeInSeconds).toBeLessThanOrEqual(300);
+    }
+    const configs = Object.values(aws.template.findResources('AWS::Lambda::EventInvokeConfig'));
+    expect(configs).toHaveLength(scheduled.length);
+    const ages = configs.map((config) => {
+      expect(config.Properties.MaximumRetryAttempts).toBe(0);
+      return config.Properties.MaximumEventAgeInSeconds as number;
+    });
+    expect(ages.sort((a, b) => a - b)).toEqual(
+      scheduled.map((name) => pipeline.schedules[name].rateMinutes * 60).sort((a, b) => a - b),
+    );
+  });
 });

@@ -12,11 +12,17 @@ describe('parseInfraContext', () => {
   });
 
   it('accepts -c strings as well as typed cdk.json values', () => {
-    expect(parseInfraContext({ natGateways: '0', retainData: 'false' })).toMatchObject({
-      natGateways: 0,
+    expect(parseInfraContext({ natGateways: '2', retainData: 'false' })).toMatchObject({
+      natGateways: 2,
       retainData: false,
     });
     expect(parseInfraContext({ retainData: true }).retainData).toBe(true);
+  });
+
+  it('refuses -c natGateways=0: the private subnets would have no route out', () => {
+    expect(() => parseInfraContext({ natGateways: '0' })).toThrow(
+      /natGateways: must be at least 1: .*interface endpoints/,
+    );
   });
 
   it('keeps delivered and parked batches at least as long as the claims that name them', () => {
