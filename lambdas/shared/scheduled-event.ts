@@ -4,7 +4,7 @@ import { z } from 'zod';
  * What an EventBridge rule with a schedule expression delivers to its Lambda target (the
  * infra's `Schedules` are such rules). The two fields that make it a scheduled event are
  * pinned; the rest of the envelope (id, time, account, region, resources, detail) is AWS's to
- * extend. Shape: test/conformance/scheduled/ (sources in test/conformance/README.md).
+ * extend. Shape: corpus `aws-lambda-go-scheduled-event` (test/conformance/README.md).
  *
  * EventBridge Scheduler is not this: a schedule sends its target's `Input` as the event, with
  * no envelope of its own.

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 
 /**
  * AWS-authored fixtures that live in public repositories. Their files may not be committed here
@@ -33,7 +34,35 @@ export const repoFixtures = {
     path: 'packages/parser/tests/events/kafka/base.json',
     commit: 'bd6b24aa66b79ce267395b5376418bdabc0e31af',
   },
-} as const satisfies Record<string, { repo: string; path: string; commit: string }>;
+  'aws-lambda-go-lambda-urls-request': {
+    repo: 'aws/aws-lambda-go',
+    path: 'events/testdata/lambda-urls-request.json',
+    commit: '0578e3271e32e7943d40aaf052f51d9654715de0',
+  },
+  'powertools-typescript-parser-lambda-base': {
+    repo: 'aws-powertools/powertools-lambda-typescript',
+    path: 'packages/parser/tests/events/lambda/base.json',
+    commit: '4ce5daa3c733604ec94a46c72439e71a4a5520ef',
+  },
+  // A JSON string in Go source: `inputJSON` of TestCloudwatchScheduledEventIdempotency.
+  'aws-lambda-go-scheduled-event': {
+    repo: 'aws/aws-lambda-go',
+    path: 'events/cloudwatch_events_test.go',
+    commit: '532af4ba32f9e6f1752a79795fcfcf726289a548',
+    goStringAfter: 'inputJSON := []byte(',
+  },
+} as const satisfies Record<
+  string,
+  { repo: string; path: string; commit: string; goStringAfter?: string }
+>;
+
+/** The concatenated Go string literals after `marker`, up to the closing parenthesis. */
+function goStringAfter(source: string, marker: string): string {
+  const start = source.indexOf(marker) + marker.length;
+  const literals = source.slice(start, source.indexOf(')', start)).match(/"(?:[^"\\]|\\.)*"/g);
+  // Go's interpreted string literals here use only JSON's escapes.
+  return (literals ?? []).map((literal) => z.string().parse(JSON.parse(literal))).join('');
+}
 
 export type RepoFixtureName = keyof typeof repoFixtures;
 
@@ -71,13 +100,17 @@ const cache = new Map<RepoFixtureName, LoadedFixture>();
 export function loadRepoFixture(name: RepoFixtureName): LoadedFixture {
   const cached = cache.get(name);
   if (cached) return cached;
-  const { repo, path, commit } = repoFixtures[name];
+  const fixture: { repo: string; path: string; commit: string; goStringAfter?: string } =
+    repoFixtures[name];
+  const { repo, path, commit } = fixture;
+  const parse = (text: string): unknown =>
+    JSON.parse(fixture.goStringAfter ? goStringAfter(text, fixture.goStringAfter) : text);
   const shared = `${repoRoot}../${sharedPathOf(name)}`;
   const mirrored = existsSync(shared) ? undefined : fromMirror(repo, commit, path);
   const loaded: LoadedFixture = existsSync(shared)
-    ? { available: true, json: JSON.parse(readFileSync(shared, 'utf8')), from: shared }
+    ? { available: true, json: parse(readFileSync(shared, 'utf8')), from: shared }
     : mirrored !== undefined
-      ? { available: true, json: JSON.parse(mirrored), from: `${repo}@${commit}` }
+      ? { available: true, json: parse(mirrored), from: `${repo}@${commit}` }
       : {
           available: false,
           reason: `${repo} ${path} @ ${commit} is not available: place it at ${sharedPathOf(name)} beside the clone`,

@@ -1,31 +1,60 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { parseInvokeEvent } from '../../lambdas/flush/invoke-event';
 import { testApi } from '../../lambdas/mock-apis/test-helpers';
 import { parsePollRequest } from '../../lambdas/shared/poller/poll-request';
 import { scheduledEvent } from '../../localstack/runtime/scheduled-event';
+import type { RepoFixtureName } from './repo-fixtures';
+import { loadRepoFixture } from './repo-fixtures';
 
 /** The scheduled-event and Function URL parts of the corpus (sources in README.md here). */
-function corpus(dir: string): { file: string; event: Record<string, unknown> }[] {
+function corpus(
+  dir: string,
+  fromRepos: RepoFixtureName[],
+): { file: string; event: Record<string, unknown>; unavailable?: string }[] {
   const base = new URL(`./${dir}/`, import.meta.url);
-  return readdirSync(base)
+  const committed = (existsSync(base) ? readdirSync(base) : [])
     .filter((file) => file.endsWith('.json'))
     .map((file) => ({ file, event: JSON.parse(readFileSync(new URL(file, base), 'utf8')) }));
+  const loaded = fromRepos.map((name) => {
+    const fixture = loadRepoFixture(name);
+    return fixture.available
+      ? { file: name, event: z.record(z.string(), z.unknown()).parse(fixture.json) }
+      : { file: name, event: {}, unavailable: fixture.reason };
+  });
+  return [...committed, ...loaded];
 }
 
-const scheduled = corpus('scheduled');
-const functionUrl = corpus('function-url');
+/** it.each that skips, saying what to place where, the fixtures that are not available here. */
+function eachOf<T extends { file: string; unavailable?: string }>(
+  list: T[],
+  title: string,
+  test: (entry: T) => unknown,
+): void {
+  for (const entry of list)
+    it.skipIf(entry.unavailable !== undefined)(
+      `${entry.file} ${title}${entry.unavailable ? ` (${entry.unavailable})` : ''}`,
+      () => test(entry),
+    );
+}
+
+const scheduled = corpus('scheduled', ['aws-lambda-go-scheduled-event']);
+const functionUrl = corpus('function-url', [
+  'aws-lambda-go-lambda-urls-request',
+  'powertools-typescript-parser-lambda-base',
+]);
 
 describe('EventBridge scheduled events (corpus scheduled/)', () => {
   it('has the fixtures', () => expect(scheduled.length).toBeGreaterThanOrEqual(1));
 
-  it.each(scheduled)('$file starts a scheduled poll and a flush', ({ event }) => {
+  eachOf(scheduled, 'starts a scheduled poll and a flush', ({ event }) => {
     expect(parsePollRequest(event)).toEqual({ kind: 'scheduled' });
     expect(parseInvokeEvent(event)).toEqual({ action: 'flush' });
   });
 
-  it.each(scheduled)('the local scheduler sends what $file has, field by field', ({ event }) => {
+  eachOf(scheduled, 'is what the local scheduler sends, field by field', ({ event }) => {
     const local = scheduledEvent({
       ruleArn: 'arn:aws:events:us-east-1:123456789012:rule/SampleRule',
       region: 'us-east-1',
@@ -72,20 +101,21 @@ describe('Function URL events, payload format 2.0 (corpus function-url/)', () =>
     return copy;
   };
 
-  it.each(functionUrl)('$file as AWS sends it: a JSON 404, not a crash', async ({ event }) => {
+  eachOf(functionUrl, 'as AWS sends it: a JSON 404, not a crash', async ({ event }) => {
     const { status, json } = await send(event as unknown as APIGatewayProxyEventV2);
     expect(status).toBe(404);
     expect(json).toMatchObject({ error: expect.any(Object) });
   });
 
-  it.each(functionUrl)('$file re-aimed at GET /crm/customers: a page', async ({ event }) => {
+  eachOf(functionUrl, 're-aimed at GET /crm/customers: a page', async ({ event }) => {
     const { status, json } = await send(at(event, 'GET', '/crm/customers', { limit: '2' }));
     expect(status).toBe(200);
     expect((json as { items: unknown[] }).items).toHaveLength(2);
   });
 
-  it.each(functionUrl)(
-    "$file's body (text, or null) posted to /analytics/data: a 4xx, not a 500",
+  eachOf(
+    functionUrl,
+    'body (text, or null) posted to /analytics/data: a 4xx, not a 500',
     async ({ event }) => {
       const { status } = await send(at(event, 'POST', '/analytics/data'));
       expect(status).toBeGreaterThanOrEqual(400);
