@@ -111,6 +111,7 @@ export class Monitoring extends Construct {
       enforceSSL: true,
     });
     // enforceSSL writes a topic policy that names no publisher: without this statement the alarms
+    // (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger)
     // would fire and notify nobody. Scoped to this account's alarms (confused-deputy guard).
     this.alarmTopic.addToResourcePolicy(
       new PolicyStatement({
