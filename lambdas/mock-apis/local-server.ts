@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { createBoundedServer } from '../../localstack/bounded-server';
 import type { MockApi } from './app';
 import { createMockApi } from './app';
 import type { MockResponse } from './http-types';
@@ -205,23 +205,17 @@ export async function startMockApiServer(
       response.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error' } }));
     });
   };
-  const requestTimeout = options.requestTimeoutMs ?? 30_000;
-  // Node's defaults hold a request for 300 s and any number of connections: slow bodies could
-  // pin every file descriptor of the process. Timeouts are checked every connectionsCheckingInterval.
-  const server = createServer(
-    {
-      requestTimeout,
-      headersTimeout: Math.min(10_000, requestTimeout),
-      connectionsCheckingInterval: Math.min(1_000, requestTimeout),
-    },
-    onRequest,
-  );
+  const server = createBoundedServer(onRequest, {
+    ...(options.requestTimeoutMs === undefined
+      ? {}
+      : { requestTimeoutMs: options.requestTimeoutMs }),
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+  });
   // A client waiting for 100 Continue (curl does above 1 MB) is never asked for a refused body.
   server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
     if (!declaresTooLarge(request)) response.writeContinue();
     onRequest(request, response);
   });
-  server.maxConnections = options.maxConnections ?? 256;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,11 +1,11 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createBoundedServer } from '../bounded-server';
 import type { OutputLine } from '../runtime/function-host';
 import { InvocationError } from '../runtime/function-host';
 import type { PipelineProgress } from '../runtime/progress';
@@ -224,15 +224,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   };
 
-  const requestTimeout = options.requestTimeoutMs ?? 30_000;
-  // Node's defaults hold a request for 300 s and any number of connections: slow bodies could
-  // pin every file descriptor of the process (and with it the pollers' sockets).
-  const server = createServer(
-    {
-      requestTimeout,
-      headersTimeout: Math.min(10_000, requestTimeout),
-      connectionsCheckingInterval: Math.min(1_000, requestTimeout),
-    },
+  const server = createBoundedServer(
     (request, response) => {
       const fail = (error: unknown): void => {
         const status = error instanceof HttpError ? error.status : 500;
@@ -250,8 +242,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         fail(error);
       }
     },
+    {
+      ...(options.requestTimeoutMs === undefined
+        ? {}
+        : { requestTimeoutMs: options.requestTimeoutMs }),
+      maxConnections: options.maxConnections ?? 64,
+    },
   );
-  server.maxConnections = options.maxConnections ?? 64;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
