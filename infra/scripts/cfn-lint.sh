@@ -5,12 +5,8 @@
 # missing; `npm run lint:cfn -- --synth` re-synthesizes both. Prints `cfn-lint: <e> errors, <w> warnings`.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-version=1.58.0
-venv=.cache/venv
-if [ "$("$venv/bin/cfn-lint" --version 2>/dev/null)" != "cfn-lint $version" ]; then
-  { [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"; } || { echo "cfn-lint: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 1; }
-  "$venv/bin/pip" install -q --disable-pip-version-check "cfn-lint==$version" || { echo "cfn-lint: could not install cfn-lint $version" >&2; exit 1; }
-fi
+. infra/scripts/python-tool.sh
+ensure_python_tool cfn-lint 1.58.0 || exit 1
 templates=()
 for target in aws localstack; do
   template=cdk.out/$target/EcomSync.template.json

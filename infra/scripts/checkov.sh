@@ -4,12 +4,8 @@
 # failed check fails the run. Synthesizes a missing template. Prints `checkov: <p> passed, <f> failed` and how many reviewed checks it skipped.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-version=3.3.30
-venv=.cache/venv
-if [ "$("$venv/bin/checkov" --version 2>/dev/null)" != "$version" ]; then
-  { [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"; } || { echo "checkov: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 1; }
-  "$venv/bin/pip" install -q --disable-pip-version-check "checkov==$version" || { echo "checkov: could not install checkov $version" >&2; exit 1; }
-fi
+. infra/scripts/python-tool.sh
+ensure_python_tool checkov 3.3.30 || exit 1
 args=()
 for target in aws localstack; do
   template=cdk.out/$target/EcomSync.template.json

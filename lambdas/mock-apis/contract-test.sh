@@ -5,12 +5,8 @@
 # file; anything else fails the run. Prints `schemathesis: <n> cases, <f> failed`.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-version=4.32.5
-venv=.cache/venv
-if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $version" ]; then
-  { [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"; } || { echo "contract: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 1; }
-  "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$version" || { echo "contract: could not install schemathesis $version" >&2; exit 1; }
-fi
+. infra/scripts/python-tool.sh
+ensure_python_tool schemathesis 4.32.5 || exit 1
 
 log=$(mktemp)
 # One process (not npx tsx, whose child would outlive the kill below).
