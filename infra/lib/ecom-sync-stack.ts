@@ -283,6 +283,7 @@ export class EcomSyncStack extends Stack {
         ...(this.mockApis ? { [functionNames.mockApis]: this.mockApis.function } : {}),
       },
       mergeConsumerName: functionNames.mergeConsumer,
+      mappingIds: this.mergeConsumerMappings.map((mapping) => mapping.ref),
       dashboardName: `${this.stackName}-pipeline`,
       oldestStagedBatchAlarmSeconds: context.oldestStagedBatchAlarmSeconds,
       alarmEmail: context.alarmEmail,

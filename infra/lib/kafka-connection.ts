@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { CfnEventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { KafkaDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { PipelineFunctionNetwork } from './pipeline-function';
 
@@ -39,6 +39,10 @@ export function mappingControls(subscription: KafkaSubscription) {
       minimumPollers: subscription.pollers.minimum,
       maximumPollers: subscription.pollers.maximum,
     },
+    // EventCount: OnFailureDestinationDeliveredEventCount and DroppedEventCount (AWS/Lambda,
+    // dimension EventSourceMappingUUID), which the DLQ alarm adds up. They are off by default:
+    // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics
+    metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
   };
 }
 

@@ -76,6 +76,8 @@ export interface MonitoringProps {
   /** The pipeline functions by name (mock-apis included if deployed). */
   functions: Partial<Record<FunctionName, IFunction>>;
   mergeConsumerName: FunctionName;
+  /** Ids (UUIDs) of merge-consumer's event source mappings, whose own dead-letters count too. */
+  mappingIds: readonly string[];
   dashboardName: string;
   oldestStagedBatchAlarmSeconds: number;
   alarmEmail?: string;
@@ -231,8 +233,27 @@ export class Monitoring extends Construct {
       'DlqMessages',
       () =>
         new Alarm(this, 'DlqMessagesAlarm', {
-          alarmDescription: 'Something was sent to analytics_dlq: inspect the topic and redrive.',
-          metric: sumOverEmitters(metricNames.dlqMessages, ALARM_PERIOD),
+          alarmDescription:
+            'Something was sent to analytics_dlq (by a function, or by a merge-consumer mapping after its retries), or a mapping dropped records it could not send there: inspect the topic and redrive.',
+          metric: sumOf(metricNames.dlqMessages, ALARM_PERIOD, {
+            ...emitterMetrics(metricNames.dlqMessages, ALARM_PERIOD),
+            // The mappings' EventCount metrics (monitoring-metrics-types.html#event-source-mapping-metrics),
+            // per mapping (dimension EventSourceMappingUUID, monitoring-metrics-view.html).
+            ...Object.fromEntries(
+              props.mappingIds.flatMap((mappingId, index) =>
+                ['OnFailureDestinationDeliveredEventCount', 'DroppedEventCount'].map((name) => [
+                  `${name.charAt(0).toLowerCase()}${name.slice(1)}${index}`,
+                  new Metric({
+                    namespace: 'AWS/Lambda',
+                    metricName: name,
+                    dimensionsMap: { EventSourceMappingUUID: mappingId },
+                    statistic: 'Sum',
+                    period: ALARM_PERIOD,
+                  }),
+                ]),
+              ),
+            ),
+          }),
           threshold: 0,
           comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
           evaluationPeriods: 1,
@@ -313,22 +334,28 @@ function pipelineMetric(
   });
 }
 
-/** The total of one metric over every function that emits it. */
-function sumOverEmitters(metricName: MetricName, period = PERIOD): IMetric {
-  const emitters = metricEmitters[metricName];
-  const usingMetrics = Object.fromEntries(
-    // Ids are unique per metric name: a graph may hold several of these expressions.
-    emitters.map((service, index) => [
+/** One metric per function that emits it; ids are unique per metric name (a graph holds several). */
+function emitterMetrics(metricName: MetricName, period = PERIOD): Record<string, IMetric> {
+  return Object.fromEntries(
+    metricEmitters[metricName].map((service, index) => [
       `${metricName.charAt(0).toLowerCase()}${metricName.slice(1)}${index}`,
       pipelineMetric(metricName, service, 'Sum', period),
     ]),
   );
+}
+
+function sumOf(label: string, period: Duration, usingMetrics: Record<string, IMetric>): IMetric {
   return new MathExpression({
     expression: `SUM([${Object.keys(usingMetrics).join(',')}])`,
     usingMetrics,
     period,
-    label: metricName,
+    label,
   });
+}
+
+/** The total of one metric over every function that emits it. */
+function sumOverEmitters(metricName: MetricName, period = PERIOD): IMetric {
+  return sumOf(metricName, period, emitterMetrics(metricName, period));
 }
 
 function stageWidget(title: string, metrics: MetricName[], width = 6): GraphWidget {

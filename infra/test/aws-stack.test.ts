@@ -207,6 +207,8 @@ describe('target aws: merge-consumer event source mappings', () => {
           MinimumPollers: 1,
           MaximumPollers: pipeline.topics[topic].partitions,
         },
+        // OnFailureDestinationDeliveredEventCount and DroppedEventCount are in this group.
+        MetricsConfig: { Metrics: ['EventCount'] },
       });
     }
     aws.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
@@ -374,8 +376,28 @@ describe('target aws: dashboard and alarms', () => {
       MetricStat?: { Metric: { MetricName: string } };
     }[];
     expect(
-      dlqMetrics.filter((m) => m.MetricStat).map((m) => m.MetricStat?.Metric.MetricName),
-    ).toEqual(Array(4).fill(metricNames.dlqMessages));
+      dlqMetrics
+        .filter((m) => m.MetricStat?.Metric.MetricName === metricNames.dlqMessages)
+        .map((m) => m.MetricStat?.Metric),
+    ).toHaveLength(4);
+    // ...and what each merge-consumer mapping sends to its on-failure destination itself (or
+    // drops failing to): https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+    const mappingIds = Object.keys(aws.template.findResources('AWS::Lambda::EventSourceMapping'));
+    const esmMetrics = dlqMetrics
+      .flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []))
+      .filter((metric) => metric.MetricName !== metricNames.dlqMessages);
+    expect(esmMetrics).toEqual(
+      mappingIds.flatMap((id) =>
+        ['OnFailureDestinationDeliveredEventCount', 'DroppedEventCount'].map((name) => ({
+          Namespace: 'AWS/Lambda',
+          MetricName: name,
+          Dimensions: [{ Name: 'EventSourceMappingUUID', Value: { Ref: id } }],
+        })),
+      ),
+    );
+    expect(mappingIds).toHaveLength(2);
+    const expression = dlqMetrics.find((m) => !m.MetricStat) as { Expression: string };
+    expect(expression.Expression.split(',')).toHaveLength(4 + 2 * 2);
 
     const errorRates = alarms.filter((alarm) =>
       alarm.Properties.AlarmDescription.includes('of invocations failed'),

@@ -59,6 +59,7 @@ describe('target localstack', () => {
         BisectBatchOnFunctionError: true,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         DestinationConfig: { OnFailure: { Destination: `kafka://${topics.dlq}` } },
+        MetricsConfig: { Metrics: ['EventCount'] },
       });
     }
     local.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
