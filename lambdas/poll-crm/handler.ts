@@ -1,4 +1,4 @@
-import { createPollerLambda } from '../shared/poller/poller-lambda';
+import { createPollerLambda } from '../poller/poller-lambda';
 
 /** Polls the CRM (customers) into `customer_data`; all logic lives in the shared poller. */
 const pollCrm = await createPollerLambda('crm');

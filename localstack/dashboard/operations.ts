@@ -47,7 +47,7 @@ export const functionKeysByName: Record<InvokeRequest['function'], HostedFunctio
   flush: 'flush',
 };
 
-/** The payload the pollers take for a manual resync (lambdas/shared/poller/poll-request.ts). */
+/** The payload the pollers take for a manual resync (lambdas/poller/poll-request.ts). */
 export function resyncPayload(request: Pick<ResyncRequest, 'full' | 'since'>): unknown {
   return request.since === undefined ? { mode: 'full' } : { since: request.since };
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseInvokeEvent } from '../../lambdas/flush/invoke-event';
 import { testApi } from '../../lambdas/mock-apis/test-helpers';
-import { parsePollRequest } from '../../lambdas/shared/poller/poll-request';
+import { parsePollRequest } from '../../lambdas/poller/poll-request';
 import { scheduledEvent } from '../../localstack/runtime/scheduled-event';
 import type { RepoFixtureName } from './repo-fixtures';
 import { loadRepoFixture } from './repo-fixtures';

@@ -21,12 +21,12 @@ import type { Envelope } from '../../lambdas/shared/envelope';
 import { KafkaEnvSchema, createKafka, createProducer } from '../../lambdas/shared/kafka';
 import { metricNames, pipeline, sources } from '../../lambdas/shared/pipeline';
 import { SyncStateRepository } from '../../lambdas/shared/sync-state';
-import { createInstrumentedHttpClient } from '../../lambdas/shared/poller/instrumented-http';
-import type { InstrumentedHttpSettings } from '../../lambdas/shared/poller/instrumented-http';
-import { InvalidPollRequestError } from '../../lambdas/shared/poller/poll-request';
-import { createPollerLambda } from '../../lambdas/shared/poller/poller-lambda';
-import { runPoll } from '../../lambdas/shared/poller/run-poll';
-import type { PollResult, PollSource } from '../../lambdas/shared/poller/run-poll';
+import { createInstrumentedHttpClient } from '../../lambdas/poller/instrumented-http';
+import type { InstrumentedHttpSettings } from '../../lambdas/poller/instrumented-http';
+import { InvalidPollRequestError } from '../../lambdas/poller/poll-request';
+import { createPollerLambda } from '../../lambdas/poller/poller-lambda';
+import { runPoll } from '../../lambdas/poller/run-poll';
+import type { PollResult, PollSource } from '../../lambdas/poller/run-poll';
 import { applyLocalStackEnv, localStack } from '../support/local-stack';
 
 const CUSTOMERS = 10_000;

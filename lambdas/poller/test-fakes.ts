@@ -1,8 +1,8 @@
 /** In-memory stand-ins for the poller's dependencies, shared by its unit tests. */
 import type { Producer, ProducerRecord } from 'kafkajs';
-import { laterOf } from '../sync-state';
-import type { RunProgress, SyncState, SyncStateStore } from '../sync-state';
-import { SyncStateConflictError } from '../sync-state';
+import { laterOf } from '../shared/sync-state';
+import type { RunProgress, SyncState, SyncStateStore } from '../shared/sync-state';
+import { SyncStateConflictError } from '../shared/sync-state';
 
 /** A source API over a fixed list of items, ordered as given; cursor = index of the next item. */
 export function fakeSourceFetch(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ApiAuthSchema } from '../api-auth';
-import { pipeline, tables, topics } from '../pipeline';
+import { ApiAuthSchema } from '../shared/api-auth';
+import { pipeline, tables, topics } from '../shared/pipeline';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegativeInt = (fallback: number) =>

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DlqPublisher } from '../dlq';
-import { DlqMessageSchema } from '../dlq-message';
-import { EnvelopeSchema } from '../envelope';
-import { HttpClient } from '../http-client';
-import { metricNames, sources } from '../pipeline';
+import { DlqPublisher } from '../shared/dlq';
+import { DlqMessageSchema } from '../shared/dlq-message';
+import { EnvelopeSchema } from '../shared/envelope';
+import { HttpClient } from '../shared/http-client';
+import { metricNames, sources } from '../shared/pipeline';
 import { InvalidPollRequestError } from './poll-request';
 import { runPoll } from './run-poll';
 import type { PollDeps, PollRequestInput } from './run-poll';

@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { CircuitBreaker, HttpClient } from '../http-client';
-import type { HttpClientOptions } from '../http-client';
-import { metricNames } from '../pipeline';
+import { CircuitBreaker, HttpClient } from '../shared/http-client';
+import type { HttpClientOptions } from '../shared/http-client';
+import { metricNames } from '../shared/pipeline';
 import type { MetricsSink } from './run-poll';
 
 export interface InstrumentedHttpSettings {

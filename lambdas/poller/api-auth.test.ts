@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiAuthSchema, fetchForApiAuth } from './api-auth';
-import { PollerEnvSchema } from './poller/environment';
-import { createInstrumentedHttpClient } from './poller/instrumented-http';
+import { ApiAuthSchema, fetchForApiAuth } from '../shared/api-auth';
+import { PollerEnvSchema } from './environment';
+import { createInstrumentedHttpClient } from './instrumented-http';
 
 const KEYS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret', sessionToken: 'token' };
 

@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import type { Envelope } from '../envelope';
+import type { Envelope } from '../shared/envelope';
 
 /**
  * Sends envelopes in chunks of `batchSize`, one chunk at a time, each acked by all in-sync

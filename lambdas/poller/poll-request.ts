@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { SyncType } from '../envelope';
-import { describePayload, isScheduledEvent, ScheduledEventSchema } from '../scheduled-event';
-import type { SyncState } from '../sync-state';
+import type { SyncType } from '../shared/envelope';
+import { describePayload, isScheduledEvent, ScheduledEventSchema } from '../shared/scheduled-event';
+import type { SyncState } from '../shared/sync-state';
 
 const isoDateTime = z.iso.datetime({ offset: true });
 

@@ -1,6 +1,6 @@
-import type { HttpClient } from '../http-client';
-import { SourcePageSchema } from '../records';
-import type { SourcePage } from '../records';
+import type { HttpClient } from '../shared/http-client';
+import { SourcePageSchema } from '../shared/records';
+import type { SourcePage } from '../shared/records';
 
 export interface PageQuery {
   limit: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SyncState } from '../sync-state';
+import type { SyncState } from '../shared/sync-state';
 import {
   InvalidPollRequestError,
   manualRunRefusal,

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Envelope } from '../envelope';
-import { wrapInEnvelope } from '../envelope';
-import type { SyncType } from '../envelope';
-import type { EventType } from '../pipeline';
-import { CustomerSchema, ProductSchema } from '../records';
-import { laterOf } from '../sync-state';
+import type { Envelope } from '../shared/envelope';
+import { wrapInEnvelope } from '../shared/envelope';
+import type { SyncType } from '../shared/envelope';
+import type { EventType } from '../shared/pipeline';
+import { CustomerSchema, ProductSchema } from '../shared/records';
+import { laterOf } from '../shared/sync-state';
 
 export interface InvalidItem {
   /** The item's id when it has a usable one; safe to log. */
