@@ -50,7 +50,7 @@ describe('scenario 4 limits and scenario 5 baseline on the local stack', () => {
   const publish = async (topic: string, envelopes: readonly Envelope[]) => {
     const producer = createProducer(kafka);
     await producer.connect();
-    await publishEnvelopes(producer, topic, envelopes, pipeline.poller.sendBatchSize);
+    await publishEnvelopes({ producer }, topic, envelopes, pipeline.poller.sendBatchSize);
     await producer.disconnect();
   };
 

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { API_TOKEN_MAX_AGE_SECONDS } from '../shared/api-token';
 import { ApiAuthSchema, fetchForApiAuth } from '../shared/api-auth';
 import { PollerEnvSchema } from './environment';
 import { createInstrumentedHttpClient } from './instrumented-http';
@@ -30,6 +33,7 @@ const httpSettings = {
 
 afterEach(() => {
   vi.unstubAllEnvs();
+  vi.useRealTimers();
 });
 
 describe('API_AUTH', () => {
@@ -48,11 +52,55 @@ describe('API_AUTH', () => {
 });
 
 describe('fetchForApiAuth', () => {
-  it('keeps the built-in fetch for none', () => {
+  it('keeps the built-in fetch for none without a token', () => {
     expect(fetchForApiAuth('none', { region: 'eu-west-1' })).toBeUndefined();
     expect(
-      fetchForApiAuth('none', { region: 'eu-west-1', apiTokenParameter: '/ecom-sync/token' }),
+      fetchForApiAuth('none', { region: 'eu-west-1', apiTokenParameter: ' ' }),
     ).toBeUndefined();
+  });
+
+  it('sends the bearer token from API_TOKEN_PARAMETER and keeps the caller headers', async () => {
+    const { fetchImpl, requests } = recordingFetch();
+    const readToken = vi.fn(async () => 'tok-1');
+    const apiFetch = fetchForApiAuth('none', {
+      region: 'eu-west-1',
+      apiTokenParameter: '/ecom-sync/token',
+      fetchImpl,
+      readToken,
+    });
+    await apiFetch!('https://crm.example.com/crm/customers', { headers: { accept: 'x/y' } });
+    expect(readToken).toHaveBeenCalledWith('/ecom-sync/token');
+    expect(requests[0]!.headers.get('authorization')).toBe('Bearer tok-1');
+    expect(requests[0]!.headers.get('accept')).toBe('x/y');
+  });
+
+  it('picks up a rotated SSM token after the Powertools maxAge, without a cold start', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const ssm = mockClient(SSMClient);
+    ssm
+      .on(GetParameterCommand, { Name: '/ecom-sync/rotated', WithDecryption: true })
+      .resolvesOnce({ Parameter: { Value: 'before-rotation' } })
+      .resolves({ Parameter: { Value: 'after-rotation' } });
+    const { fetchImpl, requests } = recordingFetch();
+    const apiFetch = fetchForApiAuth('none', {
+      region: 'eu-west-1',
+      apiTokenParameter: '/ecom-sync/rotated',
+      fetchImpl,
+    })!;
+    const url = 'https://crm.example.com/crm/customers';
+    await apiFetch(url);
+    vi.advanceTimersByTime((API_TOKEN_MAX_AGE_SECONDS - 1) * 1000);
+    await apiFetch(url);
+    vi.advanceTimersByTime(2_000);
+    await apiFetch(url);
+    expect(requests.map((r) => r.headers.get('authorization'))).toEqual([
+      'Bearer before-rotation',
+      'Bearer before-rotation',
+      'Bearer after-rotation',
+    ]);
+    // Cached in between: one read per maxAge, not one per request.
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(2);
+    ssm.restore();
   });
 
   it('gives the poller HttpClient a fetch that signs for lambda in the region with iam', async () => {

@@ -3,7 +3,15 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CircuitBreaker, HttpClient } from '../shared/http-client';
 import type { HttpClientOptions } from '../shared/http-client';
 import { metricNames } from '../shared/pipeline';
-import type { MetricsSink } from './run-poll';
+
+/** The part of a Powertools `Metrics` the poller uses; tests pass a counting fake. */
+export interface MetricsSink {
+  addMetric(
+    name: string,
+    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+    value: number,
+  ): unknown;
+}
 
 export interface InstrumentedHttpSettings {
   timeoutMs: number;

@@ -7,7 +7,6 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { fetchForApiAuth } from '../shared/api-auth';
-import { loadApiToken } from '../shared/api-token';
 import { parseEnv } from '../shared/config';
 import { DlqPublisher } from '../shared/dlq';
 import { KafkaEnvSchema, createKafka, createProducer, lazyConnect } from '../shared/kafka';
@@ -71,7 +70,6 @@ export async function createPollerLambda(
   const kafka = await createKafka(kafkaEnv, { logger });
   const producer = createProducer(kafka);
   const connectOnce = lazyConnect(producer);
-  const apiToken = await loadApiToken(config.API_TOKEN_PARAMETER);
   const topic = sourceName === 'crm' ? config.CUSTOMER_TOPIC : config.PRODUCT_TOPIC;
   const dlq = new DlqPublisher(producer, config.DLQ_TOPIC);
 
@@ -99,7 +97,6 @@ export async function createPollerLambda(
           sendBatchSize: config.POLLER_SEND_BATCH_SIZE,
           maxClockSkewSeconds: config.POLLER_MAX_CLOCK_SKEW_SECONDS,
         },
-        ...(apiToken === undefined ? {} : { apiToken }),
         event,
       },
     );

@@ -1,13 +1,21 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Producer } from 'kafkajs';
 import type { Envelope } from '../shared/envelope';
+
+export interface PublishDeps {
+  producer: Pick<Producer, 'send'>;
+  logger?: Pick<Logger, 'debug' | 'appendKeys' | 'removeKeys'>;
+}
 
 /**
  * Sends envelopes in chunks of `batchSize`, one chunk at a time, each acked by all in-sync
  * replicas. Resolves only when every message is durable; rejects on the first failed chunk
- * (earlier chunks stay published: at-least-once, the consumer dedupes).
+ * (earlier chunks stay published: at-least-once, the consumer dedupes). Each acked message is
+ * logged at DEBUG with its `messageId` as the Powertools correlation id (DESIGN.md,
+ * Observability), the id merge-consumer sees in the envelope.
  */
 export async function publishEnvelopes(
-  producer: Pick<Producer, 'send'>,
+  { producer, logger }: PublishDeps,
   topic: string,
   envelopes: readonly Envelope[],
   batchSize: number,
@@ -23,5 +31,11 @@ export async function publishEnvelopes(
         headers: { eventType: envelope.eventType, syncType: envelope.syncType },
       })),
     });
+    if (logger === undefined) continue;
+    for (const { messageId, payload, eventType } of chunk) {
+      logger.appendKeys({ correlation_id: messageId });
+      logger.debug('record published', { recordId: payload.id, eventType, topic });
+    }
+    logger.removeKeys(['correlation_id']);
   }
 }

@@ -115,6 +115,11 @@ describe('runPoll: sync type selection', () => {
     expect(state?.cursor).toBeUndefined();
     expect(t.values.get(metricNames.recordsPublished)).toBe(25);
     expect(t.values.get(metricNames.pagesFetched)).toBe(3);
+    const correlationIds = t.lines
+      .map((line) => JSON.parse(line) as { message: string; correlation_id?: string })
+      .filter((line) => line.message === 'record published')
+      .map((line) => line.correlation_id);
+    expect(correlationIds).toEqual(envelopes.map((e) => e.messageId));
   });
 
   it('runs INCREMENTAL from watermark minus the overlap', async () => {

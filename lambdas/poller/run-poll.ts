@@ -3,16 +3,17 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Producer } from 'kafkajs';
 import type { DlqPublisher } from '../shared/dlq';
 import type { SyncType } from '../shared/envelope';
-import { CircuitOpenError, HttpStatusError, RetriesExhaustedError } from '../shared/http-client';
 import type { HttpClient } from '../shared/http-client';
 import type { SourceName, sources } from '../shared/pipeline';
 import { metricNames, pipeline } from '../shared/pipeline';
+import type { SourcePage } from '../shared/records';
 import { SyncStateConflictError, laterOf } from '../shared/sync-state';
 import type { SyncState, SyncStateStore } from '../shared/sync-state';
-import type { SourcePage } from '../shared/records';
+import type { MetricsSink } from './instrumented-http';
 import { manualRunRefusal, mayAdvanceWatermark, parsePollRequest, planRun } from './poll-request';
+import type { RunPlan } from './poll-request';
 import { publishEnvelopes } from './publish';
-import { MalformedPageError, fetchSourcePage } from './source-api';
+import { SourceApiError, sourcePages } from './source-api';
 import { validatePageItems } from './validate-items';
 
 export type PollSource = (typeof sources)[SourceName];
@@ -34,21 +35,17 @@ export const defaultPollerSettings: PollerSettings = {
   maxClockSkewSeconds: pipeline.poller.maxClockSkewSeconds,
 };
 
-/** The part of a Powertools `Metrics` the poller uses; tests pass a counting fake. */
-export interface MetricsSink {
-  addMetric(
-    name: string,
-    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
-    value: number,
-  ): unknown;
-}
+export type PollLogger = Pick<
+  Logger,
+  'debug' | 'info' | 'warn' | 'error' | 'appendKeys' | 'removeKeys'
+>;
 
 export interface PollDeps {
   http: Pick<HttpClient, 'request'>;
   producer: Pick<Producer, 'send'>;
   syncState: SyncStateStore;
   dlq: Pick<DlqPublisher, 'publish'>;
-  logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+  logger: PollLogger;
   metrics: MetricsSink;
   /** Business clock: envelope timestamps, run start. */
   now: () => Date;
@@ -63,7 +60,6 @@ export interface PollRequestInput {
   /** Defaults to the source's topic in pipeline.ts; injectable so tests can isolate. */
   topic?: string;
   settings?: PollerSettings;
-  apiToken?: string;
   /** The raw invocation event: scheduled, `{ mode: 'full' }` or `{ since }`. */
   event: unknown;
 }
@@ -96,11 +92,9 @@ export interface PollResult {
 export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<PollResult> {
   const startedMs = performance.now();
   const settings = input.settings ?? defaultPollerSettings;
-  const { source: sourceName, eventType, path } = input.source;
-  const topic = input.topic ?? input.source.topic;
-
+  const sourceName = input.source.source;
   const request = parsePollRequest(input.event);
-  let state: SyncState | undefined = await deps.syncState.read(sourceName);
+  const state = await deps.syncState.read(sourceName);
   const plan = planRun(request, state, settings.overlapSeconds, deps.now());
   deps.logger.info('poll started', {
     source: sourceName,
@@ -109,188 +103,148 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
     resumed: plan.resumed,
     watermark: state?.watermark,
   });
-
-  const counts = { pages: 0, fetched: 0, published: 0, invalid: 0 };
-  let cursor = plan.cursor;
-  let runMaxUpdatedAt = plan.runMaxUpdatedAt;
+  const run = { plan, state, counts: { pages: 0, fetched: 0, published: 0, invalid: 0 } };
   const finish = (status: PollResult['status'], reason?: string): PollResult => {
     const result: PollResult = {
       status,
       source: sourceName,
       syncType: plan.syncType,
       resumed: plan.resumed,
-      ...counts,
-      ...(state?.watermark === undefined ? {} : { watermark: state.watermark }),
+      ...run.counts,
+      ...(run.state?.watermark === undefined ? {} : { watermark: run.state.watermark }),
       ...(reason === undefined ? {} : { reason }),
     };
     const log = status === 'failed' ? deps.logger.error : deps.logger.info;
-    log.call(deps.logger, 'poll finished', { ...result, hasCursor: state?.cursor !== undefined });
+    log.call(deps.logger, 'poll finished', {
+      ...result,
+      hasCursor: run.state?.cursor !== undefined,
+    });
     return result;
   };
-
-  type FetchOutcome = { page: SourcePage } | { error: unknown };
-  // Never rejects, so a prefetch that is abandoned (deadline, failed publish) cannot become an
-  // unhandled rejection.
-  const fetchPage = (pageCursor: string | undefined, remainingMs: number): Promise<FetchOutcome> =>
-    fetchSourcePage({
-      http: deps.http,
-      baseUrl: input.baseUrl,
-      path,
-      query: {
-        limit: settings.pageSize,
-        ...(plan.since === undefined ? {} : { updatedSince: plan.since }),
-        ...(pageCursor === undefined ? {} : { cursor: pageCursor }),
-      },
-      ...(input.apiToken === undefined ? {} : { apiToken: input.apiToken }),
-      // Leave half the margin for publishing what we already have and saving the cursor.
-      deadline: Date.now() + remainingMs - settings.deadlineMarginMs / 2,
-    }).then(
-      (page) => ({ page }),
-      (error: unknown) => ({ error }),
-    );
-  let prefetched: { cursor: string; outcome: Promise<FetchOutcome> } | undefined;
-  let savedCursorReset = false;
-
   try {
     const refusal = manualRunRefusal(request, state);
     if (refusal !== undefined) return finish('failed', refusal);
-
-    for (;;) {
-      const remainingMs = deps.remainingTimeMs();
-      if (remainingMs < settings.deadlineMarginMs) {
-        return finish(
-          'partial',
-          `less than ${settings.deadlineMarginMs} ms left; resumes from the saved cursor`,
-        );
-      }
-
-      // The page may already be on its way: it was requested while the previous one was being
-      // published (API latency and Kafka acks overlap instead of adding up).
-      const outcome = await (prefetched !== undefined && prefetched.cursor === cursor
-        ? prefetched.outcome
-        : fetchPage(cursor, remainingMs));
-      prefetched = undefined;
-      if ('error' in outcome) {
-        if (
-          plan.resumed &&
-          !savedCursorReset &&
-          cursor === plan.cursor &&
-          isRejectedCursor(outcome.error)
-        ) {
-          // A saved cursor can expire (or the API can forget it) between invocations; keeping it
-          // would fail every scheduled run forever. Restarting from the run's own updatedSince
-          // re-reads what the earlier invocations published (the consumer dedupes it) and loses
-          // nothing.
-          savedCursorReset = true;
-          cursor = undefined;
-          deps.logger.warn('saved cursor rejected by the source API; restarting the run', {
-            source: sourceName,
-            status: outcome.error.status,
-            syncType: plan.syncType,
-            updatedSince: plan.since,
-          });
-          deps.metrics.addMetric(metricNames.cursorReset, MetricUnit.Count, 1);
-          continue;
-        }
-        if (isSourceApiFailure(outcome.error)) {
-          return finish('failed', `source API: ${outcome.error.message}`);
-        }
-        throw outcome.error;
-      }
-      const { page } = outcome;
-      if (page.nextCursor) {
-        prefetched = { cursor: page.nextCursor, outcome: fetchPage(page.nextCursor, remainingMs) };
-      }
-      counts.pages += 1;
-      counts.fetched += page.items.length;
-
-      const validated = validatePageItems(page.items, {
-        eventType,
-        source: sourceName,
-        syncType: plan.syncType,
-        now: deps.now(),
-        maxClockSkewSeconds: settings.maxClockSkewSeconds,
-      });
-      if (validated.invalid.length > 0) {
-        for (const item of validated.invalid) {
-          deps.logger.warn('invalid record sent to the DLQ', {
-            source: sourceName,
-            recordId: item.id,
-            issues: item.issuePaths,
-          });
-        }
-        await deps.dlq.publish(
-          validated.invalid.map((item) => ({
-            stage: 'poll' as const,
-            reason: item.reason,
-            attempts: 1,
-            origin: { source: sourceName },
-            record: item.raw,
-          })),
-        );
-        counts.invalid += validated.invalid.length;
-      }
-      await publishEnvelopes(deps.producer, topic, validated.envelopes, settings.sendBatchSize);
-      counts.published += validated.envelopes.length;
-      // Why max(updatedAt) and not the run's start time: it is the source's own clock, so clock
-      // skew between Lambda and the source cannot skip records; the API orders by (updatedAt,
-      // id) with an inclusive updatedSince, and a record changed mid-run gets a later updatedAt
-      // than anything seen, so the next incremental poll (minus the overlap) still finds it.
-      runMaxUpdatedAt = laterOf(runMaxUpdatedAt, validated.maxUpdatedAt);
-
-      if (page.nextCursor) {
-        cursor = page.nextCursor;
-        state = await deps.syncState.saveCursor(state, sourceName, {
-          cursor,
-          syncType: plan.syncType,
-          ...(plan.since === undefined ? {} : { since: plan.since }),
-          runStartedAt: plan.runStartedAt,
-          ...(runMaxUpdatedAt === undefined ? {} : { runMaxUpdatedAt }),
-        });
-        continue;
-      }
-      const coversWatermark = mayAdvanceWatermark(plan.since, state?.watermark);
-      if (!coversWatermark) {
-        deps.logger.info('run started after the watermark; the watermark stays where it was', {
-          source: sourceName,
-          updatedSince: plan.since,
-          watermark: state?.watermark,
-        });
-      }
-      state = await deps.syncState.advanceWatermark(
-        state,
-        sourceName,
-        coversWatermark ? runMaxUpdatedAt : undefined,
-      );
-      return finish('complete');
-    }
+    const complete = await pollPages(deps, input, settings, run);
+    if (complete) return finish('complete');
+    return finish(
+      'partial',
+      `less than ${settings.deadlineMarginMs} ms left; resumes from the saved cursor`,
+    );
   } catch (error) {
-    if (error instanceof SyncStateConflictError) return finish('failed', error.message);
+    if (error instanceof SourceApiError || error instanceof SyncStateConflictError) {
+      return finish('failed', error.message);
+    }
     throw error;
   } finally {
     const { metrics } = deps;
-    metrics.addMetric(metricNames.pagesFetched, MetricUnit.Count, counts.pages);
-    metrics.addMetric(metricNames.recordsFetched, MetricUnit.Count, counts.fetched);
-    metrics.addMetric(metricNames.recordsPublished, MetricUnit.Count, counts.published);
-    metrics.addMetric(metricNames.recordsInvalid, MetricUnit.Count, counts.invalid);
-    metrics.addMetric(
-      metricNames.pollDurationMs,
-      MetricUnit.Milliseconds,
-      performance.now() - startedMs,
-    );
+    metrics.addMetric(metricNames.pagesFetched, MetricUnit.Count, run.counts.pages);
+    metrics.addMetric(metricNames.recordsFetched, MetricUnit.Count, run.counts.fetched);
+    metrics.addMetric(metricNames.recordsPublished, MetricUnit.Count, run.counts.published);
+    metrics.addMetric(metricNames.recordsInvalid, MetricUnit.Count, run.counts.invalid);
+    const durationMs = performance.now() - startedMs;
+    metrics.addMetric(metricNames.pollDurationMs, MetricUnit.Milliseconds, durationMs);
   }
 }
 
-/** What an API answers for an expired or unknown cursor (400 bad, 404 unknown, 410 gone). */
-function isRejectedCursor(error: unknown): error is HttpStatusError {
-  return error instanceof HttpStatusError && [400, 404, 410].includes(error.status);
+interface RunProgressState {
+  plan: RunPlan;
+  state: SyncState | undefined;
+  counts: { pages: number; fetched: number; published: number; invalid: number };
 }
 
-function isSourceApiFailure(error: unknown): error is Error {
-  return (
-    error instanceof CircuitOpenError ||
-    error instanceof RetriesExhaustedError ||
-    error instanceof HttpStatusError ||
-    error instanceof MalformedPageError
+/**
+ * Publishes every page of the run and records progress in `run`: the cursor after each fully
+ * acked page, the watermark after the last. True when the run completed, false when it stopped
+ * at the deadline with its cursor saved.
+ */
+async function pollPages(
+  deps: PollDeps,
+  input: PollRequestInput,
+  settings: PollerSettings,
+  run: RunProgressState,
+): Promise<boolean> {
+  const { plan, counts } = run;
+  const { source: sourceName, eventType, path } = input.source;
+  const topic = input.topic ?? input.source.topic;
+  let runMaxUpdatedAt = plan.runMaxUpdatedAt;
+  let last: SourcePage | undefined;
+  const pages = sourcePages({
+    http: deps.http,
+    baseUrl: input.baseUrl,
+    path,
+    limit: settings.pageSize,
+    since: plan.since,
+    cursor: plan.cursor,
+    remainingMs: deps.remainingTimeMs,
+    deadlineMarginMs: settings.deadlineMarginMs,
+    onCursorRejected: (error) => {
+      deps.logger.warn('saved cursor rejected by the source API; restarting the run', {
+        source: sourceName,
+        status: error.status,
+        syncType: plan.syncType,
+        updatedSince: plan.since,
+      });
+      deps.metrics.addMetric(metricNames.cursorReset, MetricUnit.Count, 1);
+    },
+  });
+  for await (const page of pages) {
+    last = page;
+    counts.pages += 1;
+    counts.fetched += page.items.length;
+    const validated = validatePageItems(page.items, {
+      eventType,
+      source: sourceName,
+      syncType: plan.syncType,
+      now: deps.now(),
+      maxClockSkewSeconds: settings.maxClockSkewSeconds,
+    });
+    for (const item of validated.invalid) {
+      deps.logger.warn('invalid record sent to the DLQ', {
+        source: sourceName,
+        recordId: item.id,
+        issues: item.issuePaths,
+      });
+    }
+    await deps.dlq.publish(
+      validated.invalid.map((item) => ({
+        stage: 'poll' as const,
+        reason: item.reason,
+        attempts: 1,
+        origin: { source: sourceName },
+        record: item.raw,
+      })),
+    );
+    counts.invalid += validated.invalid.length;
+    await publishEnvelopes(deps, topic, validated.envelopes, settings.sendBatchSize);
+    counts.published += validated.envelopes.length;
+    // Why max(updatedAt) and not the run's start time: it is the source's own clock, so clock
+    // skew between Lambda and the source cannot skip records; the API orders by (updatedAt,
+    // id) with an inclusive updatedSince, and a record changed mid-run gets a later updatedAt
+    // than anything seen, so the next incremental poll (minus the overlap) still finds it.
+    runMaxUpdatedAt = laterOf(runMaxUpdatedAt, validated.maxUpdatedAt);
+    if (page.nextCursor) {
+      run.state = await deps.syncState.saveCursor(run.state, sourceName, {
+        cursor: page.nextCursor,
+        syncType: plan.syncType,
+        ...(plan.since === undefined ? {} : { since: plan.since }),
+        runStartedAt: plan.runStartedAt,
+        ...(runMaxUpdatedAt === undefined ? {} : { runMaxUpdatedAt }),
+      });
+    }
+  }
+  if (last === undefined || last.nextCursor) return false;
+  const coversWatermark = mayAdvanceWatermark(plan.since, run.state?.watermark);
+  if (!coversWatermark) {
+    deps.logger.info('run started after the watermark; the watermark stays where it was', {
+      source: sourceName,
+      updatedSince: plan.since,
+      watermark: run.state?.watermark,
+    });
+  }
+  run.state = await deps.syncState.advanceWatermark(
+    run.state,
+    sourceName,
+    coversWatermark ? runMaxUpdatedAt : undefined,
   );
+  return true;
 }

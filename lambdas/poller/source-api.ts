@@ -1,19 +1,26 @@
+import { HttpError, HttpStatusError } from '../shared/http-client';
 import type { HttpClient } from '../shared/http-client';
 import { SourcePageSchema } from '../shared/records';
 import type { SourcePage } from '../shared/records';
 
-export interface PageQuery {
-  limit: number;
-  updatedSince?: string;
-  cursor?: string;
+/**
+ * The source API failed the way APIs do (breaker open, retries exhausted, a non-retryable 4xx, a
+ * 2xx that is not a page): the run ends as `failed`, the watermark stays, the next schedule
+ * retries. `status` is the HTTP status of a refused request.
+ */
+export class SourceApiError extends Error {
+  override name = 'SourceApiError';
+  readonly status: number | undefined;
+  constructor(message: string, options: { cause?: unknown; status?: number } = {}) {
+    super(`source API: ${message}`, { cause: options.cause });
+    this.status = options.status;
+  }
 }
 
-/** The source API answered 2xx with something that is not a page: the run stops, nothing lost. */
-export class MalformedPageError extends Error {
-  constructor(details: string) {
-    super(`source API returned a malformed page: ${details}`);
-    this.name = 'MalformedPageError';
-  }
+export interface PageQuery {
+  limit: number;
+  updatedSince?: string | undefined;
+  cursor?: string | undefined;
 }
 
 /** `base` may carry a path prefix (API Gateway stage, Function URL): keep it. */
@@ -26,40 +33,105 @@ export function pageUrl(baseUrl: string, path: string, query: PageQuery): string
   return url.toString();
 }
 
-export interface FetchPageArgs {
-  http: Pick<HttpClient, 'request'>;
-  baseUrl: string;
-  path: string;
-  query: PageQuery;
-  apiToken?: string;
-  deadline?: number;
-}
-
 /** One page; items stay `unknown` so each is validated (and dead-lettered) on its own. */
-export async function fetchSourcePage(args: FetchPageArgs): Promise<SourcePage> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (args.apiToken !== undefined) headers.authorization = `Bearer ${args.apiToken}`;
-  const response = await args.http.request({
-    method: 'GET',
-    url: pageUrl(args.baseUrl, args.path, args.query),
-    headers,
-    ...(args.deadline === undefined ? {} : { deadline: args.deadline }),
-  });
+export async function fetchSourcePage(
+  http: Pick<HttpClient, 'request'>,
+  url: string,
+  deadline: number,
+): Promise<SourcePage> {
+  let body: string;
+  try {
+    ({ body } = await http.request({
+      method: 'GET',
+      url,
+      headers: { accept: 'application/json' },
+      deadline,
+    }));
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    const status = error instanceof HttpStatusError ? error.status : undefined;
+    throw new SourceApiError(error.message, { cause: error, ...(status ? { status } : {}) });
+  }
   let json: unknown;
   try {
-    json = JSON.parse(response.body);
-  } catch {
-    throw new MalformedPageError(
-      `body is not JSON (HTTP ${response.status}, ${response.body.length} bytes)`,
-    );
+    json = JSON.parse(body);
+  } catch (error) {
+    throw new SourceApiError(`malformed page: body is not JSON (${body.length} bytes)`, {
+      cause: error,
+    });
   }
   const parsed = SourcePageSchema.safeParse(json);
   if (!parsed.success) {
-    throw new MalformedPageError(
-      parsed.error.issues
-        .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
-        .join('; '),
-    );
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+    throw new SourceApiError(`malformed page: ${issues.join('; ')}`, { cause: parsed.error });
   }
   return parsed.data;
+}
+
+export interface PageWalk {
+  http: Pick<HttpClient, 'request'>;
+  baseUrl: string;
+  path: string;
+  limit: number;
+  /** `updatedSince` of every page; undefined = everything. */
+  since: string | undefined;
+  /** A saved cursor to resume from; undefined = the first page. */
+  cursor: string | undefined;
+  /** Milliseconds left in the invocation, asked once before each page. */
+  remainingMs: () => number;
+  deadlineMarginMs: number;
+  /** A resumed cursor the API refused (400/404/410): the walk restarts from the first page. */
+  onCursorRejected: (error: SourceApiError) => void;
+}
+
+/**
+ * The pages of one run, in order. Each page is requested while the caller processes the previous
+ * one (API latency and Kafka acks overlap instead of adding up). The walk ends after the page
+ * without `nextCursor`, or early, before a page, when less than `deadlineMarginMs` is left: the
+ * caller tells the two apart by the last page's `nextCursor`. Source-API trouble is thrown as
+ * SourceApiError.
+ */
+export async function* sourcePages(walk: PageWalk): AsyncGenerator<SourcePage, void, undefined> {
+  const fetchAt = (cursor: string | undefined, remainingMs: number) =>
+    fetchSourcePage(
+      walk.http,
+      pageUrl(walk.baseUrl, walk.path, { limit: walk.limit, updatedSince: walk.since, cursor }),
+      // Leave half the margin for publishing what we already have and saving the cursor.
+      Date.now() + remainingMs - walk.deadlineMarginMs / 2,
+    );
+  let cursor = walk.cursor;
+  let mayRejectCursor = cursor !== undefined;
+  let prefetched: Promise<SourcePage> | undefined;
+  for (;;) {
+    const remainingMs = walk.remainingMs();
+    if (remainingMs < walk.deadlineMarginMs) return;
+    let page: SourcePage;
+    try {
+      page = await (prefetched ?? fetchAt(cursor, remainingMs));
+    } catch (error) {
+      if (!mayRejectCursor || !(error instanceof SourceApiError) || !isRejectedCursor(error)) {
+        throw error;
+      }
+      // A saved cursor can expire (or the API can forget it) between invocations; keeping it
+      // would fail every scheduled run forever. Restarting from the run's own updatedSince
+      // re-reads what the earlier invocations published (the consumer dedupes it), loses nothing.
+      mayRejectCursor = false;
+      cursor = undefined;
+      walk.onCursorRejected(error);
+      continue;
+    }
+    mayRejectCursor = false;
+    cursor = page.nextCursor ?? undefined;
+    prefetched = cursor === undefined ? undefined : fetchAt(cursor, remainingMs);
+    // Handled here so an abandoned prefetch (deadline, failed publish) is no unhandled rejection;
+    // awaiting it above still throws.
+    prefetched?.catch(() => undefined);
+    yield page;
+    if (cursor === undefined) return;
+  }
+}
+
+/** What an API answers for an expired or unknown cursor (400 bad, 404 unknown, 410 gone). */
+function isRejectedCursor(error: SourceApiError): boolean {
+  return error.status !== undefined && [400, 404, 410].includes(error.status);
 }

@@ -110,16 +110,28 @@ export class InMemorySyncStateStore implements SyncStateStore {
   }
 }
 
-/** Captures log lines as the JSON a Powertools Logger would print. */
+/** Captures log lines as the JSON a Powertools Logger would print, appended keys included. */
 export function capturingLogger() {
   const lines: string[] = [];
+  let keys: Record<string, unknown> = {};
   const at =
     (level: string) =>
     (message: string, ...extra: unknown[]) => {
-      lines.push(JSON.stringify({ level, message, extra }));
+      lines.push(JSON.stringify({ level, message, ...keys, extra }));
     };
   return {
-    logger: { debug: at('DEBUG'), info: at('INFO'), warn: at('WARN'), error: at('ERROR') },
+    logger: {
+      debug: at('DEBUG'),
+      info: at('INFO'),
+      warn: at('WARN'),
+      error: at('ERROR'),
+      appendKeys: (more: Record<string, unknown>) => {
+        keys = { ...keys, ...more };
+      },
+      removeKeys: (names: string[]) => {
+        keys = Object.fromEntries(Object.entries(keys).filter(([name]) => !names.includes(name)));
+      },
+    },
     lines,
   };
 }

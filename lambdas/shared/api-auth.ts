@@ -1,6 +1,7 @@
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { z } from 'zod';
+import { loadApiToken } from './api-token';
 import { createSigV4Fetch } from './sigv4-fetch';
 
 /**
@@ -12,9 +13,25 @@ export const ApiAuthSchema = z.enum(['none', 'iam']).default('none');
 export type ApiAuth = z.output<typeof ApiAuthSchema>;
 
 /**
- * The `fetch` an HttpClient should use for `auth`: undefined (the built-in fetch) for `none`, a
- * SigV4-signing fetch for `iam` with the Lambda's own credentials from the default chain.
- * Call once per cold start.
+ * A `fetch` that sends `Authorization: Bearer <token>`, asking `token()` on every request, so a
+ * rotated token (see loadApiToken's cache) is used without a cold start.
+ */
+export function createBearerFetch(
+  token: () => Promise<string | undefined>,
+  fetchImpl: typeof fetch = fetch,
+): typeof fetch {
+  return async (input, init) => {
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : {}));
+    const value = await token();
+    if (value !== undefined) headers.set('authorization', `Bearer ${value}`);
+    return fetchImpl(input, { ...init, headers });
+  };
+}
+
+/**
+ * The `fetch` an HttpClient should use: a bearer-token fetch when API_TOKEN_PARAMETER is set, a
+ * SigV4-signing fetch for `iam` with the Lambda's own credentials from the default chain, else
+ * undefined (the built-in fetch). Call once per cold start.
  */
 export function fetchForApiAuth(
   auth: ApiAuth,
@@ -25,10 +42,15 @@ export function fetchForApiAuth(
     credentials?: AwsCredentialIdentityProvider;
     fetchImpl?: typeof fetch;
     now?: () => Date;
+    readToken?: (parameterName: string) => Promise<string | undefined>;
   },
 ): typeof fetch | undefined {
-  if (auth === 'none') return undefined;
-  if (options.apiTokenParameter !== undefined) {
+  const { apiTokenParameter, readToken = loadApiToken } = options;
+  if (auth === 'none') {
+    if (apiTokenParameter === undefined || apiTokenParameter.trim() === '') return undefined;
+    return createBearerFetch(() => readToken(apiTokenParameter), options.fetchImpl);
+  }
+  if (apiTokenParameter !== undefined) {
     // Fail the cold start rather than drop one of the two credentials on every request.
     throw new Error(
       'Invalid configuration: API_AUTH=iam signs requests with SigV4 and cannot be combined with API_TOKEN_PARAMETER (a bearer token)',

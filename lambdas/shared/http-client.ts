@@ -8,11 +8,12 @@
  * HTTP date) + a caller deadline + a shared circuit breaker; stitching p-retry and opossum
  * together would need as much glue code as this file.
  */
-import { CircuitBreaker, CircuitOpenError } from './circuit-breaker';
 import { defaultSleep, fullJitterDelay, parseRetryAfterMs } from './retry';
 
-export { CircuitBreaker, CircuitOpenError };
-export type { CircuitBreakerOptions, CircuitState } from './circuit-breaker';
+/** The base of every error HttpClient throws: callers catch this one class. */
+export class HttpError extends Error {
+  override name = 'HttpError';
+}
 
 export interface HttpClientOptions {
   timeoutMs: number;
@@ -51,7 +52,8 @@ export interface HttpResponse {
  * echo a record (an e-mail address), and a query string can carry cursors or tokens. The body is
  * kept as a property for callers that need it.
  */
-export class HttpStatusError extends Error {
+export class HttpStatusError extends HttpError {
+  override name = 'HttpStatusError';
   constructor(
     public readonly status: number,
     public readonly body: string,
@@ -59,19 +61,19 @@ export class HttpStatusError extends Error {
     method?: HttpRequest['method'],
   ) {
     super(['HTTP', status, method, url === '' ? undefined : pathOf(url)].filter(Boolean).join(' '));
-    this.name = 'HttpStatusError';
   }
 }
 
-export class RetriesExhaustedError extends Error {
+export class RetriesExhaustedError extends HttpError {
+  override name = 'RetriesExhaustedError';
   constructor(
     public readonly attempts: number,
     public readonly lastReason: string,
     public readonly lastStatus?: number,
     why = `gave up after ${attempts} attempt(s)`,
+    options?: ErrorOptions,
   ) {
-    super(`${why}; last failure: ${lastReason}`);
-    this.name = 'RetriesExhaustedError';
+    super(`${why}; last failure: ${lastReason}`, options);
   }
 }
 
@@ -84,6 +86,8 @@ type AttemptOutcome =
       status?: number;
       retryAfterMs?: number;
       countsAsFailure: boolean;
+      /** The network error or timeout, for the `cause` of RetriesExhaustedError. */
+      error?: unknown;
     };
 
 export class HttpClient {
@@ -135,7 +139,9 @@ export class HttpClient {
       this.options.onError?.({ attempt, reason: outcome.reason, status: outcome.status });
 
       if (attempt >= maxAttempts) {
-        throw new RetriesExhaustedError(attempt, outcome.reason, outcome.status);
+        throw new RetriesExhaustedError(attempt, outcome.reason, outcome.status, undefined, {
+          cause: outcome.error,
+        });
       }
       const jittered = fullJitterDelay(attempt, this.options, this.random);
       // Retry-After is the server telling us the earliest useful moment: a floor, not a cap.
@@ -170,7 +176,8 @@ export class HttpClient {
       });
       body = await response.text();
     } catch (error) {
-      return { kind: 'retry', reason: describeFetchError(error, timeoutMs), countsAsFailure: true };
+      const reason = describeFetchError(error, timeoutMs);
+      return { kind: 'retry', reason, countsAsFailure: true, error };
     }
 
     const { status } = response;
@@ -211,5 +218,83 @@ function pathOf(url: string): string {
     return new URL(url).pathname;
   } catch {
     return url.split(/[?#]/, 1)[0] ?? '';
+  }
+}
+
+/** Thrown instead of calling a dependency while the breaker is open. */
+export class CircuitOpenError extends HttpError {
+  override name = 'CircuitOpenError';
+}
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+export interface CircuitBreakerOptions {
+  /** Consecutive failed attempts that open the breaker. */
+  threshold: number;
+  /** How long the breaker stays open before it lets one trial attempt through. */
+  cooldownMs: number;
+  now?: () => number;
+  /** Called each time the breaker trips (closed → open or a failed half-open trial). */
+  onOpen?: () => void;
+}
+
+/**
+ * Consecutive-failure circuit breaker: after `threshold` failed attempts in a row it fails fast
+ * (CircuitOpenError) until `cooldownMs` has passed, then lets exactly one trial through
+ * (half-open); the trial's outcome closes or re-opens it. Hand-written: see the top of this file.
+ */
+export class CircuitBreaker {
+  private consecutiveFailures = 0;
+  private openedAt: number | undefined;
+  private trialInFlight = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: CircuitBreakerOptions) {
+    if (options.threshold < 1) throw new Error('CircuitBreaker threshold must be >= 1');
+    this.now = options.now ?? Date.now;
+  }
+
+  get state(): CircuitState {
+    if (this.openedAt === undefined) return 'closed';
+    return this.now() - this.openedAt >= this.options.cooldownMs ? 'half-open' : 'open';
+  }
+
+  /** Call before each attempt: throws CircuitOpenError when the attempt must not be made. */
+  beforeAttempt(): void {
+    const state = this.state;
+    if (state === 'closed') return;
+    if (state === 'half-open' && !this.trialInFlight) {
+      this.trialInFlight = true;
+      return;
+    }
+    throw new CircuitOpenError(
+      state === 'open'
+        ? `circuit breaker is open after ${this.consecutiveFailures} consecutive failures`
+        : 'circuit breaker is half-open and its trial attempt is in flight',
+    );
+  }
+
+  recordSuccess(): void {
+    this.consecutiveFailures = 0;
+    this.openedAt = undefined;
+    this.trialInFlight = false;
+  }
+
+  recordFailure(): void {
+    this.consecutiveFailures += 1;
+    const wasTrial = this.trialInFlight;
+    this.trialInFlight = false;
+    if (
+      wasTrial ||
+      (this.openedAt === undefined && this.consecutiveFailures >= this.options.threshold)
+    ) {
+      this.openedAt = this.now();
+      this.options.onOpen?.();
+    }
+  }
+
+  /** Ends a trial that produced neither success nor failure (e.g. a 429), so another may run. */
+  releaseTrial(): void {
+    this.trialInFlight = false;
   }
 }

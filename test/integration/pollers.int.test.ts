@@ -78,7 +78,7 @@ function countingMetrics(values = new Map<string, number>()) {
   };
 }
 
-const quietLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const quietLogger = new Logger({ serviceName: 'pollers-int-test', logLevel: 'SILENT' });
 
 function poll(source: PollSource, options: PollOptions): Promise<PollResult> {
   const metricValues = options.metrics ?? new Map<string, number>();

@@ -1,0 +1,101 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { wrapInEnvelope } from '../shared/envelope';
+import { HttpClient, HttpStatusError } from '../shared/http-client';
+import { publishEnvelopes } from './publish';
+import { SourceApiError, fetchSourcePage } from './source-api';
+import { fakeProducer } from './test-fakes';
+
+const answering = (response: Response | Error) =>
+  new HttpClient({
+    timeoutMs: 1_000,
+    maxAttempts: 1,
+    baseDelayMs: 0,
+    maxDelayMs: 0,
+    fetchImpl: (async () => {
+      if (response instanceof Error) throw response;
+      return response.clone();
+    }) as typeof fetch,
+  });
+const url = 'http://crm.test/crm/customers?limit=10';
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
+describe('fetchSourcePage', () => {
+  it('turns a 2xx that is not a page into a SourceApiError carrying the parse error', async () => {
+    const notJson = await failureOf(
+      fetchSourcePage(answering(new Response('<html>', { status: 200 })), url, Date.now() + 5_000),
+    );
+    expect(notJson).toBeInstanceOf(SourceApiError);
+    expect((notJson as SourceApiError).message).toMatch(
+      /^source API: malformed page: body is not JSON/,
+    );
+    expect((notJson as SourceApiError).cause).toBeInstanceOf(SyntaxError);
+
+    const noItems = await failureOf(
+      fetchSourcePage(answering(new Response('{"data":[]}')), url, Date.now() + 5_000),
+    );
+    expect((noItems as SourceApiError).message).toMatch(/malformed page: items: /);
+  });
+
+  it('wraps HttpClient errors with their status and cause, and lets other errors through', async () => {
+    const refused = await failureOf(
+      fetchSourcePage(answering(new Response('gone', { status: 410 })), url, Date.now() + 5_000),
+    );
+    expect(refused).toMatchObject({ name: 'SourceApiError', status: 410 });
+    expect((refused as SourceApiError).cause).toBeInstanceOf(HttpStatusError);
+
+    const down = await failureOf(
+      fetchSourcePage(answering(new TypeError('fetch failed')), url, Date.now() + 5_000),
+    );
+    expect(down).toMatchObject({ name: 'SourceApiError', status: undefined });
+    expect(((down as SourceApiError).cause as Error).cause).toBeInstanceOf(TypeError);
+
+    const broken = { request: async () => Promise.reject(new RangeError('a bug')) };
+    await expect(fetchSourcePage(broken, url, Date.now())).rejects.toBeInstanceOf(RangeError);
+  });
+});
+
+describe('publishEnvelopes', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('logs each acked message with its messageId as the Powertools correlation id, then clears it', async () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const logger = new Logger({ serviceName: 'poll-crm', logLevel: 'DEBUG' });
+    const envelopes = ['c-1', 'c-2', 'c-3'].map((id) =>
+      wrapInEnvelope({
+        eventType: 'CUSTOMER',
+        source: 'crm',
+        syncType: 'FULL',
+        payload: {
+          id,
+          name: 'N',
+          email: `${id}@example.com`,
+          createdDate: '2025-01-01T00:00:00Z',
+          updatedAt: '2025-01-01T00:00:00Z',
+        },
+      }),
+    );
+    const kafka = fakeProducer();
+    await publishEnvelopes({ producer: kafka.producer, logger }, 'customers', envelopes, 2);
+    logger.info('poll finished');
+
+    const logs = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(kafka.sent.map((record) => record.messages.length)).toEqual([2, 1]);
+    const published = logs.filter((log) => log.message === 'record published');
+    expect(published.map((log) => [log.correlation_id, log.recordId])).toEqual(
+      envelopes.map((e) => [e.messageId, e.payload.id]),
+    );
+    expect(logs.at(-1)).not.toHaveProperty('correlation_id');
+    expect(lines.join('')).not.toContain('@example.com');
+  });
+});
