@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { functionNames } from '../shared/pipeline';
+import { defaultSleep } from '../shared/retry';
 import type { MockRequest, MockResponse } from './http-types';
 import { errorResponse } from './http-types';
 import { MockState } from './mock-state';
@@ -20,8 +21,6 @@ export interface MockApiInstance {
   handle: MockApi;
   state: MockState;
 }
-
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Function URL event (payload 2.0) → transport-neutral request. */
 export function toMockRequest(event: APIGatewayProxyEventV2): MockRequest {
@@ -43,15 +42,6 @@ export function toMockRequest(event: APIGatewayProxyEventV2): MockRequest {
   };
 }
 
-function toResult(response: MockResponse): APIGatewayProxyStructuredResultV2 {
-  return {
-    statusCode: response.status,
-    headers: response.headers,
-    body: response.body,
-    isBase64Encoded: false,
-  };
-}
-
 /**
  * Builds one mock instance: its state plus a Function-URL handler over it. handler.ts makes one
  * per container; the local server makes one per server.
@@ -66,7 +56,7 @@ export function createMockApi(deps: MockApiDeps): MockApiInstance {
     let request: MockRequest | undefined;
     try {
       request = toMockRequest(event);
-      response = await routeRequest(request, { state, now, sleep: deps.sleep ?? realSleep });
+      response = await routeRequest(request, { state, now, sleep: deps.sleep ?? defaultSleep });
     } catch (error) {
       // Bodies may hold e-mail addresses: log the error's name and message only, never the request.
       logger.error('Unhandled error', {
@@ -81,7 +71,8 @@ export function createMockApi(deps: MockApiDeps): MockApiInstance {
       status: response.status,
       latencyMs: Math.round((performance.now() - started) * 100) / 100,
     });
-    return toResult(response);
+    const { status: statusCode, headers, body } = response;
+    return { statusCode, headers, body, isBase64Encoded: false };
   };
   return { handle, state };
 }

@@ -20,66 +20,15 @@ export const MAX_RECORDS = 10_000_000;
 const idPrefixes: Record<EntityName, string> = { customers: 'cust-', products: 'prod-' };
 const entitySalt: Record<EntityName, number> = { customers: 1, products: 2 };
 
-const firstNames = [
-  'Ada',
-  'Grace',
-  'Alan',
-  'Edsger',
-  'Barbara',
-  'Donald',
-  'Frances',
-  'Ken',
-  'Margaret',
-  'Dennis',
-  'Radia',
-  'Linus',
-  'Hedy',
-  'Tim',
-  'Katherine',
-  'John',
-];
-const lastNames = [
-  'Lovelace',
-  'Hopper',
-  'Turing',
-  'Dijkstra',
-  'Liskov',
-  'Knuth',
-  'Allen',
-  'Thompson',
-  'Hamilton',
-  'Ritchie',
-  'Perlman',
-  'Torvalds',
-  'Lamarr',
-  'Berners-Lee',
-  'Johnson',
-  'McCarthy',
-];
-const adjectives = [
-  'Classic',
-  'Compact',
-  'Deluxe',
-  'Eco',
-  'Pro',
-  'Ultra',
-  'Smart',
-  'Rugged',
-  'Mini',
-  'Max',
-];
-const nouns = [
-  'Kettle',
-  'Lamp',
-  'Backpack',
-  'Chair',
-  'Monitor',
-  'Speaker',
-  'Bottle',
-  'Jacket',
-  'Router',
-  'Blender',
-];
+const words = (text: string): string[] => text.split(' ');
+const firstNames = words(
+  'Ada Grace Alan Edsger Barbara Donald Frances Ken Margaret Dennis Radia Linus Hedy Tim Katherine John',
+);
+const lastNames = words(
+  'Lovelace Hopper Turing Dijkstra Liskov Knuth Allen Thompson Hamilton Ritchie Perlman Torvalds Lamarr Berners-Lee Johnson McCarthy',
+);
+const adjectives = words('Classic Compact Deluxe Eco Pro Ultra Smart Rugged Mini Max');
+const nouns = words('Kettle Lamp Backpack Chair Monitor Speaker Bottle Jacket Router Blender');
 
 export interface SortKey {
   ms: number;

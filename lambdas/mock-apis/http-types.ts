@@ -43,32 +43,23 @@ export type JsonBody = { ok: true; value: unknown } | { ok: false; response: Moc
  * a non-JSON content type is a 415 and malformed JSON a 400, never an exception.
  */
 export function readJsonBody(request: MockRequest, allowEmpty = false): JsonBody {
+  const fail = (status: number, code: string, message: string): JsonBody => ({
+    ok: false,
+    response: errorResponse(status, code, message),
+  });
   const text = request.body ?? '';
   if (text.trim() === '') {
-    if (allowEmpty) return { ok: true, value: {} };
-    return { ok: false, response: errorResponse(400, 'MISSING_BODY', 'A JSON body is required') };
+    return allowEmpty
+      ? { ok: true, value: {} }
+      : fail(400, 'MISSING_BODY', 'A JSON body is required');
   }
   const contentType = (request.headers['content-type'] ?? '').toLowerCase();
   if (!/^application\/([\w.+-]+\+)?json\b/.test(contentType)) {
-    return {
-      ok: false,
-      response: errorResponse(
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-        'Content-Type must be application/json',
-      ),
-    };
+    return fail(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
   }
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
-    return {
-      ok: false,
-      response: errorResponse(
-        400,
-        'INVALID_JSON',
-        `Body is not valid JSON: ${(error as Error).message}`,
-      ),
-    };
+    return fail(400, 'INVALID_JSON', `Body is not valid JSON: ${(error as Error).message}`);
   }
 }

@@ -160,35 +160,18 @@ export async function routeRequest(request: MockRequest, deps: RouterDeps): Prom
     const fault = decideFault(deps.state.faults, faultRoute, deps.now(), deps.state.faultRandom);
     tallyFault(deps.state.faultTally[faultRoute], fault);
     if (fault.latencyMs > 0) await deps.sleep(fault.latencyMs);
-    switch (fault.kind) {
-      case 'outage':
-        return errorResponse(
-          503,
-          'OUTAGE',
-          `${faultRoute} is down (injected outage)`,
-          {},
-          {
-            'retry-after': String(fault.retryAfterSeconds),
-          },
-        );
-      case 'rateLimited':
-        return errorResponse(
-          429,
-          'RATE_LIMITED',
-          'Too many requests (injected)',
-          {},
-          {
-            'retry-after': String(fault.retryAfterSeconds),
-          },
-        );
-      case 'error':
-        return errorResponse(
-          fault.status,
-          'INJECTED_FAULT',
-          `Injected ${fault.status} on ${faultRoute}`,
-        );
-      case 'pass':
-        break;
+    if (fault.kind === 'error') {
+      return errorResponse(
+        fault.status,
+        'INJECTED_FAULT',
+        `Injected ${fault.status} on ${faultRoute}`,
+      );
+    }
+    if (fault.kind !== 'pass') {
+      const retryAfter = { 'retry-after': String(fault.retryAfterSeconds) };
+      return fault.kind === 'outage'
+        ? errorResponse(503, 'OUTAGE', `${faultRoute} is down (injected outage)`, {}, retryAfter)
+        : errorResponse(429, 'RATE_LIMITED', 'Too many requests (injected)', {}, retryAfter);
     }
   }
   return handle(request, deps);
