@@ -1,7 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Names } from 'aws-cdk-lib';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { CfnEventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
-import { MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { EventSourceMapping, MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { KafkaDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { PipelineFunctionNetwork } from './pipeline-function';
 
@@ -22,28 +22,46 @@ export interface KafkaSubscription {
 }
 
 /**
- * The batching and error controls of a Kafka event source mapping, the same for MSK and for a
- * self-managed broker (both constructs take these property names).
+ * A Kafka event source mapping with the batching and error controls of `subscription`, the same
+ * for MSK (`eventSourceArn`) and a self-managed broker (`kafkaBootstrapServers`). Declared with
+ * the EventSourceMapping construct: the MSK and self-managed event source L2s attach
+ * AWSLambdaMSKExecutionRole, or insist on a SASL secret, and take the same properties. The
+ * construct id is the one the MSK L2 gave it, so deployed mappings are kept.
  */
-export function mappingControls(subscription: KafkaSubscription) {
-  return {
-    startingPosition: StartingPosition.TRIM_HORIZON,
-    batchSize: subscription.batchSize,
-    maxBatchingWindow: Duration.seconds(subscription.maxBatchingWindowSeconds),
-    retryAttempts: subscription.maximumRetryAttempts,
-    maxRecordAge: Duration.seconds(subscription.maximumRecordAgeSeconds),
-    bisectBatchOnError: subscription.bisectBatchOnFunctionError,
-    reportBatchItemFailures: subscription.reportBatchItemFailures,
-    onFailure: new KafkaDlq(subscription.onFailureTopic),
-    provisionedPollerConfig: {
-      minimumPollers: subscription.pollers.minimum,
-      maximumPollers: subscription.pollers.maximum,
+export function kafkaMapping(
+  target: IFunction,
+  subscription: KafkaSubscription,
+  source: { eventSourceArn: string } | { kafkaBootstrapServers: string[] },
+): CfnEventSourceMapping {
+  const idPrefix = 'eventSourceArn' in source ? Names.nodeUniqueId(target.node) : '';
+  const mapping = new EventSourceMapping(
+    target,
+    `KafkaEventSource:${idPrefix}${subscription.topic}`,
+    {
+      target,
+      ...source,
+      kafkaTopic: subscription.topic,
+      kafkaConsumerGroupId: subscription.consumerGroupId,
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: subscription.batchSize,
+      maxBatchingWindow: Duration.seconds(subscription.maxBatchingWindowSeconds),
+      retryAttempts: subscription.maximumRetryAttempts,
+      maxRecordAge: Duration.seconds(subscription.maximumRecordAgeSeconds),
+      bisectBatchOnError: subscription.bisectBatchOnFunctionError,
+      reportBatchItemFailures: subscription.reportBatchItemFailures,
+      onFailure: new KafkaDlq(subscription.onFailureTopic),
+      supportS3OnFailureDestination: true,
+      provisionedPollerConfig: {
+        minimumPollers: subscription.pollers.minimum,
+        maximumPollers: subscription.pollers.maximum,
+      },
+      // EventCount: OnFailureDestinationDeliveredEventCount and DroppedEventCount (AWS/Lambda,
+      // dimension EventSourceMappingUUID), which the DLQ alarm adds up. They are off by default:
+      // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics
+      metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
     },
-    // EventCount: OnFailureDestinationDeliveredEventCount and DroppedEventCount (AWS/Lambda,
-    // dimension EventSourceMappingUUID), which the DLQ alarm adds up. They are off by default:
-    // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics
-    metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
-  };
+  );
+  return mapping.node.defaultChild as CfnEventSourceMapping;
 }
 
 /**

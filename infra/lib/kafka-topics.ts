@@ -1,4 +1,5 @@
 import { CustomResource } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { RemovalPolicy } from 'aws-cdk-lib';
@@ -50,22 +51,22 @@ export class KafkaTopics extends Construct {
       props.topics.map((topic) => topic.name),
     );
 
+    const logGroup = new LogGroup(this, 'ProviderLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // A role that writes its own log group only, instead of the default AWSLambdaBasicExecutionRole
+    // (logs on every log group of the account).
+    const frameworkOnEventRole = new Role(this, 'ProviderRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    });
+    logGroup.grantWrite(frameworkOnEventRole);
     const provider = new Provider(this, 'Provider', {
       onEventHandler: onEvent.function,
-      logGroup: new LogGroup(this, 'ProviderLogs', {
-        retention: props.logRetention,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
+      logGroup,
+      frameworkOnEventRole,
     });
-    acknowledgeNag(provider, [
-      {
-        id: 'AwsSolutions-IAM4',
-        reason:
-          'The custom-resource provider framework function (CDK-owned) uses AWSLambdaBasicExecutionRole for its own logs.',
-        appliesTo: [
-          'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-        ],
-      },
+    acknowledgeNag(this, [
       {
         id: 'AwsSolutions-IAM5',
         reason:

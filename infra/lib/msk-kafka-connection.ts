@@ -1,12 +1,11 @@
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { CfnEventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
-import { ManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { KafkaArns } from './kafka-arns';
 import type { KafkaConnection, KafkaSubscription } from './kafka-connection';
-import { mappingControls } from './kafka-connection';
-import { acknowledgeNag } from './nag';
+import { kafkaMapping } from './kafka-connection';
 import type { PipelineFunctionNetwork } from './pipeline-function';
+import { grantDescribe } from './pipeline-function';
 
 /** MSK (Serverless or provisioned) with IAM access control, reached from inside the VPC. */
 export class MskKafkaConnection implements KafkaConnection {
@@ -48,43 +47,29 @@ export class MskKafkaConnection implements KafkaConnection {
   }
 
   subscribe(target: IFunction, subscription: KafkaSubscription): CfnEventSourceMapping {
-    const source = new ManagedKafkaEventSource({
-      clusterArn: this.arns.clusterArn,
-      topic: subscription.topic,
-      consumerGroupId: subscription.consumerGroupId,
-      ...mappingControls(subscription),
-    });
-    target.addEventSource(source);
-
-    // The pollers read as the function's role: consume the topic, commit the group's offsets,
+    const role = target.role;
+    if (!role) throw new Error(`${target.node.path} has no role for its MSK mapping`);
+    // The pollers act as the function's role (inline, instead of AWSLambdaMSKExecutionRole's
+    // logs and Describe actions on `*`; https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html):
+    // find the brokers, reach them from the cluster's subnets (the function's network interface
+    // grants cover those, pipeline-function.ts), consume the topic, commit the group's offsets
     // and write given-up records to the on-failure topic.
-    this.grantClusterAccess(target, ['kafka-cluster:DescribeClusterDynamicConfiguration']);
-    target.grantPrincipal.addToPrincipalPolicy(
+    this.grantClusterAccess(role, ['kafka-cluster:DescribeClusterDynamicConfiguration']);
+    grantDescribe(role, ['ec2:DescribeVpcs', 'ec2:DescribeSecurityGroups']);
+    role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
         resources: [this.arns.topic(subscription.topic)],
       }),
     );
-    target.grantPrincipal.addToPrincipalPolicy(
+    role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
         resources: [this.arns.group(subscription.consumerGroupId)],
       }),
     );
-    this.grantProduce(target, [subscription.onFailureTopic]);
-    if (target.role) {
-      acknowledgeNag(target.role, [
-        {
-          id: 'AwsSolutions-IAM4',
-          reason:
-            'ManagedKafkaEventSource attaches AWSLambdaMSKExecutionRole: the event source mapping creates network interfaces in the cluster subnets and describes the VPC, actions without resource-level permissions. Topic and group access is granted inline on exact ARNs.',
-          appliesTo: [
-            'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole',
-          ],
-        },
-      ]);
-    }
-    return this.mappingOf(target, subscription.topic);
+    this.grantProduce(role, [subscription.onFailureTopic]);
+    return kafkaMapping(target, subscription, { eventSourceArn: this.arns.clusterArn });
   }
 
   /** Connect + broker discovery, on the cluster ARN only; `extraActions` are cluster-level too. */
@@ -100,14 +85,5 @@ export class MskKafkaConnection implements KafkaConnection {
         resources: [this.arns.clusterArn],
       }),
     );
-  }
-
-  private mappingOf(target: IFunction, topic: string): CfnEventSourceMapping {
-    const mapping = target.node.children.find(
-      (child) => child.node.id.startsWith('KafkaEventSource:') && child.node.id.endsWith(topic),
-    );
-    const cfn = mapping?.node.defaultChild;
-    if (!cfn) throw new Error(`no event source mapping for ${topic} on ${target.node.path}`);
-    return cfn as CfnEventSourceMapping;
   }
 }

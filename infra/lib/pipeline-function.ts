@@ -1,6 +1,7 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -57,21 +58,7 @@ export class PipelineFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    if (props.network) {
-      this.role.addManagedPolicy(
-        ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
-      );
-      acknowledgeNag(this.role, [
-        {
-          id: 'AwsSolutions-IAM4',
-          reason:
-            'A function in a VPC must create and delete its network interfaces; the EC2 actions involved have no resource-level permissions, and the AWS-maintained policy is the documented minimum.',
-          appliesTo: [
-            'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
-          ],
-        },
-      ]);
-    }
+    if (props.network) grantNetworkInterfaces(this.role, props.network);
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
@@ -114,4 +101,68 @@ export class PipelineFunction extends Construct {
       },
     });
   }
+}
+
+/**
+ * What Lambda does as the role of a function in a VPC: create, delete and address its network
+ * interfaces in the function's subnets and security groups. Inline instead of
+ * AWSLambdaVPCAccessExecutionRole, which grants these and logs:* on `*`
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions).
+ * Lambda names the interfaces, so they are any `network-interface/*` of this account and Region.
+ */
+function grantNetworkInterfaces(role: Role, network: PipelineFunctionNetwork): void {
+  const arn = (resource: string, resourceName: string) =>
+    Stack.of(role).formatArn({
+      service: 'ec2',
+      resource,
+      resourceName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  const interfaces = arn('network-interface', '*');
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['ec2:CreateNetworkInterface'],
+      resources: [
+        interfaces,
+        ...network.vpc.selectSubnets(network.subnets).subnetIds.map((id) => arn('subnet', id)),
+        ...network.securityGroups.map((group) => arn('security-group', group.securityGroupId)),
+      ],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: [
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      resources: [interfaces],
+    }),
+  );
+  grantDescribe(role, ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets']);
+  acknowledgeNag(role, [
+    {
+      id: 'AwsSolutions-IAM5',
+      reason:
+        'Lambda creates and names the network interfaces of a VPC function itself; they are scoped to this account and Region (the subnets and security groups are exact).',
+      appliesTo: [
+        'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*',
+      ],
+    },
+  ]);
+}
+
+/**
+ * EC2 Describe actions have no resource-level permissions: `*` is the only resource IAM takes
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+ */
+export function grantDescribe(role: IRole, actions: readonly string[]): void {
+  role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: ['*'] }));
+  acknowledgeNag(role, [
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: `${actions.join(', ')} take no resource-level permissions: IAM only accepts "*" for them.`,
+      appliesTo: ['Resource::*'],
+    },
+  ]);
 }

@@ -1,8 +1,7 @@
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { CfnEventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
-import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { KafkaConnection, KafkaSubscription } from './kafka-connection';
-import { mappingControls } from './kafka-connection';
+import { kafkaMapping } from './kafka-connection';
 
 /**
  * A self-managed Kafka broker without authentication (the compose `kafka` service next to
@@ -21,17 +20,8 @@ export class SelfManagedKafkaConnection implements KafkaConnection {
   grantTopicAdmin(_grantee: IGrantable, _topics: readonly string[]): void {}
 
   subscribe(target: IFunction, subscription: KafkaSubscription): CfnEventSourceMapping {
-    // The SelfManagedKafkaEventSource L2 insists on a SASL secret (or a VPC) for brokers it
-    // considers on the internet; this broker has neither, so the mapping is declared with the
-    // EventSourceMapping construct the L2 wraps, which takes the same properties.
-    const mapping = new EventSourceMapping(target, `KafkaEventSource:${subscription.topic}`, {
-      target,
+    return kafkaMapping(target, subscription, {
       kafkaBootstrapServers: this.bootstrapServers.split(',').map((server) => server.trim()),
-      kafkaTopic: subscription.topic,
-      kafkaConsumerGroupId: subscription.consumerGroupId,
-      ...mappingControls(subscription),
-      supportS3OnFailureDestination: true,
     });
-    return mapping.node.defaultChild as CfnEventSourceMapping;
   }
 }

@@ -16,8 +16,28 @@ beforeAll(() => {
   local = synthesize({ target: 'localstack' });
 }, 300_000);
 
-/** Actions that have no resource-level permissions in IAM, so `*` is the narrowest resource. */
-const NO_RESOURCE_LEVEL = new Set<string>([]);
+/**
+ * The only actions granted on `*`, each with AWS's reason. EC2 Describe* actions take no
+ * resource-level permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+ */
+const NO_RESOURCE_LEVEL = new Map<string, string>([
+  [
+    'ec2:DescribeNetworkInterfaces',
+    'a VPC function: "This action only works if it\'s allowed on all resources" (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions)',
+  ],
+  [
+    'ec2:DescribeSubnets',
+    'a VPC function (configuration-vpc.html#configuration-vpc-permissions); Describe*: no resource-level permissions',
+  ],
+  [
+    'ec2:DescribeVpcs',
+    'the MSK event source mapping in the cluster VPC (https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html); Describe*: no resource-level permissions',
+  ],
+  [
+    'ec2:DescribeSecurityGroups',
+    'the MSK event source mapping in the cluster VPC (with-msk-permissions.html); Describe*: no resource-level permissions',
+  ],
+]);
 
 const text = (value: unknown): string => JSON.stringify(value);
 
@@ -25,8 +45,20 @@ function actionsOn(statements: Statement[], action: string): Statement[] {
   return statements.filter((statement) => asArray(statement.Action).includes(action));
 }
 
-/** Statements that grant `*` resources (or service-wide actions) where a narrower grant exists. */
-function overBroad(entries: { policy: string; statement: Statement }[]): string[] {
+/**
+ * Statements that grant `*` resources (or service-wide actions) where a narrower grant exists,
+ * and managed policies attached to roles: their statements are not in the template, so a
+ * managed policy would grant behind this walker's back.
+ */
+function overBroad(
+  entries: { policy: string; statement: Statement }[],
+  roles: Record<string, { Properties?: { ManagedPolicyArns?: unknown[] } }> = {},
+): string[] {
+  const managed = Object.entries(roles).flatMap(([role, resource]) =>
+    (resource.Properties?.ManagedPolicyArns ?? []).map(
+      (arn) => `${role}: managed policy ${text(arn)}`,
+    ),
+  );
   return entries
     .filter(({ statement }) => {
       const actions = asArray(statement.Action);
@@ -36,7 +68,8 @@ function overBroad(entries: { policy: string; statement: Statement }[]): string[
         !actions.every((action) => NO_RESOURCE_LEVEL.has(action));
       return statement.Effect !== 'Allow' || wildcardAction || wildcardResource;
     })
-    .map(({ policy, statement }) => `${policy}: ${text(statement)}`);
+    .map(({ policy, statement }) => `${policy}: ${text(statement)}`)
+    .concat(managed);
 }
 
 describe('every IAM policy statement, both targets', () => {
@@ -44,7 +77,7 @@ describe('every IAM policy statement, both targets', () => {
     for (const synthesized of [aws, local]) {
       const all = policyStatements(synthesized.template);
       expect(all.length).toBeGreaterThan(10);
-      expect(overBroad(all)).toEqual([]);
+      expect(overBroad(all, synthesized.template.findResources('AWS::IAM::Role'))).toEqual([]);
     }
   });
 
@@ -57,7 +90,72 @@ describe('every IAM policy statement, both targets', () => {
         statement: { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:b/x/*' },
       },
     ];
-    expect(overBroad(careless).map((finding) => finding.split(':')[0])).toEqual(['P1', 'P2']);
+    const vpcRole = {
+      R1: {
+        Properties: {
+          ManagedPolicyArns: [
+            'arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
+          ],
+        },
+      },
+    };
+    expect(overBroad(careless, vpcRole).map((finding) => finding.split(':')[0])).toEqual([
+      'P1',
+      'P2',
+      'R1',
+    ]);
+    // A listed Describe action passes on "*" alone; next to an action that has resources, not.
+    const describe = (Action: string[]) => [
+      { policy: 'P4', statement: { Effect: 'Allow', Action, Resource: '*' } },
+    ];
+    expect(overBroad(describe(['ec2:DescribeVpcs', 'ec2:DescribeSubnets']))).toEqual([]);
+    expect(overBroad(describe(['ec2:DescribeVpcs', 'ec2:CreateNetworkInterface']))).toHaveLength(1);
+  });
+
+  it('grants "*" only for the listed actions, each where AWS needs it', () => {
+    const onStar = (template: Synthesized['template']) =>
+      new Set(
+        policyStatements(template)
+          .filter(({ statement }) => asArray(statement.Resource).includes('*'))
+          .flatMap(({ statement }) => asArray(statement.Action)),
+      );
+    expect([...onStar(aws.template)].sort()).toEqual([...NO_RESOURCE_LEVEL.keys()].sort());
+    // No VPC offline: no network interfaces to describe.
+    expect([...onStar(local.template)]).toEqual([]);
+    const merge = statementsOfRole(aws.template, 'MergeConsumerRole');
+    for (const action of ['ec2:DescribeVpcs', 'ec2:DescribeSecurityGroups']) {
+      expect(actionsOn(merge, action)).toHaveLength(1);
+      expect(actionsOn(statementsOfRole(aws.template, 'FlushRole'), action)).toEqual([]);
+    }
+  });
+
+  it("lets Lambda manage network interfaces only in the functions' subnets and security groups", () => {
+    for (const role of [
+      'PollCrmRole',
+      'MergeConsumerRole',
+      'FlushRole',
+      'KafkaTopicsOnEventRole',
+    ]) {
+      const statements = statementsOfRole(aws.template, role);
+      const [create] = actionsOn(statements, 'ec2:CreateNetworkInterface');
+      const resources = asArray(create?.Resource).map(text);
+      expect(resources.filter((r) => r.includes(':network-interface/*'))).toHaveLength(1);
+      expect(resources.some((r) => r.includes(':subnet/') && r.includes('privateSubnet'))).toBe(
+        true,
+      );
+      expect(resources.some((r) => r.includes(':security-group/') && r.includes('GroupId'))).toBe(
+        true,
+      );
+      for (const action of ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses']) {
+        expect(
+          actionsOn(statements, action).flatMap((st) => asArray(st.Resource).map(text)),
+        ).toEqual([expect.stringContaining(':network-interface/*')]);
+      }
+    }
+    // mock-apis is not in the VPC.
+    expect(
+      actionsOn(statementsOfRole(aws.template, 'MockApisRole'), 'ec2:CreateNetworkInterface'),
+    ).toEqual([]);
   });
 
   it('limits S3 object access to the prefixes each function owns', () => {
@@ -192,27 +290,23 @@ describe('every IAM policy statement, both targets', () => {
     expect(envOf(functionNames.flush).API_TOKEN_PARAMETER).toBeUndefined();
   });
 
-  it('attaches no managed policy beyond the documented VPC / MSK execution policies', () => {
-    const allowed = [
-      'AWSLambdaVPCAccessExecutionRole',
-      'AWSLambdaMSKExecutionRole',
-      'AWSLambdaBasicExecutionRole',
-    ];
+  it('attaches no managed policy: every permission is an inline statement the walker reads', () => {
+    // Before: AWSLambdaVPCAccessExecutionRole (5 VPC functions), AWSLambdaMSKExecutionRole
+    // (merge-consumer) and AWSLambdaBasicExecutionRole (the topics provider), logs and
+    // Describe on "*" each.
     for (const synthesized of [aws, local]) {
-      for (const role of Object.values(synthesized.template.findResources('AWS::IAM::Role'))) {
-        for (const arn of role.Properties.ManagedPolicyArns ?? []) {
-          expect(
-            allowed.some((name) => text(arn).includes(`service-role/${name}`)),
-            text(arn),
-          ).toBe(true);
-        }
-      }
+      const roles = Object.entries(synthesized.template.findResources('AWS::IAM::Role'));
+      expect(roles.length).toBeGreaterThan(4);
+      expect(
+        roles.filter(([, role]) => (role.Properties.ManagedPolicyArns ?? []).length > 0),
+      ).toEqual([]);
     }
-    // Our functions log to their own log group only; AWSLambdaBasicExecutionRole is the CDK
-    // provider framework's.
-    const basic = Object.entries(aws.template.findResources('AWS::IAM::Role')).filter(([, role]) =>
-      text(role.Properties.ManagedPolicyArns ?? []).includes('AWSLambdaBasicExecutionRole'),
-    );
-    expect(basic.map(([id]) => id)).toEqual([expect.stringContaining('framework')]);
+    // The MSK mapping still reaches the cluster: brokers and cluster description on its ARN.
+    const merge = statementsOfRole(aws.template, 'MergeConsumerRole');
+    const [clusterId] = Object.keys(aws.template.findResources('AWS::MSK::ServerlessCluster'));
+    for (const action of ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers']) {
+      const resources = actionsOn(merge, action).flatMap((st) => asArray(st.Resource).map(text));
+      expect(new Set(resources)).toEqual(new Set([text({ 'Fn::GetAtt': [clusterId, 'Arn'] })]));
+    }
   });
 });
