@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { describe, expect, it, vi } from 'vitest';
 import { metricNames } from '../shared/pipeline';
 import { processMskEvent } from './process-event';
 import { mergeConsumerHarness as harness } from './test-support/harness';
@@ -147,5 +148,47 @@ describe('processMskEvent', () => {
     });
     expect(JSON.stringify(logs)).not.toContain('@');
     expect(dlqEntries[0]?.reason).toMatch(/^invalid envelope: .*email/s);
+  });
+});
+
+describe('the correlation id', () => {
+  it('is the messageId of the first valid record on every line of the invocation, and none when no record is valid', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const capture = (chunk: string | Uint8Array): boolean =>
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>) > 0;
+    const streams = [process.stdout, process.stderr].map((stream) =>
+      vi.spyOn(stream, 'write').mockImplementation(capture),
+    );
+    try {
+      const { deps } = harness();
+      deps.logger = new Logger({ serviceName: 'merge-consumer' });
+      const first = customerEnvelope(customer('c-1'));
+      const event = mskEvent([
+        { topic: 'customer_data', partition: 0, offset: 1, value: '{not json' },
+        { topic: 'customer_data', partition: 0, offset: 2, value: first },
+        {
+          topic: 'customer_data',
+          partition: 0,
+          offset: 3,
+          value: customerEnvelope(customer('c-3')),
+        },
+      ]);
+      await processMskEvent(event, deps);
+      const invocation = lines.splice(0);
+      expect(invocation.map((line) => line.message)).toEqual([
+        'invalid record sent to the DLQ',
+        'batch merged',
+      ]);
+      for (const line of invocation) expect(line.correlation_id).toBe(first.messageId);
+
+      await processMskEvent(
+        mskEvent([{ topic: 'customer_data', partition: 0, offset: 4, value: '{not json' }]),
+        deps,
+      );
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line).not.toHaveProperty('correlation_id');
+    } finally {
+      for (const stream of streams) stream.mockRestore();
+    }
   });
 });

@@ -20,7 +20,7 @@ export interface MetricSink {
 
 export interface MergeConsumerDeps extends GroupCommitDeps {
   dlq: Pick<DlqPublisher, 'publish'>;
-  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  logger: Pick<Logger, 'info' | 'warn' | 'error' | 'resetKeys' | 'setCorrelationId'>;
   metrics: MetricSink;
 }
 
@@ -34,6 +34,11 @@ export async function processMskEvent(
 ): Promise<KafkaBatchResponse> {
   const parsed = parseMskEvent(event);
   const { logger, metrics } = deps;
+  // One correlation id per invocation, not per record: the messageId of its first valid record
+  // (the logged batchId and offsets find the rest); none when no record is valid.
+  logger.resetKeys();
+  const first = parsed.valid[0];
+  if (first !== undefined) logger.setCorrelationId(first.envelope.messageId);
   metrics.addMetric(metricNames.recordsReceived, MetricUnit.Count, parsed.positions.length);
   if (parsed.positions.length === 0) return { batchItemFailures: [] };
 

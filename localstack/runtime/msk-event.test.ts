@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { processMskEvent } from '../../lambdas/merge-consumer/process-event';
@@ -163,7 +164,7 @@ describe('buildMskEvent eventSource option', () => {
         concurrency: 2,
         now: () => new Date(),
         dlq: { publish: async () => [] },
-        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+        logger: new Logger({ logLevel: 'SILENT' }),
         metrics: { addMetric: () => undefined },
       });
       expect(response).toEqual({ batchItemFailures: [] });

@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -134,7 +135,7 @@ function deps(overrides: Partial<MergeConsumerDeps> = {}): MergeConsumerDeps {
     claims: resources.claims,
     staging: resources.staging,
     dlq: new DlqPublisher(producer, dlqTopic),
-    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    logger: new Logger({ logLevel: 'SILENT' }),
     metrics: { addMetric: () => undefined },
     concurrency: 16,
     now: () => new Date(),

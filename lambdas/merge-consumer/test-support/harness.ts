@@ -29,6 +29,8 @@ export function mergeConsumerHarness(
       info: (...args) => void logs.push(args),
       warn: (...args) => void logs.push(args),
       error: (...args) => void logs.push(args),
+      resetKeys: () => undefined,
+      setCorrelationId: (value) => void logs.push(['correlation_id', value]),
     },
     metrics: {
       addMetric: (name, _unit, value) => void metrics.set(name, (metrics.get(name) ?? 0) + value),
