@@ -205,12 +205,8 @@ export async function startMockApiServer(
       response.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error' } }));
     });
   };
-  const server = createBoundedServer(onRequest, {
-    ...(options.requestTimeoutMs === undefined
-      ? {}
-      : { requestTimeoutMs: options.requestTimeoutMs }),
-    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
-  });
+  // requestTimeoutMs and maxConnections are the bounded server's own options.
+  const server = createBoundedServer(onRequest, options);
   // A client waiting for 100 Continue (curl does above 1 MB) is never asked for a refused body.
   server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
     if (!declaresTooLarge(request)) response.writeContinue();

@@ -46,10 +46,13 @@ const ErrorBodySchema = z.object({
   error: z.looseObject({ code: z.string(), message: z.string() }),
 });
 const jsonContent = (schema: JsonSchema) => ({ 'application/json': { schema } });
-const jsonError = (description: string) => ({
+/** A JSON response described by a zod schema (its output) or a plain JSON Schema. */
+const jsonReply = (description: string, schema: z.ZodType | JsonSchema = { type: 'object' }) => ({
   description,
-  content: jsonContent({ $ref: '#/components/schemas/Error' }),
+  content: jsonContent(schema instanceof z.ZodType ? schemaOf(schema, 'output') : schema),
 });
+const jsonError = (description: string) =>
+  jsonReply(description, { $ref: '#/components/schemas/Error' });
 const jsonBody = (schema: z.ZodType, required = true) => ({
   required,
   content: jsonContent(schemaOf(schema, 'input')),
@@ -83,20 +86,14 @@ const listOperation = (operationId: string, tag: string, item: z.ZodType, what: 
       cursor: 'Opaque; the nextCursor of the previous page.',
     }),
     responses: {
-      200: {
-        description: `A page of ${what}`,
-        content: jsonContent(schemaOf(PageSchema(item), 'output')),
-      },
+      200: jsonReply(`A page of ${what}`, PageSchema(item)),
       400: jsonError('Invalid limit, updatedSince or cursor'),
       ...injectedFaults,
     },
   },
 });
 const idsResponse = {
-  200: {
-    description: 'The ids of the changed records',
-    content: jsonContent(schemaOf(z.object({ ids: z.array(z.string()) }), 'output')),
-  },
+  200: jsonReply('The ids of the changed records', z.object({ ids: z.array(z.string()) })),
   ...bodyErrors,
 };
 const xml = { 'text/xml': { schema: { type: 'string' } } };
@@ -149,13 +146,10 @@ export function openApiDocument(): Record<string, unknown> {
           ],
           requestBody: jsonBody(AnalyticsPayloadSchema),
           responses: {
-            200: {
-              description:
-                'Accepted; duplicate = the Idempotency-Key was seen before (not stored again)',
-              content: jsonContent(
-                schemaOf(z.object({ accepted: z.literal(true), duplicate: z.boolean() }), 'output'),
-              ),
-            },
+            200: jsonReply(
+              'Accepted; duplicate = the Idempotency-Key was seen before (not stored again)',
+              z.object({ accepted: z.literal(true), duplicate: z.boolean() }),
+            ),
             ...bodyErrors,
             ...injectedFaults,
           },
@@ -166,10 +160,7 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: 'getAnalyticsStats',
           tags: ['analytics'],
           responses: {
-            200: {
-              description: 'What Analytics received',
-              content: jsonContent(schemaOf(AnalyticsStatsSchema, 'output')),
-            },
+            200: jsonReply('What Analytics received', AnalyticsStatsSchema),
           },
         },
       },
@@ -179,10 +170,7 @@ export function openApiDocument(): Record<string, unknown> {
           tags: ['analytics'],
           parameters: queryParameters(ReceivedQuerySchema),
           responses: {
-            200: {
-              description: 'The latest version received and the content hash of every version',
-              content: jsonContent({ type: 'object' }),
-            },
+            200: jsonReply('The latest version received and the content hash of every version'),
             400: jsonError('Missing or invalid eventType or id'),
             404: jsonError('Never received'),
           },
@@ -193,7 +181,7 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: 'getOpenApi',
           tags: ['meta'],
           responses: {
-            200: { description: 'This document', content: jsonContent({ type: 'object' }) },
+            200: jsonReply('This document'),
           },
         },
       },
@@ -205,7 +193,7 @@ export function openApiDocument(): Record<string, unknown> {
             'Regenerates the data set and clears analytics and faults. An empty body keeps the defaults.',
           requestBody: jsonBody(ResetSchema, false),
           responses: {
-            200: { description: 'The new settings', content: jsonContent({ type: 'object' }) },
+            200: jsonReply('The new settings'),
             ...bodyErrors,
           },
         },
@@ -234,10 +222,7 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: 'getFaults',
           tags: ['admin'],
           responses: {
-            200: {
-              description: 'Current fault settings',
-              content: jsonContent(schemaOf(FaultSettingsSchema, 'output')),
-            },
+            200: jsonReply('Current fault settings', FaultSettingsSchema),
           },
         },
         put: {
@@ -247,10 +232,7 @@ export function openApiDocument(): Record<string, unknown> {
             'Replaces the fault settings: errors, latency, 429s and outages on crm, inventory and analytics.',
           requestBody: jsonBody(FaultSettingsSchema),
           responses: {
-            200: {
-              description: 'The new fault settings',
-              content: jsonContent(schemaOf(FaultSettingsSchema, 'output')),
-            },
+            200: jsonReply('The new fault settings', FaultSettingsSchema),
             ...bodyErrors,
           },
         },
@@ -258,10 +240,7 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: 'clearFaults',
           tags: ['admin'],
           responses: {
-            200: {
-              description: 'Faults cleared',
-              content: jsonContent(schemaOf(FaultSettingsSchema, 'output')),
-            },
+            200: jsonReply('Faults cleared', FaultSettingsSchema),
           },
         },
       },

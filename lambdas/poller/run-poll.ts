@@ -5,7 +5,7 @@ import type { DlqPublisher } from '../shared/dlq';
 import type { SyncType } from '../shared/envelope';
 import type { HttpClient } from '../shared/http-client';
 import type { SourceName, sources } from '../shared/pipeline';
-import { metricNames, pipeline } from '../shared/pipeline';
+import { metricNames } from '../shared/pipeline';
 import type { SourcePage } from '../shared/records';
 import { SyncStateConflictError, laterOf } from '../shared/sync-state';
 import type { SyncState, SyncStateStore } from '../shared/sync-state';
@@ -26,14 +26,6 @@ export interface PollerSettings {
   /** An `updatedAt` further ahead of our clock than this is dead-lettered, not watermarked. */
   maxClockSkewSeconds: number;
 }
-
-export const defaultPollerSettings: PollerSettings = {
-  pageSize: pipeline.poller.pageSize,
-  overlapSeconds: pipeline.poller.overlapSeconds,
-  deadlineMarginMs: pipeline.poller.deadlineMarginMs,
-  sendBatchSize: pipeline.poller.sendBatchSize,
-  maxClockSkewSeconds: pipeline.poller.maxClockSkewSeconds,
-};
 
 export type PollLogger = Pick<
   Logger,
@@ -59,7 +51,7 @@ export interface PollRequestInput {
   baseUrl: string;
   /** Defaults to the source's topic in pipeline.ts; injectable so tests can isolate. */
   topic?: string;
-  settings?: PollerSettings;
+  settings: PollerSettings;
   /** The raw invocation event: scheduled, `{ mode: 'full' }` or `{ since }`. */
   event: unknown;
 }
@@ -91,7 +83,7 @@ export interface PollResult {
  */
 export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<PollResult> {
   const startedMs = performance.now();
-  const settings = input.settings ?? defaultPollerSettings;
+  const { settings } = input;
   const sourceName = input.source.source;
   const request = parsePollRequest(input.event);
   const state = await deps.syncState.read(sourceName);
@@ -124,7 +116,7 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
   try {
     const refusal = manualRunRefusal(request, state);
     if (refusal !== undefined) return finish('failed', refusal);
-    const complete = await pollPages(deps, input, settings, run);
+    const complete = await pollPages(deps, input, run);
     if (complete) return finish('complete');
     return finish(
       'partial',
@@ -160,10 +152,10 @@ interface RunProgressState {
 async function pollPages(
   deps: PollDeps,
   input: PollRequestInput,
-  settings: PollerSettings,
   run: RunProgressState,
 ): Promise<boolean> {
   const { plan, counts } = run;
+  const { settings } = input;
   const { source: sourceName, eventType, path } = input.source;
   const topic = input.topic ?? input.source.topic;
   let runMaxUpdatedAt = plan.runMaxUpdatedAt;

@@ -19,26 +19,18 @@ const defaultFetchers: ApiTokenFetchers = {
 };
 
 /** A secret holds the bare token, or a JSON object with a `token` field. */
+const TokenObjectSchema = z.object({ token: z.string().min(1) });
 const TokenValueSchema = z.union([
-  z
-    .string()
-    .trim()
-    .min(1)
-    .transform((text) => tokenFromText(text)),
-  z.object({ token: z.string().min(1) }).transform(({ token }) => token),
+  z.string().trim().min(1).transform(tokenFromText),
+  TokenObjectSchema.transform(({ token }) => token),
 ]);
 
 function tokenFromText(text: string): string {
   if (!text.startsWith('{')) return text;
-  const parsed = z.object({ token: z.string().min(1) }).safeParse(safeJson(text));
-  return parsed.success ? parsed.data.token : text;
-}
-
-function safeJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return TokenObjectSchema.parse(JSON.parse(text)).token;
   } catch {
-    return undefined;
+    return text;
   }
 }
 
