@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { localStack } from '../test/support/local-stack';
-import { RequestCollector } from './instrumentation/request-collector';
+import { RequestCollector } from './instrumentation/collector';
 import type { BenchPipeline } from './scenarios/bench-pipeline';
 import { startBenchPipeline } from './scenarios/bench-pipeline';
 import type { FreshLoadResult } from './scenarios/fresh-load';

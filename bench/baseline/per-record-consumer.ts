@@ -1,17 +1,13 @@
 /**
- * Scenario 5: the replaced Java/Python design as a reference, run on the pipeline's own messages.
- *
- * How it is measured: one kafkajs consumer (fresh group, fromBeginning, eachMessage, one
- * partition at a time, auto-commit off) does what the old Python consumer did for every message,
- * one after another: parse the envelope (EnvelopeSchema), claim its ONE idempotency key
- * (recordVersionKey) with a conditional PutItem into a fresh table of its own, skip the message if
- * the key exists, else POST that record alone to Analytics (flush's own poster and HTTP client,
- * Idempotency-Key = the version), then commit the message's offset. Analytics is a mock of its
- * own (no source data, quiet logger), so its /analytics/stats count only the baseline's POSTs.
- * It stops after `records` messages (or all the topics held when it started, if fewer); the clock
- * runs from the first message received to the last offset committed, so the group join is not
- * counted. Requests are counted at the clients (SDK middleware, kafkajs REQUEST events, a counting
- * fetch), never derived from the record count. The table, server and consumer are cleaned up.
+ * Scenario 5: the replaced Java/Python design, run on the first `records` messages of the topics
+ * scenario 1 filled. One kafkajs consumer (fresh group, from the beginning, one message at a time,
+ * auto-commit off) does what the old consumer did for every message: parse the envelope, claim its
+ * ONE idempotency key (recordVersionKey) with a conditional PutItem into a table of its own, skip
+ * the message if the key exists, else POST that record alone to Analytics (Idempotency-Key = the
+ * version, on a mock Analytics of its own), then commit the message's offset. The clock runs from
+ * the first message received to the last offset committed, so the group join is not counted; a
+ * per-record loop's rate does not depend on how many records follow, so it is comparable with
+ * scenario 1's. Requests are counted at the clients, never derived from the record count.
  */
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
@@ -22,312 +18,221 @@ import {
   DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { Admin, Consumer, EachMessagePayload } from 'kafkajs';
-import type { AnalyticsPoster } from '../../lambdas/flush/analytics-poster';
-import { createAnalyticsPoster } from '../../lambdas/flush/analytics-poster';
-import type { MockApiServer } from '../../lambdas/mock-apis/local-server';
 import { startMockApiServer } from '../../lambdas/mock-apis/local-server';
-import type { AnalyticsStats } from '../../lambdas/shared/analytics-payload';
-import { AnalyticsStatsSchema } from '../../lambdas/shared/analytics-payload';
+import type { AnalyticsPayload, AnalyticsStats } from '../../lambdas/shared/analytics-payload';
 import type { Envelope } from '../../lambdas/shared/envelope';
 import { EnvelopeSchema, recordVersionKey } from '../../lambdas/shared/envelope';
-import { HttpClient } from '../../lambdas/shared/http-client';
 import { pipeline } from '../../lambdas/shared/pipeline';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
 import { localCredentials } from '../../localstack/stack/endpoints';
 import {
-  benchKafka,
-  completion,
-  groupJoined,
-  throwawayGroupId,
-  withinTimeout,
-} from '../limits/bench-kafka';
+  countAwsSdkRequests,
+  countingFetch,
+  countKafkaRequests,
+  RequestTally,
+} from '../instrumentation/counters';
+import { benchKafka, perSecond, withinTimeout } from '../limits/kafka';
 import { createIdempotencyTable } from '../limits/raw-dynamodb';
-import { rateOver, seconds } from '../limits/rates';
-import type { BaselineRequests } from './request-counters';
-import { countBaselineRequests } from './request-counters';
-import { singleRecordPayload } from './single-record-payload';
+import { isMeasure } from '../report/request-summary';
 
 export interface BaselineResult {
   records: number;
   seconds: number;
   recordsPerSecond: number;
-  requests: BaselineRequests;
+  /** Counted at the baseline's own clients, retries included. */
+  requests: {
+    dynamodb: number;
+    analyticsPosts: number;
+    kafkaFetches: number;
+    offsetCommits: number;
+  };
   duplicatesSkipped: number;
-  /** Distinct record versions the mock Analytics received (`uniqueVersions` of its stats). */
-  analyticsUnique: number;
   /** Messages whose envelope did not parse or validate: committed and skipped, as before. */
-  invalidSkipped?: number;
-  /** The mock Analytics' own stats after the run. */
-  analyticsStats?: AnalyticsStats;
-  /** Where the time went, summed over all messages: the three round trips of every record. */
-  timeByStepMs?: StepTimes;
+  invalidSkipped: number;
+  /** Distinct record versions the baseline's mock Analytics received. */
+  analyticsUnique: number;
+  analyticsStats: AnalyticsStats;
+  note: string;
 }
 
-export interface StepTimes {
-  /** Conditional PutItem of the record's version key. */
-  claim: number;
-  /** POST of the one record to Analytics. */
-  post: number;
-  /** Commit of the message's offset. */
-  commit: number;
+/** The Analytics payload of the old design: one record, keyed by its version. */
+export function singleRecordPayload(
+  envelope: Envelope,
+  position: { topic: string; partition: number; offset: string },
+  now: Date,
+): AnalyticsPayload {
+  const customer = envelope.eventType === 'CUSTOMER';
+  return {
+    eventId: `baseline#${recordVersionKey(envelope)}`,
+    timestamp: now.toISOString(),
+    customers: customer ? [envelope.payload] : [],
+    products: customer ? [] : [envelope.payload],
+    metadata: {
+      source: envelope.source,
+      customerCount: customer ? 1 : 0,
+      productCount: customer ? 0 : 1,
+      batchIds: [`${position.topic}-${position.partition}:${position.offset}`],
+    },
+  } as AnalyticsPayload;
 }
 
-export interface PerRecordBaselineOptions {
+function parseEnvelope(value: Buffer | null): Envelope | undefined {
+  try {
+    const parsed = EnvelopeSchema.safeParse(JSON.parse(value?.toString('utf8') ?? ''));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runPerRecordBaseline(options: {
   endpoints: StackEndpoints;
   topics: string[];
-  /** Stop after this many messages. */
+  /** Stop after this many messages (or what the topics hold, if fewer). */
   records: number;
   /** Default 600 s for the consume loop, setup excluded. */
   timeoutMs?: number;
-}
-
-/** What the loop has done so far. */
-interface LoopState {
-  target: number;
-  processed: number;
-  duplicatesSkipped: number;
-  invalidSkipped: number;
-  startMs: number | undefined;
-  endMs: number | undefined;
-  timeByStepMs: StepTimes;
-  /** Set on the first failure: the remaining messages are left alone. */
-  failed: boolean;
-}
-
-/** The clients one message goes through. */
-interface RecordPath {
-  dynamodb: DynamoDBClient;
-  tableName: string;
-  poster: AnalyticsPoster;
-  consumer: Consumer;
-}
-
-const postTimeoutMs = 30_000;
-
-export async function runPerRecordBaseline(
-  options: PerRecordBaselineOptions,
-): Promise<BaselineResult> {
-  const timeoutMs = options.timeoutMs ?? 600_000;
-  const kafka = benchKafka(options.endpoints.kafkaBrokers, 'bench-baseline');
+}): Promise<BaselineResult> {
+  const { endpoints } = options;
+  const kafka = benchKafka(endpoints.kafkaBrokers, 'bench-baseline');
   const admin = kafka.admin();
   await admin.connect();
-  const groupId = throwawayGroupId('bench-baseline');
+  const groupId = `bench-baseline-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
   const agent = new Agent({ keepAlive: true });
   const dynamodb = new DynamoDBClient({
-    endpoint: options.endpoints.dynamodbEndpoint,
-    region: options.endpoints.region,
+    endpoint: endpoints.dynamodbEndpoint,
+    region: endpoints.region,
     credentials: localCredentials,
     requestHandler: { httpAgent: agent },
   });
-  const tableName = `bench-baseline-idempotency-${randomUUID().slice(0, 8)}`;
-  let analytics: MockApiServer | undefined;
+  const TableName = `bench-baseline-idempotency-${randomUUID().slice(0, 8)}`;
+  const analytics = await startMockApiServer({
+    customers: 0,
+    products: 0,
+    logger: new Logger({ serviceName: 'baseline-analytics', logLevel: 'SILENT' }),
+  });
   try {
-    const target = Math.min(options.records, await messagesHeld(admin, options.topics));
-    await createIdempotencyTable(dynamodb, tableName);
-    analytics = await startMockApiServer({
-      customers: 0,
-      products: 0,
-      logger: new Logger({ serviceName: 'baseline-analytics', logLevel: 'SILENT' }),
-    });
-    // Attached once the table exists: only the per-record claims are counted.
-    const counters = countBaselineRequests({ dynamodb, consumer });
-    const poster = createAnalyticsPoster({
-      http: new HttpClient({ ...flushHttpSettings, fetchImpl: counters.fetch }),
-      baseUrl: analytics.url,
-      maxAttempts: pipeline.flush.maxAttempts,
-    });
-    const state: LoopState = {
-      target,
-      processed: 0,
-      duplicatesSkipped: 0,
-      invalidSkipped: 0,
-      startMs: undefined,
-      endMs: undefined,
-      timeByStepMs: { claim: 0, post: 0, commit: 0 },
-      failed: false,
+    let held = 0;
+    for (const topic of options.topics) {
+      for (const { low, high } of await admin.fetchTopicOffsets(topic))
+        held += Number(high) - Number(low);
+    }
+    const target = Math.min(options.records, held);
+    await createIdempotencyTable(dynamodb, TableName);
+    // Attached once the table exists: only the per-record work is counted.
+    const tally = new RequestTally();
+    countAwsSdkRequests(dynamodb, tally);
+    countKafkaRequests(consumer, tally);
+    const post = countingFetch(tally);
+
+    /** true if the key was new (ours to deliver), false if an earlier message claimed it. */
+    const claim = async (versionKey: string): Promise<boolean> => {
+      const expiration =
+        Math.floor(Date.now() / 1000) + pipeline.mergeConsumer.idempotencyTtlSeconds;
+      const Item = {
+        id: { S: versionKey },
+        status: { S: 'COMPLETED' },
+        expiration: { N: String(expiration) },
+      };
+      try {
+        await dynamodb.send(
+          new PutItemCommand({ TableName, Item, ConditionExpression: 'attribute_not_exists(id)' }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
     };
+    let processed = 0;
+    let duplicatesSkipped = 0;
+    let invalidSkipped = 0;
+    let startMs: number | undefined;
+    let endMs: number | undefined;
+    let resolve = (): void => undefined;
+    let reject: (error: unknown) => void = () => undefined;
+    const done = new Promise<void>((onResolve, onReject) => {
+      resolve = onResolve;
+      reject = onReject;
+    });
+    done.catch(() => undefined);
+    consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
     if (target > 0) {
-      const { targetReached } = await startLoop(
-        { dynamodb, tableName, poster, consumer },
-        options.topics,
-        state,
-      );
+      await consumer.connect();
+      await consumer.subscribe({ topics: options.topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ topic, partition, message }) => {
+          if (processed >= target) return;
+          startMs ??= performance.now();
+          try {
+            const envelope = parseEnvelope(message.value);
+            if (envelope === undefined) invalidSkipped++;
+            else if (!(await claim(recordVersionKey(envelope)))) duplicatesSkipped++;
+            else {
+              const payload = singleRecordPayload(
+                envelope,
+                { topic, partition, offset: message.offset },
+                new Date(),
+              );
+              const response = await post(`${analytics.url}/analytics/data`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json', 'idempotency-key': payload.eventId },
+                body: JSON.stringify(payload),
+                signal: AbortSignal.timeout(pipeline.http.timeoutMs),
+              });
+              if (!response.ok) throw new Error(`baseline POST answered HTTP ${response.status}`);
+            }
+            const offset = (BigInt(message.offset) + 1n).toString();
+            await consumer.commitOffsets([{ topic, partition, offset }]);
+          } catch (error) {
+            // A failure ends the measurement instead of letting kafkajs redeliver and skew the count.
+            processed = target;
+            reject(error);
+            return;
+          }
+          if (++processed === target) {
+            endMs = performance.now();
+            resolve();
+          }
+        },
+      });
+      const timeoutMs = options.timeoutMs ?? 600_000;
       await withinTimeout(
-        targetReached,
+        done,
         timeoutMs,
-        () => `baseline processed ${state.processed}/${target} messages within ${timeoutMs} ms`,
+        () => `baseline processed ${processed}/${target} messages in ${timeoutMs} ms`,
       );
     }
-    const requests = counters.requests();
-    const stats = await readStats(analytics.url);
-    const interval = { startMs: state.startMs ?? 0, endMs: state.endMs ?? state.startMs ?? 0 };
+    const counts = tally.snapshot();
+    const sum = (matches: (key: string) => boolean): number =>
+      Object.entries(counts).reduce((total, [key, value]) => total + (matches(key) ? value : 0), 0);
+    const stats = analytics.state.analytics.getStats();
+    const elapsedMs = (endMs ?? 0) - (startMs ?? 0);
     return {
-      records: state.processed,
-      seconds: seconds(interval),
-      recordsPerSecond: state.processed === 0 ? 0 : rateOver(state.processed, interval),
-      requests,
-      duplicatesSkipped: state.duplicatesSkipped,
+      records: processed,
+      seconds: elapsedMs / 1000,
+      recordsPerSecond: perSecond(processed, elapsedMs),
+      requests: {
+        dynamodb: sum((key) => key.startsWith('dynamodb.') && !isMeasure(key)),
+        analyticsPosts: sum((key) => key.startsWith('http.POST ')),
+        kafkaFetches: counts['kafka.Fetch'] ?? 0,
+        offsetCommits: counts['kafka.OffsetCommit'] ?? 0,
+      },
+      duplicatesSkipped,
+      invalidSkipped,
       analyticsUnique: stats.uniqueVersions,
-      invalidSkipped: state.invalidSkipped,
       analyticsStats: stats,
-      timeByStepMs: state.timeByStepMs,
+      note: `ran on the first ${processed} records of scenario 1's topics; its records/s is a steady-state per-record rate`,
     };
   } finally {
     await consumer.disconnect().catch(() => undefined);
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
-    await dynamodb.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined);
+    await dynamodb.send(new DeleteTableCommand({ TableName })).catch(() => undefined);
     dynamodb.destroy();
     agent.destroy();
-    await analytics?.close().catch(() => undefined);
+    await analytics.close().catch(() => undefined);
   }
-}
-
-/** flush's HTTP settings (pipeline.ts), so a POST is retried the way flush would retry it. */
-const flushHttpSettings = {
-  timeoutMs: pipeline.http.timeoutMs,
-  maxAttempts: pipeline.flush.maxAttempts,
-  baseDelayMs: pipeline.flush.baseDelayMs,
-  maxDelayMs: pipeline.flush.maxDelayMs,
-};
-
-/** Messages between the low and high watermarks of every partition, now. */
-async function messagesHeld(admin: Admin, topics: readonly string[]): Promise<number> {
-  let held = 0;
-  for (const topic of topics) {
-    for (const { low, high } of await admin.fetchTopicOffsets(topic)) {
-      held += Number(high) - Number(low);
-    }
-  }
-  return held;
-}
-
-/** Starts the consumer; resolves once it owns its partitions, with a promise of "target reached". */
-async function startLoop(
-  path: RecordPath,
-  topics: readonly string[],
-  state: LoopState,
-): Promise<{ targetReached: Promise<void> }> {
-  const { consumer } = path;
-  const done = completion<void>();
-  consumer.on(consumer.events.CRASH, ({ payload }) => done.reject(payload.error));
-  const joined = groupJoined(consumer, 60_000);
-  await consumer.connect();
-  await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async (message) => {
-      if (state.failed || state.processed >= state.target) return;
-      state.startMs ??= performance.now();
-      try {
-        await handleOneMessage(path, message, state);
-        await timed(state, 'commit', () =>
-          consumer.commitOffsets([
-            {
-              topic: message.topic,
-              partition: message.partition,
-              offset: (BigInt(message.message.offset) + 1n).toString(),
-            },
-          ]),
-        );
-      } catch (error) {
-        // A failure ends the measurement instead of letting kafkajs redeliver and skew the count.
-        state.failed = true;
-        done.reject(error);
-        return;
-      }
-      state.processed++;
-      if (state.processed === state.target) {
-        state.endMs = performance.now();
-        done.resolve();
-      }
-    },
-  });
-  await joined;
-  return { targetReached: done.promise };
-}
-
-/** Parse, claim the one key, POST the one record: the old design's work for a message. */
-async function handleOneMessage(
-  path: RecordPath,
-  { topic, partition, message }: EachMessagePayload,
-  state: LoopState,
-): Promise<void> {
-  const envelope = parseEnvelope(message.value);
-  if (envelope === undefined) {
-    state.invalidSkipped++;
-    return;
-  }
-  const versionKey = recordVersionKey(envelope);
-  if (!(await timed(state, 'claim', () => claimKey(path, versionKey)))) {
-    state.duplicatesSkipped++;
-    return;
-  }
-  const payload = singleRecordPayload(
-    envelope,
-    { topic, partition, offset: message.offset },
-    new Date(),
-  );
-  const outcome = await timed(state, 'post', () =>
-    path.poster.post(payload, Date.now() + postTimeoutMs),
-  );
-  if (!outcome.delivered) {
-    throw new Error(`baseline POST of ${versionKey} failed: ${outcome.reason}`);
-  }
-}
-
-async function timed<T>(
-  state: LoopState,
-  step: keyof StepTimes,
-  work: () => Promise<T>,
-): Promise<T> {
-  const startMs = performance.now();
-  try {
-    return await work();
-  } finally {
-    state.timeByStepMs[step] += performance.now() - startMs;
-  }
-}
-
-function parseEnvelope(value: Buffer | null): Envelope | undefined {
-  if (value === null) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(value.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const parsed = EnvelopeSchema.safeParse(json);
-  return parsed.success ? parsed.data : undefined;
-}
-
-/** true if the key was new (ours to deliver), false if an earlier message claimed it. */
-async function claimKey(path: RecordPath, versionKey: string): Promise<boolean> {
-  try {
-    await path.dynamodb.send(
-      new PutItemCommand({
-        TableName: path.tableName,
-        Item: {
-          id: { S: versionKey },
-          status: { S: 'COMPLETED' },
-          expiration: {
-            N: String(Math.floor(Date.now() / 1000) + pipeline.mergeConsumer.idempotencyTtlSeconds),
-          },
-        },
-        ConditionExpression: 'attribute_not_exists(id)',
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
-}
-
-async function readStats(baseUrl: string): Promise<AnalyticsStats> {
-  const response = await fetch(`${baseUrl}/analytics/stats`);
-  if (!response.ok) throw new Error(`GET /analytics/stats answered HTTP ${response.status}`);
-  return AnalyticsStatsSchema.parse(await response.json());
 }

@@ -6,20 +6,19 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { formatNumber, formatUsd, parseCli, table } from '../cli';
 import type { BenchResult } from '../report/bench-result';
-import { formatNumber, formatUsd } from '../report/format';
-import { markdownTable } from '../report/table';
 import type { CapacityPlan, PerRecordCosts } from './plan';
 import { capacityPlan, perRecordCosts } from './plan';
 
 const defaultsFile = new URL('./measured-defaults.json', import.meta.url);
 
-const ArgsSchema = z.object({
+const ArgsSchema = z.strictObject({
   'records-per-second': z.coerce.number().positive('--records-per-second must be positive'),
   results: z.string().default('bench/results'),
 });
+const usage = 'npm run capacity -- --records-per-second N [--results DIR]';
 
 /** The newest bench result with a fresh load, else the committed defaults. */
 function loadCosts(resultsDir: string): PerRecordCosts {
@@ -49,7 +48,7 @@ export function renderPlan(plan: CapacityPlan): string {
   const { firstLimit, monthly } = plan;
   return [
     `Capacity plan at ${formatNumber(plan.recordsPerSecond)} records/s (per-record costs from ${plan.costs.source})`,
-    markdownTable(
+    table(
       ['Item', 'Needs', 'Quota', 'Used', 'Reached at records/s', 'Source'],
       plan.lines.map((l) => [
         l.item,
@@ -67,17 +66,11 @@ export function renderPlan(plan: CapacityPlan): string {
   ].join('\n\n');
 }
 
-function main(): void {
-  const { values } = parseArgs({
-    options: { 'records-per-second': { type: 'string' }, results: { type: 'string' } },
-  });
-  const parsed = ArgsSchema.safeParse(values);
-  if (!parsed.success) {
-    console.error(`${z.prettifyError(parsed.error)}\nnpm run capacity -- --records-per-second N`);
-    process.exit(2);
-  }
-  const costs = loadCosts(parsed.data.results);
-  console.log(renderPlan(capacityPlan(parsed.data['records-per-second'], costs)));
+try {
+  const args = parseCli(process.argv.slice(2), ArgsSchema, usage);
+  const costs = loadCosts(args.results);
+  console.log(renderPlan(capacityPlan(args['records-per-second'], costs)));
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(2);
 }
-
-main();

@@ -1,7 +1,6 @@
 import { functionNames, pipeline, topics } from '../../lambdas/shared/pipeline';
-import { awsPrices } from '../report/aws-prices';
 import type { BenchResult } from '../report/bench-result';
-import { s3RequestTiers } from '../report/cost-model';
+import { awsPrices, s3RequestTiers } from '../report/cost';
 
 /**
  * What one record costs the AWS deployment, as a bench run measured it (fresh load: every record
@@ -128,6 +127,15 @@ interface Need {
   at: (r: number) => number;
 }
 
+/** A need proportional to the rate: `perRecordCost` per record. */
+const perRecord = (
+  item: string,
+  unit: string,
+  quota: { value: number; source: string },
+  knob: string,
+  perRecordCost: number,
+): Need => ({ item, unit, quota, knob, at: (r) => r * perRecordCost });
+
 /** The deployment's needs as functions of the rate, from the per-record costs. */
 function needs(costs: PerRecordCosts): Need[] {
   const fn = (name: string) => costs.lambda[name] ?? { invocations: 0, meanMs: 0 };
@@ -198,34 +206,34 @@ function needs(costs: PerRecordCosts): Need[] {
       knob: 'flush.reservedConcurrency is 1 by design (one run at a time): shard flush (one run per topic or key range, each with its own lease), or cut its time per record (memoryMb for more vCPU, larger POSTs: flush.maxRecordsPerPost)',
       at: concurrency(functionNames.flush),
     },
-    {
-      item: 'DynamoDB write request units (idempotency table)',
-      unit: 'WRU/s',
-      quota: quotas.dynamodbTableWruPerSecond,
-      knob: 'Service Quotas: DynamoDB table-level write throughput (on-demand), or fewer WRU per record',
-      at: (r) => r * costs.wru,
-    },
-    {
-      item: 'DynamoDB read request units (idempotency table)',
-      unit: 'RRU/s',
-      quota: quotas.dynamodbTableRruPerSecond,
-      knob: 'Service Quotas: DynamoDB table-level read throughput (on-demand)',
-      at: (r) => r * costs.rru,
-    },
-    {
-      item: 'S3 PUT/COPY/POST/LIST per prefix (staging/<date>/)',
-      unit: 'requests/s',
-      quota: quotas.s3PutsPerPrefixPerSecond,
-      knob: 'spread staging keys over more prefixes, or larger merge-consumer batches (mergeConsumer.batchSize)',
-      at: (r) => r * costs.s3PutTier,
-    },
-    {
-      item: 'S3 GET/HEAD per prefix',
-      unit: 'requests/s',
-      quota: quotas.s3GetsPerPrefixPerSecond,
-      knob: 'spread staging keys over more prefixes',
-      at: (r) => r * costs.s3GetTier,
-    },
+    perRecord(
+      'DynamoDB write request units (idempotency table)',
+      'WRU/s',
+      quotas.dynamodbTableWruPerSecond,
+      'Service Quotas: DynamoDB table-level write throughput (on-demand), or fewer WRU per record',
+      costs.wru,
+    ),
+    perRecord(
+      'DynamoDB read request units (idempotency table)',
+      'RRU/s',
+      quotas.dynamodbTableRruPerSecond,
+      'Service Quotas: DynamoDB table-level read throughput (on-demand)',
+      costs.rru,
+    ),
+    perRecord(
+      'S3 PUT/COPY/POST/LIST per prefix (staging/<date>/)',
+      'requests/s',
+      quotas.s3PutsPerPrefixPerSecond,
+      'spread staging keys over more prefixes, or larger merge-consumer batches (mergeConsumer.batchSize)',
+      costs.s3PutTier,
+    ),
+    perRecord(
+      'S3 GET/HEAD per prefix',
+      'requests/s',
+      quotas.s3GetsPerPrefixPerSecond,
+      'spread staging keys over more prefixes',
+      costs.s3GetTier,
+    ),
     {
       item: 'MSK Serverless ingress',
       unit: 'MiB/s',

@@ -1,175 +1,208 @@
+/**
+ * What a chaos scenario is and the one way every scenario runs: start a pipeline of its own on the
+ * shared durable stack, fire the faults as delivery progresses, drain, run the operator's recovery,
+ * drain again, and compare the source's state with what Analytics holds. Plus the fault helpers
+ * the scenarios share (mock faults, source changes, paced sources, the DLQ topic).
+ */
+import type { FaultRoute, FaultSettings } from '../../lambdas/mock-apis/faults';
+import { FaultSettingsSchema } from '../../lambdas/mock-apis/faults';
+import type { MockState } from '../../lambdas/mock-apis/mock-state';
+import { entityNames } from '../../lambdas/mock-apis/dataset';
+import type { EntityName } from '../../lambdas/mock-apis/dataset';
+import type { DlqMessage } from '../../lambdas/shared/dlq-message';
+import { DlqMessageSchema } from '../../lambdas/shared/dlq-message';
 import type { PipelineProgress } from '../../localstack/runtime/progress';
+import type { RunningStack } from '../../localstack/stack/index';
 import { checkDelivery } from '../harness/delivery-check';
 import type { PipelineRun, PipelineRunOptions } from '../harness/pipeline-run';
 import { startPipelineRun } from '../harness/pipeline-run';
-import { checkSettled } from './settled-check';
-import type { ChaosContext, ScenarioOutcome } from './scenario';
+import { readTopics } from '../limits/kafka';
+
+export interface ChaosContext {
+  /** A stack started with `durable: true`, so a restarted server keeps its data. */
+  stack: Pick<RunningStack, 'endpoints' | 'restartServer'>;
+  /** Records in the scenario's data set (customers 2/3, products 1/3). */
+  records: number;
+  quick: boolean;
+  seed: number;
+  log(line: string): void;
+}
+
+/** What one scenario observed; `verdictOf` (report.ts) turns it into pass/fail. */
+export interface ScenarioOutcome {
+  /** Record versions that must be at Analytics (the source's current state, minus corrupt ones). */
+  expectedUnique: number;
+  received: number;
+  /** Current versions Analytics never got. */
+  lost: number;
+  /** Record versions Analytics received more than once past the Idempotency-Key. */
+  duplicated: number;
+  /** Messages on the DLQ topic at the end. */
+  dlqMessages: number;
+  /** Poison injected on purpose (each must end up as exactly one DLQ message). */
+  injectedPoison: number;
+  /** DLQ messages expected when that is not just the poison (default `injectedPoison`). */
+  expectedDlqMessages?: number;
+  /** Scenario-specific expectations that did not hold; each fails the verdict. */
+  failedChecks?: string[];
+  /** What was done, with figures (e.g. "kafka SIGKILL at 41 % delivered, down 3.0 s"). */
+  faultsInjected: string;
+  elapsedSeconds: number;
+  notes?: string[];
+}
+
+export interface ChaosScenario {
+  /** kebab-case, unique; `npm run chaos -- --only <name>` selects it. */
+  name: string;
+  /** One line: the fault. */
+  fault: string;
+  run(context: ChaosContext): Promise<ScenarioOutcome>;
+}
 
 /** A fault fired once Analytics holds `atDeliveredFraction` of the expected records. */
 export interface TimedFault {
-  /** 0 fires before anything is delivered (right after the runtime started). */
+  /** 0 fires before anything is delivered. */
   atDeliveredFraction: number;
   /** Does the damage; returns what it did, with figures, for the report. */
   inject(run: PipelineRun): Promise<string>;
 }
 
 export interface ChaosDriveOptions {
-  /** Part of the resource names. */
   label: string;
   faults?: TimedFault[];
-  /** Anything startPipelineRun accepts besides the stack, the label and the data set size. */
   pipeline?: Omit<PipelineRunOptions, 'endpoints' | 'label' | 'customers' | 'products'>;
-  /** Before the data set is served: e.g. set mock faults on run.mock.state. */
+  /** Mock faults in force from before the first poll (validated, so a typo fails early). */
+  mockFaults?: FaultSettings;
+  /** Before the data set is served. */
   beforeStart?: (run: PipelineRun) => Promise<void> | void;
-  /**
-   * After the first drain (or a timeout of it): the recovery an operator would run, e.g. a redrive.
-   * Returns extra fault text; the pipeline is drained again afterwards.
-   */
+  /** After the first drain: the operator's recovery; returns extra fault text. Drained again after. */
   recover?: (run: PipelineRun) => Promise<string | void>;
   /**
-   * What the first drain waits for. `delivered` (default): every expected record at Analytics.
-   * `settled`: nothing left in Kafka, staging or the runtime, whatever Analytics holds — for a
-   * scenario whose `recover` is what delivers the rest (e.g. a redrive of parked payloads).
+   * What the first drain waits for: every expected record at Analytics (default), or `settled`
+   * (nothing left in Kafka, staging or the runtime) when `recover` is what delivers the rest.
    */
   firstDrain?: 'delivered' | 'settled';
   /** Poison injected on purpose; each must reach the DLQ exactly once. */
   injectedPoison?: (run: PipelineRun) => number;
-  /**
-   * After the last drain, before the pipeline stops: scenario-specific checks (e.g. read the DLQ
-   * topic). Returns the checks that failed; they fail the verdict.
-   */
+  /** After the last drain: scenario checks; returns those that failed. */
   inspect?: (run: PipelineRun) => Promise<string[]>;
-  /** Default: 10 minutes (5 with `--quick`) plus 20 ms per record. */
-  timeoutMs?: number;
+  /** The routes whose mock fault tally the report shows. */
+  tallyRoutes?: FaultRoute[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** How long a count of expected records is reused: hashing the whole data set is not free. */
-const expectedCountTtlMs = 1_000;
-
-/**
- * Whether Analytics holds the current version of every expected record. The cheap gate first:
- * Analytics must hold at least as many distinct versions as there are expected records (old
- * versions count too, so it is necessary, not sufficient); only then the full comparison, which
- * hashes every record. Counting entities instead (`uniqueRecords`) would call a run drained before
- * a record changed mid-run reached Analytics in its new version.
- */
-function deliveryTracker(run: PipelineRun): {
-  expected(): number;
-  allDelivered(progress: PipelineProgress): boolean;
-} {
-  let cached: { count: number; at: number } | undefined;
-  const expected = (): number => {
-    if (cached === undefined || Date.now() - cached.at > expectedCountTtlMs)
-      cached = { count: checkDelivery(run.mock.state).expected, at: Date.now() };
-    return cached.count;
-  };
-  return {
-    expected,
-    allDelivered(progress) {
-      if (progress.stats.uniqueVersions < expected()) return false;
-      const check = checkDelivery(run.mock.state);
-      return check.received >= check.expected;
-    },
-  };
-}
+const message = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
 
 /**
- * One chaos scenario's pipeline: start it, fire the faults as delivery progresses, let it drain,
- * run the recovery, drain again, and compare the source's state with what Analytics holds.
- * Drained means every expected record arrived and nothing is left in Kafka, staging or the mapping;
- * a scenario that loses records therefore ends at the timeout and reports what is missing.
+ * Drained means every expected record arrived in its current version (a record changed mid-run
+ * must arrive in its new version) and nothing is left in Kafka, staging or the mapping; a scenario
+ * that loses records therefore ends at the timeout and reports what is missing.
  */
 export async function driveChaosPipeline(
   context: ChaosContext,
   options: ChaosDriveOptions,
 ): Promise<ScenarioOutcome> {
   const customers = Math.round((context.records * 2) / 3);
-  const products = context.records - customers;
-  // A quick run drains in about a minute; one that has not after five has lost something, and
-  // CI should not spend ten minutes proving it.
-  const timeoutMs = options.timeoutMs ?? (context.quick ? 300_000 : 600_000) + context.records * 20;
+  // A quick run drains in about a minute; one that has not after five has lost something.
+  const timeoutMs = (context.quick ? 300_000 : 600_000) + context.records * 20;
   const startedAt = Date.now();
+  const deadline = startedAt + timeoutMs;
+  const mockFaults = FaultSettingsSchema.parse(options.mockFaults ?? {});
   const run = await startPipelineRun({
     endpoints: context.stack.endpoints,
     label: options.label,
     customers,
-    products,
+    products: context.records - customers,
     seed: context.seed,
     ...options.pipeline,
   });
   const notes: string[] = [];
   const injected: string[] = [];
   try {
+    run.mock.state.setFaults(mockFaults);
     await options.beforeStart?.(run);
-    const delivery = deliveryTracker(run);
-    const expected = delivery.expected;
+    // Hashing the whole data set is not free: the expected count is reused for a second.
+    let expected = { count: 0, at: 0 };
+    const expectedCount = (): number => {
+      if (Date.now() - expected.at > 1_000) {
+        expected = { count: checkDelivery(run.mock.state).expected, at: Date.now() };
+      }
+      return expected.count;
+    };
+    // The cheap gate first (old versions count too, so it is necessary, not sufficient).
+    const allDelivered = (progress: PipelineProgress): boolean => {
+      if (progress.stats.uniqueVersions < expectedCount()) return false;
+      const check = checkDelivery(run.mock.state);
+      return check.received >= check.expected;
+    };
+    const drain = async (accept: (p: PipelineProgress) => boolean, minMs: number) => {
+      try {
+        return await run.waitUntilDrained({
+          accept,
+          timeoutMs: Math.max(minMs, deadline - Date.now()),
+        });
+      } catch (error) {
+        notes.push(message(error));
+        return undefined;
+      }
+    };
     const pending = [...(options.faults ?? [])].sort(
       (a, b) => a.atDeliveredFraction - b.atDeliveredFraction,
     );
-    const deadline = startedAt + timeoutMs;
-    let firstDrain: PipelineProgress | undefined;
     while (pending.length > 0 && Date.now() < deadline) {
-      const next = pending[0]!;
       const progress = await run.progress().catch(() => undefined);
-      const delivered = progress ? progress.stats.uniqueRecords / Math.max(1, expected()) : 0;
-      if (delivered >= next.atDeliveredFraction) {
-        pending.shift();
-        const what = await next.inject(run);
-        context.log(`  fault: ${what}`);
-        injected.push(what);
-      } else {
+      const delivered = progress ? progress.stats.uniqueRecords / Math.max(1, expectedCount()) : 0;
+      if (delivered < pending[0]!.atDeliveredFraction) {
         await sleep(200);
+        continue;
       }
+      const what = await pending.shift()!.inject(run);
+      context.log(`  fault: ${what}`);
+      injected.push(what);
     }
-    try {
-      firstDrain = await run.waitUntilDrained({
-        accept: (p) => options.firstDrain === 'settled' || delivery.allDelivered(p),
-        timeoutMs: Math.max(1_000, deadline - Date.now()),
-      });
-      context.log(
-        `  ${options.firstDrain === 'settled' ? 'settled' : 'drained'} ${((Date.now() - startedAt) / 1000).toFixed(1)} s after the start`,
-      );
-    } catch (error) {
-      notes.push(error instanceof Error ? error.message : String(error));
-    }
+    const settledFirst = options.firstDrain === 'settled';
+    const first = await drain((p) => settledFirst || allDelivered(p), 1_000);
+    const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+    context.log(
+      first
+        ? `  ${settledFirst ? 'settled' : 'drained'} ${seconds} s after the start`
+        : '  did not drain before the timeout',
+    );
     if (options.recover) {
       const what = await options.recover(run);
       if (what) {
         context.log(`  recovery: ${what}`);
         injected.push(what);
       }
-      try {
-        await run.waitUntilDrained({
-          accept: (p) => delivery.allDelivered(p),
-          timeoutMs: Math.max(60_000, deadline - Date.now()),
-        });
-      } catch (error) {
-        notes.push(error instanceof Error ? error.message : String(error));
-      }
-    } else if (firstDrain === undefined) {
-      context.log('  did not drain before the timeout');
+      await drain(allDelivered, 60_000);
     }
-    // Every scenario must end settled, whatever its own checks: a stage that never recovered fails it.
-    const failedChecks = [...(await checkSettled(run)), ...((await options.inspect?.(run)) ?? [])];
+    // Every scenario must end settled: a stage that never recovered fails it.
     const final = await run.progress();
+    const failedChecks = [
+      ...(final.consumerLag > 0
+        ? [`merge-consumer mapping did not recover: consumer lag ${final.consumerLag}`]
+        : []),
+      ...(final.stagedObjects > 0
+        ? [`flush did not recover: ${final.stagedObjects} objects still staged`]
+        : []),
+      ...((await options.inspect?.(run)) ?? []),
+    ];
     const check = checkDelivery(run.mock.state);
     if (check.lostSample.length > 0) notes.push(`lost, e.g. ${check.lostSample.join(', ')}`);
     if (run.failures.length > 0) notes.push(`last failure: ${run.failures.at(-1)}`);
     const { partialFailures, functionErrors, onFailureRecords } = run.mappingFailures;
     if (partialFailures + functionErrors + onFailureRecords > 0) {
       notes.push(
-        `merge-consumer mapping: ${functionErrors} failed invocations, ${partialFailures} partial ` +
-          `failures, ${onFailureRecords} records to the on-failure topic`,
+        `merge-consumer mapping: ${functionErrors} failed invocations, ${partialFailures} partial failures, ${onFailureRecords} records to the on-failure topic`,
       );
     }
     if (run.mappingRestarts.length > 0) {
       notes.push(
-        `merge-consumer mapping rejoined after a kafkajs crash (${run.mappingRestarts.length} attempts; ` +
-          `last: ${run.mappingRestarts.at(-1)})`,
+        `merge-consumer mapping rejoined after a kafkajs crash (${run.mappingRestarts.length} attempts; last: ${run.mappingRestarts.at(-1)})`,
       );
     }
+    if (options.tallyRoutes) injected.push(describeFaultTally(run.mock.state, options.tallyRoutes));
     return {
       expectedUnique: check.expected,
       received: check.received,
@@ -185,4 +218,113 @@ export async function driveChaosPipeline(
   } finally {
     await run.stop();
   }
+}
+
+/** What the mock did to a route's requests, e.g. "CRM: 23 answered 5xx, 4 delayed by a spike of 118 requests". */
+export function describeFaultTally(state: MockState, routes: readonly FaultRoute[]): string {
+  const labels: Record<FaultRoute, string> = {
+    crm: 'CRM',
+    inventory: 'Inventory',
+    analytics: 'Analytics',
+  };
+  return routes
+    .map((route) => {
+      const tally = state.faultTally[route];
+      const suffered = [
+        [tally.errors, 'answered 5xx'],
+        [tally.rateLimited, 'answered 429'],
+        [tally.outage, 'answered 503 (outage)'],
+        [tally.latencySpikes, 'delayed by a spike'],
+      ]
+        .filter(([count]) => Number(count) > 0)
+        .map(([count, what]) => `${count} ${what}`);
+      return `${labels[route]}: ${suffered.join(', ') || 'nothing injected'} of ${tally.requests} requests`;
+    })
+    .join('; ');
+}
+
+/** A fault setting that takes effect once Analytics holds `atDeliveredFraction` of the records. */
+export function setFaultsAt(
+  atDeliveredFraction: number,
+  settings: FaultSettings,
+  what: string,
+): TimedFault {
+  const parsed = FaultSettingsSchema.parse(settings);
+  return {
+    atDeliveredFraction,
+    inject: (run) => {
+      run.mock.state.setFaults(parsed);
+      return Promise.resolve(`${what} at ${Math.round(atDeliveredFraction * 100)} % delivered`);
+    },
+  };
+}
+
+/** +240 s, −1 h: how a clock offset reads in a report. */
+export function formatOffset(offsetMs: number): string {
+  const seconds = Math.abs(offsetMs) / 1000;
+  const sign = offsetMs < 0 ? '−' : '+';
+  return seconds >= 3600 && seconds % 3600 === 0
+    ? `${sign}${seconds / 3600} h`
+    : `${sign}${seconds} s`;
+}
+
+/**
+ * Records change at the source while the pipeline runs (a share of each entity, at least one), so
+ * incremental polls have to find them; the delivery check then expects their new versions. The
+ * changes are stamped `updatedAt = now + clockOffsetMs[entity]` (a source clock that is off).
+ */
+export function sourceChange(options: {
+  atDeliveredFraction: number;
+  share: number;
+  clockOffsetMs?: Partial<Record<EntityName, number>>;
+}): TimedFault {
+  return {
+    atDeliveredFraction: options.atDeliveredFraction,
+    inject: (run) => {
+      const now = Date.now();
+      const parts = entityNames.map((entity) => {
+        const { dataset } = run.mock.state;
+        const offsetMs = options.clockOffsetMs?.[entity] ?? 0;
+        const total = dataset.stores[entity].total;
+        const count = Math.min(total, Math.max(1, Math.round(total * options.share)));
+        dataset.change(entity, count, now + offsetMs, 'mutate');
+        return `${count} ${entity}${offsetMs === 0 ? '' : ` (clock ${formatOffset(offsetMs)})`}`;
+      });
+      const at = Math.round(options.atDeliveredFraction * 100);
+      return Promise.resolve(`changed ${parts.join(' + ')} at ${at} % delivered`);
+    },
+  };
+}
+
+/**
+ * Slows the sources so that a full sync takes at least `minSyncSeconds`: small pages, each answered
+ * after a delay (at most 2 s, far from the poller's HTTP timeout). Without it a small data set is
+ * delivered in a couple of flushes and "kill the broker at 30 % delivered" fires after the fact.
+ */
+export function paceSources(records: number, options: { minSyncSeconds: number }) {
+  const pageSize = 100;
+  // Customers are 2/3 of the data set, so the CRM poller pages the most.
+  const crmPages = Math.max(1, Math.ceil((records * 2) / 3 / pageSize));
+  const latencyMs = Math.min(2_000, Math.ceil((options.minSyncSeconds * 1000) / crmPages));
+  const pollerEnv = { POLLER_PAGE_SIZE: String(pageSize) };
+  return {
+    pollerEnv: { pollCrm: pollerEnv, pollInventory: pollerEnv },
+    faults: { crm: { latencyMs }, inventory: { latencyMs } } satisfies FaultSettings,
+    description: `sources paced: ${pageSize} records per page, ${latencyMs} ms per page`,
+  };
+}
+
+/** A DLQ topic message that is not a DlqMessage is itself a finding, not a reason to stop. */
+export type DlqEntry = { ok: true; message: DlqMessage } | { ok: false; offset: string };
+
+/** Every message on the run's DLQ topic now, parsed. */
+export async function readDlq(run: PipelineRun, brokers: string): Promise<DlqEntry[]> {
+  return (await readTopics(brokers, [run.names.dlqTopic])).map(({ value, offset }) => {
+    try {
+      const parsed = DlqMessageSchema.safeParse(JSON.parse(value.toString('utf8')));
+      return parsed.success ? { ok: true, message: parsed.data } : { ok: false, offset };
+    } catch {
+      return { ok: false, offset };
+    }
+  });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRecords, parseChaosOptions, quickRecords, selectScenarios } from './options';
+import { defaultRecords, parseChaosOptions, quickRecords, selectScenarios } from './report';
 
 describe('parseChaosOptions', () => {
   it('defaults to 20,000 records, seed 42, bench/results', () => {

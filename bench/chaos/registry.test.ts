@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chaosScenarios } from './registry';
+import { chaosScenarios } from './report';
 
 describe('chaos registry', () => {
   it('names every scenario once, in kebab-case, with a one-line fault', () => {

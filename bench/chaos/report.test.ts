@@ -1,13 +1,16 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeResult } from '../cli';
+import type { ScenarioVerdict } from './report';
 import {
   buildReport,
   exitCodeOf,
   formatSummaryTable,
   formatVerdictLine,
-  reportFileName,
   summarize,
 } from './report';
-import type { ScenarioVerdict } from './scenario';
 
 const verdict = (overrides: Partial<ScenarioVerdict>): ScenarioVerdict => ({
   name: 'crm-5xx',
@@ -97,9 +100,14 @@ describe('chaos report', () => {
     const report = buildReport(reportParts([passed, lossy]));
     expect(Object.keys(report)[0]).toBe('summary');
     expect(report.summary).toEqual(summarize([passed, lossy]));
-    expect(reportFileName(new Date('2026-11-23T22:05:34.612Z'))).toBe(
-      'chaos-2026-11-23T22-05-34-612Z.json',
-    );
+    const dir = mkdtempSync(join(tmpdir(), 'chaos-report-'));
+    try {
+      const file = writeResult(dir, 'chaos', '2026-11-23T22:05:34.612Z', report);
+      expect(file).toBe(join(dir, 'chaos-2026-11-23T22-05-34-612Z.json'));
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(report);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -109,14 +117,15 @@ function reportParts(verdicts: ScenarioVerdict[]) {
     finishedAt: '2026-11-23T22:08:00.000Z',
     options: { records: 1500, quick: true, seed: 42, outDir: 'bench/results' },
     machine: {
-      platform: 'linux',
-      arch: 'x64',
+      platform: 'linux x64',
       cpus: 2,
       cpuModel: 'cpu',
       memoryGiB: 8,
       node: 'v20',
+      java: 'openjdk 17',
+      commit: 'abc',
+      dirty: false,
     },
-    commit: 'abc',
     verdicts,
   };
 }

@@ -1,6 +1,139 @@
-import type { ChaosOptions } from './options';
-import type { ScenarioVerdict } from './scenario';
-import { expectedDlqOf } from './scenario';
+import { z } from 'zod';
+import type { MachineInfo } from '../cli';
+import { parseCli, table } from '../cli';
+import type { ChaosScenario, ScenarioOutcome } from './drive';
+import { analyticsOutageRedrive } from './scenarios/analytics-outage';
+import { crashScenarios, restartScenarios } from './scenarios/crashes';
+import { poisonScenario } from './scenarios/poison';
+import { clockSkewScenario, sourceFaultScenarios } from './scenarios/sources';
+
+/**
+ * Every chaos scenario, in the order `npm run chaos` runs them: source API faults, the Analytics
+ * outage, poison and clock skew first (cheap, and they leave the servers alone), then process
+ * crashes, then server restarts (the most disruptive, last).
+ */
+export const chaosScenarios: readonly ChaosScenario[] = [
+  ...sourceFaultScenarios,
+  analyticsOutageRedrive,
+  poisonScenario,
+  clockSkewScenario,
+  ...crashScenarios,
+  ...restartScenarios,
+];
+
+export const defaultRecords = 20_000;
+/** What CI runs: small enough for the whole matrix to finish in minutes on two cores. */
+export const quickRecords = 1_500;
+
+export interface ChaosOptions {
+  records: number;
+  quick: boolean;
+  /** Scenario names to run, in registry order; undefined runs all. */
+  only?: string[];
+  seed: number;
+  outDir: string;
+}
+
+const chaosUsage =
+  'usage: npm run chaos -- [--records N] [--quick] [--only name,name] [--seed N] [--out-dir DIR]';
+
+const OptionsSchema = z.strictObject({
+  records: z.coerce.number().int().min(30).max(1_000_000).optional(),
+  quick: z.boolean().default(false),
+  only: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[a-z0-9-]+$/, 'scenario names are kebab-case')).min(1))
+    .optional(),
+  seed: z.coerce.number().int().min(0).max(0xffffffff).default(42),
+  'out-dir': z.string().min(1).default('bench/results'),
+});
+
+/** `--quick` means 1,500 records unless `--records` is given too. Throws with the usage line. */
+export function parseChaosOptions(argv: readonly string[]): ChaosOptions {
+  const raw = parseCli(argv, OptionsSchema, chaosUsage);
+  return {
+    records: raw.records ?? (raw.quick ? quickRecords : defaultRecords),
+    quick: raw.quick,
+    ...(raw.only === undefined ? {} : { only: raw.only }),
+    seed: raw.seed,
+    outDir: raw['out-dir'],
+  };
+}
+
+/** The scenarios `--only` picks, in the registry's order; unknown names are an error. */
+export function selectScenarios<T extends { name: string }>(
+  registry: readonly T[],
+  only: readonly string[] | undefined,
+): T[] {
+  if (only === undefined) return [...registry];
+  const unknown = only.filter((name) => !registry.some((scenario) => scenario.name === name));
+  if (unknown.length > 0) {
+    const known = registry.map((s) => s.name).join(', ');
+    throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${known}`);
+  }
+  return registry.filter((scenario) => only.includes(scenario.name));
+}
+
+export interface ScenarioVerdict extends ScenarioOutcome {
+  name: string;
+  fault: string;
+  verdict: 'pass' | 'fail';
+  reasons: string[];
+}
+
+export const expectedDlqOf = (outcome: ScenarioOutcome): number =>
+  outcome.expectedDlqMessages ?? outcome.injectedPoison;
+
+/** Pass: nothing lost or duplicated, exactly the expected DLQ messages, every scenario check held. */
+export function verdictOf(scenario: ChaosScenario, outcome: ScenarioOutcome): ScenarioVerdict {
+  const reasons: string[] = [];
+  if (outcome.lost > 0) reasons.push(`${outcome.lost} records lost`);
+  if (outcome.duplicated > 0) reasons.push(`${outcome.duplicated} records duplicated`);
+  if (outcome.received !== outcome.expectedUnique)
+    reasons.push(`received ${outcome.received} of ${outcome.expectedUnique} expected`);
+  const expectedDlq = expectedDlqOf(outcome);
+  if (outcome.dlqMessages !== expectedDlq)
+    reasons.push(
+      outcome.expectedDlqMessages === undefined
+        ? `${outcome.dlqMessages} DLQ messages for ${outcome.injectedPoison} injected poison`
+        : `${outcome.dlqMessages} DLQ messages, expected ${expectedDlq}`,
+    );
+  reasons.push(...(outcome.failedChecks ?? []));
+  const { name, fault } = scenario;
+  return { name, fault, ...outcome, verdict: reasons.length === 0 ? 'pass' : 'fail', reasons };
+}
+
+/** A scenario that threw fails, with the error as the reason; its figures are unknown (zero). */
+export function verdictOfError(
+  scenario: ChaosScenario,
+  error: unknown,
+  elapsedSeconds: number,
+): ScenarioVerdict {
+  const outcome = {
+    expectedUnique: 0,
+    received: 0,
+    lost: 0,
+    duplicated: 0,
+    dlqMessages: 0,
+    injectedPoison: 0,
+  };
+  return {
+    name: scenario.name,
+    fault: scenario.fault,
+    ...outcome,
+    faultsInjected: 'unknown: the scenario did not finish',
+    elapsedSeconds,
+    notes: ['figures unknown: the scenario threw before reporting'],
+    verdict: 'fail',
+    reasons: [`scenario failed: ${error instanceof Error ? error.message : String(error)}`],
+  };
+}
 
 /** The top-level `summary` of chaos-<timestamp>.json. */
 export interface ChaosSummary {
@@ -12,34 +145,29 @@ export interface ChaosSummary {
   duplicated: number;
 }
 
-export interface MachineInfo {
-  platform: string;
-  arch: string;
-  cpus: number;
-  cpuModel: string;
-  memoryGiB: number;
-  node: string;
-}
-
 export interface ChaosReport {
   summary: ChaosSummary;
   startedAt: string;
   finishedAt: string;
   options: ChaosOptions;
   machine: MachineInfo;
-  /** `git rev-parse HEAD`, with `-dirty` when the working tree had changes; undefined outside git. */
-  commit: string | undefined;
   verdicts: ScenarioVerdict[];
 }
 
 export function summarize(verdicts: readonly ScenarioVerdict[]): ChaosSummary {
+  const count = (verdict: 'pass' | 'fail') => verdicts.filter((v) => v.verdict === verdict).length;
+  const sum = (figure: 'lost' | 'duplicated') => verdicts.reduce((s, v) => s + v[figure], 0);
   return {
     scenarios: verdicts.length,
-    passed: verdicts.filter((verdict) => verdict.verdict === 'pass').length,
-    failed: verdicts.filter((verdict) => verdict.verdict === 'fail').length,
-    lost: verdicts.reduce((sum, verdict) => sum + verdict.lost, 0),
-    duplicated: verdicts.reduce((sum, verdict) => sum + verdict.duplicated, 0),
+    passed: count('pass'),
+    failed: count('fail'),
+    lost: sum('lost'),
+    duplicated: sum('duplicated'),
   };
+}
+
+export function buildReport(parts: Omit<ChaosReport, 'summary'>): ChaosReport {
+  return { summary: summarize(parts.verdicts), ...parts };
 }
 
 /** The run's exit code: non-zero as soon as one scenario failed (lost, duplicated, DLQ, check). */
@@ -47,73 +175,50 @@ export function exitCodeOf(summary: ChaosSummary): number {
   return summary.failed > 0 || summary.lost > 0 || summary.duplicated > 0 ? 1 : 0;
 }
 
-/** The line printed as each scenario finishes. */
-export function formatVerdictLine(verdict: ScenarioVerdict): string {
+/** The line printed as each scenario finishes, with the reasons of a failure under it. */
+export function formatVerdictLine(v: ScenarioVerdict): string {
   const head =
-    `[chaos] ${verdict.verdict.toUpperCase()} ${verdict.name}: ` +
-    `${verdict.received}/${verdict.expectedUnique} received, lost ${verdict.lost}, ` +
-    `duplicated ${verdict.duplicated}, DLQ ${verdict.dlqMessages}/${expectedDlqOf(verdict)} expected, ` +
-    `${verdict.elapsedSeconds.toFixed(1)} s`;
-  return verdict.reasons.length === 0
-    ? head
-    : `${head}\n        ${verdict.reasons.join('\n        ')}`;
+    `[chaos] ${v.verdict.toUpperCase()} ${v.name}: ${v.received}/${v.expectedUnique} received, ` +
+    `lost ${v.lost}, duplicated ${v.duplicated}, DLQ ${v.dlqMessages}/${expectedDlqOf(v)} expected, ` +
+    `${v.elapsedSeconds.toFixed(1)} s`;
+  return [head, ...v.reasons].join('\n        ');
 }
-
-const tableColumns: { title: string; right: boolean; cell: (v: ScenarioVerdict) => string }[] = [
-  { title: 'scenario', right: false, cell: (v) => v.name },
-  { title: 'fault', right: false, cell: (v) => shorten(v.fault, 64) },
-  { title: 'expected', right: true, cell: (v) => String(v.expectedUnique) },
-  { title: 'received', right: true, cell: (v) => String(v.received) },
-  { title: 'lost', right: true, cell: (v) => String(v.lost) },
-  { title: 'duplicated', right: true, cell: (v) => String(v.duplicated) },
-  { title: 'DLQ', right: true, cell: (v) => String(v.dlqMessages) },
-  { title: 'expected DLQ', right: true, cell: (v) => String(expectedDlqOf(v)) },
-  { title: 'poison', right: true, cell: (v) => String(v.injectedPoison) },
-  { title: 'verdict', right: false, cell: (v) => v.verdict },
-  { title: 'seconds', right: true, cell: (v) => v.elapsedSeconds.toFixed(1) },
-];
 
 /**
- * The summary table, as a Markdown table with aligned columns: readable in a terminal and
- * pasteable into a pull request. "expected DLQ" is the injected poison unless a scenario expects
- * other DLQ messages too (the Analytics outage: one per parked payload).
+ * The summary table (readable in a terminal, pasteable into a pull request) and a summary line.
+ * "expected DLQ" is the injected poison unless a scenario expects others too (one per parked payload).
  */
 export function formatSummaryTable(verdicts: readonly ScenarioVerdict[]): string {
-  const rows = verdicts.map((verdict) => tableColumns.map((column) => column.cell(verdict)));
-  const summary = summarize(verdicts);
-  const widths = tableColumns.map((column, index) =>
-    Math.max(column.title.length, 3, ...rows.map((row) => row[index]!.length)),
-  );
-  const line = (cells: string[]): string =>
-    `| ${cells
-      .map((cell, index) =>
-        tableColumns[index]!.right ? cell.padStart(widths[index]!) : cell.padEnd(widths[index]!),
-      )
-      .join(' | ')} |`;
-  const rule = `| ${widths
-    .map((width, index) =>
-      tableColumns[index]!.right ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width),
-    )
-    .join(' | ')} |`;
-  return [
-    line(tableColumns.map((column) => column.title)),
-    rule,
-    ...rows.map(line),
-    '',
-    `${summary.scenarios} scenarios: ${summary.passed} passed, ${summary.failed} failed; ` +
-      `lost ${summary.lost}, duplicated ${summary.duplicated}`,
-  ].join('\n');
-}
-
-export function buildReport(parts: Omit<ChaosReport, 'summary'>): ChaosReport {
-  return { summary: summarize(parts.verdicts), ...parts };
-}
-
-/** `chaos-2026-11-23T22-05-34-612Z.json`: sortable, and valid on every file system. */
-export function reportFileName(at: Date): string {
-  return `chaos-${at.toISOString().replace(/[:.]/g, '-')}.json`;
-}
-
-function shorten(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  const { scenarios, passed, failed, lost, duplicated } = summarize(verdicts);
+  const headers = [
+    'scenario',
+    'fault',
+    'expected',
+    'received',
+    'lost',
+    'duplicated',
+    'DLQ',
+    'expected DLQ',
+    'poison',
+    'verdict',
+    'seconds',
+  ];
+  const rows = verdicts.map((v) => [
+    v.name,
+    v.fault.length <= 64 ? v.fault : `${v.fault.slice(0, 63)}…`,
+    ...[
+      v.expectedUnique,
+      v.received,
+      v.lost,
+      v.duplicated,
+      v.dlqMessages,
+      expectedDlqOf(v),
+      v.injectedPoison,
+    ].map(String),
+    v.verdict,
+    v.elapsedSeconds.toFixed(1),
+  ]);
+  const right = headers.map((_, column) => column >= 2 && column !== 9);
+  const line = `${scenarios} scenarios: ${passed} passed, ${failed} failed; lost ${lost}, duplicated ${duplicated}`;
+  return `${table(headers, rows, right)}\n\n${line}`;
 }

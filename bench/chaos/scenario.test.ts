@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ChaosScenario, ScenarioOutcome } from './scenario';
-import { expectedDlqOf, verdictOf, verdictOfError } from './scenario';
+import type { ChaosScenario, ScenarioOutcome } from './drive';
+import { expectedDlqOf, verdictOf, verdictOfError } from './report';
 
 const scenario: ChaosScenario = {
   name: 'example',

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { emfSample } from './emf-recorder';
-import { requestLabel } from './fetch-counter';
-import { parseVmHighWater } from './peak-memory';
+import { emfSample, parseVmHighWater } from './collector';
+import { requestLabel } from './counters';
 
 describe('parseVmHighWater', () => {
   it('reads VmHWM in kB from /proc/<pid>/status', () => {

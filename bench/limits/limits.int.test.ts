@@ -16,11 +16,9 @@ import { publishEnvelopes } from '../../lambdas/poller/publish';
 import { localCredentials } from '../../localstack/stack/endpoints';
 import { localStack } from '../../test/support/local-stack';
 import { runPerRecordBaseline } from '../baseline/per-record-consumer';
+import type { TopicMessage } from './kafka';
+import { measureRawKafka, messageBytes, readTopics } from './kafka';
 import { measureRawDynamodb, requestStyles } from './raw-dynamodb';
-import { measureRawKafka } from './raw-kafka';
-import { messageBytes } from './rates';
-import type { TopicMessage } from './topic-snapshot';
-import { readTopicMessages } from './topic-snapshot';
 
 // Small counts: these prove the measurements count exactly; the figures are printed, never asserted.
 describe('scenario 4 limits and scenario 5 baseline on the local stack', () => {
@@ -97,10 +95,7 @@ describe('scenario 4 limits and scenario 5 baseline on the local stack', () => {
   let snapshot: TopicMessage[] = [];
 
   it('reads back every published message once, in partition order, up to the high watermark', async () => {
-    snapshot = await readTopicMessages({
-      brokers: endpoints.kafkaBrokers,
-      topics: [customerTopic, productTopic],
-    });
+    snapshot = await readTopics(endpoints.kafkaBrokers, [customerTopic, productTopic]);
 
     expect(snapshot).toHaveLength(customers + products);
     const positions = new Set(snapshot.map((m) => `${m.topic}/${m.partition}/${m.offset}`));
@@ -127,9 +122,7 @@ describe('scenario 4 limits and scenario 5 baseline on the local stack', () => {
       topics: [{ topic: empty, numPartitions: 2, replicationFactor: 1 }],
     });
     try {
-      await expect(
-        readTopicMessages({ brokers: endpoints.kafkaBrokers, topics: [empty] }),
-      ).resolves.toEqual([]);
+      await expect(readTopics(endpoints.kafkaBrokers, [empty])).resolves.toEqual([]);
     } finally {
       await admin.deleteTopics({ topics: [empty] });
     }

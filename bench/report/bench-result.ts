@@ -1,12 +1,11 @@
-import type { BaselineScenarioResult } from '../scenarios/baseline';
+import type { JvmProfile } from '../../localstack/stack/index';
+import type { BaselineResult } from '../baseline/per-record-consumer';
+import type { MachineInfo } from '../cli';
+import type { LimitsResult } from '../limits/raw-dynamodb';
 import type { FreshLoadResult } from '../scenarios/fresh-load';
-import type { LimitsResult } from '../scenarios/limits';
 import type { ResyncResult } from '../scenarios/resync';
 import type { TrickleResult } from '../scenarios/trickle';
-import type { AwsPrices } from './aws-prices';
-import type { CostEstimate } from './cost-model';
-import type { MachineInfo } from './machine-info';
-import type { JvmProfile } from '../../localstack/stack/index';
+import type { AwsPrices, CostEstimate } from './cost';
 
 export const scenarioNames = ['fresh-load', 'resync', 'trickle', 'limits', 'baseline'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
@@ -24,10 +23,11 @@ export interface BenchSettings {
   outDir: string;
 }
 
+/** The bench JSON's top-level `summary`; a figure is null when its scenario did not run. */
 export interface BenchSummary {
-  /** Scenario 1 end-to-end records/s; null when scenario 1 did not run. */
+  /** Scenario 1 end-to-end records/s. */
   recordsPerSecond: number | null;
-  /** Scenario 1 ÷ the lowest stage limit of scenario 4 (Kafka, DynamoDB batched claim writes). */
+  /** Scenario 1 ÷ the lower limit of scenario 4 (raw Kafka, BatchWriteItem claims at best concurrency). */
   ratioToLimit: number | null;
   /** Scenario 1 ÷ the per-record baseline of scenario 5. */
   ratioToBaseline: number | null;
@@ -38,6 +38,8 @@ export interface BenchSummary {
   lost: number | null;
   duplicated: number | null;
   costPerMillionRecordsUsd: number | null;
+  /** Scenario 1's CPU seconds per 1,000 records by process: `node` and each JVM (/proc). */
+  cpuSecondsPer1000Records: Record<string, number> | null;
 }
 
 export interface BenchResult {
@@ -51,7 +53,7 @@ export interface BenchResult {
     resync?: ResyncResult;
     trickle?: TrickleResult;
     limits?: LimitsResult;
-    baseline?: BaselineScenarioResult;
+    baseline?: BaselineResult;
   };
   cost?: CostEstimate;
   prices: { readOn: string; list: AwsPrices };
@@ -63,19 +65,19 @@ export function summarize(
   scenarios: BenchResult['scenarios'],
   cost: CostEstimate | undefined,
 ): BenchSummary {
-  const pipeline = scenarios.freshLoad?.recordsPerSecond;
-  const limit = scenarios.limits?.slowerLimitRecordsPerSecond;
-  const baseline = scenarios.baseline?.recordsPerSecond;
+  const { freshLoad, resync, limits, baseline } = scenarios;
+  const pipeline = freshLoad?.recordsPerSecond;
   const ratio = (over: number | undefined): number | null =>
     pipeline !== undefined && over !== undefined && over > 0 ? pipeline / over : null;
   return {
     recordsPerSecond: pipeline ?? null,
-    ratioToLimit: ratio(limit),
-    ratioToBaseline: ratio(baseline),
-    wruPerNewRecord: scenarios.freshLoad?.dynamodbUnits.wruPerRecord ?? null,
-    wruPerUnchangedRecord: scenarios.resync?.dynamodbUnits.wruPerRecord ?? null,
-    lost: scenarios.freshLoad?.delivery.lost ?? null,
-    duplicated: scenarios.freshLoad?.delivery.duplicated ?? null,
+    ratioToLimit: ratio(limits?.slowerLimitRecordsPerSecond),
+    ratioToBaseline: ratio(baseline?.recordsPerSecond),
+    wruPerNewRecord: freshLoad?.dynamodbUnits.wruPerRecord ?? null,
+    wruPerUnchangedRecord: resync?.dynamodbUnits.wruPerRecord ?? null,
+    lost: freshLoad?.delivery.lost ?? null,
+    duplicated: freshLoad?.delivery.duplicated ?? null,
     costPerMillionRecordsUsd: cost?.usdPerMillionRecords ?? null,
+    cpuSecondsPer1000Records: freshLoad?.cpuSecondsPer1000Records.processes ?? null,
   };
 }

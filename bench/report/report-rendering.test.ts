@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { table } from '../cli';
 import type { BenchResult } from './bench-result';
 import { summarize } from './bench-result';
-import { awsPrices, pricesReadOn } from './aws-prices';
-import { estimateCost } from './cost-model';
-import { figureRows, requestRows } from './figures';
-import { markdownReport } from './markdown-report';
+import { awsPrices, estimateCost, pricesReadOn } from './cost';
 import { summarizeRequests, requestsPer } from './request-summary';
-import { markdownTable, terminalTable } from './table';
-import { terminalReport } from './terminal-report';
+import { figureRows, requestRows, terminalReport } from './terminal';
 
 function sampleResult(): BenchResult {
   const requests = summarizeRequests(
@@ -81,6 +78,7 @@ function sampleResult(): BenchResult {
         produceRecordsPerSecond: 2_000,
         consumeRecordsPerSecond: 2_000,
         partitions: 3,
+        redelivered: 0,
       },
       dynamodb: {
         items: 1_000,
@@ -88,11 +86,6 @@ function sampleResult(): BenchResult {
         styles: {
           batchWrite: { ...level(4, 500), itemsPerRequest: 25, byConcurrency: [level(4, 500)] },
           batchGet: { ...level(2, 900), itemsPerRequest: 100, byConcurrency: [level(2, 900)] },
-          transactWrite: {
-            ...level(1, 300),
-            itemsPerRequest: 100,
-            byConcurrency: [level(1, 300)],
-          },
         },
       },
       slowerLimit: 'dynamodb',
@@ -162,29 +155,18 @@ describe('request summary', () => {
 });
 
 describe('report rendering', () => {
-  it('markdown: summary figures, request table, cost lines and every price with its source', () => {
-    const markdown = markdownReport(sampleResult());
-    expect(markdown).toContain('| summary | ratioToLimit | 0.50 |');
-    expect(markdown).toContain('| summary | ratioToBaseline | n/a |');
-    expect(markdown).toContain('| DynamoDB | 20.0 | n/a |');
-    expect(markdown).toContain('| 1 fresh load | stage: flush delivery | 500 records/s |');
-    expect(markdown).toContain('## Estimated AWS cost per million records');
-    expect(markdown).toContain('https://aws.amazon.com/dynamodb/pricing/on-demand/');
-    expect(markdown).toContain(`read ${pricesReadOn}`);
-    expect(markdown).toContain('| lambda.requests | 0.2 | per 1M requests | unverified |');
-  });
-
-  it('terminal: boxed tables with aligned columns and the written files', () => {
-    const text = terminalReport(sampleResult(), { json: 'a.json', markdown: 'a.md' });
-    const boxLines = text.split('\n').filter((line) => line.startsWith('│'));
-    const firstTableWidth = boxLines[0]!.length;
-    expect(
-      boxLines
-        .slice(0, figureRows(sampleResult()).length + 1)
-        .every((l) => l.length === firstTableWidth),
-    ).toBe(true);
-    expect(text).toContain('written: a.json');
+  it('terminal: summary figures, request table and cost lines as aligned tables', () => {
+    const text = terminalReport(sampleResult(), 'a.json');
+    expect(text).toMatch(/\| summary +\| ratioToLimit +\| 0\.50 +\|/);
+    expect(text).toMatch(/\| summary +\| ratioToBaseline +\| n\/a +\|/);
+    expect(text).toMatch(/\| DynamoDB +\| +20\.0 \| +n\/a \|/);
+    expect(text).toMatch(/\| 1 fresh load +\| stage: flush delivery +\| 500 records\/s +\|/);
+    expect(text).toMatch(/\| DynamoDB writes +\|/);
     expect(text).toContain('p50 900 ms · p95 1,500 ms · p99 1,900 ms');
+    expect(text).toContain('written: a.json');
+    const firstTable = text.split('\n\n')[0]!.split('\n');
+    expect(firstTable).toHaveLength(figureRows(sampleResult()).length + 2);
+    expect(firstTable.every((line) => line.length === firstTable[0]!.length)).toBe(true);
   });
 
   it('lists failures as rows', () => {
@@ -193,14 +175,23 @@ describe('report rendering', () => {
     expect(figureRows(result)).toContainEqual(['baseline', 'FAILED', 'boom']);
     expect(requestRows(result)).toHaveLength(8);
   });
+
+  it('carries the CPU seconds per 1,000 records by process in the summary', () => {
+    expect(sampleResult().summary.cpuSecondsPer1000Records).toEqual({ node: 1.5, dynamodb: 0.8 });
+  });
 });
 
-describe('tables', () => {
-  it('escapes pipes in markdown cells', () => {
-    expect(markdownTable(['a'], [['x|y']])).toBe('| a |\n| --- |\n| x\\|y |');
-  });
-
-  it('pads terminal cells to the widest value', () => {
-    expect(terminalTable(['h'], [['long']]).split('\n')[1]).toBe('│ h    │');
+describe('table', () => {
+  it('pads cells to the widest value, right-aligns where asked and escapes pipes', () => {
+    expect(
+      table(
+        ['h', 'n'],
+        [
+          ['long', '7'],
+          ['x|y', '12'],
+        ],
+        [false, true],
+      ),
+    ).toBe(['| h    |   n |', '| ---- | --: |', '| long |   7 |', '| x\\|y |  12 |'].join('\n'));
   });
 });

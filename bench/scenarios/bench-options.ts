@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseCli } from '../cli';
 import type { BenchSettings } from '../report/bench-result';
 import { scenarioNames } from '../report/bench-result';
 
@@ -14,7 +14,7 @@ export const benchUsage = `npm run bench -- [options]
                            or quick-start (C1 only, what the tests and npm start use)
   --only LIST              comma-separated: ${scenarioNames.join(',')} (default all;
                            fresh-load always runs: every other scenario uses its data)
-  --out-dir DIR            where bench-<timestamp>.json/.md go (default bench/results)`;
+  --out-dir DIR            where bench-<timestamp>.json goes (default bench/results)`;
 
 const positiveInt = (name: string) =>
   z.coerce
@@ -24,7 +24,7 @@ const positiveInt = (name: string) =>
 
 const OptionsSchema = z.strictObject({
   records: positiveInt('records').min(10, '--records must be at least 10').default(100_000),
-  'baseline-records': positiveInt('baseline-records').optional(),
+  'baseline-records': positiveInt('baseline-records').default(5_000),
   'trickle-intervals': positiveInt('trickle-intervals').default(5),
   'tick-ms': positiveInt('tick-ms').min(100, '--tick-ms must be at least 100').default(1_000),
   'merge-concurrency': positiveInt('merge-concurrency').max(16).optional(),
@@ -36,11 +36,11 @@ const OptionsSchema = z.strictObject({
     .string()
     .optional()
     .transform((list, context) => {
-      if (list === undefined) return [...scenarioNames];
-      const names = list
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean);
+      const names =
+        list
+          ?.split(',')
+          .map((name) => name.trim())
+          .filter(Boolean) ?? scenarioNames;
       const unknown = names.filter((name) => !(scenarioNames as readonly string[]).includes(name));
       if (unknown.length > 0 || names.length === 0) {
         context.addIssue({
@@ -54,39 +54,12 @@ const OptionsSchema = z.strictObject({
   'out-dir': z.string().min(1).default('bench/results'),
 });
 
-/** Parses the CLI arguments; throws with every problem and the usage text. */
+/** The CLI arguments; throws with every problem and the usage text. */
 export function parseBenchOptions(args: readonly string[]): BenchSettings {
-  let values: Record<string, unknown>;
-  try {
-    values = parseArgs({
-      args: [...args],
-      options: {
-        records: { type: 'string' },
-        'baseline-records': { type: 'string' },
-        'trickle-intervals': { type: 'string' },
-        'tick-ms': { type: 'string' },
-        'merge-concurrency': { type: 'string' },
-        seed: { type: 'string' },
-        jvm: { type: 'string' },
-        only: { type: 'string' },
-        'out-dir': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\n\n${benchUsage}`);
-  }
-  const parsed = OptionsSchema.safeParse(values);
-  if (!parsed.success) {
-    throw new Error(
-      `Bad options: ${parsed.error.issues.map((issue) => issue.message).join('; ')}\n\n${benchUsage}`,
-    );
-  }
-  const options = parsed.data;
+  const options = parseCli(args, OptionsSchema, benchUsage);
   return {
     records: options.records,
-    baselineRecords: Math.min(options['baseline-records'] ?? 5_000, options.records),
+    baselineRecords: Math.min(options['baseline-records'], options.records),
     trickleIntervals: options['trickle-intervals'],
     tickMs: options['tick-ms'],
     mergeConcurrency: options['merge-concurrency'],

@@ -1,24 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
 import type { PipelineRun } from '../harness/pipeline-run';
 import { startPipelineRun } from '../harness/pipeline-run';
-import { EmfRecorder } from '../instrumentation/emf-recorder';
-import { instrumentedFunctions } from '../instrumentation/instrumented-functions';
-import { ProcessCpuMeter } from '../instrumentation/process-cpu';
-import type { RequestCollector, RequestCounts } from '../instrumentation/request-collector';
-
-export interface BenchPipelineOptions {
-  endpoints: StackEndpoints;
-  collector: RequestCollector;
-  /** Part of the run's resource names. */
-  label: string;
-  records: number;
-  seed: number;
-  tickMs: number;
-  mergeConcurrency?: number;
-  /** Server JVM pids by name, whose CPU `cpuSeconds()` reads next to this process's. */
-  serverPids?: Record<string, number>;
-}
+import type { RequestCollector, RequestCounts } from '../instrumentation/collector';
+import { BENCH_RUN_ID_ENV, cpuMeter, EmfRecorder } from '../instrumentation/collector';
 
 /** A pipeline run with the bench's counters attached: what scenarios 1–3 measure. */
 export interface BenchPipeline {
@@ -36,12 +22,26 @@ export interface BenchPipeline {
   stop(): Promise<void>;
 }
 
+const worker = fileURLToPath(new URL('../instrumentation/worker.ts', import.meta.url));
+const hosted = ['pollCrm', 'pollInventory', 'mergeConsumer', 'flush'] as const;
+
 /**
- * Starts one pipeline (bench/harness/pipeline-run.ts) with the request counters preloaded in
- * every function and the event source mapping's consumer counted in this thread. Schedules start
- * only once the EMF recorder listens, so the first poll's metrics are never missed.
+ * Starts one pipeline (bench/harness/pipeline-run.ts) with the request counters preloaded in every
+ * function and the event source mapping's consumer counted in this thread. Schedules start only
+ * once the EMF recorder listens, so the first poll's metrics are never missed.
  */
-export async function startBenchPipeline(options: BenchPipelineOptions): Promise<BenchPipeline> {
+export async function startBenchPipeline(options: {
+  endpoints: StackEndpoints;
+  collector: RequestCollector;
+  /** Part of the run's resource names. */
+  label: string;
+  records: number;
+  seed: number;
+  tickMs: number;
+  mergeConcurrency?: number;
+  /** Server JVM pids by name, whose CPU `cpuSeconds()` reads next to this process's. */
+  serverPids?: Record<string, number>;
+}): Promise<BenchPipeline> {
   const label = `${options.label}-${randomUUID().slice(0, 6)}`;
   // pipeline-run names its group `ecom-sync-merge-consumer-<label>-<random>`.
   options.collector.watchConsumerGroups(label, `ecom-sync-merge-consumer-${label}-`);
@@ -53,15 +53,17 @@ export async function startBenchPipeline(options: BenchPipelineOptions): Promise
     products: options.records - customers,
     seed: options.seed,
     tickMs: options.tickMs,
-    ...(options.mergeConcurrency ? { mergeConcurrency: options.mergeConcurrency } : {}),
-    ...instrumentedFunctions(label),
+    mergeConcurrency: options.mergeConcurrency,
+    preloadModules: Object.fromEntries(hosted.map((key) => [key, [worker]])),
+    extraEnv: Object.fromEntries(hosted.map((key) => [key, { [BENCH_RUN_ID_ENV]: label }])),
     schedules: false,
   });
-  const emf = new EmfRecorder(Object.values(run.runtime.hosts));
-  const cpu = new ProcessCpuMeter(() => ({ node: process.pid, ...options.serverPids }));
-  cpu.start();
-  run.runtime.scheduler.start();
   const hosts = Object.values(run.runtime.hosts);
+  const emf = new EmfRecorder(hosts);
+  const cpuSeconds = cpuMeter({ node: process.pid, ...options.serverPids });
+  run.runtime.scheduler.start();
+  const byFunction = (value: (host: (typeof hosts)[number]) => number) =>
+    Object.fromEntries(hosts.map((host) => [host.functionName, value(host)]));
   return {
     run,
     runId: label,
@@ -70,11 +72,9 @@ export async function startBenchPipeline(options: BenchPipelineOptions): Promise
       await options.collector.settle();
       return options.collector.counts(label);
     },
-    invocations: () =>
-      Object.fromEntries(hosts.map((host) => [host.functionName, host.invocations])),
-    memoryMb: () =>
-      Object.fromEntries(hosts.map((host) => [host.functionName, host.definition.memoryMb])),
-    cpuSeconds: () => cpu.read(),
+    invocations: () => byFunction((host) => host.invocations),
+    memoryMb: () => byFunction((host) => host.definition.memoryMb),
+    cpuSeconds,
     async stop() {
       emf.close();
       await run.stop();

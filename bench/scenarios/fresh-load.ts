@@ -1,12 +1,13 @@
+import { z } from 'zod';
 import { functionNames, metricNames } from '../../lambdas/shared/pipeline';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
 import type { DeliveryCheck } from '../harness/delivery-check';
 import { checkDelivery } from '../harness/delivery-check';
-import type { PeakMemory } from '../instrumentation/peak-memory';
-import { peakMemory } from '../instrumentation/peak-memory';
-import type { TopicMessage } from '../limits/topic-snapshot';
-import { readTopicMessages } from '../limits/topic-snapshot';
-import type { LambdaUsage } from '../report/cost-model';
+import type { InvocationTiming, PeakMemory } from '../instrumentation/collector';
+import { peakMemory } from '../instrumentation/collector';
+import type { TopicMessage } from '../limits/kafka';
+import { messageBytes, readTopics } from '../limits/kafka';
+import type { LambdaUsage } from '../report/cost';
 import type { Distribution } from '../report/percentiles';
 import { distribution } from '../report/percentiles';
 import type { RequestFamily, RequestSummary } from '../report/request-summary';
@@ -14,17 +15,6 @@ import { requestsPer, requestUnits, summarizeRequests } from '../report/request-
 import type { StageRate } from '../report/stage-rates';
 import { stageRate } from '../report/stage-rates';
 import type { BenchPipeline } from './bench-pipeline';
-import { lambdaUsage } from './lambda-usage';
-import { messageBytes, publishLatencies } from './publish-latency';
-
-export interface FreshLoadOptions {
-  pipeline: BenchPipeline;
-  endpoints: StackEndpoints;
-  records: number;
-  /** Server JVM pids, for their peak memory. */
-  serverPids: Record<string, number>;
-  timeoutMs: number;
-}
 
 export interface FreshLoadResult {
   records: number;
@@ -48,9 +38,9 @@ export interface FreshLoadResult {
   /** DynamoDB request units the run consumed, and per new record version. */
   dynamodbUnits: DynamodbUnits;
   /**
-   * CPU seconds per 1,000 records over the fresh load (schedules start → drained), by process:
-   * `node` (the bench: mock APIs, event source mapping, the functions' worker threads) and each
-   * JVM; `functions` splits out the worker threads' own CPU (since they started) by function.
+   * CPU seconds per 1,000 records (schedules start → drained), by process: `node` (the bench:
+   * mock APIs, event source mapping, the functions' worker threads) and each JVM; `functions`
+   * splits out each function's worker threads (since they started).
    */
   cpuSecondsPer1000Records: {
     processes: Record<string, number>;
@@ -67,45 +57,41 @@ export interface DynamodbUnits {
 
 export function dynamodbUnits(byOperation: Record<string, number>, records: number): DynamodbUnits {
   const { wru, rru } = requestUnits(byOperation);
-  return {
-    wru,
-    rru,
-    wruPerRecord: records > 0 ? wru / records : 0,
-    rruPerRecord: records > 0 ? rru / records : 0,
-  };
-}
-
-export interface FreshLoadOutcome {
-  result: FreshLoadResult;
-  /** The messages the pollers published: scenario 4 replays them. */
-  messages: TopicMessage[];
+  return { wru, rru, wruPerRecord: wru / records, rruPerRecord: rru / records };
 }
 
 /** The stages a record passes, by the metric that counts it and the functions that emit it. */
-export const stageMetrics = [
-  {
-    stage: 'poll → Kafka publish',
-    metric: metricNames.recordsPublished,
-    functions: [functionNames.pollCrm, functionNames.pollInventory],
-  },
-  {
-    stage: 'merge-consumer staging',
-    metric: metricNames.recordsStaged,
-    functions: [functionNames.mergeConsumer],
-  },
-  {
-    stage: 'flush delivery',
-    metric: metricNames.recordsDelivered,
-    functions: [functionNames.flush],
-  },
+const stageMetrics = [
+  [
+    'poll → Kafka publish',
+    metricNames.recordsPublished,
+    [functionNames.pollCrm, functionNames.pollInventory],
+  ],
+  ['merge-consumer staging', metricNames.recordsStaged, [functionNames.mergeConsumer]],
+  ['flush delivery', metricNames.recordsDelivered, [functionNames.flush]],
 ] as const;
+
+/** The envelope fields that name a record version (lambdas/shared/envelope.ts). */
+const EnvelopeKeySchema = z.object({
+  eventType: z.enum(['CUSTOMER', 'PRODUCT']),
+  contentHash: z.string(),
+  payload: z.looseObject({ id: z.string() }),
+});
 
 /**
  * Scenario 1: N new records, full sync (the first scheduled poll of an empty sync state), until
  * Analytics holds every record. Throws when the pipeline does not drain in time; a lost or
- * duplicated record is reported in `delivery` and fails the bench in the runner.
+ * duplicated record is reported in `delivery` and fails the bench in the runner. Also returns the
+ * messages the pollers published: scenario 4 replays them.
  */
-export async function runFreshLoad(options: FreshLoadOptions): Promise<FreshLoadOutcome> {
+export async function runFreshLoad(options: {
+  pipeline: BenchPipeline;
+  endpoints: StackEndpoints;
+  records: number;
+  /** Server JVM pids, for their peak memory. */
+  serverPids: Record<string, number>;
+  timeoutMs: number;
+}): Promise<{ result: FreshLoadResult; messages: TopicMessage[] }> {
   const { pipeline, records } = options;
   const { run } = pipeline;
   await run.waitUntilDrained({
@@ -116,11 +102,12 @@ export async function runFreshLoad(options: FreshLoadOptions): Promise<FreshLoad
   const memory = peakMemory(options.serverPids);
   const delivery = checkDelivery(run.mock.state);
   const counts = await pipeline.requests();
+  const { analytics } = run.mock.state;
 
   const pollStarts = [functionNames.pollCrm, functionNames.pollInventory].flatMap((name) =>
     (counts.invocations[name] ?? []).map((timing) => timing.startMs),
   );
-  const receipts = run.mock.state.analytics.payloads().map((p) => Date.parse(p.receivedAt));
+  const receipts = analytics.payloads().map((p) => Date.parse(p.receivedAt));
   if (pollStarts.length === 0 || receipts.length === 0) {
     throw new Error(
       'fresh load: no timed poll invocation or no Analytics receipt; is the worker instrumentation loaded?',
@@ -130,29 +117,43 @@ export async function runFreshLoad(options: FreshLoadOptions): Promise<FreshLoad
   const lastReceiptMs = Math.max(...receipts);
   const seconds = (lastReceiptMs - firstPollStartMs) / 1000;
 
-  const stages = stageMetrics.flatMap(({ stage, metric, functions }) => {
+  const stages = stageMetrics.flatMap(([stage, metric, functions]) => {
     const samples = pipeline.emf.samples
       .filter((sample) => (functions as readonly string[]).includes(sample.functionName))
-      .map((sample) => ({
-        functionName: sample.functionName,
-        timestampMs: sample.timestampMs,
-        value: sample.values[metric] ?? 0,
+      .map(({ functionName, timestampMs, values }) => ({
+        functionName,
+        timestampMs,
+        value: values[metric] ?? 0,
       }));
     const rate = stageRate({ stage, metric, samples, invocations: counts.invocations });
     return rate ? [rate] : [];
   });
 
-  const messages = await readTopicMessages({
-    brokers: options.endpoints.kafkaBrokers,
-    topics: [run.names.customerTopic, run.names.productTopic],
-  });
-  const stats = run.mock.state.analytics.getStats();
-  const latencies = publishLatencies(messages, run.mock.state.analytics);
+  // Publish (the message's CreateTime, set by the poller's producer) → the Analytics receipt of
+  // the same version, matched by `eventType#id#contentHash`; a version received twice counts once.
+  const messages = await readTopics(options.endpoints.kafkaBrokers, [
+    run.names.customerTopic,
+    run.names.productTopic,
+  ]);
+  const latencies: number[] = [];
+  for (const message of messages) {
+    const envelope = EnvelopeKeySchema.safeParse(JSON.parse(message.value.toString('utf8')));
+    const received = envelope.success
+      ? analytics
+          .getRecord(envelope.data.eventType, envelope.data.payload.id)
+          ?.versions.find((version) => version.contentHash === envelope.data.contentHash)
+      : undefined;
+    if (received) latencies.push(Date.parse(received.receivedAt) - message.timestampMs);
+  }
   const invocations = pipeline.invocations();
   const requests = summarizeRequests(
     counts.total,
     Object.values(invocations).reduce((sum, n) => sum + n, 0),
   );
+  const stats = analytics.getStats();
+  const memoryMb = pipeline.memoryMb();
+  const per1000 = (values: Record<string, number>) =>
+    Object.fromEntries(Object.entries(values).map(([name, s]) => [name, (s / records) * 1000]));
   return {
     messages,
     result: {
@@ -163,26 +164,36 @@ export async function runFreshLoad(options: FreshLoadOptions): Promise<FreshLoad
       firstPollStartedAt: new Date(firstPollStartMs).toISOString(),
       lastReceiptAt: new Date(lastReceiptMs).toISOString(),
       stages,
-      latencyMs: distribution(latencies.latenciesMs),
-      latencyUnmatched: latencies.unmatched,
+      latencyMs: distribution(latencies),
+      latencyUnmatched: messages.length - latencies.length,
       peakMemory: memory,
       requests,
       requestsPer1000Records: requestsPer(requests, records, 1000),
       analyticsPayloadsAtMock: stats.payloads + stats.duplicatePayloads,
-      lambda: lambdaUsage({
-        invocations,
-        timings: counts.invocations,
-        memoryMb: pipeline.memoryMb(),
-      }),
+      lambda: lambdaUsage(invocations, counts.invocations, memoryMb),
       kafka: { messages: messages.length, bytes: messageBytes(messages) },
       dynamodbUnits: dynamodbUnits(counts.total, records),
       cpuSecondsPer1000Records: {
-        processes: per1000(cpuSeconds, records),
-        functions: per1000(counts.threadCpuSeconds, records),
+        processes: per1000(cpuSeconds),
+        functions: per1000(counts.threadCpuSeconds),
       },
     },
   };
 }
 
-const per1000 = (seconds: Record<string, number>, records: number): Record<string, number> =>
-  Object.fromEntries(Object.entries(seconds).map(([name, s]) => [name, (s / records) * 1000]));
+/** Per function: invocations and billed duration (in-worker timings, each rounded up to 1 ms). */
+export function lambdaUsage(
+  invocations: Record<string, number>,
+  timings: Record<string, readonly InvocationTiming[]>,
+  memoryMb: Record<string, number>,
+): LambdaUsage[] {
+  return Object.entries(invocations).map(([functionName, count]) => ({
+    functionName,
+    invocations: count,
+    billedMs: (timings[functionName] ?? []).reduce(
+      (sum, timing) => sum + Math.max(1, Math.ceil(timing.endMs - timing.startMs)),
+      0,
+    ),
+    memoryMb: memoryMb[functionName] ?? 0,
+  }));
+}

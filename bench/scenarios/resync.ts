@@ -1,17 +1,9 @@
-import type { AnalyticsStats } from '../../lambdas/shared/analytics-payload';
 import { functionNames, metricNames } from '../../lambdas/shared/pipeline';
 import type { RequestFamily, RequestSummary } from '../report/request-summary';
 import { countsSince, requestsPer, summarizeRequests } from '../report/request-summary';
 import type { BenchPipeline } from './bench-pipeline';
 import type { DynamodbUnits } from './fresh-load';
 import { dynamodbUnits } from './fresh-load';
-
-export interface ResyncOptions {
-  pipeline: BenchPipeline;
-  /** Records at the source (every one is re-published). */
-  records: number;
-  timeoutMs: number;
-}
 
 export interface ResyncResult {
   records: number;
@@ -36,54 +28,49 @@ export interface ResyncResult {
  * Scenario 2: both pollers invoked with `{ mode: 'full' }` on the drained run of scenario 1: every
  * record re-published unchanged, every one a duplicate at merge-consumer, nothing new at Analytics.
  */
-export async function runResync(options: ResyncOptions): Promise<ResyncResult> {
+export async function runResync(options: {
+  pipeline: BenchPipeline;
+  /** Records at the source (every one is re-published). */
+  records: number;
+  timeoutMs: number;
+}): Promise<ResyncResult> {
   const { pipeline, records } = options;
-  const { run } = pipeline;
-  const statsBefore: AnalyticsStats = run.mock.state.analytics.getStats();
+  const { run, emf } = pipeline;
+  const { analytics } = run.mock.state;
+  const statsBefore = analytics.getStats();
   const countsBefore = await pipeline.requests();
   const invocationsBefore = pipeline.invocations();
   const startMs = Date.now();
-
   await Promise.all(
     (['pollCrm', 'pollInventory'] as const).map(async (key) => {
       const result = await run.runtime.invoke(key, { mode: 'full' });
-      const status = (result as { status?: unknown } | null)?.status;
       // 'partial' is fine (the run resumes on schedule); 'failed' means nothing was re-read.
-      if (status === 'failed') {
+      if ((result as { status?: unknown } | null)?.status === 'failed') {
         throw new Error(`resync: ${key} refused or failed: ${JSON.stringify(result)}`);
       }
     }),
   );
   await run.waitUntilDrained({
-    accept: () => pipeline.emf.total(metricNames.recordsPublished, startMs) >= records,
+    accept: () => emf.total(metricNames.recordsPublished, startMs) >= records,
     timeoutMs: options.timeoutMs,
   });
   const drainSeconds = (Date.now() - startMs) / 1000;
-
-  const duplicateLines = pipeline.emf
-    .series(metricNames.recordsDuplicate, functionNames.mergeConsumer)
-    .filter((sample) => sample.timestampMs >= startMs);
-  const duplicates = duplicateLines.reduce(
-    (sum, sample) => sum + (sample.values[metricNames.recordsDuplicate] ?? 0),
+  const lines = emf.series(metricNames.recordsDuplicate, functionNames.mergeConsumer, startMs);
+  const duplicates = lines.reduce(
+    (sum, s) => sum + (s.values[metricNames.recordsDuplicate] ?? 0),
     0,
   );
-  const lastDuplicateMs = duplicateLines[duplicateLines.length - 1]?.timestampMs ?? startMs;
-  const seconds = (lastDuplicateMs - startMs) / 1000;
-
-  const statsAfter = run.mock.state.analytics.getStats();
+  const seconds = ((lines.at(-1)?.timestampMs ?? startMs) - startMs) / 1000;
+  const statsAfter = analytics.getStats();
   const countsAfter = await pipeline.requests();
-  const invocationsAfter = pipeline.invocations();
-  const invocations = Object.values(countsSince(invocationsAfter, invocationsBefore)).reduce(
-    (sum, n) => sum + n,
-    0,
-  );
+  const invocations = Object.values(countsSince(pipeline.invocations(), invocationsBefore));
   const requests = summarizeRequests(
     countsSince(countsAfter.total, countsBefore.total),
-    invocations,
+    invocations.reduce((sum, n) => sum + n, 0),
   );
   return {
     records,
-    published: pipeline.emf.total(metricNames.recordsPublished, startMs),
+    published: emf.total(metricNames.recordsPublished, startMs),
     duplicates,
     seconds,
     duplicatesPerSecond: seconds > 0 ? duplicates / seconds : 0,

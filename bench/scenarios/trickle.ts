@@ -7,16 +7,6 @@ import type { Distribution } from '../report/percentiles';
 import { distribution } from '../report/percentiles';
 import type { BenchPipeline } from './bench-pipeline';
 
-export interface TrickleOptions {
-  pipeline: BenchPipeline;
-  records: number;
-  intervals: number;
-  tickMs: number;
-  /** Share of the records changed per poll interval (default 1 %). */
-  changeShare?: number;
-  timeoutMs: number;
-}
-
 export interface TrickleResult {
   intervals: number;
   pollIntervalMs: number;
@@ -31,14 +21,6 @@ export interface TrickleResult {
   delivery: DeliveryCheck;
 }
 
-interface Change {
-  eventType: 'CUSTOMER' | 'PRODUCT';
-  entity: EntityName;
-  id: string;
-  hash: string;
-  changedAtMs: number;
-}
-
 const eventTypes = { customers: 'CUSTOMER', products: 'PRODUCT' } as const;
 
 /**
@@ -46,45 +28,41 @@ const eventTypes = { customers: 'CUSTOMER', products: 'PRODUCT' } as const;
  * change, as POST /admin/mutate does), for `intervals` intervals, while the schedules run; then
  * waits until every changed version reached Analytics and measures each one's freshness.
  */
-export async function runTrickle(options: TrickleOptions): Promise<TrickleResult> {
-  const { pipeline, records, intervals } = options;
-  const { run } = pipeline;
+export async function runTrickle(options: {
+  pipeline: BenchPipeline;
+  records: number;
+  intervals: number;
+  tickMs: number;
+  timeoutMs: number;
+}): Promise<TrickleResult> {
+  const { run } = options.pipeline;
+  const { dataset, analytics } = run.mock.state;
   const pollIntervalMs =
     pipelineDefinition.schedules[functionNames.pollCrm].rateMinutes * options.tickMs;
-  const changesPerInterval = Math.max(1, Math.round(records * (options.changeShare ?? 0.01)));
-  const dataset = run.mock.state.dataset;
-  const changes: Change[] = [];
-
-  for (let interval = 0; interval < intervals; interval++) {
+  const changesPerInterval = Math.max(1, Math.round(options.records * 0.01));
+  const changes: Array<{ entity: EntityName; id: string; hash: string; changedAtMs: number }> = [];
+  for (let interval = 0; interval < options.intervals; interval++) {
     const customers = Math.ceil(changesPerInterval / 2);
-    const perEntity: Array<[EntityName, number]> = [
+    for (const [entity, count] of [
       ['customers', customers],
       ['products', changesPerInterval - customers],
-    ];
-    for (const [entity, count] of perEntity) {
+    ] as const) {
       for (const id of dataset.change(entity, count, Date.now(), 'mutate')) {
         const record = dataset.get(entity, id);
         if (!record) throw new Error(`trickle: changed ${entity} ${id} is not in the data set`);
-        changes.push({
-          eventType: eventTypes[entity],
-          entity,
-          id,
-          hash: contentHash(record),
-          changedAtMs: Date.parse(String(record.updatedAt)),
-        });
+        const changedAtMs = Date.parse(String(record.updatedAt));
+        changes.push({ entity, id, hash: contentHash(record), changedAtMs });
       }
     }
     await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
   }
-
-  const analytics = run.mock.state.analytics;
-  const receiptOf = (change: Change): number | undefined => {
+  const receiptOf = (change: (typeof changes)[number]): number | undefined => {
     const version = analytics
-      .getRecord(change.eventType, change.id)
+      .getRecord(eventTypes[change.entity], change.id)
       ?.versions.find((v) => v.contentHash === change.hash);
     return version ? Date.parse(version.receivedAt) : undefined;
   };
-  const isCurrent = (change: Change): boolean => {
+  const isCurrent = (change: (typeof changes)[number]): boolean => {
     const record = dataset.get(change.entity, change.id);
     return record !== undefined && contentHash(record) === change.hash;
   };
@@ -92,21 +70,17 @@ export async function runTrickle(options: TrickleOptions): Promise<TrickleResult
     accept: () => changes.every((change) => !isCurrent(change) || receiptOf(change) !== undefined),
     timeoutMs: options.timeoutMs,
   });
-
-  const freshness: number[] = [];
-  let superseded = 0;
-  for (const change of changes) {
+  const freshness = changes.flatMap((change) => {
     const receivedAtMs = receiptOf(change);
-    if (receivedAtMs !== undefined) freshness.push(receivedAtMs - change.changedAtMs);
-    else superseded++;
-  }
+    return receivedAtMs === undefined ? [] : [receivedAtMs - change.changedAtMs];
+  });
   return {
-    intervals,
+    intervals: options.intervals,
     pollIntervalMs,
     changesPerInterval,
     changed: changes.length,
     delivered: freshness.length,
-    superseded,
+    superseded: changes.length - freshness.length,
     freshnessMs: distribution(freshness),
     delivery: checkDelivery(run.mock.state),
   };

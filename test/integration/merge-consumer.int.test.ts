@@ -19,8 +19,7 @@ import { DlqMessageSchema } from '../../lambdas/shared/dlq-message';
 import { recordVersionKey } from '../../lambdas/shared/envelope';
 import { createKafka, createProducer, KafkaEnvSchema } from '../../lambdas/shared/kafka';
 import { pipeline } from '../../lambdas/shared/pipeline';
-import { countAwsSdkRequests } from '../../bench/instrumentation/aws-sdk-counter';
-import { RequestTally } from '../../bench/instrumentation/request-tally';
+import { countAwsSdkRequests, RequestTally } from '../../bench/instrumentation/counters';
 import {
   StagedBatchSchema,
   StagedBatchWithVersionsSchema,

@@ -3,11 +3,8 @@ import { pipeline } from '../../../lambdas/shared/pipeline';
 import { topicMessageCount } from '../../../localstack/runtime/progress';
 import { checkDelivery } from '../../harness/delivery-check';
 import type { PipelineRun } from '../../harness/pipeline-run';
-import type { TimedFault } from '../drive';
-import { driveChaosPipeline } from '../drive';
-import { describeFaultTally } from '../fault-tally';
-import { readDlqTopic } from '../read-dlq';
-import type { ChaosContext, ChaosScenario, ScenarioOutcome } from '../scenario';
+import type { ChaosScenario, TimedFault } from '../drive';
+import { driveChaosPipeline, readDlq } from '../drive';
 
 /**
  * A short local retry budget, so an outage of seconds outlasts it (in AWS: 6 attempts, backoff
@@ -36,10 +33,7 @@ const RedriveResultSchema = z.union([
   }),
 ]);
 
-interface ParkedPayload {
-  eventId: string;
-  batchCount: number;
-}
+type ParkedPayload = z.infer<typeof ParkedListSchema>['parked'][number];
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -133,7 +127,7 @@ async function checkParkedAnnouncements(
   const failed: string[] = [];
   if (ledger.parked.length === 0)
     failed.push('nothing was parked: the outage did not outlast the retry budget');
-  const entries = await readDlqTopic({ brokers, topic: run.names.dlqTopic });
+  const entries = await readDlq(run, brokers);
   const perEventId = new Map<string, number>();
   for (const entry of entries) {
     if (!entry.ok) {
@@ -163,28 +157,20 @@ async function checkParkedAnnouncements(
 export const analyticsOutageRedrive: ChaosScenario = {
   name: 'analytics-outage-redrive',
   fault: `Analytics answers 503 to every POST for longer than flush's retry budget (${flushRetryBudget.FLUSH_MAX_ATTEMPTS} attempts locally, ${pipeline.flush.maxAttempts} in AWS); then it recovers and the operator redrives dlq/`,
-  async run(context: ChaosContext): Promise<ScenarioOutcome> {
+  async run(context) {
     const ledger: OutageLedger = { parked: [] };
-    let observed: PipelineRun | undefined;
     const phaseTimeoutMs = 300_000 + context.records * 20;
     const outcome = await driveChaosPipeline(context, {
       label: 'analytics-outage',
       pipeline: { extraEnv: { flush: { ...flushRetryBudget } } },
-      beforeStart: (run) => {
-        observed = run;
-        run.mock.state.setFaults({ analytics: { errorRate: 1, status: 503 } });
-      },
+      mockFaults: { analytics: { errorRate: 1, status: 503 } },
       faults: [outageUntilAllParked(ledger, phaseTimeoutMs)],
       firstDrain: 'settled',
       recover: (run) => redriveAll(run, phaseTimeoutMs),
       inspect: (run) => checkParkedAnnouncements(run, context.stack.endpoints.kafkaBrokers, ledger),
+      tallyRoutes: ['analytics'],
     });
-    const tally = observed ? describeFaultTally(observed.mock.state, ['analytics']) : 'no tally';
-    return {
-      ...outcome,
-      // One analytics_dlq message per parked payload: the operator's signal that a redrive is due.
-      expectedDlqMessages: ledger.parked.length,
-      faultsInjected: `${outcome.faultsInjected}; ${tally}`,
-    };
+    // One analytics_dlq message per parked payload: the operator's signal that a redrive is due.
+    return { ...outcome, expectedDlqMessages: ledger.parked.length };
   },
 };

@@ -5,166 +5,211 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MAX_BATCH_GET_ITEMS } from '../../../lambdas/merge-consumer/claim-store';
 import { pipeline } from '../../../lambdas/shared/pipeline';
+import type { ServerName } from '../../../localstack/stack/artifacts';
 import { localCredentials } from '../../../localstack/stack/endpoints';
-import { driveChaosPipeline } from '../drive';
-import { ANALYTICS_POST_OPERATION } from '../faults/analytics-post-crash-hook';
-import type { CrashPlan } from '../faults/crash-plan';
-import { crashPlanEnv } from '../faults/crash-plan';
-import { describeCrashes } from '../faults/crash-report';
-import { readCrashes } from '../faults/crash-slots';
-import { watchCrashes } from '../faults/crash-watch';
-import { expireCrashedFlushLease } from '../faults/flush-lease';
-import { paceSources } from '../faults/source-pacing';
-import type { ChaosContext, ChaosScenario, ScenarioOutcome } from '../scenario';
+import { checkDelivery } from '../../harness/delivery-check';
+import type { CrashPlan } from '../crash';
+import {
+  ANALYTICS_POST_OPERATION,
+  crashPlanEnv,
+  describeCrashes,
+  expireCrashedFlushLease,
+  readCrashes,
+  watchCrashes,
+} from '../crash';
+import type { ChaosContext, ChaosDriveOptions, ChaosScenario, ScenarioOutcome } from '../drive';
+import { driveChaosPipeline, paceSources } from '../drive';
 
-const preload = (name: string): string =>
-  fileURLToPath(new URL(`../faults/${name}`, import.meta.url));
+const crashPreload = fileURLToPath(new URL('../crash-preload.ts', import.meta.url));
 
-/** What each crashed-after operation is in merge-consumer's group commit (lambdas/merge-consumer/README.md). */
-const mergeConsumerOperations: Record<string, string> = {
-  'DynamoDB.BatchGetItem': 'claims read BatchGetItem (up to 100)',
-  'DynamoDB.BatchWriteItem': 'claims BatchWriteItem (up to 25)',
-  'S3.PutObject': 'staging PutObject',
-};
-
-/** A fresh crash budget directory for one scenario run; removed by the returned function. */
-function crashSlotDir(label: string): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), `ecom-sync-chaos-${label}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+/**
+ * Runs a pipeline whose `fn` environments crash by `plan` (its `slotDir` filled in: a fresh crash
+ * budget directory, removed afterwards), then reports the crashes with what each operation means.
+ */
+async function withCrashes(
+  context: ChaosContext,
+  fn: 'mergeConsumer' | 'flush',
+  plan: Omit<CrashPlan, 'slotDir' | 'seed'>,
+  meaning: Record<string, string>,
+  drive: (slotDir: string, crashEnv: Record<string, string>) => ChaosDriveOptions,
+): Promise<ScenarioOutcome> {
+  const slotDir = mkdtempSync(join(tmpdir(), `ecom-sync-chaos-${fn}-`));
+  try {
+    const options = drive(slotDir, crashPlanEnv({ ...plan, seed: context.seed, slotDir }));
+    const outcome = await driveChaosPipeline(context, {
+      ...options,
+      pipeline: { ...options.pipeline, preloadModules: { [fn]: [crashPreload] } },
+      recover: async (run) => {
+        await options.recover?.(run);
+        return describeCrashes(readCrashes(slotDir), plan.maxCrashes, meaning);
+      },
+    });
+    const probabilities = `crash probabilities per successful call: ${JSON.stringify(plan.probabilities)}`;
+    return { ...outcome, notes: [...(outcome.notes ?? []), probabilities] };
+  } finally {
+    rmSync(slotDir, { recursive: true, force: true });
+  }
 }
 
 /**
  * merge-consumer's execution environment dies right after one of the group commit's calls
  * succeeded (docs/DESIGN.md, crash analysis): the BatchGetItem that reads the claims, a
- * BatchWriteItem of claims (the first, some or all of an invocation's), or the S3 PutObject of
- * the staged batch. The side effect landed, the invocation never learnt it. The mapping sees
- * Runtime.ExitError and bisects the batch (new batch boundaries, so new batch ids and staging
- * keys: the take-over path); a fresh environment serves the retry.
- *
- * Sizing: at most max(6, N/1000) crashes, a third of them after each kind of call, with per-call
- * probabilities that would spend about 0.6× the budget per kind of call over one pass, so crashes
- * land throughout the first half of the run and then stop. A record reaches the DLQ only if the batch
- * holding it alone (bisected down to one record) fails 1 + maximumRetryAttempts (4) times in a
- * row: with per-call probabilities around 10⁻³ that is ~10⁻¹² per record, so DLQ == 0 is the
- * expected outcome, and a DLQ message would mean the crash recovery itself failed repeatedly.
+ * BatchWriteItem of claims, or the S3 PutObject of the staged batch. The mapping sees
+ * Runtime.ExitError and bisects the batch (new batch ids and staging keys: the take-over path); a
+ * fresh environment serves the retry. At most max(6, N/1000) crashes, a third after each kind of
+ * call, with probabilities that spend about 0.6× the budget per kind over one pass. A record
+ * reaches the DLQ only if its batch, bisected to one record, fails 1 + maximumRetryAttempts times
+ * in a row (~10⁻¹² per record): DLQ == 0 is expected.
  */
 const mergeConsumerCrash: ChaosScenario = {
   name: 'merge-consumer-crash',
   fault:
     'merge-consumer environment exits right after a successful claims BatchGetItem, claims BatchWriteItem or staging PutObject',
-  async run(context: ChaosContext): Promise<ScenarioOutcome> {
-    const slots = crashSlotDir('merge-crash');
+  run(context) {
     const budget = Math.max(6, Math.ceil(context.records / 1000));
-    /** The probability that spends 0.6× the budget over `calls` calls of one kind. */
     const perCall = (calls: number): number => Math.min(0.5, (budget * 0.6) / Math.max(1, calls));
-    const plan: CrashPlan = {
-      seed: context.seed,
+    const { claimsPerRequest, batchSize } = pipeline.mergeConsumer;
+    const plan = {
       maxCrashes: budget,
       // The read comes first in every invocation: without a cap it would spend the whole budget.
       maxCrashesPerOperation: Math.ceil(budget / 3),
       probabilities: {
         'DynamoDB.BatchGetItem': perCall(context.records / MAX_BATCH_GET_ITEMS),
-        'DynamoDB.BatchWriteItem': perCall(
-          context.records / pipeline.mergeConsumer.claimsPerRequest,
-        ),
-        'S3.PutObject': perCall(context.records / pipeline.mergeConsumer.batchSize),
+        'DynamoDB.BatchWriteItem': perCall(context.records / claimsPerRequest),
+        'S3.PutObject': perCall(context.records / batchSize),
       },
-      slotDir: slots.dir,
     };
-    try {
-      const outcome = await driveChaosPipeline(context, {
-        label: 'merge-crash',
-        pipeline: {
-          preloadModules: { mergeConsumer: [preload('preload-merge-consumer-crash.ts')] },
-          extraEnv: { mergeConsumer: crashPlanEnv(plan) },
-        },
-        recover: async () =>
-          describeCrashes(readCrashes(slots.dir), budget, mergeConsumerOperations),
-      });
-      return {
-        ...outcome,
-        notes: [
-          ...(outcome.notes ?? []),
-          `crash probabilities per successful call: ${JSON.stringify(plan.probabilities)}`,
-        ],
-      };
-    } finally {
-      slots.remove();
-    }
+    const meaning = {
+      'DynamoDB.BatchGetItem': 'claims read BatchGetItem (up to 100)',
+      'DynamoDB.BatchWriteItem': 'claims BatchWriteItem (up to 25)',
+      'S3.PutObject': 'staging PutObject',
+    };
+    return withCrashes(context, 'mergeConsumer', plan, meaning, (_, crashEnv) => ({
+      label: 'merge-crash',
+      pipeline: { extraEnv: { mergeConsumer: crashEnv } },
+    }));
   },
 };
 
 /**
  * flush's execution environment dies right after Analytics answered 2xx to a payload POST, before
- * the batches move to delivered/. The next run finds the outbox manifest, re-posts the same
- * grouping under the same Idempotency-Key (Analytics counts a duplicate payload and ignores it),
- * then moves the batches: 0 duplicated records.
- *
- * The dead run's lease would block flush for its full duration (the invocation's remaining time
- * + 5 s, about 5 minutes) as it would in AWS; the scenario compresses that wait by moving the
- * lease's expiry into the past once the crash is seen (faults/flush-lease.ts). The sources are
- * paced so that flush posts many times during the run and crashes land mid-run.
+ * the batches move on. The next run re-posts the same grouping under the same Idempotency-Key
+ * (Analytics counts a duplicate payload and ignores it): 0 duplicated records. The dead run's lease
+ * would block flush for its full duration (~5 min) as in AWS; the scenario compresses that wait
+ * by expiring the lease once the crash is seen. Paced sources: flush posts many times.
  */
 const flushCrashAfterPost: ChaosScenario = {
   name: 'flush-crash-after-post',
   fault: 'flush environment exits right after Analytics answered 2xx, before the batches move',
-  async run(context: ChaosContext): Promise<ScenarioOutcome> {
-    const slots = crashSlotDir('flush-crash');
-    const budget = context.quick ? 3 : 5;
-    const plan: CrashPlan = {
-      seed: context.seed,
-      maxCrashes: budget,
-      probabilities: { [ANALYTICS_POST_OPERATION]: 0.5 },
-      slotDir: slots.dir,
-    };
+  async run(context) {
     const pacing = paceSources(context.records, { minSyncSeconds: 20 });
     const dynamodb = new DynamoDBClient({
       endpoint: context.stack.endpoints.dynamodbEndpoint,
       region: context.stack.endpoints.region,
       credentials: localCredentials,
     });
-    const leasesExpired: string[] = [];
+    const expired: string[] = [];
     let rePosts = 0;
     let stopWatching: (() => Promise<void>) | undefined;
+    const plan = {
+      maxCrashes: context.quick ? 3 : 5,
+      probabilities: { [ANALYTICS_POST_OPERATION]: 0.5 },
+    };
     try {
-      const outcome = await driveChaosPipeline(context, {
+      const meaning = { [ANALYTICS_POST_OPERATION]: 'a 2xx to POST /analytics/data' };
+      const outcome = await withCrashes(context, 'flush', plan, meaning, (slotDir, crashEnv) => ({
         label: 'flush-crash',
-        pipeline: {
-          preloadModules: { flush: [preload('preload-flush-crash.ts')] },
-          extraEnv: { ...pacing.pollerEnv, flush: crashPlanEnv(plan) },
-        },
+        pipeline: { extraEnv: { ...pacing.pollerEnv, flush: crashEnv } },
+        mockFaults: pacing.faults,
         beforeStart: (run) => {
-          run.mock.state.setFaults(pacing.faults);
-          stopWatching = watchCrashes(slots.dir, async (_operation, count) => {
+          stopWatching = watchCrashes(slotDir, async (_operation, count) => {
             const owner = await expireCrashedFlushLease(dynamodb, run.names.syncStateTable);
-            if (owner !== undefined) leasesExpired.push(owner);
+            if (owner !== undefined) expired.push(owner);
             context.log(`  flush crash ${count}: lease of ${owner ?? '(none held)'} expired`);
           });
         },
         // The watcher keeps running through the second drain (stopped in `finally`).
         recover: async (run) => {
-          const { stats } = await run.progress();
-          rePosts = stats.duplicatePayloads;
-          return describeCrashes(readCrashes(slots.dir), budget, {
-            [ANALYTICS_POST_OPERATION]: 'a 2xx to POST /analytics/data',
-          });
+          rePosts = (await run.progress()).stats.duplicatePayloads;
         },
-      });
-      return {
-        ...outcome,
-        notes: [
-          ...(outcome.notes ?? []),
-          pacing.description,
-          `${leasesExpired.length} dead flush leases expired early (each would have blocked flush ~5 min)`,
-          `Analytics ignored ${rePosts} re-posted payloads by their Idempotency-Key`,
-        ],
-      };
+      }));
+      const notes = [
+        pacing.description,
+        `${expired.length} dead flush leases expired early (each would have blocked flush ~5 min)`,
+        `Analytics ignored ${rePosts} re-posted payloads by their Idempotency-Key`,
+      ];
+      return { ...outcome, notes: [...(outcome.notes ?? []), ...notes] };
     } finally {
       await stopWatching?.();
       dynamodb.destroy();
-      slots.remove();
     }
   },
 };
 
 export const crashScenarios: ChaosScenario[] = [mergeConsumerCrash, flushCrashAfterPost];
+
+/**
+ * SIGKILL one server of the local stack mid-run and start it again on the same ports with its data
+ * (a `durable` stack). Every client of it sees connection errors for a few seconds and must recover
+ * by itself: no operator action follows. Paced sources, so the kill lands while every stage is busy.
+ */
+function serverRestart(
+  name: string,
+  server: ServerName,
+  atDeliveredFraction: number,
+  downMs: number,
+  fault: string,
+): ChaosScenario {
+  return {
+    name,
+    fault,
+    async run(context) {
+      const pacing = paceSources(context.records, { minSyncSeconds: 20 });
+      const outcome = await driveChaosPipeline(context, {
+        label: name,
+        pipeline: { extraEnv: pacing.pollerEnv },
+        mockFaults: pacing.faults,
+        faults: [
+          {
+            atDeliveredFraction,
+            async inject(run) {
+              const delivered = checkDelivery(run.mock.state);
+              const percent = Math.round(
+                (100 * delivered.received) / Math.max(1, delivered.expected),
+              );
+              const killedAt = Date.now();
+              await context.stack.restartServer(server, { signal: 'SIGKILL', downMs });
+              const back = ((Date.now() - killedAt) / 1000).toFixed(1);
+              return `${server} SIGKILL at ${percent} % delivered, down ${(downMs / 1000).toFixed(1)} s, answering again ${back} s after the kill`;
+            },
+          },
+        ],
+      });
+      return { ...outcome, notes: [...(outcome.notes ?? []), pacing.description] };
+    },
+  };
+}
+
+export const restartScenarios: ChaosScenario[] = [
+  serverRestart(
+    'kafka-sigkill',
+    'kafka',
+    0.3,
+    3_000,
+    'Kafka broker SIGKILLed at ~30 % delivered, restarted after 3 s',
+  ),
+  serverRestart(
+    'dynamodb-restart',
+    'dynamodb',
+    0.4,
+    2_000,
+    'DynamoDB Local SIGKILLed at ~40 % delivered, restarted after 2 s with its data',
+  ),
+  serverRestart(
+    's3-restart',
+    's3mock',
+    0.4,
+    2_000,
+    'S3Mock SIGKILLed at ~40 % delivered, restarted after 2 s with its data',
+  ),
+];

@@ -3,9 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { MAX_RECORD_VALUE_BYTES, parseMskEvent } from '../../../lambdas/merge-consumer/msk-event';
 import type { DlqMessage } from '../../../lambdas/shared/dlq-message';
 import { buildMskEvent } from '../../../localstack/runtime/msk-event';
-import type { DlqEntry } from '../read-dlq';
-import { buildPoison, OVERSIZED_VALUE_BYTES, poisonCount, poisonKinds } from './poison-messages';
-import { checkPoisonOnDlq } from './poison';
+import type { DlqEntry } from '../drive';
+import {
+  buildPoison,
+  checkPoisonOnDlq,
+  OVERSIZED_VALUE_BYTES,
+  poisonCount,
+  poisonKinds,
+} from './poison';
 
 /** The event the local mapping would deliver for these poison messages, as the consumer sees it. */
 function eventFor(values: { key: string; value: string }[]) {

@@ -1,80 +1,102 @@
 import type { Producer } from 'kafkajs';
-import { Kafka, logLevel } from 'kafkajs';
+import { MAX_RECORD_VALUE_BYTES } from '../../../lambdas/merge-consumer/msk-event';
+import { contentHash } from '../../../lambdas/shared/content-hash';
 import type { PipelineRun } from '../../harness/pipeline-run';
-import type { TimedFault } from '../drive';
-import { driveChaosPipeline } from '../drive';
-import { paceSources } from '../faults/source-pacing';
-import type { DlqEntry } from '../read-dlq';
-import { readDlqTopic } from '../read-dlq';
-import type { ChaosContext, ChaosScenario, ScenarioOutcome } from '../scenario';
-import type { PoisonMessage } from './poison-messages';
-import { buildPoison, poisonCount, poisonKinds } from './poison-messages';
+import { benchKafka } from '../../limits/kafka';
+import type { ChaosScenario, DlqEntry, TimedFault } from '../drive';
+import { driveChaosPipeline, paceSources, readDlq } from '../drive';
+
+/** Each kind keyed like a real record (key = payload id), so only its value makes it poison. */
+export const poisonKinds = ['malformed-json', 'schema-invalid', 'oversized'] as const;
+type PoisonEntity = 'CUSTOMER' | 'PRODUCT';
+
+export interface PoisonMessage {
+  kind: (typeof poisonKinds)[number];
+  entity: PoisonEntity;
+  key: string;
+  value: string;
+  /** What the merge-consumer's DLQ reason must say for this kind. */
+  expectedReason: RegExp;
+}
+
+/** Over the consumer's record limit and under the broker's `message.max.bytes` (1 MiB + 12 B). */
+export const OVERSIZED_VALUE_BYTES = 768 * 1024;
+
+const expectedReasons: Record<PoisonMessage['kind'], RegExp> = {
+  'malformed-json': /^value is not JSON$/,
+  'schema-invalid': /^invalid envelope: /,
+  oversized: new RegExp(`^value larger than ${MAX_RECORD_VALUE_BYTES} bytes$`),
+};
+
+/**
+ * One poison message; `serial` numbers the poison of a run (kinds cycle, even serials go to the
+ * customer topic). Ids like `cust-poison-000007` are never the source's, so Analytics holding one
+ * would be a finding.
+ */
+export function buildPoison(serial: number, now: Date = new Date()): PoisonMessage {
+  const kind = poisonKinds[serial % poisonKinds.length]!;
+  const entity: PoisonEntity = serial % 2 === 0 ? 'CUSTOMER' : 'PRODUCT';
+  const key = `${entity === 'CUSTOMER' ? 'cust' : 'prod'}-poison-${String(serial).padStart(6, '0')}`;
+  const stamp = now.toISOString();
+  const payload: Record<string, unknown> =
+    entity === 'CUSTOMER'
+      ? {
+          id: key,
+          name: 'Poison Pill',
+          email: `${key}@example.com`,
+          createdDate: stamp,
+          updatedAt: stamp,
+        }
+      : {
+          id: key,
+          productName: 'Poison Pill',
+          sku: `SKU-${key}`,
+          stockQuantity: 1,
+          updatedAt: stamp,
+        };
+  const envelopeOf = (body: Record<string, unknown>) => ({
+    messageId: `poison-${key}`,
+    eventType: entity,
+    source: entity === 'CUSTOMER' ? 'crm' : 'inventory',
+    syncType: 'INCREMENTAL',
+    timestamp: stamp,
+    contentHash: contentHash(body),
+    payload: body,
+  });
+  const envelope = envelopeOf(payload);
+  let value: string;
+  if (kind === 'malformed-json') {
+    // A producer that died mid-write: the JSON stops halfway.
+    value = JSON.stringify(envelope).slice(0, 60);
+  } else if (kind === 'schema-invalid') {
+    // Well-formed, the hash matches, the payload breaks the record schema.
+    const broken = entity === 'CUSTOMER' ? { email: 'not-an-email' } : { stockQuantity: -5 };
+    value = JSON.stringify(envelopeOf({ ...payload, ...broken }));
+  } else {
+    // A VALID envelope plus a blob the schema strips: only a size check stops it.
+    const skeleton = JSON.stringify({ ...envelope, attachment: '' });
+    value = JSON.stringify({
+      ...envelope,
+      attachment: 'x'.repeat(OVERSIZED_VALUE_BYTES - skeleton.length),
+    });
+  }
+  return { kind, entity, key, value, expectedReason: expectedReasons[kind] };
+}
+
+/** How much poison 1 % of `records` is: at least one of each kind. */
+export function poisonCount(records: number): number {
+  return Math.max(poisonKinds.length, Math.round(records * 0.01));
+}
 
 /** A poison message as written: where it landed is how its DLQ message is found again. */
-interface InjectedPoison extends PoisonMessage {
+export interface InjectedPoison extends PoisonMessage {
   topic: string;
   partition: number;
   offset: string;
 }
 
-/** Mixed into the real stream at three points of the run, a third each time. */
-const injectionPoints = [0.05, 0.35, 0.65];
-
 const positionOf = (topic: string, partition: number, offset: string): string =>
   `${topic}/${partition}@${offset}`;
-
-/** Writes poison straight to the source topics, as a buggy or hostile producer would. */
-class PoisonWriter {
-  readonly injected: InjectedPoison[] = [];
-  private producer: Producer | undefined;
-  private serial = 0;
-
-  constructor(private readonly brokers: string) {}
-
-  async write(run: PipelineRun, count: number): Promise<string> {
-    this.producer ??= new Kafka({
-      clientId: 'chaos-poison-writer',
-      brokers: this.brokers.split(','),
-      logLevel: logLevel.NOTHING,
-    }).producer();
-    await this.producer.connect();
-    // One message per send: the answer then names the exact offset of each poison message.
-    for (let i = 0; i < count; i++) {
-      const poison = buildPoison(this.serial++);
-      const topic = poison.entity === 'CUSTOMER' ? run.names.customerTopic : run.names.productTopic;
-      const [written] = await this.producer.send({
-        topic,
-        acks: -1,
-        messages: [{ key: poison.key, value: poison.value }],
-      });
-      if (!written?.baseOffset) throw new Error(`no offset for poison written to ${topic}`);
-      this.injected.push({
-        ...poison,
-        topic,
-        partition: written.partition,
-        offset: written.baseOffset,
-      });
-    }
-    return `${count} poison messages written to the source topics`;
-  }
-
-  async close(): Promise<void> {
-    await this.producer?.disconnect();
-  }
-}
-
-function injectionFaults(writer: PoisonWriter, total: number): TimedFault[] {
-  return injectionPoints.map((atDeliveredFraction, index) => {
-    const share =
-      Math.floor((total * (index + 1)) / injectionPoints.length) -
-      Math.floor((total * index) / injectionPoints.length);
-    return {
-      atDeliveredFraction,
-      inject: async (run) =>
-        `${await writer.write(run, share)} at ${Math.round(atDeliveredFraction * 100)} % delivered`,
-    };
-  });
-}
 
 /**
  * Each poison message must be on the DLQ exactly once, from the merge stage, at its own position,
@@ -122,37 +144,66 @@ export function checkPoisonOnDlq(
 export const poisonScenario: ChaosScenario = {
   name: 'poison',
   fault: `1 % poison written straight to the source topics mid-run: ${poisonKinds.join(', ')} (768 KiB, a valid envelope)`,
-  async run(context: ChaosContext): Promise<ScenarioOutcome> {
-    const writer = new PoisonWriter(context.stack.endpoints.kafkaBrokers);
+  async run(context) {
+    const brokers = context.stack.endpoints.kafkaBrokers;
     const total = poisonCount(context.records);
-    // Paced, so the full sync streams for a while and the poison lands between real records
-    // instead of after them.
+    const injected: InjectedPoison[] = [];
+    let producer: Producer | undefined;
+    /** Writes poison straight to the source topics, one message per send (its answer names the offset). */
+    const write = async (run: PipelineRun, count: number): Promise<void> => {
+      producer ??= benchKafka(brokers, 'chaos-poison-writer').producer();
+      await producer.connect();
+      for (let i = 0; i < count; i++) {
+        const poison = buildPoison(injected.length);
+        const topic =
+          poison.entity === 'CUSTOMER' ? run.names.customerTopic : run.names.productTopic;
+        const [written] = await producer.send({
+          topic,
+          acks: -1,
+          messages: [{ key: poison.key, value: poison.value }],
+        });
+        if (!written?.baseOffset) throw new Error(`no offset for poison written to ${topic}`);
+        injected.push({
+          ...poison,
+          topic,
+          partition: written.partition,
+          offset: written.baseOffset,
+        });
+      }
+    };
+    // Mixed into the real stream at three points of the run, a third each time; paced sources, so
+    // the full sync streams for a while and the poison lands between real records.
+    const points = [0.05, 0.35, 0.65];
+    const faults: TimedFault[] = points.map((atDeliveredFraction, index) => {
+      const share = Math.floor((total * (index + 1)) / 3) - Math.floor((total * index) / 3);
+      return {
+        atDeliveredFraction,
+        inject: async (run) => {
+          await write(run, share);
+          return `${share} poison messages written to the source topics at ${Math.round(atDeliveredFraction * 100)} % delivered`;
+        },
+      };
+    });
     const pacing = paceSources(context.records, { minSyncSeconds: 10 });
     try {
       const outcome = await driveChaosPipeline(context, {
         label: 'poison',
         pipeline: { extraEnv: pacing.pollerEnv },
-        beforeStart: (run) => run.mock.state.setFaults(pacing.faults),
-        faults: injectionFaults(writer, total),
-        injectedPoison: () => writer.injected.length,
+        mockFaults: pacing.faults,
+        faults,
+        injectedPoison: () => injected.length,
         inspect: async (run) => {
-          const entries = await readDlqTopic({
-            brokers: context.stack.endpoints.kafkaBrokers,
-            topic: run.names.dlqTopic,
-          });
-          const failed = checkPoisonOnDlq(
-            writer.injected,
-            entries,
-            (poison) => run.mock.state.analytics.getRecord(poison.entity, poison.key) !== undefined,
-          );
-          if (writer.injected.length !== total)
-            failed.push(`${writer.injected.length} of ${total} poison messages were written`);
+          const atAnalytics = (poison: InjectedPoison) =>
+            run.mock.state.analytics.getRecord(poison.entity, poison.key) !== undefined;
+          const failed = checkPoisonOnDlq(injected, await readDlq(run, brokers), atAnalytics);
+          if (injected.length !== total)
+            failed.push(`${injected.length} of ${total} poison messages were written`);
           return failed;
         },
       });
       return { ...outcome, notes: [...(outcome.notes ?? []), pacing.description] };
     } finally {
-      await writer.close();
+      await producer?.disconnect();
     }
   },
 };

@@ -1,0 +1,251 @@
+/**
+ * Process crashes on purpose: an execution environment that kills itself right AFTER a call
+ * succeeded (the side effect landed, the code never saw the answer: the most adversarial crash
+ * point). A plan in the function's env says after which operations and how often; a crash budget
+ * shared by every environment of the run keeps the run finishable. crash-preload.ts installs the
+ * hooks in a function's worker without touching production code.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { FLUSH_LEASE_ID } from '../../lambdas/flush/lease';
+import { tables } from '../../lambdas/shared/pipeline';
+
+export const CRASH_PLAN_ENV = 'CHAOS_CRASH_PLAN';
+/** The operation name the budget records for a POST that Analytics accepted. */
+export const ANALYTICS_POST_OPERATION = 'Analytics.POST';
+
+export const CrashPlanSchema = z.object({
+  /** Mixed with the worker's thread id, so each execution environment draws its own sequence. */
+  seed: z.number().int(),
+  /** At most this many crashes in the whole run, over every environment. */
+  maxCrashes: z.number().int().nonnegative(),
+  /** At most this many after any one operation (default: maxCrashes). */
+  maxCrashesPerOperation: z.number().int().nonnegative().optional(),
+  /** Operation (`DynamoDB.PutItem`, `Analytics.POST`) → probability of crashing right after it. */
+  probabilities: z.record(z.string().min(1), z.number().min(0).max(1)),
+  /** Shared by every environment of the run: one file per crash. */
+  slotDir: z.string().min(1),
+});
+export type CrashPlan = z.output<typeof CrashPlanSchema>;
+
+/** The extraEnv entry that hands the plan to a function. */
+export function crashPlanEnv(plan: CrashPlan): Record<string, string> {
+  return { [CRASH_PLAN_ENV]: JSON.stringify(CrashPlanSchema.parse(plan)) };
+}
+
+/** Reads the plan from the function's environment; throws if it is absent or invalid. */
+export function readCrashPlan(env: Record<string, string | undefined>): CrashPlan {
+  const raw = env[CRASH_PLAN_ENV];
+  if (raw === undefined) throw new Error(`${CRASH_PLAN_ENV} is not set`);
+  return CrashPlanSchema.parse(JSON.parse(raw));
+}
+
+export interface CrashSlots {
+  /** Takes a free slot for a crash after `operation`; false once the budget is spent. */
+  claim(operation: string): boolean;
+}
+
+const slotPrefix = 'crash-';
+
+/**
+ * The budget across environments (worker threads that die and are replaced, so it cannot live in
+ * memory): each crash takes one numbered file, created exclusively (`wx`, atomic across threads
+ * and processes), holding the operation. `maxPerOperation` caps the crashes after any one
+ * operation, so the first operation of every invocation cannot spend the whole budget.
+ */
+export function fileCrashSlots(
+  dir: string,
+  maxCrashes: number,
+  maxPerOperation = maxCrashes,
+): CrashSlots {
+  const exhausted = new Set<string>();
+  const take = (prefix: string, max: number, operation: string): boolean => {
+    for (let slot = 0; !exhausted.has(prefix) && slot < max; slot++) {
+      try {
+        writeFileSync(join(dir, `${prefix}${slot}`), operation, { flag: 'wx' });
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    exhausted.add(prefix);
+    return false;
+  };
+  return {
+    claim: (operation) =>
+      !exhausted.has(slotPrefix) &&
+      take(`op-${encodeURIComponent(operation)}-`, maxPerOperation, operation) &&
+      take(slotPrefix, maxCrashes, operation),
+  };
+}
+
+/** The operations the crashes of a run followed, one entry per crash. */
+export function readCrashes(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => name.startsWith(slotPrefix))
+    .map((name) => readFileSync(join(dir, name), 'utf8'));
+}
+
+/** After each successful operation: a seeded draw against its probability, then a budget slot. */
+export function createCrashDecider(options: {
+  probabilities: Readonly<Record<string, number>>;
+  /** Uniform in [0, 1). */
+  random: () => number;
+  slots: CrashSlots;
+}): (operation: string) => boolean {
+  return (operation) => {
+    const probability = options.probabilities[operation] ?? 0;
+    return probability > 0 && options.random() < probability && options.slots.claim(operation);
+  };
+}
+
+/** The part of the AWS SDK's base `Client` (@smithy/core) the hook wraps. */
+export interface SdkClientPrototype {
+  send(this: unknown, command: unknown, ...rest: unknown[]): Promise<unknown> | void;
+}
+
+/** `<serviceId>.<operation>` of an SDK call, e.g. `S3.PutObject`. */
+export function sdkOperationName(client: unknown, command: unknown): string {
+  const serviceId =
+    (client as { config?: { serviceId?: unknown } } | undefined)?.config?.serviceId ?? 'Unknown';
+  const commandName =
+    (command as { constructor?: { name?: unknown } } | undefined)?.constructor?.name ?? 'Unknown';
+  return `${String(serviceId)}.${String(commandName).replace(/Command$/, '')}`;
+}
+
+interface CrashHookOptions {
+  /** Called after every successful call; true = die now. */
+  shouldCrash: (operation: string) => boolean;
+  /** Ends the execution environment; never returns. */
+  crash: (operation: string) => never;
+}
+
+/**
+ * Wraps `send` of the SDK's shared base client so the environment may die right after a call
+ * succeeded; every client the handler builds inherits it. Callback-style calls pass through.
+ * Returns the restore.
+ */
+export function installSdkCrashHook(
+  prototype: SdkClientPrototype,
+  options: CrashHookOptions,
+): () => void {
+  const original = prototype.send;
+  prototype.send = function (this: unknown, command: unknown, ...rest: unknown[]) {
+    if (typeof rest.at(-1) === 'function') return original.call(this, command, ...rest);
+    return (original.call(this, command, ...rest) as Promise<unknown>).then((output) => {
+      const operation = sdkOperationName(this, command);
+      if (options.shouldCrash(operation)) options.crash(operation);
+      return output;
+    });
+  };
+  return () => {
+    prototype.send = original;
+  };
+}
+
+/**
+ * A `fetch` that, after Analytics answered 2xx to `POST …/analytics/data`, may end the environment
+ * before the caller sees the answer: the payload is delivered, flush never learns it.
+ */
+export function crashAfterAnalyticsPost(
+  fetchImpl: typeof fetch,
+  options: CrashHookOptions,
+): typeof fetch {
+  return async (input, init) => {
+    const response = await fetchImpl(input, init);
+    const request = input instanceof Request ? input : undefined;
+    const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
+    const url = new URL(request?.url ?? String(input));
+    if (
+      method === 'POST' &&
+      url.pathname.endsWith('/analytics/data') &&
+      response.ok &&
+      options.shouldCrash(ANALYTICS_POST_OPERATION)
+    ) {
+      options.crash(ANALYTICS_POST_OPERATION);
+    }
+    return response;
+  };
+}
+
+/**
+ * One line for a scenario's report, e.g. "7 crashes (budget 20): 3 after claims BatchWriteItem
+ * (DynamoDB.BatchWriteItem), 4 after staging PutObject (S3.PutObject)".
+ */
+export function describeCrashes(
+  operations: readonly string[],
+  budget: number,
+  meaning: Readonly<Record<string, string>> = {},
+): string {
+  const counts = new Map<string, number>();
+  for (const operation of operations) counts.set(operation, (counts.get(operation) ?? 0) + 1);
+  const parts = [...counts.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([op, count]) => `${count} after ${meaning[op] ? `${meaning[op]} (${op})` : op}`);
+  const head = `${operations.length} crash${operations.length === 1 ? '' : 'es'} (budget ${budget})`;
+  return parts.length > 0 ? `${head}: ${parts.join(', ')}` : head;
+}
+
+/**
+ * Calls `onCrash` (one at a time, in order) for each crash recorded since the last look: polling,
+ * since a crashing worker cannot tell anyone. Returns `stop`, which waits for a running `onCrash`.
+ */
+export function watchCrashes(
+  slotDir: string,
+  onCrash: (operation: string, count: number) => Promise<void>,
+  intervalMs = 250,
+): () => Promise<void> {
+  let seen = 0;
+  let running = Promise.resolve();
+  let stopped = false;
+  const look = async (): Promise<void> => {
+    const crashes = readCrashes(slotDir);
+    while (!stopped && seen < crashes.length) await onCrash(crashes[seen]!, ++seen);
+  };
+  const timer = setInterval(() => {
+    running = running.then(look).catch(() => undefined);
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
+}
+
+/**
+ * Moves the flush lease of an owner that crashed into the past, as if its duration (about five
+ * minutes) had gone by: the next flush still takes it through its own "expired" condition.
+ * Conditional on the owner, so a lease a live flush took meanwhile is never touched. Returns the
+ * dead owner, or undefined when no lease was held.
+ */
+export async function expireCrashedFlushLease(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+): Promise<string | undefined> {
+  const key = { [tables.syncState.partitionKey]: { S: FLUSH_LEASE_ID } };
+  const lease = await dynamodb.send(
+    new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+  );
+  const owner = lease.Item?.owner?.S;
+  if (owner === undefined) return undefined;
+  try {
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: 'SET expiresAt = :past',
+        ConditionExpression: '#owner = :owner',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':past': { N: '0' }, ':owner': { S: owner } },
+      }),
+    );
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    return undefined;
+  }
+  return owner;
+}

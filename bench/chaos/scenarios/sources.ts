@@ -1,0 +1,150 @@
+import type { FaultRoute, FaultSettings } from '../../../lambdas/mock-apis/faults';
+import { pipeline } from '../../../lambdas/shared/pipeline';
+import type { ChaosScenario, TimedFault } from '../drive';
+import { driveChaosPipeline, formatOffset, setFaultsAt, sourceChange } from '../drive';
+
+/**
+ * Poller page size for a data set: production's 500 when the CRM full sync takes enough pages
+ * anyway (20,000 records), smaller for a quick run, so a 20 % fault rate meets more than a handful
+ * of requests (~15 per source). A tunable (POLLER_PAGE_SIZE), not a change of behaviour.
+ */
+export function faultExposurePageSize(records: number): number {
+  const customers = Math.round((records * 2) / 3);
+  return Math.min(pipeline.poller.pageSize, Math.max(20, Math.floor(customers / 15)));
+}
+
+/**
+ * One pipeline run with mock-API faults: the settings in force from the first poll, later changes
+ * as delivery progresses, and 2 % of the records changing halfway so the incremental polls after
+ * the full sync face the faults as well. The report carries what the mock actually did (requests
+ * answered 5xx / 429 / 503, delayed) next to the configured rates.
+ */
+function sourceFaultScenario(plan: {
+  name: string;
+  fault: string;
+  initial: FaultSettings;
+  faults?: TimedFault[];
+  routes: FaultRoute[];
+}): ChaosScenario {
+  return {
+    name: plan.name,
+    fault: plan.fault,
+    async run(context) {
+      const pageSize = { POLLER_PAGE_SIZE: String(faultExposurePageSize(context.records)) };
+      const outcome = await driveChaosPipeline(context, {
+        label: plan.name,
+        pipeline: { extraEnv: { pollCrm: pageSize, pollInventory: pageSize } },
+        mockFaults: plan.initial,
+        faults: [...(plan.faults ?? []), sourceChange({ atDeliveredFraction: 0.5, share: 0.02 })],
+        tallyRoutes: plan.routes,
+      });
+      const notes = [...(outcome.notes ?? []), `poller page size ${pageSize.POLLER_PAGE_SIZE}`];
+      return { ...outcome, notes };
+    },
+  };
+}
+
+/** Longer than flush's HTTP timeout, so a delayed Analytics POST is abandoned and re-posted. */
+const analyticsSpikeMs = pipeline.http.timeoutMs + 1_000;
+/** Local poll interval: the scheduled rate in local minutes of 1 s. */
+const localPollIntervalMs = pipeline.schedules['poll-crm'].rateMinutes * 1_000;
+/** Longer than one poll interval: at least one scheduled poll of each source meets the outage. */
+const sourceOutageMs = Math.max(15_000, 3 * localPollIntervalMs);
+const storm = (rate: number, retryAfterSeconds: number): FaultSettings => ({
+  crm: { rateLimitRate: rate, retryAfterSeconds },
+  inventory: { rateLimitRate: rate, retryAfterSeconds },
+});
+
+export const sourceFaultScenarios: ChaosScenario[] = [
+  sourceFaultScenario({
+    name: 'crm-5xx',
+    fault: 'CRM answers HTTP 500 to 20 % of requests for the whole run',
+    initial: { crm: { errorRate: 0.2, status: 500 } },
+    routes: ['crm'],
+  }),
+  sourceFaultScenario({
+    name: 'inventory-5xx',
+    fault: 'Inventory answers HTTP 502 to 20 % of requests for the whole run',
+    initial: { inventory: { errorRate: 0.2, status: 502 } },
+    routes: ['inventory'],
+  }),
+  sourceFaultScenario({
+    name: 'rate-limit-storm',
+    fault:
+      'two 429 storms with Retry-After on CRM and Inventory: 50 % (Retry-After 1 s) until 40 % delivered, 70 % (Retry-After 2 s) from 60 %',
+    initial: storm(0.5, 1),
+    faults: [
+      setFaultsAt(0.4, {}, 'first storm over'),
+      setFaultsAt(0.6, storm(0.7, 2), 'second storm'),
+    ],
+    routes: ['crm', 'inventory'],
+  }),
+  sourceFaultScenario({
+    name: 'latency-spikes',
+    fault: `20 % of CRM and Inventory requests delayed 3 s; 20 % of Analytics POSTs delayed ${analyticsSpikeMs / 1000} s (past flush's HTTP timeout)`,
+    initial: {
+      crm: { latencySpikeRate: 0.2, latencySpikeMs: 3_000 },
+      inventory: { latencySpikeRate: 0.2, latencySpikeMs: 3_000 },
+      analytics: { latencySpikeRate: 0.2, latencySpikeMs: analyticsSpikeMs },
+    },
+    routes: ['crm', 'inventory', 'analytics'],
+  }),
+  sourceFaultScenario({
+    name: 'source-outage',
+    fault: `CRM and Inventory outage of ${sourceOutageMs / 1000} s (> one ${localPollIntervalMs / 1000} s poll interval) while records change, then recovery`,
+    initial: {},
+    faults: [
+      {
+        atDeliveredFraction: 0.25,
+        inject: (run) => {
+          const outageUntil = new Date(Date.now() + sourceOutageMs).toISOString();
+          run.mock.state.setFaults({ crm: { outageUntil }, inventory: { outageUntil } });
+          return Promise.resolve(
+            `CRM and Inventory down (503 + Retry-After) for ${sourceOutageMs / 1000} s from 25 % delivered`,
+          );
+        },
+      },
+      // Records change during the outage, so the first polls after it must still find them.
+      sourceChange({ atDeliveredFraction: 0.3, share: 0.02 }),
+    ],
+    routes: ['crm', 'inventory'],
+  }),
+];
+
+const toleranceMs = pipeline.poller.maxClockSkewSeconds * 1000;
+const overlapMs = pipeline.poller.overlapSeconds * 1000;
+/** The CRM's clock runs ahead, close to the tolerance; later it is corrected back by less than the overlap. */
+export const crmAheadMs = toleranceMs - 60_000;
+export const crmCorrectedMs = crmAheadMs - (overlapMs * 3) / 4;
+/** The Inventory's clock runs an hour behind: a watermark from our own clock would skip its changes. */
+export const inventoryBehindMs = -3_600_000;
+
+/** 1 % of each source's records change at each step, stamped with the source's skewed clock. */
+export function skewedChanges(): TimedFault[] {
+  return [
+    { at: 0.2, crm: crmAheadMs },
+    { at: 0.5, crm: crmAheadMs },
+    { at: 0.8, crm: crmCorrectedMs },
+  ].map(({ at, crm }) =>
+    sourceChange({
+      atDeliveredFraction: at,
+      share: 0.01,
+      clockOffsetMs: { customers: crm, products: inventoryBehindMs },
+    }),
+  );
+}
+
+/**
+ * CRM clock skew on `updatedAt` within the poller's tolerance, while records change during the
+ * incremental polls. The pollers watermark with the source's own max(updatedAt), so neither a clock
+ * ahead (up to `maxClockSkewSeconds`) nor one behind skips a change; a correction backwards by
+ * less than `overlapSeconds` is covered by the overlap. Beyond those limits: docs/chaos.md.
+ */
+export const clockSkewScenario: ChaosScenario = {
+  name: 'clock-skew',
+  fault:
+    `CRM clock ${formatOffset(crmAheadMs)} (tolerance ${toleranceMs / 1000} s ahead), later corrected to ` +
+    `${formatOffset(crmCorrectedMs)} (a step back < the ${overlapMs / 1000} s poll overlap); ` +
+    `Inventory clock ${formatOffset(inventoryBehindMs)}; 1 % of records change at 20, 50 and 80 % delivered`,
+  run: (context) => driveChaosPipeline(context, { label: 'clock-skew', faults: skewedChanges() }),
+};

@@ -1,0 +1,224 @@
+/**
+ * The bench's main-thread end of the instrumentation: the workers' reports (worker.ts), the Kafka
+ * requests of the event source mapping's consumer (which runs in this thread), the EMF lines the
+ * functions print, and what /proc says about each process's CPU and memory.
+ */
+import { readFileSync } from 'node:fs';
+import { BroadcastChannel } from 'node:worker_threads';
+import { z } from 'zod';
+import type { FunctionHost } from '../../localstack/runtime/function-host';
+import { parseEmfLine } from '../../localstack/runtime/emf';
+import { installKafkaRequestCounter, RequestTally } from './counters';
+
+export const BENCH_REQUEST_CHANNEL = 'ecom-sync-bench-requests';
+/** Env var the bench gives every function of one pipeline run, so reports of runs never mix. */
+export const BENCH_RUN_ID_ENV = 'BENCH_RUN_ID';
+
+/** One finished invocation as the execution environment saw it (Lambda bills this duration). */
+const InvocationTimingSchema = z.object({ startMs: z.number(), endMs: z.number() });
+export type InvocationTiming = z.infer<typeof InvocationTimingSchema>;
+
+/** Running totals (not deltas): the newest report of a thread replaces the previous one. */
+const WorkerReportSchema = z.object({
+  runId: z.string(),
+  functionName: z.string(),
+  threadId: z.number().int(),
+  /** By `<service>.<operation>`, with `.items`, `.wru` and `.rru` measures (counters.ts). */
+  requests: z.record(z.string(), z.number()),
+  invocations: z.array(InvocationTimingSchema),
+  /** CPU seconds (user + system) this worker thread has used since it started. */
+  threadCpuSeconds: z.number().optional(),
+});
+export type WorkerReport = z.infer<typeof WorkerReportSchema>;
+
+export interface RequestCounts {
+  /** Summed over every function and the mapping's consumer. */
+  total: Record<string, number>;
+  /** Finished invocations per function, oldest first. */
+  invocations: Record<string, InvocationTiming[]>;
+  /** CPU seconds of each function's worker threads since they started. */
+  threadCpuSeconds: Record<string, number>;
+}
+
+export class RequestCollector {
+  private readonly channel = new BroadcastChannel(BENCH_REQUEST_CHANNEL);
+  /** runId → threadId → newest report. */
+  private readonly reports = new Map<string, Map<number, WorkerReport>>();
+  /** Group id prefix → run; consumer group id → its tally and run. */
+  private readonly watchedPrefixes = new Map<string, string>();
+  private readonly consumers = new Map<string, { runId: string; tally: RequestTally }>();
+  private readonly uninstallKafkaCounter: () => void;
+  rejectedReports = 0;
+
+  constructor() {
+    this.channel.onmessage = (event: unknown) => {
+      const parsed = WorkerReportSchema.safeParse((event as MessageEvent).data);
+      if (!parsed.success) {
+        this.rejectedReports++;
+        return;
+      }
+      const report = parsed.data;
+      let threads = this.reports.get(report.runId);
+      if (!threads) this.reports.set(report.runId, (threads = new Map()));
+      threads.set(report.threadId, report);
+    };
+    this.uninstallKafkaCounter = installKafkaRequestCounter({
+      consumers: (groupId) => {
+        const existing = this.consumers.get(groupId);
+        if (existing) return existing.tally;
+        const runId = [...this.watchedPrefixes].find(([prefix]) => groupId.startsWith(prefix))?.[1];
+        if (runId === undefined) return undefined;
+        const tally = new RequestTally();
+        this.consumers.set(groupId, { runId, tally });
+        return tally;
+      },
+    });
+  }
+
+  /** Counts, under `runId`, consumers built later in this thread whose group id has this prefix. */
+  watchConsumerGroups(runId: string, groupIdPrefix: string): void {
+    this.watchedPrefixes.set(groupIdPrefix, runId);
+  }
+
+  /** Lets reports in flight on the channel arrive before reading. */
+  async settle(ms = 400): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  counts(runId: string): RequestCounts {
+    const total: Record<string, number> = {};
+    const invocations: Record<string, InvocationTiming[]> = {};
+    const threadCpuSeconds: Record<string, number> = {};
+    const add = (from: Record<string, number>): void => {
+      for (const [key, value] of Object.entries(from)) total[key] = (total[key] ?? 0) + value;
+    };
+    for (const report of this.reports.get(runId)?.values() ?? []) {
+      add(report.requests);
+      (invocations[report.functionName] ??= []).push(...report.invocations);
+      threadCpuSeconds[report.functionName] =
+        (threadCpuSeconds[report.functionName] ?? 0) + (report.threadCpuSeconds ?? 0);
+    }
+    for (const consumer of this.consumers.values()) {
+      if (consumer.runId === runId) add(consumer.tally.snapshot());
+    }
+    for (const timings of Object.values(invocations)) timings.sort((a, b) => a.startMs - b.startMs);
+    return { total, invocations, threadCpuSeconds };
+  }
+
+  close(): void {
+    this.uninstallKafkaCounter();
+    this.channel.close();
+  }
+}
+
+/** One EMF document a function printed: its `_aws.Timestamp` and metric name → summed values. */
+export interface EmfSample {
+  functionName: string;
+  timestampMs: number;
+  values: Record<string, number>;
+}
+
+export function emfSample(functionName: string, text: string): EmfSample | undefined {
+  const data = parseEmfLine(text);
+  if (!data) return undefined;
+  const { _aws } = JSON.parse(text) as { _aws: { Timestamp: number } };
+  const values: Record<string, number> = {};
+  for (const datum of data) values[datum.name] = (values[datum.name] ?? 0) + datum.value;
+  return { functionName, timestampMs: _aws.Timestamp, values };
+}
+
+/** Every EMF line the functions print: the stage rates come from the metrics they emit anyway. */
+export class EmfRecorder {
+  readonly samples: EmfSample[] = [];
+  private readonly unsubscribers: Array<() => void>;
+
+  constructor(hosts: readonly FunctionHost[]) {
+    this.unsubscribers = hosts.map((host) =>
+      host.onOutput((line) => {
+        const sample = emfSample(line.functionName, line.text);
+        if (sample) this.samples.push(sample);
+      }),
+    );
+  }
+
+  /** Samples of one function with a non-zero value of the metric since `sinceMs`, oldest first. */
+  series(metricName: string, functionName: string, sinceMs = 0): EmfSample[] {
+    return this.samples
+      .filter(
+        (s) =>
+          (s.values[metricName] ?? 0) !== 0 &&
+          s.functionName === functionName &&
+          s.timestampMs >= sinceMs,
+      )
+      .sort((a, b) => a.timestampMs - b.timestampMs);
+  }
+
+  /** Sum of one metric over the samples emitted at or after `sinceMs`. */
+  total(metricName: string, sinceMs = 0): number {
+    return this.samples
+      .filter((sample) => sample.timestampMs >= sinceMs)
+      .reduce((sum, sample) => sum + (sample.values[metricName] ?? 0), 0);
+  }
+
+  close(): void {
+    for (const unsubscribe of this.unsubscribers) unsubscribe();
+  }
+}
+
+function procFile(pid: number, file: 'stat' | 'status'): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; undefined if gone. */
+export function processCpuSeconds(pid: number): number | undefined {
+  const stat = procFile(pid, 'stat');
+  if (stat === undefined) return undefined;
+  // The command name (field 2) may contain spaces: split after its closing parenthesis. Fields 14
+  // and 15 (utime, stime) are then 11 and 12, in clock ticks (USER_HZ, 100 on mainstream kernels).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds each named process used since the meter was made (a restarted one counts from 0). */
+export function cpuMeter(pids: Record<string, number>): () => Record<string, number> {
+  const base = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid) ?? 0]),
+  );
+  return () =>
+    Object.fromEntries(
+      Object.entries(pids).map(([name, pid]) => {
+        const now = processCpuSeconds(pid) ?? 0;
+        return [name, now >= (base[name] ?? 0) ? now - (base[name] ?? 0) : now];
+      }),
+    );
+}
+
+export interface PeakMemory {
+  /** The bench process: its own code, the mock APIs and every function (worker threads). */
+  benchProcessMiB: number;
+  /** Each server JVM's high-water resident set (VmHWM), by server name. */
+  serversMiB: Record<string, number>;
+  totalMiB: number;
+}
+
+/** `process.resourceUsage().maxRSS` of this process plus each server's `VmHWM` from /proc. */
+export function peakMemory(serverPids: Record<string, number>): PeakMemory {
+  const benchProcessMiB = process.resourceUsage().maxRSS / 1024;
+  const serversMiB: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(serverPids)) {
+    const kib = parseVmHighWater(procFile(pid, 'status') ?? '');
+    if (kib !== undefined) serversMiB[name] = kib / 1024;
+  }
+  const totalMiB = benchProcessMiB + Object.values(serversMiB).reduce((sum, v) => sum + v, 0);
+  return { benchProcessMiB, serversMiB, totalMiB };
+}
+
+/** `VmHWM:   123456 kB` from /proc/<pid>/status. */
+export function parseVmHighWater(status: string): number | undefined {
+  const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
+  return match ? Number(match[1]) : undefined;
+}

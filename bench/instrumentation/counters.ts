@@ -1,0 +1,220 @@
+/**
+ * Request counters: every AWS SDK attempt, Kafka protocol request and `fetch` a thread sends, by
+ * `<service>.<operation>` (`dynamodb.PutItem`, `kafka.Fetch`, `http.POST /analytics/data`), plus
+ * the items of DynamoDB batch calls (`.items`) and the request units each attempt consumed
+ * (`.wru`/`.rru`, dynamodb-capacity.ts). Hooks on the client classes count what is really sent,
+ * whoever built the client, without touching production code: nothing in Powertools or the SDK
+ * counts requests across worker threads.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import type {
+  DeserializeMiddleware,
+  HandlerExecutionContext,
+  InitializeMiddleware,
+  MiddlewareStack,
+} from '@smithy/types';
+import type { ConsumerConfig, RequestEvent } from 'kafkajs';
+import { Kafka } from 'kafkajs';
+import { dataPlaneOperations, unitsOfFailure, unitsOfSuccess } from './dynamodb-capacity';
+import type { RequestUnits } from './dynamodb-capacity';
+
+/** Running counts by key; what every counter here feeds. */
+export class RequestTally {
+  private readonly counts: Record<string, number> = {};
+
+  add(key: string, by = 1): void {
+    this.counts[key] = (this.counts[key] ?? 0) + by;
+  }
+
+  snapshot(): Record<string, number> {
+    return { ...this.counts };
+  }
+}
+
+/** Any SDK v3 client (DynamoDBClient, S3Client, a lib-dynamodb document client, …). */
+export interface SdkClient<Input extends object = object, Output extends object = object> {
+  middlewareStack: MiddlewareStack<Input, Output>;
+}
+interface SdkClientPrototype {
+  send: (this: SdkClient, ...args: unknown[]) => unknown;
+}
+
+/** One middleware name per tally: adding it twice replaces it, other tallies' counters coexist. */
+const middlewareNames = new WeakMap<RequestTally, string>();
+let tallies = 0;
+
+/**
+ * Counts the requests of one client into `tally`. The counter sits before the deserializer, which
+ * the retry middleware runs once per attempt, so retries count; the `initialize` step counts a
+ * batch call's items once and asks DynamoDB for `ReturnConsumedCapacity: 'TOTAL'` (on a copy).
+ */
+export function countAwsSdkRequests<Input extends object, Output extends object>(
+  client: SdkClient<Input, Output>,
+  tally: RequestTally,
+): void {
+  let name = middlewareNames.get(tally);
+  if (name === undefined) {
+    name = `benchRequestCounter${++tallies}`;
+    middlewareNames.set(tally, name);
+  }
+  const counting: DeserializeMiddleware<Input, Output> = (next, context) => async (args) => {
+    const { key, operation, billed } = named(context);
+    const addUnits = (units: RequestUnits): void => {
+      if (units.wru > 0) tally.add(`${key}.wru`, units.wru);
+      if (units.rru > 0) tally.add(`${key}.rru`, units.rru);
+    };
+    tally.add(key);
+    try {
+      const result = await next(args);
+      if (billed) addUnits(unitsOfSuccess(operation, args.input, result.output ?? {}));
+      return result;
+    } catch (error) {
+      if (billed && error instanceof Error)
+        addUnits(unitsOfFailure(operation, args.input, error.name));
+      throw error;
+    }
+  };
+  const items: InitializeMiddleware<Input, Output> = (next, context) => (args) => {
+    const { key, billed } = named(context);
+    const count = itemsOf(args.input);
+    if (count !== undefined) tally.add(`${key}.items`, count);
+    return next(
+      billed ? { ...args, input: { ...args.input, ReturnConsumedCapacity: 'TOTAL' } } : args,
+    );
+  };
+  client.middlewareStack.addRelativeTo(counting, {
+    relation: 'before',
+    toMiddleware: 'deserializerMiddleware',
+    name,
+    override: true,
+  });
+  client.middlewareStack.add(items, { step: 'initialize', name: `${name}Items`, override: true });
+}
+
+function named(context: HandlerExecutionContext) {
+  const service = serviceOf(context.clientName);
+  const operation = operationOf(context.commandName);
+  const billed = service === 'dynamodb' && dataPlaneOperations.has(operation);
+  return { key: `${service}.${operation}`, operation, billed };
+}
+
+const patchedPrototypes = new WeakSet<object>();
+
+/**
+ * Counts every client of this thread: every SDK v3 client class extends one base `Client`
+ * (@smithy/core) whose `send` builds the handler from `this.middlewareStack`, so wrapping it adds
+ * the counter before each client's first request. A second copy of that class would let clients
+ * escape: refused.
+ */
+export function installAwsSdkRequestCounter(tally: RequestTally): void {
+  const base: unknown = Object.getPrototypeOf(DynamoDBClient.prototype);
+  if (base !== Object.getPrototypeOf(S3Client.prototype) || !isClientPrototype(base)) {
+    throw new Error(
+      'DynamoDBClient and S3Client do not extend the same @smithy/core Client (check `npm ls @smithy/core`): an SDK request counter would miss clients',
+    );
+  }
+  if (patchedPrototypes.has(base)) return;
+  patchedPrototypes.add(base);
+  const counted = new WeakSet<object>();
+  const originalSend = base.send;
+  base.send = function (this: SdkClient, ...args: unknown[]) {
+    if (!counted.has(this.middlewareStack)) {
+      counted.add(this.middlewareStack);
+      countAwsSdkRequests(this, tally);
+    }
+    return originalSend.apply(this, args);
+  };
+}
+
+function isClientPrototype(value: unknown): value is SdkClientPrototype {
+  return (
+    typeof value === 'object' && value !== null && typeof Reflect.get(value, 'send') === 'function'
+  );
+}
+
+/** Items of a TransactWrite/TransactGet (`TransactItems`) or BatchWrite/BatchGet (`RequestItems`) input. */
+export function itemsOf(input: object): number | undefined {
+  const transactItems: unknown = Reflect.get(input, 'TransactItems');
+  if (Array.isArray(transactItems)) return transactItems.length;
+  const requestItems: unknown = Reflect.get(input, 'RequestItems');
+  if (typeof requestItems !== 'object' || requestItems === null) return undefined;
+  let items = 0;
+  for (const perTable of Object.values(requestItems) as unknown[]) {
+    const keys: unknown = Array.isArray(perTable)
+      ? perTable
+      : Reflect.get(Object(perTable), 'Keys');
+    if (Array.isArray(keys)) items += keys.length;
+  }
+  return items;
+}
+
+/** `DynamoDBClient` and `DynamoDBDocumentClient` → `dynamodb`; `S3Client` → `s3`. */
+export function serviceOf(clientName: string | undefined): string {
+  if (!clientName) return 'aws';
+  if (clientName.startsWith('DynamoDB')) return 'dynamodb';
+  return clientName.replace(/Client$/, '').toLowerCase();
+}
+
+export function operationOf(commandName: string | undefined): string {
+  return (commandName ?? 'Unknown').replace(/Command$/, '');
+}
+
+/** A kafkajs producer or consumer: both emit the `REQUEST` instrumentation event. */
+export interface KafkaClient {
+  readonly events: { readonly REQUEST: string };
+  on(eventName: string, listener: (event: RequestEvent) => void): unknown;
+}
+
+/** Counts every request one producer or consumer sends (one event per request on the wire). */
+export function countKafkaRequests(client: KafkaClient, tally: RequestTally): void {
+  client.on(client.events.REQUEST, ({ payload }) => tally.add(`kafka.${payload.apiName}`));
+}
+
+interface KafkaRegistration {
+  producers?: RequestTally;
+  /** By group id; undefined: not counted (the bench's own readers are no pipeline cost). */
+  consumers: (groupId: string) => RequestTally | undefined;
+}
+const kafkaRegistrations = new Set<KafkaRegistration>();
+let kafkaPatched = false;
+
+/**
+ * Counts the requests of every producer and consumer built later in this thread, by wrapping
+ * kafkajs's factory methods (admin clients are the bench's own, not counted). Returns the uninstall.
+ */
+export function installKafkaRequestCounter(registration: KafkaRegistration): () => void {
+  kafkaRegistrations.add(registration);
+  if (!kafkaPatched) {
+    kafkaPatched = true;
+    const { producer, consumer } = Kafka.prototype;
+    Kafka.prototype.producer = function (this: Kafka, ...args: Parameters<Kafka['producer']>) {
+      const client = producer.apply(this, args);
+      for (const r of kafkaRegistrations) if (r.producers) countKafkaRequests(client, r.producers);
+      return client;
+    };
+    Kafka.prototype.consumer = function (this: Kafka, config: ConsumerConfig) {
+      const client = consumer.call(this, config);
+      for (const r of kafkaRegistrations) {
+        const tally = r.consumers(config.groupId);
+        if (tally) countKafkaRequests(client, tally);
+      }
+      return client;
+    };
+  }
+  return () => kafkaRegistrations.delete(registration);
+}
+
+/** A fetch that counts each request (`http.<METHOD> <path>`, retries included) before `inner`. */
+export function countingFetch(tally: RequestTally, inner: typeof fetch = fetch): typeof fetch {
+  return (input, init) => {
+    tally.add(`http.${requestLabel(input, init)}`);
+    return inner(input, init);
+  };
+}
+
+export function requestLabel(input: string | URL | Request, init?: RequestInit): string {
+  const request = input instanceof Request ? input : undefined;
+  const url = new URL(request ? request.url : input.toString());
+  return `${(init?.method ?? request?.method ?? 'GET').toUpperCase()} ${url.pathname}`;
+}

@@ -1,0 +1,200 @@
+/**
+ * Estimated AWS cost per million records, from a run's counted requests and measured durations,
+ * and the public list prices it uses (us-east-1, on-demand, no free tier, no savings plans). Read
+ * on `pricesReadOn` from the official pages; the stored copies of those pages did not show every
+ * figure, so each price says how it was checked: `secondary-source` (confirmed on a dated
+ * third-party page quoting the official one, `confirmedBy`) or `unverified` (AWS's long-standing
+ * list price, not confirmed while writing this: check `source`). Update figures, status and date
+ * together.
+ */
+import { isMeasure, requestUnits } from './request-summary';
+
+export const pricesReadOn = '2026-11-23';
+export type PriceStatus = 'secondary-source' | 'unverified';
+export interface Price {
+  usd: number;
+  unit: string;
+  source: string;
+  confirmedBy?: string;
+  status: PriceStatus;
+}
+
+const price = (usd: number, unit: string, source: string, confirmedBy?: string): Price => ({
+  usd,
+  unit,
+  source: `https://aws.amazon.com/${source}/`,
+  ...(confirmedBy ? { confirmedBy, status: 'secondary-source' } : { status: 'unverified' }),
+});
+const airbyte = 'https://airbyte.com/data-engineering-resources/dynamodb-pricing';
+const c3x = 'https://c3x.dev/blog/s3-request-fees-explained';
+
+export const awsPrices = {
+  region: 'us-east-1',
+  lambda: {
+    requests: price(0.2, 'per 1M requests', 'lambda/pricing'),
+    armGbSecond: price(
+      0.0000133334,
+      'per GB-second (Arm, first 7.5B GB-s/month)',
+      'lambda/pricing',
+      'https://cloudchipr.com/blog/aws-lambda-pricing',
+    ),
+  },
+  dynamodb: {
+    writeRequestUnits: price(
+      0.625,
+      'per 1M WRU (on-demand)',
+      'dynamodb/pricing/on-demand',
+      airbyte,
+    ),
+    readRequestUnits: price(0.125, 'per 1M RRU (on-demand)', 'dynamodb/pricing/on-demand', airbyte),
+  },
+  s3: {
+    putCopyPostList: price(0.005, 'per 1,000 PUT, COPY, POST, LIST (Standard)', 's3/pricing', c3x),
+    getAndOthers: price(0.0004, 'per 1,000 GET, HEAD and others (Standard)', 's3/pricing', c3x),
+  },
+  /** The default deployment (DESIGN.md). */
+  mskServerless: {
+    clusterHour: price(0.75, 'per cluster-hour', 'msk/pricing'),
+    partitionHour: price(0.0015, 'per partition-hour', 'msk/pricing'),
+    dataInGb: price(0.1, 'per GB written', 'msk/pricing'),
+    dataOutGb: price(0.05, 'per GB read', 'msk/pricing'),
+  },
+  /** The provisioned option: broker-hours are a fixed monthly cost, not a per-record one. */
+  mskProvisioned: {
+    brokerHourM7gLarge: price(0.204, 'per broker-hour, kafka.m7g.large', 'msk/pricing'),
+  },
+};
+export type AwsPrices = typeof awsPrices;
+
+export interface LambdaUsage {
+  functionName: string;
+  invocations: number;
+  /** Sum of the invocations' durations, each rounded up to 1 ms as Lambda bills them. */
+  billedMs: number;
+  memoryMb: number;
+}
+
+export interface CostInputs {
+  /** Records the run carried end to end. */
+  records: number;
+  /** Counted requests by `<service>.<operation>`, with the measured `dynamodb.<op>.wru`/`.rru`. */
+  requests: Record<string, number>;
+  lambda: LambdaUsage[];
+  /** Bytes written to the source topics; each message is read once by the consumer. */
+  kafkaBytes: number;
+  /** Partitions of every pipeline topic (MSK Serverless bills partition-hours). */
+  topicPartitions: number;
+}
+
+export interface CostLine {
+  item: string;
+  unitsPerMillionRecords: number;
+  unit: string;
+  usdPerMillionRecords: number;
+  priceStatus: PriceStatus;
+}
+
+export interface CostEstimate {
+  usdPerMillionRecords: number;
+  lines: CostLine[];
+  /** Costs that do not scale with records (MSK cluster/partition/broker hours), per 730-hour month. */
+  fixedMonthly: Array<{ item: string; usdPerMonth: number; priceStatus: PriceStatus }>;
+  assumptions: string[];
+}
+
+const hoursPerMonth = 730;
+/** S3 operations billed in the PUT/COPY/POST/LIST tier; DELETE is free; the rest is GET tier. */
+const s3PutTier = new Set([
+  'PutObject',
+  'CopyObject',
+  'ListObjectsV2',
+  'ListObjects',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'CompleteMultipartUpload',
+]);
+const s3Free = new Set(['DeleteObject', 'DeleteObjects']);
+
+export const costAssumptions = [
+  'us-east-1 list prices, on-demand, no free tier, no savings plans; the JSON lists each price, its source and how it was checked',
+  'data transfer is ignored (same-region traffic; NAT/egress to the Analytics and source APIs not included)',
+  'DynamoDB: the request units every call consumed, as measured (bench/instrumentation/dynamodb-capacity.ts), failed conditional writes included; control-plane calls are free',
+  'S3: PUT tier for writes and listings, GET tier for GET/HEAD, DELETE free; storage not included (objects are small and short-lived)',
+  'Lambda: Arm, measured in-handler durations rounded up to 1 ms each, at each function’s configured memory; EventBridge schedule invocations are not priced',
+  'MSK Serverless: data in and out per GB from the measured message bytes (each read once); cluster-hours and partition-hours are fixed monthly costs, shown apart, as are MSK provisioned brokers',
+];
+
+/** Cost per million records from measured counts; pure arithmetic, unit-tested. */
+export function estimateCost(inputs: CostInputs, prices: AwsPrices = awsPrices): CostEstimate {
+  if (inputs.records <= 0) throw new Error('cost estimate needs a run that carried records');
+  const { lambda, dynamodb, s3, mskServerless: msk } = prices;
+  const { wru, rru } = requestUnits(inputs.requests);
+  const tiers = s3RequestTiers(inputs.requests);
+  const gigabytes = inputs.kafkaBytes / 1024 ** 3;
+  const sum = (f: (usage: LambdaUsage) => number) => inputs.lambda.reduce((s, u) => s + f(u), 0);
+  const items: Array<[string, number, string, Price, number]> = [
+    ['Lambda requests', sum((u) => u.invocations), 'requests', lambda.requests, 1e6],
+    [
+      'Lambda duration',
+      sum((u) => (u.billedMs / 1000) * (u.memoryMb / 1024)),
+      'GB-s',
+      lambda.armGbSecond,
+      1,
+    ],
+    ['DynamoDB writes', wru, 'WRU', dynamodb.writeRequestUnits, 1e6],
+    ['DynamoDB reads', rru, 'RRU', dynamodb.readRequestUnits, 1e6],
+    ['S3 PUT/COPY/POST/LIST', tiers.putTier, 'requests', s3.putCopyPostList, 1000],
+    ['S3 GET/HEAD', tiers.getTier, 'requests', s3.getAndOthers, 1000],
+    ['MSK Serverless data in', gigabytes, 'GB', msk.dataInGb, 1],
+    ['MSK Serverless data out', gigabytes, 'GB', msk.dataOutGb, 1],
+  ];
+  const lines = items.map(([item, units, unit, { usd, status }, perUnits]) => {
+    const unitsPerMillionRecords = (units / inputs.records) * 1_000_000;
+    return {
+      item,
+      unitsPerMillionRecords,
+      unit,
+      usdPerMillionRecords: (unitsPerMillionRecords * usd) / perUnits,
+      priceStatus: status,
+    };
+  });
+  const monthly = (item: string, count: number, { usd, status }: Price) => ({
+    item,
+    usdPerMonth: hoursPerMonth * count * usd,
+    priceStatus: status,
+  });
+  return {
+    usdPerMillionRecords: lines.reduce((total, line) => total + line.usdPerMillionRecords, 0),
+    lines,
+    fixedMonthly: [
+      monthly('MSK Serverless cluster (1 cluster)', 1, msk.clusterHour),
+      monthly(
+        `MSK Serverless partitions (${inputs.topicPartitions})`,
+        inputs.topicPartitions,
+        msk.partitionHour,
+      ),
+      monthly(
+        'MSK provisioned instead: 3 × kafka.m7g.large brokers (storage extra)',
+        3,
+        prices.mskProvisioned.brokerHourM7gLarge,
+      ),
+    ],
+    assumptions: costAssumptions,
+  };
+}
+
+/** Counted S3 requests by price tier (and per-prefix rate limit): PUT/COPY/POST/LIST, GET/HEAD. */
+export function s3RequestTiers(requests: Record<string, number>): {
+  putTier: number;
+  getTier: number;
+} {
+  let putTier = 0;
+  let getTier = 0;
+  for (const [key, count] of Object.entries(requests)) {
+    if (!key.startsWith('s3.') || isMeasure(key)) continue;
+    const operation = key.slice(3);
+    if (s3PutTier.has(operation)) putTier += count;
+    else if (!s3Free.has(operation)) getTier += count;
+  }
+  return { putTier, getTier };
+}

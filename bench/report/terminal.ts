@@ -1,0 +1,186 @@
+import { formatNumber, formatUsd, table } from '../cli';
+import type { BenchResult } from './bench-result';
+import type { Distribution } from './percentiles';
+import type { RequestFamily } from './request-summary';
+
+/** Rates and ratios: 3 significant digits below 100, whole numbers above. */
+export function formatRate(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return Math.abs(value) >= 100 ? formatNumber(value) : value.toPrecision(3);
+}
+
+export function formatMs(value: number): string {
+  return value >= 10_000 ? `${formatNumber(value / 1000, 1)} s` : `${formatNumber(value)} ms`;
+}
+
+const orNa = <T>(value: T | null | undefined, format: (value: T) => string): string =>
+  value === null || value === undefined ? 'n/a' : format(value);
+const percentiles = (d: Distribution): string =>
+  `p50 ${formatMs(d.p50)} · p95 ${formatMs(d.p95)} · p99 ${formatMs(d.p99)} · max ${formatMs(d.max)}`;
+const byName = (values: Record<string, number>, digits: number, separator = ' · '): string =>
+  Object.entries(values)
+    .map(([name, value]) => `${name} ${formatNumber(value, digits)}`)
+    .join(separator);
+
+/** The headline figures of every scenario that ran, one row each. */
+export function figureRows(result: BenchResult): string[][] {
+  const { summary } = result;
+  const { freshLoad, resync, trickle, limits, baseline } = result.scenarios;
+  const fixed = (digits: number) => (v: number) => v.toFixed(digits);
+  const rows: string[][] = [
+    ['summary', 'records/s (scenario 1)', orNa(summary.recordsPerSecond, formatRate)],
+    ['summary', 'ratioToLimit', orNa(summary.ratioToLimit, fixed(2))],
+    ['summary', 'ratioToBaseline', orNa(summary.ratioToBaseline, fixed(1))],
+    ['summary', 'wruPerNewRecord', orNa(summary.wruPerNewRecord, fixed(2))],
+    ['summary', 'wruPerUnchangedRecord', orNa(summary.wruPerUnchangedRecord, fixed(3))],
+    ['summary', 'est. AWS cost / 1M records', orNa(summary.costPerMillionRecordsUsd, formatUsd)],
+  ];
+  if (freshLoad) {
+    const s = '1 fresh load';
+    const { delivery: d, dynamodbUnits: units, peakMemory: memory } = freshLoad;
+    const cpu = freshLoad.cpuSecondsPer1000Records;
+    rows.push(
+      [s, 'records', formatNumber(freshLoad.records)],
+      [
+        s,
+        'delivered',
+        `${formatNumber(d.received)}/${formatNumber(d.expected)} · lost ${d.lost} · duplicated ${d.duplicated}`,
+      ],
+      [
+        s,
+        'end-to-end',
+        `${formatRate(freshLoad.recordsPerSecond)} records/s over ${formatNumber(freshLoad.seconds, 1)} s`,
+      ],
+      ...freshLoad.stages.map((stage) => [
+        s,
+        `stage: ${stage.stage}`,
+        `${formatRate(stage.recordsPerSecond)} records/s`,
+      ]),
+      [s, 'latency publish → Analytics', orNa(freshLoad.latencyMs, percentiles)],
+      [
+        s,
+        'DynamoDB request units',
+        `${formatNumber(units.wruPerRecord, 2)} WRU + ${formatNumber(units.rruPerRecord, 2)} RRU per new record (${formatNumber(units.wru)} WRU, ${formatNumber(units.rru)} RRU)`,
+      ],
+      [
+        s,
+        'CPU s per 1,000 records',
+        `${byName(cpu.processes, 2)} (node's function threads: ${byName(cpu.functions, 2, ', ')})`,
+      ],
+      [
+        s,
+        'peak RSS',
+        `${formatNumber(memory.totalMiB)} MiB (bench ${formatNumber(memory.benchProcessMiB)}; ${byName(memory.serversMiB, 0, ', ')})`,
+      ],
+    );
+  }
+  if (resync) {
+    const units = resync.dynamodbUnits;
+    rows.push(
+      [
+        '2 resync',
+        'duplicates/s',
+        `${formatRate(resync.duplicatesPerSecond)} (${formatNumber(resync.duplicates)} in ${formatNumber(resync.seconds, 1)} s; drained in ${formatNumber(resync.drainSeconds, 1)} s)`,
+      ],
+      [
+        '2 resync',
+        'DynamoDB request units',
+        `${formatNumber(units.wruPerRecord, 3)} WRU + ${formatNumber(units.rruPerRecord, 3)} RRU per resynced record`,
+      ],
+      [
+        '2 resync',
+        'new at Analytics',
+        `${resync.analyticsNewRecords} records, ${resync.analyticsNewPayloads} payloads`,
+      ],
+    );
+  }
+  if (trickle) {
+    rows.push(
+      [
+        '3 trickle',
+        'changes',
+        `${formatNumber(trickle.changesPerInterval)} per ${formatMs(trickle.pollIntervalMs)} × ${trickle.intervals} (${trickle.delivered} delivered, ${trickle.superseded} superseded)`,
+      ],
+      ['3 trickle', 'freshness change → Analytics', orNa(trickle.freshnessMs, percentiles)],
+    );
+  }
+  if (limits) {
+    const { kafka } = limits;
+    rows.push([
+      '4 limits',
+      'raw Kafka produce+consume',
+      `${formatRate(kafka.recordsPerSecond)} records/s (produce ${formatRate(kafka.produceRecordsPerSecond)}, consume ${formatRate(kafka.consumeRecordsPerSecond)})`,
+    ]);
+    const labels = {
+      batchWrite: 'raw DynamoDB BatchWriteItem claims (the limit)',
+      batchGet: 'raw DynamoDB BatchGetItem, strongly consistent',
+    } as const;
+    for (const [style, label] of Object.entries(labels)) {
+      const run = limits.dynamodb.styles[style as keyof typeof labels];
+      const cpu = run.dynamodbCpuSecondsPer1000Items;
+      rows.push([
+        '4 limits',
+        label,
+        `${formatRate(run.itemsPerSecond)} items/s (${run.itemsPerRequest} per request, concurrency ${run.concurrency} of ${run.byConcurrency.map((level) => level.concurrency).join('/')}${cpu === undefined ? '' : `; DynamoDB Local ${formatNumber(cpu, 2)} CPU s per 1,000 items`})`,
+      ]);
+    }
+  }
+  if (baseline) {
+    rows.push([
+      '5 baseline',
+      'per-record consumer',
+      `${formatRate(baseline.recordsPerSecond)} records/s on ${formatNumber(baseline.records)} records (steady state)`,
+    ]);
+  }
+  for (const error of result.errors) rows.push([error.scenario, 'FAILED', error.message]);
+  return rows;
+}
+
+const familyLabels: Record<RequestFamily, string> = {
+  dynamodb: 'DynamoDB',
+  s3: 'S3',
+  kafkaProduce: 'Kafka Produce',
+  kafkaFetch: 'Kafka Fetch',
+  kafkaOther: 'Kafka other',
+  analyticsPosts: 'Analytics POST',
+  sourceGets: 'source GET',
+  lambdaInvocations: 'Lambda invocations',
+};
+
+/** Requests per family: scenario 1 per 1,000 records and scenario 2 per record. */
+export function requestRows(result: BenchResult): string[][] {
+  const { freshLoad, resync } = result.scenarios;
+  return (Object.keys(familyLabels) as RequestFamily[]).map((family) => [
+    familyLabels[family],
+    freshLoad ? formatNumber(freshLoad.requestsPer1000Records[family], 1) : 'n/a',
+    resync ? formatNumber(resync.requestsPerRecord[family], 3) : 'n/a',
+  ]);
+}
+
+/** What `npm run bench` prints at the end. */
+export function terminalReport(result: BenchResult, file: string): string {
+  const { machine, cost } = result;
+  return [
+    table(['Scenario', 'Figure', 'Value'], figureRows(result)),
+    table(
+      ['Requests (counted)', 'per 1,000 records, fresh load', 'per record, resync'],
+      requestRows(result),
+      [false, true, true],
+    ),
+    ...(cost
+      ? [
+          table(
+            ['Estimated AWS cost', 'units / 1M records', 'USD / 1M records', 'price'],
+            cost.lines.map((line) => [
+              line.item,
+              `${formatNumber(line.unitsPerMillionRecords, 2)} ${line.unit}`,
+              formatUsd(line.usdPerMillionRecords),
+              line.priceStatus,
+            ]),
+          ),
+        ]
+      : []),
+    `machine: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ${machine.java}, commit ${machine.commit.slice(0, 12)}${machine.dirty ? ' (dirty)' : ''}`,
+    `written: ${file}`,
+  ].join('\n\n');
+}
