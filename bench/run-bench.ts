@@ -1,26 +1,23 @@
 /**
  * `npm run bench`: starts one no-Docker stack and runs the benchmark scenarios on it ("same run,
- * same servers"): scenarios 1–3 on one pipeline run, then, with the pipeline stopped, the raw
- * limits and the per-record baseline on the messages scenario 1 published. Writes
- * bench/results/bench-<timestamp>.json, prints the tables, and exits non-zero when scenario 1 or 3
- * lost or duplicated a record, the resync delivered anything, or a scenario failed. A scenario
- * that throws is recorded in `errors` and the next one runs; scenario 1 throwing ends the bench
- * (every other scenario needs its data). Options: bench/scenarios/bench-options.ts.
+ * same servers"): scenarios 1–3 on one pipeline run, then, with the pipeline stopped, the DynamoDB
+ * claim limit and the per-record baseline. Writes bench/results/bench-<timestamp>.json, prints the
+ * tables, and exits non-zero when scenario 1 or 3 lost or duplicated a record, the resync
+ * delivered anything, or a scenario failed (recorded in `errors`; the next one still runs, but
+ * every other scenario needs scenario 1's data). Options: bench/scenarios/bench-options.ts.
  */
 import { pipeline as pipelineDefinition } from '../lambdas/shared/pipeline';
 import { startLocalStack } from '../localstack/stack/index';
+import { runPerRecordBaseline } from './baseline/per-record-consumer';
 import { machineInfo, runMain, writeResult } from './cli';
 import { RequestCollector } from './instrumentation/collector';
-import { runPerRecordBaseline } from './baseline/per-record-consumer';
-import type { TopicMessage } from './limits/kafka';
-import { runLimits } from './limits/raw-dynamodb';
+import { measureRawDynamodb } from './limits/raw-dynamodb';
 import type { BenchResult, ScenarioName } from './report/bench-result';
 import { summarize } from './report/bench-result';
 import { awsPrices, estimateCost, pricesReadOn } from './report/cost';
 import { missingCounters } from './report/request-summary';
 import { terminalReport } from './report/terminal';
 import { parseBenchOptions } from './scenarios/bench-options';
-import type { BenchPipeline } from './scenarios/bench-pipeline';
 import { startBenchPipeline } from './scenarios/bench-pipeline';
 import { runFreshLoad } from './scenarios/fresh-load';
 import { runResync } from './scenarios/resync';
@@ -30,6 +27,7 @@ const say = (line: string): void => console.log(`[bench] ${line}`);
 
 runMain('bench', async (onStop) => {
   const settings = parseBenchOptions(process.argv.slice(2));
+  const { records } = settings;
   say(`starting the local stack (Kafka, DynamoDB Local, S3Mock; emulator JVMs: ${settings.jvm})`);
   const stack = await startLocalStack({ jvm: settings.jvm, log: say });
   onStop(() => stack.stop());
@@ -38,92 +36,68 @@ runMain('bench', async (onStop) => {
   const startedAt = new Date().toISOString();
   const scenarios: BenchResult['scenarios'] = {};
   const errors: BenchResult['errors'] = [];
-  /** Runs a selected scenario; a failure is recorded and the bench goes on. */
   const attempt = async (name: ScenarioName, what: string, work: () => Promise<void>) => {
     if (!settings.only.includes(name)) return;
     say(what);
-    try {
-      await work();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      errors.push({ scenario: name, message });
-      say(`${name} FAILED: ${message}`);
-    }
+    await work().catch((error: unknown) => {
+      errors.push({
+        scenario: name,
+        message: error instanceof Error ? error.message : String(error),
+      });
+      say(`${name} FAILED: ${errors.at(-1)?.message}`);
+    });
   };
   // Generous: the bench measures speed, the timeout only catches a stuck pipeline.
-  const timeoutMs = Math.max(300_000, settings.records * 20);
+  const timeoutMs = Math.max(300_000, records * 20);
   const collector = new RequestCollector();
-  let pipeline: BenchPipeline | undefined;
-  let messages: TopicMessage[] = [];
+  const pipeline = await startBenchPipeline({
+    ...settings,
+    endpoints,
+    collector,
+    label: 'bench',
+    serverPids,
+  });
   try {
-    say(`scenario 1: fresh load of ${settings.records} records`);
-    pipeline = await startBenchPipeline({
-      endpoints,
-      collector,
-      label: 'bench',
-      serverPids,
-      ...settings,
-    });
-    const fresh = await runFreshLoad({
-      pipeline,
-      endpoints,
-      records: settings.records,
-      serverPids,
-      timeoutMs,
-    });
-    scenarios.freshLoad = fresh.result;
-    messages = fresh.messages;
-    const missing = missingCounters(fresh.result.requests);
+    say(`scenario 1: fresh load of ${records} records`);
+    const fresh = await runFreshLoad({ pipeline, endpoints, records, serverPids, timeoutMs });
+    scenarios.freshLoad = fresh;
+    const missing = missingCounters(fresh.requests);
     if (missing.length > 0) {
       throw new Error(
-        `request counters read zero for ${missing.join(', ')}: the instrumentation missed clients, figures would be wrong`,
+        `request counters read zero for ${missing.join(', ')}: the instrumentation missed clients`,
       );
     }
-    say(`scenario 1: ${fresh.result.recordsPerSecond.toFixed(0)} records/s end to end`);
-    const { records } = settings;
-    const running = pipeline;
+    say(`scenario 1: ${fresh.recordsPerSecond.toFixed(0)} records/s end to end`);
     await attempt('resync', 'scenario 2: full resync of unchanged data', async () => {
-      scenarios.resync = await runResync({ pipeline: running, records, timeoutMs });
+      scenarios.resync = await runResync({ pipeline, records, timeoutMs });
     });
+    const { trickleIntervals: intervals, tickMs } = settings;
     await attempt(
       'trickle',
-      `scenario 3: 1 % of the records change per poll interval, ${settings.trickleIntervals} intervals`,
+      `scenario 3: 1 % of the records change per poll interval, ${intervals} intervals`,
       async () => {
-        scenarios.trickle = await runTrickle({
-          pipeline: running,
-          records,
-          intervals: settings.trickleIntervals,
-          tickMs: settings.tickMs,
-          timeoutMs,
-        });
+        scenarios.trickle = await runTrickle({ pipeline, records, intervals, tickMs, timeoutMs });
       },
     );
   } finally {
     // The pipeline's polls and idle fetches would otherwise compete with the raw measurements.
-    await pipeline?.stop();
+    await pipeline.stop();
     collector.close();
   }
-  await attempt(
-    'limits',
-    'scenario 4: raw Kafka and raw DynamoDB limits on the same servers',
-    async () => {
+  await attempt('limits', 'scenario 4: the DynamoDB claim limit on the same server', async () => {
+    scenarios.limits = await measureRawDynamodb({
+      endpoint: endpoints.dynamodbEndpoint,
+      region: endpoints.region,
       // Items per concurrency level: enough for a steady-state rate.
-      const items = Math.max(100, Math.min(settings.records, 20_000));
-      scenarios.limits = await runLimits({
-        endpoints,
-        messages,
-        items,
-        dynamodbPid: serverPids.dynamodb,
-      });
-    },
-  );
-  const topics = pipeline
-    ? [pipeline.run.names.customerTopic, pipeline.run.names.productTopic]
-    : [];
+      items: Math.max(100, Math.min(records, 20_000)),
+      dynamodbPid: serverPids.dynamodb,
+    });
+  });
   await attempt(
     'baseline',
     `scenario 5: per-record baseline on the first ${settings.baselineRecords} records`,
     async () => {
+      const topics = [pipeline.run.names.customerTopic, pipeline.run.names.productTopic];
       scenarios.baseline = await runPerRecordBaseline({
         endpoints,
         topics,
@@ -135,18 +109,18 @@ runMain('bench', async (onStop) => {
   await stack.stop();
 
   const fresh = scenarios.freshLoad;
-  const cost = fresh
-    ? estimateCost({
-        records: fresh.records,
-        requests: fresh.requests.byOperation,
-        lambda: fresh.lambda,
-        kafkaBytes: fresh.kafka.bytes,
-        topicPartitions: Object.values(pipelineDefinition.topics).reduce(
-          (sum, t) => sum + t.partitions,
-          0,
-        ),
-      })
-    : undefined;
+  const partitions = Object.values(pipelineDefinition.topics).reduce(
+    (sum, t) => sum + t.partitions,
+    0,
+  );
+  const cost =
+    fresh &&
+    estimateCost({
+      ...fresh,
+      requests: fresh.requests.byOperation,
+      kafkaBytes: fresh.kafka.bytes,
+      topicPartitions: partitions,
+    });
   const result: BenchResult = {
     summary: summarize(scenarios, cost),
     startedAt,
@@ -159,19 +133,11 @@ runMain('bench', async (onStop) => {
     errors,
   };
   console.log(terminalReport(result, writeResult(settings.outDir, 'bench', startedAt, result)));
-  const failures = benchFailures(result);
-  for (const failure of failures) console.error(`[bench] FAIL: ${failure}`);
-  return failures.length > 0 ? 1 : 0;
-});
-
-/** Why the bench must exit non-zero: lost or duplicated records, new data on a resync, failures. */
-function benchFailures({ scenarios, errors }: BenchResult): string[] {
-  const { freshLoad, resync, trickle } = scenarios;
   const failures = errors.map((error) => `${error.scenario}: ${error.message}`);
-  if (!freshLoad) failures.push('scenario 1 did not complete');
+  if (!fresh) failures.push('scenario 1 did not complete');
   for (const [name, delivery] of [
-    ['scenario 1', freshLoad?.delivery],
-    ['scenario 3', trickle?.delivery],
+    ['scenario 1', fresh?.delivery],
+    ['scenario 3', scenarios.trickle?.delivery],
   ] as const) {
     if (delivery && delivery.lost + delivery.duplicated > 0) {
       failures.push(
@@ -179,8 +145,8 @@ function benchFailures({ scenarios, errors }: BenchResult): string[] {
       );
     }
   }
-  if (resync && resync.analyticsNewRecords > 0) {
-    failures.push(`the resync of unchanged data delivered ${resync.analyticsNewRecords} records`);
-  }
-  return failures;
-}
+  const resent = scenarios.resync?.analyticsNewRecords ?? 0;
+  if (resent > 0) failures.push(`the resync of unchanged data delivered ${resent} records`);
+  for (const failure of failures) console.error(`[bench] FAIL: ${failure}`);
+  return failures.length > 0 ? 1 : 0;
+});

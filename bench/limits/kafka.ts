@@ -1,13 +1,7 @@
-/**
- * The kafkajs plumbing the bench and chaos share (a quiet client, a bounded wait, a reader of a
- * topic up to its end), and scenario 4's first limit: what kafkajs and the local broker do with
- * the pipeline's own messages when nothing else happens to them.
- */
+/** The kafkajs plumbing the bench and chaos share: a quiet client, a bounded wait, a topic reader. */
 import { randomUUID } from 'node:crypto';
 import type { Batch, Consumer } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import { createProducer } from '../../lambdas/shared/kafka';
-import { pipeline, topics } from '../../lambdas/shared/pipeline';
 
 /** A kafkajs client that logs nothing, so the bench's tables are not interleaved with noise. */
 export function benchKafka(brokers: string, clientIdPrefix: string): Kafka {
@@ -162,100 +156,4 @@ export function perSecond(count: number, elapsedMs: number): number {
   if (count === 0) return 0;
   if (!(elapsedMs > 0)) throw new Error(`cannot compute a rate of ${count} over ${elapsedMs} ms`);
   return count / (elapsedMs / 1000);
-}
-
-export interface RawKafkaResult {
-  messages: number;
-  bytes: number;
-  seconds: number;
-  recordsPerSecond: number;
-  produceRecordsPerSecond: number;
-  consumeRecordsPerSecond: number;
-  partitions: number;
-  /** Messages the consumer received a second time (0 unless the group rebalanced mid-run). */
-  redelivered: number;
-}
-
-/**
- * A fresh topic with the pipeline's partition count; a consumer in a fresh group joins first,
- * then the pollers' producer (createProducer: idempotent, acks -1) sends the messages in chunks of
- * `pipeline.poller.sendBatchSize`, one after another as the pollers do, while the consumer reads.
- * `seconds` runs from the first send to the last message consumed. The consumer must see every
- * (partition, offset) once and every byte sent. The topic and group are deleted afterwards.
- */
-export async function measureRawKafka(options: {
-  brokers: string;
-  messages: ReadonlyArray<{ key: string | null; value: Buffer }>;
-  timeoutMs?: number;
-}): Promise<RawKafkaResult> {
-  const { messages } = options;
-  const partitions = pipeline.topics[topics.customers].partitions;
-  const bytes = messageBytes(messages);
-  if (messages.length === 0) throw new Error('measureRawKafka needs at least one message');
-  const kafka = benchKafka(options.brokers, 'bench-raw-kafka');
-  const topic = `bench-raw-kafka-${randomUUID().slice(0, 8)}`;
-  const groupId = `bench-raw-kafka-${randomUUID()}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
-  const producer = createProducer(kafka);
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-    });
-    const seen = new Set<string>();
-    let consumedBytes = 0;
-    let redelivered = 0;
-    let firstMs: number | undefined;
-    let lastMs = 0;
-    const { done } = await consumeFromStart(consumer, [topic], (batch) => {
-      firstMs ??= performance.now();
-      for (const message of batch.messages) {
-        const position = `${batch.partition}:${message.offset}`;
-        if (seen.has(position)) {
-          redelivered++;
-          continue;
-        }
-        seen.add(position);
-        consumedBytes += (message.key?.length ?? 0) + (message.value?.length ?? 0);
-      }
-      lastMs = performance.now();
-      return seen.size >= messages.length;
-    });
-    await producer.connect();
-    const startMs = performance.now();
-    const chunk = pipeline.poller.sendBatchSize;
-    for (let start = 0; start < messages.length; start += chunk) {
-      const slice = messages.slice(start, start + chunk).map(({ key, value }) => ({ key, value }));
-      await producer.send({ topic, acks: -1, messages: slice });
-    }
-    const producedMs = performance.now();
-    const timeoutMs = options.timeoutMs ?? 300_000;
-    await withinTimeout(
-      done,
-      timeoutMs,
-      () => `raw Kafka consumer saw ${seen.size}/${messages.length} messages in ${timeoutMs} ms`,
-    );
-    if (consumedBytes !== bytes) {
-      throw new Error(`raw Kafka consumer read ${consumedBytes} bytes of ${bytes} sent`);
-    }
-    return {
-      messages: seen.size,
-      bytes,
-      seconds: (lastMs - startMs) / 1000,
-      recordsPerSecond: perSecond(messages.length, lastMs - startMs),
-      produceRecordsPerSecond: perSecond(messages.length, producedMs - startMs),
-      consumeRecordsPerSecond: perSecond(messages.length, lastMs - (firstMs ?? startMs)),
-      partitions,
-      redelivered,
-    };
-  } finally {
-    // Best effort: a failed cleanup must not hide the measurement's own error.
-    await consumer.disconnect().catch(() => undefined);
-    await producer.disconnect().catch(() => undefined);
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect().catch(() => undefined);
-  }
 }

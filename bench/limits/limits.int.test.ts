@@ -17,11 +17,11 @@ import { localCredentials } from '../../localstack/stack/endpoints';
 import { localStack } from '../../test/support/local-stack';
 import { runPerRecordBaseline } from '../baseline/per-record-consumer';
 import type { TopicMessage } from './kafka';
-import { measureRawKafka, messageBytes, readTopics } from './kafka';
+import { readTopics } from './kafka';
 import { measureRawDynamodb, requestStyles } from './raw-dynamodb';
 
 // Small counts: these prove the measurements count exactly; the figures are printed, never asserted.
-describe('scenario 4 limits and scenario 5 baseline on the local stack', () => {
+describe('topic reader, scenario 4 limit and scenario 5 baseline on the local stack', () => {
   const endpoints = localStack();
   const suffix = randomUUID().slice(0, 8);
   const customerTopic = `bench-limits-customers-${suffix}`;
@@ -126,22 +126,6 @@ describe('scenario 4 limits and scenario 5 baseline on the local stack', () => {
     } finally {
       await admin.deleteTopics({ topics: [empty] });
     }
-  });
-
-  it('raw Kafka: consumes every produced message exactly once and deletes its topic', async () => {
-    expect(snapshot).toHaveLength(customers + products);
-    const result = await measureRawKafka({ brokers: endpoints.kafkaBrokers, messages: snapshot });
-    console.log('raw kafka', result);
-
-    expect(result.messages).toBe(snapshot.length);
-    expect(result.redelivered).toBe(0);
-    expect(result.bytes).toBe(messageBytes(snapshot));
-    expect(result.partitions).toBe(pipeline.topics.customer_data.partitions);
-    expect(result.recordsPerSecond).toBeCloseTo(result.messages / result.seconds, 6);
-    const leftOver = (await admin.listTopics()).filter((topic) =>
-      topic.startsWith('bench-raw-kafka-'),
-    );
-    expect(leftOver).toEqual([]);
   });
 
   it('raw DynamoDB: every batched claim on a fresh key range is accepted; the fastest level is the limit', async () => {

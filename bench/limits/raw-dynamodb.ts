@@ -1,9 +1,7 @@
 /**
- * Scenario 4 on the same servers as the pipeline, with nothing else in the way: raw kafkajs
- * produce + consume of the messages scenario 1 published (kafka.ts), and how many idempotency
- * claims DynamoDB Local accepts per second in the batched form the claim protocol uses.
- *
- * DynamoDB: a fresh table with the Powertools idempotency schema (hash key `id`, on demand) and
+ * Scenario 4, the limit `ratioToLimit` divides by: how many idempotency claims DynamoDB Local
+ * accepts per second in the batched form the claim protocol uses, on the same server as the
+ * pipeline, with nothing else in the way. A fresh table with the Powertools idempotency schema (hash key `id`, on demand) and
  * items shaped like merge-consumer's claim, at every concurrency of a sweep (default 1, 2, 4, 8,
  * 16 requests in flight on one keep-alive client), each level on fresh keys:
  * - `batchWrite`: BatchWriteItem of 25 claim puts (DynamoDB's maximum): the claim limit;
@@ -29,11 +27,9 @@ import {
 import { IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
 import { functionNames, pipeline } from '../../lambdas/shared/pipeline';
 import { batchIdFromOffsets, stagingKey } from '../../lambdas/shared/staging-format';
-import type { StackEndpoints } from '../../localstack/stack/endpoints';
 import { localCredentials } from '../../localstack/stack/endpoints';
 import { processCpuSeconds } from '../instrumentation/collector';
-import type { RawKafkaResult, TopicMessage } from './kafka';
-import { measureRawKafka, perSecond } from './kafka';
+import { perSecond } from './kafka';
 
 export const requestStyles = ['batchWrite', 'batchGet'] as const;
 export type RequestStyle = (typeof requestStyles)[number];
@@ -187,40 +183,5 @@ export function inProgressClaimItem(seed: string, now: Date): Record<string, Att
     in_progress_expiration: { N: String(nowMs + timeoutSeconds * 1000) },
     status: { S: IdempotencyRecordStatus.INPROGRESS },
     stagingKey: { S: stagingKey(batchId, now) },
-  };
-}
-
-export interface LimitsResult {
-  kafka: RawKafkaResult;
-  dynamodb: RawDynamoResult;
-  /** The lower limit, records (or claim writes) per second: what ratioToLimit divides by. */
-  slowerLimitRecordsPerSecond: number;
-  slowerLimit: 'kafka' | 'dynamodb';
-}
-
-export async function runLimits(options: {
-  endpoints: StackEndpoints;
-  /** The messages scenario 1's pollers published. */
-  messages: readonly TopicMessage[];
-  items: number;
-  dynamodbPid?: number;
-}): Promise<LimitsResult> {
-  const { endpoints } = options;
-  const kafka = await measureRawKafka({
-    brokers: endpoints.kafkaBrokers,
-    messages: options.messages,
-  });
-  const dynamodb = await measureRawDynamodb({
-    endpoint: endpoints.dynamodbEndpoint,
-    region: endpoints.region,
-    items: options.items,
-    dynamodbPid: options.dynamodbPid,
-  });
-  const claims = dynamodb.claimWritesPerSecond;
-  return {
-    kafka,
-    dynamodb,
-    slowerLimit: kafka.recordsPerSecond <= claims ? 'kafka' : 'dynamodb',
-    slowerLimitRecordsPerSecond: Math.min(kafka.recordsPerSecond, claims),
   };
 }

@@ -44,17 +44,6 @@ function sampleResult(): BenchResult {
       recordsPerSecond: 250,
       firstPollStartedAt: '2026-11-23T00:00:00.000Z',
       lastReceiptAt: '2026-11-23T00:00:04.000Z',
-      stages: [
-        {
-          stage: 'flush delivery',
-          metric: 'RecordsDelivered',
-          records: 1_000,
-          startMs: 0,
-          endMs: 2_000,
-          seconds: 2,
-          recordsPerSecond: 500,
-        },
-      ],
       latencyMs: { count: 1_000, p50: 900, p95: 1_500, p99: 1_900, max: 2_000, mean: 950 },
       latencyUnmatched: 0,
       peakMemory: { benchProcessMiB: 500, serversMiB: { kafka: 300 }, totalMiB: 800 },
@@ -70,26 +59,12 @@ function sampleResult(): BenchResult {
       },
     },
     limits: {
-      kafka: {
-        messages: 1_000,
-        bytes: 300_000,
-        seconds: 1,
-        recordsPerSecond: 1_000,
-        produceRecordsPerSecond: 2_000,
-        consumeRecordsPerSecond: 2_000,
-        partitions: 3,
-        redelivered: 0,
+      items: 1_000,
+      claimWritesPerSecond: 500,
+      styles: {
+        batchWrite: { ...level(4, 500), itemsPerRequest: 25, byConcurrency: [level(4, 500)] },
+        batchGet: { ...level(2, 900), itemsPerRequest: 100, byConcurrency: [level(2, 900)] },
       },
-      dynamodb: {
-        items: 1_000,
-        claimWritesPerSecond: 500,
-        styles: {
-          batchWrite: { ...level(4, 500), itemsPerRequest: 25, byConcurrency: [level(4, 500)] },
-          batchGet: { ...level(2, 900), itemsPerRequest: 100, byConcurrency: [level(2, 900)] },
-        },
-      },
-      slowerLimit: 'dynamodb',
-      slowerLimitRecordsPerSecond: 500,
     },
   };
   return {
@@ -129,7 +104,7 @@ function level(concurrency: number, itemsPerSecond: number) {
 }
 
 describe('summarize', () => {
-  it('divides scenario 1 by the slower limit and leaves the baseline ratio null when it did not run', () => {
+  it('divides scenario 1 by the claim limit and leaves the baseline ratio null when it did not run', () => {
     const { summary } = sampleResult();
     expect(summary.recordsPerSecond).toBe(250);
     expect(summary.ratioToLimit).toBe(0.5);
@@ -160,7 +135,7 @@ describe('report rendering', () => {
     expect(text).toMatch(/\| summary +\| ratioToLimit +\| 0\.50 +\|/);
     expect(text).toMatch(/\| summary +\| ratioToBaseline +\| n\/a +\|/);
     expect(text).toMatch(/\| DynamoDB +\| +20\.0 \| +n\/a \|/);
-    expect(text).toMatch(/\| 1 fresh load +\| stage: flush delivery +\| 500 records\/s +\|/);
+    expect(text).toMatch(/\| 1 fresh load +\| end-to-end +\| 250 records\/s over 4\.0 s +\|/);
     expect(text).toMatch(/\| DynamoDB writes +\|/);
     expect(text).toContain('p50 900 ms · p95 1,500 ms · p99 1,900 ms');
     expect(text).toContain('written: a.json');

@@ -51,11 +51,6 @@ export function figureRows(result: BenchResult): string[][] {
         'end-to-end',
         `${formatRate(freshLoad.recordsPerSecond)} records/s over ${formatNumber(freshLoad.seconds, 1)} s`,
       ],
-      ...freshLoad.stages.map((stage) => [
-        s,
-        `stage: ${stage.stage}`,
-        `${formatRate(stage.recordsPerSecond)} records/s`,
-      ]),
       [s, 'latency publish → Analytics', orNa(freshLoad.latencyMs, percentiles)],
       [
         s,
@@ -105,18 +100,12 @@ export function figureRows(result: BenchResult): string[][] {
     );
   }
   if (limits) {
-    const { kafka } = limits;
-    rows.push([
-      '4 limits',
-      'raw Kafka produce+consume',
-      `${formatRate(kafka.recordsPerSecond)} records/s (produce ${formatRate(kafka.produceRecordsPerSecond)}, consume ${formatRate(kafka.consumeRecordsPerSecond)})`,
-    ]);
     const labels = {
       batchWrite: 'raw DynamoDB BatchWriteItem claims (the limit)',
       batchGet: 'raw DynamoDB BatchGetItem, strongly consistent',
     } as const;
     for (const [style, label] of Object.entries(labels)) {
-      const run = limits.dynamodb.styles[style as keyof typeof labels];
+      const run = limits.styles[style as keyof typeof labels];
       const cpu = run.dynamodbCpuSecondsPer1000Items;
       rows.push([
         '4 limits',

@@ -1,19 +1,16 @@
 import { z } from 'zod';
-import { functionNames, metricNames } from '../../lambdas/shared/pipeline';
+import { functionNames } from '../../lambdas/shared/pipeline';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
 import type { DeliveryCheck } from '../harness/delivery-check';
 import { checkDelivery } from '../harness/delivery-check';
 import type { InvocationTiming, PeakMemory } from '../instrumentation/collector';
 import { peakMemory } from '../instrumentation/collector';
-import type { TopicMessage } from '../limits/kafka';
 import { messageBytes, readTopics } from '../limits/kafka';
 import type { LambdaUsage } from '../report/cost';
 import type { Distribution } from '../report/percentiles';
 import { distribution } from '../report/percentiles';
 import type { RequestFamily, RequestSummary } from '../report/request-summary';
 import { requestsPer, requestUnits, summarizeRequests } from '../report/request-summary';
-import type { StageRate } from '../report/stage-rates';
-import { stageRate } from '../report/stage-rates';
 import type { BenchPipeline } from './bench-pipeline';
 
 export interface FreshLoadResult {
@@ -24,7 +21,6 @@ export interface FreshLoadResult {
   recordsPerSecond: number;
   firstPollStartedAt: string;
   lastReceiptAt: string;
-  stages: StageRate[];
   /** Publish (Kafka timestamp) → Analytics receipt, per record. */
   latencyMs: Distribution | undefined;
   latencyUnmatched: number;
@@ -60,17 +56,6 @@ export function dynamodbUnits(byOperation: Record<string, number>, records: numb
   return { wru, rru, wruPerRecord: wru / records, rruPerRecord: rru / records };
 }
 
-/** The stages a record passes, by the metric that counts it and the functions that emit it. */
-const stageMetrics = [
-  [
-    'poll → Kafka publish',
-    metricNames.recordsPublished,
-    [functionNames.pollCrm, functionNames.pollInventory],
-  ],
-  ['merge-consumer staging', metricNames.recordsStaged, [functionNames.mergeConsumer]],
-  ['flush delivery', metricNames.recordsDelivered, [functionNames.flush]],
-] as const;
-
 /** The envelope fields that name a record version (lambdas/shared/envelope.ts). */
 const EnvelopeKeySchema = z.object({
   eventType: z.enum(['CUSTOMER', 'PRODUCT']),
@@ -81,8 +66,7 @@ const EnvelopeKeySchema = z.object({
 /**
  * Scenario 1: N new records, full sync (the first scheduled poll of an empty sync state), until
  * Analytics holds every record. Throws when the pipeline does not drain in time; a lost or
- * duplicated record is reported in `delivery` and fails the bench in the runner. Also returns the
- * messages the pollers published: scenario 4 replays them.
+ * duplicated record is reported in `delivery` and fails the bench in the runner.
  */
 export async function runFreshLoad(options: {
   pipeline: BenchPipeline;
@@ -91,7 +75,7 @@ export async function runFreshLoad(options: {
   /** Server JVM pids, for their peak memory. */
   serverPids: Record<string, number>;
   timeoutMs: number;
-}): Promise<{ result: FreshLoadResult; messages: TopicMessage[] }> {
+}): Promise<FreshLoadResult> {
   const { pipeline, records } = options;
   const { run } = pipeline;
   await run.waitUntilDrained({
@@ -116,18 +100,6 @@ export async function runFreshLoad(options: {
   const firstPollStartMs = Math.min(...pollStarts);
   const lastReceiptMs = Math.max(...receipts);
   const seconds = (lastReceiptMs - firstPollStartMs) / 1000;
-
-  const stages = stageMetrics.flatMap(([stage, metric, functions]) => {
-    const samples = pipeline.emf.samples
-      .filter((sample) => (functions as readonly string[]).includes(sample.functionName))
-      .map(({ functionName, timestampMs, values }) => ({
-        functionName,
-        timestampMs,
-        value: values[metric] ?? 0,
-      }));
-    const rate = stageRate({ stage, metric, samples, invocations: counts.invocations });
-    return rate ? [rate] : [];
-  });
 
   // Publish (the message's CreateTime, set by the poller's producer) → the Analytics receipt of
   // the same version, matched by `eventType#id#contentHash`; a version received twice counts once.
@@ -155,28 +127,24 @@ export async function runFreshLoad(options: {
   const per1000 = (values: Record<string, number>) =>
     Object.fromEntries(Object.entries(values).map(([name, s]) => [name, (s / records) * 1000]));
   return {
-    messages,
-    result: {
-      records,
-      delivery,
-      seconds,
-      recordsPerSecond: seconds > 0 ? records / seconds : 0,
-      firstPollStartedAt: new Date(firstPollStartMs).toISOString(),
-      lastReceiptAt: new Date(lastReceiptMs).toISOString(),
-      stages,
-      latencyMs: distribution(latencies),
-      latencyUnmatched: messages.length - latencies.length,
-      peakMemory: memory,
-      requests,
-      requestsPer1000Records: requestsPer(requests, records, 1000),
-      analyticsPayloadsAtMock: stats.payloads + stats.duplicatePayloads,
-      lambda: lambdaUsage(invocations, counts.invocations, memoryMb),
-      kafka: { messages: messages.length, bytes: messageBytes(messages) },
-      dynamodbUnits: dynamodbUnits(counts.total, records),
-      cpuSecondsPer1000Records: {
-        processes: per1000(cpuSeconds),
-        functions: per1000(counts.threadCpuSeconds),
-      },
+    records,
+    delivery,
+    seconds,
+    recordsPerSecond: seconds > 0 ? records / seconds : 0,
+    firstPollStartedAt: new Date(firstPollStartMs).toISOString(),
+    lastReceiptAt: new Date(lastReceiptMs).toISOString(),
+    latencyMs: distribution(latencies),
+    latencyUnmatched: messages.length - latencies.length,
+    peakMemory: memory,
+    requests,
+    requestsPer1000Records: requestsPer(requests, records, 1000),
+    analyticsPayloadsAtMock: stats.payloads + stats.duplicatePayloads,
+    lambda: lambdaUsage(invocations, counts.invocations, memoryMb),
+    kafka: { messages: messages.length, bytes: messageBytes(messages) },
+    dynamodbUnits: dynamodbUnits(counts.total, records),
+    cpuSecondsPer1000Records: {
+      processes: per1000(cpuSeconds),
+      functions: per1000(counts.threadCpuSeconds),
     },
   };
 }
