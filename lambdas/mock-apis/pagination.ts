@@ -41,32 +41,27 @@ export class PageQueryError extends Error {
 }
 
 export function decodeCursor(entity: EntityName, cursor: string): SortKey {
+  const invalid = (why: string) => new PageQueryError('INVALID_CURSOR', `cursor ${why}`);
   const [encoded, signature, ...rest] = cursor.split('.');
-  const expected = encoded ? Buffer.from(sign(encoded)) : undefined;
+  const expected = Buffer.from(encoded ? sign(encoded) : '');
   const given = Buffer.from(signature ?? '');
   if (
     !encoded ||
     rest.length > 0 ||
-    !expected ||
     expected.length !== given.length ||
     !timingSafeEqual(expected, given)
   ) {
-    throw new PageQueryError(
-      'INVALID_CURSOR',
-      'cursor is not one this API issued (tampered or truncated)',
-    );
+    throw invalid('is not one this API issued (tampered or truncated)');
   }
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
   } catch {
-    throw new PageQueryError('INVALID_CURSOR', 'cursor does not decode');
+    throw invalid('does not decode');
   }
   const parsed = CursorSchema.safeParse(decoded);
-  if (!parsed.success) throw new PageQueryError('INVALID_CURSOR', 'cursor has an unknown shape');
-  if (parsed.data.e !== entity) {
-    throw new PageQueryError('INVALID_CURSOR', `cursor belongs to ${parsed.data.e}, not ${entity}`);
-  }
+  if (!parsed.success) throw invalid('has an unknown shape');
+  if (parsed.data.e !== entity) throw invalid(`belongs to ${parsed.data.e}, not ${entity}`);
   return { ms: parsed.data.ms, id: parsed.data.id };
 }
 

@@ -27,17 +27,12 @@ export interface PollerSettings {
   maxClockSkewSeconds: number;
 }
 
-export type PollLogger = Pick<
-  Logger,
-  'debug' | 'info' | 'warn' | 'error' | 'appendKeys' | 'removeKeys'
->;
-
 export interface PollDeps {
   http: Pick<HttpClient, 'request'>;
   producer: Pick<Producer, 'send'>;
   syncState: SyncStateStore;
   dlq: Pick<DlqPublisher, 'publish'>;
-  logger: PollLogger;
+  logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error' | 'appendKeys' | 'removeKeys'>;
   metrics: MetricsSink;
   /** Business clock: envelope timestamps, run start. */
   now: () => Date;

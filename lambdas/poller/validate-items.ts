@@ -54,7 +54,9 @@ export function validatePageItems(
     const looseUpdatedAt = LooseUpdatedAtSchema.safeParse(item);
     const updatedAt = looseUpdatedAt.success ? looseUpdatedAt.data.updatedAt : undefined;
     if (updatedAt !== undefined && Date.parse(updatedAt) > latestPlausibleMs) {
-      invalid.push(describeFuture(item, id, context.maxClockSkewSeconds));
+      const ahead = `more than ${context.maxClockSkewSeconds} s ahead of the poller's clock`;
+      const future = [{ path: 'updatedAt', code: 'future' }];
+      invalid.push(invalidItem(item, id, future, `updatedAt is in the future (${ahead})`));
       continue;
     }
     maxUpdatedAt = laterOf(maxUpdatedAt, updatedAt);
@@ -79,30 +81,26 @@ export function validatePageItems(
   return { envelopes, invalid, ...(maxUpdatedAt === undefined ? {} : { maxUpdatedAt }) };
 }
 
-function describeFuture(
+function invalidItem(
   item: unknown,
   id: string | undefined,
-  maxClockSkewSeconds: number,
+  issuePaths: InvalidItem['issuePaths'],
+  reason: string,
 ): InvalidItem {
   return {
     ...(id === undefined ? {} : { id }),
-    issuePaths: [{ path: 'updatedAt', code: 'future' }],
-    reason: `updatedAt is in the future (more than ${maxClockSkewSeconds} s ahead of the poller's clock)`,
+    issuePaths,
+    reason,
     raw: JSON.stringify(item) ?? String(item),
   };
 }
 
 function describeInvalid(item: unknown, id: string | undefined, error: z.ZodError): InvalidItem {
-  const issuePaths = error.issues.map((issue) => ({
-    path: issue.path.join('.') || '(record)',
-    code: issue.code,
-  }));
-  return {
-    ...(id === undefined ? {} : { id }),
-    issuePaths,
-    reason: `schema validation failed: ${error.issues
-      .map((issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`)
-      .join('; ')}`,
-    raw: JSON.stringify(item) ?? String(item),
-  };
+  const path = (issue: z.core.$ZodIssue) => issue.path.join('.') || '(record)';
+  return invalidItem(
+    item,
+    id,
+    error.issues.map((issue) => ({ path: path(issue), code: issue.code })),
+    `schema validation failed: ${error.issues.map((issue) => `${path(issue)}: ${issue.message}`).join('; ')}`,
+  );
 }
