@@ -366,12 +366,13 @@ function grantObjects(
 
 function toRetentionDays(days: number): RetentionDays {
   const allowed = Object.values(RetentionDays).filter(
-    (value): value is number => typeof value === 'number',
+    (value): value is RetentionDays => typeof value === 'number',
   );
-  if (!allowed.includes(days)) {
+  const retention = allowed.find((value) => value.valueOf() === days);
+  if (retention === undefined) {
     throw new Error(`logRetentionDays must be one of ${allowed.join(', ')} (got ${days})`);
   }
-  return days as RetentionDays;
+  return retention;
 }
 
 function pascal(name: string): string {

@@ -65,11 +65,11 @@ async function main(): Promise<void> {
       `${kib(zipped)}${zipped > LIMIT_BYTES ? '  OVER 5 MB' : ''}`,
     ]);
   }
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const width = (column: number) => Math.max(...rows.map((row) => row[column]?.length ?? 0));
   for (const row of rows) {
     console.log(
       row
-        .map((cell, column) => cell.padEnd(widths[column]!))
+        .map((cell, column) => cell.padEnd(width(column)))
         .join('  ')
         .trimEnd(),
     );

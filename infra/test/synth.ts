@@ -50,7 +50,7 @@ export function statementsOfRole(template: Template, roleLogicalIdPrefix: string
     id.startsWith(roleLogicalIdPrefix),
   );
   if (roles.length !== 1)
-    throw new Error(`expected one role ${roleLogicalIdPrefix}*, got ${roles}`);
+    throw new Error(`expected one role ${roleLogicalIdPrefix}*, got ${roles.join(', ')}`);
   const policies = template.findResources('AWS::IAM::Policy');
   return Object.values(policies)
     .filter((policy) =>

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { localCredentials } from '../../localstack/stack/endpoints';
 import { localStack } from '../../test/support/local-stack';
 import { pipeline } from '../shared/pipeline';
@@ -62,11 +62,10 @@ beforeAll(async () => {
     }),
     keyPrefix: 'merge-consumer',
   });
-});
-
-afterAll(async () => {
-  await dynamodb?.send(new DeleteTableCommand({ TableName: table }));
-  dynamodb?.destroy();
+  return async () => {
+    await dynamodb.send(new DeleteTableCommand({ TableName: table }));
+    dynamodb.destroy();
+  };
 });
 
 async function storedItem(versionKey: string): Promise<Record<string, AttributeValue>> {

@@ -5,7 +5,9 @@ import { DLQ_RECORD_MAX_CHARS, DlqMessageSchema } from './dlq-message';
 
 describe('DlqPublisher', () => {
   it('sends schema-valid messages keyed by dlqId with acks from all replicas', async () => {
-    const send = vi.fn().mockResolvedValue([]);
+    const send = vi
+      .fn<(record: ProducerRecord) => Promise<RecordMetadata[]>>()
+      .mockResolvedValue([]);
     const publisher = new DlqPublisher(
       { send },
       'dlq-topic',
@@ -22,11 +24,11 @@ describe('DlqPublisher', () => {
     ]);
     expect(DlqMessageSchema.parse(message)).toEqual(message);
     expect(send).toHaveBeenCalledTimes(1);
-    const call = send.mock.calls[0]?.[0];
+    const call = send.mock.calls[0]![0];
     expect(call.topic).toBe('dlq-topic');
     expect(call.acks).toBe(-1);
-    expect(call.messages[0].key).toBe(message?.dlqId);
-    expect(JSON.parse(call.messages[0].value)).toEqual(message);
+    expect(call.messages[0]!.key).toBe(message?.dlqId);
+    expect(JSON.parse(String(call.messages[0]!.value))).toEqual(message);
     expect(message?.failedAt).toBe('2024-01-01T00:00:00.000Z');
   });
 

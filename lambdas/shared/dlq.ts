@@ -45,12 +45,11 @@ export class DlqPublisher {
   }
 
   private toMessage(entry: DlqEntry): DlqMessage {
-    const { record, ...rest } = entry;
     return {
-      ...rest,
+      ...entry,
       dlqId: randomUUID(),
       failedAt: this.now().toISOString(),
-      ...(record === undefined ? {} : { record: truncate(record) }),
+      record: truncate(entry.record),
     };
   }
 }
@@ -89,8 +88,8 @@ function chunkByBytes(records: readonly KafkaRecord[], maxBytes: number): KafkaR
   return chunks;
 }
 
-function truncate(record: string): string {
-  return record.length > DLQ_RECORD_MAX_CHARS
+function truncate(record: string | undefined): string | undefined {
+  return record !== undefined && record.length > DLQ_RECORD_MAX_CHARS
     ? `${record.slice(0, DLQ_RECORD_MAX_CHARS)}…[truncated ${record.length - DLQ_RECORD_MAX_CHARS} chars]`
     : record;
 }

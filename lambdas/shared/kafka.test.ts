@@ -30,7 +30,7 @@ describe('createMskTokenProvider', () => {
     const provider = createMskTokenProvider({
       region: 'eu-west-1',
       resolveCredentials,
-      sign: sign as unknown as Parameters<typeof createMskTokenProvider>[0]['sign'],
+      sign,
     });
 
     const first = await provider();

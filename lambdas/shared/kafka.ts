@@ -139,7 +139,8 @@ export function createMskTokenProvider(
   const sign = options.sign ?? generateAuthTokenFromCredentialsProvider;
   return async () => {
     const credentials = await resolveCredentials();
-    const awsCredentialsProvider: AwsCredentialIdentityProvider = async () => credentials;
+    const awsCredentialsProvider: AwsCredentialIdentityProvider = () =>
+      Promise.resolve(credentials);
     const { token } = await sign({ region: options.region, awsCredentialsProvider });
     return { value: token };
   };

@@ -25,8 +25,9 @@ export function stackEnv(endpoints: StackEndpoints): Record<string, string> {
 }
 
 declare module 'vitest' {
-  // What `localstack/stack/global-setup.ts` provides to every integration test file.
+  // What `localstack/stack/global-setup.ts` provides to every integration test file (and only to
+  // those: unit test files see undefined).
   export interface ProvidedContext {
-    localStack: StackEndpoints;
+    localStack?: StackEndpoints;
   }
 }

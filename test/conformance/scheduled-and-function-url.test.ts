@@ -9,6 +9,8 @@ import { scheduledEvent } from '../../localstack/runtime/scheduled-event';
 import type { RepoFixtureName } from './repo-fixtures';
 import { loadRepoFixture } from './repo-fixtures';
 
+const JsonObject = z.record(z.string(), z.unknown());
+
 /** The scheduled-event and Function URL parts of the corpus (sources in README.md here). */
 function corpus(
   dir: string,
@@ -17,11 +19,14 @@ function corpus(
   const base = new URL(`./${dir}/`, import.meta.url);
   const committed = (existsSync(base) ? readdirSync(base) : [])
     .filter((file) => file.endsWith('.json'))
-    .map((file) => ({ file, event: JSON.parse(readFileSync(new URL(file, base), 'utf8')) }));
+    .map((file) => ({
+      file,
+      event: JsonObject.parse(JSON.parse(readFileSync(new URL(file, base), 'utf8'))),
+    }));
   const loaded = fromRepos.map((name) => {
     const fixture = loadRepoFixture(name);
     return fixture.available
-      ? { file: name, event: z.record(z.string(), z.unknown()).parse(fixture.json) }
+      ? { file: name, event: JsonObject.parse(fixture.json) }
       : { file: name, event: {}, unavailable: fixture.reason };
   });
   return [...committed, ...loaded];
@@ -104,7 +109,7 @@ describe('Function URL events, payload format 2.0 (corpus function-url/)', () =>
   eachOf(functionUrl, 'as AWS sends it: a JSON 404, not a crash', async ({ event }) => {
     const { status, json } = await send(event as unknown as APIGatewayProxyEventV2);
     expect(status).toBe(404);
-    expect(json).toMatchObject({ error: expect.any(Object) });
+    expect(json).toHaveProperty('error', expect.any(Object));
   });
 
   eachOf(functionUrl, 're-aimed at GET /crm/customers: a page', async ({ event }) => {

@@ -141,7 +141,7 @@ export async function startOperatorHarness(options: {
       const response = await fetch(new URL(path, mock.url), {
         method,
         headers: { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        body: JSON.stringify(body), // undefined without a body
       });
       if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}`);
       return response.status === 204 ? undefined : response.json();

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { OperatorHarness } from './operator-harness';
 import { startOperatorHarness } from './operator-harness';
 
@@ -23,10 +23,7 @@ beforeAll(async () => {
       flush: { FLUSH_MAX_ATTEMPTS: '2', FLUSH_BASE_DELAY_MS: '100', FLUSH_MAX_DELAY_MS: '200' },
     },
   });
-});
-
-afterAll(async () => {
-  await harness?.close();
+  return () => harness.close();
 });
 
 interface CliRun {

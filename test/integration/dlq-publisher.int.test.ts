@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka as KafkaClient, Producer } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DlqPublisher } from '../../lambdas/shared/dlq';
 import type { DlqEntry } from '../../lambdas/shared/dlq';
 import { DLQ_RECORD_MAX_CHARS, DlqMessageSchema } from '../../lambdas/shared/dlq-message';
@@ -29,11 +29,10 @@ beforeAll(async () => {
   await admin.connect();
   producer = createProducer(kafka);
   await producer.connect();
-});
-
-afterAll(async () => {
-  await producer?.disconnect();
-  await admin?.disconnect();
+  return async () => {
+    await producer.disconnect();
+    await admin.disconnect();
+  };
 });
 
 /** A raw record as a poison message carries it: JSON, so every quote is escaped once more. */

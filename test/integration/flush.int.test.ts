@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import type { Kafka, Producer } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { localCredentials } from '../../localstack/stack/endpoints';
 import { provisionPipelineResources } from '../../localstack/stack/provision';
 import type { MockApiServer } from '../../lambdas/mock-apis/local-server';
@@ -70,12 +70,11 @@ beforeAll(async () => {
   );
   producer = createProducer(kafka);
   await producer.connect();
-});
-
-afterAll(async () => {
-  await producer?.disconnect();
-  dynamodb?.destroy();
-  s3?.destroy();
+  return async () => {
+    await producer.disconnect();
+    dynamodb.destroy();
+    s3.destroy();
+  };
 });
 
 beforeEach(async () => {
@@ -84,10 +83,7 @@ beforeEach(async () => {
   store = new S3StagingStore(s3, bucket);
   // A fresh Analytics per test: a slow POST a test gave up on must not land in the next test's stats.
   analytics = await startMockApiServer({ port: 0, seed: 7, customers: 10, products: 10 });
-});
-
-afterEach(async () => {
-  await analytics?.close();
+  return () => analytics.close();
 });
 
 async function admin(
@@ -144,7 +140,7 @@ function deps(
       info: () => undefined,
       warn: () => undefined,
       error: () => undefined,
-    } as unknown as FlushDeps['logger'],
+    },
     now: Date.now,
   };
 }

@@ -10,7 +10,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { Kafka, Producer } from 'kafkajs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { localCredentials } from '../../localstack/stack/endpoints';
 import { provisionPipelineResources } from '../../localstack/stack/provision';
 import { contentHash } from '../../lambdas/shared/content-hash';
@@ -100,12 +100,11 @@ beforeAll(async () => {
   );
   producer = createProducer(kafka);
   await producer.connect();
-});
-
-afterAll(async () => {
-  await producer?.disconnect();
-  dynamodb?.destroy();
-  s3?.destroy();
+  return async () => {
+    await producer.disconnect();
+    dynamodb.destroy();
+    s3.destroy();
+  };
 });
 
 beforeEach(async () => {
@@ -325,8 +324,9 @@ describe('merge-consumer against DynamoDB Local, S3Mock and Kafka', () => {
     const duplicates: number[] = [];
     const response = await run(batch, {
       metrics: {
-        addMetric: (name, _unit, value) =>
-          void (name === 'RecordsDuplicate' && duplicates.push(value)),
+        addMetric: (name, _unit, value) => {
+          if (name === 'RecordsDuplicate') duplicates.push(value);
+        },
       },
     });
     expect(response).toEqual({ batchItemFailures: [] });

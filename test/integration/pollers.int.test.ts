@@ -8,7 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { Admin, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { provisionPipelineResources } from '../../localstack/stack/provision';
 import type { PipelineResourceNames } from '../../localstack/stack/provision';
 import { startMockApiServer } from '../../lambdas/mock-apis/local-server';
@@ -163,7 +163,7 @@ async function admin(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unk
   const response = await fetch(`${mock.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    body: JSON.stringify(body), // undefined without a body
   });
   expect(response.status).toBe(200);
   return (await response.json()) as Record<string, unknown>;
@@ -177,6 +177,12 @@ function expectOnePerRecord(envelopes: Envelope[], expected: number): void {
 
 beforeAll(async () => {
   applyLocalStackEnv();
+  kafka = await createKafka(parseEnv(KafkaEnvSchema));
+  producer = createProducer(kafka);
+  await producer.connect();
+  documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  main = await resources('main');
+  // Last, so that nothing after it can fail and leave the server running.
   mock = await startMockApiServer({
     seed: 42,
     customers: CUSTOMERS,
@@ -184,16 +190,10 @@ beforeAll(async () => {
     driftPerMinute: 0,
     logger: new Logger({ serviceName: 'mock-apis', logLevel: 'WARN' }),
   });
-  kafka = await createKafka(parseEnv(KafkaEnvSchema));
-  producer = createProducer(kafka);
-  await producer.connect();
-  documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-  main = await resources('main');
-});
-
-afterAll(async () => {
-  await producer?.disconnect();
-  await mock?.close();
+  return async () => {
+    await producer.disconnect();
+    await mock.close();
+  };
 });
 
 describe('pollers on the local stack', () => {

@@ -13,9 +13,10 @@ export function mergeConsumerHarness(
   const metrics = new Map<string, number>();
   const logs: unknown[] = [];
   const dlqEntries: DlqEntry[] = [];
+  const staging = new InMemoryStagingStore();
   const deps: MergeConsumerDeps = {
     claims: new InMemoryClaimStore(),
-    staging: new InMemoryStagingStore(),
+    staging,
     concurrency: 4,
     now: () => new Date('2026-01-15T12:00:00Z'),
     dlq: {
@@ -36,5 +37,5 @@ export function mergeConsumerHarness(
       addMetric: (name, _unit, value) => void metrics.set(name, (metrics.get(name) ?? 0) + value),
     },
   };
-  return { deps, metrics, logs, dlqEntries, staging: deps.staging as InMemoryStagingStore };
+  return { deps, metrics, logs, dlqEntries, staging };
 }
