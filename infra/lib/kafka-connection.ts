@@ -1,7 +1,7 @@
 import { Duration, Names } from 'aws-cdk-lib';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { CfnEventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
-import { EventSourceMapping, MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { KafkaDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { PipelineFunctionNetwork } from './pipeline-function';
 
@@ -24,9 +24,9 @@ export interface KafkaSubscription {
 /**
  * A Kafka event source mapping with the batching and error controls of `subscription`, the same
  * for MSK (`eventSourceArn`) and a self-managed broker (`kafkaBootstrapServers`). Declared with
- * the EventSourceMapping construct: the MSK and self-managed event source L2s attach
- * AWSLambdaMSKExecutionRole, or insist on a SASL secret, and take the same properties. The
- * construct id is the one the MSK L2 gave it, so deployed mappings are kept.
+ * `addEventSourceMapping` (the EventSourceMapping construct): the MSK and self-managed event
+ * source L2s attach AWSLambdaMSKExecutionRole, or insist on a SASL secret, and take the same
+ * properties. The construct id is the one the MSK L2 gave it, so deployed mappings are kept.
  */
 export function kafkaMapping(
   target: IFunction,
@@ -34,11 +34,9 @@ export function kafkaMapping(
   source: { eventSourceArn: string } | { kafkaBootstrapServers: string[] },
 ): CfnEventSourceMapping {
   const idPrefix = 'eventSourceArn' in source ? Names.nodeUniqueId(target.node) : '';
-  const mapping = new EventSourceMapping(
-    target,
+  const mapping = target.addEventSourceMapping(
     `KafkaEventSource:${idPrefix}${subscription.topic}`,
     {
-      target,
       ...source,
       kafkaTopic: subscription.topic,
       kafkaConsumerGroupId: subscription.consumerGroupId,
