@@ -107,8 +107,12 @@ export const pipeline = {
     breakerCooldownMs: 30_000,
   },
   mergeConsumer: {
-    /** Event source mapping controls. */
-    batchSize: 500,
+    /**
+     * Event source mapping controls. 2,000 records (~1.4 MB of event at ~0.7 KB per record, within
+     * the 6 MB payload limit): a quarter of the staging objects, S3 requests and invocations of 500
+     * (docs/benchmarks.md).
+     */
+    batchSize: 2000,
     maxBatchingWindowSeconds: 1,
     maximumRetryAttempts: 3,
     maximumRecordAgeSeconds: 86_400,
@@ -117,8 +121,8 @@ export const pipeline = {
     consumerGroupId: 'ecom-sync-merge-consumer',
     /**
      * Idempotency requests (BatchGetItem of 100 keys, BatchWriteItem of claimsPerRequest) and
-     * staged-object reads in flight per invocation: a 500-record batch is 5 reads and, when all
-     * of it is new, 20 claim writes.
+     * staged-object reads in flight per invocation: a 2,000-record batch is 20 reads and, when
+     * all of it is new, 80 claim writes.
      */
     idempotencyConcurrency: 4,
     /**
