@@ -88,6 +88,10 @@ export interface ChaosDriveOptions {
   inspect?: (run: PipelineRun) => Promise<string[]>;
   /** The routes whose mock fault tally the report shows. */
   tallyRoutes?: FaultRoute[];
+  /** Pace the sources so a full sync takes at least this long (paceSources). */
+  paceSeconds?: number;
+  /** Added to the outcome's notes. */
+  notes?: string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -108,7 +112,10 @@ export async function driveChaosPipeline(
   const timeoutMs = (context.quick ? 300_000 : 600_000) + context.records * 20;
   const startedAt = Date.now();
   const deadline = startedAt + timeoutMs;
-  const mockFaults = FaultSettingsSchema.parse(options.mockFaults ?? {});
+  const pacing = options.paceSeconds
+    ? paceSources(context.records, { minSyncSeconds: options.paceSeconds })
+    : undefined;
+  const mockFaults = FaultSettingsSchema.parse({ ...pacing?.faults, ...options.mockFaults });
   const run = await startPipelineRun({
     endpoints: context.stack.endpoints,
     label: options.label,
@@ -116,8 +123,9 @@ export async function driveChaosPipeline(
     products: context.records - customers,
     seed: context.seed,
     ...options.pipeline,
+    extraEnv: { ...pacing?.pollerEnv, ...options.pipeline?.extraEnv },
   });
-  const notes: string[] = [];
+  const notes = [...(options.notes ?? []), ...(pacing ? [pacing.description] : [])];
   const injected: string[] = [];
   try {
     run.mock.state.setFaults(mockFaults);

@@ -1,23 +1,18 @@
 /**
  * Scenario 4, the limit `ratioToLimit` divides by: how many idempotency claims DynamoDB Local
  * accepts per second in the batched form the claim protocol uses, on the same server as the
- * pipeline, with nothing else in the way. A fresh table with the Powertools idempotency schema (hash key `id`, on demand) and
- * items shaped like merge-consumer's claim, at every concurrency of a sweep (default 1, 2, 4, 8,
- * 16 requests in flight on one keep-alive client), each level on fresh keys:
- * - `batchWrite`: BatchWriteItem of 25 claim puts (DynamoDB's maximum): the claim limit;
- * - `batchGet`: strongly consistent BatchGetItem of 100 keys of claims that exist: the read side
- *   of a read-before-claim protocol.
- * The clock runs from the first request to the last answer; only accepted items count. A warm-up
- * runs first so the JIT is not billed to the first level. Each style's figure is its fastest
- * level, with DynamoDB Local's CPU seconds per 1,000 items there (/proc). The table is deleted
- * afterwards. (Single conditional PutItem calls, the old limit, reach about an eighth of the
- * batched rate: docs/benchmarks.md.)
+ * pipeline, with nothing else in the way. A fresh table with the Powertools idempotency schema
+ * (hash key `id`, on demand), items shaped like merge-consumer's claim, BatchWriteItem of 25
+ * (DynamoDB's maximum) at every concurrency of a sweep (default 1, 2, 4, 8, 16 requests in flight
+ * on one keep-alive client), each level on fresh keys, after a warm-up (the JIT is not billed to
+ * the first level). The clock runs from the first request to the last answer; only accepted items
+ * count. The limit is the fastest level, with DynamoDB Local's CPU seconds per 1,000 items there.
+ * (Single conditional PutItem calls, the old limit, reach about an eighth: docs/benchmarks.md.)
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetItemCommand,
   BatchWriteItemCommand,
   CreateTableCommand,
   DeleteTableCommand,
@@ -31,37 +26,29 @@ import { localCredentials } from '../../localstack/stack/endpoints';
 import { processCpuSeconds } from '../instrumentation/collector';
 import { perSecond } from './kafka';
 
-export const requestStyles = ['batchWrite', 'batchGet'] as const;
-export type RequestStyle = (typeof requestStyles)[number];
-const itemsPerRequest: Record<RequestStyle, number> = { batchWrite: 25, batchGet: 100 };
-
-export interface StyleLevel {
+export interface ClaimLevel {
   concurrency: number;
   itemsPerSecond: number;
   seconds: number;
-  /** Items the server did not take (unprocessed batch items or keys). */
+  /** Items the server did not take (unprocessed batch items). */
   refused: number;
   /** DynamoDB JVM CPU seconds per 1,000 items at this level (when its pid was given). */
   dynamodbCpuSecondsPer1000Items?: number;
 }
 
-export interface StyleResult extends StyleLevel {
-  itemsPerRequest: number;
-  byConcurrency: StyleLevel[];
-}
-
-export interface RawDynamoResult {
-  /** Items per concurrency level and style. */
+export interface RawDynamoResult extends ClaimLevel {
+  /** Items per concurrency level. */
   items: number;
-  styles: Record<RequestStyle, StyleResult>;
-  /** The claim limit: batched claim writes per second (batchWrite at its best concurrency). */
+  itemsPerRequest: number;
+  byConcurrency: ClaimLevel[];
+  /** The claim limit: the fastest level's items per second. */
   claimWritesPerSecond: number;
 }
 
 export async function measureRawDynamodb(options: {
   endpoint: string;
   region: string;
-  /** Items per concurrency level and style. */
+  /** Items per concurrency level. */
   items: number;
   /** Default [1, 2, 4, 8, 16]. */
   concurrencies?: number[];
@@ -80,46 +67,28 @@ export async function measureRawDynamodb(options: {
   });
   const table = `bench-raw-claims-${randomUUID().slice(0, 8)}`;
   const now = new Date();
-  const claim = (range: string, index: number) => inProgressClaimItem(`${range}#${index}`, now);
-  /** Sends request `index` of a style on `range`; resolves to the items the server refused. */
-  const send: Record<RequestStyle, (range: string, index: number) => Promise<number>> = {
-    batchWrite: async (range, index) => {
-      const puts = Array.from({ length: 25 }, (_, k) => ({
-        PutRequest: { Item: claim(range, index * 25 + k) },
-      }));
-      const answer = await client.send(
-        new BatchWriteItemCommand({ RequestItems: { [table]: puts } }),
-      );
-      return answer.UnprocessedItems?.[table]?.length ?? 0;
-    },
-    // Reads back what the batchWrite level of the same concurrency wrote.
-    batchGet: async (range, index) => {
-      const Keys = Array.from({ length: 100 }, (_, k) => ({
-        id: claim(range.replace('batchGet', 'batchWrite'), index * 100 + k).id!,
-      }));
-      const answer = await client.send(
-        new BatchGetItemCommand({ RequestItems: { [table]: { Keys, ConsistentRead: true } } }),
-      );
-      return answer.UnprocessedKeys?.[table]?.Keys?.length ?? 0;
-    },
-  };
-  const level = async (
-    style: RequestStyle,
-    range: string,
-    concurrency: number,
-  ): Promise<StyleLevel> => {
-    const requests = Math.ceil(options.items / itemsPerRequest[style]);
-    const cpu = () => (options.dynamodbPid ? processCpuSeconds(options.dynamodbPid) : undefined);
+  const cpu = () => (options.dynamodbPid ? processCpuSeconds(options.dynamodbPid) : undefined);
+  const level = async (range: string, concurrency: number): Promise<ClaimLevel> => {
+    const requests = Math.ceil(options.items / 25);
     const cpuBefore = cpu();
     let next = 0;
     let refused = 0;
     const worker = async (): Promise<void> => {
-      while (next < requests) refused += await send[style](range, next++);
+      while (next < requests) {
+        const index = next++;
+        const puts = Array.from({ length: 25 }, (_, k) => ({
+          PutRequest: { Item: inProgressClaimItem(`${range}#${index * 25 + k}`, now) },
+        }));
+        const answer = await client.send(
+          new BatchWriteItemCommand({ RequestItems: { [table]: puts } }),
+        );
+        refused += answer.UnprocessedItems?.[table]?.length ?? 0;
+      }
     };
     const startMs = performance.now();
     await Promise.all(Array.from({ length: Math.min(concurrency, requests) }, worker));
     const elapsedMs = performance.now() - startMs;
-    const accepted = requests * itemsPerRequest[style] - refused;
+    const accepted = requests * 25 - refused;
     const cpuAfter = cpu();
     return {
       concurrency,
@@ -133,16 +102,19 @@ export async function measureRawDynamodb(options: {
   };
   try {
     await createIdempotencyTable(client, table);
-    for (const style of requestStyles) await level(style, `warm-${style}`, 4);
-    const styles = {} as Record<RequestStyle, StyleResult>;
-    for (const style of requestStyles) {
-      const byConcurrency: StyleLevel[] = [];
-      for (const c of concurrencies) byConcurrency.push(await level(style, `${style}-c${c}`, c));
-      // A limit is the best any setting achieved (the first on a tie), not an average.
-      const best = byConcurrency.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
-      styles[style] = { ...best, itemsPerRequest: itemsPerRequest[style], byConcurrency };
-    }
-    return { items: options.items, styles, claimWritesPerSecond: styles.batchWrite.itemsPerSecond };
+    await level('warm-up', 4);
+    const byConcurrency: ClaimLevel[] = [];
+    for (const c of concurrencies) byConcurrency.push(await level(`c${c}`, c));
+    // A limit is the best any setting achieved (the first on a tie), not an average.
+    const best = byConcurrency.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
+    const { items } = options;
+    return {
+      ...best,
+      items,
+      itemsPerRequest: 25,
+      byConcurrency,
+      claimWritesPerSecond: best.itemsPerSecond,
+    };
   } finally {
     await client.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
     client.destroy();

@@ -1,6 +1,7 @@
 /**
- * Estimated AWS cost per million records, from a run's counted requests and measured durations,
- * and the public list prices it uses (us-east-1, on-demand, no free tier, no savings plans). Read
+ * Estimated AWS cost per million records, from a run's counted requests and measured durations
+ * (assumptions: docs/benchmarks.md), and the public list prices it uses (us-east-1, on-demand, no
+ * free tier, no savings plans; data transfer and storage ignored). Read
  * on `pricesReadOn` from the official pages; the stored copies of those pages did not show every
  * figure, so each price says how it was checked: `secondary-source` (confirmed on a dated
  * third-party page quoting the official one, `confirmedBy`) or `unverified` (AWS's long-standing
@@ -99,30 +100,13 @@ export interface CostEstimate {
   lines: CostLine[];
   /** Costs that do not scale with records (MSK cluster/partition/broker hours), per 730-hour month. */
   fixedMonthly: Array<{ item: string; usdPerMonth: number; priceStatus: PriceStatus }>;
-  assumptions: string[];
 }
 
 const hoursPerMonth = 730;
 /** S3 operations billed in the PUT/COPY/POST/LIST tier; DELETE is free; the rest is GET tier. */
-const s3PutTier = new Set([
-  'PutObject',
-  'CopyObject',
-  'ListObjectsV2',
-  'ListObjects',
-  'CreateMultipartUpload',
-  'UploadPart',
-  'CompleteMultipartUpload',
-]);
-const s3Free = new Set(['DeleteObject', 'DeleteObjects']);
-
-export const costAssumptions = [
-  'us-east-1 list prices, on-demand, no free tier, no savings plans; the JSON lists each price, its source and how it was checked',
-  'data transfer is ignored (same-region traffic; NAT/egress to the Analytics and source APIs not included)',
-  'DynamoDB: the request units every call consumed, as measured (bench/instrumentation/dynamodb-capacity.ts), failed conditional writes included; control-plane calls are free',
-  'S3: PUT tier for writes and listings, GET tier for GET/HEAD, DELETE free; storage not included (objects are small and short-lived)',
-  'Lambda: Arm, measured in-handler durations rounded up to 1 ms each, at each function’s configured memory; EventBridge schedule invocations are not priced',
-  'MSK Serverless: data in and out per GB from the measured message bytes (each read once); cluster-hours and partition-hours are fixed monthly costs, shown apart, as are MSK provisioned brokers',
-];
+const s3PutTier =
+  /^(PutObject|CopyObject|ListObjects(V2)?|CreateMultipartUpload|UploadPart|CompleteMultipartUpload)$/;
+const s3Free = /^DeleteObjects?$/;
 
 /** Cost per million records from measured counts; pure arithmetic, unit-tested. */
 export function estimateCost(inputs: CostInputs, prices: AwsPrices = awsPrices): CostEstimate {
@@ -179,7 +163,6 @@ export function estimateCost(inputs: CostInputs, prices: AwsPrices = awsPrices):
         prices.mskProvisioned.brokerHourM7gLarge,
       ),
     ],
-    assumptions: costAssumptions,
   };
 }
 
@@ -193,8 +176,8 @@ export function s3RequestTiers(requests: Record<string, number>): {
   for (const [key, count] of Object.entries(requests)) {
     if (!key.startsWith('s3.') || isMeasure(key)) continue;
     const operation = key.slice(3);
-    if (s3PutTier.has(operation)) putTier += count;
-    else if (!s3Free.has(operation)) getTier += count;
+    if (s3PutTier.test(operation)) putTier += count;
+    else if (!s3Free.test(operation)) getTier += count;
   }
   return { putTier, getTier };
 }

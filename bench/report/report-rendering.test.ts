@@ -59,12 +59,11 @@ function sampleResult(): BenchResult {
       },
     },
     limits: {
+      ...level(4, 500),
       items: 1_000,
+      itemsPerRequest: 25,
+      byConcurrency: [level(1, 300), level(4, 500)],
       claimWritesPerSecond: 500,
-      styles: {
-        batchWrite: { ...level(4, 500), itemsPerRequest: 25, byConcurrency: [level(4, 500)] },
-        batchGet: { ...level(2, 900), itemsPerRequest: 100, byConcurrency: [level(2, 900)] },
-      },
     },
   };
   return {

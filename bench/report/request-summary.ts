@@ -1,87 +1,59 @@
-/** The request families the issue asks to count, per scenario. */
-export interface RequestSummary {
-  dynamodb: number;
-  s3: number;
-  kafkaProduce: number;
-  kafkaFetch: number;
+/** Requests by family, from the counted `<service>.<operation>` keys (instrumentation/counters.ts). */
+const families = {
+  dynamodb: (key: string) => key.startsWith('dynamodb.'),
+  s3: (key: string) => key.startsWith('s3.'),
+  kafkaProduce: (key: string) => key === 'kafka.Produce',
+  kafkaFetch: (key: string) => key === 'kafka.Fetch',
   /** Metadata, OffsetCommit, Heartbeat, JoinGroup, …: the rest of the Kafka protocol. */
-  kafkaOther: number;
-  analyticsPosts: number;
-  sourceGets: number;
-  lambdaInvocations: number;
-  /** Every counted `<service>.<operation>`, for the JSON. */
+  kafkaOther: (key: string) =>
+    key.startsWith('kafka.') && key !== 'kafka.Produce' && key !== 'kafka.Fetch',
+  analyticsPosts: (key: string) => key === 'http.POST /analytics/data',
+  sourceGets: (key: string) =>
+    key === 'http.GET /crm/customers' || key === 'http.GET /inventory/products',
+};
+export type RequestFamily = keyof typeof families | 'lambdaInvocations';
+export type RequestSummary = Record<RequestFamily, number> & {
+  /** Every counted `<service>.<operation>`, with `.items` and `.wru`/`.rru` measures, for the JSON. */
   byOperation: Record<string, number>;
-}
+};
 
-export type RequestFamily = Exclude<keyof RequestSummary, 'byOperation'>;
-export const requestFamilies: readonly RequestFamily[] = [
-  'dynamodb',
-  's3',
-  'kafkaProduce',
-  'kafkaFetch',
-  'kafkaOther',
-  'analyticsPosts',
-  'sourceGets',
-  'lambdaInvocations',
-];
-
-const sourcePaths = ['/crm/customers', '/inventory/products'];
+/** `.items` (items of batch calls) and `.wru`/`.rru` (request units) are measures, not requests. */
+export const isMeasure = (key: string): boolean => /\.(items|wru|rru)$/.test(key);
 
 export function summarizeRequests(
   byOperation: Record<string, number>,
   lambdaInvocations: number,
 ): RequestSummary {
-  const summary: RequestSummary = {
-    dynamodb: 0,
-    s3: 0,
-    kafkaProduce: 0,
-    kafkaFetch: 0,
-    kafkaOther: 0,
-    analyticsPosts: 0,
-    sourceGets: 0,
-    lambdaInvocations,
-    byOperation: { ...byOperation },
-  };
-  for (const [key, count] of Object.entries(byOperation)) {
-    // `.items` (items of batch calls) and `.wru`/`.rru` (request units) are not requests.
-    if (isMeasure(key)) continue;
-    if (key.startsWith('dynamodb.')) summary.dynamodb += count;
-    else if (key.startsWith('s3.')) summary.s3 += count;
-    else if (key === 'kafka.Produce') summary.kafkaProduce += count;
-    else if (key === 'kafka.Fetch') summary.kafkaFetch += count;
-    else if (key.startsWith('kafka.')) summary.kafkaOther += count;
-    else if (key === 'http.POST /analytics/data') summary.analyticsPosts += count;
-    else if (sourcePaths.some((path) => key === `http.GET ${path}`)) summary.sourceGets += count;
-  }
-  return summary;
+  const counts = Object.entries(byOperation).filter(([key]) => !isMeasure(key));
+  const summary = Object.fromEntries(
+    Object.entries(families).map(([family, matches]) => [
+      family,
+      counts.reduce((sum, [key, count]) => sum + (matches(key) ? count : 0), 0),
+    ]),
+  ) as Record<keyof typeof families, number>;
+  return { ...summary, lambdaInvocations, byOperation: { ...byOperation } };
 }
 
-const measureSuffixes = ['.items', '.wru', '.rru'];
-export const isMeasure = (key: string): boolean =>
-  measureSuffixes.some((suffix) => key.endsWith(suffix));
-
-/** DynamoDB write and read request units the counted calls consumed (aws-sdk-counter.ts). */
+/** DynamoDB write and read request units the counted calls consumed. */
 export function requestUnits(byOperation: Record<string, number>): { wru: number; rru: number } {
-  let wru = 0;
-  let rru = 0;
-  for (const [key, value] of Object.entries(byOperation)) {
-    if (key.endsWith('.wru')) wru += value;
-    else if (key.endsWith('.rru')) rru += value;
-  }
-  return { wru, rru };
+  const sum = (suffix: string) =>
+    Object.entries(byOperation).reduce(
+      (total, [key, value]) => total + (key.endsWith(suffix) ? value : 0),
+      0,
+    );
+  return { wru: sum('.wru'), rru: sum('.rru') };
 }
 
-/** Requests per `per` records (1,000 for scenario 1, 1 for the resync). */
+/** Requests per `per` records (1,000 for scenario 1, 1 for the resync), by family. */
 export function requestsPer(
   summary: RequestSummary,
   records: number,
   per: number,
 ): Record<RequestFamily, number> {
-  const rates = {} as Record<RequestFamily, number>;
-  for (const family of requestFamilies) {
-    rates[family] = records > 0 ? (summary[family] / records) * per : 0;
-  }
-  return rates;
+  const names = [...Object.keys(families), 'lambdaInvocations'] as RequestFamily[];
+  return Object.fromEntries(
+    names.map((family) => [family, (summary[family] / records) * per]),
+  ) as Record<RequestFamily, number>;
 }
 
 /** `after - before` per key (counters only grow; a key missing before counts from 0). */
@@ -89,18 +61,27 @@ export function countsSince(
   after: Record<string, number>,
   before: Record<string, number>,
 ): Record<string, number> {
-  const delta: Record<string, number> = {};
-  for (const [key, value] of Object.entries(after)) {
-    const difference = value - (before[key] ?? 0);
-    if (difference !== 0) delta[key] = difference;
-  }
-  return delta;
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([key, value]) => [key, value - (before[key] ?? 0)] as const)
+      .filter(([, difference]) => difference !== 0),
+  );
 }
 
 /**
- * Families a fresh load cannot run without: zero means a counter missed its clients (a second
- * copy of a library, a hook installed too late), and every figure derived from it would lie.
+ * Families a fresh load cannot run without: zero means a counter missed its clients (a second copy
+ * of a library, a hook installed too late), and every figure derived from it would lie.
  */
 export function missingCounters(summary: RequestSummary): RequestFamily[] {
-  return requestFamilies.filter((family) => family !== 'kafkaOther' && summary[family] === 0);
+  return (
+    [
+      'dynamodb',
+      's3',
+      'kafkaProduce',
+      'kafkaFetch',
+      'analyticsPosts',
+      'sourceGets',
+      'lambdaInvocations',
+    ] as const
+  ).filter((family) => summary[family] === 0);
 }

@@ -100,19 +100,12 @@ export function figureRows(result: BenchResult): string[][] {
     );
   }
   if (limits) {
-    const labels = {
-      batchWrite: 'raw DynamoDB BatchWriteItem claims (the limit)',
-      batchGet: 'raw DynamoDB BatchGetItem, strongly consistent',
-    } as const;
-    for (const [style, label] of Object.entries(labels)) {
-      const run = limits.styles[style as keyof typeof labels];
-      const cpu = run.dynamodbCpuSecondsPer1000Items;
-      rows.push([
-        '4 limits',
-        label,
-        `${formatRate(run.itemsPerSecond)} items/s (${run.itemsPerRequest} per request, concurrency ${run.concurrency} of ${run.byConcurrency.map((level) => level.concurrency).join('/')}${cpu === undefined ? '' : `; DynamoDB Local ${formatNumber(cpu, 2)} CPU s per 1,000 items`})`,
-      ]);
-    }
+    const cpu = limits.dynamodbCpuSecondsPer1000Items;
+    rows.push([
+      '4 limit',
+      'raw DynamoDB BatchWriteItem claims',
+      `${formatRate(limits.itemsPerSecond)} items/s (25 per request, concurrency ${limits.concurrency} of ${limits.byConcurrency.map((level) => level.concurrency).join('/')}${cpu === undefined ? '' : `; DynamoDB Local ${formatNumber(cpu, 2)} CPU s per 1,000 items`})`,
+    ]);
   }
   if (baseline) {
     rows.push([

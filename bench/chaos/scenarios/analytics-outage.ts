@@ -60,117 +60,95 @@ async function everythingParked(run: PipelineRun): Promise<boolean> {
   );
 }
 
-/** The shared record of what the outage did, filled in by the fault and read by the checks. */
-interface OutageLedger {
-  parked: ParkedPayload[];
-}
-
 /**
  * Analytics is down from the first flush: every POST answers 503 (no Retry-After), so each payload
- * exhausts flush's retry budget and is parked. The fault returns once all records are parked, then
- * ends the outage.
+ * exhausts flush's retry budget and is parked. Once every record is parked the outage ends and the
+ * operator redrives, repeating while the scheduled flush holds the lease or parked payloads remain.
+ * The DLQ must then hold exactly one flush message per parked payload and nothing else, and dlq/
+ * must be empty.
  */
-function outageUntilAllParked(ledger: OutageLedger, timeoutMs: number): TimedFault {
-  return {
-    atDeliveredFraction: 0,
-    inject: async (run) => {
-      const startedAt = Date.now();
-      const deadline = startedAt + timeoutMs;
-      while (!(await everythingParked(run).catch(() => false))) {
-        if (Date.now() > deadline) throw new Error('the pipeline never parked every batch');
-        await sleep(500);
-      }
-      ledger.parked = await listParked(run);
-      run.mock.state.setFaults({});
-      const batches = ledger.parked.reduce((sum, payload) => sum + payload.batchCount, 0);
-      const posts = run.mock.state.faultTally.analytics.errors;
-      return (
-        `Analytics answered 503 to all ${posts} POSTs for ${((Date.now() - startedAt) / 1000).toFixed(1)} s ` +
-        `(flush budget ${flushRetryBudget.FLUSH_MAX_ATTEMPTS} attempts): ` +
-        `${ledger.parked.length} payloads (${batches} batches) parked, then the outage ended`
-      );
-    },
-  };
-}
-
-/** The operator's redrive, repeated while the scheduled flush holds the lease or parked payloads remain. */
-async function redriveAll(run: PipelineRun, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let redriven = 0;
-  let records = 0;
-  let invocations = 0;
-  for (;;) {
-    const result = RedriveResultSchema.parse(
-      await run.runtime.invoke('flush', { action: 'redrive' }),
-    );
-    invocations++;
-    if (result.status === 'ok') {
-      redriven += result.redriven.length;
-      records += result.redriven.reduce((sum, payload) => sum + payload.records, 0);
-    }
-    if ((await listParked(run)).length === 0) break;
-    if (Date.now() > deadline) throw new Error('parked payloads left after the redrive timeout');
-    await sleep(1_000);
-  }
-  return `redrive re-posted ${redriven} payloads (${records} records) in ${invocations} invocations`;
-}
-
-/**
- * The DLQ must hold exactly one flush message per parked payload and nothing else; afterwards
- * dlq/ must be empty.
- */
-async function checkParkedAnnouncements(
-  run: PipelineRun,
-  brokers: string,
-  ledger: OutageLedger,
-): Promise<string[]> {
-  const failed: string[] = [];
-  if (ledger.parked.length === 0)
-    failed.push('nothing was parked: the outage did not outlast the retry budget');
-  const entries = await readDlq(run, brokers);
-  const perEventId = new Map<string, number>();
-  for (const entry of entries) {
-    if (!entry.ok) {
-      failed.push(`DLQ message at offset ${entry.offset} is not a DLQ message`);
-      continue;
-    }
-    const { stage, origin } = entry.message;
-    if (stage !== 'flush' || origin.eventId === undefined) {
-      failed.push(`unexpected ${stage} DLQ message: ${entry.message.reason}`);
-      continue;
-    }
-    perEventId.set(origin.eventId, (perEventId.get(origin.eventId) ?? 0) + 1);
-  }
-  for (const payload of ledger.parked) {
-    const count = perEventId.get(payload.eventId) ?? 0;
-    if (count !== 1)
-      failed.push(`parked payload ${payload.eventId.slice(0, 12)} has ${count} DLQ messages`);
-    perEventId.delete(payload.eventId);
-  }
-  for (const eventId of perEventId.keys())
-    failed.push(`DLQ message for ${eventId.slice(0, 12)}, which was never listed as parked`);
-  const left = await listParked(run);
-  if (left.length > 0) failed.push(`${left.length} payloads still parked after the redrive`);
-  return failed;
-}
-
 export const analyticsOutageRedrive: ChaosScenario = {
   name: 'analytics-outage-redrive',
   fault: `Analytics answers 503 to every POST for longer than flush's retry budget (${flushRetryBudget.FLUSH_MAX_ATTEMPTS} attempts locally, ${pipeline.flush.maxAttempts} in AWS); then it recovers and the operator redrives dlq/`,
   async run(context) {
-    const ledger: OutageLedger = { parked: [] };
-    const phaseTimeoutMs = 300_000 + context.records * 20;
+    let parked: ParkedPayload[] = [];
+    const timeoutMs = 300_000 + context.records * 20;
+    const outage: TimedFault = {
+      atDeliveredFraction: 0,
+      inject: async (run) => {
+        const startedAt = Date.now();
+        while (!(await everythingParked(run).catch(() => false))) {
+          if (Date.now() > startedAt + timeoutMs)
+            throw new Error('the pipeline never parked every batch');
+          await sleep(500);
+        }
+        parked = await listParked(run);
+        run.mock.state.setFaults({});
+        const batches = parked.reduce((sum, payload) => sum + payload.batchCount, 0);
+        const posts = run.mock.state.faultTally.analytics.errors;
+        const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+        return `Analytics answered 503 to all ${posts} POSTs for ${seconds} s (flush budget ${flushRetryBudget.FLUSH_MAX_ATTEMPTS} attempts): ${parked.length} payloads (${batches} batches) parked, then the outage ended`;
+      },
+    };
+    const redriveAll = async (run: PipelineRun): Promise<string> => {
+      const deadline = Date.now() + timeoutMs;
+      let redriven = 0;
+      let records = 0;
+      let invocations = 0;
+      do {
+        if (invocations > 0) await sleep(1_000);
+        if (Date.now() > deadline)
+          throw new Error('parked payloads left after the redrive timeout');
+        const result = RedriveResultSchema.parse(
+          await run.runtime.invoke('flush', { action: 'redrive' }),
+        );
+        invocations++;
+        if (result.status === 'ok') {
+          redriven += result.redriven.length;
+          records += result.redriven.reduce((sum, payload) => sum + payload.records, 0);
+        }
+      } while ((await listParked(run)).length > 0);
+      return `redrive re-posted ${redriven} payloads (${records} records) in ${invocations} invocations`;
+    };
+    const checkAnnouncements = async (run: PipelineRun): Promise<string[]> => {
+      const failed =
+        parked.length === 0
+          ? ['nothing was parked: the outage did not outlast the retry budget']
+          : [];
+      const perEventId = new Map<string, number>();
+      for (const entry of await readDlq(run, context.stack.endpoints.kafkaBrokers)) {
+        if (!entry.ok) failed.push(`DLQ message at offset ${entry.offset} is not a DLQ message`);
+        else if (entry.message.stage !== 'flush' || entry.message.origin.eventId === undefined) {
+          failed.push(`unexpected ${entry.message.stage} DLQ message: ${entry.message.reason}`);
+        } else {
+          const { eventId } = entry.message.origin;
+          perEventId.set(eventId, (perEventId.get(eventId) ?? 0) + 1);
+        }
+      }
+      for (const { eventId } of parked) {
+        const count = perEventId.get(eventId) ?? 0;
+        if (count !== 1)
+          failed.push(`parked payload ${eventId.slice(0, 12)} has ${count} DLQ messages`);
+        perEventId.delete(eventId);
+      }
+      for (const eventId of perEventId.keys()) {
+        failed.push(`DLQ message for ${eventId.slice(0, 12)}, which was never listed as parked`);
+      }
+      const left = (await listParked(run)).length;
+      if (left > 0) failed.push(`${left} payloads still parked after the redrive`);
+      return failed;
+    };
     const outcome = await driveChaosPipeline(context, {
       label: 'analytics-outage',
       pipeline: { extraEnv: { flush: { ...flushRetryBudget } } },
       mockFaults: { analytics: { errorRate: 1, status: 503 } },
-      faults: [outageUntilAllParked(ledger, phaseTimeoutMs)],
+      faults: [outage],
       firstDrain: 'settled',
-      recover: (run) => redriveAll(run, phaseTimeoutMs),
-      inspect: (run) => checkParkedAnnouncements(run, context.stack.endpoints.kafkaBrokers, ledger),
+      recover: redriveAll,
+      inspect: checkAnnouncements,
       tallyRoutes: ['analytics'],
     });
     // One analytics_dlq message per parked payload: the operator's signal that a redrive is due.
-    return { ...outcome, expectedDlqMessages: ledger.parked.length };
+    return { ...outcome, expectedDlqMessages: parked.length };
   },
 };

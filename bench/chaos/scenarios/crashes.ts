@@ -18,7 +18,7 @@ import {
   watchCrashes,
 } from '../crash';
 import type { ChaosContext, ChaosDriveOptions, ChaosScenario, ScenarioOutcome } from '../drive';
-import { driveChaosPipeline, paceSources } from '../drive';
+import { driveChaosPipeline } from '../drive';
 
 const crashPreload = fileURLToPath(new URL('../crash-preload.ts', import.meta.url));
 
@@ -36,16 +36,18 @@ async function withCrashes(
   const slotDir = mkdtempSync(join(tmpdir(), `ecom-sync-chaos-${fn}-`));
   try {
     const options = drive(slotDir, crashPlanEnv({ ...plan, seed: context.seed, slotDir }));
-    const outcome = await driveChaosPipeline(context, {
+    return await driveChaosPipeline(context, {
       ...options,
       pipeline: { ...options.pipeline, preloadModules: { [fn]: [crashPreload] } },
       recover: async (run) => {
         await options.recover?.(run);
         return describeCrashes(readCrashes(slotDir), plan.maxCrashes, meaning);
       },
+      notes: [
+        ...(options.notes ?? []),
+        `crash probabilities per successful call: ${JSON.stringify(plan.probabilities)}`,
+      ],
     });
-    const probabilities = `crash probabilities per successful call: ${JSON.stringify(plan.probabilities)}`;
-    return { ...outcome, notes: [...(outcome.notes ?? []), probabilities] };
   } finally {
     rmSync(slotDir, { recursive: true, force: true });
   }
@@ -102,7 +104,6 @@ const flushCrashAfterPost: ChaosScenario = {
   name: 'flush-crash-after-post',
   fault: 'flush environment exits right after Analytics answered 2xx, before the batches move',
   async run(context) {
-    const pacing = paceSources(context.records, { minSyncSeconds: 20 });
     const dynamodb = new DynamoDBClient({
       endpoint: context.stack.endpoints.dynamodbEndpoint,
       region: context.stack.endpoints.region,
@@ -119,8 +120,8 @@ const flushCrashAfterPost: ChaosScenario = {
       const meaning = { [ANALYTICS_POST_OPERATION]: 'a 2xx to POST /analytics/data' };
       const outcome = await withCrashes(context, 'flush', plan, meaning, (slotDir, crashEnv) => ({
         label: 'flush-crash',
-        pipeline: { extraEnv: { ...pacing.pollerEnv, flush: crashEnv } },
-        mockFaults: pacing.faults,
+        pipeline: { extraEnv: { flush: crashEnv } },
+        paceSeconds: 20,
         beforeStart: (run) => {
           stopWatching = watchCrashes(slotDir, async (_operation, count) => {
             const owner = await expireCrashedFlushLease(dynamodb, run.names.syncStateTable);
@@ -133,12 +134,12 @@ const flushCrashAfterPost: ChaosScenario = {
           rePosts = (await run.progress()).stats.duplicatePayloads;
         },
       }));
-      const notes = [
-        pacing.description,
+      outcome.notes = [
+        ...(outcome.notes ?? []),
         `${expired.length} dead flush leases expired early (each would have blocked flush ~5 min)`,
         `Analytics ignored ${rePosts} re-posted payloads by their Idempotency-Key`,
       ];
-      return { ...outcome, notes: [...(outcome.notes ?? []), ...notes] };
+      return outcome;
     } finally {
       await stopWatching?.();
       dynamodb.destroy();
@@ -163,12 +164,10 @@ function serverRestart(
   return {
     name,
     fault,
-    async run(context) {
-      const pacing = paceSources(context.records, { minSyncSeconds: 20 });
-      const outcome = await driveChaosPipeline(context, {
+    run(context) {
+      return driveChaosPipeline(context, {
         label: name,
-        pipeline: { extraEnv: pacing.pollerEnv },
-        mockFaults: pacing.faults,
+        paceSeconds: 20,
         faults: [
           {
             atDeliveredFraction,
@@ -185,7 +184,6 @@ function serverRestart(
           },
         ],
       });
-      return { ...outcome, notes: [...(outcome.notes ?? []), pacing.description] };
     },
   };
 }

@@ -4,7 +4,7 @@ import { contentHash } from '../../../lambdas/shared/content-hash';
 import type { PipelineRun } from '../../harness/pipeline-run';
 import { benchKafka } from '../../limits/kafka';
 import type { ChaosScenario, DlqEntry, TimedFault } from '../drive';
-import { driveChaosPipeline, paceSources, readDlq } from '../drive';
+import { driveChaosPipeline, readDlq } from '../drive';
 
 /** Each kind keyed like a real record (key = payload id), so only its value makes it poison. */
 export const poisonKinds = ['malformed-json', 'schema-invalid', 'oversized'] as const;
@@ -184,12 +184,10 @@ export const poisonScenario: ChaosScenario = {
         },
       };
     });
-    const pacing = paceSources(context.records, { minSyncSeconds: 10 });
     try {
-      const outcome = await driveChaosPipeline(context, {
+      return await driveChaosPipeline(context, {
         label: 'poison',
-        pipeline: { extraEnv: pacing.pollerEnv },
-        mockFaults: pacing.faults,
+        paceSeconds: 10,
         faults,
         injectedPoison: () => injected.length,
         inspect: async (run) => {
@@ -201,7 +199,6 @@ export const poisonScenario: ChaosScenario = {
           return failed;
         },
       });
-      return { ...outcome, notes: [...(outcome.notes ?? []), pacing.description] };
     } finally {
       await producer?.disconnect();
     }

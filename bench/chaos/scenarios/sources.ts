@@ -29,17 +29,16 @@ function sourceFaultScenario(plan: {
   return {
     name: plan.name,
     fault: plan.fault,
-    async run(context) {
+    run(context) {
       const pageSize = { POLLER_PAGE_SIZE: String(faultExposurePageSize(context.records)) };
-      const outcome = await driveChaosPipeline(context, {
+      return driveChaosPipeline(context, {
         label: plan.name,
         pipeline: { extraEnv: { pollCrm: pageSize, pollInventory: pageSize } },
         mockFaults: plan.initial,
         faults: [...(plan.faults ?? []), sourceChange({ atDeliveredFraction: 0.5, share: 0.02 })],
         tallyRoutes: plan.routes,
+        notes: [`poller page size ${pageSize.POLLER_PAGE_SIZE}`],
       });
-      const notes = [...(outcome.notes ?? []), `poller page size ${pageSize.POLLER_PAGE_SIZE}`];
-      return { ...outcome, notes };
     },
   };
 }
