@@ -6,6 +6,14 @@ import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { join } from 'node:path';
+import type {
+  ApiAccess,
+  PipelineFunctionKey,
+  PipelineResources,
+} from '../../lambdas/shared/functions';
+import { functionEnvironment, pipelineFunctions } from '../../lambdas/shared/functions';
+import type { TopicName } from '../../lambdas/shared/pipeline';
 import {
   functionNames,
   mergeConsumerGroupId,
@@ -15,7 +23,7 @@ import {
   topics,
 } from '../../lambdas/shared/pipeline';
 import { grantApiTokenRead } from './api-token-access';
-import { handlerEntry } from './bundling';
+import { projectRoot } from './bundling';
 import type { InfraContext } from './infra-context';
 import type { KafkaConnection } from './kafka-connection';
 import { KafkaTopics } from './kafka-topics';
@@ -39,14 +47,9 @@ export interface EcomSyncStackProps extends StackProps {
  */
 const MOCK_APIS = { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 1 } as const;
 
-type PipelineFunctionName = Exclude<
-  (typeof functionNames)[keyof typeof functionNames],
-  typeof functionNames.mockApis
->;
-
 /** The whole pipeline: one stack, target `aws` (VPC + MSK) or `localstack` (self-managed Kafka). */
 export class EcomSyncStack extends Stack {
-  readonly functions: Record<PipelineFunctionName, PipelineFunction>;
+  readonly functions: Record<PipelineFunctionKey, PipelineFunction>;
   readonly mockApis?: PipelineFunction;
   readonly storage: Storage;
   readonly monitoring: Monitoring;
@@ -64,36 +67,27 @@ export class EcomSyncStack extends Stack {
       retainData,
     });
     const connection = this.kafkaConnection(context, logRetention);
-
-    const powertoolsFor = (service: string) => ({
-      serviceName: service,
-      metricsNamespace: pipeline.metrics.namespace,
-      logLevel: context.logLevel,
-    });
+    const common = { logLevel: context.logLevel, logRetention };
     const kafkaTopics = new KafkaTopics(this, 'KafkaTopics', {
+      ...common,
       connection,
       topics: Object.entries(pipeline.topics).map(([name, topic]) => ({
         name,
         partitions: topic.partitions,
         retentionMs: topic.retentionHours * 3_600_000,
       })),
-      powertools: powertoolsFor('kafka-topics'),
-      logRetention,
     });
 
     // --- the APIs: real ones from context, or the mocks behind an IAM-authenticated URL --------
-    let mockApiBaseUrl: string | undefined;
+    let mockApiBaseUrl = '';
     if (!context.sourceApiUrl || !context.analyticsApiUrl) {
       this.mockApis = new PipelineFunction(this, 'MockApis', {
+        ...common,
         name: functionNames.mockApis,
-        entry: handlerEntry(functionNames.mockApis),
+        entry: join(projectRoot, 'lambdas', functionNames.mockApis, 'handler.ts'),
         description: 'Mock CRM, Inventory and Analytics APIs (test double)',
-        memoryMb: MOCK_APIS.memoryMb,
-        timeoutSeconds: MOCK_APIS.timeoutSeconds,
-        reservedConcurrency: MOCK_APIS.reservedConcurrency,
+        tunables: MOCK_APIS,
         environment: {},
-        powertools: powertoolsFor(functionNames.mockApis),
-        logRetention,
       });
       const url = this.mockApis.function.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
       // `<scheme>//<host>/`: drop the trailing '/', the handlers append paths that start with one.
@@ -102,81 +96,39 @@ export class EcomSyncStack extends Stack {
       mockApiBaseUrl = `${Fn.select(0, urlParts)}//${Fn.select(2, urlParts)}`;
       new CfnOutput(this, 'MockApisUrl', { value: mockApiBaseUrl });
     }
-    const sourceApiBaseUrl = context.sourceApiUrl ?? mockApiBaseUrl ?? '';
-    const analyticsApiBaseUrl = context.analyticsApiUrl ?? mockApiBaseUrl ?? '';
     // Calls to the mock-apis Function URL are SigV4-signed (API_AUTH=iam); real endpoints from
     // context take the optional bearer token instead (SigV4 needs the Authorization header).
-    const apiAccess = (realUrl: string | undefined): Record<string, string> =>
+    const api = (realUrl: string | undefined): ApiAccess =>
       realUrl === undefined
-        ? { API_AUTH: 'iam' }
-        : {
-            API_AUTH: 'none',
-            ...(context.apiTokenParameter
-              ? { API_TOKEN_PARAMETER: context.apiTokenParameter }
-              : {}),
-          };
-
-    const common = (name: PipelineFunctionName, extra: Record<string, string>) => ({
-      name,
-      entry: handlerEntry(name),
-      powertools: powertoolsFor(name),
-      logRetention,
-      network: connection.network,
-      environment: {
-        ...connection.environment,
-        KAFKA_CLIENT_ID: `ecom-sync-${name}`,
-        DLQ_TOPIC: topics.dlq,
-        ...extra,
-      },
-    });
-
-    // --- functions -------------------------------------------------------------------------
-    const poller = (name: PipelineFunctionName, source: keyof typeof sources) =>
-      new PipelineFunction(this, pascal(name), {
-        ...common(name, {
-          SYNC_STATE_TABLE: this.storage.syncStateTable.tableName,
-          SOURCE_API_BASE_URL: sourceApiBaseUrl,
-          ...apiAccess(context.sourceApiUrl),
-        }),
-        description: `Polls ${sources[source].path} and publishes to ${sources[source].topic}`,
-        memoryMb: pipeline.poller.memoryMb,
-        timeoutSeconds: pipeline.poller.timeoutSeconds,
-      });
-    const pollCrm = poller(functionNames.pollCrm, 'crm');
-    const pollInventory = poller(functionNames.pollInventory, 'inventory');
-
-    const mergeConsumer = new PipelineFunction(this, 'MergeConsumer', {
-      ...common(functionNames.mergeConsumer, {
-        IDEMPOTENCY_TABLE: this.storage.idempotencyTable.tableName,
-        STAGING_BUCKET: this.storage.stagingBucket.bucketName,
-      }),
-      description: 'Validates, dedupes and stages Kafka records to S3',
-      memoryMb: pipeline.mergeConsumer.memoryMb,
-      timeoutSeconds: pipeline.mergeConsumer.timeoutSeconds,
-    });
-
-    const flush = new PipelineFunction(this, 'Flush', {
-      ...common(functionNames.flush, {
-        STAGING_BUCKET: this.storage.stagingBucket.bucketName,
-        SYNC_STATE_TABLE: this.storage.syncStateTable.tableName,
-        ANALYTICS_API_BASE_URL: analyticsApiBaseUrl,
-        ...apiAccess(context.analyticsApiUrl),
-      }),
-      description: 'Posts staged batches to Analytics; DLQ and redrive',
-      memoryMb: pipeline.flush.memoryMb,
-      timeoutSeconds: pipeline.flush.timeoutSeconds,
-      reservedConcurrency: pipeline.flush.reservedConcurrency,
-    });
-
-    this.functions = {
-      [functionNames.pollCrm]: pollCrm,
-      [functionNames.pollInventory]: pollInventory,
-      [functionNames.mergeConsumer]: mergeConsumer,
-      [functionNames.flush]: flush,
+        ? { baseUrl: mockApiBaseUrl, auth: 'iam' }
+        : { baseUrl: realUrl, auth: 'none', tokenParameter: context.apiTokenParameter };
+    const { syncStateTable, idempotencyTable, stagingBucket } = this.storage;
+    const resources: PipelineResources = {
+      customerTopic: topics.customers,
+      productTopic: topics.products,
+      dlqTopic: topics.dlq,
+      idempotencyTable: idempotencyTable.tableName,
+      syncStateTable: syncStateTable.tableName,
+      stagingBucket: stagingBucket.bucketName,
+      sourceApi: api(context.sourceApiUrl),
+      analyticsApi: api(context.analyticsApiUrl),
     };
 
+    // --- functions, from the registry --------------------------------------------------------
+    const functions = Object.entries(pipelineFunctions).map(([key, spec]) => {
+      const fn = new PipelineFunction(this, pascal(spec.name), {
+        ...common,
+        ...spec,
+        environment: { ...connection.environment, ...functionEnvironment(spec, resources) },
+        network: connection.network,
+      });
+      new CfnOutput(this, `${pascal(spec.name)}FunctionName`, { value: fn.function.functionName });
+      return [key, fn] as const;
+    });
+    this.functions = Object.fromEntries(functions) as Record<PipelineFunctionKey, PipelineFunction>;
+    const { pollCrm, pollInventory, mergeConsumer, flush } = this.functions;
+
     // --- least-privilege grants --------------------------------------------------------------
-    const { syncStateTable, idempotencyTable, stagingBucket } = this.storage;
     const itemActions = (...actions: string[]) => actions.map((action) => `dynamodb:${action}`);
     for (const fn of [pollCrm, pollInventory]) {
       fn.role.addToPrincipalPolicy(
@@ -233,66 +185,52 @@ export class EcomSyncStack extends Stack {
       grantApiTokenRead(this, context.apiTokenParameter, tokenReaders);
     }
 
-    // --- triggers ----------------------------------------------------------------------------
+    // --- triggers: schedules and Kafka mappings, from the registry -------------------------
     const schedules = new Schedules(this, 'Schedules', {
-      targets: [
-        {
-          name: functionNames.pollCrm,
-          function: pollCrm.function,
-          rateMinutes: pipeline.schedules[functionNames.pollCrm].rateMinutes,
-        },
-        {
-          name: functionNames.pollInventory,
-          function: pollInventory.function,
-          rateMinutes: pipeline.schedules[functionNames.pollInventory].rateMinutes,
-        },
-        {
-          name: functionNames.flush,
-          function: flush.function,
-          rateMinutes: pipeline.schedules[functionNames.flush].rateMinutes,
-        },
-      ],
+      targets: Object.entries(pipelineFunctions).flatMap(([key, spec]) =>
+        'rateMinutes' in spec.trigger
+          ? [
+              {
+                name: spec.name,
+                function: this.functions[key as PipelineFunctionKey].function,
+                rateMinutes: spec.trigger.rateMinutes,
+              },
+            ]
+          : [],
+      ),
     });
     schedules.node.addDependency(kafkaTopics);
 
     const consumer = pipeline.mergeConsumer;
-    this.mergeConsumerMappings = [sources.crm.topic, sources.inventory.topic].map((topic) => {
-      const mapping = connection.subscribe(mergeConsumer.function, {
-        topic,
-        consumerGroupId: mergeConsumerGroupId(topic),
-        batchSize: consumer.batchSize,
-        maxBatchingWindowSeconds: consumer.maxBatchingWindowSeconds,
-        maximumRetryAttempts: consumer.maximumRetryAttempts,
-        maximumRecordAgeSeconds: consumer.maximumRecordAgeSeconds,
-        bisectBatchOnFunctionError: consumer.bisectBatchOnFunctionError,
-        reportBatchItemFailures: consumer.reportBatchItemFailures,
-        onFailureTopic: topics.dlq,
-        // One poller reads at least one partition; more pollers than partitions would idle.
-        pollers: { minimum: 1, maximum: pipeline.topics[topic].partitions },
+    this.mergeConsumerMappings = pipelineFunctions.mergeConsumer.trigger
+      .topics(resources)
+      .map((topic) => {
+        const mapping = connection.subscribe(mergeConsumer.function, {
+          topic,
+          consumerGroupId: mergeConsumerGroupId(topic),
+          batchSize: consumer.batchSize,
+          maxBatchingWindowSeconds: consumer.maxBatchingWindowSeconds,
+          maximumRetryAttempts: consumer.maximumRetryAttempts,
+          maximumRecordAgeSeconds: consumer.maximumRecordAgeSeconds,
+          bisectBatchOnFunctionError: consumer.bisectBatchOnFunctionError,
+          reportBatchItemFailures: consumer.reportBatchItemFailures,
+          onFailureTopic: topics.dlq,
+          // One poller reads at least one partition; more pollers than partitions would idle.
+          pollers: { minimum: 1, maximum: pipeline.topics[topic as TopicName].partitions },
+        });
+        mapping.node.addDependency(kafkaTopics);
+        return mapping;
       });
-      mapping.node.addDependency(kafkaTopics);
-      return mapping;
-    });
 
-    // --- observability -----------------------------------------------------------------------
+    // --- observability and outputs -----------------------------------------------------------
     this.monitoring = new Monitoring(this, 'Monitoring', {
-      functions: {
-        ...Object.fromEntries(
-          Object.entries(this.functions).map(([name, fn]) => [name, fn.function]),
-        ),
-        ...(this.mockApis ? { [functionNames.mockApis]: this.mockApis.function } : {}),
-      },
-      mergeConsumerName: functionNames.mergeConsumer,
+      functions: [...Object.values(this.functions), ...(this.mockApis ? [this.mockApis] : [])],
+      mergeConsumer: mergeConsumer.function,
       mappingIds: this.mergeConsumerMappings.map((mapping) => mapping.ref),
       dashboardName: `${this.stackName}-pipeline`,
       oldestStagedBatchAlarmSeconds: context.oldestStagedBatchAlarmSeconds,
       alarmEmail: context.alarmEmail,
     });
-
-    // --- outputs -----------------------------------------------------------------------------
-    for (const [name, fn] of Object.entries(this.functions)) {
-      new CfnOutput(this, `${pascal(name)}FunctionName`, { value: fn.function.functionName });
-    }
     if (this.mockApis) {
       new CfnOutput(this, 'MockApisFunctionName', { value: this.mockApis.function.functionName });
     }

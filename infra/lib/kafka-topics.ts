@@ -15,7 +15,7 @@ import type { TopicSpec } from './topics-handler/ensure-topics';
 export interface KafkaTopicsProps {
   connection: KafkaConnection;
   topics: readonly TopicSpec[];
-  powertools: { serviceName: string; metricsNamespace: string; logLevel: string };
+  logLevel: string;
   logRetention: RetentionDays;
 }
 
@@ -39,10 +39,9 @@ export class KafkaTopics extends Construct {
       name: 'kafka-topics',
       entry: topicsHandlerEntry,
       description: 'Creates the ecom-sync Kafka topics (CloudFormation custom resource)',
-      memoryMb: 256,
-      timeoutSeconds: 120,
+      tunables: { memoryMb: 256, timeoutSeconds: 120 },
       environment: { ...props.connection.environment, KAFKA_CLIENT_ID: 'ecom-sync-topics' },
-      powertools: props.powertools,
+      logLevel: props.logLevel,
       logRetention: props.logRetention,
       network: props.connection.network,
     });

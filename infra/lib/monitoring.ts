@@ -17,72 +17,23 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { metricEmitters, pipelineFunctions } from '../../lambdas/shared/functions';
 import type { MetricName } from '../../lambdas/shared/pipeline';
 import { functionNames, metricNames, pipeline } from '../../lambdas/shared/pipeline';
 
-type FunctionName = (typeof functionNames)[keyof typeof functionNames];
-
-/**
- * Which functions emit which pipeline metric. Powertools adds a `service` dimension (the
- * function's name), and CloudWatch only matches a metric with all its dimensions, so a stage
- * total is the sum over its emitters.
- */
-export const metricEmitters: Record<MetricName, readonly FunctionName[]> = {
-  [metricNames.recordsFetched]: [functionNames.pollCrm, functionNames.pollInventory],
-  [metricNames.recordsPublished]: [functionNames.pollCrm, functionNames.pollInventory],
-  [metricNames.recordsInvalid]: [
-    functionNames.pollCrm,
-    functionNames.pollInventory,
-    functionNames.mergeConsumer,
-  ],
-  [metricNames.pagesFetched]: [functionNames.pollCrm, functionNames.pollInventory],
-  [metricNames.apiErrors]: [
-    functionNames.pollCrm,
-    functionNames.pollInventory,
-    functionNames.flush,
-  ],
-  [metricNames.apiRetries]: [
-    functionNames.pollCrm,
-    functionNames.pollInventory,
-    functionNames.flush,
-  ],
-  [metricNames.circuitOpened]: [
-    functionNames.pollCrm,
-    functionNames.pollInventory,
-    functionNames.flush,
-  ],
-  [metricNames.pollDurationMs]: [functionNames.pollCrm, functionNames.pollInventory],
-  [metricNames.cursorReset]: [functionNames.pollCrm, functionNames.pollInventory],
-  [metricNames.recordsReceived]: [functionNames.mergeConsumer],
-  [metricNames.recordsDuplicate]: [functionNames.mergeConsumer],
-  [metricNames.recordsStaged]: [functionNames.mergeConsumer],
-  [metricNames.batchesStaged]: [functionNames.mergeConsumer],
-  [metricNames.recordsDelivered]: [functionNames.flush],
-  [metricNames.batchesDelivered]: [functionNames.flush],
-  [metricNames.analyticsPosts]: [functionNames.flush],
-  [metricNames.flushLatencyMs]: [functionNames.flush],
-  [metricNames.dlqMessages]: [
-    functionNames.pollCrm,
-    functionNames.pollInventory,
-    functionNames.mergeConsumer,
-    functionNames.flush,
-  ],
-  [metricNames.batchesParked]: [functionNames.flush],
-  [metricNames.batchesRedriven]: [functionNames.flush],
-  [metricNames.oldestStagedBatchAgeSeconds]: [functionNames.flush],
-};
-
 export interface MonitoringProps {
-  /** The pipeline functions by name (mock-apis included if deployed). */
-  functions: Partial<Record<FunctionName, IFunction>>;
-  mergeConsumerName: FunctionName;
+  /** The deployed functions (mock-apis included if deployed), by their names. */
+  functions: readonly { name: string; function: IFunction }[];
+  mergeConsumer: IFunction;
   /** Ids (UUIDs) of merge-consumer's event source mappings, whose own dead-letters count too. */
   mappingIds: readonly string[];
   dashboardName: string;
   oldestStagedBatchAlarmSeconds: number;
-  alarmEmail?: string;
+  alarmEmail?: string | undefined;
 }
 
+/** Emitters per metric, from the registry: a stage total is the sum over its emitters. */
+const EMITTERS = metricEmitters();
 const PERIOD = Duration.minutes(1);
 const ALARM_PERIOD = Duration.minutes(5);
 const ERROR_RATE_PERCENT = 5;
@@ -131,13 +82,10 @@ export class Monitoring extends Construct {
     );
     if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
 
-    const functions = Object.entries(props.functions) as [FunctionName, IFunction][];
-    const mergeConsumer = props.functions[props.mergeConsumerName];
-    if (!mergeConsumer) throw new Error(`monitoring: no ${props.mergeConsumerName} function`);
     const offsetLag = new Metric({
       namespace: 'AWS/Lambda',
       metricName: 'OffsetLag',
-      dimensionsMap: { FunctionName: mergeConsumer.functionName },
+      dimensionsMap: { FunctionName: props.mergeConsumer.functionName },
       statistic: 'Maximum',
       period: PERIOD,
       label: 'OffsetLag (max)',
@@ -203,7 +151,7 @@ export class Monitoring extends Construct {
         8,
       ),
     );
-    for (const [name, fn] of functions) {
+    for (const { name, function: fn } of props.functions) {
       this.dashboard.addWidgets(
         new GraphWidget({
           title: `${name}: errors and throttles`,
@@ -236,7 +184,12 @@ export class Monitoring extends Construct {
           alarmDescription:
             'Something was sent to analytics_dlq (by a function, or by a merge-consumer mapping after its retries), or a mapping dropped records it could not send there: inspect the topic and redrive.',
           metric: sumOf(metricNames.dlqMessages, ALARM_PERIOD, {
-            ...emitterMetrics(metricNames.dlqMessages, ALARM_PERIOD),
+            ...Object.fromEntries(
+              Object.values(pipelineFunctions).map((spec, index) => [
+                `deadLetters${index}`,
+                pipelineMetric(spec.deadLetters, spec.name, 'Sum', ALARM_PERIOD),
+              ]),
+            ),
             // The mappings' EventCount metrics (monitoring-metrics-types.html#event-source-mapping-metrics),
             // per mapping (dimension EventSourceMappingUUID, monitoring-metrics-view.html).
             ...Object.fromEntries(
@@ -260,7 +213,7 @@ export class Monitoring extends Construct {
           treatMissingData: TreatMissingData.NOT_BREACHING,
         }),
     );
-    for (const [name, fn] of functions) {
+    for (const { name, function: fn } of props.functions) {
       alarm(
         `${name}ErrorRate`,
         () =>
@@ -320,7 +273,7 @@ export class Monitoring extends Construct {
 
 function pipelineMetric(
   metricName: MetricName,
-  service: FunctionName,
+  service: string,
   statistic = 'Sum',
   period = PERIOD,
 ): Metric {
@@ -337,7 +290,7 @@ function pipelineMetric(
 /** One metric per function that emits it; ids are unique per metric name (a graph holds several). */
 function emitterMetrics(metricName: MetricName, period = PERIOD): Record<string, IMetric> {
   return Object.fromEntries(
-    metricEmitters[metricName].map((service, index) => [
+    (EMITTERS.get(metricName) ?? []).map((service, index) => [
       `${metricName.charAt(0).toLowerCase()}${metricName.slice(1)}${index}`,
       pipelineMetric(metricName, service, 'Sum', period),
     ]),

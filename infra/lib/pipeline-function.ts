@@ -7,6 +7,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { pipeline } from '../../lambdas/shared/pipeline';
 import { acknowledgeNag } from './nag';
 import { esbuildTarget, esmRequireBanner, lockFile, projectRoot } from './bundling';
 
@@ -17,19 +18,16 @@ export interface PipelineFunctionNetwork {
 }
 
 export interface PipelineFunctionProps {
-  /** What the function is, in the role description (e.g. `poll-crm`). */
+  /** Its name: the Powertools service name and the role description (e.g. `poll-crm`). */
   name: string;
   /** The TypeScript file exporting `handler`. */
   entry: string;
   description: string;
-  memoryMb: number;
-  timeoutSeconds: number;
+  tunables: { memoryMb: number; timeoutSeconds: number; reservedConcurrency?: number };
   environment: Record<string, string>;
-  /** Powertools settings shared by every function. */
-  powertools: { serviceName: string; metricsNamespace: string; logLevel: string };
+  logLevel: string;
   logRetention: RetentionDays;
-  network?: PipelineFunctionNetwork;
-  reservedConcurrency?: number;
+  network?: PipelineFunctionNetwork | undefined;
 }
 
 /**
@@ -38,13 +36,14 @@ export interface PipelineFunctionProps {
  * is granted by the stack, resource by resource.
  */
 export class PipelineFunction extends Construct {
+  readonly name: string;
   readonly function: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
-
+    this.name = props.name;
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -68,11 +67,11 @@ export class PipelineFunction extends Construct {
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: props.memoryMb,
-      timeout: Duration.seconds(props.timeoutSeconds),
+      memorySize: props.tunables.memoryMb,
+      timeout: Duration.seconds(props.tunables.timeoutSeconds),
       role: this.role,
       logGroup: this.logGroup,
-      reservedConcurrentExecutions: props.reservedConcurrency,
+      reservedConcurrentExecutions: props.tunables.reservedConcurrency,
       ...(props.network
         ? {
             vpc: props.network.vpc,
@@ -82,9 +81,9 @@ export class PipelineFunction extends Construct {
         : {}),
       environment: {
         ...props.environment,
-        POWERTOOLS_SERVICE_NAME: props.powertools.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: props.powertools.metricsNamespace,
-        POWERTOOLS_LOG_LEVEL: props.powertools.logLevel,
+        POWERTOOLS_SERVICE_NAME: props.name,
+        POWERTOOLS_METRICS_NAMESPACE: pipeline.metrics.namespace,
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
         // Stack traces point into the TypeScript sources (the bundles ship source maps).
         NODE_OPTIONS: '--enable-source-maps',
       },

@@ -373,19 +373,30 @@ describe('target aws: dashboard and alarms', () => {
       ComparisonOperator: 'GreaterThanThreshold',
     });
     const dlqMetrics = dlq?.Properties.Metrics as {
-      MetricStat?: { Metric: { MetricName: string } };
+      MetricStat?: { Metric: { Namespace: string; MetricName: string } };
     }[];
+    // What each function sends to analytics_dlq: the pollers count it as RecordsInvalid.
+    const deadLetters = (name: string, service: string) => ({
+      Namespace: pipeline.metrics.namespace,
+      MetricName: name,
+      Dimensions: [{ Name: 'service', Value: service }],
+    });
     expect(
-      dlqMetrics
-        .filter((m) => m.MetricStat?.Metric.MetricName === metricNames.dlqMessages)
-        .map((m) => m.MetricStat?.Metric),
-    ).toHaveLength(4);
+      dlqMetrics.flatMap((m) =>
+        m.MetricStat?.Metric.Namespace === pipeline.metrics.namespace ? [m.MetricStat.Metric] : [],
+      ),
+    ).toEqual([
+      deadLetters(metricNames.recordsInvalid, functionNames.pollCrm),
+      deadLetters(metricNames.recordsInvalid, functionNames.pollInventory),
+      deadLetters(metricNames.dlqMessages, functionNames.mergeConsumer),
+      deadLetters(metricNames.dlqMessages, functionNames.flush),
+    ]);
     // ...and what each merge-consumer mapping sends to its on-failure destination itself (or
     // drops failing to): https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
     const mappingIds = Object.keys(aws.template.findResources('AWS::Lambda::EventSourceMapping'));
     const esmMetrics = dlqMetrics
       .flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []))
-      .filter((metric) => metric.MetricName !== metricNames.dlqMessages);
+      .filter((metric) => metric.Namespace === 'AWS/Lambda');
     expect(esmMetrics).toEqual(
       mappingIds.flatMap((id) =>
         ['OnFailureDestinationDeliveredEventCount', 'DroppedEventCount'].map((name) => ({

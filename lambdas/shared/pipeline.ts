@@ -151,7 +151,6 @@ export const pipeline = {
   },
 } as const;
 
-/** Every metric a handler emits; the CloudWatch and local dashboards are built from this list. */
 /**
  * Lambda requires a consumer group id to be unique per Kafka event source mapping, and a
  * mapping reads one topic: the pipeline's group id (or a test's) gets the topic appended. Infra
@@ -164,7 +163,12 @@ export function mergeConsumerGroupId(
   return `${groupIdPrefix}-${topic}`;
 }
 
-export const metricNames = {
+/**
+ * The metrics each function emits, under Powertools' `service` dimension (its name): its code
+ * names every metric through its own object, and the registry (`functions.ts`) hands these to
+ * the dashboards and alarms, so a chart or alarm cannot wait for a metric nobody emits.
+ */
+export const pollerMetrics = {
   recordsFetched: 'RecordsFetched',
   recordsPublished: 'RecordsPublished',
   recordsInvalid: 'RecordsInvalid',
@@ -174,10 +178,16 @@ export const metricNames = {
   circuitOpened: 'CircuitOpened',
   cursorReset: 'CursorReset',
   pollDurationMs: 'PollDuration',
+} as const;
+export const mergeConsumerMetrics = {
   recordsReceived: 'RecordsReceived',
+  recordsInvalid: 'RecordsInvalid',
   recordsDuplicate: 'RecordsDuplicate',
   recordsStaged: 'RecordsStaged',
   batchesStaged: 'BatchesStaged',
+  dlqMessages: 'DlqMessages',
+} as const;
+export const flushMetrics = {
   recordsDelivered: 'RecordsDelivered',
   batchesDelivered: 'BatchesDelivered',
   analyticsPosts: 'AnalyticsPosts',
@@ -187,4 +197,6 @@ export const metricNames = {
   batchesRedriven: 'BatchesRedriven',
   oldestStagedBatchAgeSeconds: 'OldestStagedBatchAge',
 } as const;
+/** Every metric a handler emits. */
+export const metricNames = { ...pollerMetrics, ...mergeConsumerMetrics, ...flushMetrics } as const;
 export type MetricName = (typeof metricNames)[keyof typeof metricNames];

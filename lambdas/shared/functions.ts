@@ -1,0 +1,148 @@
+import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
+import { FlushEnvSchema } from '../flush/env';
+import { MergeConsumerEnvSchema } from '../merge-consumer/env';
+import { PollerEnvSchema } from '../poller/environment';
+import type { ApiAuth } from './api-auth';
+import type { MetricName } from './pipeline';
+import {
+  flushMetrics,
+  functionNames,
+  mergeConsumerMetrics,
+  pipeline,
+  pollerMetrics,
+  sources,
+} from './pipeline';
+
+/**
+ * The function registry: each pipeline function described once. infra/ (functions, bundling,
+ * schedules, mappings, dashboard, alarms) and the local runtime (`localstack/runtime/`) are both
+ * built from it. (Not in pipeline.ts: the env schemas take their defaults from pipeline.ts.)
+ */
+
+/** Where a deployment's resources are: CDK tokens in infra, names and loopback URLs offline. */
+export interface PipelineResources {
+  customerTopic: string;
+  productTopic: string;
+  dlqTopic: string;
+  idempotencyTable: string;
+  syncStateTable: string;
+  stagingBucket: string;
+  sourceApi: ApiAccess;
+  analyticsApi: ApiAccess;
+}
+
+/** An API's base URL and how calls to it authenticate (`API_AUTH`, the token's parameter). */
+export interface ApiAccess {
+  baseUrl: string;
+  auth: ApiAuth;
+  tokenParameter?: string | undefined;
+}
+
+/** A rate schedule, or the topics of its Kafka event source mappings. */
+type Trigger = { rateMinutes: number } | { topics: (resources: PipelineResources) => string[] };
+
+interface FunctionSpec<Schema extends z.ZodType, T extends Trigger> {
+  name: (typeof functionNames)[keyof typeof functionNames];
+  /** The TypeScript file exporting `handler`. */
+  entry: string;
+  description: string;
+  envSchema: Schema;
+  /** The function's own variables (Kafka's come from the connection), typed by its schema. */
+  env: (resources: PipelineResources) => z.input<Schema>;
+  tunables: { memoryMb: number; timeoutSeconds: number; reservedConcurrency?: number };
+  metrics: Readonly<Record<string, MetricName>>;
+  /** Which of those counts the records it sends to analytics_dlq (the DLQ alarm sums them). */
+  deadLetters: MetricName;
+  trigger: T;
+}
+
+const define = <Schema extends z.ZodType, T extends Trigger>(spec: FunctionSpec<Schema, T>) => spec;
+const handler = (folder: string) =>
+  fileURLToPath(new URL(`../${folder}/handler.ts`, import.meta.url));
+const apiToken = (api: ApiAccess) =>
+  api.tokenParameter === undefined ? {} : { API_TOKEN_PARAMETER: api.tokenParameter };
+
+const poller = (source: keyof typeof sources, name: 'poll-crm' | 'poll-inventory') =>
+  define({
+    name,
+    entry: handler(name),
+    description: `Polls ${sources[source].path} and publishes to ${sources[source].topic}`,
+    envSchema: PollerEnvSchema,
+    env: (r) => ({
+      SYNC_STATE_TABLE: r.syncStateTable,
+      SOURCE_API_BASE_URL: r.sourceApi.baseUrl,
+      API_AUTH: r.sourceApi.auth,
+      ...apiToken(r.sourceApi),
+      CUSTOMER_TOPIC: r.customerTopic,
+      PRODUCT_TOPIC: r.productTopic,
+    }),
+    tunables: pipeline.poller,
+    metrics: pollerMetrics,
+    deadLetters: pollerMetrics.recordsInvalid,
+    trigger: pipeline.schedules[name],
+  });
+
+export const pipelineFunctions = {
+  pollCrm: poller('crm', functionNames.pollCrm),
+  pollInventory: poller('inventory', functionNames.pollInventory),
+  mergeConsumer: define({
+    name: functionNames.mergeConsumer,
+    entry: handler(functionNames.mergeConsumer),
+    description: 'Validates, dedupes and stages Kafka records to S3',
+    envSchema: MergeConsumerEnvSchema,
+    env: (r) => ({ IDEMPOTENCY_TABLE: r.idempotencyTable, STAGING_BUCKET: r.stagingBucket }),
+    tunables: pipeline.mergeConsumer,
+    metrics: mergeConsumerMetrics,
+    deadLetters: mergeConsumerMetrics.dlqMessages,
+    trigger: { topics: (r) => [r.customerTopic, r.productTopic] },
+  }),
+  flush: define({
+    name: functionNames.flush,
+    entry: handler(functionNames.flush),
+    description: 'Posts staged batches to Analytics; DLQ and redrive',
+    envSchema: FlushEnvSchema,
+    env: (r) => ({
+      STAGING_BUCKET: r.stagingBucket,
+      SYNC_STATE_TABLE: r.syncStateTable,
+      ANALYTICS_API_BASE_URL: r.analyticsApi.baseUrl,
+      API_AUTH: r.analyticsApi.auth,
+      ...apiToken(r.analyticsApi),
+    }),
+    tunables: pipeline.flush,
+    metrics: flushMetrics,
+    deadLetters: flushMetrics.dlqMessages,
+    trigger: pipeline.schedules[functionNames.flush],
+  }),
+};
+export type PipelineFunctionKey = keyof typeof pipelineFunctions;
+export type PipelineFunctionSpec = (typeof pipelineFunctions)[PipelineFunctionKey];
+
+/** A function's environment: its own variables, its DLQ topic and its Kafka client id. */
+export function functionEnvironment(
+  spec: PipelineFunctionSpec,
+  resources: PipelineResources,
+): Record<string, string> {
+  const env: Record<string, unknown> = {
+    ...spec.env(resources),
+    DLQ_TOPIC: resources.dlqTopic,
+    KAFKA_CLIENT_ID: `ecom-sync-${spec.name}`,
+  };
+  return Object.fromEntries(
+    Object.entries(env).map(([key, value]) => {
+      if (typeof value !== 'string') throw new Error(`${spec.name}: ${key} is not a string`);
+      return [key, value];
+    }),
+  );
+}
+
+/** Which functions emit each metric (a metric's stage total is the sum over them). */
+export function metricEmitters(): Map<MetricName, PipelineFunctionSpec['name'][]> {
+  const emitters = new Map<MetricName, PipelineFunctionSpec['name'][]>();
+  for (const spec of Object.values(pipelineFunctions)) {
+    for (const metric of Object.values(spec.metrics)) {
+      emitters.set(metric, [...(emitters.get(metric) ?? []), spec.name]);
+    }
+  }
+  return emitters;
+}
