@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DlqMessageSchema } from '../shared/dlq-message';
 import { metricNames } from '../shared/pipeline';
 import { runFlush } from './flush-run';
-import { ParkedManifestSchema } from './manifests';
+import { PayloadManifestSchema } from './outbox';
 import { eventIdFor } from './packing';
 import {
   FAR_DEADLINE,
@@ -63,7 +63,7 @@ describe('runFlush', () => {
     expect(store.keys('staging/')).toEqual([]);
   });
 
-  it('on exhaustion publishes one DLQ message, parks the payload under dlq/<eventId>/ and stops', async () => {
+  it('on exhaustion publishes one DLQ message, parks the batches under dlq/, marks the manifest parked and stops', async () => {
     const store = new MemoryStagingStore();
     await stage(store, [stagedBatch('a', 2, 0), stagedBatch('b', 0, 2), stagedBatch('c', 1, 0)]);
     const deps = testDeps(store, new FakeAnalytics([exhausted]));
@@ -83,23 +83,22 @@ describe('runFlush', () => {
     expect(message.origin).toEqual({
       eventId,
       batchIds: ['a', 'b'],
-      s3Keys: [`dlq/${eventId}/manifest.json`, `dlq/${eventId}/a.json`, `dlq/${eventId}/b.json`],
+      s3Keys: [`outbox/${eventId}.json`, 'dlq/2026/01/01/a.json', 'dlq/2026/01/01/b.json'],
     });
     expect(
       DlqMessageSchema.safeParse({ ...message, dlqId: 'x', failedAt: new Date().toISOString() })
         .success,
     ).toBe(true);
-    expect(store.keys('dlq/')).toEqual(
-      [...message.origin.s3Keys!, 'dlq/by-batch/a.json', 'dlq/by-batch/b.json'].sort(),
-    );
-    const manifest = ParkedManifestSchema.parse(
-      JSON.parse((await store.get(`dlq/${eventId}/manifest.json`))!),
+    expect(store.keys('dlq/')).toEqual(message.origin.s3Keys!.slice(1));
+    const manifest = PayloadManifestSchema.parse(
+      JSON.parse((await store.get(`outbox/${eventId}.json`))!),
     );
     expect(manifest.batches.map((batch) => batch.batchId)).toEqual(['a', 'b']);
     expect(manifest.timestamp).toBe(deps.poster.posts[0]!.timestamp);
+    expect(manifest.parked).toMatchObject({ reason: exhausted.reason, attempts: 6 });
     // c was not tried while Analytics is down: it stays staged for the next run.
     expect(store.keys('staging/')).toEqual([stagedKey('c')]);
-    expect(store.keys('outbox/')).toEqual([]);
+    expect(store.keys('outbox/')).toEqual([`outbox/${eventId}.json`]);
     expect(deps.metricValues.get(metricNames.dlqMessages)).toBe(1);
     expect(deps.metricValues.get(metricNames.batchesParked)).toBe(2);
   });
@@ -115,12 +114,12 @@ describe('runFlush', () => {
     });
 
     expect(summary.payloads.map((payload) => payload.status)).toEqual(['failed', 'delivered']);
-    expect(store.keys(`dlq/${eventIdFor(['a'])}/`)).toHaveLength(2);
+    expect(store.keys('dlq/')).toEqual(['dlq/2026/01/01/a.json']);
     expect(store.keys('delivered/')).toEqual(['delivered/2026/01/01/b.json']);
     expect(store.keys('staging/')).toEqual([]);
   });
 
-  it('quarantines a malformed staged object in dlq/invalid/ with a DLQ message, and delivers the rest', async () => {
+  it('quarantines a malformed staged object in dlq/ with a DLQ message, and delivers the rest', async () => {
     const store = new MemoryStagingStore();
     await stage(store, [stagedBatch('good', 1, 1)]);
     const bad = { ...stagedBatch('bad', 1, 0), customers: [{ id: 'x', email: 'not-an-email' }] };
@@ -131,16 +130,14 @@ describe('runFlush', () => {
     const summary = await runFlush(deps, settings);
 
     expect(summary.quarantined).toBe(2);
-    expect(store.keys('dlq/invalid/')).toEqual([
-      `dlq/invalid/${stagedKey('bad')}`,
-      `dlq/invalid/${stagedKey('garbage')}`,
-    ]);
-    expect(await store.get(`dlq/invalid/${stagedKey('bad')}`)).toBe(JSON.stringify(bad));
+    expect(store.keys('dlq/')).toEqual(['dlq/2026/01/01/bad.json', 'dlq/2026/01/01/garbage.json']);
+    expect(await store.get('dlq/2026/01/01/bad.json')).toBe(JSON.stringify(bad));
     expect(deps.dlqEntries.map((entry) => entry.reason)).toEqual([
       expect.stringContaining('fails StagedBatchSchema'),
       expect.stringContaining('not JSON'),
     ]);
-    expect(deps.dlqEntries[0]!.origin.s3Keys).toEqual([`dlq/invalid/${stagedKey('bad')}`]);
+    expect(deps.dlqEntries[0]!.origin.s3Keys).toEqual(['dlq/2026/01/01/bad.json']);
+    expect(store.keys('outbox/')).toEqual([]);
     expect(deps.poster.posts.map((post) => post.metadata.batchIds)).toEqual([['good']]);
     expect(store.keys('staging/')).toEqual([]);
   });
@@ -281,28 +278,70 @@ describe('runFlush', () => {
     expect(store.keys('dlq/')).toEqual([]);
   });
 
-  it('writes a dlq/by-batch/<batchId>.json pointer for each parked batch before deleting its staging copy', async () => {
+  it('parks in order: every batch copied to dlq/ before its staging copy goes, the manifest marked last', async () => {
     const store = new MemoryStagingStore();
     await stage(store, [stagedBatch('a', 1, 0), stagedBatch('b', 1, 0)]);
-    const pointerAtDelete = new Map<string, string | undefined>();
+    const seen: string[] = [];
     const deleteObject = store.delete.bind(store);
     store.delete = async (key) => {
-      const batchId = /^staging\/.*\/([^/]+)\.json$/.exec(key)?.[1];
-      if (batchId) pointerAtDelete.set(batchId, await store.get(`dlq/by-batch/${batchId}.json`));
+      if (key.startsWith('staging/')) seen.push(`delete ${key}: dlq ${store.keys('dlq/').length}`);
       return deleteObject(key);
+    };
+    const putObject = store.put.bind(store);
+    store.put = async (key, body) => {
+      if (key.startsWith('outbox/') && body.includes('"parked"'))
+        seen.push(`mark parked: staging ${store.keys('staging/').length}`);
+      return putObject(key, body);
     };
     const deps = testDeps(store, new FakeAnalytics([rejected]));
 
     await runFlush(deps, settings);
 
-    const eventId = eventIdFor(['a', 'b']);
-    for (const batchId of ['a', 'b']) {
-      const pointer = { eventId, key: `dlq/${eventId}/${batchId}.json` };
-      expect(JSON.parse(pointerAtDelete.get(batchId) ?? 'null')).toEqual(pointer);
-      expect(JSON.parse((await store.get(`dlq/by-batch/${batchId}.json`))!)).toEqual(pointer);
-      expect(await store.exists(pointer.key)).toBe(true);
-    }
+    expect(seen).toEqual([
+      `delete ${stagedKey('a')}: dlq 2`,
+      `delete ${stagedKey('b')}: dlq 2`,
+      'mark parked: staging 0',
+    ]);
+  });
+
+  it('after a crash while parking, re-posts the payload from dlq/ under the same key', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 1, 0), stagedBatch('b', 1, 0)]);
+    const deps = testDeps(store, new FakeAnalytics([rejected]));
+    const putObject = store.put.bind(store);
+    store.put = async (key, body) => {
+      if (body.includes('"parked"')) throw new Error('crash before the manifest is marked');
+      return putObject(key, body);
+    };
+    await expect(runFlush(deps, settings)).rejects.toThrow('crash before the manifest');
     expect(store.keys('staging/')).toEqual([]);
+    expect(store.keys('dlq/')).toHaveLength(2);
+    store.put = putObject;
+    deps.poster.script([{ delivered: true, status: 200 }]);
+
+    const summary = await runFlush(deps, settings);
+
+    expect(summary.resumed).toBe(1);
+    expect(deps.poster.bodies[1]).toBe(deps.poster.bodies[0]);
+    expect(store.keys('dlq/')).toEqual([]);
+    expect(store.keys('outbox/')).toEqual([]);
+    expect(store.keys('delivered/')).toHaveLength(2);
+  });
+
+  it('leaves a parked payload to the redrive: a staging copy of its batch is not packed again', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 1, 0)]);
+    const deps = testDeps(store, new FakeAnalytics([rejected]));
+    await runFlush(deps, settings);
+    await stage(store, [stagedBatch('a', 1, 0), stagedBatch('b', 1, 0)]); // a re-staged copy
+    deps.poster.script([{ delivered: true, status: 200 }]);
+
+    const summary = await runFlush(deps, settings);
+
+    expect(summary).toMatchObject({ resumed: 0, remaining: 0 });
+    expect(deps.poster.posts.map((post) => post.metadata.batchIds)).toEqual([['a'], ['b']]);
+    expect(store.keys('staging/')).toEqual([stagedKey('a')]);
+    expect(store.keys('dlq/')).toEqual(['dlq/2026/01/01/a.json']);
   });
 
   it('reports the age of the oldest staged batch', async () => {

@@ -1,24 +1,28 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metricNames, staging } from '../shared/pipeline';
-import type { FlushDeps, FlushSettings } from './deps';
-import type { CarriedBatch, PayloadResult } from './delivery';
-import { deliverOrPark, settleDelivered, writeOutboxManifest } from './delivery';
-import type { OutboxManifest } from './manifests';
-import { OutboxManifestSchema, parseManifest } from './manifests';
+import type { StoredObjectSummary } from '../shared/staging-format';
+import { keyAt, parseStagedKey, parseStagedObject } from '../shared/staging-format';
+import type { FlushDeps, PayloadResult } from './outbox';
 import {
-  deliveredKeyFor,
-  outboxKeyFor,
-  parkedManifestKeyFor,
-  parseStagedKey,
-} from '../shared/staging-format';
-import type { StagedEntry } from './packing';
+  deliverOrPark,
+  locateBatches,
+  readManifest,
+  settleDelivered,
+  writeManifest,
+} from './outbox';
+import type { PackLimits, StagedEntry } from './packing';
 import { PayloadPacker } from './packing';
-import { quarantineStaged, readStaged, sortOldestFirst, validateStaged } from './staged-batches';
+
+export interface FlushSettings {
+  limits: PackLimits;
+  /** Epoch ms: no new payload is started after it, and retries give up before it. */
+  deadline: number;
+}
 
 export interface FlushSummary {
   status: 'ok';
   payloads: PayloadResult[];
-  /** Outbox manifests of an interrupted earlier run that this run finished. */
+  /** Manifests of an interrupted earlier run that this run finished. */
   resumed: number;
   /** Staging copies of batches already in delivered/ (removed without re-posting). */
   alreadyDelivered: number;
@@ -56,56 +60,53 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
     if (result.status === 'failed' && result.retryable) stop('analytics-unavailable');
   };
 
-  const heldByOutbox = await resumeOutbox(deps, settings.deadline, summary, stop, record);
+  const held = await resumeOutbox(deps, settings.deadline, summary, stop, record);
 
   const stagedObjects = sortOldestFirst(await deps.store.list(staging.prefixes.staging)).filter(
-    (object) => !heldByOutbox.has(object.key),
+    (object) => !held.has(object.key),
   );
-  const oldest = stagedObjects.reduce<number | undefined>(
-    (min, object) => Math.min(min ?? Infinity, object.lastModified.getTime()),
-    undefined,
-  );
+  const oldest = Math.min(...stagedObjects.map((object) => object.lastModified.getTime()));
   deps.metrics.addMetric(
     metricNames.oldestStagedBatchAgeSeconds,
     MetricUnit.Seconds,
-    oldest === undefined ? 0 : Math.max(0, Math.round((startedAt - oldest) / 1000)),
+    stagedObjects.length === 0 ? 0 : Math.max(0, Math.round((startedAt - oldest) / 1000)),
   );
 
   let handled = 0;
   const packer = new PayloadPacker(settings.limits);
   const send = async (group: StagedEntry[]): Promise<void> => {
     if (deps.now() >= settings.deadline) return stop('deadline');
-    const manifest = await writeOutboxManifest(deps, group);
-    const carried = group.map((entry) => ({ entry, currentKey: entry.stagedKey }));
+    const manifest = await writeManifest(deps, group);
+    const carried = group.map((entry) => ({ entry, place: 'staging' as const }));
     const result = await deliverOrPark(deps, manifest, carried, settings.deadline);
     record(result);
-    // A deferred payload's batches stay staged (held by its outbox manifest) for the next run.
+    // A deferred payload's batches stay staged (held by its manifest) for the next run.
     if (result.status !== 'deferred') handled += group.length;
   };
 
-  for (const object of stagedObjects) {
+  for (const { key } of stagedObjects) {
     if (summary.stoppedEarly) break;
-    if (parseStagedKey(object.key) && (await deps.store.exists(deliveredKeyFor(object.key)))) {
+    if (await deps.store.exists(keyAt(key, 'delivered'))) {
       // Re-staged after delivery (e.g. a producer retry): Analytics has it already.
-      await deps.store.delete(object.key);
+      await deps.store.delete(key);
       summary.alreadyDelivered += 1;
       handled += 1;
       continue;
     }
-    const read = await readStaged(deps, object.key);
-    if (read.kind === 'missing') {
+    const raw = await deps.store.get(key);
+    const read = parseStagedObject(key, raw);
+    if (read.kind !== 'valid') {
+      if (raw !== undefined && read.kind === 'invalid') {
+        await quarantine(deps, key, raw, read.reason);
+        summary.quarantined += 1;
+      }
       handled += 1;
       continue;
     }
-    if (read.kind === 'invalid') {
-      await quarantineStaged(deps, object.key, read.raw, read.reason);
-      summary.quarantined += 1;
-      handled += 1;
-      continue;
-    }
-    if (!packer.fits(read.entry)) await send(packer.take());
+    const entry = { stagedKey: key, batch: read.batch };
+    if (!packer.fits(entry)) await send(packer.take());
     if (summary.stoppedEarly) break;
-    packer.add(read.entry);
+    packer.add(entry);
   }
   if (!summary.stoppedEarly && !packer.isEmpty) await send(packer.take());
 
@@ -131,7 +132,7 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
 /**
  * Finishes the payloads an interrupted run left in `outbox/`: re-posts each exactly as before
  * (Analytics answers a repeat by its Idempotency-Key) and settles it. Returns the staged keys
- * still held by manifests it could not finish, which the packing must leave alone.
+ * of every manifest (parked ones included), which the packing must leave alone.
  */
 async function resumeOutbox(
   deps: FlushDeps,
@@ -142,77 +143,78 @@ async function resumeOutbox(
 ): Promise<Set<string>> {
   const held = new Set<string>();
   for (const object of await deps.store.list(staging.prefixes.outbox)) {
-    const text = await deps.store.get(object.key);
-    if (text === undefined) continue;
-    let manifest: OutboxManifest;
+    let manifest;
     try {
-      manifest = parseManifest(OutboxManifestSchema, text, object.key);
+      manifest = await readManifest(deps.store, object.key);
     } catch (error) {
-      deps.logger.error('Unreadable outbox manifest left for an operator', {
-        key: object.key,
-        error: (error as Error).message,
-      });
+      deps.logger.error('Unreadable manifest left for an operator', { key: object.key, error });
       continue;
     }
-    const hold = (): void => manifest.batches.forEach((batch) => held.add(batch.stagedKey));
+    if (manifest === undefined) continue;
+    for (const batch of manifest.batches) held.add(batch.stagedKey);
+    if (manifest.parked) continue; // waits for a redrive
 
-    if (await deps.store.exists(parkedManifestKeyFor(manifest.eventId))) {
-      // Parking was under way: the parked copies and their manifest are complete.
-      for (const batch of manifest.batches) await deps.store.delete(batch.stagedKey);
-      await deps.store.delete(object.key);
-      summary.resumed += 1;
-      continue;
-    }
-    const carried = await locateBatches(deps, manifest);
-    if (!carried) {
-      deps.logger.error('Outbox manifest refers to batches that are gone; left for an operator', {
+    const carried = await locateBatches(deps.store, manifest);
+    if (typeof carried === 'string') {
+      deps.logger.error('Manifest refers to batches it cannot find; left for an operator', {
         eventId: manifest.eventId,
+        problem: carried,
       });
-      hold();
       continue;
     }
-    if (carried.some((batch) => batch.currentKey === deliveredKeyFor(batch.entry.stagedKey))) {
+    if (carried.some((batch) => batch.place === 'delivered')) {
       // Batches reach delivered/ only after a 2xx, so one there means Analytics has the whole
       // payload and only the moves were interrupted: finish them without re-posting (a failed
       // re-post would otherwise park a payload that was already delivered).
-      await settleDelivered(deps, outboxKeyFor(manifest.eventId), carried);
+      await settleDelivered(deps, manifest, carried);
       summary.resumed += 1;
       continue;
     }
     if (summary.stoppedEarly || deps.now() >= deadline) {
       stop('deadline');
-      hold();
       continue;
     }
     summary.resumed += 1;
-    const result = await deliverOrPark(deps, manifest, carried, deadline);
-    record(result);
-    if (result.status === 'deferred') hold();
+    record(await deliverOrPark(deps, manifest, carried, deadline));
   }
   return held;
 }
 
 /**
- * Finds each batch of a manifest in delivered/ (a copy there means it was delivered: copies are
- * made only after a 2xx) or else still in staging/.
+ * A staged object that can never be delivered is moved to `dlq/` (same path) and reported on
+ * `analytics_dlq`, so it neither blocks the flush nor disappears. The DLQ message goes first: a
+ * crash before the move leaves the object in staging, to be reported again (at least once).
  */
-async function locateBatches(
-  deps: Pick<FlushDeps, 'store'>,
-  manifest: OutboxManifest,
-): Promise<CarriedBatch[] | undefined> {
-  const carried: CarriedBatch[] = [];
-  for (const ref of manifest.batches) {
-    const deliveredKey = deliveredKeyFor(ref.stagedKey);
-    const deliveredRaw = await deps.store.get(deliveredKey);
-    const read =
-      deliveredRaw === undefined
-        ? await readStaged(deps, ref.stagedKey)
-        : validateStaged(ref.stagedKey, deliveredRaw);
-    if (read.kind !== 'valid') return undefined;
-    carried.push({
-      entry: read.entry,
-      currentKey: deliveredRaw === undefined ? ref.stagedKey : deliveredKey,
-    });
-  }
-  return carried;
+async function quarantine(
+  deps: Pick<FlushDeps, 'store' | 'dlq' | 'metrics' | 'logger'>,
+  key: string,
+  raw: string,
+  reason: string,
+): Promise<void> {
+  const quarantineKey = keyAt(key, 'dlq');
+  const batchId = parseStagedKey(key)?.batchId;
+  await deps.dlq.publish([
+    {
+      stage: 'flush',
+      reason: `invalid staged object: ${reason}`,
+      attempts: 0,
+      origin: { s3Keys: [quarantineKey], ...(batchId ? { batchIds: [batchId] } : {}) },
+      record: raw,
+    },
+  ]);
+  await deps.store.copy(key, quarantineKey);
+  await deps.store.delete(key);
+  deps.metrics.addMetric(metricNames.dlqMessages, MetricUnit.Count, 1);
+  deps.logger.error('Quarantined an invalid staged object', { key, quarantineKey, reason });
+}
+
+/** Staged objects oldest first: by the key's date path, then LastModified, then key. */
+function sortOldestFirst(objects: readonly StoredObjectSummary[]): StoredObjectSummary[] {
+  const datePath = (key: string): string => parseStagedKey(key)?.datePath ?? '';
+  return [...objects].sort(
+    (a, b) =>
+      datePath(a.key).localeCompare(datePath(b.key)) ||
+      a.lastModified.getTime() - b.lastModified.getTime() ||
+      a.key.localeCompare(b.key),
+  );
 }

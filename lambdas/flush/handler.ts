@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -17,21 +19,25 @@ import {
   lazyConnectedProducer,
 } from '../shared/kafka';
 import { createAnalyticsPoster } from './analytics-poster';
-import type { FlushDeps } from './deps';
+import type { FlushResult } from './commands';
+import { executeCommand, parseInvokeEvent } from './commands';
 import { FlushEnvSchema } from './env';
-import type { FlushResult } from './execute-command';
-import { executeCommand } from './execute-command';
-import { parseInvokeEvent } from './invoke-event';
 import { acquireLease } from './lease';
-import { createObservability } from '../shared/observability';
-import { S3StagingStore } from './staging-store';
+import type { FlushDeps } from './outbox';
+import { S3StagingStore } from '../shared/staging-format';
 import { pipeline } from '../shared/pipeline';
 import { awsSdkRetryOptions } from '../shared/aws-sdk-retry';
 
 const env = parseEnv(FlushEnvSchema);
 const kafkaEnv = parseEnv(KafkaEnvSchema);
 
-const { logger, metrics } = createObservability(env);
+const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME });
+// Metrics' own warnings ("No application metrics to publish") as WARN log lines.
+const metrics = new Metrics({
+  namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+  serviceName: env.POWERTOOLS_SERVICE_NAME,
+  logger,
+});
 
 const s3 = new S3Client({
   forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined,

@@ -1,8 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { AnalyticsPayloadSchema } from '../shared/analytics-payload';
-import type { StagedEntry } from './packing';
-import { buildPayload, eventIdFor, packBatches } from './packing';
+import type { PackLimits, StagedEntry } from './packing';
+import { PayloadPacker, buildPayload, eventIdFor } from './packing';
 import { customer, product, stagedBatch, stagedKey } from './test-support/fixtures';
+
+/** Packs entries (already in delivery order) into payload groups, as runFlush does. */
+function packBatches(entries: readonly StagedEntry[], limits: PackLimits): StagedEntry[][] {
+  const packer = new PayloadPacker(limits);
+  const groups: StagedEntry[][] = [];
+  for (const entry of entries) {
+    if (!packer.fits(entry)) groups.push(packer.take());
+    packer.add(entry);
+  }
+  if (!packer.isEmpty) groups.push(packer.take());
+  return groups;
+}
 
 function entry(batchId: string, customers: number, products: number): StagedEntry {
   return { stagedKey: stagedKey(batchId), batch: stagedBatch(batchId, customers, products) };

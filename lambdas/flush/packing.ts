@@ -3,9 +3,7 @@ import type { AnalyticsPayload } from '../shared/analytics-payload';
 import type { Envelope } from '../shared/envelope';
 import type { Customer, Product } from '../shared/records';
 import type { StagedBatch } from '../shared/staging-format';
-import { entityKey } from '../shared/staging-format';
-import type { PositionedRecord } from './latest-per-id';
-import { latestPerId } from './latest-per-id';
+import { entityKey, latestPerId } from '../shared/staging-format';
 
 /** A validated staged batch and the key it was read from. */
 export interface StagedEntry {
@@ -36,12 +34,8 @@ export function buildPayload(
   source: string = PAYLOAD_SOURCE,
 ): AnalyticsPayload {
   const batchIds = entries.map((entry) => entry.batch.batchId);
-  const customers = latestPerId(
-    entries.flatMap(({ batch }) => withPositions(batch, 'CUSTOMER', batch.customers)),
-  );
-  const products = latestPerId(
-    entries.flatMap(({ batch }) => withPositions(batch, 'PRODUCT', batch.products)),
-  );
+  const customers = latestOf(entries, 'CUSTOMER', (batch) => batch.customers);
+  const products = latestOf(entries, 'PRODUCT', (batch) => batch.products);
   return {
     eventId: eventIdFor(batchIds),
     timestamp,
@@ -56,16 +50,22 @@ export function buildPayload(
   };
 }
 
-/** `records` of `batch`, each with the Kafka position the batch recorded for it (if any). */
-function withPositions<T extends Customer | Product>(
-  batch: StagedBatch,
+/**
+ * One version per id across the payload's batches: two batches may carry the same id, and the one
+ * read later from Kafka wins (`recordPositions`), by the rule merge-consumer applies too.
+ */
+function latestOf<T extends Customer | Product>(
+  entries: readonly StagedEntry[],
   eventType: Envelope['eventType'],
-  records: readonly T[],
-): PositionedRecord<T>[] {
-  return records.map((record) => {
-    const position = batch.recordPositions?.[entityKey(eventType, record.id)];
-    return position === undefined ? { record } : { record, position };
-  });
+  recordsOf: (batch: StagedBatch) => readonly T[],
+): T[] {
+  const staged = entries.flatMap(({ batch }) =>
+    recordsOf(batch).map((record) => {
+      const entity = entityKey(eventType, record.id);
+      return { entity, record, position: batch.recordPositions?.[entity] };
+    }),
+  );
+  return latestPerId(staged, (version) => version).map(({ record }) => record);
 }
 
 /**
@@ -80,7 +80,7 @@ function byteLength(text: string): number {
 }
 
 /** An upper bound of what `entry` adds to a payload's serialized size (records, commas, id). */
-export function entryBytes(entry: StagedEntry): number {
+function entryBytes(entry: StagedEntry): number {
   const records = [...entry.batch.customers, ...entry.batch.products];
   const recordBytes = records.reduce(
     (sum, record) => sum + byteLength(JSON.stringify(record)) + 1,
@@ -130,16 +130,4 @@ export class PayloadPacker {
     this.bytes = FIXED_OVERHEAD_BYTES;
     return group;
   }
-}
-
-/** Packs entries (already in delivery order) into payload groups within the limits. */
-export function packBatches(entries: readonly StagedEntry[], limits: PackLimits): StagedEntry[][] {
-  const packer = new PayloadPacker(limits);
-  const groups: StagedEntry[][] = [];
-  for (const entry of entries) {
-    if (!packer.fits(entry)) groups.push(packer.take());
-    packer.add(entry);
-  }
-  if (!packer.isEmpty) groups.push(packer.take());
-  return groups;
 }

@@ -57,7 +57,8 @@ describe('redriveParked', () => {
     const { store, deps } = await parkedStore();
     const summary = await redriveParked(deps, FAR_DEADLINE, eventIdFor(['c']));
     expect(summary.redriven.map((r) => r.eventId)).toEqual([eventIdFor(['c'])]);
-    expect(store.keys(`dlq/${eventIdFor(['a', 'b'])}/`)).toHaveLength(3);
+    expect(store.keys('dlq/')).toEqual(['dlq/2026/01/01/a.json', 'dlq/2026/01/01/b.json']);
+    expect(store.keys('outbox/')).toEqual([`outbox/${eventIdFor(['a', 'b'])}.json`]);
     expect((await redriveParked(deps, FAR_DEADLINE, 'f'.repeat(64))).notFound).toEqual([
       'f'.repeat(64),
     ]);
@@ -77,17 +78,20 @@ describe('redriveParked', () => {
     expect(store.keys('delivered/')).toEqual([]);
   });
 
-  it('deletes the dlq/by-batch/ pointer of each batch it moves to delivered/', async () => {
+  it("takes only parked manifests: one still pending is the next flush run's", async () => {
     const { store, deps } = await parkedStore();
-    expect(store.keys('dlq/by-batch/')).toEqual([
-      'dlq/by-batch/a.json',
-      'dlq/by-batch/b.json',
-      'dlq/by-batch/c.json',
-    ]);
+    await stage(store, [stagedBatch('d', 1, 0)]);
+    deps.poster.script([deadlineReached]);
+    await runFlush(deps, { limits, deadline: FAR_DEADLINE }); // d deferred: manifest pending
+    deps.poster.script([{ delivered: true, status: 200 }]);
 
-    await redriveParked(deps, FAR_DEADLINE, eventIdFor(['a', 'b']));
+    const summary = await redriveParked(deps, FAR_DEADLINE, eventIdFor(['d']));
 
-    expect(store.keys('dlq/by-batch/')).toEqual(['dlq/by-batch/c.json']);
+    expect(summary).toMatchObject({ redriven: [], notFound: [eventIdFor(['d'])] });
+    expect((await listParked(deps)).map((parked) => parked.eventId)).not.toContain(
+      eventIdFor(['d']),
+    );
+    expect(store.keys('staging/')).toEqual(['staging/2026/01/01/d.json']);
   });
 
   it('skips, and keeps parked, a payload whose re-post its own deadline cut short', async () => {
@@ -114,32 +118,35 @@ describe('redriveParked', () => {
     const summary = await redriveParked(deps, FAR_DEADLINE, eventIdFor(['a', 'b']));
 
     expect(summary.redriven).toHaveLength(1);
-    expect(deps.poster.posts.length).toBe(posts + 1); // a still in dlq/: one re-post, same key
-    expect(deps.poster.posts.at(-1)!.eventId).toBe(eventIdFor(['a', 'b']));
-    expect(store.keys(`dlq/${eventIdFor(['a', 'b'])}/`)).toEqual([]);
+    // a reached delivered/ before the crash, so Analytics has the payload: no re-post.
+    expect(deps.poster.posts.length).toBe(posts);
+    expect(store.keys('delivered/')).toEqual([
+      'delivered/2026/01/01/a.json',
+      'delivered/2026/01/01/b.json',
+    ]);
+    expect(store.keys('dlq/')).toEqual(['dlq/2026/01/01/c.json']);
+    expect(store.keys('outbox/')).toEqual([`outbox/${eventIdFor(['c'])}.json`]);
   });
 });
 
 describe('listParked', () => {
-  it('ignores dlq/by-batch/ pointers and dlq/invalid/ objects', async () => {
+  it('ignores quarantined objects in dlq/ and unreadable manifests', async () => {
     const store = new MemoryStagingStore();
     await stage(store, [stagedBatch('a', 1, 0)]);
     await store.put('staging/2026/01/01/broken.json', '{');
     const deps = testDeps(store, new FakeAnalytics([exhausted]));
     await runFlush(deps, { limits, deadline: FAR_DEADLINE });
-    // A pointer whose batch id happens to look like a manifest must not be taken for one.
-    await store.put('dlq/by-batch/manifest.json', '{}');
-    expect(store.keys('dlq/invalid/')).toHaveLength(1);
-    expect(store.keys('dlq/by-batch/')).toHaveLength(2);
+    await store.put(`outbox/${'0'.repeat(64)}.json`, '{');
+    expect(store.keys('dlq/')).toEqual(['dlq/2026/01/01/a.json', 'dlq/2026/01/01/broken.json']);
 
     expect((await listParked(deps)).map((parked) => parked.eventId)).toEqual([eventIdFor(['a'])]);
     deps.poster.script([{ delivered: true, status: 200 }]);
     const summary = await redriveParked(deps, FAR_DEADLINE);
-    expect(summary).toMatchObject({ redriven: [{ eventId: eventIdFor(['a']) }], failed: [] });
-    expect(store.keys('dlq/')).toEqual([
-      'dlq/by-batch/manifest.json',
-      'dlq/invalid/staging/2026/01/01/broken.json',
-    ]);
+    expect(summary).toMatchObject({
+      redriven: [{ eventId: eventIdFor(['a']) }],
+      failed: [{ eventId: '0'.repeat(64), reason: expect.stringContaining('is not JSON') }],
+    });
+    expect(store.keys('dlq/')).toEqual(['dlq/2026/01/01/broken.json']);
   });
 
   it('lists parked eventIds with batch counts and reasons', async () => {

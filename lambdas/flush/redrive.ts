@@ -1,17 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metricNames, staging } from '../shared/pipeline';
-import type { FlushDeps } from './deps';
-import type { CarriedBatch } from './delivery';
-import { postManifest, settleDelivered } from './delivery';
-import type { ParkedManifest } from './manifests';
-import { ParkedManifestSchema, parseManifest } from './manifests';
-import {
-  deliveredKeyFor,
-  eventIdOfParkedManifest,
-  parkedBatchKeyFor,
-  parkedManifestKeyFor,
-} from '../shared/staging-format';
-import { validateStaged } from './staged-batches';
+import type { FlushDeps, PayloadManifest } from './outbox';
+import { locateBatches, manifestKey, postManifest, readManifest, settleDelivered } from './outbox';
 
 export interface ParkedPayloadSummary {
   eventId: string;
@@ -30,22 +20,38 @@ export interface RedriveSummary {
   notFound: string[];
 }
 
+type ManifestRead = { key: string; manifest?: PayloadManifest; error?: Error };
+
+/** Every manifest under `outbox/` (or the one of `eventId`), read. */
+async function readManifests(
+  deps: Pick<FlushDeps, 'store'>,
+  eventId?: string,
+): Promise<ManifestRead[]> {
+  const keys = eventId
+    ? [manifestKey(eventId)]
+    : (await deps.store.list(staging.prefixes.outbox)).map((object) => object.key);
+  const reads: ManifestRead[] = [];
+  for (const key of keys) {
+    try {
+      const manifest = await readManifest(deps.store, key);
+      reads.push(manifest === undefined ? { key } : { key, manifest });
+    } catch (error) {
+      reads.push({ key, error: error as Error });
+    }
+  }
+  return reads;
+}
+
+const eventIdOf = (key: string): string =>
+  key.slice(staging.prefixes.outbox.length).replace(/\.json$/, '');
+
 /** The parked payloads, for operators (`{ "action": "list-dlq" }`). */
 export async function listParked(deps: Pick<FlushDeps, 'store'>): Promise<ParkedPayloadSummary[]> {
-  const parked: ParkedPayloadSummary[] = [];
-  for (const key of await parkedManifestKeys(deps)) {
-    const text = await deps.store.get(key);
-    if (text === undefined) continue;
-    const manifest = parseManifest(ParkedManifestSchema, text, key);
-    parked.push({
-      eventId: manifest.eventId,
-      batchCount: manifest.batches.length,
-      reason: manifest.reason,
-      attempts: manifest.attempts,
-      parkedAt: manifest.parkedAt,
-    });
-  }
-  return parked;
+  return (await readManifests(deps)).flatMap(({ manifest }) =>
+    manifest?.parked
+      ? [{ eventId: manifest.eventId, batchCount: manifest.batches.length, ...manifest.parked }]
+      : [],
+  );
 }
 
 /**
@@ -65,36 +71,27 @@ export async function redriveParked(
     skipped: [],
     notFound: [],
   };
-  const keys = eventId ? [parkedManifestKeyFor(eventId)] : await parkedManifestKeys(deps);
   let stopped = false;
-  for (const key of keys) {
-    const text = await deps.store.get(key);
-    if (text === undefined) {
-      summary.notFound.push(eventIdOfParkedManifest(key) ?? key);
+  for (const { key, manifest, error } of await readManifests(deps, eventId)) {
+    if (error) {
+      summary.failed.push({ eventId: eventIdOf(key), reason: error.message });
       continue;
     }
-    let manifest: ParkedManifest;
-    try {
-      manifest = parseManifest(ParkedManifestSchema, text, key);
-    } catch (error) {
-      summary.failed.push({
-        eventId: eventIdOfParkedManifest(key) ?? key,
-        reason: (error as Error).message,
-      });
+    if (!manifest?.parked) {
+      // Not parked (yet): the next scheduled flush posts it.
+      if (eventId !== undefined) summary.notFound.push(eventId);
       continue;
     }
     if (stopped || deps.now() >= deadline) {
       summary.skipped.push(manifest.eventId);
       continue;
     }
-    const carried = await locateParkedBatches(deps, manifest);
+    const carried = await locateBatches(deps.store, manifest);
     if (typeof carried === 'string') {
       summary.failed.push({ eventId: manifest.eventId, reason: carried });
       continue;
     }
-    const outcome = carried.every(
-      (batch) => batch.currentKey === deliveredKeyFor(batch.entry.stagedKey),
-    )
+    const outcome = carried.some((batch) => batch.place === 'delivered')
       ? ({ delivered: true, status: 200 } as const) // a previous redrive got as far as moving them
       : await postManifest(deps, manifest, carried, deadline);
     if (!outcome.delivered && outcome.deadlineReached) {
@@ -108,7 +105,7 @@ export async function redriveParked(
       if (outcome.retryable) stopped = true;
       continue;
     }
-    const settled = await settleDelivered(deps, key, carried, { parked: true });
+    const settled = await settleDelivered(deps, manifest, carried);
     deps.metrics.addMetric(metricNames.batchesRedriven, MetricUnit.Count, settled.batches);
     summary.redriven.push({ eventId: manifest.eventId, ...settled });
   }
@@ -119,39 +116,4 @@ export async function redriveParked(
     notFound: summary.notFound,
   });
   return summary;
-}
-
-/** Only `dlq/<eventId>/manifest.json`: `dlq/by-batch/` pointers and `dlq/invalid/` never match. */
-async function parkedManifestKeys(deps: Pick<FlushDeps, 'store'>): Promise<string[]> {
-  const objects = await deps.store.list(staging.prefixes.dlq);
-  return objects
-    .map((object) => object.key)
-    .filter((key) => eventIdOfParkedManifest(key) !== undefined);
-}
-
-/** Each parked batch, from dlq/ or, if an interrupted redrive already moved it, delivered/. */
-async function locateParkedBatches(
-  deps: Pick<FlushDeps, 'store'>,
-  manifest: ParkedManifest,
-): Promise<CarriedBatch[] | string> {
-  const carried: CarriedBatch[] = [];
-  for (const ref of manifest.batches) {
-    const candidates = [
-      parkedBatchKeyFor(manifest.eventId, ref.batchId),
-      deliveredKeyFor(ref.stagedKey),
-    ];
-    let found: CarriedBatch | undefined;
-    for (const currentKey of candidates) {
-      const raw = await deps.store.get(currentKey);
-      if (raw === undefined) continue;
-      const read = validateStaged(ref.stagedKey, raw);
-      if (read.kind === 'invalid') return `parked batch ${currentKey} is invalid: ${read.reason}`;
-      if (read.kind === 'missing') continue;
-      found = { entry: read.entry, currentKey };
-      break;
-    }
-    if (!found) return `parked batch ${ref.batchId} is missing`;
-    carried.push(found);
-  }
-  return carried;
 }

@@ -194,8 +194,7 @@ describe('groupCommit', () => {
     const counting = {
       ...staging,
       putIfAbsent: staging.putIfAbsent.bind(staging),
-      read: staging.read.bind(staging),
-      readJson: async (key: string) => (reads.push(key), staging.readJson(key)),
+      get: async (key: string) => (reads.push(key), staging.get(key)),
     };
     const half = await commit(records.slice(0, 6), deps({ claims, staging: counting }));
     expect(half).toMatchObject({ object: 'none', duplicates: 6, failed: [] });
@@ -236,8 +235,7 @@ describe('groupCommit', () => {
     const unreadable = {
       ...staging,
       putIfAbsent: staging.putIfAbsent.bind(staging),
-      read: staging.read.bind(staging),
-      readJson: async () => {
+      get: async () => {
         throw new Error('AccessDenied');
       },
     };
@@ -322,25 +320,8 @@ describe('groupCommit', () => {
     (where) => {
       /** What flush does to `stagingKey`; the batch then exists only at the returned key. */
       function flushMoves(staging: InMemoryStagingStore, stagingKey: string): string {
-        const batchId = stagingKey
-          .split('/')
-          .pop()!
-          .replace(/\.json$/, '');
-        if (where === 'delivered') {
-          const to = stagingKey.replace(/^staging\//, 'delivered/');
-          staging.move(stagingKey, to);
-          return to;
-        }
-        if (where === 'quarantined') {
-          const to = `dlq/invalid/${stagingKey}`;
-          staging.move(stagingKey, to);
-          return to;
-        }
-        const eventId = 'e'.repeat(64);
-        const to = `dlq/${eventId}/${batchId}.json`;
-        staging.objects.set(to, staging.objects.get(stagingKey)!);
-        staging.otherObjects.set(`dlq/by-batch/${batchId}.json`, { eventId, key: to });
-        staging.objects.delete(stagingKey);
+        const to = stagingKey.replace(/^staging\//, where === 'delivered' ? 'delivered/' : 'dlq/');
+        staging.move(stagingKey, to);
         return to;
       }
 
@@ -380,7 +361,7 @@ describe('groupCommit', () => {
     const { claims, staging } = stores();
     const records = testRecords(12);
     await commit(records, deps(crashingStores({ claims, staging }, 'after-claiming')));
-    staging.otherObjects.set('dlq/by-batch/unrelated.json', { eventId: 'x', key: 'dlq/x/y.json' });
+    staging.otherObjects.set('dlq/2026/01/15/unrelated.json', { recordVersions: ['x'] });
     const left = await commit(records.slice(0, 6), deps({ claims, staging }));
     expect(left).toMatchObject({ object: 'created', recordsStaged: 6, failed: [] });
   });

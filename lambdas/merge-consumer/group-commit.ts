@@ -1,6 +1,6 @@
 import { IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
 import pLimit from 'p-limit';
-import type { OffsetRange } from '../shared/staging-format';
+import type { OffsetRange, StagingStore } from '../shared/staging-format';
 import { batchIdFromOffsets, stagingKey as stagingKeyFor } from '../shared/staging-format';
 import type { ClaimStore, StoredClaim } from './claim-store';
 import type { VersionGroup } from './merge';
@@ -8,11 +8,10 @@ import { buildStagedBatch, collapseVersions } from './merge';
 import type { ValidRecord } from './msk-event';
 import type { LocatedBatch } from './staged-batch-locations';
 import { locateStagedBatch } from './staged-batch-locations';
-import type { StagingStore } from './staging-store';
 
 export interface GroupCommitDeps {
   claims: ClaimStore;
-  staging: StagingStore;
+  staging: Pick<StagingStore, 'get' | 'putIfAbsent'>;
   /** Staged objects read at once while deciding. */
   concurrency: number;
   now: () => Date;

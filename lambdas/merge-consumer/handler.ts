@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -10,16 +12,21 @@ import { KafkaEnvSchema, createKafka, createProducer } from '../shared/kafka';
 import type { KafkaBatchResponse } from './batch-item-failures';
 import { StagingClaimPersistenceLayer } from './claim-store';
 import { MergeConsumerEnvSchema } from './env';
-import { createObservability } from '../shared/observability';
 import { processMskEvent } from './process-event';
-import { S3StagingStore } from './staging-store';
+import { S3StagingStore } from '../shared/staging-format';
 import { pipeline } from '../shared/pipeline';
 import { awsSdkRetryOptions } from '../shared/aws-sdk-retry';
 
 const env = parseEnv(MergeConsumerEnvSchema);
 const kafkaEnv = parseEnv(KafkaEnvSchema);
 
-const { logger, metrics } = createObservability(env);
+const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME });
+// Metrics' own warnings ("No application metrics to publish") as WARN log lines.
+const metrics = new Metrics({
+  namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+  serviceName: env.POWERTOOLS_SERVICE_NAME,
+  logger,
+});
 
 const claims = new StagingClaimPersistenceLayer({
   tableName: env.IDEMPOTENCY_TABLE,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { StagedBatchSchema } from '../shared/staging-format';
-import { buildStagedBatch, collapseVersions, latestPerId, versionsInBatch } from './merge';
+import { buildStagedBatch, collapseVersions, versionsInBatch } from './merge';
+
+/** The records a batch stages: one per entity, the latest (lambdas/shared/staging-format.ts). */
+function latestPayloads(records: readonly ValidRecord[]) {
+  const batch = buildStagedBatch({ batchId: 'b', createdAt: new Date(0), records, offsets: [] });
+  return [...batch.customers, ...batch.products];
+}
 import type { ValidRecord } from './msk-event';
 import { parseMskEvent } from './msk-event';
 import type { TestRecord } from './test-support/msk-event';
@@ -51,9 +57,7 @@ describe('latestPerId', () => {
       { topic: 'customer_data', partition: 1, offset: 6, value: sameTimeLater },
       { topic: 'customer_data', partition: 1, offset: 5, value: sameTimeEarlier },
     ]);
-    const names = latestPerId(records)
-      .map((record) => record.envelope.payload)
-      .map((payload) => ('name' in payload ? payload.name : ''));
+    const names = latestPayloads(records).map((payload) => ('name' in payload ? payload.name : ''));
     expect(names.sort()).toEqual(['current', 'later']);
   });
 
@@ -69,7 +73,7 @@ describe('latestPerId', () => {
       { topic: 'customer_data', partition: 0, offset: 1, value: newer },
       { topic: 'customer_data', partition: 1, offset: 9, value: older },
     ]);
-    expect(latestPerId(records).map((record) => record.envelope.payload)).toEqual([newer.payload]);
+    expect(latestPayloads(records)).toEqual([newer.payload]);
   });
 
   it('does not confuse a customer and a product with the same id', () => {
@@ -77,7 +81,7 @@ describe('latestPerId', () => {
       { topic: 'customer_data', partition: 0, offset: 1, value: customerEnvelope(customer('x-1')) },
       { topic: 'inventory_data', partition: 0, offset: 1, value: productEnvelope(product('x-1')) },
     ]);
-    expect(latestPerId(records)).toHaveLength(2);
+    expect(latestPayloads(records)).toHaveLength(2);
   });
 });
 

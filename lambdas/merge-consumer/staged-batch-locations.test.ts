@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { JsonObjectReader } from './staged-batch-locations';
 import { locateStagedBatch } from './staged-batch-locations';
 
 const stagingKey = 'staging/2026/01/15/b1.json';
@@ -12,50 +11,47 @@ const batch = (versions: string[]) => ({
   recordVersions: versions,
 });
 
-function reader(objects: Record<string, unknown>): JsonObjectReader & { reads: string[] } {
+function reader(objects: Record<string, unknown>) {
   const reads: string[] = [];
   return {
     reads,
-    readJson: async (key) => {
+    get: async (key: string) => {
       reads.push(key);
-      return objects[key];
+      const value = objects[key];
+      return typeof value === 'string' || value === undefined ? value : JSON.stringify(value);
     },
   };
 }
 
 describe('locateStagedBatch', () => {
-  it('looks in staging/, delivered/, the dlq pointer, then dlq/invalid/, in that order', async () => {
+  it('looks in staging/, dlq/, then delivered/: the order flush moves an object in', async () => {
     const nowhere = reader({});
     expect(await locateStagedBatch(nowhere, stagingKey)).toBeUndefined();
     expect(nowhere.reads).toEqual([
       stagingKey,
+      'dlq/2026/01/15/b1.json',
       'delivered/2026/01/15/b1.json',
-      'dlq/by-batch/b1.json',
-      'dlq/invalid/staging/2026/01/15/b1.json',
     ]);
   });
 
-  it('follows the dlq pointer to the parked copy', async () => {
-    const parkedKey = `dlq/${'e'.repeat(64)}/b1.json`;
+  it('finds a parked copy', async () => {
+    const parkedKey = 'dlq/2026/01/15/b1.json';
     const found = await locateStagedBatch(
-      reader({
-        'dlq/by-batch/b1.json': { eventId: 'e'.repeat(64), key: parkedKey },
-        [parkedKey]: batch(['CUSTOMER#c-1#h']),
-      }),
+      reader({ [parkedKey]: batch(['CUSTOMER#c-1#h']) }),
       stagingKey,
     );
     expect(found).toEqual({ key: parkedKey, versions: new Set(['CUSTOMER#c-1#h']) });
   });
 
-  it('finds a parked copy a redrive moved to delivered/ after it looked there', async () => {
-    const objects: Record<string, unknown> = {
-      'dlq/by-batch/b1.json': { eventId: 'e'.repeat(64), key: `dlq/${'e'.repeat(64)}/b1.json` },
-    };
-    const racing: JsonObjectReader = {
-      readJson: async (key) => {
+  it('finds a batch flush moves from staging/ to dlq/ and on to delivered/ while it looks', async () => {
+    const objects: Record<string, string> = {};
+    const racing = {
+      get: async (key: string) => {
         const value = objects[key];
-        if (key === 'delivered/2026/01/15/b1.json' && value === undefined)
-          objects[key] = batch(['v']); // the redrive lands right after this read
+        // Right after the look at staging/, the object goes on to dlq/ and from there to
+        // delivered/ (each move a copy, then a delete): only its delivered/ copy is left.
+        if (key === stagingKey)
+          objects['delivered/2026/01/15/b1.json'] = JSON.stringify(batch(['v']));
         return value;
       },
     };
@@ -63,13 +59,13 @@ describe('locateStagedBatch', () => {
   });
 
   it('reads recordVersions of a quarantined object leniently; one that says nothing holds nothing', async () => {
-    const invalidKey = 'dlq/invalid/staging/2026/01/15/b1.json';
+    const invalidKey = 'dlq/2026/01/15/b1.json';
     const lenient = await locateStagedBatch(
       reader({ [invalidKey]: { recordVersions: ['v1'], customers: 'broken' } }),
       stagingKey,
     );
     expect(lenient).toEqual({ key: invalidKey, versions: new Set(['v1']) });
-    const garbage = await locateStagedBatch(reader({ [invalidKey]: null }), stagingKey);
+    const garbage = await locateStagedBatch(reader({ [invalidKey]: '{not json' }), stagingKey);
     expect(garbage).toEqual({ key: invalidKey, versions: new Set() });
   });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { FlushEnvSchema } from '../flush/env';
+import { MergeConsumerEnvSchema } from '../merge-consumer/env';
 import { parseEnv } from './config';
+import { functionNames, pipeline } from './pipeline';
 
 const Schema = z.object({
   TABLE: z.string().min(1),
@@ -16,5 +19,28 @@ describe('parseEnv', () => {
     expect(() => parseEnv(Schema, { PAGE_SIZE: '9999' })).toThrow(
       /Invalid configuration: TABLE: .*; PAGE_SIZE: /,
     );
+  });
+});
+
+describe('Powertools names', () => {
+  it("default to the pipeline namespace and each function's own name, and can be overridden", () => {
+    const flushEnv = {
+      STAGING_BUCKET: 'b',
+      SYNC_STATE_TABLE: 's',
+      ANALYTICS_API_BASE_URL: 'http://x',
+    };
+    expect(parseEnv(FlushEnvSchema, flushEnv)).toMatchObject({
+      POWERTOOLS_METRICS_NAMESPACE: pipeline.metrics.namespace,
+      POWERTOOLS_SERVICE_NAME: functionNames.flush,
+    });
+    expect(
+      parseEnv(MergeConsumerEnvSchema, { IDEMPOTENCY_TABLE: 't', STAGING_BUCKET: 'b' }),
+    ).toMatchObject({
+      POWERTOOLS_METRICS_NAMESPACE: pipeline.metrics.namespace,
+      POWERTOOLS_SERVICE_NAME: functionNames.mergeConsumer,
+    });
+    expect(
+      parseEnv(FlushEnvSchema, { ...flushEnv, POWERTOOLS_SERVICE_NAME: 'flush-blue' }),
+    ).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'flush-blue' });
   });
 });

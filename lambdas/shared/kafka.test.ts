@@ -2,6 +2,7 @@ import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { mockClient } from 'aws-sdk-client-mock';
 import { logLevel } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
+import { KafkaEnvSchema, createKafka } from './kafka';
 import {
   createMskTokenProvider,
   lazyConnect,
@@ -121,5 +122,19 @@ describe('lazyConnect', () => {
     await connectOnce();
 
     expect(connect).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('createKafka', () => {
+  it("routes kafkajs's own log lines to the Powertools logger", async () => {
+    const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+    const kafka = await createKafka(KafkaEnvSchema.parse({ KAFKA_BROKERS: '127.0.0.1:1' }), {
+      logger,
+    });
+    kafka.logger().error('broker unreachable', { broker: '127.0.0.1:1' });
+    expect(logger.error.mock.lastCall).toMatchObject([
+      'broker unreachable',
+      { kafkajs: { broker: '127.0.0.1:1' } },
+    ]);
   });
 });

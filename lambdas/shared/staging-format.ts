@@ -1,8 +1,24 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { canonicalJson } from './content-hash';
 import type { Envelope } from './envelope';
 import { staging } from './pipeline';
 import { CustomerSchema, ProductSchema } from './records';
+
+/*
+ * The staging bucket, shared by merge-consumer (writes batches) and flush (delivers them): the
+ * object format, the keys a batch can have during its life, the one "latest version per id" rule
+ * and the S3 store both use.
+ */
 
 /** The Kafka offsets one merge-consumer invocation covered, per topic-partition. */
 export const OffsetRangeSchema = z.object({
@@ -26,7 +42,10 @@ export function entityKey(eventType: Envelope['eventType'], id: string): string 
   return `${eventType}#${id}`;
 }
 
-/** One S3 object under `staging/YYYY/MM/DD/<batchId>.json` (DESIGN.md, Staging). */
+/**
+ * One S3 object under `staging/YYYY/MM/DD/<batchId>.json` (DESIGN.md, Staging). New kinds of
+ * content (issue 15's tombstones) are added as optional arrays, like `recordPositions`.
+ */
 export const StagedBatchSchema = z.object({
   batchId: z.string().min(1),
   createdAt: z.iso.datetime({ offset: true }),
@@ -35,24 +54,19 @@ export const StagedBatchSchema = z.object({
   offsets: z.array(OffsetRangeSchema),
   /**
    * Optional on purpose (objects staged before it existed have none): the Kafka position of each
-   * staged record, keyed by `entityKey`. When two batches in one Analytics payload carry the same
-   * id, flush keeps the one read later from its partition. Not the later `updatedAt`: that is the
-   * source's clock, and a clock corrected backwards makes the current version look older.
+   * staged record, keyed by `entityKey`, for {@link latestPerId} when two batches of one payload
+   * carry the same id.
    */
   recordPositions: z.record(z.string(), RecordPositionSchema).optional(),
-});
-export type StagedBatch = z.infer<typeof StagedBatchSchema>;
-
-/**
- * Optional on purpose (additive, readers that only need the records ignore it): the version keys
- * (`eventType#id#contentHash`) of every record version this object accounts for, including the
- * versions it superseded with a newer one of the same id. merge-consumer reads it after a crash to
- * decide, exactly, whether a claimed record version is already staged here.
- */
-export const StagedBatchWithVersionsSchema = StagedBatchSchema.extend({
+  /**
+   * Optional on purpose (additive): the version keys (`eventType#id#contentHash`) of every record
+   * version this object accounts for, including the versions it superseded with a newer one of the
+   * same id. merge-consumer reads it after a crash to decide, exactly, whether a claimed record
+   * version is already staged here.
+   */
   recordVersions: z.array(z.string().min(1)).optional(),
 });
-export type StagedBatchWithVersions = z.infer<typeof StagedBatchWithVersionsSchema>;
+export type StagedBatch = z.infer<typeof StagedBatchSchema>;
 
 /**
  * The batch id of the invocation that covered `ranges`: the same offsets always give the same id,
@@ -77,67 +91,218 @@ export function stagingKey(batchId: string, date: Date): string {
   return `${staging.prefixes.staging}${yyyy}/${mm}/${dd}/${batchId}.json`;
 }
 
-/*
- * Where a staged batch can be during its life. merge-consumer (which writes it) and flush (which
- * moves it) must agree on these keys: merge-consumer looks for a batch wherever flush may have
- * moved it before it re-stages a claimed record version.
- */
-
 const STAGED_KEY = /^staging\/(\d{4}\/\d{2}\/\d{2})\/([^/]+)\.json$/;
 
-export interface StagedKeyParts {
-  /** `YYYY/MM/DD` */
-  datePath: string;
-  batchId: string;
-}
-
 /** `staging/YYYY/MM/DD/<batchId>.json` → its parts, or undefined for a key of another shape. */
-export function parseStagedKey(key: string): StagedKeyParts | undefined {
+export function parseStagedKey(key: string): { datePath: string; batchId: string } | undefined {
   const match = STAGED_KEY.exec(key);
   if (!match?.[1] || !match[2]) return undefined;
   return { datePath: match[1], batchId: match[2] };
 }
 
-/** Where flush moves a batch after a 2xx: the same date path under `delivered/`. */
-export function deliveredKeyFor(stagedKey: string): string {
-  return `${staging.prefixes.delivered}${stagedKey.slice(staging.prefixes.staging.length)}`;
+/**
+ * Where a staged object can be: `staging/` (to deliver), `dlq/` (parked, or quarantined as
+ * invalid) and `delivered/`, always under the path it was staged with. flush moves an object
+ * only forwards in this order (copy first, delete after), so a reader that looks in this order
+ * finds it even while it moves: a staged object is never lost to a reader.
+ */
+export const STAGED_PLACES = ['staging', 'dlq', 'delivered'] as const;
+export type StagedPlace = (typeof STAGED_PLACES)[number];
+
+/** The key of the object staged under `stagedKey` (any key under `staging/`) once at `place`. */
+export function keyAt(stagedKey: string, place: StagedPlace): string {
+  return `${staging.prefixes[place]}${stagedKey.slice(staging.prefixes.staging.length)}`;
 }
 
-/** Where flush quarantines a staged object that failed validation, under its original path. */
-export function invalidKeyFor(key: string): string {
-  return `${staging.prefixes.dlq}invalid/${key}`;
+/** The keys of one staged object, in the order {@link STAGED_PLACES} gives. */
+export function stagedObjectKeys(stagedKey: string): string[] {
+  return STAGED_PLACES.map((place) => keyAt(stagedKey, place));
+}
+
+/** A staged record, as {@link latestPerId} compares it. */
+export interface StagedVersion {
+  record: { id: string; updatedAt: string };
+  position?: RecordPosition | undefined;
 }
 
 /**
- * `dlq/by-batch/<batchId>.json` → `{ eventId, key }`: finds a parked batch by its batchId alone.
- * flush writes it before deleting the staging copy of a batch it parks.
+ * True when `a` is a later version of its id than `b`: the later offset of one partition (every
+ * version of an id is in one partition and a poller publishes in the order it read, so that is
+ * the source's newer state even when its clock stepped back), else the later `updatedAt` (after a
+ * partition count change, or without positions), else a fixed order of the content, so every
+ * rebuild of a payload picks the same one and its bytes stay identical.
  */
-export function parkedPointerKeyFor(batchId: string): string {
-  return `${staging.prefixes.dlq}by-batch/${batchId}.json`;
+function isLater(a: StagedVersion, b: StagedVersion): boolean {
+  if (a.position && b.position && a.position.partition === b.position.partition) {
+    const byOffset = BigInt(a.position.offset) - BigInt(b.position.offset);
+    if (byOffset !== 0n) return byOffset > 0n;
+  }
+  const byTime = Date.parse(a.record.updatedAt) - Date.parse(b.record.updatedAt);
+  if (byTime !== 0) return byTime > 0;
+  return canonicalJson(a.record) > canonicalJson(b.record);
 }
 
-export const ParkingPointerSchema = z.object({
-  eventId: z.string().regex(/^[0-9a-f]{64}$/),
-  key: z.string().startsWith(staging.prefixes.dlq),
-});
-export type ParkingPointer = z.infer<typeof ParkingPointerSchema>;
-
-/** flush: the grouping of a payload, written before its POST (see `staging.prefixes.outbox`). */
-export function outboxKeyFor(eventId: string): string {
-  return `${staging.prefixes.outbox}${eventId}.json`;
+/**
+ * The latest version per id (the one rule: merge-consumer within a batch, flush across the batches
+ * of one payload), in the order ids first appear. `versionOf` says which entity an item is
+ * (`entityKey`) and how it compares.
+ */
+export function latestPerId<T>(
+  items: readonly T[],
+  versionOf: (item: T) => StagedVersion & { entity: string },
+): T[] {
+  const latest = new Map<string, { item: T; version: StagedVersion }>();
+  for (const item of items) {
+    const version = versionOf(item);
+    const current = latest.get(version.entity);
+    if (current === undefined || isLater(version, current.version))
+      latest.set(version.entity, { item, version });
+  }
+  return [...latest.values()].map(({ item }) => item);
 }
 
-export function parkedBatchKeyFor(eventId: string, batchId: string): string {
-  return `${staging.prefixes.dlq}${eventId}/${batchId}.json`;
+export type StagedRead =
+  { kind: 'valid'; batch: StagedBatch } | { kind: 'invalid'; reason: string } | { kind: 'missing' };
+
+/** Checks one staged object's text against StagedBatchSchema and its own key. */
+export function parseStagedObject(stagedKey: string, raw: string | undefined): StagedRead {
+  if (raw === undefined) return { kind: 'missing' };
+  const keyParts = parseStagedKey(stagedKey);
+  if (!keyParts) return { kind: 'invalid', reason: 'key is not staging/YYYY/MM/DD/<batchId>.json' };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    return { kind: 'invalid', reason: `not JSON: ${(error as Error).message}` };
+  }
+  const parsed = StagedBatchSchema.safeParse(json);
+  if (!parsed.success) {
+    // Paths and messages only: the issues never echo field values (which may be e-mails).
+    const problems = parsed.error.issues
+      .slice(0, 10)
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+      .join('; ');
+    return { kind: 'invalid', reason: `fails StagedBatchSchema: ${problems}` };
+  }
+  if (parsed.data.batchId !== keyParts.batchId) {
+    const reason = `batchId ${parsed.data.batchId} does not match the key's ${keyParts.batchId}`;
+    return { kind: 'invalid', reason };
+  }
+  return { kind: 'valid', batch: parsed.data };
 }
 
-export function parkedManifestKeyFor(eventId: string): string {
-  return `${staging.prefixes.dlq}${eventId}/manifest.json`;
+export interface StoredObjectSummary {
+  key: string;
+  lastModified: Date;
 }
 
-const PARKED_MANIFEST_KEY = /^dlq\/([0-9a-f]{64})\/manifest\.json$/;
+/** The S3 operations on the staging bucket; tests inject an in-memory one. */
+export interface StagingStore {
+  /** Every object under `prefix`, across all ListObjectsV2 pages. */
+  list(prefix: string): Promise<StoredObjectSummary[]>;
+  /** The object's text, or undefined when it does not exist. */
+  get(key: string): Promise<string | undefined>;
+  exists(key: string): Promise<boolean>;
+  put(key: string, body: string): Promise<void>;
+  /** Writes the batch unless an object exists under `key` ('exists': an earlier attempt wrote it). */
+  putIfAbsent(key: string, batch: StagedBatch): Promise<'created' | 'exists'>;
+  copy(fromKey: string, toKey: string): Promise<void>;
+  delete(key: string): Promise<void>;
+}
 
-/** The eventId of a parked payload's manifest key, or undefined for any other `dlq/` key. */
-export function eventIdOfParkedManifest(key: string): string | undefined {
-  return PARKED_MANIFEST_KEY.exec(key)?.[1];
+export class S3StagingStore implements StagingStore {
+  constructor(
+    private readonly s3: Pick<S3Client, 'send'>,
+    private readonly bucket: string,
+  ) {}
+
+  async list(prefix: string): Promise<StoredObjectSummary[]> {
+    const objects: StoredObjectSummary[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          ContinuationToken: continuationToken,
+        }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined) continue;
+        objects.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
+      }
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (continuationToken !== undefined);
+    return objects;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    try {
+      const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return (await response.Body?.transformToString('utf-8')) ?? '';
+    } catch (error) {
+      if (httpStatus(error) === 404 || isNamed(error, 'NoSuchKey')) return undefined;
+      throw error;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (error) {
+      // HeadObject has no body, so some servers' 404s arrive without a modelled error class.
+      if (httpStatus(error) === 404 || isNamed(error, 'NotFound')) return false;
+      throw error;
+    }
+  }
+
+  async put(key: string, body: string): Promise<void> {
+    await this.putObject(key, body);
+  }
+
+  async putIfAbsent(key: string, batch: StagedBatch): Promise<'created' | 'exists'> {
+    try {
+      await this.putObject(key, JSON.stringify(batch), '*');
+      return 'created';
+    } catch (error) {
+      if (httpStatus(error) === 412) return 'exists';
+      throw error;
+    }
+  }
+
+  private async putObject(key: string, body: string, ifNoneMatch?: '*'): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentType: 'application/json',
+        IfNoneMatch: ifNoneMatch,
+      }),
+    );
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    await this.s3.send(
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: toKey,
+        CopySource: `${this.bucket}/${encodeURIComponent(fromKey).replace(/%2F/g, '/')}`,
+      }),
+    );
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+}
+
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+    ?.httpStatusCode;
+}
+
+function isNamed(error: unknown, name: string): boolean {
+  return (error as { name?: string } | undefined)?.name === name;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createObservability } from '../../lambdas/shared/observability';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ErrorLog, MAX_MESSAGE_CHARS, boundedMessage, redactEmails } from './error-log';
 
 describe('ErrorLog', () => {
@@ -43,10 +44,9 @@ describe('ErrorLog', () => {
       });
     const spies = [capture('stdout'), capture('stderr')];
     try {
-      const { metrics } = createObservability({
-        POWERTOOLS_METRICS_NAMESPACE: 'EcomSync',
-        POWERTOOLS_SERVICE_NAME: 'flush',
-      });
+      // As the handlers build them: Metrics' own warnings through the Powertools logger.
+      const logger = new Logger({ serviceName: 'flush' });
+      const metrics = new Metrics({ namespace: 'EcomSync', serviceName: 'flush', logger });
       metrics.publishStoredMetrics();
     } finally {
       for (const spy of spies) spy.mockRestore();

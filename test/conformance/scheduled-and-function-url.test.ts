@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parseInvokeEvent } from '../../lambdas/flush/invoke-event';
+import { parseInvokeEvent } from '../../lambdas/flush/commands';
 import { testApi } from '../../lambdas/mock-apis/test-helpers';
 import { parsePollRequest } from '../../lambdas/poller/poll-request';
 import { scheduledEvent } from '../../localstack/runtime/scheduled-event';

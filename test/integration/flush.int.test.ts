@@ -15,16 +15,14 @@ import type { DlqMessage } from '../../lambdas/shared/dlq-message';
 import { DlqMessageSchema } from '../../lambdas/shared/dlq-message';
 import { HttpClient } from '../../lambdas/shared/http-client';
 import { createKafka, createProducer, KafkaEnvSchema } from '../../lambdas/shared/kafka';
-import type { StagedBatch } from '../../lambdas/shared/staging-format';
+import type { StagedBatch, StagingStore } from '../../lambdas/shared/staging-format';
+import { S3StagingStore } from '../../lambdas/shared/staging-format';
 import { createAnalyticsPoster } from '../../lambdas/flush/analytics-poster';
-import type { FlushDeps } from '../../lambdas/flush/deps';
-import type { FlushResult } from '../../lambdas/flush/execute-command';
-import { executeCommand } from '../../lambdas/flush/execute-command';
-import type { FlushCommand } from '../../lambdas/flush/invoke-event';
+import type { FlushCommand, FlushResult } from '../../lambdas/flush/commands';
+import { executeCommand } from '../../lambdas/flush/commands';
 import { acquireLease } from '../../lambdas/flush/lease';
+import type { FlushDeps } from '../../lambdas/flush/outbox';
 import { eventIdFor } from '../../lambdas/flush/packing';
-import type { StagingStore } from '../../lambdas/flush/staging-store';
-import { S3StagingStore } from '../../lambdas/flush/staging-store';
 import { stagedBatch } from '../../lambdas/flush/test-support/fixtures';
 import type { StackEndpoints } from '../support/local-stack';
 import { applyLocalStackEnv, localStack } from '../support/local-stack';
@@ -249,15 +247,11 @@ describe('flush against S3Mock, DynamoDB Local, Kafka and the mock Analytics API
     const result = await run({ action: 'flush' });
 
     expect(result).toMatchObject({ status: 'ok', quarantined: 1 });
-    expect(await keys('dlq/invalid/')).toEqual([
-      `dlq/invalid/staging/2026/01/01/broken-${suffix}.json`,
-    ]);
+    expect(await keys('dlq/')).toEqual([`dlq/2026/01/01/broken-${suffix}.json`]);
     expect((await stats()).uniqueVersions).toBe(recordCount(batches));
     const messages = await dlqMessages(1);
     expect(
-      messages.filter(
-        (m) => m.origin.s3Keys?.[0] === `dlq/invalid/staging/2026/01/01/broken-${suffix}.json`,
-      ),
+      messages.filter((m) => m.origin.s3Keys?.[0] === `dlq/2026/01/01/broken-${suffix}.json`),
     ).toHaveLength(1);
   });
 
@@ -267,30 +261,20 @@ describe('flush against S3Mock, DynamoDB Local, Kafka and the mock Analytics API
     // outage answering Retry-After beyond the budget is the deadline case (next test).
     await admin('PUT', '/admin/faults', { analytics: { errorRate: 1, status: 503 } });
 
+    const parkedKeys = (await keys('staging/')).map((key) => key.replace(/^staging\//, 'dlq/'));
     const failed = await run({ action: 'flush' }, deps(), 5_000);
 
     const eventId = eventIdFor(batches.map((batch) => batch.batchId));
     expect(failed).toMatchObject({ status: 'ok', stoppedEarly: 'analytics-unavailable' });
     expect(await keys('staging/')).toEqual([]);
-    expect(await keys(`dlq/${eventId}/`)).toEqual(
-      [
-        `dlq/${eventId}/manifest.json`,
-        ...batches.map((batch) => `dlq/${eventId}/${batch.batchId}.json`),
-      ].sort(),
-    );
+    expect(await keys('dlq/')).toEqual(parkedKeys);
+    expect(await keys('outbox/')).toEqual([`outbox/${eventId}.json`]);
     const message = (await dlqMessages(1)).find((m) => m.origin.eventId === eventId);
     expect(message).toMatchObject({
       stage: 'flush',
       origin: { eventId, batchIds: batches.map((b) => b.batchId) },
     });
     expect(message!.reason).toMatch(/HTTP 503/);
-    for (const batch of batches) {
-      const pointer = await store.get(`dlq/by-batch/${batch.batchId}.json`);
-      expect(JSON.parse(pointer ?? 'null')).toEqual({
-        eventId,
-        key: `dlq/${eventId}/${batch.batchId}.json`,
-      });
-    }
     expect(await run({ action: 'list-dlq' })).toEqual({
       status: 'ok',
       parked: [expect.objectContaining({ eventId, batchCount: 2 })],
@@ -300,7 +284,7 @@ describe('flush against S3Mock, DynamoDB Local, Kafka and the mock Analytics API
     expect(await run({ action: 'redrive' }, deps(), 3_000)).toMatchObject({
       failed: [{ eventId }],
     });
-    expect(await keys(`dlq/${eventId}/`)).toHaveLength(3);
+    expect(await keys('dlq/')).toEqual(parkedKeys);
 
     // (GET /analytics/stats shares the faults, so the stats are read once they are cleared:
     // payloads 1 below also shows that no failed attempt was stored.)
@@ -319,6 +303,7 @@ describe('flush against S3Mock, DynamoDB Local, Kafka and the mock Analytics API
       duplicatePayloads: 0,
     });
     expect(await keys('dlq/')).toEqual([]);
+    expect(await keys('outbox/')).toEqual([]);
     expect(await keys('delivered/')).toHaveLength(2);
   });
 
@@ -368,7 +353,7 @@ describe('flush against S3Mock, DynamoDB Local, Kafka and the mock Analytics API
 
     const eventId = eventIdFor(batches.map((batch) => batch.batchId));
     expect(failed).toMatchObject({ payloads: [{ eventId, status: 'failed', retryable: true }] });
-    expect(await keys(`dlq/${eventId}/`)).toHaveLength(3);
+    expect(await keys('dlq/')).toHaveLength(2);
 
     await admin('DELETE', '/admin/faults');
     const redriven = await run({ action: 'redrive' });
@@ -392,6 +377,7 @@ describe('flush against S3Mock, DynamoDB Local, Kafka and the mock Analytics API
       get: (key) => store.get(key),
       exists: (key) => store.exists(key),
       put: (key, body) => store.put(key, body),
+      putIfAbsent: (key, batch) => store.putIfAbsent(key, batch),
       delete: (key) => store.delete(key),
       copy: async (from, to) => {
         if (copyFailures-- > 0) throw new Error('simulated crash after the POST');

@@ -6,7 +6,6 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { Kafka, Producer } from 'kafkajs';
@@ -20,16 +19,12 @@ import { recordVersionKey } from '../../lambdas/shared/envelope';
 import { createKafka, createProducer, KafkaEnvSchema } from '../../lambdas/shared/kafka';
 import { pipeline } from '../../lambdas/shared/pipeline';
 import { countAwsSdkRequests, RequestTally } from '../../bench/instrumentation/counters';
-import {
-  StagedBatchSchema,
-  StagedBatchWithVersionsSchema,
-} from '../../lambdas/shared/staging-format';
+import { S3StagingStore, StagedBatchSchema, keyAt } from '../../lambdas/shared/staging-format';
 import type { KafkaBatchResponse } from '../../lambdas/merge-consumer/batch-item-failures';
 import { StagingClaimPersistenceLayer } from '../../lambdas/merge-consumer/claim-store';
 import { parseMskEvent } from '../../lambdas/merge-consumer/msk-event';
 import type { MergeConsumerDeps } from '../../lambdas/merge-consumer/process-event';
 import { processMskEvent } from '../../lambdas/merge-consumer/process-event';
-import { S3StagingStore } from '../../lambdas/merge-consumer/staging-store';
 import { crashPoints, crashingStores } from '../../lambdas/merge-consumer/test-support/crash';
 import type { TestRecord } from '../../lambdas/merge-consumer/test-support/msk-event';
 import {
@@ -174,22 +169,18 @@ function versionKeys(testRecords: readonly TestRecord[]): string[] {
 
 async function stagedObjects(
   prefix = 'staging/',
-): Promise<{ key: string; body: ReturnType<typeof StagedBatchWithVersionsSchema.parse> }[]> {
+): Promise<{ key: string; body: ReturnType<typeof StagedBatchSchema.parse> }[]> {
   const listed = await s3.send(
     new ListObjectsV2Command({ Bucket: resources.bucket, Prefix: prefix }),
   );
   return Promise.all(
-    (listed.Contents ?? [])
-      .filter(({ Key }) => !Key!.startsWith('dlq/by-batch/'))
-      .map(async ({ Key }) => {
-        const object = await s3.send(new GetObjectCommand({ Bucket: resources.bucket, Key: Key! }));
-        return {
-          key: Key!,
-          body: StagedBatchWithVersionsSchema.parse(
-            JSON.parse(await object.Body!.transformToString()),
-          ),
-        };
-      }),
+    (listed.Contents ?? []).map(async ({ Key }) => {
+      const object = await s3.send(new GetObjectCommand({ Bucket: resources.bucket, Key: Key! }));
+      return {
+        key: Key!,
+        body: StagedBatchSchema.parse(JSON.parse(await object.Body!.transformToString())),
+      };
+    }),
   );
 }
 
@@ -279,7 +270,8 @@ describe('merge-consumer against DynamoDB Local, S3Mock and Kafka', () => {
     await expect(
       resources.staging.putIfAbsent(key, { ...batch, recordVersions: ['second'] }),
     ).resolves.toBe('exists');
-    expect((await resources.staging.read(key))?.recordVersions).toEqual(['first']);
+    const stored = StagedBatchSchema.parse(JSON.parse((await resources.staging.get(key))!));
+    expect(stored.recordVersions).toEqual(['first']);
   });
 
   it('commits a full batch of pipeline.mergeConsumer.batchSize records (time printed, not asserted)', async () => {
@@ -364,26 +356,16 @@ describe('merge-consumer against DynamoDB Local, S3Mock and Kafka', () => {
   });
 
   /** What flush does to a staged object: copy it to `to`, then delete the staging copy. */
-  async function flushMoves(stagingKey: string, to: string, pointer?: object): Promise<void> {
+  async function flushMoves(stagingKey: string, to: string): Promise<void> {
     const Bucket = resources.bucket;
     await s3.send(
       new CopyObjectCommand({ Bucket, Key: to, CopySource: `${Bucket}/${stagingKey}` }),
     );
-    if (pointer !== undefined) {
-      const batchId = stagingKey.split('/').pop()!;
-      await s3.send(
-        new PutObjectCommand({
-          Bucket,
-          Key: `dlq/by-batch/${batchId}`,
-          Body: JSON.stringify(pointer),
-        }),
-      );
-    }
     await s3.send(new DeleteObjectCommand({ Bucket, Key: stagingKey }));
   }
 
-  it.each(['delivered', 'parked'] as const)(
-    'crash after staging, flush moves the object (%s), bisected retries stage nothing twice',
+  it.each(['delivered', 'dlq'] as const)(
+    'crash after staging, flush moves the object (to %s/), bisected retries stage nothing twice',
     async (where) => {
       const batch = records(30);
       const crashing = crashingStores(resources, 'after-staging');
@@ -391,14 +373,8 @@ describe('merge-consumer against DynamoDB Local, S3Mock and Kafka', () => {
       expect(crashing.crashed()).toBe(true);
       const staged = await stagedObjects();
       expect(staged).toHaveLength(1);
-      const { key: stagingKey, body } = staged[0]!;
-      const eventId = 'e'.repeat(64);
-      if (where === 'delivered') {
-        await flushMoves(stagingKey, stagingKey.replace(/^staging\//, 'delivered/'));
-      } else {
-        const parkedKey = `dlq/${eventId}/${body.batchId}.json`;
-        await flushMoves(stagingKey, parkedKey, { eventId, key: parkedKey });
-      }
+      const { key: stagingKey } = staged[0]!;
+      await flushMoves(stagingKey, keyAt(stagingKey, where));
       expect(await stagedObjects()).toHaveLength(0);
 
       expect(await run(batch.slice(0, 15))).toEqual({ batchItemFailures: [] });

@@ -1,4 +1,4 @@
-import type { StagingStore, StoredObjectSummary } from '../staging-store';
+import type { StagedBatch, StagingStore, StoredObjectSummary } from '../../shared/staging-format';
 
 /** An in-memory bucket for unit tests; `failNext` makes the next call of an operation throw. */
 export class MemoryStagingStore implements StagingStore {
@@ -35,6 +35,12 @@ export class MemoryStagingStore implements StagingStore {
     this.maybeFail('put');
     // Each write a little later than the previous one, like LastModified in a real bucket.
     this.objects.set(key, { body, lastModified: new Date(this.clock() + this.tick++) });
+  }
+
+  async putIfAbsent(key: string, batch: StagedBatch): Promise<'created' | 'exists'> {
+    if (this.objects.has(key)) return 'exists';
+    await this.put(key, JSON.stringify(batch));
+    return 'created';
   }
 
   async copy(fromKey: string, toKey: string): Promise<void> {

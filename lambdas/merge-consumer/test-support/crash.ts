@@ -1,6 +1,8 @@
 import type { ClaimStore } from '../claim-store';
-import type { StagingStore } from '../staging-store';
+import type { GroupCommitDeps } from '../group-commit';
 import { SimulatedCrash } from './in-memory-stores';
+
+type StagingStore = GroupCommitDeps['staging'];
 
 /** Where the group commit can die: after each of its three writes' steps (DESIGN.md crash analysis). */
 export const crashPoints = [
@@ -52,8 +54,7 @@ export function crashingStores(
       },
     },
     staging: {
-      read: async (key) => (alive(), stores.staging.read(key)),
-      readJson: async (key) => (alive(), stores.staging.readJson(key)),
+      get: async (key) => (alive(), stores.staging.get(key)),
       putIfAbsent: async (key, batch) => {
         alive();
         const written = await stores.staging.putIfAbsent(key, batch);

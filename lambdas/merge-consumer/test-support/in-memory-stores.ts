@@ -1,6 +1,5 @@
-import type { StagedBatchWithVersions } from '../../shared/staging-format';
+import type { StagedBatch, StagingStore } from '../../shared/staging-format';
 import type { ClaimStore, StoredClaim } from '../claim-store';
-import type { StagingStore } from '../staging-store';
 
 /** The idempotency items of StagingClaimPersistenceLayer, in memory, for unit tests. */
 export class InMemoryClaimStore implements ClaimStore {
@@ -23,25 +22,21 @@ export class InMemoryClaimStore implements ClaimStore {
   }
 }
 
-export class InMemoryStagingStore implements StagingStore {
+export class InMemoryStagingStore implements Pick<StagingStore, 'get' | 'putIfAbsent'> {
   /** Staged batches by key (also where a test moves them to, as flush would). */
-  readonly objects = new Map<string, StagedBatchWithVersions>();
-  /** Objects that are not batches (e.g. flush's dlq pointers). */
+  readonly objects = new Map<string, StagedBatch>();
+  /** Objects that are not batches, or not valid ones (e.g. quarantined by flush). */
   readonly otherObjects = new Map<string, unknown>();
 
-  async putIfAbsent(key: string, batch: StagedBatchWithVersions): Promise<'created' | 'exists'> {
+  async putIfAbsent(key: string, batch: StagedBatch): Promise<'created' | 'exists'> {
     if (this.objects.has(key)) return 'exists';
     this.objects.set(key, structuredClone(batch));
     return 'created';
   }
 
-  async read(key: string): Promise<StagedBatchWithVersions | undefined> {
-    const batch = this.objects.get(key);
-    return batch === undefined ? undefined : structuredClone(batch);
-  }
-
-  async readJson(key: string): Promise<unknown> {
-    return structuredClone(this.objects.get(key) ?? this.otherObjects.get(key));
+  async get(key: string): Promise<string | undefined> {
+    const object = this.objects.get(key) ?? this.otherObjects.get(key);
+    return object === undefined ? undefined : JSON.stringify(object);
   }
 
   /** What flush does to a batch it delivers or parks: copy it to `to`, then delete the original. */

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import { describePayload, isScheduledEvent } from '../shared/scheduled-event';
+import type { FlushSettings, FlushSummary } from './flush-run';
+import { runFlush } from './flush-run';
+import type { Lease } from './lease';
+import type { FlushDeps } from './outbox';
+import { FlushError } from './outbox';
+import type { ParkedPayloadSummary, RedriveSummary } from './redrive';
+import { listParked, redriveParked } from './redrive';
 
 const ManualInvokeSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('flush') }),
@@ -20,10 +27,9 @@ export const ACCEPTED_FLUSH_INVOCATIONS =
   'an EventBridge scheduled event ({"source":"aws.events","detail-type":"Scheduled Event",…}), ' +
   '{"action":"flush"}, {"action":"redrive","eventId"?:"<64 hex>"} or {"action":"list-dlq"}';
 
-export class InvalidFlushInvocationError extends Error {
+export class InvalidFlushInvocationError extends FlushError {
   constructor(details: string) {
     super(`Unsupported flush invocation: ${details}. Send ${ACCEPTED_FLUSH_INVOCATIONS}.`);
-    this.name = 'InvalidFlushInvocationError';
   }
 }
 
@@ -42,4 +48,36 @@ export function parseInvokeEvent(event: unknown): FlushCommand {
       ? z.prettifyError(manual.error).replaceAll('\n', ' ')
       : `got ${describePayload(event)}`,
   );
+}
+
+export type FlushResult =
+  | FlushSummary
+  | RedriveSummary
+  | { status: 'ok'; parked: ParkedPayloadSummary[] }
+  | { status: 'busy' };
+
+/**
+ * Runs one command. flush and redrive move objects, so they hold the lease and a second one
+ * running at the same time answers `{ status: 'busy' }` at once; list-dlq only reads.
+ */
+export async function executeCommand(
+  deps: FlushDeps,
+  command: FlushCommand,
+  settings: FlushSettings,
+  acquireLease: () => Promise<Lease | undefined>,
+): Promise<FlushResult> {
+  if (command.action === 'list-dlq') return { status: 'ok', parked: await listParked(deps) };
+
+  const lease = await acquireLease();
+  if (!lease) {
+    deps.logger.info('Another flush holds the lease; exiting', { action: command.action });
+    return { status: 'busy' };
+  }
+  try {
+    return command.action === 'redrive'
+      ? await redriveParked(deps, settings.deadline, command.eventId)
+      : await runFlush(deps, settings);
+  } finally {
+    await lease.release();
+  }
 }
