@@ -20,8 +20,7 @@ const ManualInvokeSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('list-dlq') }),
 ]);
 
-export type FlushCommand =
-  { action: 'flush' } | { action: 'redrive'; eventId?: string } | { action: 'list-dlq' };
+export type FlushCommand = z.infer<typeof ManualInvokeSchema>;
 
 export const ACCEPTED_FLUSH_INVOCATIONS =
   'an EventBridge scheduled event ({"source":"aws.events","detail-type":"Scheduled Event",…}), ' +

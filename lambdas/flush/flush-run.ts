@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metricNames, staging } from '../shared/pipeline';
 import type { StoredObjectSummary } from '../shared/staging-format';
 import { keyAt, parseStagedKey, parseStagedObject } from '../shared/staging-format';
-import type { FlushDeps, PayloadResult } from './outbox';
+import type { FlushDeps, PayloadManifest, PayloadResult } from './outbox';
 import {
   deliverOrPark,
   locateBatches,
@@ -65,11 +65,14 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
   const stagedObjects = sortOldestFirst(await deps.store.list(staging.prefixes.staging)).filter(
     (object) => !held.has(object.key),
   );
-  const oldest = Math.min(...stagedObjects.map((object) => object.lastModified.getTime()));
+  const oldest = stagedObjects.reduce(
+    (min, object) => Math.min(min, object.lastModified.getTime()),
+    startedAt,
+  );
   deps.metrics.addMetric(
     metricNames.oldestStagedBatchAgeSeconds,
     MetricUnit.Seconds,
-    stagedObjects.length === 0 ? 0 : Math.max(0, Math.round((startedAt - oldest) / 1000)),
+    Math.max(0, Math.round((startedAt - oldest) / 1000)),
   );
 
   let handled = 0;
@@ -143,7 +146,7 @@ async function resumeOutbox(
 ): Promise<Set<string>> {
   const held = new Set<string>();
   for (const object of await deps.store.list(staging.prefixes.outbox)) {
-    let manifest;
+    let manifest: PayloadManifest | undefined;
     try {
       manifest = await readManifest(deps.store, object.key);
     } catch (error) {

@@ -116,7 +116,7 @@ describe('S3StagingStore', () => {
       Key: 'staging/2026/01/15/b1.json',
       IfNoneMatch: '*',
     });
-    expect(JSON.parse(String(input.Body))).toEqual(batch);
+    expect(JSON.parse(input.Body as string)).toEqual(batch);
   });
 
   it('lets other write errors through', async () => {

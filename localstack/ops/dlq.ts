@@ -1,6 +1,6 @@
 /**
  * `npm run dlq -- list | show <eventId> | redrive [--id <eventId>]  [--target local|aws]`
- * Parked payloads live under dlq/ in the staging bucket; flush lists and redrives them.
+ * Parked payloads (batches under dlq/, manifests in outbox/ marked parked); flush lists and redrives them.
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
