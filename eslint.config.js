@@ -76,10 +76,6 @@ export default tseslint.config(
       'bench/**',
       'localstack/**',
       'lambdas/flush/**',
-      'lambdas/mock-apis/**',
-      'lambdas/poll-*/**',
-      'lambdas/poller/**',
-      'lambdas/shared/{api-token,api-auth,http-client,sigv4-fetch}*',
       'lambdas/merge-consumer/{claim-store,group-commit,process-event,staging-store,staged-batch-locations}*',
     ],
     rules: Object.fromEntries(

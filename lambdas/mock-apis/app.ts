@@ -25,8 +25,7 @@ export interface MockApiInstance {
 /** Function URL event (payload 2.0) → transport-neutral request. */
 export function toMockRequest(event: APIGatewayProxyEventV2): MockRequest {
   const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {}))
-    headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(event.headers)) headers[name.toLowerCase()] = value;
   const body =
     event.body === undefined
       ? undefined

@@ -13,7 +13,7 @@ import { ChangeSchema, IdempotencyKeySchema, ReceivedQuerySchema, ResetSchema } 
  */
 type JsonSchema = Record<string, unknown>;
 
-function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+function schemaOf(schema: z.core.$ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
     io,
     unrepresentable: 'throw',
@@ -27,10 +27,13 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
 }
 
 /** One query parameter per field; a query value is a string, so each field is described by its parsed form. */
-function queryParameters(schema: z.ZodObject, descriptions: Record<string, string> = {}) {
+function queryParameters(
+  schema: z.ZodObject<Record<string, z.ZodType>>,
+  descriptions: Record<string, string> = {},
+) {
   return Object.entries(schema.shape).map(([name, field]) => {
     const optional = field instanceof z.ZodOptional;
-    const inner = optional ? (field.unwrap() as z.ZodType) : field;
+    const inner = optional ? field.unwrap() : field;
     return {
       name,
       in: 'query',

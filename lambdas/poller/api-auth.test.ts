@@ -12,7 +12,10 @@ const KEYS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret', sessionToken:
 function recordingFetch() {
   const requests: { url: string; headers: Headers }[] = [];
   const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
-    requests.push({ url: String(input), headers: new Headers(init?.headers) });
+    requests.push({
+      url: input instanceof Request ? input.url : input.toString(),
+      headers: new Headers(init?.headers),
+    });
     return new Response(JSON.stringify({ items: [], nextCursor: null }), { status: 200 });
   }) as typeof fetch;
   return { fetchImpl, requests };

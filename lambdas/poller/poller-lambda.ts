@@ -58,7 +58,7 @@ export async function createPollerLambda(
       breakerCooldownMs: config.HTTP_BREAKER_COOLDOWN_MS,
     },
     { metrics, logger },
-    apiFetch === undefined ? {} : { fetchImpl: apiFetch },
+    { fetchImpl: apiFetch },
   );
   const documentClient = DynamoDBDocumentClient.from(
     new DynamoDBClient({

@@ -98,8 +98,8 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
       syncType: plan.syncType,
       resumed: plan.resumed,
       ...run.counts,
-      ...(run.state?.watermark === undefined ? {} : { watermark: run.state.watermark }),
-      ...(reason === undefined ? {} : { reason }),
+      watermark: run.state?.watermark,
+      reason,
     };
     const log = status === 'failed' ? deps.logger.error : deps.logger.info;
     log.call(deps.logger, 'poll finished', {
@@ -213,9 +213,9 @@ async function pollPages(
       run.state = await deps.syncState.saveCursor(run.state, sourceName, {
         cursor: page.nextCursor,
         syncType: plan.syncType,
-        ...(plan.since === undefined ? {} : { since: plan.since }),
+        since: plan.since,
         runStartedAt: plan.runStartedAt,
-        ...(runMaxUpdatedAt === undefined ? {} : { runMaxUpdatedAt }),
+        runMaxUpdatedAt,
       });
     }
   }

@@ -12,10 +12,10 @@ const answering = (response: Response | Error) =>
     maxAttempts: 1,
     baseDelayMs: 0,
     maxDelayMs: 0,
-    fetchImpl: (async () => {
+    fetchImpl: async () => {
       if (response instanceof Error) throw response;
       return response.clone();
-    }) as typeof fetch,
+    },
   });
 const url = 'http://crm.test/crm/customers?limit=10';
 const failureOf = (promise: Promise<unknown>) =>

@@ -1,8 +1,7 @@
 /** In-memory stand-ins for the poller's dependencies, shared by its unit tests. */
 import type { Producer, ProducerRecord } from 'kafkajs';
-import { laterOf } from '../shared/sync-state';
 import type { RunProgress, SyncState, SyncStateStore } from '../shared/sync-state';
-import { SyncStateConflictError } from '../shared/sync-state';
+import { laterOf, SyncStateConflictError, withoutUndefined } from '../shared/sync-state';
 
 /** A source API over a fixed list of items, ordered as given; cursor = index of the next item. */
 export function fakeSourceFetch(
@@ -16,7 +15,7 @@ export function fakeSourceFetch(
 ) {
   const requests: URL[] = [];
   const fetchImpl = (async (input: string | URL | Request) => {
-    const url = new URL(String(input));
+    const url = new URL(input instanceof Request ? input.url : input);
     requests.push(url);
     if (options.failAtCall !== undefined && requests.length >= options.failAtCall) {
       return new Response('down', { status: options.failStatus ?? 500 });
@@ -69,19 +68,17 @@ export class InMemorySyncStateStore implements SyncStateStore {
   }
 
   async saveCursor(previous: SyncState | undefined, source: string, progress: RunProgress) {
-    const next: SyncState = JSON.parse(
-      JSON.stringify({
-        source,
-        version: (previous?.version ?? 0) + 1,
-        watermark: previous?.watermark,
-        cursor: progress.cursor,
-        cursorSyncType: progress.syncType,
-        cursorSince: progress.since,
-        runStartedAt: progress.runStartedAt,
-        runMaxUpdatedAt: progress.runMaxUpdatedAt,
-        updatedAt: this.now().toISOString(),
-      }),
-    );
+    const next: SyncState = withoutUndefined({
+      source,
+      version: (previous?.version ?? 0) + 1,
+      watermark: previous?.watermark,
+      cursor: progress.cursor,
+      cursorSyncType: progress.syncType,
+      cursorSince: progress.since,
+      runStartedAt: progress.runStartedAt,
+      runMaxUpdatedAt: progress.runMaxUpdatedAt,
+      updatedAt: this.now().toISOString(),
+    });
     this.put(next, previous);
     return next;
   }
@@ -91,14 +88,12 @@ export class InMemorySyncStateStore implements SyncStateStore {
     source: string,
     watermark: string | undefined,
   ) {
-    const next: SyncState = JSON.parse(
-      JSON.stringify({
-        source,
-        version: (previous?.version ?? 0) + 1,
-        watermark: laterOf(previous?.watermark, watermark),
-        updatedAt: this.now().toISOString(),
-      }),
-    );
+    const next: SyncState = withoutUndefined({
+      source,
+      version: (previous?.version ?? 0) + 1,
+      watermark: laterOf(previous?.watermark, watermark),
+      updatedAt: this.now().toISOString(),
+    });
     this.put(next, previous);
     return next;
   }

@@ -78,7 +78,7 @@ export function validatePageItems(
       invalid.push(describeInvalid(item, id, parsed.error));
     }
   }
-  return { envelopes, invalid, ...(maxUpdatedAt === undefined ? {} : { maxUpdatedAt }) };
+  return { envelopes, invalid, maxUpdatedAt };
 }
 
 function invalidItem(
@@ -88,10 +88,10 @@ function invalidItem(
   reason: string,
 ): InvalidItem {
   return {
-    ...(id === undefined ? {} : { id }),
+    id,
     issuePaths,
     reason,
-    raw: JSON.stringify(item) ?? String(item),
+    raw: JSON.stringify(item),
   };
 }
 

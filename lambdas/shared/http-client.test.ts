@@ -14,7 +14,7 @@ type Reply = { status: number; body?: string; headers?: Record<string, string> }
 function scriptedFetch(replies: Reply[]) {
   const calls: { url: string; init: RequestInit | undefined }[] = [];
   const fetchImpl = vi.fn(async (url: string | URL | Request, init?: RequestInit) => {
-    calls.push({ url: String(url), init });
+    calls.push({ url: url instanceof Request ? url.url : url.toString(), init });
     const reply = replies.shift();
     if (reply === undefined) throw new Error('script exhausted');
     if (reply instanceof Error) throw reply;
@@ -164,9 +164,11 @@ describe('HttpClient retries', () => {
     const fetchImpl = ((_url: string, init?: RequestInit) => {
       call += 1;
       if (call === 2) return Promise.resolve(new Response('late but fine', { status: 200 }));
-      // Never answers; only the per-attempt abort signal ends it.
+      // Never answers; only the per-attempt abort signal ends it, with AbortSignal.timeout's reason.
       return new Promise<Response>((_resolve, reject) => {
-        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+        init?.signal?.addEventListener('abort', () =>
+          reject(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+        );
       });
     }) as unknown as typeof fetch;
     const { http, retries } = client([], { fetchImpl, timeoutMs: 20 });

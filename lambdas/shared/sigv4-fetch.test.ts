@@ -31,7 +31,7 @@ function recordingFetch() {
     });
     const body = init?.body;
     sent.push({
-      url: input.toString(),
+      url: input instanceof Request ? input.url : input.toString(),
       method: init?.method ?? 'GET',
       headers,
       body:

@@ -46,7 +46,7 @@ export function createSigV4Fetch(options: SigV4FetchOptions): typeof fetch {
       ...init,
       method: signed.method,
       headers,
-      ...(request.body === undefined ? {} : { body: request.body as string | Uint8Array }),
+      body: request.body as string | Uint8Array | undefined,
     });
   };
 }
@@ -57,7 +57,7 @@ export async function toSignableRequest(
   init: RequestInit | undefined,
 ): Promise<SignableRequest> {
   const fromRequest = input instanceof Request ? input : undefined;
-  const url = new URL(fromRequest ? fromRequest.url : input.toString());
+  const url = new URL(input instanceof Request ? input.url : input);
   const method = (init?.method ?? fromRequest?.method ?? 'GET').toUpperCase();
   const headers: Record<string, string> = {};
   new Headers(init?.headers ?? fromRequest?.headers).forEach((value, name) => {
@@ -89,7 +89,7 @@ export async function toSignableRequest(
     path: url.pathname,
     query,
     headers,
-    ...(body === undefined ? {} : { body }),
+    body,
   };
 }
 

@@ -161,6 +161,6 @@ export function laterOf(a: string | undefined, b: string | undefined): string | 
   return Date.parse(b) > Date.parse(a) ? b : a;
 }
 
-function withoutUndefined<T extends object>(value: T): T {
+export function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
