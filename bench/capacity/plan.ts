@@ -56,42 +56,26 @@ const kafkaPollers = 'https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-lo
  * AWS's documented default quotas the plan checks, each with its source. Read 2026-12-01 with the
  * search tool (awsdocs GitHub copies and docs.aws.amazon.com pages); update figure and date together.
  */
+const q = (value: number, source: string) => ({ value, source });
+const docs = 'https://docs.aws.amazon.com';
+const dynamodbMax = `${docs}/amazondynamodb/latest/developerguide/on-demand-capacity-mode-max-throughput.html`;
+const s3Performance = `${docs}/AmazonS3/latest/userguide/optimizing-performance.html`;
 export const quotas = {
-  mskIngressBytesPerSecond: { value: 200 * MiB, source: mskQuotas },
-  mskEgressBytesPerSecond: { value: 400 * MiB, source: mskQuotas },
-  mskPartitionsPerCluster: { value: 120, source: mskQuotas },
-  mskPartitionIngressBytesPerSecond: { value: 5 * MiB, source: mskQuotas },
-  mskPartitionEgressBytesPerSecond: { value: 10 * MiB, source: mskQuotas },
+  mskIngressBytesPerSecond: q(200 * MiB, mskQuotas),
+  mskEgressBytesPerSecond: q(400 * MiB, mskQuotas),
+  mskPartitionsPerCluster: q(120, mskQuotas),
+  mskPartitionIngressBytesPerSecond: q(5 * MiB, mskQuotas),
+  mskPartitionEgressBytesPerSecond: q(10 * MiB, mskQuotas),
   /** "An event poller ... allocates up to 5 MB/s throughput. Each event poller supports up to 5 concurrent Lambda invocations." */
-  pollerBytesPerSecond: { value: 5 * MiB, source: kafkaPollers },
-  pollerConcurrentInvocations: { value: 5, source: kafkaPollers },
-  maximumPollersPerMapping: {
-    value: 2_000,
-    source: 'https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html',
-  },
-  lambdaConcurrentExecutions: {
-    value: 1_000,
-    source: 'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html',
-  },
-  dynamodbTableWruPerSecond: {
-    value: 40_000,
-    source:
-      'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/on-demand-capacity-mode-max-throughput.html',
-  },
-  dynamodbTableRruPerSecond: {
-    value: 40_000,
-    source:
-      'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/on-demand-capacity-mode-max-throughput.html',
-  },
-  s3PutsPerPrefixPerSecond: {
-    value: 3_500,
-    source: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html',
-  },
-  s3GetsPerPrefixPerSecond: {
-    value: 5_500,
-    source: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html',
-  },
-} as const;
+  pollerBytesPerSecond: q(5 * MiB, kafkaPollers),
+  pollerConcurrentInvocations: q(5, kafkaPollers),
+  maximumPollersPerMapping: q(2_000, `${docs}/lambda/latest/api/API_ProvisionedPollerConfig.html`),
+  lambdaConcurrentExecutions: q(1_000, `${docs}/lambda/latest/dg/gettingstarted-limits.html`),
+  dynamodbTableWruPerSecond: q(40_000, dynamodbMax),
+  dynamodbTableRruPerSecond: q(40_000, dynamodbMax),
+  s3PutsPerPrefixPerSecond: q(3_500, s3Performance),
+  s3GetsPerPrefixPerSecond: q(5_500, s3Performance),
+};
 
 export interface PlanLine {
   item: string;

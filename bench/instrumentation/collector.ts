@@ -141,18 +141,6 @@ export class EmfRecorder {
     );
   }
 
-  /** Samples of one function with a non-zero value of the metric since `sinceMs`, oldest first. */
-  series(metricName: string, functionName: string, sinceMs = 0): EmfSample[] {
-    return this.samples
-      .filter(
-        (s) =>
-          (s.values[metricName] ?? 0) !== 0 &&
-          s.functionName === functionName &&
-          s.timestampMs >= sinceMs,
-      )
-      .sort((a, b) => a.timestampMs - b.timestampMs);
-  }
-
   /** Sum of one metric over the samples emitted at or after `sinceMs`. */
   total(metricName: string, sinceMs = 0): number {
     return this.samples

@@ -129,13 +129,12 @@ describe('request summary', () => {
 });
 
 describe('report rendering', () => {
-  it('terminal: summary figures, request table and cost lines as aligned tables', () => {
+  it('terminal: summary figures and the request table as aligned tables', () => {
     const text = terminalReport(sampleResult(), 'a.json');
     expect(text).toMatch(/\| summary +\| ratioToLimit +\| 0\.50 +\|/);
     expect(text).toMatch(/\| summary +\| ratioToBaseline +\| n\/a +\|/);
     expect(text).toMatch(/\| DynamoDB +\| +20\.0 \| +n\/a \|/);
     expect(text).toMatch(/\| 1 fresh load +\| end-to-end +\| 250 records\/s over 4\.0 s +\|/);
-    expect(text).toMatch(/\| DynamoDB writes +\|/);
     expect(text).toContain('p50 900 ms · p95 1,500 ms · p99 1,900 ms');
     expect(text).toContain('written: a.json');
     const firstTable = text.split('\n\n')[0]!.split('\n');

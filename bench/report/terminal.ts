@@ -141,7 +141,7 @@ export function requestRows(result: BenchResult): string[][] {
 
 /** What `npm run bench` prints at the end. */
 export function terminalReport(result: BenchResult, file: string): string {
-  const { machine, cost } = result;
+  const { machine } = result;
   return [
     table(['Scenario', 'Figure', 'Value'], figureRows(result)),
     table(
@@ -149,19 +149,6 @@ export function terminalReport(result: BenchResult, file: string): string {
       requestRows(result),
       [false, true, true],
     ),
-    ...(cost
-      ? [
-          table(
-            ['Estimated AWS cost', 'units / 1M records', 'USD / 1M records', 'price'],
-            cost.lines.map((line) => [
-              line.item,
-              `${formatNumber(line.unitsPerMillionRecords, 2)} ${line.unit}`,
-              formatUsd(line.usdPerMillionRecords),
-              line.priceStatus,
-            ]),
-          ),
-        ]
-      : []),
     `machine: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ${machine.java}, commit ${machine.commit.slice(0, 12)}${machine.dirty ? ' (dirty)' : ''}`,
     `written: ${file}`,
   ].join('\n\n');

@@ -1,4 +1,4 @@
-import { functionNames, metricNames } from '../../lambdas/shared/pipeline';
+import { metricNames } from '../../lambdas/shared/pipeline';
 import type { RequestFamily, RequestSummary } from '../report/request-summary';
 import { countsSince, requestsPer, summarizeRequests } from '../report/request-summary';
 import type { BenchPipeline } from './bench-pipeline';
@@ -55,12 +55,14 @@ export async function runResync(options: {
     timeoutMs: options.timeoutMs,
   });
   const drainSeconds = (Date.now() - startMs) / 1000;
-  const lines = emf.series(metricNames.recordsDuplicate, functionNames.mergeConsumer, startMs);
-  const duplicates = lines.reduce(
-    (sum, s) => sum + (s.values[metricNames.recordsDuplicate] ?? 0),
-    0,
+  const duplicates = emf.total(metricNames.recordsDuplicate, startMs);
+  const lastDuplicateMs = Math.max(
+    startMs,
+    ...emf.samples
+      .filter((s) => s.timestampMs >= startMs && (s.values[metricNames.recordsDuplicate] ?? 0) > 0)
+      .map((s) => s.timestampMs),
   );
-  const seconds = ((lines.at(-1)?.timestampMs ?? startMs) - startMs) / 1000;
+  const seconds = (lastDuplicateMs - startMs) / 1000;
   const statsAfter = analytics.getStats();
   const countsAfter = await pipeline.requests();
   const invocations = Object.values(countsSince(pipeline.invocations(), invocationsBefore));
