@@ -10,12 +10,10 @@
  * scenario 1's. Requests are counted at the clients, never derived from the record count.
  */
 import { randomUUID } from 'node:crypto';
-import { Agent } from 'node:http';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   ConditionalCheckFailedException,
   DeleteTableCommand,
-  DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { startMockApiServer } from '../../lambdas/mock-apis/local-server';
@@ -24,15 +22,14 @@ import type { Envelope } from '../../lambdas/shared/envelope';
 import { EnvelopeSchema, recordVersionKey } from '../../lambdas/shared/envelope';
 import { pipeline } from '../../lambdas/shared/pipeline';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
-import { localCredentials } from '../../localstack/stack/endpoints';
 import {
   countAwsSdkRequests,
   countingFetch,
   countKafkaRequests,
   RequestTally,
 } from '../instrumentation/counters';
-import { benchKafka, perSecond, withinTimeout } from '../limits/kafka';
-import { createIdempotencyTable } from '../limits/raw-dynamodb';
+import { benchKafka, deferred, perSecond, withinTimeout } from '../limits/kafka';
+import { createIdempotencyTable, localDynamodb } from '../limits/raw-dynamodb';
 import { isMeasure } from '../report/request-summary';
 
 export interface BaselineResult {
@@ -99,13 +96,7 @@ export async function runPerRecordBaseline(options: {
   await admin.connect();
   const groupId = `bench-baseline-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
-  const agent = new Agent({ keepAlive: true });
-  const dynamodb = new DynamoDBClient({
-    endpoint: endpoints.dynamodbEndpoint,
-    region: endpoints.region,
-    credentials: localCredentials,
-    requestHandler: { httpAgent: agent },
-  });
+  const dynamodb = localDynamodb(endpoints.dynamodbEndpoint, endpoints.region);
   const TableName = `bench-baseline-idempotency-${randomUUID().slice(0, 8)}`;
   const analytics = await startMockApiServer({
     customers: 0,
@@ -150,13 +141,7 @@ export async function runPerRecordBaseline(options: {
     let invalidSkipped = 0;
     let startMs: number | undefined;
     let endMs: number | undefined;
-    let resolve = (): void => undefined;
-    let reject: (error: unknown) => void = () => undefined;
-    const done = new Promise<void>((onResolve, onReject) => {
-      resolve = onResolve;
-      reject = onReject;
-    });
-    done.catch(() => undefined);
+    const { promise: done, resolve, reject } = deferred();
     consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
     if (target > 0) {
       await consumer.connect();
@@ -232,7 +217,6 @@ export async function runPerRecordBaseline(options: {
     await admin.disconnect().catch(() => undefined);
     await dynamodb.send(new DeleteTableCommand({ TableName })).catch(() => undefined);
     dynamodb.destroy();
-    agent.destroy();
     await analytics.close().catch(() => undefined);
   }
 }

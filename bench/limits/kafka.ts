@@ -29,6 +29,22 @@ export async function withinTimeout<T>(
   }
 }
 
+/** A promise with its settle functions; a rejection nobody awaits yet is not "unhandled". */
+export function deferred(): {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+} {
+  let resolve = (): void => undefined;
+  let reject: (error: unknown) => void = () => undefined;
+  const promise = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve;
+    reject = onReject;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
 /**
  * Runs `consumer` in a throwaway group and resolves once it has joined and received its
  * assignment (measurements start their clock after the one-off join); `done` settles when
@@ -39,14 +55,7 @@ export async function consumeFromStart(
   topicNames: readonly string[],
   eachBatch: (batch: Batch) => boolean,
 ): Promise<{ done: Promise<void> }> {
-  let resolve = (): void => undefined;
-  let reject: (error: unknown) => void = () => undefined;
-  const done = new Promise<void>((onResolve, onReject) => {
-    resolve = onResolve;
-    reject = onReject;
-  });
-  // Rejected before anyone awaits it (a crash during setup) must not be "unhandled".
-  done.catch(() => undefined);
+  const { promise: done, resolve, reject } = deferred();
   consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
   const joined = new Promise<void>((resolve) => {
     const remove = consumer.on(consumer.events.GROUP_JOIN, () => {

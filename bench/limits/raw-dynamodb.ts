@@ -10,7 +10,6 @@
  * (Single conditional PutItem calls, the old limit, reach about an eighth: docs/benchmarks.md.)
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Agent } from 'node:http';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteItemCommand,
@@ -58,13 +57,7 @@ export async function measureRawDynamodb(options: {
   if (!Number.isInteger(options.items) || options.items < 100) {
     throw new Error(`items must be an integer of at least 100, got ${options.items}`);
   }
-  const agent = new Agent({ keepAlive: true, maxSockets: Math.max(...concurrencies) });
-  const client = new DynamoDBClient({
-    endpoint: options.endpoint,
-    region: options.region,
-    credentials: localCredentials,
-    requestHandler: { httpAgent: agent },
-  });
+  const client = localDynamodb(options.endpoint, options.region, Math.max(...concurrencies));
   const table = `bench-raw-claims-${randomUUID().slice(0, 8)}`;
   const now = new Date();
   const cpu = () => (options.dynamodbPid ? processCpuSeconds(options.dynamodbPid) : undefined);
@@ -118,8 +111,13 @@ export async function measureRawDynamodb(options: {
   } finally {
     await client.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
     client.destroy();
-    agent.destroy();
   }
+}
+
+/** A DynamoDB Local client on keep-alive sockets (the SDK's handler owns the agent). */
+export function localDynamodb(endpoint: string, region: string, maxSockets = 50): DynamoDBClient {
+  const requestHandler = { httpAgent: { keepAlive: true, maxSockets } };
+  return new DynamoDBClient({ endpoint, region, credentials: localCredentials, requestHandler });
 }
 
 /** A table with the Powertools idempotency key schema (`id`), on demand; resolves once it exists. */
