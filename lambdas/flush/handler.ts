@@ -25,8 +25,7 @@ import { FlushEnvSchema } from './env';
 import { acquireLease } from './lease';
 import type { FlushDeps } from './outbox';
 import { S3StagingStore } from '../shared/staging-format';
-import { pipeline } from '../shared/pipeline';
-import { awsSdkRetryOptions } from '../shared/aws-sdk-retry';
+import { sdkClient } from '../shared/aws-sdk-retry';
 
 const env = parseEnv(FlushEnvSchema);
 const kafkaEnv = parseEnv(KafkaEnvSchema);
@@ -39,11 +38,8 @@ const metrics = new Metrics({
   logger,
 });
 
-const s3 = new S3Client({
-  forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined,
-  ...awsSdkRetryOptions(pipeline.aws.sdkRetry),
-});
-const dynamodb = new DynamoDBClient(awsSdkRetryOptions(pipeline.aws.sdkRetry));
+const s3 = sdkClient(S3Client, { forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined });
+const dynamodb = sdkClient(DynamoDBClient, {});
 const apiFetch = fetchForApiAuth(env.API_AUTH, {
   region: kafkaEnv.AWS_REGION,
   apiTokenParameter: env.API_TOKEN_PARAMETER,

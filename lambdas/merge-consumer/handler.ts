@@ -14,8 +14,7 @@ import { StagingClaimPersistenceLayer } from './claim-store';
 import { MergeConsumerEnvSchema } from './env';
 import { processMskEvent } from './process-event';
 import { S3StagingStore } from '../shared/staging-format';
-import { pipeline } from '../shared/pipeline';
-import { awsSdkRetryOptions } from '../shared/aws-sdk-retry';
+import { sdkClient } from '../shared/aws-sdk-retry';
 
 const env = parseEnv(MergeConsumerEnvSchema);
 const kafkaEnv = parseEnv(KafkaEnvSchema);
@@ -30,16 +29,13 @@ const metrics = new Metrics({
 
 const claims = new StagingClaimPersistenceLayer({
   tableName: env.IDEMPOTENCY_TABLE,
-  client: new DynamoDBClient(awsSdkRetryOptions(pipeline.aws.sdkRetry)),
+  client: sdkClient(DynamoDBClient, {}),
   expiresAfterSeconds: env.IDEMPOTENCY_TTL_SECONDS,
   claimsPerRequest: env.IDEMPOTENCY_CLAIMS_PER_REQUEST,
   concurrency: env.IDEMPOTENCY_CONCURRENCY,
 });
 const staging = new S3StagingStore(
-  new S3Client({
-    forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined,
-    ...awsSdkRetryOptions(pipeline.aws.sdkRetry),
-  }),
+  sdkClient(S3Client, { forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined }),
   env.STAGING_BUCKET,
 );
 

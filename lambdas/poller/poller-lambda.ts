@@ -11,9 +11,9 @@ import { parseEnv } from '../shared/config';
 import { DlqPublisher } from '../shared/dlq';
 import { KafkaEnvSchema, createKafka, createProducer, lazyConnect } from '../shared/kafka';
 import type { SourceName } from '../shared/pipeline';
-import { functionNames, pipeline, sources } from '../shared/pipeline';
+import { functionNames, sources } from '../shared/pipeline';
 import { SyncStateRepository } from '../shared/sync-state';
-import { awsSdkRetryOptions } from '../shared/aws-sdk-retry';
+import { sdkClient } from '../shared/aws-sdk-retry';
 import { PollerEnvSchema } from './environment';
 import { createInstrumentedHttpClient } from './instrumented-http';
 import { runPoll } from './run-poll';
@@ -61,10 +61,7 @@ export async function createPollerLambda(
     { fetchImpl: apiFetch },
   );
   const documentClient = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region: kafkaEnv.AWS_REGION,
-      ...awsSdkRetryOptions(pipeline.aws.sdkRetry),
-    }),
+    sdkClient(DynamoDBClient, { region: kafkaEnv.AWS_REGION }),
   );
   const syncState = new SyncStateRepository(documentClient, config.SYNC_STATE_TABLE);
   const kafka = await createKafka(kafkaEnv, { logger });

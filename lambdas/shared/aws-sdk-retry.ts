@@ -6,6 +6,7 @@ import type {
   StandardRetryBackoffStrategy,
   StandardRetryToken,
 } from '@smithy/types';
+import { pipeline } from './pipeline';
 import { fullJitterDelay } from './retry';
 
 export interface AwsSdkRetrySettings {
@@ -110,4 +111,12 @@ class FullJitterBackoff implements StandardRetryBackoffStrategy {
   setDelayBase(delayMs: number): void {
     this.baseDelayMs = delayMs;
   }
+}
+
+/** Every AWS SDK client the Lambdas build: its own `config`, `pipeline.aws.sdkRetry`'s retries. */
+export function sdkClient<Client, Config extends object>(
+  Sdk: new (config: Config & ReturnType<typeof awsSdkRetryOptions>) => Client,
+  config: Config,
+): Client {
+  return new Sdk({ ...config, ...awsSdkRetryOptions(pipeline.aws.sdkRetry) });
 }

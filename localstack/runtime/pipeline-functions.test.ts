@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { pipelineFunctions } from '../../lambdas/shared/functions';
+import { KafkaEnvSchema } from '../../lambdas/shared/kafka';
 import { pipeline } from '../../lambdas/shared/pipeline';
 import { defaultResourceNames } from '../stack/provision';
 import { pipelineFunctionDefinitions } from './pipeline-functions';
@@ -33,10 +35,6 @@ describe('pipelineFunctionDefinitions', () => {
         AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
         AWS_ENDPOINT_URL_S3: endpoints.s3Endpoint,
         AWS_REGION: 'us-east-1',
-        CUSTOMER_TOPIC: 'customers-test',
-        STAGING_BUCKET: 'bucket-test',
-        SOURCE_API_BASE_URL: 'http://127.0.0.1:4010',
-        ANALYTICS_API_BASE_URL: 'http://127.0.0.1:4010',
         POWERTOOLS_SERVICE_NAME: definition.functionName,
         AWS_LAMBDA_FUNCTION_NAME: definition.functionName,
         POWERTOOLS_METRICS_NAMESPACE: pipeline.metrics.namespace,
@@ -45,6 +43,28 @@ describe('pipelineFunctionDefinitions', () => {
     }
     expect(definitions.pollCrm.env.POLLER_PAGE_SIZE).toBe('50');
     expect(definitions.pollInventory.env.POLLER_PAGE_SIZE).toBeUndefined();
+  });
+
+  it("gives each function the registry's env for the local names, and its schema accepts it", () => {
+    for (const [key, definition] of Object.entries(definitions)) {
+      const spec = pipelineFunctions[key as keyof typeof pipelineFunctions];
+      expect(spec.envSchema.safeParse(definition.env).error).toBeUndefined();
+      expect(KafkaEnvSchema.safeParse(definition.env).error).toBeUndefined();
+    }
+    expect(definitions.pollCrm.env).toMatchObject({
+      CUSTOMER_TOPIC: 'customers-test',
+      SOURCE_API_BASE_URL: 'http://127.0.0.1:4010',
+      API_AUTH: 'none',
+    });
+    expect(definitions.mergeConsumer.env.STAGING_BUCKET).toBe('bucket-test');
+    expect(definitions.flush.env).toMatchObject({
+      STAGING_BUCKET: 'bucket-test',
+      ANALYTICS_API_BASE_URL: 'http://127.0.0.1:4010',
+    });
+    // Only its own: a poller is not told where staging is, merge-consumer not where the APIs are.
+    expect(definitions.pollCrm.env.STAGING_BUCKET).toBeUndefined();
+    expect(definitions.mergeConsumer.env.SOURCE_API_BASE_URL).toBeUndefined();
+    expect(definitions.mergeConsumer.env.ANALYTICS_API_BASE_URL).toBeUndefined();
   });
 
   it('takes timeouts, memory and concurrency from pipeline.ts', () => {

@@ -1,31 +1,21 @@
-import { fileURLToPath } from 'node:url';
-import type { FunctionKey } from '../../lambdas/shared/pipeline';
-import { functionNames, pipeline } from '../../lambdas/shared/pipeline';
+import type { PipelineFunctionKey, PipelineResources } from '../../lambdas/shared/functions';
+import { functionEnvironment, pipelineFunctions } from '../../lambdas/shared/functions';
+import { pipeline } from '../../lambdas/shared/pipeline';
 import type { StackEndpoints } from '../stack/endpoints';
 import { stackEnv } from '../stack/endpoints';
 import type { PipelineResourceNames } from '../stack/provision';
 import type { FunctionDefinition } from './function-host';
 import { LOCAL_ACCOUNT_ID } from './lambda-context';
 
-/** The functions the local runtime hosts (mock-apis runs as its own HTTP server). */
-export type HostedFunctionKey = Exclude<FunctionKey, 'mockApis'>;
+/** The functions the local runtime hosts: the registry's (mock-apis runs as its own HTTP server). */
+export type HostedFunctionKey = PipelineFunctionKey;
 
-const handlerModules: Record<HostedFunctionKey, string> = {
-  pollCrm: '../../lambdas/poll-crm/handler.ts',
-  pollInventory: '../../lambdas/poll-inventory/handler.ts',
-  mergeConsumer: '../../lambdas/merge-consumer/handler.ts',
-  flush: '../../lambdas/flush/handler.ts',
-};
-
-const sizing: Record<
-  HostedFunctionKey,
-  { timeoutSeconds: number; memoryMb: number; maxConcurrency: number }
-> = {
-  pollCrm: { ...pipeline.poller, maxConcurrency: 1 },
-  pollInventory: { ...pipeline.poller, maxConcurrency: 1 },
-  // One execution environment per partition of one topic: what the 2-core dev box can run.
-  mergeConsumer: { ...pipeline.mergeConsumer, maxConcurrency: 3 },
-  flush: { ...pipeline.flush, maxConcurrency: pipeline.flush.reservedConcurrency },
+/** Execution environments per function. merge-consumer: one per partition of one topic, what the 2-core dev box can run. */
+const maxConcurrency: Record<HostedFunctionKey, number> = {
+  pollCrm: 1,
+  pollInventory: 1,
+  mergeConsumer: 3,
+  flush: pipeline.flush.reservedConcurrency,
 };
 
 export interface PipelineFunctionOptions {
@@ -43,44 +33,39 @@ export interface PipelineFunctionOptions {
 }
 
 /**
- * The four pipeline functions with the environment infra/ gives them on AWS, pointed at the
- * local stack. Each gets only its own env, as separate Lambda functions do.
+ * The registry's functions with the environment infra/ gives them on AWS (`functionEnvironment`),
+ * pointed at the local stack. Each gets only its own env, as separate Lambda functions do.
  */
 export function pipelineFunctionDefinitions(
   options: PipelineFunctionOptions,
 ): Record<HostedFunctionKey, FunctionDefinition> {
-  const { endpoints, names } = options;
+  const { endpoints } = options;
+  // The local mock APIs take no authentication.
+  const api = { baseUrl: options.mockApiUrl, auth: 'none' } as const;
+  const resources: PipelineResources = { ...options.names, sourceApi: api, analyticsApi: api };
   const definition = (key: HostedFunctionKey): FunctionDefinition => {
-    const functionName = functionNames[key];
-    const { timeoutSeconds, memoryMb, maxConcurrency } = sizing[key];
+    const spec = pipelineFunctions[key];
+    const preloadModules = options.preloadModules?.[key];
     return {
-      functionName,
-      handlerModule: fileURLToPath(new URL(handlerModules[key], import.meta.url)),
-      timeoutMs: timeoutSeconds * 1000,
-      memoryMb,
+      functionName: spec.name,
+      handlerModule: spec.entry,
+      timeoutMs: spec.tunables.timeoutSeconds * 1000,
+      memoryMb: spec.tunables.memoryMb,
       maxConcurrency:
         key === 'mergeConsumer'
-          ? (options.mergeConsumerConcurrency ?? maxConcurrency)
-          : maxConcurrency,
+          ? (options.mergeConsumerConcurrency ?? maxConcurrency[key])
+          : maxConcurrency[key],
       region: endpoints.region,
       account: LOCAL_ACCOUNT_ID,
-      ...(options.preloadModules?.[key] ? { preloadModules: options.preloadModules[key] } : {}),
+      ...(preloadModules ? { preloadModules } : {}),
       env: {
         ...stackEnv(endpoints),
-        AWS_LAMBDA_FUNCTION_NAME: functionName,
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+        ...functionEnvironment(spec, resources),
+        AWS_LAMBDA_FUNCTION_NAME: spec.name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.tunables.memoryMb),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         KAFKA_AUTH: 'none',
-        KAFKA_CLIENT_ID: functionName,
-        CUSTOMER_TOPIC: names.customerTopic,
-        PRODUCT_TOPIC: names.productTopic,
-        DLQ_TOPIC: names.dlqTopic,
-        SYNC_STATE_TABLE: names.syncStateTable,
-        IDEMPOTENCY_TABLE: names.idempotencyTable,
-        STAGING_BUCKET: names.stagingBucket,
-        SOURCE_API_BASE_URL: options.mockApiUrl,
-        ANALYTICS_API_BASE_URL: options.mockApiUrl,
-        POWERTOOLS_SERVICE_NAME: functionName,
+        POWERTOOLS_SERVICE_NAME: spec.name,
         POWERTOOLS_METRICS_NAMESPACE: pipeline.metrics.namespace,
         POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
         // Lambda runs a current Node.js; the SDK's "upgrade Node 20" notice is local noise.
