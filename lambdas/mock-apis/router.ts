@@ -30,8 +30,20 @@ export const ChangeSchema = z.strictObject({
   count: z.number().int().min(1).max(MAX_RECORDS),
 });
 
-function invalidBody(error: z.ZodError): MockResponse {
-  return errorResponse(400, 'INVALID_BODY', z.prettifyError(error), { issues: error.issues });
+/** A route taking a JSON body that `schema` accepts (else 400/415, as readJsonBody says). */
+function withBody<S extends z.ZodType>(
+  schema: S,
+  handle: (body: z.output<S>, deps: RouterDeps) => MockResponse,
+  allowEmpty = false,
+): RouteHandler {
+  return (request, deps) => {
+    const body = readJsonBody(request, allowEmpty);
+    if (!body.ok) return body.response;
+    const parsed = schema.safeParse(body.value);
+    if (parsed.success) return handle(parsed.data, deps);
+    const { issues } = parsed.error;
+    return errorResponse(400, 'INVALID_BODY', z.prettifyError(parsed.error), { issues });
+  };
 }
 
 function listRecords(entity: EntityName): RouteHandler {
@@ -47,15 +59,10 @@ function listRecords(entity: EntityName): RouteHandler {
 }
 
 function changeRecords(kind: 'mutate' | 'corrupt'): RouteHandler {
-  return (request, { state, now }) => {
-    const body = readJsonBody(request);
-    if (!body.ok) return body.response;
-    const parsed = ChangeSchema.safeParse(body.value);
-    if (!parsed.success) return invalidBody(parsed.error);
+  return withBody(ChangeSchema, ({ entity, count }, { state, now }) => {
     state.dataset.applyDrift(now());
-    const ids = state.dataset.change(parsed.data.entity, parsed.data.count, now(), kind);
-    return jsonResponse(200, { ids });
-  };
+    return jsonResponse(200, { ids: state.dataset.change(entity, count, now(), kind) });
+  });
 }
 
 /** At least one non-blank character; the key is stored trimmed. */
@@ -113,26 +120,20 @@ const routes: Record<string, Partial<Record<string, RouteHandler>>> = {
   '/analytics/received': { GET: getReceived },
   '/openapi.json': { GET: () => jsonResponse(200, openApiDocument()) },
   '/admin/reset': {
-    POST: (request, { state, now }) => {
-      const body = readJsonBody(request, true);
-      if (!body.ok) return body.response;
-      const parsed = ResetSchema.safeParse(body.value);
-      if (!parsed.success) return invalidBody(parsed.error);
-      return jsonResponse(200, state.reset(parsed.data, now()));
-    },
+    POST: withBody(
+      ResetSchema,
+      (options, { state, now }) => jsonResponse(200, state.reset(options, now())),
+      true,
+    ),
   },
   '/admin/mutate': { POST: changeRecords('mutate') },
   '/admin/corrupt': { POST: changeRecords('corrupt') },
   '/admin/faults': {
     GET: (_request, { state }) => jsonResponse(200, state.faults),
-    PUT: (request, { state }) => {
-      const body = readJsonBody(request);
-      if (!body.ok) return body.response;
-      const parsed = FaultSettingsSchema.safeParse(body.value);
-      if (!parsed.success) return invalidBody(parsed.error);
-      state.setFaults(parsed.data);
+    PUT: withBody(FaultSettingsSchema, (faults, { state }) => {
+      state.setFaults(faults);
       return jsonResponse(200, state.faults);
-    },
+    }),
     DELETE: (_request, { state }) => {
       state.setFaults({});
       return jsonResponse(200, state.faults);
