@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { metricNames, staging } from '../shared/pipeline';
+import { flushMetrics, staging } from '../shared/pipeline';
 import type { StoredObjectSummary } from '../shared/staging-format';
 import { keyAt, parseStagedKey, parseStagedObject } from '../shared/staging-format';
 import type { FlushDeps, PayloadManifest, PayloadResult } from './outbox';
@@ -70,7 +70,7 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
     startedAt,
   );
   deps.metrics.addMetric(
-    metricNames.oldestStagedBatchAgeSeconds,
+    flushMetrics.oldestStagedBatchAgeSeconds,
     MetricUnit.Seconds,
     Math.max(0, Math.round((startedAt - oldest) / 1000)),
   );
@@ -115,7 +115,7 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
 
   summary.remaining = stagedObjects.length - handled;
   deps.metrics.addMetric(
-    metricNames.flushLatencyMs,
+    flushMetrics.flushLatencyMs,
     MetricUnit.Milliseconds,
     deps.now() - startedAt,
   );
@@ -207,7 +207,7 @@ async function quarantine(
   ]);
   await deps.store.copy(key, quarantineKey);
   await deps.store.delete(key);
-  deps.metrics.addMetric(metricNames.dlqMessages, MetricUnit.Count, 1);
+  deps.metrics.addMetric(flushMetrics.dlqMessages, MetricUnit.Count, 1);
   deps.logger.error('Quarantined an invalid staged object', { key, quarantineKey, reason });
 }
 

@@ -3,7 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import type { DlqPublisher } from '../shared/dlq';
-import { metricNames, staging } from '../shared/pipeline';
+import { flushMetrics, staging } from '../shared/pipeline';
 import type { StagedPlace, StagingStore } from '../shared/staging-format';
 import { keyAt, parseStagedObject } from '../shared/staging-format';
 import type { AnalyticsPoster, DeliveryOutcome } from './analytics-poster';
@@ -137,7 +137,7 @@ export async function postManifest(
     throw new FlushError(`payload eventId ${payload.eventId} does not match ${manifest.eventId}`);
   const startedAt = deps.now();
   const outcome = await deps.poster.post(payload, deadline);
-  deps.metrics.addMetric(metricNames.analyticsPosts, MetricUnit.Count, 1);
+  deps.metrics.addMetric(flushMetrics.analyticsPosts, MetricUnit.Count, 1);
   deps.logger.info('Posted a payload to Analytics', {
     eventId: manifest.eventId,
     batchIds: payload.metadata.batchIds,
@@ -169,8 +169,8 @@ export async function settleDelivered(
     records += entryRecords(entry);
   }
   await deps.store.delete(manifestKey(manifest.eventId));
-  deps.metrics.addMetric(metricNames.batchesDelivered, MetricUnit.Count, carried.length);
-  deps.metrics.addMetric(metricNames.recordsDelivered, MetricUnit.Count, records);
+  deps.metrics.addMetric(flushMetrics.batchesDelivered, MetricUnit.Count, carried.length);
+  deps.metrics.addMetric(flushMetrics.recordsDelivered, MetricUnit.Count, records);
   return { batches: carried.length, records };
 }
 
@@ -200,7 +200,7 @@ export async function parkPayload(
       },
     },
   ]);
-  deps.metrics.addMetric(metricNames.dlqMessages, MetricUnit.Count, 1);
+  deps.metrics.addMetric(flushMetrics.dlqMessages, MetricUnit.Count, 1);
   for (const { entry, place } of carried)
     if (place !== 'dlq')
       await deps.store.copy(keyAt(entry.stagedKey, place), keyAt(entry.stagedKey, 'dlq'));
@@ -214,7 +214,7 @@ export async function parkPayload(
     },
   };
   await deps.store.put(manifestKey(manifest.eventId), JSON.stringify(parked));
-  deps.metrics.addMetric(metricNames.batchesParked, MetricUnit.Count, carried.length);
+  deps.metrics.addMetric(flushMetrics.batchesParked, MetricUnit.Count, carried.length);
   deps.logger.error('Parked an undeliverable payload under dlq/', {
     eventId: manifest.eventId,
     batches: carried.length,

@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { metricNames, staging } from '../shared/pipeline';
+import { flushMetrics, staging } from '../shared/pipeline';
 import type { FlushDeps, PayloadManifest } from './outbox';
 import { locateBatches, manifestKey, postManifest, readManifest, settleDelivered } from './outbox';
 
@@ -106,7 +106,7 @@ export async function redriveParked(
       continue;
     }
     const settled = await settleDelivered(deps, manifest, carried);
-    deps.metrics.addMetric(metricNames.batchesRedriven, MetricUnit.Count, settled.batches);
+    deps.metrics.addMetric(flushMetrics.batchesRedriven, MetricUnit.Count, settled.batches);
     summary.redriven.push({ eventId: manifest.eventId, ...settled });
   }
   deps.logger.info('Redrive finished', {

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DlqPublisher } from '../shared/dlq';
-import { metricNames } from '../shared/pipeline';
+import { mergeConsumerMetrics } from '../shared/pipeline';
 import type { KafkaBatchResponse } from './batch-item-failures';
 import { buildBatchResponse } from './batch-item-failures';
 import type { GroupCommitDeps } from './group-commit';
@@ -39,7 +39,11 @@ export async function processMskEvent(
   logger.resetKeys();
   const first = parsed.valid[0];
   if (first !== undefined) logger.setCorrelationId(first.envelope.messageId);
-  metrics.addMetric(metricNames.recordsReceived, MetricUnit.Count, parsed.positions.length);
+  metrics.addMetric(
+    mergeConsumerMetrics.recordsReceived,
+    MetricUnit.Count,
+    parsed.positions.length,
+  );
   if (parsed.positions.length === 0) return { batchItemFailures: [] };
 
   const failed: RecordPosition[] = [...(await sendToDlq(parsed.invalid, deps))];
@@ -52,10 +56,10 @@ export async function processMskEvent(
     },
     deps,
   );
-  metrics.addMetric(metricNames.recordsDuplicate, MetricUnit.Count, commit.duplicates);
-  metrics.addMetric(metricNames.recordsStaged, MetricUnit.Count, commit.recordsStaged);
+  metrics.addMetric(mergeConsumerMetrics.recordsDuplicate, MetricUnit.Count, commit.duplicates);
+  metrics.addMetric(mergeConsumerMetrics.recordsStaged, MetricUnit.Count, commit.recordsStaged);
   metrics.addMetric(
-    metricNames.batchesStaged,
+    mergeConsumerMetrics.batchesStaged,
     MetricUnit.Count,
     commit.object === 'created' ? 1 : 0,
   );
@@ -86,7 +90,7 @@ async function sendToDlq(
   deps: MergeConsumerDeps,
 ): Promise<readonly InvalidRecord[]> {
   if (invalid.length === 0) return [];
-  deps.metrics.addMetric(metricNames.recordsInvalid, MetricUnit.Count, invalid.length);
+  deps.metrics.addMetric(mergeConsumerMetrics.recordsInvalid, MetricUnit.Count, invalid.length);
   for (const record of invalid) {
     // Position and schema issue paths/codes only: the value, and the reason's schema messages,
     // may quote an e-mail address. The DLQ message keeps the full reason.
@@ -107,7 +111,7 @@ async function sendToDlq(
         record: record.raw,
       })),
     );
-    deps.metrics.addMetric(metricNames.dlqMessages, MetricUnit.Count, invalid.length);
+    deps.metrics.addMetric(mergeConsumerMetrics.dlqMessages, MetricUnit.Count, invalid.length);
     return [];
   } catch (error) {
     deps.logger.error('DLQ publish failed; the invalid records will be re-delivered', {

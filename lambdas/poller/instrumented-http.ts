@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CircuitBreaker, HttpClient } from '../shared/http-client';
 import type { HttpClientOptions } from '../shared/http-client';
-import { metricNames } from '../shared/pipeline';
+import { pollerMetrics } from '../shared/pipeline';
 
 /** The part of a Powertools `Metrics` the poller uses; tests pass a counting fake. */
 export interface MetricsSink {
@@ -41,7 +41,7 @@ export function createInstrumentedHttpClient(
     cooldownMs: settings.breakerCooldownMs,
     ...(overrides.now ? { now: overrides.now } : {}),
     onOpen: () => {
-      metrics.addMetric(metricNames.circuitOpened, MetricUnit.Count, 1);
+      metrics.addMetric(pollerMetrics.circuitOpened, MetricUnit.Count, 1);
       logger.error('circuit breaker opened', { cooldownMs: settings.breakerCooldownMs });
     },
   });
@@ -53,11 +53,11 @@ export function createInstrumentedHttpClient(
     breaker,
     ...overrides,
     onRetry: (info) => {
-      metrics.addMetric(metricNames.apiRetries, MetricUnit.Count, 1);
+      metrics.addMetric(pollerMetrics.apiRetries, MetricUnit.Count, 1);
       logger.warn('source API attempt failed; retrying', info);
     },
     onError: () => {
-      metrics.addMetric(metricNames.apiErrors, MetricUnit.Count, 1);
+      metrics.addMetric(pollerMetrics.apiErrors, MetricUnit.Count, 1);
     },
   });
   return { http, breaker };

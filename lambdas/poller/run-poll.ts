@@ -5,7 +5,7 @@ import type { DlqPublisher } from '../shared/dlq';
 import type { SyncType } from '../shared/envelope';
 import type { HttpClient } from '../shared/http-client';
 import type { SourceName, sources } from '../shared/pipeline';
-import { metricNames } from '../shared/pipeline';
+import { pollerMetrics } from '../shared/pipeline';
 import type { SourcePage } from '../shared/records';
 import { SyncStateConflictError, laterOf } from '../shared/sync-state';
 import type { SyncState, SyncStateStore } from '../shared/sync-state';
@@ -124,12 +124,12 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
     throw error;
   } finally {
     const { metrics } = deps;
-    metrics.addMetric(metricNames.pagesFetched, MetricUnit.Count, run.counts.pages);
-    metrics.addMetric(metricNames.recordsFetched, MetricUnit.Count, run.counts.fetched);
-    metrics.addMetric(metricNames.recordsPublished, MetricUnit.Count, run.counts.published);
-    metrics.addMetric(metricNames.recordsInvalid, MetricUnit.Count, run.counts.invalid);
+    metrics.addMetric(pollerMetrics.pagesFetched, MetricUnit.Count, run.counts.pages);
+    metrics.addMetric(pollerMetrics.recordsFetched, MetricUnit.Count, run.counts.fetched);
+    metrics.addMetric(pollerMetrics.recordsPublished, MetricUnit.Count, run.counts.published);
+    metrics.addMetric(pollerMetrics.recordsInvalid, MetricUnit.Count, run.counts.invalid);
     const durationMs = performance.now() - startedMs;
-    metrics.addMetric(metricNames.pollDurationMs, MetricUnit.Milliseconds, durationMs);
+    metrics.addMetric(pollerMetrics.pollDurationMs, MetricUnit.Milliseconds, durationMs);
   }
 }
 
@@ -171,7 +171,7 @@ async function pollPages(
         syncType: plan.syncType,
         updatedSince: plan.since,
       });
-      deps.metrics.addMetric(metricNames.cursorReset, MetricUnit.Count, 1);
+      deps.metrics.addMetric(pollerMetrics.cursorReset, MetricUnit.Count, 1);
     },
   });
   for await (const page of pages) {
