@@ -23,7 +23,7 @@ describe('flush API_AUTH', () => {
     const bodies: string[] = [];
     const fetchImpl = (async (_input: string | URL | Request, init?: RequestInit) => {
       seen.push(new Headers(init?.headers));
-      bodies.push(String(init?.body));
+      bodies.push(await new Response(init?.body).text());
       return new Response('{"accepted":true,"duplicate":false}', { status: 200 });
     }) as typeof fetch;
     const env = FlushEnvSchema.parse({ ...baseEnv, API_AUTH: 'iam' });

@@ -54,6 +54,8 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
   const stop = (reason: StopReason): void => {
     summary.stoppedEarly ??= reason;
   };
+  // A function, not the property: `send` sets it while the loop below runs.
+  const stopped = (): boolean => summary.stoppedEarly !== undefined;
   const record = (result: PayloadResult): void => {
     summary.payloads.push(result);
     if (result.status === 'deferred') stop('deadline');
@@ -78,7 +80,10 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
   let handled = 0;
   const packer = new PayloadPacker(settings.limits);
   const send = async (group: StagedEntry[]): Promise<void> => {
-    if (deps.now() >= settings.deadline) return stop('deadline');
+    if (deps.now() >= settings.deadline) {
+      stop('deadline');
+      return;
+    }
     const manifest = await writeManifest(deps, group);
     const carried = group.map((entry) => ({ entry, place: 'staging' as const }));
     const result = await deliverOrPark(deps, manifest, carried, settings.deadline);
@@ -88,7 +93,7 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
   };
 
   for (const { key } of stagedObjects) {
-    if (summary.stoppedEarly) break;
+    if (stopped()) break;
     if (await deps.store.exists(keyAt(key, 'delivered'))) {
       // Re-staged after delivery (e.g. a producer retry): Analytics has it already.
       await deps.store.delete(key);
@@ -108,10 +113,10 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
     }
     const entry = { stagedKey: key, batch: read.batch };
     if (!packer.fits(entry)) await send(packer.take());
-    if (summary.stoppedEarly) break;
+    if (stopped()) break;
     packer.add(entry);
   }
-  if (!summary.stoppedEarly && !packer.isEmpty) await send(packer.take());
+  if (!stopped() && !packer.isEmpty) await send(packer.take());
 
   summary.remaining = stagedObjects.length - handled;
   deps.metrics.addMetric(

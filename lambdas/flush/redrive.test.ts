@@ -144,8 +144,9 @@ describe('listParked', () => {
     const summary = await redriveParked(deps, FAR_DEADLINE);
     expect(summary).toMatchObject({
       redriven: [{ eventId: eventIdFor(['a']) }],
-      failed: [{ eventId: '0'.repeat(64), reason: expect.stringContaining('is not JSON') }],
+      failed: [{ eventId: '0'.repeat(64) }],
     });
+    expect(summary.failed[0]?.reason).toContain('is not JSON');
     expect(store.keys('dlq/')).toEqual(['dlq/2026/01/01/broken.json']);
   });
 

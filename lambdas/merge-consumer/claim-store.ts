@@ -156,8 +156,9 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer imple
         ConsistentRead: true,
       };
       await this.#untilProcessed('BatchGetItem', async () => {
+        if (pending === undefined) return 0;
         const output = await this.#client.send(
-          new BatchGetItemCommand({ RequestItems: { [this.#tableName]: pending! } }),
+          new BatchGetItemCommand({ RequestItems: { [this.#tableName]: pending } }),
         );
         for (const item of output.Responses?.[this.#tableName] ?? []) {
           const id = item[KEY_ATTR]?.S;

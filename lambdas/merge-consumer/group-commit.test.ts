@@ -191,10 +191,9 @@ describe('groupCommit', () => {
     const records = testRecords(12);
     await commit(records, deps(crashingStores({ claims, staging }, 'after-staging')));
     const reads: string[] = [];
-    const counting = {
-      ...staging,
-      putIfAbsent: staging.putIfAbsent.bind(staging),
-      get: async (key: string) => (reads.push(key), staging.get(key)),
+    const counting: GroupCommitDeps['staging'] = {
+      putIfAbsent: (key, batch) => staging.putIfAbsent(key, batch),
+      get: (key) => (reads.push(key), staging.get(key)),
     };
     const half = await commit(records.slice(0, 6), deps({ claims, staging: counting }));
     expect(half).toMatchObject({ object: 'none', duplicates: 6, failed: [] });
@@ -232,9 +231,8 @@ describe('groupCommit', () => {
     const records = testRecords(6);
     await commit(records, deps(crashingStores({ claims, staging }, 'after-claiming')));
     claims.calls.length = 0;
-    const unreadable = {
-      ...staging,
-      putIfAbsent: staging.putIfAbsent.bind(staging),
+    const unreadable: GroupCommitDeps['staging'] = {
+      putIfAbsent: (key, batch) => staging.putIfAbsent(key, batch),
       get: async () => {
         throw new Error('AccessDenied');
       },

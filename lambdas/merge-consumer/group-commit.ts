@@ -139,31 +139,27 @@ export async function groupCommit(
     return pending;
   };
   const decisions = await Promise.all(
-    groups.map(async (group, index): Promise<Decision> => {
+    groups.map(async (group, index): Promise<[VersionGroup, Decision]> => {
       const named = objectToLocate(stored[index]);
       try {
-        return decide(
-          group.versionKey,
-          stored[index],
-          named === undefined ? undefined : await locate(named),
-        );
+        const object = named === undefined ? undefined : await locate(named);
+        return [group, decide(group.versionKey, stored[index], object)];
       } catch (error) {
-        return { kind: 'undecided', error };
+        return [group, { kind: 'undecided', error }];
       }
     }),
   );
 
   const toStage: VersionGroup[] = [];
   const undecided: VersionGroup[] = [];
-  decisions.forEach((decision, index) => {
-    const group = groups[index]!;
+  for (const [group, decision] of decisions) {
     if (decision.kind === 'stage') toStage.push(group);
     else if (decision.kind === 'duplicate') result.duplicates += group.occurrences.length;
     else {
       undecided.push(group);
       result.errors.push(decision.error);
     }
-  });
+  }
   if (undecided.length > 0) return fail([...toStage, ...undecided]);
   if (toStage.length === 0) return result;
 

@@ -129,7 +129,7 @@ export function testDeps(store: StagingStore, poster = new FakeAnalytics()): Tes
       info: () => undefined,
       warn: () => undefined,
       error: () => undefined,
-    } as unknown as FlushDeps['logger'],
+    },
     now: () => (clock += 1),
   };
 }
