@@ -12,24 +12,13 @@
  * written to .stack/runtime.json for `npm run resync|dlq|invoke`).
  */
 import { parseArgs } from 'node:util';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { S3Client } from '@aws-sdk/client-s3';
-import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
-import { startMockApiServer } from '../lambdas/mock-apis/local-server';
-import { startDashboard } from './dashboard/server';
+import { metricNames } from '../lambdas/shared/pipeline';
 import { removeRuntimeInfo, writeRuntimeInfo } from './ops/runtime-info';
+import type { PipelineProgress } from './start-pipeline';
+import { startPipeline } from './start-pipeline';
 import { startTerminalProgress } from './terminal-progress';
-import { metricNames, pipeline } from '../lambdas/shared/pipeline';
-import type { OutputLine } from './runtime/function-host';
-import type { LocalRuntime } from './runtime/local-runtime';
-import { startLocalRuntime } from './runtime/local-runtime';
-import type { PipelineProgress } from './runtime/progress';
-import { isDrained, pipelineProgress } from './runtime/progress';
-import { localCredentials } from './stack/endpoints';
 import { formatTimings, startLocalStack } from './stack/index';
-import { checkPrerequisites } from './stack/prerequisites';
-import { provisionPipelineResources } from './stack/provision';
 
 const OptionsSchema = z.object({
   records: z.coerce.number().int().min(3).default(3_000),
@@ -41,53 +30,33 @@ const OptionsSchema = z.object({
   'until-drained': z.boolean().default(false),
   'dashboard-port': z.coerce.number().int().min(0).max(65_535).default(0),
 });
-type Options = z.infer<typeof OptionsSchema>;
 
-function readOptions(): Options {
+function readOptions(): z.infer<typeof OptionsSchema> {
   const { values } = parseArgs({
-    options: {
-      records: { type: 'string' },
-      seed: { type: 'string' },
-      'tick-ms': { type: 'string' },
-      'timeout-s': { type: 'string' },
-      'log-level': { type: 'string' },
-      'merge-concurrency': { type: 'string' },
-      'until-drained': { type: 'boolean' },
-      'dashboard-port': { type: 'string' },
-    },
+    options: Object.fromEntries(
+      Object.keys(OptionsSchema.shape).map((name) => [
+        name,
+        { type: name === 'until-drained' ? 'boolean' : 'string' } as const,
+      ]),
+    ),
     strict: true,
   });
   const parsed = OptionsSchema.safeParse(values);
-  if (!parsed.success) {
-    throw new Error(
-      `Bad options: ${parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
-    );
-  }
+  if (!parsed.success) throw new Error(`Bad options: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 
 /** 2/3 customers, 1/3 products: the CRM is the bigger source in the user's shop. */
-export function splitRecords(total: number): { customers: number; products: number } {
+function splitRecords(total: number): { customers: number; products: number } {
   const customers = Math.round((total * 2) / 3);
   return { customers, products: total - customers };
 }
 
 const say = (line: string): void => console.log(`[start] ${line}`);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function printFunctionOutput(line: OutputLine, isMetric: boolean): void {
-  if (isMetric) return;
-  const out = line.stream === 'stderr' ? process.stderr : process.stdout;
-  out.write(`[${line.functionName}] ${line.text}\n`);
-}
 
 async function main(): Promise<number> {
   const options = readOptions();
-  // Lambda runs a current Node.js; the SDK's "upgrade Node" notice is noise on a dev box.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  say('checking prerequisites (Node, Java, Maven)');
-  checkPrerequisites();
-
+  const expected = options['until-drained'] ? { expectedRecords: options.records } : {};
   const cleanups: Array<() => Promise<unknown>> = [];
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
@@ -104,71 +73,50 @@ async function main(): Promise<number> {
     })();
     return shuttingDown;
   };
-  let interrupted: () => void = () => undefined;
+  let onSignal: () => void = () => undefined;
   const interruption = new Promise<'interrupted'>((resolve) => {
-    interrupted = () => resolve('interrupted');
+    onSignal = () => {
+      say('signal received');
+      resolve('interrupted');
+    };
   });
-  const onSignal = (): void => {
-    say('signal received');
-    interrupted();
-  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   try {
+    // Checks Node, Java and Maven before anything is downloaded or spawned.
     const stack = await startLocalStack({ log: (line) => say(`stack: ${line}`) });
     cleanups.push(() => stack.stop());
     say(`stack up: ${formatTimings(stack.timings)}`);
-    const names = await provisionPipelineResources(stack.endpoints);
-    say(
-      `provisioned topics ${names.customerTopic}, ${names.productTopic}, ${names.dlqTopic}; tables; bucket ${names.stagingBucket}`,
-    );
-
     const split = splitRecords(options.records);
     say(
       `records: ${options.records} = ${split.customers} customers (CRM) + ${split.products} products (Inventory)`,
     );
-    const mock = await startMockApiServer({
-      port: 0,
-      seed: options.seed,
+    const run = await startPipeline({
+      endpoints: stack.endpoints,
       ...split,
-      driftPerMinute: 0,
-      logger: new Logger({ serviceName: 'mock-apis', logLevel: options['log-level'] }),
+      seed: options.seed,
+      tickMs: options['tick-ms'],
+      logLevel: options['log-level'],
+      mergeConcurrency: options['merge-concurrency'],
+      dashboard: { port: options['dashboard-port'], ...expected },
+      onOutput: (line, isMetric) => {
+        if (isMetric) return;
+        const out = line.stream === 'stderr' ? process.stderr : process.stdout;
+        out.write(`[${line.functionName}] ${line.text}\n`);
+      },
+      onSchedule: (outcome) => {
+        if (outcome.status === 'failed')
+          say(`${outcome.functionName} failed: ${outcome.error.message}`);
+      },
     });
-    cleanups.push(() => mock.close());
-    say(`mock APIs at ${mock.url}`);
-
-    const admin = new Kafka({
-      clientId: 'npm-start',
-      brokers: stack.endpoints.kafkaBrokers.split(','),
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    cleanups.push(() => admin.disconnect());
-    const s3 = new S3Client({
-      endpoint: stack.endpoints.s3Endpoint,
-      region: stack.endpoints.region,
-      credentials: localCredentials,
-      forcePathStyle: true,
-    });
-    cleanups.push(async () => s3.destroy());
-    const progress = (): Promise<PipelineProgress> =>
-      pipelineProgress({
-        admin,
-        s3,
-        mockApiUrl: mock.url,
-        groupId: pipeline.mergeConsumer.consumerGroupId,
-        sourceTopics: [names.customerTopic, names.productTopic],
-        dlqTopic: names.dlqTopic,
-        bucket: names.stagingBucket,
-      });
-    // Before the runtime, to see its very first EMF lines; operations answer 503 until `serve`.
-    const dashboard = await startDashboard({
-      progress,
-      port: options['dashboard-port'],
-      ...(options['until-drained'] ? { expectedRecords: options.records } : {}),
-    });
-    cleanups.push(() => dashboard.close());
+    cleanups.push(() => run.stop());
+    const { names, dashboard, runtime } = run;
+    if (!dashboard) throw new Error('the pipeline started without its dashboard');
+    say(
+      `provisioned topics ${names.customerTopic}, ${names.productTopic}, ${names.dlqTopic}; tables; bucket ${names.stagingBucket}`,
+    );
+    say(`mock APIs at ${run.mock.url}`);
     await writeRuntimeInfo({
       dashboardUrl: dashboard.url,
       token: dashboard.token,
@@ -177,36 +125,16 @@ async function main(): Promise<number> {
     });
     cleanups.push(() => removeRuntimeInfo(process.pid));
     say(`dashboard at ${dashboard.url}`);
-
-    const startedAt = Date.now();
-    const runtime: LocalRuntime = await startLocalRuntime({
-      endpoints: stack.endpoints,
-      names,
-      mockApiUrl: mock.url,
-      tickMs: options['tick-ms'],
-      logLevel: options['log-level'],
-      mergeConsumerConcurrency: options['merge-concurrency'],
-      onOutput: (line, isMetric) => {
-        printFunctionOutput(line, isMetric);
-        dashboard.observe(line, isMetric);
-      },
-      onSchedule: (outcome) => {
-        if (outcome.status === 'failed')
-          say(`${outcome.functionName} failed: ${outcome.error.message}`);
-      },
-    });
-    cleanups.push(() => runtime.stop());
-    dashboard.serve((key, event) => runtime.invoke(key, event));
     say(
       `functions warm; schedules every ${options['tick-ms']} ms per scheduled minute; ` +
-        `merge-consumer mappings on groups ${pipeline.mergeConsumer.consumerGroupId}-<topic>`,
+        `merge-consumer mappings on groups ${run.groupId}-<topic>`,
     );
     // TTY: a table redrawn in place; a pipe or CI log: one plain line every 10 s.
     const terminal = startTerminalProgress({
       metrics: () => runtime.metrics.snapshot(),
-      progress,
-      startedAt,
-      ...(options['until-drained'] ? { expectedRecords: options.records } : {}),
+      progress: run.progress,
+      startedAt: run.startedAt,
+      ...expected,
     });
     cleanups.push(() => terminal.stop());
 
@@ -217,21 +145,17 @@ async function main(): Promise<number> {
       return 0;
     }
 
-    const deadline = startedAt + options['timeout-s'] * 1000;
-    let last: PipelineProgress = await progress();
-    let drained = false;
-    while (Date.now() < deadline) {
-      const outcome = await Promise.race([interruption, sleep(500).then(() => 'tick' as const)]);
-      if (outcome === 'interrupted') break;
-      last = await progress();
-      if (isDrained(last, options.records) && runtime.mappings.every((mapping) => mapping.idle)) {
-        drained = true;
-        break;
-      }
-    }
-    const elapsedS = (Date.now() - startedAt) / 1000;
+    const drain = run.waitUntilDrained({
+      accept: (p) => p.stats.uniqueRecords >= options.records,
+      timeoutMs: run.startedAt + options['timeout-s'] * 1000 - Date.now(),
+    });
+    const outcome = await Promise.race([drain, interruption]).catch(() => 'timeout' as const);
+    const drained = typeof outcome === 'object';
+    const last: PipelineProgress = drained ? outcome : await run.progress();
+    const elapsedS = (Date.now() - run.startedAt) / 1000;
     const metricTotals = runtime.metrics.snapshot();
     await shutdown();
+    await drain.catch(() => undefined);
 
     const { stats } = last;
     console.log('');

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { PipelineProgress } from './runtime/progress';
+import type { PipelineProgress } from './start-pipeline';
 import type { ProgressFrame } from './terminal-progress';
 import { progressBar, renderLine, renderTable, startTerminalProgress } from './terminal-progress';
 

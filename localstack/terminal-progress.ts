@@ -1,5 +1,5 @@
 import type { MetricTotals } from './runtime/emf';
-import type { PipelineProgress } from './runtime/progress';
+import type { PipelineProgress } from './start-pipeline';
 import { stageCounters } from './dashboard/panels';
 
 /** What one progress line or table is drawn from. */

@@ -1,5 +1,5 @@
 /**
- * Preload module for a function's execution environments (startPipelineRun `preloadModules`),
+ * Preload module for a function's execution environments (startPipeline `preloadModules`),
  * imported before the handler builds its clients and captures `fetch`: crashes the environment
  * right after an AWS SDK call or an Analytics POST succeeded, as the CHAOS_CRASH_PLAN env var says.
  * Seeded per worker thread, so a replacement environment does not replay the draws of the one that

@@ -11,11 +11,14 @@ import { entityNames } from '../../lambdas/mock-apis/dataset';
 import type { EntityName } from '../../lambdas/mock-apis/dataset';
 import type { DlqMessage } from '../../lambdas/shared/dlq-message';
 import { DlqMessageSchema } from '../../lambdas/shared/dlq-message';
-import type { PipelineProgress } from '../../localstack/runtime/progress';
 import type { RunningStack } from '../../localstack/stack/index';
 import { checkDelivery } from '../harness/delivery-check';
-import type { PipelineRun, PipelineRunOptions } from '../harness/pipeline-run';
-import { startPipelineRun } from '../harness/pipeline-run';
+import type {
+  PipelineProgress,
+  PipelineRun,
+  PipelineRunOptions,
+} from '../../localstack/start-pipeline';
+import { startPipeline } from '../../localstack/start-pipeline';
 import { readTopics } from '../limits/kafka';
 
 export interface ChaosContext {
@@ -116,7 +119,7 @@ export async function driveChaosPipeline(
     ? paceSources(context.records, { minSyncSeconds: options.paceSeconds })
     : undefined;
   const mockFaults = FaultSettingsSchema.parse({ ...pacing?.faults, ...options.mockFaults });
-  const run = await startPipelineRun({
+  const run = await startPipeline({
     endpoints: context.stack.endpoints,
     label: options.label,
     customers,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
-import type { PipelineRun } from '../harness/pipeline-run';
-import { startPipelineRun } from '../harness/pipeline-run';
+import type { PipelineRun } from '../../localstack/start-pipeline';
+import { startPipeline } from '../../localstack/start-pipeline';
 import type { RequestCollector, RequestCounts } from '../instrumentation/collector';
 import { BENCH_RUN_ID_ENV, cpuMeter, EmfRecorder } from '../instrumentation/collector';
 
@@ -26,7 +26,7 @@ const worker = fileURLToPath(new URL('../instrumentation/worker.ts', import.meta
 const hosted = ['pollCrm', 'pollInventory', 'mergeConsumer', 'flush'] as const;
 
 /**
- * Starts one pipeline (bench/harness/pipeline-run.ts) with the request counters preloaded in every
+ * Starts one pipeline (localstack/start-pipeline.ts) with the request counters preloaded in every
  * function and the event source mapping's consumer counted in this thread. Schedules start only
  * once the EMF recorder listens, so the first poll's metrics are never missed.
  */
@@ -43,10 +43,10 @@ export async function startBenchPipeline(options: {
   serverPids?: Record<string, number>;
 }): Promise<BenchPipeline> {
   const label = `${options.label}-${randomUUID().slice(0, 6)}`;
-  // pipeline-run names its group `ecom-sync-merge-consumer-<label>-<random>`.
+  // startPipeline names its group `ecom-sync-merge-consumer-<label>-<random>`.
   options.collector.watchConsumerGroups(label, `ecom-sync-merge-consumer-${label}-`);
   const customers = Math.ceil(options.records / 2);
-  const run = await startPipelineRun({
+  const run = await startPipeline({
     endpoints: options.endpoints,
     label,
     customers,

@@ -1,4 +1,4 @@
-import type { PipelineProgress } from '../runtime/progress';
+import type { PipelineProgress } from '../start-pipeline';
 
 export interface ProgressSample {
   t: number;

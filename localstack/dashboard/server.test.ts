@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { PipelineProgress } from '../runtime/progress';
+import type { PipelineProgress } from '../start-pipeline';
 import { InvocationError } from '../runtime/function-host';
 import type { Dashboard } from './server';
 import { startDashboard } from './server';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createBoundedServer } from '../bounded-server';
 import type { OutputLine } from '../runtime/function-host';
 import { InvocationError } from '../runtime/function-host';
-import type { PipelineProgress } from '../runtime/progress';
+import type { PipelineProgress } from '../start-pipeline';
 import { ErrorLog } from './error-log';
 import { HttpError, readJson, sendJson } from './http-helpers';
 import { MetricSeries } from './metric-series';

@@ -95,7 +95,7 @@ describe('operator commands against the local stack', () => {
 
       // resync --source inventory --since <ISO>: only what changed since then.
       const since = new Date(Date.now() - 1).toISOString();
-      const changed = (await harness.admin('/admin/mutate', 'POST', {
+      const changed = (await harness.mockAdmin('/admin/mutate', 'POST', {
         entity: 'products',
         count: 5,
       })) as { ids: string[] };
@@ -119,8 +119,8 @@ describe('operator commands against the local stack', () => {
       expect(bad.stderr).toContain('usage: resync');
 
       // Analytics down: flush gives up and parks the payload in dlq/, with a DLQ message.
-      await harness.admin('/admin/faults', 'PUT', { analytics: { errorRate: 1 } });
-      await harness.admin('/admin/mutate', 'POST', { entity: 'customers', count: 3 });
+      await harness.mockAdmin('/admin/faults', 'PUT', { analytics: { errorRate: 1 } });
+      await harness.mockAdmin('/admin/mutate', 'POST', { entity: 'customers', count: 3 });
       const deadline = Date.now() + 120_000;
       while ((await parkedIds()).length === 0) {
         if (Date.now() > deadline) throw new Error('nothing was parked');
@@ -145,7 +145,7 @@ describe('operator commands against the local stack', () => {
       expect(missing.stderr).toContain('no parked payload');
 
       // Analytics back: redrive one by id, then the rest; dlq/ ends empty, nothing duplicated.
-      await harness.admin('/admin/faults', 'DELETE');
+      await harness.mockAdmin('/admin/faults', 'DELETE');
       const one = await untilNotBusy(() => npmRun('dlq', ['redrive', '--id', firstParked.eventId]));
       expect(one.code).toBe(0);
       expect(one.json).toMatchObject({

@@ -1,13 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { PipelineRun } from '../../bench/harness/pipeline-run';
-import { startPipelineRun } from '../../bench/harness/pipeline-run';
-import type { PipelineProgress } from '../../localstack/runtime/progress';
+import type { PipelineProgress, PipelineRun } from '../../localstack/start-pipeline';
+import { startPipeline } from '../../localstack/start-pipeline';
 import { localStack } from '../support/local-stack';
 
 /**
  * The whole pipeline on the real local stack: pollers, merge-consumer and flush in their own
  * worker threads, the EventBridge schedules and the Kafka event source mapping, against the mock
- * APIs. Every resource name is unique to this run (bench/harness/pipeline-run.ts).
+ * APIs. Every resource name is unique to this run (localstack/start-pipeline.ts).
  */
 
 const TOTAL = 20_000;
@@ -48,7 +47,7 @@ describe('ecom-sync end to end (local stack, workers, schedules, event source ma
     { timeout: 1_500_000 },
     async () => {
       const startedAt = Date.now();
-      pipeline = await startPipelineRun({
+      pipeline = await startPipeline({
         endpoints: localStack(),
         label: 'e2e',
         customers: CUSTOMERS,

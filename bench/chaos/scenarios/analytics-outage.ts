@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { pipeline } from '../../../lambdas/shared/pipeline';
-import { topicMessageCount } from '../../../localstack/runtime/progress';
+import { topicMessageCount } from '../../../localstack/start-pipeline';
 import { checkDelivery } from '../../harness/delivery-check';
-import type { PipelineRun } from '../../harness/pipeline-run';
+import type { PipelineRun } from '../../../localstack/start-pipeline';
 import type { ChaosScenario, TimedFault } from '../drive';
 import { driveChaosPipeline, readDlq } from '../drive';
 

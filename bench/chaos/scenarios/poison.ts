@@ -1,7 +1,7 @@
 import type { Producer } from 'kafkajs';
 import { MAX_RECORD_VALUE_BYTES } from '../../../lambdas/merge-consumer/msk-event';
 import { contentHash } from '../../../lambdas/shared/content-hash';
-import type { PipelineRun } from '../../harness/pipeline-run';
+import type { PipelineRun } from '../../../localstack/start-pipeline';
 import { benchKafka } from '../../limits/kafka';
 import type { ChaosScenario, DlqEntry, TimedFault } from '../drive';
 import { driveChaosPipeline, readDlq } from '../drive';

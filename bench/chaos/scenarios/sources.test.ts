@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MockState } from '../../../lambdas/mock-apis/mock-state';
 import { pipeline } from '../../../lambdas/shared/pipeline';
-import type { PipelineRun } from '../../harness/pipeline-run';
+import type { PipelineRun } from '../../../localstack/start-pipeline';
 import { crmAheadMs, crmCorrectedMs, inventoryBehindMs, skewedChanges } from './sources';
 
 describe('clock-skew scenario', () => {

@@ -1,0 +1,309 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { Admin } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
+import type { MockApiServer } from '../lambdas/mock-apis/local-server';
+import { startMockApiServer } from '../lambdas/mock-apis/local-server';
+import type { AnalyticsStats } from '../lambdas/shared/analytics-payload';
+import { AnalyticsStatsSchema } from '../lambdas/shared/analytics-payload';
+import { mergeConsumerGroupId, pipeline, staging } from '../lambdas/shared/pipeline';
+import type { Dashboard, DashboardOptions } from './dashboard/server';
+import { startDashboard } from './dashboard/server';
+import type { OutputLine } from './runtime/function-host';
+import type { LocalRuntime, LocalRuntimeOptions } from './runtime/local-runtime';
+import { startLocalRuntime } from './runtime/local-runtime';
+import type { StackEndpoints } from './stack/endpoints';
+import { localCredentials } from './stack/endpoints';
+import type { PipelineResourceNames } from './stack/provision';
+import { provisionPipelineResources } from './stack/provision';
+
+export interface PipelineRunOptions extends Pick<
+  LocalRuntimeOptions,
+  'extraEnv' | 'preloadModules' | 'mappingControls' | 'schedules' | 'onSchedule'
+> {
+  endpoints: StackEndpoints;
+  /**
+   * Part of every resource name (topics, tables, bucket, consumer groups), with a random suffix,
+   * so runs share one stack. Without it: pipeline.ts's own names, as `npm start` uses them.
+   */
+  label?: string;
+  customers: number;
+  products: number;
+  seed?: number;
+  /** Local length of one scheduled minute (default 1,000 ms). */
+  tickMs?: number;
+  mergeConcurrency?: number;
+  /** POWERTOOLS_LOG_LEVEL of the functions and the mock APIs' log level (default ERROR). */
+  logLevel?: LogLevel;
+  /** Every line the functions print; EMF lines have `isMetric`. */
+  onOutput?: (line: OutputLine, isMetric: boolean) => void;
+  /** Serve the dashboard and control API, fed from the functions' output from their first line. */
+  dashboard?: Omit<DashboardOptions, 'progress' | 'invoke'>;
+}
+
+/** Where the pipeline stands: what Analytics holds and what is still on the way. */
+export interface PipelineProgress {
+  stats: AnalyticsStats;
+  /** Records on the source topics not yet committed by the merge-consumer's groups. */
+  consumerLag: number;
+  /** Batch objects under `staging/` that flush has not delivered yet. */
+  stagedObjects: number;
+  /** Messages on the DLQ topic. */
+  dlqMessages: number;
+}
+
+export interface DrainCondition {
+  /** What Analytics must hold; drained also needs no lag, nothing staged and an idle runtime. */
+  accept: (progress: PipelineProgress) => boolean;
+  timeoutMs: number;
+  pollMs?: number;
+}
+
+/**
+ * One pipeline on a local stack: mock APIs, the four functions in the local Lambda runtime
+ * (schedules + event source mappings) and optionally the dashboard. What `npm start`, the bench,
+ * chaos and the end-to-end tests drive.
+ */
+export interface PipelineRun {
+  names: PipelineResourceNames;
+  /** Prefix of the merge-consumer's consumer groups, one per source topic. */
+  groupId: string;
+  mock: MockApiServer;
+  runtime: LocalRuntime;
+  dashboard: Dashboard | undefined;
+  admin: Admin;
+  s3: S3Client;
+  /** When the runtime was asked to start (before the cold starts). */
+  startedAt: number;
+  /** Failed scheduled invocations and the functions' stderr lines, newest last (bounded). */
+  failures: string[];
+  /** Why the merge-consumer mapping had to rejoin after a kafkajs crash, one entry per attempt. */
+  mappingRestarts: string[];
+  /** Failed merge-consumer invocations the mapping saw, and records it gave up on. */
+  mappingFailures: MappingFailureCounts;
+  progress(): Promise<PipelineProgress>;
+  /** Resolves with the progress that satisfied the condition; throws with the last one on timeout or stop. */
+  waitUntilDrained(condition: DrainCondition): Promise<PipelineProgress>;
+  stop(): Promise<void>;
+}
+
+export interface MappingFailureCounts {
+  /** Invocations that returned batchItemFailures (their failed records are retried). */
+  partialFailures: number;
+  /** Invocations that threw, timed out or crashed (retried, bisected). */
+  functionErrors: number;
+  /** Records handed to the on-failure destination: offsets only, nothing redrives them. */
+  onFailureRecords: number;
+}
+
+const maxKeptFailures = 200;
+
+function uniqueNames(label: string): { names: PipelineResourceNames; groupId: string } {
+  const suffix = `${label}-${randomUUID().slice(0, 8)}`;
+  return {
+    names: {
+      customerTopic: `customer_data-${suffix}`,
+      productTopic: `inventory_data-${suffix}`,
+      dlqTopic: `analytics_dlq-${suffix}`,
+      idempotencyTable: `ecom-sync-idempotency-${suffix}`,
+      syncStateTable: `ecom-sync-sync-state-${suffix}`,
+      stagingBucket: `ecom-sync-staging-${suffix}`.toLowerCase().slice(0, 63),
+    },
+    groupId: `${pipeline.mergeConsumer.consumerGroupId}-${suffix}`,
+  };
+}
+
+export async function startPipeline(options: PipelineRunOptions): Promise<PipelineRun> {
+  const { endpoints } = options;
+  const unique = options.label === undefined ? undefined : uniqueNames(options.label);
+  const names = await provisionPipelineResources(endpoints, unique?.names);
+  const groupId = unique?.groupId ?? pipeline.mergeConsumer.consumerGroupId;
+  const logLevelName = options.logLevel ?? 'ERROR';
+
+  const failures: string[] = [];
+  const mappingRestarts: string[] = [];
+  const mappingFailures: MappingFailureCounts = {
+    partialFailures: 0,
+    functionErrors: 0,
+    onFailureRecords: 0,
+  };
+  const remember = (line: string): void => {
+    failures.push(line);
+    if (failures.length > maxKeptFailures) failures.shift();
+  };
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanUp = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+
+  try {
+    const mock = await startMockApiServer({
+      port: 0,
+      seed: options.seed ?? 42,
+      customers: options.customers,
+      products: options.products,
+      driftPerMinute: 0,
+      logger: new Logger({ serviceName: 'mock-apis', logLevel: logLevelName }),
+    });
+    cleanups.push(() => mock.close());
+    const admin = new Kafka({
+      clientId: `pipeline-${options.label ?? 'local'}`,
+      brokers: endpoints.kafkaBrokers.split(','),
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    cleanups.push(() => admin.disconnect());
+    const s3 = new S3Client({
+      endpoint: endpoints.s3Endpoint,
+      region: endpoints.region,
+      credentials: localCredentials,
+      forcePathStyle: true,
+    });
+    cleanups.push(async () => s3.destroy());
+
+    const progress = async (): Promise<PipelineProgress> => {
+      const [stats, lag, staged, dlq] = await Promise.all([
+        fetchAnalyticsStats(mock.url),
+        consumerLag(admin, groupId, [names.customerTopic, names.productTopic]),
+        stagedObjectCount(s3, names.stagingBucket),
+        topicMessageCount(admin, names.dlqTopic),
+      ]);
+      return { stats, consumerLag: lag, stagedObjects: staged, dlqMessages: dlq };
+    };
+    // Before the runtime, to see its very first EMF lines; operations answer 503 until `serve`.
+    const dashboard = options.dashboard
+      ? await startDashboard({ ...options.dashboard, progress })
+      : undefined;
+    if (dashboard) cleanups.push(() => dashboard.close());
+
+    const startedAt = Date.now();
+    const runtime = await startLocalRuntime({
+      endpoints,
+      names,
+      mockApiUrl: mock.url,
+      tickMs: options.tickMs ?? 1_000,
+      consumerGroupId: groupId,
+      logLevel: logLevelName,
+      ...(options.mergeConcurrency ? { mergeConsumerConcurrency: options.mergeConcurrency } : {}),
+      ...(options.extraEnv ? { extraEnv: options.extraEnv } : {}),
+      ...(options.preloadModules ? { preloadModules: options.preloadModules } : {}),
+      ...(options.mappingControls ? { mappingControls: options.mappingControls } : {}),
+      ...(options.schedules === undefined ? {} : { schedules: options.schedules }),
+      onSchedule: (outcome) => {
+        if (outcome.status === 'failed')
+          remember(`${outcome.functionName}: ${outcome.error.message}`);
+        options.onSchedule?.(outcome);
+      },
+      onOutput: (line, isMetric) => {
+        if (!isMetric && line.stream === 'stderr') remember(`[${line.functionName}] ${line.text}`);
+        dashboard?.observe(line, isMetric);
+        options.onOutput?.(line, isMetric);
+      },
+      onMappingActivity: (activity) => {
+        if (activity.type === 'consumer-restart') mappingRestarts.push(activity.reason);
+        if (activity.type === 'partial-failure') mappingFailures.partialFailures += 1;
+        if (activity.type === 'function-error') mappingFailures.functionErrors += 1;
+        if (activity.type === 'on-failure') mappingFailures.onFailureRecords += activity.records;
+      },
+    });
+    cleanups.push(() => runtime.stop());
+    dashboard?.serve((key, event) => runtime.invoke(key, event));
+
+    let stopping: Promise<void> | undefined;
+    return {
+      names,
+      groupId,
+      mock,
+      runtime,
+      dashboard,
+      admin,
+      s3,
+      startedAt,
+      failures,
+      mappingRestarts,
+      mappingFailures,
+      progress,
+      async waitUntilDrained({ accept, timeoutMs, pollMs = 500 }) {
+        const deadline = Date.now() + timeoutMs;
+        let last: PipelineProgress | undefined;
+        let lastError: unknown;
+        while (Date.now() < deadline && !stopping) {
+          try {
+            last = await progress();
+            if (accept(last) && last.consumerLag === 0 && last.stagedObjects === 0 && runtime.idle)
+              return last;
+          } catch (error) {
+            // A server restarted by a chaos scenario answers nothing for a while; keep waiting.
+            lastError = error;
+          }
+          await new Promise((resolve) => setTimeout(resolve, pollMs));
+        }
+        throw new Error(
+          `pipeline did not drain in ${timeoutMs} ms${stopping ? ' (stopped)' : ''}: ${JSON.stringify(last)}` +
+            (lastError instanceof Error ? `; last progress error: ${lastError.message}` : '') +
+            `; recent failures: ${failures.slice(-5).join(' | ')}`,
+        );
+      },
+      stop() {
+        stopping ??= cleanUp();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+async function fetchAnalyticsStats(mockApiUrl: string): Promise<AnalyticsStats> {
+  const response = await fetch(new URL('/analytics/stats', mockApiUrl));
+  if (!response.ok) throw new Error(`GET /analytics/stats answered ${response.status}`);
+  return AnalyticsStatsSchema.parse(await response.json());
+}
+
+/**
+ * Lag of the merge-consumer's mappings: one per topic, each with its own group
+ * (`mergeConsumerGroupId(topic, groupIdPrefix)`), as infra deploys them.
+ */
+async function consumerLag(admin: Admin, groupIdPrefix: string, topics: string[]): Promise<number> {
+  let lag = 0;
+  for (const topic of topics) {
+    const committed = await admin.fetchOffsets({
+      groupId: mergeConsumerGroupId(topic, groupIdPrefix),
+      topics: [topic],
+    });
+    const ends = await admin.fetchTopicOffsets(topic);
+    const done = committed.find((entry) => entry.topic === topic)?.partitions ?? [];
+    for (const end of ends) {
+      const offset = Number(done.find((p) => p.partition === end.partition)?.offset ?? '-1');
+      // -1: nothing committed yet, everything from the low watermark is still to come.
+      const from = offset < 0 ? Number(end.low) : offset;
+      lag += Math.max(0, Number(end.high) - from);
+    }
+  }
+  return lag;
+}
+
+export async function topicMessageCount(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, p) => sum + (Number(p.high) - Number(p.low)), 0);
+}
+
+async function stagedObjectCount(s3: S3Client, bucket: string): Promise<number> {
+  let count = 0;
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: staging.prefixes.staging,
+        ContinuationToken: token,
+      }),
+    );
+    count += page.KeyCount ?? 0;
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return count;
+}
