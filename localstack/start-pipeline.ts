@@ -11,6 +11,7 @@ import { AnalyticsStatsSchema } from '../lambdas/shared/analytics-payload';
 import { mergeConsumerGroupId, pipeline, staging } from '../lambdas/shared/pipeline';
 import type { Dashboard, DashboardOptions } from './dashboard/server';
 import { startDashboard } from './dashboard/server';
+import { MetricSeries } from './runtime/emf';
 import type { OutputLine } from './runtime/function-host';
 import type { LocalRuntime, LocalRuntimeOptions } from './runtime/local-runtime';
 import { startLocalRuntime } from './runtime/local-runtime';
@@ -40,7 +41,10 @@ export interface PipelineRunOptions extends Pick<
   /** Every line the functions print; EMF lines have `isMetric`. */
   onOutput?: (line: OutputLine, isMetric: boolean) => void;
   /** Serve the dashboard and control API, fed from the functions' output from their first line. */
-  dashboard?: Omit<DashboardOptions, 'progress' | 'invoke'>;
+  dashboard?: Omit<DashboardOptions, 'progress' | 'invoke' | 'metrics'> & {
+    /** The metric charts' period (default 5 s). */
+    bucketMs?: number;
+  };
 }
 
 /** Where the pipeline stands: what Analytics holds and what is still on the way. */
@@ -172,9 +176,10 @@ export async function startPipeline(options: PipelineRunOptions): Promise<Pipeli
       ]);
       return { stats, consumerLag: lag, stagedObjects: staged, dlqMessages: dlq };
     };
-    // Before the runtime, to see its very first EMF lines; operations answer 503 until `serve`.
+    const metrics = new MetricSeries(options.dashboard?.bucketMs);
+    // Before the runtime, to see its very first error lines; operations answer 503 until `serve`.
     const dashboard = options.dashboard
-      ? await startDashboard({ ...options.dashboard, progress })
+      ? await startDashboard({ ...options.dashboard, progress, metrics })
       : undefined;
     if (dashboard) cleanups.push(() => dashboard.close());
 
@@ -186,6 +191,7 @@ export async function startPipeline(options: PipelineRunOptions): Promise<Pipeli
       tickMs: options.tickMs ?? 1_000,
       consumerGroupId: groupId,
       logLevel: logLevelName,
+      metrics,
       ...(options.mergeConcurrency ? { mergeConsumerConcurrency: options.mergeConcurrency } : {}),
       ...(options.extraEnv ? { extraEnv: options.extraEnv } : {}),
       ...(options.preloadModules ? { preloadModules: options.preloadModules } : {}),

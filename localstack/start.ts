@@ -131,7 +131,7 @@ async function main(): Promise<number> {
     );
     // TTY: a table redrawn in place; a pipe or CI log: one plain line every 10 s.
     const terminal = startTerminalProgress({
-      metrics: () => runtime.metrics.snapshot(),
+      metrics: () => runtime.metrics.totals(),
       progress: run.progress,
       startedAt: run.startedAt,
       ...expected,
@@ -153,7 +153,7 @@ async function main(): Promise<number> {
     const drained = typeof outcome === 'object';
     const last: PipelineProgress = drained ? outcome : await run.progress();
     const elapsedS = (Date.now() - run.startedAt) / 1000;
-    const metricTotals = runtime.metrics.snapshot();
+    const metricTotals = runtime.metrics.totals();
     await shutdown();
     await drain.catch(() => undefined);
 

@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PipelineProgress } from '../start-pipeline';
+import { MetricSeries } from '../runtime/emf';
 import { InvocationError } from '../runtime/function-host';
 import type { Dashboard } from './server';
 import { startDashboard } from './server';
@@ -33,6 +34,7 @@ async function start(
   dashboard = await startDashboard({
     invoke,
     progress: async () => progressValue,
+    metrics: new MetricSeries(),
     expectedRecords: 30,
     progressIntervalMs: 60_000,
     ...extra,
@@ -97,28 +99,24 @@ describe('dashboard server (in-process, fake runtime)', () => {
     );
   });
 
-  it('turns observed EMF lines into /api/metrics and error lines into /api/errors', async () => {
-    const { dashboard } = await start();
-    dashboard.observe(
-      {
-        functionName: 'flush',
-        stream: 'stdout',
-        text: JSON.stringify({
-          _aws: {
-            Timestamp: 0,
-            CloudWatchMetrics: [{ Namespace: 'EcomSync', Metrics: [{ Name: 'RecordsDelivered' }] }],
-          },
-          RecordsDelivered: 42,
-        }),
-      },
-      true,
+  it("serves the runtime's EMF series as /api/metrics and error lines as /api/errors", async () => {
+    const metrics = new MetricSeries();
+    const { dashboard } = await start(undefined, { metrics });
+    metrics.observe(
+      JSON.stringify({
+        _aws: {
+          Timestamp: 0,
+          CloudWatchMetrics: [{ Namespace: 'EcomSync', Metrics: [{ Name: 'RecordsDelivered' }] }],
+        },
+        RecordsDelivered: 42,
+      }),
     );
     dashboard.observe(
       { functionName: 'flush', stream: 'stdout', text: '{"level":"ERROR","message":"to a@b.io"}' },
       false,
     );
-    const metrics = await call(dashboard.url, '/api/metrics');
-    expect(metrics.body.totals).toEqual({ RecordsDelivered: { sum: 42, samples: 1 } });
+    const served = await call(dashboard.url, '/api/metrics');
+    expect(served.body.totals).toEqual({ RecordsDelivered: { sum: 42, samples: 1 } });
     const errors = await call(dashboard.url, '/api/errors');
     expect(JSON.stringify(errors.body)).toContain('[redacted-email]');
     expect(JSON.stringify(errors.body)).not.toContain('a@b.io');
@@ -204,6 +202,7 @@ describe('dashboard server (in-process, fake runtime)', () => {
   it('answers 503 "starting" to operations until the runtime is served', async () => {
     dashboard = await startDashboard({
       progress: async () => progressValue,
+      metrics: new MetricSeries(),
       progressIntervalMs: 60_000,
     });
     const early = await call(dashboard.url, '/api/invoke', post({ function: 'flush' }));

@@ -11,7 +11,7 @@ import { InvocationError } from '../runtime/function-host';
 import type { PipelineProgress } from '../start-pipeline';
 import { ErrorLog } from './error-log';
 import { HttpError, readJson, sendJson } from './http-helpers';
-import { MetricSeries } from './metric-series';
+import type { MetricSeries } from '../runtime/emf';
 import type { Invoke } from './operations';
 import {
   InvokeRequestSchema,
@@ -32,10 +32,11 @@ export interface DashboardOptions {
    */
   invoke?: Invoke;
   progress: () => Promise<PipelineProgress>;
+  /** The runtime's EMF series (`LocalRuntime.metrics`). */
+  metrics: MetricSeries;
   /** 0 (default) = any free port. */
   port?: number;
   host?: string;
-  bucketMs?: number;
   progressIntervalMs?: number;
   /** Bounded runs: the record count Analytics should end up with (drives the progress bar). */
   expectedRecords?: number;
@@ -62,9 +63,8 @@ export interface Dashboard {
   token: string;
   /** Operations run from now on (they answered 503 "starting" before). */
   serve(invoke: Invoke): void;
-  /** Feed every handler output line here (the runtime's `onOutput`). */
+  /** Feed every handler output line here (the runtime's `onOutput`): errors are kept. */
   observe(line: OutputLine, isMetric: boolean): void;
-  metrics: MetricSeries;
   errors: ErrorLog;
   progress: ProgressHistory;
   close(): Promise<void>;
@@ -129,7 +129,7 @@ function checkOperation(request: IncomingMessage, token: string): void {
  * operator's buttons (resync, redrive), which invoke the functions as `aws lambda invoke` would.
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
-  const metrics = new MetricSeries(options.bucketMs ?? 5_000);
+  const { metrics } = options;
   const errors = new ErrorLog();
   const progress = new ProgressHistory(options.progress, {
     intervalMs: options.progressIntervalMs ?? 2_000,
@@ -267,10 +267,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       invoke = runtimeInvoke;
     },
     observe(line, isMetric) {
-      if (isMetric) metrics.observe(line.text);
-      else errors.observe(line);
+      if (!isMetric) errors.observe(line);
     },
-    metrics,
     errors,
     progress,
     async close() {

@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Dashboard } from '../dashboard/server';
 import { startDashboard } from '../dashboard/server';
+import { MetricSeries } from '../runtime/emf';
 import { main as resyncMain } from './resync';
 import { writeRuntimeInfo } from './runtime-info';
 import { resolveInvoker } from './target';
@@ -32,6 +33,7 @@ const failure = (promise: Promise<unknown>): Promise<Error> =>
 async function dashboardWith(invoke = vi.fn(async (): Promise<unknown> => ({ status: 'ok' }))) {
   const dashboard: Dashboard = await startDashboard({
     invoke,
+    metrics: new MetricSeries(),
     progress: async () => {
       throw new Error('not needed');
     },

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { OutputLine } from './function-host';
 
 /** The part of a CloudWatch Embedded Metric Format line that names the metrics it carries. */
 const EmfLineSchema = z
@@ -65,28 +64,75 @@ export interface MetricTotals {
   samples: number;
 }
 
-/** Running totals per metric name from the handlers' EMF lines (the local dashboard's source). */
-export class MetricCounters {
-  private readonly totals = new Map<string, MetricTotals>();
+/** One time bucket of one metric: the sum and number of the values the handlers emitted in it. */
+export interface MetricPoint extends MetricTotals {
+  /** Bucket start, epoch ms. */
+  t: number;
+  max: number;
+}
+
+/**
+ * Running totals and time series per metric from the handlers' EMF lines (what the terminal, the
+ * local dashboard and the tests read), bucketed like a CloudWatch period (a few seconds locally
+ * instead of a minute). Bounded: only the newest `maxBuckets` buckets are kept.
+ */
+export class MetricSeries {
+  private readonly series = new Map<string, MetricPoint[]>();
+  private readonly sums = new Map<string, MetricTotals>();
+
+  constructor(
+    readonly bucketMs = 5_000,
+    private readonly maxBuckets = 720,
+  ) {}
 
   /** Feed every output line here; returns true when the line was an EMF document. */
-  observe(line: Pick<OutputLine, 'text'>): boolean {
-    const data = parseEmfLine(line.text);
+  observe(text: string, now = Date.now()): boolean {
+    const data = parseEmfLine(text);
     if (!data) return false;
+    const t = now - (now % this.bucketMs);
     for (const datum of data) {
-      const totals = this.totals.get(datum.name) ?? { sum: 0, samples: 0 };
-      totals.sum += datum.value;
-      totals.samples += datum.count;
-      this.totals.set(datum.name, totals);
+      const points = this.series.get(datum.name) ?? [];
+      let last = points.at(-1);
+      if (!last || last.t !== t) {
+        last = { t, sum: 0, samples: 0, max: Number.NEGATIVE_INFINITY };
+        points.push(last);
+        if (points.length > this.maxBuckets) points.shift();
+      }
+      last.sum += datum.value;
+      last.samples += datum.count;
+      last.max = Math.max(last.max, datum.count > 0 ? datum.value / datum.count : datum.value);
+      this.series.set(datum.name, points);
+      const total = this.get(datum.name);
+      total.sum += datum.value;
+      total.samples += datum.count;
+      this.sums.set(datum.name, total);
     }
     return true;
   }
 
   get(name: string): MetricTotals {
-    return this.totals.get(name) ?? { sum: 0, samples: 0 };
+    return this.sums.get(name) ?? { sum: 0, samples: 0 };
   }
 
-  snapshot(): Record<string, MetricTotals> {
-    return Object.fromEntries([...this.totals].map(([name, totals]) => [name, { ...totals }]));
+  totals(): Record<string, MetricTotals> {
+    return Object.fromEntries([...this.sums].map(([name, total]) => [name, { ...total }]));
+  }
+
+  /** Totals, and the points of every metric from `sinceMs` on (oldest first; empty buckets absent). */
+  snapshot(sinceMs = 0): {
+    bucketMs: number;
+    totals: Record<string, MetricTotals>;
+    series: Record<string, MetricPoint[]>;
+  } {
+    return {
+      bucketMs: this.bucketMs,
+      totals: this.totals(),
+      series: Object.fromEntries(
+        [...this.series].map(([name, points]) => [
+          name,
+          points.filter((point) => point.t >= sinceMs).map((point) => ({ ...point })),
+        ]),
+      ),
+    };
   }
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MetricCounters } from './emf';
+import { MetricSeries } from './emf';
 import type { FunctionDefinition, OutputLine } from './function-host';
 import { FunctionHost, InvocationError, MAX_EVENT_DEPTH, nestingDepth } from './function-host';
 import { lambdaNodeMajor } from '../../lambdas/shared/pipeline';
@@ -164,10 +164,10 @@ describe('FunctionHost', () => {
   it('captures stdout lines and counts EMF metrics per name', async () => {
     const probe = host();
     const lines: OutputLine[] = [];
-    const counters = new MetricCounters();
+    const counters = new MetricSeries();
     probe.onOutput((line) => {
       lines.push(line);
-      counters.observe(line);
+      counters.observe(line.text);
     });
     await probe.invoke({ action: 'emf' });
     await probe.invoke({ action: 'emf' });

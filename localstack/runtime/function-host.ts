@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LOCAL_ACCOUNT_ID } from './lambda-context';
 import { MAX_INVOCATION_PAYLOAD_BYTES } from './msk-event';
 import type { InvocationErrorPayload, WorkerInit } from './worker-protocol';
 import { WorkerMessageSchema } from './worker-protocol';
-import { workerBootstrapSource } from './worker-loader';
 
 /** One deployable function as the local runtime hosts it. */
 export interface FunctionDefinition {
@@ -48,7 +49,9 @@ export class InvocationError extends Error {
   }
 }
 
-const WORKER_ENTRY = new URL('./function-worker.ts', import.meta.url).href;
+const WORKER_ENTRY = new URL('./function-worker.ts', import.meta.url);
+/** tsx's loader, resolved from here (`--import tsx` would resolve it from the cwd): the worker imports TypeScript. */
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /**
  * One Lambda execution environment: a worker thread with its own env that imported the handler
@@ -81,8 +84,8 @@ class ExecutionEnvironment {
       account: definition.account ?? LOCAL_ACCOUNT_ID,
       preloadModules: definition.preloadModules ?? [],
     };
-    this.worker = new Worker(workerBootstrapSource(WORKER_ENTRY), {
-      eval: true,
+    this.worker = new Worker(WORKER_ENTRY, {
+      execArgv: ['--import', TSX_LOADER],
       env: definition.env,
       workerData: init,
       stdout: true,

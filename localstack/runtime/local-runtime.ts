@@ -6,7 +6,7 @@ import {
   pipeline,
 } from '../../lambdas/shared/pipeline';
 import { MissingPrerequisiteError, parseNodeMajor } from '../stack/prerequisites';
-import { MetricCounters } from './emf';
+import { MetricSeries } from './emf';
 import type { OutputLine } from './function-host';
 import { FunctionHost } from './function-host';
 import type { MappingActivity, MappingControls } from './kafka-event-source';
@@ -25,6 +25,8 @@ export interface LocalRuntimeOptions extends PipelineFunctionOptions {
   mappingControls?: Partial<MappingControls>;
   /** Start the schedules (default true); tests may drive the functions by hand instead. */
   schedules?: boolean;
+  /** Where the functions' EMF lines are counted (default: a new series). */
+  metrics?: MetricSeries;
   onOutput?: (line: OutputLine, isMetric: boolean) => void;
   onSchedule?: (outcome: ScheduleOutcome) => void;
   onMappingActivity?: (activity: MappingActivity) => void;
@@ -35,7 +37,7 @@ export interface LocalRuntime {
   /** The merge-consumer's mappings: one per source topic, as infra deploys them. */
   mappings: KafkaEventSource[];
   scheduler: Scheduler;
-  metrics: MetricCounters;
+  metrics: MetricSeries;
   /** Invoke a function by hand (RequestResponse), as `aws lambda invoke` would. */
   invoke(key: HostedFunctionKey, event: unknown): Promise<unknown>;
   /** No invocation running anywhere and nothing buffered in the mapping. */
@@ -75,13 +77,13 @@ export function mergeConsumerSubscriptions(
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   assertLambdaNodeRuntime(process.version);
   const definitions = pipelineFunctionDefinitions(options);
-  const metrics = new MetricCounters();
+  const metrics = options.metrics ?? new MetricSeries();
   const hosts = Object.fromEntries(
     Object.entries(definitions).map(([key, definition]) => [key, new FunctionHost(definition)]),
   ) as Record<HostedFunctionKey, FunctionHost>;
   for (const host of Object.values(hosts)) {
     host.onOutput((line) => {
-      const isMetric = metrics.observe(line);
+      const isMetric = metrics.observe(line.text);
       options.onOutput?.(line, isMetric);
     });
   }

@@ -116,7 +116,7 @@ describe('local dashboard in headless Chromium', () => {
       await page.screenshot({ path: 'test-artifacts/dashboard.png', fullPage: true });
       expect(pageErrors).toEqual([]);
       console.log(
-        `[dashboard] screenshot: test-artifacts/dashboard.png; metrics ${JSON.stringify(harness.runtime.metrics.snapshot())}`,
+        `[dashboard] screenshot: test-artifacts/dashboard.png; metrics ${JSON.stringify(harness.runtime.metrics.totals())}`,
       );
     },
   );

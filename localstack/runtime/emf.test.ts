@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricSeries } from './metric-series';
+import { MetricSeries } from './emf';
 
 const emf = (values: Record<string, number | number[]>, unit = 'Count'): string =>
   JSON.stringify({
