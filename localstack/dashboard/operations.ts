@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { MAX_EVENT_DEPTH, nestingDepth } from '../runtime/function-host';
+import type { FunctionKey } from '../../lambdas/shared/pipeline';
+import { functionNames } from '../../lambdas/shared/pipeline';
 import type { HostedFunctionKey } from '../runtime/pipeline-functions';
 
 /** Invokes a pipeline function synchronously, like `aws lambda invoke` (RequestResponse). */
@@ -27,8 +29,18 @@ export type ResyncRequest = z.infer<typeof ResyncRequestSchema>;
 export const RedriveRequestSchema = z.strictObject({ eventId: eventId.optional() });
 export type RedriveRequest = z.infer<typeof RedriveRequestSchema>;
 
+type HostedFunctionName = (typeof functionNames)[HostedFunctionKey];
+/** Pipeline name → key of every function the local runtime hosts (`poll-crm` → `pollCrm`). */
+export const functionKeysByName = Object.fromEntries(
+  (Object.entries(functionNames) as [FunctionKey, string][])
+    .filter(([key]) => key !== 'mockApis')
+    .map(([key, name]) => [name, key]),
+) as Record<HostedFunctionName, HostedFunctionKey>;
+
 export const InvokeRequestSchema = z.strictObject({
-  function: z.enum(['poll-crm', 'poll-inventory', 'merge-consumer', 'flush']),
+  function: z.enum(
+    Object.keys(functionKeysByName) as [HostedFunctionName, ...HostedFunctionName[]],
+  ),
   // Refused here with a 400 rather than by the runtime with a 502: it is the request that is wrong.
   payload: z
     .unknown()
@@ -39,31 +51,18 @@ export const InvokeRequestSchema = z.strictObject({
 });
 export type InvokeRequest = z.infer<typeof InvokeRequestSchema>;
 
-export const pollerKeys = { crm: 'pollCrm', inventory: 'pollInventory' } as const;
-export const functionKeysByName: Record<InvokeRequest['function'], HostedFunctionKey> = {
-  'poll-crm': 'pollCrm',
-  'poll-inventory': 'pollInventory',
-  'merge-consumer': 'mergeConsumer',
-  flush: 'flush',
-};
+const pollerKeys = { crm: 'pollCrm', inventory: 'pollInventory' } as const;
 
-/** The payload the pollers take for a manual resync (lambdas/poller/poll-request.ts). */
-export function resyncPayload(request: Pick<ResyncRequest, 'full' | 'since'>): unknown {
-  return request.since === undefined ? { mode: 'full' } : { since: request.since };
-}
-
-/** The pollers a resync request addresses. */
-export function resyncTargets(source: ResyncRequest['source']): Array<'crm' | 'inventory'> {
-  return source === 'all' ? ['crm', 'inventory'] : [source];
-}
-
-/** Runs a resync: one poller invocation per source, in parallel; answers per source. */
+/**
+ * Runs a resync: one poller invocation per source, in parallel, with the payload the pollers take
+ * for it (`{ mode: 'full' }` or `{ since }`, lambdas/poller/poll-request.ts); answers per source.
+ */
 export async function resync(
   invoke: Invoke,
   request: ResyncRequest,
 ): Promise<Record<string, unknown>> {
-  const payload = resyncPayload(request);
-  const targets = resyncTargets(request.source);
+  const payload = request.since === undefined ? { mode: 'full' } : { since: request.since };
+  const targets = request.source === 'all' ? (['crm', 'inventory'] as const) : [request.source];
   const results = await Promise.all(targets.map((source) => invoke(pollerKeys[source], payload)));
   return Object.fromEntries(targets.map((source, index) => [source, results[index]]));
 }

@@ -5,12 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { createBoundedServer } from '../bounded-server';
 import type { OutputLine } from '../runtime/function-host';
 import { InvocationError } from '../runtime/function-host';
 import type { PipelineProgress } from '../start-pipeline';
 import { ErrorLog } from './error-log';
-import { HttpError, readJson, sendJson } from './http-helpers';
 import type { MetricSeries } from '../runtime/emf';
 import type { Invoke } from './operations';
 import {
@@ -24,6 +24,53 @@ import {
 } from './operations';
 import { stageCounters, stagePanels } from './panels';
 import { ProgressHistory } from './progress-history';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+  });
+  response.end(text);
+}
+
+/** Reads a JSON body and parses it with `schema`; a bad body is a 400 that says what is wrong. */
+export async function readJson<T extends z.ZodType>(
+  request: IncomingMessage,
+  schema: T,
+): Promise<z.output<T>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'request body too large');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  let json: unknown = {};
+  if (text.trim() !== '') {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, 'request body is not JSON');
+    }
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new HttpError(400, z.prettifyError(parsed.error));
+  return parsed.data;
+}
 
 export interface DashboardOptions {
   /**

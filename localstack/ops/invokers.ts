@@ -4,14 +4,10 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
 import type { InvokeRequest } from '../dashboard/operations';
+import { functionKeysByName } from '../dashboard/operations';
 
 export type FunctionName = InvokeRequest['function'];
-export const invocableFunctions: FunctionName[] = [
-  'poll-crm',
-  'poll-inventory',
-  'merge-consumer',
-  'flush',
-];
+export const invocableFunctions = Object.keys(functionKeysByName) as FunctionName[];
 
 /** Invokes a deployed or local function by its pipeline name and returns its parsed answer. */
 export type Invoker = (functionName: FunctionName, payload: unknown) => Promise<unknown>;

@@ -32,14 +32,7 @@ export async function main(argv: string[]): Promise<unknown> {
     );
   }
   const { target, invoke } = await resolveInvoker(values);
-  const keyToName = {
-    pollCrm: functionNames.pollCrm,
-    pollInventory: functionNames.pollInventory,
-  } as const;
-  const results = await resync(
-    (key, event) => invoke(keyToName[key as keyof typeof keyToName], event),
-    request.data,
-  );
+  const results = await resync((key, event) => invoke(functionNames[key], event), request.data);
   return { target, request: request.data, results };
 }
 
