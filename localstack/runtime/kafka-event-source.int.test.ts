@@ -8,7 +8,7 @@ import { FunctionHost } from './function-host';
 import type { KafkaEventTarget, MappingActivity, MappingControls } from './kafka-event-source';
 import { KafkaEventSource } from './kafka-event-source';
 import type { KafkaEventRecord, KafkaLambdaEvent, MskLambdaEvent } from './msk-event';
-import type { OnFailureRecord } from './on-failure-record';
+import type { OnFailureRecord } from './msk-event';
 
 /**
  * Contract tests of the Kafka event source mapping emulator against the real local Kafka.

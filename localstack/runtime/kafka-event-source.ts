@@ -1,10 +1,10 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { createProducer } from '../../lambdas/shared/kafka';
 import { pipeline, topics as pipelineTopics } from '../../lambdas/shared/pipeline';
-import type { BatchOutcome } from './batch-response';
-import { interpretBatchResponse } from './batch-response';
 import type {
+  BatchOutcome,
   EventSourceIdentity,
+  FailureCondition,
   KafkaEventSourceKind,
   KafkaLambdaEvent,
   SourceRecord,
@@ -12,13 +12,13 @@ import type {
 import {
   MAX_INVOCATION_PAYLOAD_BYTES,
   buildMskEvent,
+  buildOnFailureMessages,
   emptyEventBytes,
   eventPartitionBytes,
   eventRecordBytes,
+  interpretBatchResponse,
   topicPartitionKey,
 } from './msk-event';
-import type { FailureCondition } from './on-failure-record';
-import { buildOnFailureMessages } from './on-failure-record';
 
 /** The function a mapping invokes: a worker-hosted Lambda (`host.invoke`) or a plain function. */
 export type KafkaEventTarget = (event: KafkaLambdaEvent) => Promise<unknown>;
@@ -61,8 +61,6 @@ export interface KafkaEventSourceOptions {
   controls?: Partial<MappingControls>;
   /** Concurrent invocations (each on different partitions); AWS allows one per partition. */
   maxConcurrency?: number;
-  /** TRIM_HORIZON (default) reads a new group's partitions from the start, LATEST from the end. */
-  startingPosition?: 'TRIM_HORIZON' | 'LATEST';
   /** Pause before a retry; grows linearly with the attempt. */
   retryBackoffMs?: number;
   /** Pause before the consumer rejoins after a crash kafkajs does not restart; grows linearly. */
@@ -72,11 +70,8 @@ export interface KafkaEventSourceOptions {
 
 /** What the mapping did, for logs, dashboards and tests. */
 export type MappingActivity =
-  | { type: 'invoke'; records: number; partitions: string[]; attempt: number }
-  | { type: 'success'; records: number }
   | { type: 'partial-failure'; failed: Record<string, string> }
   | { type: 'function-error'; records: number; message: string }
-  | { type: 'bisect'; sizes: [number, number] }
   | { type: 'on-failure'; condition: FailureCondition; records: number; destination: string | null }
   | { type: 'commit'; offsets: Record<string, string> }
   | { type: 'internal-error'; message: string }
@@ -125,7 +120,6 @@ export class KafkaEventSource {
   private readonly committed = new Map<string, bigint>();
   private windowTimer: NodeJS.Timeout | undefined;
   private running = false;
-  private invocationCount = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private restartAttempts = 0;
   /** `"<topic>-<partition>"` of the current assignment. */
@@ -173,7 +167,8 @@ export class KafkaEventSource {
     for (const topic of this.options.topics) {
       await this.consumer.subscribe({
         topic,
-        fromBeginning: (this.options.startingPosition ?? 'TRIM_HORIZON') === 'TRIM_HORIZON',
+        // TRIM_HORIZON: a new group reads its partitions from the start.
+        fromBeginning: true,
       });
     }
     this.running = true;
@@ -236,15 +231,6 @@ export class KafkaEventSource {
       this.inFlight.size === 0 &&
       [...this.partitions.values()].every((state) => state.buffer.length === 0)
     );
-  }
-
-  get invocations(): number {
-    return this.invocationCount;
-  }
-
-  /** Offsets this mapping committed, keyed `"<topic>-<partition>"` (the next offset to read). */
-  committedOffsets(): Record<string, string> {
-    return Object.fromEntries([...this.committed].map(([key, offset]) => [key, String(offset)]));
   }
 
   private get highWaterMark(): number {
@@ -459,14 +445,17 @@ export class KafkaEventSource {
           await this.settleFailed(expired, 'RecordAgeExceeded', item.retries);
         }
         if (fresh.length === 0) continue;
-        if (fresh.length === 1 && this.eventBytes(fresh) > MAX_INVOCATION_PAYLOAD_BYTES) {
+        if (
+          fresh.length === 1 &&
+          Buffer.byteLength(JSON.stringify(buildMskEvent(fresh, this.source))) >
+            MAX_INVOCATION_PAYLOAD_BYTES
+        ) {
           await this.settleFailed(fresh, 'MaximumPayloadSizeExceeded', 0);
           continue;
         }
         if (item.retries > 0) await sleep((this.options.retryBackoffMs ?? 100) * item.retries);
-        const outcome = await this.invokeOnce(fresh, item.retries + 1);
+        const outcome = await this.invokeOnce(fresh);
         if (outcome.kind === 'success') {
-          this.emit({ type: 'success', records: fresh.length });
           await this.commit(fresh, new Map());
           continue;
         }
@@ -503,7 +492,6 @@ export class KafkaEventSource {
             { records: fresh.slice(0, middle), retries: item.retries },
             { records: fresh.slice(middle), retries: item.retries },
           ];
-          this.emit({ type: 'bisect', sizes: [middle, fresh.length - middle] });
           work.unshift(...halves);
         } else if (this.mayRetry(item.retries)) {
           work.unshift({ records: fresh, retries: item.retries + 1 });
@@ -516,10 +504,7 @@ export class KafkaEventSource {
       // (some of `current` may already be committed: at-least-once, the handlers dedupe).
       const unsettled = [...(current ? [current] : []), ...work].flatMap((item) => item.records);
       if (!(error instanceof MappingStopped)) {
-        this.emit({
-          type: 'internal-error',
-          message: error instanceof Error ? error.message : String(error),
-        });
+        this.emit({ type: 'internal-error', message: messageOf(error) });
         await sleep(this.options.retryBackoffMs ?? 100);
       }
       this.requeue(unsettled, taken);
@@ -548,19 +533,15 @@ export class KafkaEventSource {
     const maxAge = this.controls.maximumRecordAgeInSeconds;
     if (maxAge < 0) return { fresh: records, expired: [] };
     const cutoff = Date.now() - maxAge * 1000;
-    const stillExpiring = new Set<string>();
-    const seen = new Set<string>();
+    // Partitions that reached a record young enough: everything after it is fresh too.
+    const reached = new Set<string>();
     const fresh: SourceRecord[] = [];
     const expired: SourceRecord[] = [];
     for (const record of records) {
       const key = topicPartitionKey(record);
-      if (!seen.has(key)) {
-        seen.add(key);
-        stillExpiring.add(key);
-      }
-      if (stillExpiring.has(key) && Number(record.message.timestamp) < cutoff) expired.push(record);
+      if (!reached.has(key) && Number(record.message.timestamp) < cutoff) expired.push(record);
       else {
-        stillExpiring.delete(key);
+        reached.add(key);
         fresh.push(record);
       }
     }
@@ -569,28 +550,16 @@ export class KafkaEventSource {
 
   private async invokeOnce(
     records: SourceRecord[],
-    attempt: number,
   ): Promise<BatchOutcome | { kind: 'error'; message: string }> {
-    const partitions = [...new Set(records.map(topicPartitionKey))];
-    this.emit({ type: 'invoke', records: records.length, partitions, attempt });
-    this.invocationCount += 1;
     let response: unknown;
     try {
-      response = await this.options.target(this.event(records));
+      response = await this.options.target(buildMskEvent(records, this.source));
     } catch (error) {
-      return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
+      return { kind: 'error', message: messageOf(error) };
     }
     return this.controls.reportBatchItemFailures
       ? interpretBatchResponse(response, records)
       : { kind: 'success' };
-  }
-
-  private event(records: SourceRecord[]): KafkaLambdaEvent {
-    return buildMskEvent(records, this.source);
-  }
-
-  private eventBytes(records: SourceRecord[]): number {
-    return Buffer.byteLength(JSON.stringify(this.event(records)));
   }
 
   /**

@@ -7,10 +7,10 @@ import {
   InMemoryStagingStore,
 } from '../../lambdas/merge-consumer/test-support/in-memory-stores';
 import { customer, customerEnvelope } from '../../lambdas/merge-consumer/test-support/msk-event';
-import { interpretBatchResponse } from './batch-response';
+import { interpretBatchResponse } from './msk-event';
 import type { SourceRecord } from './msk-event';
 import { buildMskEvent } from './msk-event';
-import { buildOnFailureMessages } from './on-failure-record';
+import { buildOnFailureMessages } from './msk-event';
 import type { CorpusRecord } from '../../test/conformance/kafka-corpus';
 import {
   itEachCorpusEvent,

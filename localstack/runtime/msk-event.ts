@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { MSKEvent, MSKRecord, MSKRecordHeader, SelfManagedKafkaEvent } from 'aws-lambda';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { z } from 'zod';
 
 /**
  * A record as Lambda writes it. DefinitelyTyped's MSKRecord makes `key` and `value` required
@@ -142,4 +144,155 @@ export function eventPartitionBytes(record: Pick<SourceRecord, 'topic' | 'partit
 /** Bytes of an event with no records; with the two above, an upper bound of any event's size. */
 export function emptyEventBytes(source: EventSourceIdentity): number {
   return Buffer.byteLength(JSON.stringify(buildMskEvent([], source)));
+}
+
+/**
+ * `ReportBatchItemFailures` response of a Kafka-triggered function, as AWS documents it:
+ * `{ "batchItemFailures": [{ "itemIdentifier": { "partition": "topic-partition_number", "offset": 100 } }] }`
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html#kafka-partial-batch-response).
+ * Strict objects: an identifier with another key name (`topic-partition`), a null one or an empty
+ * partition fails the whole batch, as AWS documents for stream sources
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html#streams-batchfailurereporting-conditions).
+ */
+const BatchResponseSchema = z.object({
+  batchItemFailures: z
+    .array(
+      z.object({
+        itemIdentifier: z.strictObject({
+          partition: z.string().min(1),
+          offset: z.number().int().nonnegative(),
+        }),
+      }),
+    )
+    .nullish(),
+});
+
+export type BatchOutcome =
+  | { kind: 'success' }
+  /** Per topic-partition, the lowest offset the function reported as failed. */
+  | { kind: 'partial'; firstFailedOffset: Map<string, bigint> }
+  | { kind: 'malformed'; reason: string };
+
+/**
+ * Reads a function's response the way Lambda does for a mapping with ReportBatchItemFailures:
+ * null, empty JSON or an empty/null list → every record succeeded; a list → everything from the
+ * lowest failed offset of each listed partition is retried; anything else, or naming a
+ * partition/offset not in the invoked event, fails the whole batch.
+ */
+export function interpretBatchResponse(
+  response: unknown,
+  batch: readonly SourceRecord[],
+): BatchOutcome {
+  if (response === null || response === undefined) return { kind: 'success' };
+  const parsed = BatchResponseSchema.safeParse(response);
+  if (!parsed.success) return { kind: 'malformed', reason: z.prettifyError(parsed.error) };
+  const failures = parsed.data.batchItemFailures ?? [];
+  if (failures.length === 0) return { kind: 'success' };
+
+  const offsetsInBatch = new Set(
+    batch.map((record) => `${topicPartitionKey(record)}@${record.offset}`),
+  );
+  const firstFailedOffset = new Map<string, bigint>();
+  for (const { itemIdentifier } of failures) {
+    const key = itemIdentifier.partition;
+    const offset = BigInt(itemIdentifier.offset);
+    if (!offsetsInBatch.has(`${key}@${offset}`)) {
+      return {
+        kind: 'malformed',
+        reason: `batchItemFailures names ${key}@${offset}, which is not in the batch`,
+      };
+    }
+    const current = firstFailedOffset.get(key);
+    if (current === undefined || offset < current) firstFailedOffset.set(key, offset);
+  }
+  return { kind: 'partial', firstFailedOffset };
+}
+
+/**
+ * Why the mapping gave a record up. `MaximumPayloadSizeExceeded` is a record that alone makes an
+ * event over the invocation payload limit, so it was never invoked
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html).
+ */
+export type FailureCondition =
+  'RetryAttemptsExhausted' | 'RecordAgeExceeded' | 'MaximumPayloadSizeExceeded';
+
+/**
+ * One message on a Kafka on-failure destination, as AWS documents it
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html#kafka-ofd-record-format,
+ * copied in test/conformance/kafka/on-failure-destination-record.json): one per failed record,
+ * with the failure metadata, `recordInfo` for that record and the record itself as a one-record
+ * event under `payload`.
+ */
+export interface OnFailureRecord {
+  requestContext: {
+    requestId: string;
+    functionArn: string;
+    condition: FailureCondition;
+    approximateInvokeCount: number;
+  };
+  /** null when the function never ran on the record (AWS: "null if MaximumPayloadSizeExceeded"). */
+  responseContext: {
+    statusCode: number;
+    executedVersion: string;
+    functionError: 'Unhandled';
+  } | null;
+  version: '1.0';
+  timestamp: string;
+  KafkaBatchInfo: {
+    batchSize: 1;
+    /** Absent for a self-managed Kafka mapping, whose events carry no ARN. */
+    eventSourceArn?: string;
+    bootstrapServers: string;
+    payloadSize: number;
+    recordInfo: { offset: string; timestamp: string };
+  };
+  payload: KafkaLambdaEvent;
+}
+
+/** A message for the destination topic: AWS produces it with the failed record's own key. */
+export interface OnFailureMessage {
+  key: Buffer | null;
+  value: OnFailureRecord;
+}
+
+export function buildOnFailureMessages(args: {
+  records: readonly SourceRecord[];
+  source: EventSourceIdentity;
+  functionArn: string;
+  condition: FailureCondition;
+  invokeCount: number;
+  now?: Date;
+}): OnFailureMessage[] {
+  const timestamp = (args.now ?? new Date()).toISOString();
+  return args.records.map((record) => {
+    const payload = buildMskEvent([record], args.source);
+    return {
+      key: record.message.key,
+      value: {
+        requestContext: {
+          requestId: randomUUID(),
+          functionArn: args.functionArn,
+          condition: args.condition,
+          approximateInvokeCount: args.invokeCount,
+        },
+        responseContext:
+          args.invokeCount > 0
+            ? { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' }
+            : null,
+        version: '1.0',
+        timestamp,
+        KafkaBatchInfo: {
+          batchSize: 1,
+          ...('eventSourceArn' in payload ? { eventSourceArn: payload.eventSourceArn } : {}),
+          bootstrapServers: payload.bootstrapServers,
+          payloadSize: Buffer.byteLength(JSON.stringify(payload)),
+          recordInfo: {
+            offset: String(record.offset),
+            timestamp: new Date(Number(record.message.timestamp)).toISOString(),
+          },
+        },
+        payload,
+      },
+    };
+  });
 }
