@@ -1,4 +1,4 @@
-import type { JvmProfile } from '../../localstack/stack/index';
+import type { JvmProfile } from '../../localstack/stack/aws-servers';
 import type { BaselineResult } from '../baseline/per-record-consumer';
 import type { MachineInfo } from '../cli';
 import type { RawDynamoResult } from '../limits/raw-dynamodb';

@@ -2,6 +2,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { isProcessAlive } from '../stack/server-process';
 
 /** Where `npm start` tells the operator CLIs how to reach it (gitignored, like the rest of .stack/). */
 export const RUNTIME_INFO_PATH = join(
@@ -42,15 +43,6 @@ export async function removeRuntimeInfo(pid: number, path = RUNTIME_INFO_PATH): 
   if (info?.pid === pid) await rm(path, { force: true });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 const shown = (path: string): string => relative(process.cwd(), path) || path;
 
 async function parseRuntimeFile(path: string): Promise<RuntimeInfo | undefined> {
@@ -88,7 +80,7 @@ export async function readRuntimeInfo(
     throw new RuntimeInfoError(
       `no local stack running (no ${shown(path)}); run \`npm start\`, or pass --target aws for the deployed stack`,
     );
-  if (!isAlive(info.pid) || !(await answers(info)))
+  if (!isProcessAlive(info.pid) || !(await answers(info)))
     throw new RuntimeInfoError(
       `${shown(path)} is stale (npm start pid ${info.pid} is gone or its dashboard ${info.dashboardUrl} does not answer); run \`npm start\`, or pass --target aws`,
     );

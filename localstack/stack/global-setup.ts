@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { formatTimings } from './timings';
+import { formatTimings } from './index';
 import { startLocalStack } from './index';
 
 /**

@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JvmProfile } from './aws-servers';
@@ -7,22 +8,46 @@ import { ensureServerJars, serverVersions } from './artifacts';
 import type { ServerName } from './artifacts';
 import type { StackEndpoints } from './endpoints';
 import { stackEnv } from './endpoints';
-import { registerForExitCleanup } from './exit-hooks';
 import { formatKafkaStorage, prepareKafka, probeKafka } from './kafka-server';
-import { freePort } from './ports';
 import { checkPrerequisites } from './prerequisites';
-import type { RestartServerOptions, ServerGuards, ServerRestart } from './restartable-server';
-import { RestartableServer } from './restartable-server';
-import type { StackTimings } from './timings';
+import type { RestartServerOptions, ServerGuards, ServerRestart } from './server-process';
+import { RestartableServer, registerForExitCleanup } from './server-process';
 
-export type { StackEndpoints } from './endpoints';
-export type { StackTimings } from './timings';
-export type { ServerName } from './artifacts';
-export type { JvmProfile } from './aws-servers';
-export type { RestartServerOptions, ServerRestart } from './restartable-server';
-export { formatTimings } from './timings';
-export { provisionPipelineResources, defaultResourceNames } from './provision';
-export type { PipelineResourceNames } from './provision';
+/** How long each server took from spawn to healthy, and the whole stack from call to ready. */
+export interface StackTimings {
+  perServerMs: Record<string, number>;
+  totalMs: number;
+}
+
+export function formatTimings(timings: StackTimings): string {
+  const servers = Object.entries(timings.perServerMs)
+    .map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)}s`)
+    .join(', ');
+  return `total ${(timings.totalMs / 1000).toFixed(1)}s (${servers})`;
+}
+
+/**
+ * Asks the kernel for a free loopback port by listening on port 0. The port is released before
+ * the server binds it, so a race with another process is possible but rare; a server that then
+ * fails to bind fails its health check with its log tail.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        server.close();
+        reject(new Error('could not determine a free port'));
+        return;
+      }
+      const { port } = address;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 export interface StartLocalStackOptions {
   /** Keep server data here (and keep it after stop); default: a fresh temp dir removed on stop. */

@@ -20,8 +20,9 @@ import type { Consumer, Producer } from 'kafkajs';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localCredentials } from './endpoints';
-import type { RunningStack, ServerRestart } from './index';
+import type { RunningStack } from './index';
 import { startLocalStack } from './index';
+import type { ServerRestart } from './server-process';
 import { isProcessAlive } from './server-process';
 
 // Chaos scenarios SIGKILL the servers mid-run; this proves a restart keeps every server's data,
