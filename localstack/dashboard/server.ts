@@ -81,16 +81,13 @@ export interface DashboardOptions {
   progress: () => Promise<PipelineProgress>;
   /** The runtime's EMF series (`LocalRuntime.metrics`). */
   metrics: MetricSeries;
-  /** 0 (default) = any free port. */
+  /** 0 (default) = any free port; always on 127.0.0.1. */
   port?: number;
-  host?: string;
   progressIntervalMs?: number;
   /** Bounded runs: the record count Analytics should end up with (drives the progress bar). */
   expectedRecords?: number;
   /** How long a client may take to send one whole request (default 30 s). */
   requestTimeoutMs?: number;
-  /** Open connections at most; more are refused (default 64). */
-  maxConnections?: number;
 }
 
 export interface OperationRecord {
@@ -293,10 +290,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       ...(options.requestTimeoutMs === undefined
         ? {}
         : { requestTimeoutMs: options.requestTimeoutMs }),
-      maxConnections: options.maxConnections ?? 64,
+      maxConnections: 64,
     },
   );
-  const host = options.host ?? '127.0.0.1';
+  const host = '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());

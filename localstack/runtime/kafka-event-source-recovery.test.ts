@@ -116,8 +116,10 @@ function mapping(
     groupId: 'group',
     target,
     functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:merge-consumer',
-    eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/local/x',
-    bootstrapServers: 'localhost:9092',
+    source: {
+      eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/local/x',
+      bootstrapServers: 'localhost:9092',
+    },
     controls: { onFailureTopic: null, maximumBatchingWindowInSeconds: 0, ...controls },
     consumerRestartDelayMs: 100,
     onActivity: (event) => activity.push(event),

@@ -111,8 +111,10 @@ function startMapping(args: {
     groupId: args.groupId ?? unique('group'),
     target,
     functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:esm-test',
-    eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/local/test',
-    bootstrapServers: localStack().kafkaBrokers,
+    source: {
+      eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/local/test',
+      bootstrapServers: localStack().kafkaBrokers,
+    },
     controls: { maximumBatchingWindowInSeconds: 0.2, onFailureTopic: null, ...args.controls },
     ...(args.maxConcurrency === undefined ? {} : { maxConcurrency: args.maxConcurrency }),
     retryBackoffMs: 10,
@@ -511,8 +513,10 @@ describe('Kafka event source mapping emulator', () => {
         return response;
       },
       functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:msk-summary',
-      eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/local/test',
-      bootstrapServers: localStack().kafkaBrokers,
+      source: {
+        eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/local/test',
+        bootstrapServers: localStack().kafkaBrokers,
+      },
       controls: { maximumBatchingWindowInSeconds: 0.2, onFailureTopic: null },
     });
     running.push(mapping);

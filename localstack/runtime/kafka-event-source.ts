@@ -5,7 +5,6 @@ import type {
   BatchOutcome,
   EventSourceIdentity,
   FailureCondition,
-  KafkaEventSourceKind,
   KafkaLambdaEvent,
   SourceRecord,
 } from './msk-event';
@@ -54,10 +53,8 @@ export interface KafkaEventSourceOptions {
   groupId: string;
   target: KafkaEventTarget;
   functionArn: string;
-  eventSourceArn: string;
-  bootstrapServers: string;
-  /** The event shape: MSK (`aws:kafka`, default) or self-managed Kafka (no `eventSourceArn`). */
-  eventSource?: KafkaEventSourceKind;
+  /** What the events name as their source; MSK (`aws:kafka`) unless it says self-managed Kafka. */
+  source: EventSourceIdentity;
   controls?: Partial<MappingControls>;
   /** Concurrent invocations (each on different partitions); AWS allows one per partition. */
   maxConcurrency?: number;
@@ -132,11 +129,7 @@ export class KafkaEventSource {
   constructor(private readonly options: KafkaEventSourceOptions) {
     this.controls = effectiveControls({ ...defaultMappingControls, ...options.controls });
     if (this.controls.batchSize < 1) throw new Error('batchSize must be at least 1');
-    this.source = {
-      eventSourceArn: options.eventSourceArn,
-      bootstrapServers: options.bootstrapServers,
-      ...(options.eventSource === undefined ? {} : { eventSource: options.eventSource }),
-    };
+    this.source = options.source;
     this.emptyEventBytes = emptyEventBytes(this.source);
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,

@@ -107,8 +107,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           region: options.endpoints.region,
           account: LOCAL_ACCOUNT_ID,
         }),
-        eventSourceArn: `arn:aws:kafka:${options.endpoints.region}:${LOCAL_ACCOUNT_ID}:cluster/ecom-sync-local/00000000-0000-0000-0000-000000000000-1`,
-        bootstrapServers: options.endpoints.kafkaBrokers,
+        source: {
+          eventSourceArn: `arn:aws:kafka:${options.endpoints.region}:${LOCAL_ACCOUNT_ID}:cluster/ecom-sync-local/00000000-0000-0000-0000-000000000000-1`,
+          bootstrapServers: options.endpoints.kafkaBrokers,
+        },
         controls: { onFailureTopic: options.names.dlqTopic, ...options.mappingControls },
         maxConcurrency: hosts.mergeConsumer.definition.maxConcurrency ?? 1,
         ...(options.onMappingActivity ? { onActivity: options.onMappingActivity } : {}),

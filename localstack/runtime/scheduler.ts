@@ -1,4 +1,33 @@
-import { scheduleRuleArn, scheduledEvent } from './scheduled-event';
+import { randomUUID } from 'node:crypto';
+import type { ScheduledEvent } from 'aws-lambda';
+
+/** The rule name infra gives each schedule; the local runtime uses the same ARN layout. */
+export function scheduleRuleArn(functionName: string, region: string, account: string): string {
+  return `arn:aws:events:${region}:${account}:rule/ecom-sync-${functionName}-schedule`;
+}
+
+/** An EventBridge "Scheduled Event", exactly as a rate() rule delivers it to Lambda. */
+export function scheduledEvent(args: {
+  ruleArn: string;
+  region: string;
+  account: string;
+  now?: Date;
+}): ScheduledEvent<Record<string, never>> {
+  const time = new Date(args.now ?? Date.now());
+  // EventBridge stamps scheduled events with the whole second they fired at.
+  time.setUTCMilliseconds(0);
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: args.account,
+    time: time.toISOString().replace('.000Z', 'Z'),
+    region: args.region,
+    resources: [args.ruleArn],
+    detail: {},
+  };
+}
 
 export interface ScheduleTarget {
   functionName: string;
@@ -13,8 +42,6 @@ export interface SchedulerOptions {
   tickMs: number;
   region: string;
   account: string;
-  /** Fire every schedule once at start instead of waiting one period (EventBridge waits). */
-  fireOnStart?: boolean;
   onInvocation?: (outcome: ScheduleOutcome) => void;
 }
 
@@ -40,13 +67,9 @@ export class Scheduler {
     for (const target of this.options.targets) {
       const periodMs = Math.max(1, Math.round(target.rateMinutes * this.options.tickMs));
       this.timers.push(setInterval(() => this.fire(target), periodMs));
-      if (this.options.fireOnStart ?? true) this.fire(target);
+      // At once rather than after one period (EventBridge waits): a run starts with a sync.
+      this.fire(target);
     }
-  }
-
-  /** True while any scheduled invocation is running. */
-  get busy(): boolean {
-    return this.running.size > 0;
   }
 
   /** Stops firing and waits for the invocations already running. */

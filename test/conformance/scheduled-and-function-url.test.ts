@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseInvokeEvent } from '../../lambdas/flush/commands';
 import { testApi } from '../../lambdas/mock-apis/test-helpers';
 import { parsePollRequest } from '../../lambdas/poller/poll-request';
-import { scheduledEvent } from '../../localstack/runtime/scheduled-event';
+import { scheduledEvent } from '../../localstack/runtime/scheduler';
 import type { RepoFixtureName } from './repo-fixtures';
 import { loadRepoFixture } from './repo-fixtures';
 
