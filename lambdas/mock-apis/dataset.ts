@@ -17,9 +17,6 @@ const BASE_EPOCH_MS = Date.UTC(2024, 0, 1);
 const BASE_SPAN_MS = 366 * 24 * 3600 * 1000;
 export const MAX_RECORDS = 10_000_000;
 
-const idPrefixes: Record<EntityName, string> = { customers: 'cust-', products: 'prod-' };
-const entitySalt: Record<EntityName, number> = { customers: 1, products: 2 };
-
 const words = (text: string): string[] => text.split(' ');
 const firstNames = words(
   'Ada Grace Alan Edsger Barbara Donald Frances Ken Margaret Dennis Radia Linus Hedy Tim Katherine John',
@@ -30,20 +27,80 @@ const lastNames = words(
 const adjectives = words('Classic Compact Deluxe Eco Pro Ultra Smart Rugged Mini Max');
 const nouns = words('Kettle Lamp Backpack Chair Monitor Speaker Bottle Jacket Router Blender');
 
+interface FieldInput {
+  index: number;
+  version: number;
+  seed: number;
+  baseMs: number;
+  /** The record's own stream for a version (version 0 = the base record). */
+  random: (version: number) => Random;
+}
+
+/**
+ * One generator for both entities: the id prefix, a salt for the random streams, the fields of
+ * a version, and what a corrupted record breaks (the published schema, on purpose).
+ */
+const entities: Record<
+  EntityName,
+  {
+    prefix: string;
+    salt: number;
+    fields: (input: FieldInput) => Record<string, unknown>;
+    corrupt: Record<string, unknown>;
+  }
+> = {
+  customers: {
+    prefix: 'cust-',
+    salt: 1,
+    fields: ({ index, version, baseMs, random }) => {
+      const base = random(0);
+      const first = pick(base, firstNames);
+      const last = pick(base, lastNames);
+      const createdDateMs = baseMs - Math.floor(base() * 365) * 86_400_000;
+      // A change renames the customer (marriage, typo fix); the e-mail stays the same person's.
+      return {
+        name: `${version > 0 ? pick(random(version), firstNames) : first} ${last}`,
+        email: `${first}.${last}.${index + 1}@example.com`.toLowerCase(),
+        createdDate: new Date(createdDateMs).toISOString(),
+      };
+    },
+    corrupt: { email: 'not-an-email' },
+  },
+  products: {
+    prefix: 'prod-',
+    salt: 2,
+    fields: ({ index, version, seed, random }) => {
+      const base = random(0);
+      return {
+        productName: `${pick(base, adjectives)} ${pick(base, nouns)}`,
+        sku: `SKU-${mixSeed(seed, index).toString(36).toUpperCase().padStart(7, '0')}-${index + 1}`,
+        stockQuantity: Math.floor(random(version)() * 1000),
+      };
+    },
+    corrupt: { stockQuantity: -1 },
+  },
+};
+
 export interface SortKey {
   ms: number;
   id: string;
 }
 
-export function compareKeys(aMs: number, aId: string, bMs: number, bId: string): number {
-  if (aMs !== bMs) return aMs - bMs;
-  return aId < bId ? -1 : aId > bId ? 1 : 0;
+export function compareKeys(a: SortKey, b: SortKey): number {
+  if (a.ms !== b.ms) return a.ms - b.ms;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-interface AddedCustomer {
-  name: string;
-  email: string;
-  createdDateMs: number;
+/** The first i in [0, n) for which `isAfter` holds, `isAfter` being false and then true. */
+function firstWhere(n: number, isAfter: (i: number) => boolean): number {
+  let low = 0;
+  let high = n;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (isAfter(mid)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
 }
 
 interface Override {
@@ -52,7 +109,8 @@ interface Override {
   updatedAtMs: number;
   version: number;
   corrupt: boolean;
-  added?: AddedCustomer;
+  /** The fields of a record added through the API (SOAP AddCustomer); they never change. */
+  added?: Record<string, unknown>;
 }
 
 interface OrderEntry extends SortKey {
@@ -96,177 +154,117 @@ class EntityStore {
   }
 
   idOf(index: number): string {
-    return idPrefixes[this.entity] + String(index + 1).padStart(6, '0');
+    return entities[this.entity].prefix + String(index + 1).padStart(6, '0');
   }
 
   /** `cust-000042` → 41, or undefined for an id this store never issued. */
   indexOf(id: string): number | undefined {
-    const prefix = idPrefixes[this.entity];
-    if (!id.startsWith(prefix)) return undefined;
-    const digits = id.slice(prefix.length);
-    if (!/^\d{6,}$/.test(digits)) return undefined;
-    const index = Number(digits) - 1;
+    const match = /^([a-z]+-)(\d{6,})$/.exec(id);
+    const index = Number(match?.[2]) - 1;
     return index >= 0 && index < this.total && this.idOf(index) === id ? index : undefined;
   }
 
-  private recordRandom(index: number, version: number): Random {
-    return mulberry32(mixSeed(this.seed, entitySalt[this.entity], index, version));
-  }
-
   /** Strictly increasing in `index`: the jitter stays below one step. */
-  private baseUpdatedAtMs(index: number): number {
-    const jitter = mixSeed(this.seed, entitySalt[this.entity], index) % this.stepMs;
-    return BASE_EPOCH_MS + index * this.stepMs + jitter;
-  }
-
-  private updatedAtMs(index: number): number {
-    return this.overrides.get(index)?.updatedAtMs ?? this.baseUpdatedAtMs(index);
+  private baseKey(index: number): SortKey {
+    const jitter = mixSeed(this.seed, entities[this.entity].salt, index) % this.stepMs;
+    return { ms: BASE_EPOCH_MS + index * this.stepMs + jitter, id: this.idOf(index) };
   }
 
   record(index: number): Record<string, unknown> {
+    const { salt, fields, corrupt } = entities[this.entity];
     const override = this.overrides.get(index);
-    const version = override?.version ?? 0;
-    const updatedAt = new Date(this.updatedAtMs(index)).toISOString();
-    const corrupt = override?.corrupt ?? false;
-    const id = this.idOf(index);
-    if (this.entity === 'customers') {
-      const base = this.recordRandom(index, 0);
-      const first = pick(base, firstNames);
-      const last = pick(base, lastNames);
-      const createdDateMs = this.baseUpdatedAtMs(index) - Math.floor(base() * 365) * 86_400_000;
-      // A change renames the customer (marriage, typo fix); the e-mail stays the same person's.
-      const renamed = version > 0 ? this.recordRandom(index, version) : base;
-      const name =
-        override?.added?.name ?? `${version > 0 ? pick(renamed, firstNames) : first} ${last}`;
-      const email =
-        override?.added?.email ?? `${first}.${last}.${index + 1}@example.com`.toLowerCase();
-      return {
-        id,
-        name,
-        email: corrupt ? 'not-an-email' : email,
-        createdDate: new Date(override?.added?.createdDateMs ?? createdDateMs).toISOString(),
-        updatedAt,
-      };
-    }
-    const base = this.recordRandom(index, 0);
-    const productName = `${pick(base, adjectives)} ${pick(base, nouns)}`;
-    const sku = `SKU-${mixSeed(this.seed, index).toString(36).toUpperCase().padStart(7, '0')}-${index + 1}`;
-    const stock = Math.floor(this.recordRandom(index, version)() * 1000);
-    return { id, productName, sku, stockQuantity: corrupt ? -1 : stock, updatedAt };
+    const baseMs = this.baseKey(index).ms;
+    const generated = fields({
+      index,
+      version: override?.version ?? 0,
+      seed: this.seed,
+      baseMs,
+      random: (version) => mulberry32(mixSeed(this.seed, salt, index, version)),
+    });
+    return {
+      id: this.idOf(index),
+      ...generated,
+      ...override?.added,
+      ...(override?.corrupt ? corrupt : {}),
+      updatedAt: new Date(override?.updatedAtMs ?? baseMs).toISOString(),
+    };
   }
 
   /** Changes the given records: new version (or corrupted), updatedAt = now. */
   touch(indices: readonly number[], nowMs: number, change: 'mutate' | 'corrupt'): void {
-    const entries: OrderEntry[] = [];
-    for (const index of indices) {
-      const previous = this.overrides.get(index);
-      if (previous) this.staleEntries++;
-      const override: Override = {
-        seq: (previous?.seq ?? 0) + 1,
-        updatedAtMs: nowMs,
-        version: (previous?.version ?? 0) + (change === 'mutate' ? 1 : 0),
-        corrupt: change === 'corrupt',
-        added: previous?.added,
-      };
-      this.overrides.set(index, override);
-      entries.push({ ms: nowMs, id: this.idOf(index), index, seq: override.seq });
-    }
-    this.insertOrdered(entries);
+    this.insertOrdered(
+      indices.map((index) => {
+        const previous = this.overrides.get(index);
+        if (previous) this.staleEntries++;
+        return this.override(index, nowMs, {
+          seq: (previous?.seq ?? 0) + 1,
+          version: (previous?.version ?? 0) + (change === 'mutate' ? 1 : 0),
+          corrupt: change === 'corrupt',
+          added: previous?.added,
+        });
+      }),
+    );
   }
 
-  addCustomer(customer: Omit<AddedCustomer, 'createdDateMs'>, nowMs: number): string {
+  /** A new record with the given fields (they override the generated ones); returns its id. */
+  add(added: Record<string, unknown>, nowMs: number): string {
     const index = this.total;
     this.addedCount++;
-    this.overrides.set(index, {
-      seq: 1,
-      updatedAtMs: nowMs,
-      version: 0,
-      corrupt: false,
-      added: { ...customer, createdDateMs: nowMs },
-    });
-    const id = this.idOf(index);
-    this.insertOrdered([{ ms: nowMs, id, index, seq: 1 }]);
-    return id;
+    this.insertOrdered([
+      this.override(index, nowMs, { seq: 1, version: 0, corrupt: false, added }),
+    ]);
+    return this.idOf(index);
+  }
+
+  private override(
+    index: number,
+    nowMs: number,
+    override: Omit<Override, 'updatedAtMs'>,
+  ): OrderEntry {
+    this.overrides.set(index, { ...override, updatedAtMs: nowMs });
+    return { ms: nowMs, id: this.idOf(index), index, seq: override.seq };
+  }
+
+  private isCurrent(entry: OrderEntry): boolean {
+    return this.overrides.get(entry.index)?.seq === entry.seq;
   }
 
   private insertOrdered(entries: OrderEntry[]): void {
-    entries.sort((a, b) => compareKeys(a.ms, a.id, b.ms, b.id));
-    const last = this.order[this.order.length - 1];
+    entries.sort(compareKeys);
+    const last = this.order.at(-1);
     const first = entries[0];
     // Changes normally happen "now", after every earlier change: append. A clock that went
     // backwards (or a fake clock in a test) falls back to a full sort.
     this.order.push(...entries);
-    if (last && first && compareKeys(first.ms, first.id, last.ms, last.id) < 0) {
-      this.order.sort((a, b) => compareKeys(a.ms, a.id, b.ms, b.id));
-    }
+    if (last && first && compareKeys(first, last) < 0) this.order.sort(compareKeys);
     if (this.staleEntries > 1024 && this.staleEntries > this.order.length / 2) {
-      this.order = this.order.filter((entry) => this.overrides.get(entry.index)?.seq === entry.seq);
+      this.order = this.order.filter((entry) => this.isCurrent(entry));
       this.staleEntries = 0;
     }
   }
 
-  /** First base index whose key is strictly after `after`. */
-  private firstBaseIndexAfter(after: SortKey): number {
-    let low = 0;
-    let high = this.baseCount;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (compareKeys(this.baseUpdatedAtMs(mid), this.idOf(mid), after.ms, after.id) > 0)
-        high = mid;
-      else low = mid + 1;
-    }
-    return low;
-  }
-
-  private firstOrderPositionAfter(after: SortKey): number {
-    let low = 0;
-    let high = this.order.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      const entry = this.order[mid] as OrderEntry;
-      if (compareKeys(entry.ms, entry.id, after.ms, after.id) > 0) high = mid;
-      else low = mid + 1;
-    }
-    return low;
-  }
-
   /** Merges the untouched base records and the changed ones in (updatedAt, id) order. */
   page({ after, limit }: PageQuery): PageResult {
-    let baseIndex = this.firstBaseIndexAfter(after);
-    let orderPos = this.firstOrderPositionAfter(after);
-    const picked: number[] = [];
-    let lastKey: SortKey | undefined;
-    const nextBase = (): number | undefined => {
-      while (baseIndex < this.baseCount && this.overrides.has(baseIndex)) baseIndex++;
-      return baseIndex < this.baseCount ? baseIndex : undefined;
-    };
-    const nextChanged = (): OrderEntry | undefined => {
-      for (;;) {
-        const entry = this.order[orderPos];
-        if (!entry || this.overrides.get(entry.index)?.seq === entry.seq) return entry;
-        orderPos++;
-      }
-    };
+    let base = firstWhere(this.baseCount, (i) => compareKeys(this.baseKey(i), after) > 0);
+    let position = firstWhere(this.order.length, (i) => {
+      return compareKeys(this.order[i] as OrderEntry, after) > 0;
+    });
+    const picked: { index: number; key: SortKey }[] = [];
     while (picked.length <= limit) {
-      const base = nextBase();
-      const changed = nextChanged();
-      if (base === undefined && changed === undefined) break;
-      const baseMs = base === undefined ? Infinity : this.baseUpdatedAtMs(base);
-      const takeBase =
-        base !== undefined &&
-        (changed === undefined || compareKeys(baseMs, this.idOf(base), changed.ms, changed.id) < 0);
-      if (takeBase) {
-        if (picked.length < limit) lastKey = { ms: baseMs, id: this.idOf(base) };
-        picked.push(base);
-        baseIndex++;
+      while (base < this.baseCount && this.overrides.has(base)) base++;
+      let changed = this.order[position];
+      while (changed && !this.isCurrent(changed)) changed = this.order[++position];
+      const baseKey = base < this.baseCount ? this.baseKey(base) : undefined;
+      if (baseKey && (!changed || compareKeys(baseKey, changed) < 0)) {
+        picked.push({ index: base++, key: baseKey });
       } else if (changed) {
-        if (picked.length < limit) lastKey = { ms: changed.ms, id: changed.id };
-        picked.push(changed.index);
-        orderPos++;
-      }
+        picked.push({ index: changed.index, key: { ms: changed.ms, id: changed.id } });
+        position++;
+      } else break;
     }
-    const hasMore = picked.length > limit;
-    return { items: picked.slice(0, limit).map((index) => this.record(index)), lastKey, hasMore };
+    const page = picked.slice(0, limit);
+    const items = page.map(({ index }) => this.record(index));
+    return { items, lastKey: page.at(-1)?.key, hasMore: picked.length > limit };
   }
 }
 
@@ -326,10 +324,6 @@ export class Dataset {
     const store = this.stores[entity];
     const index = store.indexOf(id);
     return index === undefined ? undefined : store.record(index);
-  }
-
-  addCustomer(customer: { name: string; email: string }, nowMs: number): string {
-    return this.stores.customers.addCustomer(customer, nowMs);
   }
 }
 

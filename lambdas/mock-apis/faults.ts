@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Random } from './prng';
 
-export const faultRoutes = ['crm', 'inventory', 'analytics'] as const;
+const faultRoutes = ['crm', 'inventory', 'analytics'] as const;
 export type FaultRoute = (typeof faultRoutes)[number];
 
-export const RouteFaultSchema = z.strictObject({
+const RouteFaultSchema = z.strictObject({
   /** Share of requests answered with `status` (default 500). */
   errorRate: z.number().min(0).max(1).optional(),
   status: z.number().int().min(400).max(599).optional(),
@@ -19,7 +19,6 @@ export const RouteFaultSchema = z.strictObject({
   /** Every request answers 503 until this instant. */
   outageUntil: z.iso.datetime({ offset: true }).optional(),
 });
-export type RouteFault = z.infer<typeof RouteFaultSchema>;
 
 export const FaultSettingsSchema = z.strictObject({
   crm: RouteFaultSchema.optional(),
@@ -86,13 +85,10 @@ export function faultRouteOf(path: string): FaultRoute | undefined {
 }
 
 /** Requests per route and what they suffered, for reports ("CRM: 23 of 118 answered 5xx"). */
-export interface FaultTally {
-  requests: number;
-  errors: number;
-  rateLimited: number;
-  outage: number;
-  latencySpikes: number;
-}
+export type FaultTally = Record<
+  'requests' | 'errors' | 'rateLimited' | 'outage' | 'latencySpikes',
+  number
+>;
 
 export const emptyFaultTally = (): FaultTally => ({
   requests: 0,
@@ -102,10 +98,16 @@ export const emptyFaultTally = (): FaultTally => ({
   latencySpikes: 0,
 });
 
+const tallied = {
+  pass: undefined,
+  error: 'errors',
+  rateLimited: 'rateLimited',
+  outage: 'outage',
+} as const;
+
 export function tallyFault(tally: FaultTally, decision: FaultDecision): void {
   tally.requests++;
   if (decision.spiked) tally.latencySpikes++;
-  if (decision.kind === 'error') tally.errors++;
-  else if (decision.kind === 'rateLimited') tally.rateLimited++;
-  else if (decision.kind === 'outage') tally.outage++;
+  const field = tallied[decision.kind];
+  if (field) tally[field]++;
 }

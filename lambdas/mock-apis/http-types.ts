@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** The transport-neutral request and response the router works with. */
 export interface MockRequest {
   method: string;
@@ -36,30 +38,59 @@ export function errorResponse(
   return jsonResponse(status, { error: { code, message, ...extra } }, headers);
 }
 
-export type JsonBody = { ok: true; value: unknown } | { ok: false; response: MockResponse };
+/**
+ * The base of every error the mock answers on purpose (a bad body, query or cursor, a SOAP
+ * fault): the router turns it into its `response()` instead of a 500.
+ */
+export class MockApiError extends Error {
+  override name = 'MockApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+
+  response(): MockResponse {
+    return errorResponse(this.status, this.code, this.message, this.extra);
+  }
+}
+
+/** `value` as `schema` parses it, else a 400 `code` with the zod issues. */
+export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, code: string) {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const { issues } = parsed.error;
+  throw new MockApiError(
+    400,
+    code,
+    z.prettifyError(parsed.error),
+    { issues },
+    { cause: parsed.error },
+  );
+}
 
 /**
  * Reads a JSON body. An empty body reads as `{}` when `allowEmpty` (admin calls with defaults);
- * a non-JSON content type is a 415 and malformed JSON a 400, never an exception.
+ * a non-JSON content type is a 415 and malformed JSON a 400 (MockApiError).
  */
-export function readJsonBody(request: MockRequest, allowEmpty = false): JsonBody {
-  const fail = (status: number, code: string, message: string): JsonBody => ({
-    ok: false,
-    response: errorResponse(status, code, message),
-  });
+export function readJsonBody(request: MockRequest, allowEmpty = false): unknown {
   const text = request.body ?? '';
   if (text.trim() === '') {
-    return allowEmpty
-      ? { ok: true, value: {} }
-      : fail(400, 'MISSING_BODY', 'A JSON body is required');
+    if (allowEmpty) return {};
+    throw new MockApiError(400, 'MISSING_BODY', 'A JSON body is required');
   }
   const contentType = (request.headers['content-type'] ?? '').toLowerCase();
   if (!/^application\/([\w.+-]+\+)?json\b/.test(contentType)) {
-    return fail(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+    throw new MockApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
   }
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return JSON.parse(text) as unknown;
   } catch (error) {
-    return fail(400, 'INVALID_JSON', `Body is not valid JSON: ${(error as Error).message}`);
+    const message = `Body is not valid JSON: ${(error as Error).message}`;
+    throw new MockApiError(400, 'INVALID_JSON', message, {}, { cause: error });
   }
 }

@@ -2,8 +2,8 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, startMockApiServer } from './local-server';
 import type { MockApiServer } from './local-server';
-import { ADD_CUSTOMER_ACTION, addCustomerRequestXml } from './soap';
-import { silentLogger } from './test-helpers';
+import { ADD_CUSTOMER_ACTION } from './soap';
+import { addCustomerRequestXml, silentLogger } from './test-helpers';
 
 let server: MockApiServer | undefined;
 afterEach(async () => {

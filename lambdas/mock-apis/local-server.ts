@@ -48,8 +48,7 @@ export const MAX_BODY_BYTES = 6 * 1024 * 1024;
 function parseTarget(target: string): URL | undefined {
   try {
     const url = target.startsWith('/') ? new URL(`http://localhost${target}`) : new URL(target);
-    // Throws URIError on a broken percent-escape such as %zz.
-    decodeURIComponent(url.pathname);
+    decodeURIComponent(url.pathname); // throws URIError on a broken percent-escape such as %zz
     return url;
   } catch {
     return undefined;
@@ -57,7 +56,7 @@ function parseTarget(target: string): URL | undefined {
 }
 
 /** Node request → the Function URL event (payload 2.0) Lambda would deliver. */
-export function toFunctionUrlEvent(
+function toFunctionUrlEvent(
   request: IncomingMessage,
   url: URL,
   body: Buffer,
@@ -71,8 +70,7 @@ export function toFunctionUrlEvent(
     // Function URLs join repeated parameters with commas.
     query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
   }
-  const isText = textTypes.test(headers['content-type'] ?? '');
-  const method = request.method ?? 'GET';
+  const isBase64Encoded = body.length > 0 && !textTypes.test(headers['content-type'] ?? '');
   const now = new Date();
   return {
     version: '2.0',
@@ -81,15 +79,15 @@ export function toFunctionUrlEvent(
     rawQueryString: url.search.replace(/^\?/, ''),
     headers,
     queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
-    body: body.length > 0 ? (isText ? body.toString('utf8') : body.toString('base64')) : undefined,
-    isBase64Encoded: body.length > 0 && !isText,
+    body: body.length > 0 ? body.toString(isBase64Encoded ? 'base64' : 'utf8') : undefined,
+    isBase64Encoded,
     requestContext: {
       accountId: 'anonymous',
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
       http: {
-        method,
+        method: request.method ?? 'GET',
         path: url.pathname,
         protocol: `HTTP/${request.httpVersion}`,
         sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
@@ -104,31 +102,25 @@ export function toFunctionUrlEvent(
   };
 }
 
-const tooLarge = (): MockResponse =>
-  errorResponse(413, 'PAYLOAD_TOO_LARGE', `The body exceeds ${MAX_BODY_BYTES} bytes`);
-
-/**
- * The body, or a 413 as soon as it is known to be too large: from Content-Length before reading
- * anything, or when a chunked body crosses the cap (reading stops there, nothing more is held).
- */
 const declaresTooLarge = (request: IncomingMessage): boolean =>
   Number(request.headers['content-length'] ?? 0) > MAX_BODY_BYTES;
 
-function readBody(request: IncomingMessage): Promise<Buffer | MockResponse> {
-  if (declaresTooLarge(request)) return Promise.resolve(tooLarge());
+/**
+ * The body, or undefined as soon as it is known to be too large: from Content-Length before
+ * reading anything, or when a chunked body crosses the cap (reading stops there, nothing more is held).
+ */
+function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  if (declaresTooLarge(request)) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        request.off('data', onData);
-        request.pause();
-        chunks.length = 0;
-        resolve(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      request.off('data', onData);
+      request.pause();
+      chunks.length = 0;
+      resolve(undefined);
     };
     request.on('data', onData);
     request.once('end', () => resolve(Buffer.concat(chunks)));
@@ -139,16 +131,15 @@ function readBody(request: IncomingMessage): Promise<Buffer | MockResponse> {
 /** How long the rest of a refused request is read and dropped before its socket is closed. */
 const lingerMs = 1_000;
 
-function send(response: ServerResponse, result: MockResponse, refused = false): void {
-  response.writeHead(result.status, {
-    ...result.headers,
-    'content-length': Buffer.byteLength(result.body),
-  });
-  response.end(result.body);
-  if (!refused) return;
-  // Not `Connection: close`: Node would then close the socket with unread bytes in it, and the
-  // reset can destroy the answer before the client reads it. Node drops (reads, never keeps) the
-  // rest of the body instead; a second later the socket goes, so the dropping is bounded too.
+/**
+ * A request refused before its body was read (bad target, too large). Not `Connection: close`:
+ * Node would then close the socket with unread bytes in it, and the reset can destroy the answer
+ * before the client reads it. Node drops (reads, never keeps) the rest of the body instead; a
+ * second later the socket goes, so the dropping is bounded too.
+ */
+function refuse(response: ServerResponse, { status, headers, body }: MockResponse): void {
+  response.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  response.end(body);
   const { socket } = response.req;
   response.once('finish', () => setTimeout(() => socket.destroy(), lingerMs).unref());
 }
@@ -160,25 +151,24 @@ async function serve(
 ): Promise<void> {
   const url = parseTarget(request.url ?? '/');
   if (!url) {
-    send(
-      response,
-      errorResponse(400, 'BAD_REQUEST_TARGET', 'The request target is not a URL'),
-      true,
-    );
+    refuse(response, errorResponse(400, 'BAD_REQUEST_TARGET', 'The request target is not a URL'));
     return;
   }
   const body = await readBody(request);
-  if (!Buffer.isBuffer(body)) {
-    send(response, body, true);
+  if (!body) {
+    refuse(
+      response,
+      errorResponse(413, 'PAYLOAD_TOO_LARGE', `The body exceeds ${MAX_BODY_BYTES} bytes`),
+    );
     return;
   }
   const result = await handle(toFunctionUrlEvent(request, url, body));
-  const text = result.body ?? '';
+  const bytes = Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8');
   response.writeHead(result.statusCode ?? 200, {
     ...(result.headers as Record<string, string> | undefined),
-    'content-length': Buffer.byteLength(text, result.isBase64Encoded ? 'base64' : 'utf8'),
+    'content-length': bytes.length,
   });
-  response.end(result.isBase64Encoded ? Buffer.from(text, 'base64') : text);
+  response.end(bytes);
 }
 
 /**
@@ -189,16 +179,13 @@ export async function startMockApiServer(
   options: MockApiServerOptions = {},
 ): Promise<MockApiServer> {
   const defaults = mockSettingsFromEnv();
-  const settings = {
-    faults: defaults.faults,
-    dataset: {
-      seed: options.seed ?? defaults.dataset.seed,
-      customers: options.customers ?? defaults.dataset.customers,
-      products: options.products ?? defaults.dataset.products,
-      driftPerMinute: options.driftPerMinute ?? defaults.dataset.driftPerMinute,
-    },
+  const dataset = {
+    seed: options.seed ?? defaults.dataset.seed,
+    customers: options.customers ?? defaults.dataset.customers,
+    products: options.products ?? defaults.dataset.products,
+    driftPerMinute: options.driftPerMinute ?? defaults.dataset.driftPerMinute,
   };
-  const api = createMockApi({ settings, logger: options.logger });
+  const api = createMockApi({ settings: { ...defaults, dataset }, logger: options.logger });
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     serve(api.handle, request, response).catch(() => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });

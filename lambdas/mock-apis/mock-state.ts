@@ -40,9 +40,9 @@ export class MockState {
   }
 
   /** Restarts the fault stream too, so the same settings give the same sequence of failures. */
-  setFaults(faults: FaultSettings): void {
-    this.faults = faults;
+  setFaults(faults: FaultSettings): FaultSettings {
     this.faultRandom = this.newFaultRandom();
+    return (this.faults = faults);
   }
 
   private newFaultRandom(): Random {
@@ -50,6 +50,8 @@ export class MockState {
   }
 }
 
-function newFaultTallies(): Record<FaultRoute, FaultTally> {
-  return { crm: emptyFaultTally(), inventory: emptyFaultTally(), analytics: emptyFaultTally() };
-}
+const newFaultTallies = (): Record<FaultRoute, FaultTally> => ({
+  crm: emptyFaultTally(),
+  inventory: emptyFaultTally(),
+  analytics: emptyFaultTally(),
+});

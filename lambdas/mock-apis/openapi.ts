@@ -79,27 +79,37 @@ const PageSchema = (item: z.ZodType) =>
     items: z.array(item),
     nextCursor: z.string().nullable().describe('null on the last page'),
   });
+/** One operation; `more` holds its description, parameters and request body. */
+const op = (
+  operationId: string,
+  tag: string,
+  responses: Record<string, unknown>,
+  more: Record<string, unknown> = {},
+) => ({ operationId, tags: [tag], ...more, responses });
 const listOperation = (operationId: string, tag: string, item: z.ZodType, what: string) => ({
-  get: {
+  get: op(
     operationId,
-    tags: [tag],
-    description: `A page of ${what}, ordered by (updatedAt, id). Records changed by POST /admin/corrupt deliberately break this schema (the pipeline must send them to the DLQ).`,
-    parameters: queryParameters(PageParamsSchema, {
-      updatedSince: 'Only records with updatedAt >= this instant (inclusive).',
-      cursor: 'Opaque; the nextCursor of the previous page.',
-    }),
-    responses: {
+    tag,
+    {
       200: jsonReply(`A page of ${what}`, PageSchema(item)),
       400: jsonError('Invalid limit, updatedSince or cursor'),
       ...injectedFaults,
     },
-  },
+    {
+      description: `A page of ${what}, ordered by (updatedAt, id). Records changed by POST /admin/corrupt deliberately break this schema (the pipeline must send them to the DLQ).`,
+      parameters: queryParameters(PageParamsSchema, {
+        updatedSince: 'Only records with updatedAt >= this instant (inclusive).',
+        cursor: 'Opaque; the nextCursor of the previous page.',
+      }),
+    },
+  ),
 });
 const idsResponse = {
   200: jsonReply('The ids of the changed records', z.object({ ids: z.array(z.string()) })),
   ...bodyErrors,
 };
 const xml = { 'text/xml': { schema: { type: 'string' } } };
+const faults = (description: string) => jsonReply(description, FaultSettingsSchema);
 
 let document: Record<string, unknown> | undefined;
 
@@ -117,38 +127,31 @@ export function openApiDocument(): Record<string, unknown> {
       '/crm/customers': listOperation('listCustomers', 'crm', CustomerSchema, 'customers'),
       '/inventory/products': listOperation('listProducts', 'inventory', ProductSchema, 'products'),
       '/crm/soap': {
-        post: {
-          operationId: 'soapAddCustomer',
-          tags: ['crm'],
-          description:
-            'SOAP 1.1 AddCustomer (namespace urn:ecom-sync:crm, children name and email). A request that is not SOAP (no SOAPAction header, or not text/xml) is a 400; a fault while processing a SOAP message travels with HTTP 500 (SOAP 1.1, section 6.2).',
-          parameters: [
-            { name: 'SOAPAction', in: 'header', required: true, schema: { type: 'string' } },
-          ],
-          requestBody: { required: true, content: xml },
-          responses: {
+        post: op(
+          'soapAddCustomer',
+          'crm',
+          {
             200: { description: 'AddCustomerResponse with the new id', content: xml },
             400: { description: 'Not a SOAP request: a soap:Client fault', content: xml },
             413: jsonError('The body exceeds 6 MB'),
             500: { description: 'SOAP Fault (malformed XML, missing fields)', content: xml },
             ...injectedFaults,
           },
-        },
+          {
+            description:
+              'SOAP 1.1 AddCustomer (namespace urn:ecom-sync:crm, children name and email). A request that is not SOAP (no SOAPAction header, or not text/xml) is a 400; a fault while processing a SOAP message travels with HTTP 500 (SOAP 1.1, section 6.2).',
+            parameters: [
+              { name: 'SOAPAction', in: 'header', required: true, schema: { type: 'string' } },
+            ],
+            requestBody: { required: true, content: xml },
+          },
+        ),
       },
       '/analytics/data': {
-        post: {
-          operationId: 'postAnalyticsData',
-          tags: ['analytics'],
-          parameters: [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: true,
-              schema: schemaOf(IdempotencyKeySchema, 'input'),
-            },
-          ],
-          requestBody: jsonBody(AnalyticsPayloadSchema),
-          responses: {
+        post: op(
+          'postAnalyticsData',
+          'analytics',
+          {
             200: jsonReply(
               'Accepted; duplicate = the Idempotency-Key was seen before (not stored again)',
               z.object({ accepted: z.literal(true), duplicate: z.boolean() }),
@@ -156,96 +159,75 @@ export function openApiDocument(): Record<string, unknown> {
             ...bodyErrors,
             ...injectedFaults,
           },
-        },
+          {
+            parameters: [
+              {
+                name: 'Idempotency-Key',
+                in: 'header',
+                required: true,
+                schema: schemaOf(IdempotencyKeySchema, 'input'),
+              },
+            ],
+            requestBody: jsonBody(AnalyticsPayloadSchema),
+          },
+        ),
       },
       '/analytics/stats': {
-        get: {
-          operationId: 'getAnalyticsStats',
-          tags: ['analytics'],
-          responses: {
-            200: jsonReply('What Analytics received', AnalyticsStatsSchema),
-          },
-        },
+        get: op('getAnalyticsStats', 'analytics', {
+          200: jsonReply('What Analytics received', AnalyticsStatsSchema),
+        }),
       },
       '/analytics/received': {
-        get: {
-          operationId: 'getReceivedRecord',
-          tags: ['analytics'],
-          parameters: queryParameters(ReceivedQuerySchema),
-          responses: {
+        get: op(
+          'getReceivedRecord',
+          'analytics',
+          {
             200: jsonReply('The latest version received and the content hash of every version'),
             400: jsonError('Missing or invalid eventType or id'),
             404: jsonError('Never received'),
           },
-        },
+          { parameters: queryParameters(ReceivedQuerySchema) },
+        ),
       },
-      '/openapi.json': {
-        get: {
-          operationId: 'getOpenApi',
-          tags: ['meta'],
-          responses: {
-            200: jsonReply('This document'),
-          },
-        },
-      },
+      '/openapi.json': { get: op('getOpenApi', 'meta', { 200: jsonReply('This document') }) },
       '/admin/reset': {
-        post: {
-          operationId: 'reset',
-          tags: ['admin'],
-          description:
-            'Regenerates the data set and clears analytics and faults. An empty body keeps the defaults.',
-          requestBody: jsonBody(ResetSchema, false),
-          responses: {
-            200: jsonReply('The new settings'),
-            ...bodyErrors,
+        post: op(
+          'reset',
+          'admin',
+          { 200: jsonReply('The new settings'), ...bodyErrors },
+          {
+            description:
+              'Regenerates the data set and clears analytics and faults. An empty body keeps the defaults.',
+            requestBody: jsonBody(ResetSchema, false),
           },
-        },
+        ),
       },
       '/admin/mutate': {
-        post: {
-          operationId: 'mutate',
-          tags: ['admin'],
+        post: op('mutate', 'admin', idsResponse, {
           description: 'Changes count records (seeded choice) and bumps their updatedAt to now.',
           requestBody: jsonBody(ChangeSchema),
-          responses: idsResponse,
-        },
+        }),
       },
       '/admin/corrupt': {
-        post: {
-          operationId: 'corrupt',
-          tags: ['admin'],
+        post: op('corrupt', 'admin', idsResponse, {
           description:
             'Deliberately makes count records break the published Customer/Product schema and bumps their updatedAt to now: list responses then serve records that do not conform, on purpose.',
           requestBody: jsonBody(ChangeSchema),
-          responses: idsResponse,
-        },
+        }),
       },
       '/admin/faults': {
-        get: {
-          operationId: 'getFaults',
-          tags: ['admin'],
-          responses: {
-            200: jsonReply('Current fault settings', FaultSettingsSchema),
+        get: op('getFaults', 'admin', { 200: faults('Current fault settings') }),
+        put: op(
+          'putFaults',
+          'admin',
+          { 200: faults('The new fault settings'), ...bodyErrors },
+          {
+            description:
+              'Replaces the fault settings: errors, latency, 429s and outages on crm, inventory and analytics.',
+            requestBody: jsonBody(FaultSettingsSchema),
           },
-        },
-        put: {
-          operationId: 'putFaults',
-          tags: ['admin'],
-          description:
-            'Replaces the fault settings: errors, latency, 429s and outages on crm, inventory and analytics.',
-          requestBody: jsonBody(FaultSettingsSchema),
-          responses: {
-            200: jsonReply('The new fault settings', FaultSettingsSchema),
-            ...bodyErrors,
-          },
-        },
-        delete: {
-          operationId: 'clearFaults',
-          tags: ['admin'],
-          responses: {
-            200: jsonReply('Faults cleared', FaultSettingsSchema),
-          },
-        },
+        ),
+        delete: op('clearFaults', 'admin', { 200: faults('Faults cleared') }),
       },
     },
     components: { schemas: { Error: schemaOf(ErrorBodySchema, 'output') } },

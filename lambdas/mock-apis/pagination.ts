@@ -2,9 +2,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Dataset, EntityName, SortKey } from './dataset';
 import { compareKeys } from './dataset';
+import { MockApiError } from './http-types';
 
-export const MAX_PAGE_SIZE = 500;
-export const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 500;
+const DEFAULT_PAGE_SIZE = 100;
 
 /**
  * Cursors are opaque to clients: base64url of the keyset position plus a short HMAC, so that a
@@ -20,31 +21,20 @@ const CursorSchema = z.object({
   id: z.string().min(1).max(128),
 });
 
-function sign(encoded: string): string {
-  return createHmac('sha256', CURSOR_KEY).update(encoded).digest('base64url').slice(0, 22);
-}
+const sign = (encoded: string): string =>
+  createHmac('sha256', CURSOR_KEY).update(encoded).digest('base64url').slice(0, 22);
 
-export function encodeCursor(entity: EntityName, key: SortKey): string {
-  const encoded = Buffer.from(JSON.stringify({ v: 1, e: entity, ms: key.ms, id: key.id })).toString(
-    'base64url',
-  );
+export function encodeCursor(entity: EntityName, { ms, id }: SortKey): string {
+  const encoded = Buffer.from(JSON.stringify({ v: 1, e: entity, ms, id })).toString('base64url');
   return `${encoded}.${sign(encoded)}`;
 }
 
-export class PageQueryError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export function decodeCursor(entity: EntityName, cursor: string): SortKey {
-  const invalid = (why: string) => new PageQueryError('INVALID_CURSOR', `cursor ${why}`);
-  const [encoded, signature, ...rest] = cursor.split('.');
-  const expected = Buffer.from(encoded ? sign(encoded) : '');
-  const given = Buffer.from(signature ?? '');
+function decodeCursor(entity: EntityName, cursor: string): SortKey {
+  const invalid = (why: string, cause?: unknown) =>
+    new MockApiError(400, 'INVALID_CURSOR', `cursor ${why}`, {}, { cause });
+  const [encoded = '', signature = '', ...rest] = cursor.split('.');
+  const expected = Buffer.from(sign(encoded));
+  const given = Buffer.from(signature);
   if (
     !encoded ||
     rest.length > 0 ||
@@ -56,11 +46,11 @@ export function decodeCursor(entity: EntityName, cursor: string): SortKey {
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid('does not decode');
+  } catch (error) {
+    throw invalid('does not decode', error);
   }
   const parsed = CursorSchema.safeParse(decoded);
-  if (!parsed.success) throw invalid('has an unknown shape');
+  if (!parsed.success) throw invalid('has an unknown shape', parsed.error);
   if (parsed.data.e !== entity) throw invalid(`belongs to ${parsed.data.e}, not ${entity}`);
   return { ms: parsed.data.ms, id: parsed.data.id };
 }
@@ -84,40 +74,36 @@ export const PageParamsSchema = z.object({
   cursor: z.string().min(1, 'cursor must not be empty').max(1024).optional(),
 });
 
-export interface Page {
-  items: Record<string, unknown>[];
-  nextCursor: string | null;
-}
-
 /**
  * One page of `entity`, ordered by (updatedAt, id). `updatedSince` is inclusive; the cursor is
  * the last key served, exclusive. A record changed mid-sync moves to the end and is served again.
+ * A bad parameter is a 400 INVALID_<PARAMETER> (MockApiError).
  */
 export function readPage(
   dataset: Dataset,
   entity: EntityName,
   query: Record<string, string | undefined>,
-): Page {
+): { items: Record<string, unknown>[]; nextCursor: string | null } {
   const parsed = PageParamsSchema.safeParse(query);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = String(issue?.path[0] ?? 'query');
-    const code =
-      field === 'cursor'
-        ? 'INVALID_CURSOR'
-        : `INVALID_${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-    throw new PageQueryError(code, issue?.message ?? 'invalid query');
+    const field = String(issue?.path[0] ?? 'query').replace(/[A-Z]/g, (c) => `_${c}`);
+    const message = issue?.message ?? 'invalid query';
+    throw new MockApiError(
+      400,
+      `INVALID_${field.toUpperCase()}`,
+      message,
+      {},
+      { cause: parsed.error },
+    );
   }
   const { updatedSince, limit = DEFAULT_PAGE_SIZE, cursor } = parsed.data;
   // (since, '') sorts before every real id at that instant, which makes `since` inclusive.
   let after: SortKey = { ms: updatedSince ? Date.parse(updatedSince) : -Infinity, id: '' };
   if (cursor) {
     const position = decodeCursor(entity, cursor);
-    if (compareKeys(position.ms, position.id, after.ms, after.id) > 0) after = position;
+    if (compareKeys(position, after) > 0) after = position;
   }
-  const result = dataset.page(entity, { after, limit });
-  return {
-    items: result.items,
-    nextCursor: result.hasMore && result.lastKey ? encodeCursor(entity, result.lastKey) : null,
-  };
+  const { items, hasMore, lastKey } = dataset.page(entity, { after, limit });
+  return { items, nextCursor: hasMore && lastKey ? encodeCursor(entity, lastKey) : null };
 }

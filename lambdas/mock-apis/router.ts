@@ -4,13 +4,13 @@ import type { EntityName } from './dataset';
 import { MAX_RECORDS } from './dataset';
 import { decideFault, FaultSettingsSchema, faultRouteOf, tallyFault } from './faults';
 import type { MockRequest, MockResponse } from './http-types';
-import { errorResponse, jsonResponse, readJsonBody } from './http-types';
+import { errorResponse, jsonResponse, MockApiError, parseOr400, readJsonBody } from './http-types';
 import type { MockState } from './mock-state';
 import { openApiDocument } from './openapi';
-import { PageQueryError, readPage } from './pagination';
-import { addCustomerResponse, parseAddCustomer, SoapFault, soapFaultResponse } from './soap';
+import { readPage } from './pagination';
+import { addCustomerResponse, parseAddCustomer } from './soap';
 
-export interface RouterDeps {
+interface RouterDeps {
   state: MockState;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
@@ -30,114 +30,89 @@ export const ChangeSchema = z.strictObject({
   count: z.number().int().min(1).max(MAX_RECORDS),
 });
 
-/** A route taking a JSON body that `schema` accepts (else 400/415, as readJsonBody says). */
-function withBody<S extends z.ZodType>(
-  schema: S,
-  handle: (body: z.output<S>, deps: RouterDeps) => MockResponse,
-  allowEmpty = false,
-): RouteHandler {
-  return (request, deps) => {
-    const body = readJsonBody(request, allowEmpty);
-    if (!body.ok) return body.response;
-    const parsed = schema.safeParse(body.value);
-    if (parsed.success) return handle(parsed.data, deps);
-    const { issues } = parsed.error;
-    return errorResponse(400, 'INVALID_BODY', z.prettifyError(parsed.error), { issues });
-  };
-}
-
-function listRecords(entity: EntityName): RouteHandler {
-  return (request, { state, now }) => {
-    state.dataset.applyDrift(now());
-    try {
-      return jsonResponse(200, readPage(state.dataset, entity, request.query));
-    } catch (error) {
-      if (error instanceof PageQueryError) return errorResponse(400, error.code, error.message);
-      throw error;
-    }
-  };
-}
-
-function changeRecords(kind: 'mutate' | 'corrupt'): RouteHandler {
-  return withBody(ChangeSchema, ({ entity, count }, { state, now }) => {
-    state.dataset.applyDrift(now());
-    return jsonResponse(200, { ids: state.dataset.change(entity, count, now(), kind) });
-  });
-}
-
 /** At least one non-blank character; the key is stored trimmed. */
 export const IdempotencyKeySchema = z.string().regex(/\S/);
-
-const postAnalyticsData: RouteHandler = (request, { state, now }) => {
-  const header = IdempotencyKeySchema.safeParse(request.headers['idempotency-key']);
-  if (!header.success)
-    return errorResponse(400, 'MISSING_IDEMPOTENCY_KEY', 'The Idempotency-Key header is required');
-  const key = header.data.trim();
-  const body = readJsonBody(request);
-  if (!body.ok) return body.response;
-  const payload = AnalyticsPayloadSchema.safeParse(body.value);
-  if (!payload.success) {
-    return errorResponse(400, 'INVALID_PAYLOAD', z.prettifyError(payload.error), {
-      issues: payload.error.issues,
-    });
-  }
-  const result = state.analytics.accept(key, payload.data, new Date(now()));
-  return jsonResponse(200, { accepted: true, duplicate: result.duplicate });
-};
 
 export const ReceivedQuerySchema = z.object({
   eventType: z.enum(['CUSTOMER', 'PRODUCT']),
   id: z.string().min(1),
 });
 
-const getReceived: RouteHandler = (request, { state }) => {
-  const query = ReceivedQuerySchema.safeParse(request.query);
-  if (!query.success) return errorResponse(400, 'INVALID_QUERY', z.prettifyError(query.error));
-  const record = state.analytics.getRecord(query.data.eventType, query.data.id);
-  return record
-    ? jsonResponse(200, record)
-    : errorResponse(404, 'NOT_RECEIVED', 'No such record was received');
+/** A route taking a JSON body that `schema` accepts (else 400/415, as readJsonBody says). */
+function withBody<S extends z.ZodType>(
+  schema: S,
+  handle: (body: z.output<S>, deps: RouterDeps) => unknown,
+  allowEmpty = false,
+): RouteHandler {
+  return (request, deps) =>
+    jsonResponse(
+      200,
+      handle(parseOr400(schema, readJsonBody(request, allowEmpty), 'INVALID_BODY'), deps),
+    );
+}
+
+const listRecords =
+  (entity: EntityName): RouteHandler =>
+  (request, { state, now }) => {
+    state.dataset.applyDrift(now());
+    return jsonResponse(200, readPage(state.dataset, entity, request.query));
+  };
+
+const changeRecords = (kind: 'mutate' | 'corrupt'): RouteHandler =>
+  withBody(ChangeSchema, ({ entity, count }, { state, now }) => {
+    state.dataset.applyDrift(now());
+    return { ids: state.dataset.change(entity, count, now(), kind) };
+  });
+
+const postAnalyticsData: RouteHandler = (request, { state, now }) => {
+  const key = IdempotencyKeySchema.safeParse(request.headers['idempotency-key']);
+  if (!key.success) {
+    throw new MockApiError(
+      400,
+      'MISSING_IDEMPOTENCY_KEY',
+      'The Idempotency-Key header is required',
+    );
+  }
+  const payload = parseOr400(AnalyticsPayloadSchema, readJsonBody(request), 'INVALID_PAYLOAD');
+  const { duplicate } = state.analytics.accept(key.data.trim(), payload, new Date(now()));
+  return jsonResponse(200, { accepted: true, duplicate });
 };
 
-const postSoap: RouteHandler = (request, { state, now }) => {
-  try {
-    const customer = parseAddCustomer(request);
-    return addCustomerResponse(state.dataset.addCustomer(customer, now()));
-  } catch (error) {
-    if (error instanceof SoapFault) return soapFaultResponse(error);
-    throw error;
-  }
+const getReceived: RouteHandler = (request, { state }) => {
+  const { eventType, id } = parseOr400(ReceivedQuerySchema, request.query, 'INVALID_QUERY');
+  const record = state.analytics.getRecord(eventType, id);
+  if (!record) throw new MockApiError(404, 'NOT_RECEIVED', 'No such record was received');
+  return jsonResponse(200, record);
 };
+
+const ok =
+  (answer: (state: MockState) => unknown): RouteHandler =>
+  (_request, { state }) =>
+    jsonResponse(200, answer(state));
 
 const routes: Record<string, Partial<Record<string, RouteHandler>>> = {
   '/crm/customers': { GET: listRecords('customers') },
   '/inventory/products': { GET: listRecords('products') },
-  '/crm/soap': { POST: postSoap },
-  '/analytics/data': { POST: postAnalyticsData },
-  '/analytics/stats': {
-    GET: (_request, { state }) => jsonResponse(200, state.analytics.getStats()),
+  '/crm/soap': {
+    POST: (request, { state, now }) => {
+      const customer = parseAddCustomer(request);
+      const added = { ...customer, createdDate: new Date(now()).toISOString() };
+      return addCustomerResponse(state.dataset.stores.customers.add(added, now()));
+    },
   },
+  '/analytics/data': { POST: postAnalyticsData },
+  '/analytics/stats': { GET: ok((state) => state.analytics.getStats()) },
   '/analytics/received': { GET: getReceived },
-  '/openapi.json': { GET: () => jsonResponse(200, openApiDocument()) },
+  '/openapi.json': { GET: ok(() => openApiDocument()) },
   '/admin/reset': {
-    POST: withBody(
-      ResetSchema,
-      (options, { state, now }) => jsonResponse(200, state.reset(options, now())),
-      true,
-    ),
+    POST: withBody(ResetSchema, (options, { state, now }) => state.reset(options, now()), true),
   },
   '/admin/mutate': { POST: changeRecords('mutate') },
   '/admin/corrupt': { POST: changeRecords('corrupt') },
   '/admin/faults': {
-    GET: (_request, { state }) => jsonResponse(200, state.faults),
-    PUT: withBody(FaultSettingsSchema, (faults, { state }) => {
-      state.setFaults(faults);
-      return jsonResponse(200, state.faults);
-    }),
-    DELETE: (_request, { state }) => {
-      state.setFaults({});
-      return jsonResponse(200, state.faults);
-    },
+    GET: ok((state) => state.faults),
+    PUT: withBody(FaultSettingsSchema, (faults, { state }) => state.setFaults(faults)),
+    DELETE: ok((state) => state.setFaults({})),
   },
 };
 
@@ -148,13 +123,8 @@ export async function routeRequest(request: MockRequest, deps: RouterDeps): Prom
   const handle = methods[request.method.toUpperCase()];
   if (!handle) {
     const allow = Object.keys(methods).join(', ');
-    return errorResponse(
-      405,
-      'METHOD_NOT_ALLOWED',
-      `${request.method} is not allowed here; use ${allow}`,
-      {},
-      { allow },
-    );
+    const message = `${request.method} is not allowed here; use ${allow}`;
+    return errorResponse(405, 'METHOD_NOT_ALLOWED', message, {}, { allow });
   }
   const faultRoute = faultRouteOf(request.path);
   if (faultRoute) {
@@ -175,5 +145,10 @@ export async function routeRequest(request: MockRequest, deps: RouterDeps): Prom
         : errorResponse(429, 'RATE_LIMITED', 'Too many requests (injected)', {}, retryAfter);
     }
   }
-  return handle(request, deps);
+  try {
+    return handle(request, deps);
+  } catch (error) {
+    if (error instanceof MockApiError) return error.response();
+    throw error;
+  }
 }

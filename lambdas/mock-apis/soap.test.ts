@@ -1,8 +1,8 @@
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { CustomerSchema } from '../shared/records';
-import { ADD_CUSTOMER_ACTION, addCustomerRequestXml } from './soap';
-import { pageThrough, testApi } from './test-helpers';
+import { ADD_CUSTOMER_ACTION } from './soap';
+import { addCustomerRequestXml, pageThrough, testApi } from './test-helpers';
 
 const soapHeaders = {
   'content-type': 'text/xml; charset=utf-8',

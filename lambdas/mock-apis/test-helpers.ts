@@ -4,6 +4,7 @@ import type { MockApiInstance } from './app';
 import { createMockApi } from './app';
 import type { DatasetOptions } from './dataset';
 import type { FaultSettings } from './faults';
+import { CRM_NS, SOAP_ENVELOPE_NS } from './soap';
 
 /** Test-only helpers: a mock instance on a controllable clock, and v2 events built by hand. */
 export interface TestApi extends MockApiInstance {
@@ -133,4 +134,17 @@ export async function pageThrough(
     pages++;
   } while (cursor);
   return { items, pages };
+}
+
+/** An AddCustomer request, as a SOAP client would send it. */
+export function addCustomerRequestXml(name: string, email: string): string {
+  const entities: Record<string, string> = {
+    '<': 'lt',
+    '>': 'gt',
+    '&': 'amp',
+    "'": 'apos',
+    '"': 'quot',
+  };
+  const escape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&${entities[c] ?? ''};`);
+  return `<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="${SOAP_ENVELOPE_NS}" xmlns:crm="${CRM_NS}"><soap:Body><crm:AddCustomer><crm:name>${escape(name)}</crm:name><crm:email>${escape(email)}</crm:email></crm:AddCustomer></soap:Body></soap:Envelope>`;
 }

@@ -11,26 +11,10 @@ import type { SourcePage } from '../shared/records';
 export class SourceApiError extends Error {
   override name = 'SourceApiError';
   readonly status: number | undefined;
-  constructor(message: string, options: { cause?: unknown; status?: number } = {}) {
+  constructor(message: string, options: { cause?: unknown; status?: number | undefined } = {}) {
     super(`source API: ${message}`, { cause: options.cause });
     this.status = options.status;
   }
-}
-
-export interface PageQuery {
-  limit: number;
-  updatedSince?: string | undefined;
-  cursor?: string | undefined;
-}
-
-/** `base` may carry a path prefix (API Gateway stage, Function URL): keep it. */
-export function pageUrl(baseUrl: string, path: string, query: PageQuery): string {
-  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  const url = new URL(path.replace(/^\/+/, ''), base);
-  url.searchParams.set('limit', String(query.limit));
-  if (query.updatedSince !== undefined) url.searchParams.set('updatedSince', query.updatedSince);
-  if (query.cursor !== undefined) url.searchParams.set('cursor', query.cursor);
-  return url.toString();
 }
 
 /** One page; items stay `unknown` so each is validated (and dead-lettered) on its own. */
@@ -40,6 +24,7 @@ export async function fetchSourcePage(
   deadline: number,
 ): Promise<SourcePage> {
   let body: string;
+  let json: unknown;
   try {
     ({ body } = await http.request({
       method: 'GET',
@@ -50,9 +35,8 @@ export async function fetchSourcePage(
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
     const status = error instanceof HttpStatusError ? error.status : undefined;
-    throw new SourceApiError(error.message, { cause: error, ...(status ? { status } : {}) });
+    throw new SourceApiError(error.message, { cause: error, status });
   }
-  let json: unknown;
   try {
     json = JSON.parse(body);
   } catch (error) {
@@ -92,13 +76,21 @@ export interface PageWalk {
  * SourceApiError.
  */
 export async function* sourcePages(walk: PageWalk): AsyncGenerator<SourcePage, void, undefined> {
-  const fetchAt = (cursor: string | undefined, remainingMs: number) =>
-    fetchSourcePage(
+  // `baseUrl` may carry a path prefix (API Gateway stage, Function URL): keep it.
+  const base = walk.baseUrl.endsWith('/') ? walk.baseUrl : `${walk.baseUrl}/`;
+  const fetchAt = (cursor: string | undefined, remainingMs: number) => {
+    const url = new URL(walk.path.replace(/^\/+/, ''), base);
+    const query = { limit: String(walk.limit), updatedSince: walk.since, cursor };
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined) url.searchParams.set(name, value);
+    }
+    // Leave half the margin for publishing what we already have and saving the cursor.
+    return fetchSourcePage(
       walk.http,
-      pageUrl(walk.baseUrl, walk.path, { limit: walk.limit, updatedSince: walk.since, cursor }),
-      // Leave half the margin for publishing what we already have and saving the cursor.
+      url.toString(),
       Date.now() + remainingMs - walk.deadlineMarginMs / 2,
     );
+  };
   let cursor = walk.cursor;
   let mayRejectCursor = cursor !== undefined;
   let prefetched: Promise<SourcePage> | undefined;
@@ -109,9 +101,10 @@ export async function* sourcePages(walk: PageWalk): AsyncGenerator<SourcePage, v
     try {
       page = await (prefetched ?? fetchAt(cursor, remainingMs));
     } catch (error) {
-      if (!mayRejectCursor || !(error instanceof SourceApiError) || !isRejectedCursor(error)) {
-        throw error;
-      }
+      // What an API answers for an expired or unknown cursor: 400 bad, 404 unknown, 410 gone.
+      const rejected =
+        error instanceof SourceApiError && [400, 404, 410].includes(error.status ?? 0);
+      if (!mayRejectCursor || !rejected) throw error;
       // A saved cursor can expire (or the API can forget it) between invocations; keeping it
       // would fail every scheduled run forever. Restarting from the run's own updatedSince
       // re-reads what the earlier invocations published (the consumer dedupes it), loses nothing.
@@ -129,9 +122,4 @@ export async function* sourcePages(walk: PageWalk): AsyncGenerator<SourcePage, v
     yield page;
     if (cursor === undefined) return;
   }
-}
-
-/** What an API answers for an expired or unknown cursor (400 bad, 404 unknown, 410 gone). */
-function isRejectedCursor(error: SourceApiError): boolean {
-  return error.status !== undefined && [400, 404, 410].includes(error.status);
 }

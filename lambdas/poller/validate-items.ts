@@ -1,14 +1,13 @@
 import { z } from 'zod';
-import type { Envelope } from '../shared/envelope';
+import type { Envelope, SyncType } from '../shared/envelope';
 import { wrapInEnvelope } from '../shared/envelope';
-import type { SyncType } from '../shared/envelope';
 import type { EventType } from '../shared/pipeline';
 import { CustomerSchema, ProductSchema } from '../shared/records';
 import { laterOf } from '../shared/sync-state';
 
 export interface InvalidItem {
   /** The item's id when it has a usable one; safe to log. */
-  id?: string;
+  id?: string | undefined;
   /** Paths and zod codes only: never values (an invalid e-mail is still an e-mail). */
   issuePaths: { path: string; code: string }[];
   /** For the DLQ message only (access-controlled topic); never log it. */
@@ -37,70 +36,45 @@ export interface ValidationContext {
   maxClockSkewSeconds: number;
 }
 
-const LooseIdSchema = z.object({ id: z.string().min(1).max(128) });
-const LooseUpdatedAtSchema = z.object({ updatedAt: z.iso.datetime({ offset: true }) });
+/** The id and updatedAt of any item, each undefined when it is not usable. */
+const LooseItemSchema = z
+  .object({
+    id: z.string().min(1).max(128).optional().catch(undefined),
+    updatedAt: z.iso.datetime({ offset: true }).optional().catch(undefined),
+  })
+  .catch({});
+const recordSchemas = { CUSTOMER: CustomerSchema, PRODUCT: ProductSchema };
+type EnvelopeArgs = Parameters<typeof wrapInEnvelope>[0];
 
 export function validatePageItems(
   items: readonly unknown[],
   context: ValidationContext,
 ): ValidatedPage {
-  const envelopes: Envelope[] = [];
-  const invalid: InvalidItem[] = [];
-  let maxUpdatedAt: string | undefined;
+  const page: ValidatedPage = { envelopes: [], invalid: [] };
   const latestPlausibleMs = context.now.getTime() + context.maxClockSkewSeconds * 1000;
+  const { eventType, source, syncType, now } = context;
   for (const item of items) {
-    const looseId = LooseIdSchema.safeParse(item);
-    const id = looseId.success ? looseId.data.id : undefined;
-    const looseUpdatedAt = LooseUpdatedAtSchema.safeParse(item);
-    const updatedAt = looseUpdatedAt.success ? looseUpdatedAt.data.updatedAt : undefined;
+    const { id, updatedAt } = LooseItemSchema.parse(item);
+    const invalid = (issuePaths: InvalidItem['issuePaths'], reason: string) =>
+      page.invalid.push({ id, issuePaths, reason, raw: JSON.stringify(item) });
     if (updatedAt !== undefined && Date.parse(updatedAt) > latestPlausibleMs) {
       const ahead = `more than ${context.maxClockSkewSeconds} s ahead of the poller's clock`;
-      const future = [{ path: 'updatedAt', code: 'future' }];
-      invalid.push(invalidItem(item, id, future, `updatedAt is in the future (${ahead})`));
+      invalid([{ path: 'updatedAt', code: 'future' }], `updatedAt is in the future (${ahead})`);
       continue;
     }
-    maxUpdatedAt = laterOf(maxUpdatedAt, updatedAt);
-
-    const base = { source: context.source, syncType: context.syncType, now: context.now };
-    if (context.eventType === 'CUSTOMER') {
-      const parsed = CustomerSchema.safeParse(item);
-      if (parsed.success) {
-        envelopes.push(wrapInEnvelope({ ...base, eventType: 'CUSTOMER', payload: parsed.data }));
-        continue;
-      }
-      invalid.push(describeInvalid(item, id, parsed.error));
-    } else {
-      const parsed = ProductSchema.safeParse(item);
-      if (parsed.success) {
-        envelopes.push(wrapInEnvelope({ ...base, eventType: 'PRODUCT', payload: parsed.data }));
-        continue;
-      }
-      invalid.push(describeInvalid(item, id, parsed.error));
+    page.maxUpdatedAt = laterOf(page.maxUpdatedAt, updatedAt);
+    const parsed = recordSchemas[eventType].safeParse(item);
+    if (parsed.success) {
+      const args = { eventType, payload: parsed.data, source, syncType, now } as EnvelopeArgs;
+      page.envelopes.push(wrapInEnvelope(args));
+      continue;
     }
+    const path = (issue: z.core.$ZodIssue) => issue.path.join('.') || '(record)';
+    const { issues } = parsed.error;
+    invalid(
+      issues.map((issue) => ({ path: path(issue), code: issue.code })),
+      `schema validation failed: ${issues.map((issue) => `${path(issue)}: ${issue.message}`).join('; ')}`,
+    );
   }
-  return { envelopes, invalid, maxUpdatedAt };
-}
-
-function invalidItem(
-  item: unknown,
-  id: string | undefined,
-  issuePaths: InvalidItem['issuePaths'],
-  reason: string,
-): InvalidItem {
-  return {
-    id,
-    issuePaths,
-    reason,
-    raw: JSON.stringify(item),
-  };
-}
-
-function describeInvalid(item: unknown, id: string | undefined, error: z.ZodError): InvalidItem {
-  const path = (issue: z.core.$ZodIssue) => issue.path.join('.') || '(record)';
-  return invalidItem(
-    item,
-    id,
-    error.issues.map((issue) => ({ path: path(issue), code: issue.code })),
-    `schema validation failed: ${error.issues.map((issue) => `${path(issue)}: ${issue.message}`).join('; ')}`,
-  );
+  return page;
 }

@@ -6,7 +6,10 @@
  * Why hand-written: it is a few dozen lines over the built-in `fetch` (no extra cold-start
  * weight in a Lambda bundle), and no well-kept package combines fetch + Retry-After (seconds or
  * HTTP date) + a caller deadline + a shared circuit breaker; stitching p-retry and opossum
- * together would need as much glue code as this file.
+ * together would need as much glue code as this file. The AWS SDK's own StandardRetryStrategy
+ * (@smithy/util-retry, used for our SDK clients in aws-sdk-retry.ts) is built for SDK errors: it
+ * adds a client-wide retry quota that stops retrying during a long storm (the chaos runs' 30 %
+ * error rates would drain it) and knows no deadline, breaker or HTTP-date Retry-After.
  */
 import { defaultSleep, fullJitterDelay, parseRetryAfterMs } from './retry';
 
@@ -77,18 +80,16 @@ export class RetriesExhaustedError extends HttpError {
   }
 }
 
-type AttemptOutcome =
-  | { kind: 'ok'; response: HttpResponse }
-  | { kind: 'fatal'; response: HttpResponse }
-  | {
-      kind: 'retry';
-      reason: string;
-      status?: number;
-      retryAfterMs?: number;
-      countsAsFailure: boolean;
-      /** The network error or timeout, for the `cause` of RetriesExhaustedError. */
-      error?: unknown;
-    };
+/** A failed attempt that may be retried. */
+interface RetryableFailure {
+  reason: string;
+  status?: number;
+  retryAfterMs?: number | undefined;
+  /** A 429 means "slow down", not "I am broken": it neither trips nor resets the breaker. */
+  countsAsFailure: boolean;
+  /** The network error or timeout, for the `cause` of RetriesExhaustedError. */
+  error?: unknown;
+}
 
 export class HttpClient {
   private readonly fetchImpl: typeof fetch;
@@ -109,57 +110,44 @@ export class HttpClient {
    * CircuitOpenError (breaker open, no call made) or RetriesExhaustedError.
    */
   async request(req: HttpRequest): Promise<HttpResponse> {
-    const { maxAttempts } = this.options;
+    const { breaker, onError, onRetry } = this.options;
     for (let attempt = 1; ; attempt++) {
       if (req.deadline !== undefined && this.now() >= req.deadline) {
-        throw new RetriesExhaustedError(
-          attempt - 1,
-          'deadline reached before the attempt',
-          undefined,
-          'deadline reached',
-        );
+        const reason = 'deadline reached before the attempt';
+        throw new RetriesExhaustedError(attempt - 1, reason, undefined, 'deadline reached');
       }
-      this.options.breaker?.beforeAttempt();
+      breaker?.beforeAttempt();
       const outcome = await this.attempt(req);
-
-      if (outcome.kind === 'ok') {
-        this.options.breaker?.recordSuccess();
-        return outcome.response;
+      if ('body' in outcome) {
+        // A coherent answer, even a 4xx, means the server is up: not a breaker failure.
+        breaker?.recordSuccess();
+        if (outcome.status < 400) return outcome;
+        onError?.({ attempt, reason: `HTTP ${outcome.status}`, status: outcome.status });
+        throw new HttpStatusError(outcome.status, outcome.body, req.url, req.method);
       }
-      if (outcome.kind === 'fatal') {
-        // The server answered coherently: it is up, so this is not a breaker failure.
-        this.options.breaker?.recordSuccess();
-        const { status, body } = outcome.response;
-        this.options.onError?.({ attempt, reason: `HTTP ${status}`, status });
-        throw new HttpStatusError(status, body, req.url, req.method);
-      }
-
-      if (outcome.countsAsFailure) this.options.breaker?.recordFailure();
-      else this.options.breaker?.releaseTrial();
-      this.options.onError?.({ attempt, reason: outcome.reason, status: outcome.status });
-
-      if (attempt >= maxAttempts) {
-        throw new RetriesExhaustedError(attempt, outcome.reason, outcome.status, undefined, {
+      const { reason, status } = outcome;
+      if (outcome.countsAsFailure) breaker?.recordFailure();
+      else breaker?.releaseTrial();
+      onError?.({ attempt, reason, status });
+      if (attempt >= this.options.maxAttempts) {
+        throw new RetriesExhaustedError(attempt, reason, status, undefined, {
           cause: outcome.error,
         });
       }
-      const jittered = fullJitterDelay(attempt, this.options, this.random);
       // Retry-After is the server telling us the earliest useful moment: a floor, not a cap.
+      const jittered = fullJitterDelay(attempt, this.options, this.random);
       const delayMs = Math.max(jittered, outcome.retryAfterMs ?? 0);
       if (req.deadline !== undefined && this.now() + delayMs >= req.deadline) {
-        throw new RetriesExhaustedError(
-          attempt,
-          outcome.reason,
-          outcome.status,
-          `next retry in ${delayMs} ms would pass the deadline`,
-        );
+        const why = `next retry in ${delayMs} ms would pass the deadline`;
+        throw new RetriesExhaustedError(attempt, reason, status, why);
       }
-      this.options.onRetry?.({ attempt, delayMs, reason: outcome.reason, status: outcome.status });
+      onRetry?.({ attempt, delayMs, reason, status });
       await this.sleep(delayMs);
     }
   }
 
-  private async attempt(req: HttpRequest): Promise<AttemptOutcome> {
+  /** The response (2xx-3xx, or a 4xx not worth retrying), or why the attempt may be retried. */
+  private async attempt(req: HttpRequest): Promise<HttpResponse | RetryableFailure> {
     const timeoutMs =
       req.deadline === undefined
         ? this.options.timeoutMs
@@ -168,48 +156,32 @@ export class HttpClient {
     let body: string;
     try {
       // The signal covers reading the body too, so a server that stalls mid-body times out.
-      response = await this.fetchImpl(req.url, {
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      const { method, headers } = req;
+      const signal = AbortSignal.timeout(timeoutMs);
+      response = await this.fetchImpl(req.url, { method, headers, body: req.body, signal });
       body = await response.text();
     } catch (error) {
-      const reason = describeFetchError(error, timeoutMs);
-      return { kind: 'retry', reason, countsAsFailure: true, error };
+      return { reason: describeFetchError(error, timeoutMs), countsAsFailure: true, error };
     }
-
-    const { status } = response;
-    const result: HttpResponse = { status, headers: response.headers, body };
-    if (status < 400) return { kind: 'ok', response: result };
-    if (status === 429 || status === 503) {
-      const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), this.now());
-      // A 429 means "slow down", not "I am broken": it neither trips nor resets the breaker.
-      return {
-        kind: 'retry',
-        reason: `HTTP ${status}`,
-        status,
-        retryAfterMs,
-        countsAsFailure: status === 503,
-      };
+    const { status, headers } = response;
+    if (status < 400 || (status < 500 && status !== 408 && status !== 429)) {
+      return { status, headers, body };
     }
-    if (status >= 500 || status === 408) {
-      return { kind: 'retry', reason: `HTTP ${status}`, status, countsAsFailure: true };
-    }
-    return { kind: 'fatal', response: result };
+    const retryAfterMs =
+      status === 429 || status === 503
+        ? parseRetryAfterMs(headers.get('retry-after'), this.now())
+        : undefined;
+    return { reason: `HTTP ${status}`, status, retryAfterMs, countsAsFailure: status !== 429 };
   }
 }
 
 function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError' || error.name === 'AbortError')
-      return `timeout after ${timeoutMs} ms`;
-    const cause = (error as Error & { cause?: unknown }).cause;
-    const causeText = cause instanceof Error ? `: ${cause.message}` : '';
-    return `network error: ${error.message}${causeText}`;
+  if (!(error instanceof Error)) return `network error: ${String(error)}`;
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') {
+    return `timeout after ${timeoutMs} ms`;
   }
-  return `network error: ${String(error)}`;
+  const causeText = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `network error: ${error.message}${causeText}`;
 }
 
 /** The path alone: no host (may be a private endpoint), no query (cursors, tokens), no fragment. */
@@ -226,18 +198,6 @@ export class CircuitOpenError extends HttpError {
   override name = 'CircuitOpenError';
 }
 
-export type CircuitState = 'closed' | 'open' | 'half-open';
-
-export interface CircuitBreakerOptions {
-  /** Consecutive failed attempts that open the breaker. */
-  threshold: number;
-  /** How long the breaker stays open before it lets one trial attempt through. */
-  cooldownMs: number;
-  now?: () => number;
-  /** Called each time the breaker trips (closed → open or a failed half-open trial). */
-  onOpen?: () => void;
-}
-
 /**
  * Consecutive-failure circuit breaker: after `threshold` failed attempts in a row it fails fast
  * (CircuitOpenError) until `cooldownMs` has passed, then lets exactly one trial through
@@ -249,12 +209,22 @@ export class CircuitBreaker {
   private trialInFlight = false;
   private readonly now: () => number;
 
-  constructor(private readonly options: CircuitBreakerOptions) {
+  constructor(
+    private readonly options: {
+      /** Consecutive failed attempts that open the breaker. */
+      threshold: number;
+      /** How long the breaker stays open before it lets one trial attempt through. */
+      cooldownMs: number;
+      now?: () => number;
+      /** Called each time the breaker trips (closed → open or a failed half-open trial). */
+      onOpen?: () => void;
+    },
+  ) {
     if (options.threshold < 1) throw new Error('CircuitBreaker threshold must be >= 1');
     this.now = options.now ?? Date.now;
   }
 
-  get state(): CircuitState {
+  get state(): 'closed' | 'open' | 'half-open' {
     if (this.openedAt === undefined) return 'closed';
     return this.now() - this.openedAt >= this.options.cooldownMs ? 'half-open' : 'open';
   }
@@ -284,13 +254,10 @@ export class CircuitBreaker {
     this.consecutiveFailures += 1;
     const wasTrial = this.trialInFlight;
     this.trialInFlight = false;
-    if (
-      wasTrial ||
-      (this.openedAt === undefined && this.consecutiveFailures >= this.options.threshold)
-    ) {
-      this.openedAt = this.now();
-      this.options.onOpen?.();
-    }
+    const trips = this.openedAt === undefined && this.consecutiveFailures >= this.options.threshold;
+    if (!wasTrial && !trips) return;
+    this.openedAt = this.now();
+    this.options.onOpen?.();
   }
 
   /** Ends a trial that produced neither success nor failure (e.g. a 429), so another may run. */
