@@ -19,7 +19,8 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { metricEmitters, pipelineFunctions } from '../../lambdas/shared/functions';
 import type { MetricName } from '../../lambdas/shared/pipeline';
-import { functionNames, metricNames, pipeline } from '../../lambdas/shared/pipeline';
+import { flushMetrics, functionNames, pipeline } from '../../lambdas/shared/pipeline';
+import { stagePanels } from '../../localstack/dashboard/panels';
 
 export interface MonitoringProps {
   /** The deployed functions (mock-apis included if deployed), by their names. */
@@ -39,25 +40,20 @@ const ALARM_PERIOD = Duration.minutes(5);
 const ERROR_RATE_PERCENT = 5;
 const OFFSET_LAG_THRESHOLD = 1_000;
 
-/** The CloudWatch dashboard (one widget per stage) and the alarms, notifying one SNS topic. */
+/** The CloudWatch dashboard (the stage panels, then two widgets per function) and the alarms. */
 export class Monitoring extends Construct {
   readonly dashboard: Dashboard;
   readonly alarmTopic: Topic;
-  readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-
     const key = new Key(this, 'AlarmTopicKey', {
       description: 'ecom-sync alarm topic',
       enableKeyRotation: true,
     });
     // CloudWatch alarms publish to the encrypted topic, so CloudWatch needs the key.
-    key.grant(
-      new ServicePrincipal('cloudwatch.amazonaws.com'),
-      'kms:Decrypt',
-      'kms:GenerateDataKey*',
-    );
+    const cloudWatch = new ServicePrincipal('cloudwatch.amazonaws.com');
+    key.grant(cloudWatch, 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.alarmTopic = new Topic(this, 'AlarmTopic', {
       displayName: 'ecom-sync alarms',
       masterKey: key,
@@ -69,7 +65,7 @@ export class Monitoring extends Construct {
     this.alarmTopic.addToResourcePolicy(
       new PolicyStatement({
         sid: 'CloudWatchAlarmsPublish',
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        principals: [cloudWatch],
         actions: ['sns:Publish'],
         resources: [this.alarmTopic.topicArn],
         conditions: {
@@ -90,66 +86,33 @@ export class Monitoring extends Construct {
       period: PERIOD,
       label: 'OffsetLag (max)',
     });
-
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.hours(3),
     });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown:
-          '# ecom-sync\nPollers → Kafka → merge-consumer → S3 staging → flush → Analytics. Metrics are Powertools EMF, namespace `' +
-          pipeline.metrics.namespace +
-          '`.',
+        markdown: `# ecom-sync\nPollers → Kafka → merge-consumer → S3 staging → flush → Analytics. Metrics are Powertools EMF, namespace \`${pipeline.metrics.namespace}\`.`,
         width: 24,
         height: 2,
       }),
     );
     this.dashboard.addWidgets(
-      stageWidget('Fetched', [metricNames.recordsFetched, metricNames.pagesFetched]),
-      stageWidget('Published', [metricNames.recordsPublished]),
-      stageWidget('Invalid', [metricNames.recordsInvalid]),
-      stageWidget('Duplicates', [metricNames.recordsReceived, metricNames.recordsDuplicate]),
-    );
-    this.dashboard.addWidgets(
-      stageWidget('Staged', [metricNames.recordsStaged, metricNames.batchesStaged]),
-      stageWidget('Delivered', [
-        metricNames.recordsDelivered,
-        metricNames.batchesDelivered,
-        metricNames.analyticsPosts,
-      ]),
-      stageWidget('DLQ', [
-        metricNames.dlqMessages,
-        metricNames.batchesParked,
-        metricNames.batchesRedriven,
-      ]),
-      new GraphWidget({
-        title: 'Flush latency',
-        left: ['p50', 'p99', 'Maximum'].map((statistic) =>
-          pipelineMetric(metricNames.flushLatencyMs, functionNames.flush, statistic),
-        ),
-        width: 6,
-      }),
-    );
-    this.dashboard.addWidgets(
-      new GraphWidget({ title: 'ESM OffsetLag (merge-consumer)', left: [offsetLag], width: 8 }),
-      new GraphWidget({
-        title: 'Oldest staged batch age (s)',
-        left: [
-          pipelineMetric(metricNames.oldestStagedBatchAgeSeconds, functionNames.flush, 'Maximum'),
-        ],
-        width: 8,
-      }),
-      stageWidget(
-        'Source APIs',
-        [
-          metricNames.apiErrors,
-          metricNames.apiRetries,
-          metricNames.circuitOpened,
-          metricNames.cursorReset,
-        ],
-        8,
+      ...stagePanels.map(
+        (panel) =>
+          new GraphWidget({
+            title: panel.title,
+            width: 6,
+            left: panel.metrics.flatMap((name) => {
+              const { statistics } = panel;
+              if (!statistics) return [sumOf(name, PERIOD, emitterMetrics(name, PERIOD))];
+              return (EMITTERS.get(name) ?? []).flatMap((service) =>
+                statistics.map((statistic) => pipelineMetric(name, service, statistic)),
+              );
+            }),
+          }),
       ),
+      new GraphWidget({ title: 'ESM OffsetLag (merge-consumer)', left: [offsetLag], width: 6 }),
     );
     for (const { name, function: fn } of props.functions) {
       this.dashboard.addWidgets(
@@ -170,99 +133,88 @@ export class Monitoring extends Construct {
     }
 
     const action = new SnsAction(this.alarmTopic);
-    const alarm = (id: string, make: () => Alarm): void => {
-      const created = make();
+    const alarm = (
+      alarmId: string,
+      alarmDescription: string,
+      metric: IMetric,
+      threshold: number,
+      evaluationPeriods = 1,
+    ): void => {
+      const created = new Alarm(this, alarmId, {
+        alarmDescription,
+        metric,
+        threshold,
+        evaluationPeriods,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
       created.addAlarmAction(action);
       created.addOkAction(action);
-      this.alarms.push(created);
     };
 
-    alarm(
-      'DlqMessages',
-      () =>
-        new Alarm(this, 'DlqMessagesAlarm', {
-          alarmDescription:
-            'Something was sent to analytics_dlq (by a function, or by a merge-consumer mapping after its retries), or a mapping dropped records it could not send there: inspect the topic and redrive.',
-          metric: sumOf(metricNames.dlqMessages, ALARM_PERIOD, {
-            ...Object.fromEntries(
-              Object.values(pipelineFunctions).map((spec, index) => [
-                `deadLetters${index}`,
-                pipelineMetric(spec.deadLetters, spec.name, 'Sum', ALARM_PERIOD),
-              ]),
-            ),
-            // The mappings' EventCount metrics (monitoring-metrics-types.html#event-source-mapping-metrics),
-            // per mapping (dimension EventSourceMappingUUID, monitoring-metrics-view.html).
-            ...Object.fromEntries(
-              props.mappingIds.flatMap((mappingId, index) =>
-                ['OnFailureDestinationDeliveredEventCount', 'DroppedEventCount'].map((name) => [
-                  `${name.charAt(0).toLowerCase()}${name.slice(1)}${index}`,
-                  new Metric({
-                    namespace: 'AWS/Lambda',
-                    metricName: name,
-                    dimensionsMap: { EventSourceMappingUUID: mappingId },
-                    statistic: 'Sum',
-                    period: ALARM_PERIOD,
-                  }),
-                ]),
-              ),
-            ),
-          }),
-          threshold: 0,
-          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: TreatMissingData.NOT_BREACHING,
+    // What each function counts as sent to analytics_dlq, plus each mapping's EventCount metrics
+    // (monitoring-metrics-types.html#event-source-mapping-metrics), per mapping (dimension
+    // EventSourceMappingUUID, monitoring-metrics-view.html).
+    const deadLetters = Object.values(pipelineFunctions).map((spec, index) => [
+      `deadLetters${index}`,
+      pipelineMetric(spec.deadLetters, spec.name, 'Sum', ALARM_PERIOD),
+    ]);
+    const mappingDeadLetters = props.mappingIds.flatMap((mappingId, index) =>
+      ['OnFailureDestinationDeliveredEventCount', 'DroppedEventCount'].map((metricName) => [
+        metricId(metricName, index),
+        new Metric({
+          namespace: 'AWS/Lambda',
+          metricName,
+          dimensionsMap: { EventSourceMappingUUID: mappingId },
+          statistic: 'Sum',
+          period: ALARM_PERIOD,
         }),
+      ]),
+    );
+    alarm(
+      'DlqMessagesAlarm',
+      'Something was sent to analytics_dlq (by a function, or by a merge-consumer mapping after its retries), or a mapping dropped records it could not send there: inspect the topic and redrive.',
+      sumOf(
+        flushMetrics.dlqMessages,
+        ALARM_PERIOD,
+        Object.fromEntries([...deadLetters, ...mappingDeadLetters]) as Record<string, IMetric>,
+      ),
+      0,
     );
     for (const { name, function: fn } of props.functions) {
+      const errorRate = new MathExpression({
+        expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
+        usingMetrics: {
+          errors: fn.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }),
+          invocations: fn.metricInvocations({ period: ALARM_PERIOD, statistic: 'Sum' }),
+        },
+        period: ALARM_PERIOD,
+        label: `${name} error rate (%)`,
+      });
       alarm(
-        `${name}ErrorRate`,
-        () =>
-          new Alarm(this, `ErrorRate-${name}`, {
-            alarmDescription: `${name}: more than ${ERROR_RATE_PERCENT}% of invocations failed.`,
-            metric: new MathExpression({
-              expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
-              usingMetrics: {
-                errors: fn.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }),
-                invocations: fn.metricInvocations({ period: ALARM_PERIOD, statistic: 'Sum' }),
-              },
-              period: ALARM_PERIOD,
-              label: `${name} error rate (%)`,
-            }),
-            threshold: ERROR_RATE_PERCENT,
-            comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluationPeriods: 1,
-            treatMissingData: TreatMissingData.NOT_BREACHING,
-          }),
+        `ErrorRate-${name}`,
+        `${name}: more than ${ERROR_RATE_PERCENT}% of invocations failed.`,
+        errorRate,
+        ERROR_RATE_PERCENT,
       );
     }
     alarm(
-      'OffsetLag',
-      () =>
-        new Alarm(this, 'OffsetLagAlarm', {
-          alarmDescription: `merge-consumer is more than ${OFFSET_LAG_THRESHOLD} records behind.`,
-          metric: offsetLag.with({ period: ALARM_PERIOD }),
-          threshold: OFFSET_LAG_THRESHOLD,
-          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 3,
-          treatMissingData: TreatMissingData.NOT_BREACHING,
-        }),
+      'OffsetLagAlarm',
+      `merge-consumer is more than ${OFFSET_LAG_THRESHOLD} records behind.`,
+      offsetLag.with({ period: ALARM_PERIOD }),
+      OFFSET_LAG_THRESHOLD,
+      3,
     );
     alarm(
-      'OldestStagedBatch',
-      () =>
-        new Alarm(this, 'OldestStagedBatchAlarm', {
-          alarmDescription: `A staged batch has waited more than ${props.oldestStagedBatchAlarmSeconds}s for delivery: Analytics down or flush failing.`,
-          metric: pipelineMetric(
-            metricNames.oldestStagedBatchAgeSeconds,
-            functionNames.flush,
-            'Maximum',
-            ALARM_PERIOD,
-          ),
-          threshold: props.oldestStagedBatchAlarmSeconds,
-          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: TreatMissingData.NOT_BREACHING,
-        }),
+      'OldestStagedBatchAlarm',
+      `A staged batch has waited more than ${props.oldestStagedBatchAlarmSeconds}s for delivery: Analytics down or flush failing.`,
+      pipelineMetric(
+        flushMetrics.oldestStagedBatchAgeSeconds,
+        functionNames.flush,
+        'Maximum',
+        ALARM_PERIOD,
+      ),
+      props.oldestStagedBatchAlarmSeconds,
     );
   }
 
@@ -274,9 +226,9 @@ export class Monitoring extends Construct {
 function pipelineMetric(
   metricName: MetricName,
   service: string,
-  statistic = 'Sum',
+  statistic: string,
   period = PERIOD,
-): Metric {
+) {
   return new Metric({
     namespace: pipeline.metrics.namespace,
     metricName,
@@ -287,11 +239,15 @@ function pipelineMetric(
   });
 }
 
-/** One metric per function that emits it; ids are unique per metric name (a graph holds several). */
-function emitterMetrics(metricName: MetricName, period = PERIOD): Record<string, IMetric> {
+/** A math expression's id: lower camel case, unique per metric name (a graph holds several). */
+const metricId = (metricName: string, index: number) =>
+  `${metricName.charAt(0).toLowerCase()}${metricName.slice(1)}${index}`;
+
+/** One metric per function that emits it. */
+function emitterMetrics(metricName: MetricName, period: Duration): Record<string, IMetric> {
   return Object.fromEntries(
     (EMITTERS.get(metricName) ?? []).map((service, index) => [
-      `${metricName.charAt(0).toLowerCase()}${metricName.slice(1)}${index}`,
+      metricId(metricName, index),
       pipelineMetric(metricName, service, 'Sum', period),
     ]),
   );
@@ -303,18 +259,5 @@ function sumOf(label: string, period: Duration, usingMetrics: Record<string, IMe
     usingMetrics,
     period,
     label,
-  });
-}
-
-/** The total of one metric over every function that emits it. */
-function sumOverEmitters(metricName: MetricName, period = PERIOD): IMetric {
-  return sumOf(metricName, period, emitterMetrics(metricName, period));
-}
-
-function stageWidget(title: string, metrics: MetricName[], width = 6): GraphWidget {
-  return new GraphWidget({
-    title,
-    left: metrics.map((metricName) => sumOverEmitters(metricName)),
-    width,
   });
 }

@@ -326,7 +326,7 @@ describe('target aws: dashboard and alarms', () => {
       'Staged',
       'Delivered',
       'DLQ',
-      'Flush latency',
+      'Flush latency (ms)',
       'ESM OffsetLag (merge-consumer)',
       'Oldest staged batch age (s)',
     ]) {

@@ -91,8 +91,8 @@ function updateMetrics(config, snapshot) {
   for (const panel of config.panels) {
     const values = panel.metrics.map((metric) => {
       const byTime = new Map((snapshot.series[metric] || []).map((p) => [p.t, p]));
-      // Latency and age are gauges: plot the bucket's maximum; counts are summed per bucket.
-      const gauge = metric === 'FlushLatency' || metric === 'OldestStagedBatchAge';
+      // Gauges (panels with statistics: latency, age) plot the bucket's maximum; counts its sum.
+      const gauge = Boolean(panel.statistics);
       return times.map((t) => {
         const point = byTime.get(t);
         if (!point) return 0;
