@@ -20,14 +20,18 @@ import {
  * built from it. (Not in pipeline.ts: the env schemas take their defaults from pipeline.ts.)
  */
 
-/** Where a deployment's resources are: CDK tokens in infra, names and loopback URLs offline. */
-export interface PipelineResources {
+/** A deployment's topics, tables and bucket: CDK tokens in infra, names offline. */
+export interface PipelineResourceNames {
   customerTopic: string;
   productTopic: string;
   dlqTopic: string;
   idempotencyTable: string;
   syncStateTable: string;
   stagingBucket: string;
+}
+
+/** Where a deployment's resources are, and how its APIs are reached (loopback URLs offline). */
+export interface PipelineResources extends PipelineResourceNames {
   sourceApi: ApiAccess;
   analyticsApi: ApiAccess;
 }

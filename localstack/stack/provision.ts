@@ -9,19 +9,13 @@ import {
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
 import { pipeline, staging, tables, topics } from '../../lambdas/shared/pipeline';
+import type { PipelineResourceNames } from '../../lambdas/shared/functions';
 import type { StackEndpoints } from './endpoints';
 import { localCredentials } from './endpoints';
 
-/** Resource names; each defaults to pipeline.ts and can be overridden so tests stay isolated. */
-export interface PipelineResourceNames {
-  customerTopic: string;
-  productTopic: string;
-  dlqTopic: string;
-  idempotencyTable: string;
-  syncStateTable: string;
-  stagingBucket: string;
-}
+export type { PipelineResourceNames };
 
+/** Resource names; each defaults to pipeline.ts and can be overridden so tests stay isolated. */
 export const defaultResourceNames: PipelineResourceNames = {
   customerTopic: topics.customers,
   productTopic: topics.products,
