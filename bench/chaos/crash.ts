@@ -12,12 +12,13 @@ import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { FLUSH_LEASE_ID } from '../../lambdas/flush/lease';
 import { tables } from '../../lambdas/shared/pipeline';
+import { requestLabel } from '../instrumentation/counters';
 
 export const CRASH_PLAN_ENV = 'CHAOS_CRASH_PLAN';
 /** The operation name the budget records for a POST that Analytics accepted. */
 export const ANALYTICS_POST_OPERATION = 'Analytics.POST';
 
-export const CrashPlanSchema = z.object({
+const CrashPlanSchema = z.object({
   /** Mixed with the worker's thread id, so each execution environment draws its own sequence. */
   seed: z.number().int(),
   /** At most this many crashes in the whole run, over every environment. */
@@ -104,16 +105,21 @@ export function createCrashDecider(options: {
 
 /** The part of the AWS SDK's base `Client` (@smithy/core) the hook wraps. */
 export interface SdkClientPrototype {
-  send(this: unknown, command: unknown, ...rest: unknown[]): Promise<unknown> | void;
+  send(this: unknown, command: unknown, ...rest: unknown[]): unknown;
 }
 
 /** `<serviceId>.<operation>` of an SDK call, e.g. `S3.PutObject`. */
 export function sdkOperationName(client: unknown, command: unknown): string {
-  const serviceId =
-    (client as { config?: { serviceId?: unknown } } | undefined)?.config?.serviceId ?? 'Unknown';
-  const commandName =
-    (command as { constructor?: { name?: unknown } } | undefined)?.constructor?.name ?? 'Unknown';
-  return `${String(serviceId)}.${String(commandName).replace(/Command$/, '')}`;
+  const serviceId: unknown = Reflect.get(
+    Object(Reflect.get(Object(client), 'config')),
+    'serviceId',
+  );
+  const commandName: unknown = Reflect.get(
+    Object(Reflect.get(Object(command), 'constructor')),
+    'name',
+  );
+  const name = (value: unknown) => (typeof value === 'string' ? value : 'Unknown');
+  return `${name(serviceId)}.${name(commandName).replace(/Command$/, '')}`;
 }
 
 interface CrashHookOptions {
@@ -132,22 +138,22 @@ export function installSdkCrashHook(
   prototype: SdkClientPrototype,
   options: CrashHookOptions,
 ): () => void {
-  const original = prototype.send;
+  const { send } = prototype as { send: (this: unknown, ...args: unknown[]) => unknown };
   prototype.send = function (this: unknown, command: unknown, ...rest: unknown[]) {
-    if (typeof rest.at(-1) === 'function') return original.call(this, command, ...rest);
-    return (original.call(this, command, ...rest) as Promise<unknown>).then((output) => {
+    if (typeof rest.at(-1) === 'function') return send.call(this, command, ...rest);
+    return (send.call(this, command, ...rest) as Promise<unknown>).then((output) => {
       const operation = sdkOperationName(this, command);
       if (options.shouldCrash(operation)) options.crash(operation);
       return output;
     });
   };
   return () => {
-    prototype.send = original;
+    prototype.send = send;
   };
 }
 
 /**
- * A `fetch` that, after Analytics answered 2xx to `POST …/analytics/data`, may end the environment
+ * A `fetch` that, after Analytics answered 2xx to `POST /analytics/data`, may end the environment
  * before the caller sees the answer: the payload is delivered, flush never learns it.
  */
 export function crashAfterAnalyticsPost(
@@ -156,12 +162,8 @@ export function crashAfterAnalyticsPost(
 ): typeof fetch {
   return async (input, init) => {
     const response = await fetchImpl(input, init);
-    const request = input instanceof Request ? input : undefined;
-    const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
-    const url = new URL(request?.url ?? String(input));
     if (
-      method === 'POST' &&
-      url.pathname.endsWith('/analytics/data') &&
+      /^POST \S*\/analytics\/data$/.test(requestLabel(input, init)) &&
       response.ok &&
       options.shouldCrash(ANALYTICS_POST_OPERATION)
     ) {
@@ -203,7 +205,7 @@ export function watchCrashes(
   let stopped = false;
   const look = async (): Promise<void> => {
     const crashes = readCrashes(slotDir);
-    while (!stopped && seen < crashes.length) await onCrash(crashes[seen]!, ++seen);
+    for (const operation of crashes.slice(seen)) if (!stopped) await onCrash(operation, ++seen);
   };
   const timer = setInterval(() => {
     running = running.then(look).catch(() => undefined);

@@ -77,29 +77,27 @@ export interface ChaosDriveOptions {
   /** Mock faults in force from before the first poll (validated, so a typo fails early). */
   mockFaults?: FaultSettings;
   /** Before the data set is served. */
-  beforeStart?: (run: PipelineRun) => Promise<void> | void;
-  /** After the first drain: the operator's recovery; returns extra fault text. Drained again after. */
-  recover?: (run: PipelineRun) => Promise<string | void>;
+  beforeStart?: (run: PipelineRun) => unknown;
+  /** After the first drain: the operator's recovery; a string it returns is reported. Drained again after. */
+  recover?: (run: PipelineRun) => Promise<unknown>;
   /**
-   * What the first drain waits for: every expected record at Analytics (default), or `settled`
-   * (nothing left in Kafka, staging or the runtime) when `recover` is what delivers the rest.
+   * The first drain waits for every expected record at Analytics, or only until nothing is left
+   * in Kafka, staging or the runtime (`settleFirst`) when `recover` is what delivers the rest.
    */
-  firstDrain?: 'delivered' | 'settled';
-  /** Poison injected on purpose; each must reach the DLQ exactly once. */
-  injectedPoison?: (run: PipelineRun) => number;
+  settleFirst?: boolean;
   /** After the last drain: scenario checks; returns those that failed. */
   inspect?: (run: PipelineRun) => Promise<string[]>;
   /** The routes whose mock fault tally the report shows. */
   tallyRoutes?: FaultRoute[];
-  /** Pace the sources so a full sync takes at least this long (paceSources). */
+  /** Pace the sources so a full sync takes at least this many seconds (paceSources). */
   paceSeconds?: number;
+  /** The pollers' POLLER_PAGE_SIZE (a tunable; paced sources set their own). */
+  pageSize?: number;
   /** Added to the outcome's notes. */
   notes?: string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const message = (error: unknown): string =>
-  error instanceof Error ? error.message : String(error);
 
 /**
  * Drained means every expected record arrived in its current version (a record changed mid-run
@@ -116,9 +114,12 @@ export async function driveChaosPipeline(
   const startedAt = Date.now();
   const deadline = startedAt + timeoutMs;
   const pacing = options.paceSeconds
-    ? paceSources(context.records, { minSyncSeconds: options.paceSeconds })
+    ? paceSources(context.records, options.paceSeconds)
     : undefined;
   const mockFaults = FaultSettingsSchema.parse({ ...pacing?.faults, ...options.mockFaults });
+  const pageSize = pacing?.pageSize ?? options.pageSize;
+  const pollerEnv: Record<string, string> =
+    pageSize === undefined ? {} : { POLLER_PAGE_SIZE: String(pageSize) };
   const run = await startPipeline({
     endpoints: context.stack.endpoints,
     label: options.label,
@@ -126,10 +127,16 @@ export async function driveChaosPipeline(
     products: context.records - customers,
     seed: context.seed,
     ...options.pipeline,
-    extraEnv: { ...pacing?.pollerEnv, ...options.pipeline?.extraEnv },
+    extraEnv: { pollCrm: pollerEnv, pollInventory: pollerEnv, ...options.pipeline?.extraEnv },
   });
   const notes = [...(options.notes ?? []), ...(pacing ? [pacing.description] : [])];
+  if (pageSize !== undefined && !pacing) notes.push(`poller page size ${pageSize}`);
   const injected: string[] = [];
+  const record = (kind: string, what: unknown): void => {
+    if (typeof what !== 'string' || what === '') return;
+    context.log(`  ${kind}: ${what}`);
+    injected.push(what);
+  };
   try {
     run.mock.state.setFaults(mockFaults);
     await options.beforeStart?.(run);
@@ -147,32 +154,27 @@ export async function driveChaosPipeline(
       const check = checkDelivery(run.mock.state);
       return check.received >= check.expected;
     };
-    const drain = async (accept: (p: PipelineProgress) => boolean, minMs: number) => {
-      try {
-        return await run.waitUntilDrained({
-          accept,
-          timeoutMs: Math.max(minMs, deadline - Date.now()),
+    const drain = (accept: (p: PipelineProgress) => boolean, minMs: number) =>
+      run
+        .waitUntilDrained({ accept, timeoutMs: Math.max(minMs, deadline - Date.now()) })
+        .catch((error: unknown) => {
+          notes.push(error instanceof Error ? error.message : String(error));
+          return undefined;
         });
-      } catch (error) {
-        notes.push(message(error));
-        return undefined;
-      }
-    };
     const pending = [...(options.faults ?? [])].sort(
       (a, b) => a.atDeliveredFraction - b.atDeliveredFraction,
     );
-    while (pending.length > 0 && Date.now() < deadline) {
+    for (let next = pending.shift(); next && Date.now() < deadline;) {
       const progress = await run.progress().catch(() => undefined);
       const delivered = progress ? progress.stats.uniqueRecords / Math.max(1, expectedCount()) : 0;
-      if (delivered < pending[0]!.atDeliveredFraction) {
+      if (delivered < next.atDeliveredFraction) {
         await sleep(200);
         continue;
       }
-      const what = await pending.shift()!.inject(run);
-      context.log(`  fault: ${what}`);
-      injected.push(what);
+      record('fault', await next.inject(run));
+      next = pending.shift();
     }
-    const settledFirst = options.firstDrain === 'settled';
+    const settledFirst = options.settleFirst === true;
     const first = await drain((p) => settledFirst || allDelivered(p), 1_000);
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     context.log(
@@ -181,27 +183,21 @@ export async function driveChaosPipeline(
         : '  did not drain before the timeout',
     );
     if (options.recover) {
-      const what = await options.recover(run);
-      if (what) {
-        context.log(`  recovery: ${what}`);
-        injected.push(what);
-      }
+      record('recovery', await options.recover(run));
       await drain(allDelivered, 60_000);
     }
     // Every scenario must end settled: a stage that never recovered fails it.
     const final = await run.progress();
     const failedChecks = [
-      ...(final.consumerLag > 0
-        ? [`merge-consumer mapping did not recover: consumer lag ${final.consumerLag}`]
-        : []),
-      ...(final.stagedObjects > 0
-        ? [`flush did not recover: ${final.stagedObjects} objects still staged`]
-        : []),
+      final.consumerLag > 0 &&
+        `merge-consumer mapping did not recover: consumer lag ${final.consumerLag}`,
+      final.stagedObjects > 0 &&
+        `flush did not recover: ${final.stagedObjects} objects still staged`,
       ...((await options.inspect?.(run)) ?? []),
-    ];
+    ].filter((check) => typeof check === 'string');
     const check = checkDelivery(run.mock.state);
     if (check.lostSample.length > 0) notes.push(`lost, e.g. ${check.lostSample.join(', ')}`);
-    if (run.failures.length > 0) notes.push(`last failure: ${run.failures.at(-1)}`);
+    if (run.failures.length > 0) notes.push(`last failure: ${String(run.failures.at(-1))}`);
     const { partialFailures, functionErrors, onFailureRecords } = run.mappingFailures;
     if (partialFailures + functionErrors + onFailureRecords > 0) {
       notes.push(
@@ -210,7 +206,7 @@ export async function driveChaosPipeline(
     }
     if (run.mappingRestarts.length > 0) {
       notes.push(
-        `merge-consumer mapping rejoined after a kafkajs crash (${run.mappingRestarts.length} attempts; last: ${run.mappingRestarts.at(-1)})`,
+        `merge-consumer mapping rejoined after a kafkajs crash (${run.mappingRestarts.length} attempts; last: ${String(run.mappingRestarts.at(-1))})`,
       );
     }
     if (options.tallyRoutes) injected.push(describeFaultTally(run.mock.state, options.tallyRoutes));
@@ -220,7 +216,7 @@ export async function driveChaosPipeline(
       lost: check.lost,
       duplicated: check.duplicated,
       dlqMessages: final.dlqMessages,
-      injectedPoison: (options.injectedPoison?.(run) ?? 0) + check.corrupt,
+      injectedPoison: check.corrupt,
       faultsInjected: injected.join('; ') || 'none',
       elapsedSeconds: (Date.now() - startedAt) / 1000,
       ...(failedChecks.length > 0 ? { failedChecks } : {}),
@@ -233,39 +229,35 @@ export async function driveChaosPipeline(
 
 /** What the mock did to a route's requests, e.g. "CRM: 23 answered 5xx, 4 delayed by a spike of 118 requests". */
 export function describeFaultTally(state: MockState, routes: readonly FaultRoute[]): string {
-  const labels: Record<FaultRoute, string> = {
-    crm: 'CRM',
-    inventory: 'Inventory',
-    analytics: 'Analytics',
-  };
+  const labels = { crm: 'CRM', inventory: 'Inventory', analytics: 'Analytics' };
   return routes
     .map((route) => {
-      const tally = state.faultTally[route];
-      const suffered = [
-        [tally.errors, 'answered 5xx'],
-        [tally.rateLimited, 'answered 429'],
-        [tally.outage, 'answered 503 (outage)'],
-        [tally.latencySpikes, 'delayed by a spike'],
-      ]
-        .filter(([count]) => Number(count) > 0)
+      const { requests, errors, rateLimited, outage, latencySpikes } = state.faultTally[route];
+      const suffered = (
+        [
+          [errors, 'answered 5xx'],
+          [rateLimited, 'answered 429'],
+          [outage, 'answered 503 (outage)'],
+          [latencySpikes, 'delayed by a spike'],
+        ] as const
+      )
+        .filter(([count]) => count > 0)
         .map(([count, what]) => `${count} ${what}`);
-      return `${labels[route]}: ${suffered.join(', ') || 'nothing injected'} of ${tally.requests} requests`;
+      return `${labels[route]}: ${suffered.join(', ') || 'nothing injected'} of ${requests} requests`;
     })
     .join('; ');
 }
 
+const percent = (fraction: number): string => `${Math.round(fraction * 100)} % delivered`;
+
 /** A fault setting that takes effect once Analytics holds `atDeliveredFraction` of the records. */
-export function setFaultsAt(
-  atDeliveredFraction: number,
-  settings: FaultSettings,
-  what: string,
-): TimedFault {
+export function setFaultsAt(at: number, settings: FaultSettings, what: string): TimedFault {
   const parsed = FaultSettingsSchema.parse(settings);
   return {
-    atDeliveredFraction,
+    atDeliveredFraction: at,
     inject: (run) => {
       run.mock.state.setFaults(parsed);
-      return Promise.resolve(`${what} at ${Math.round(atDeliveredFraction * 100)} % delivered`);
+      return Promise.resolve(`${what} at ${percent(at)}`);
     },
   };
 }
@@ -284,25 +276,24 @@ export function formatOffset(offsetMs: number): string {
  * incremental polls have to find them; the delivery check then expects their new versions. The
  * changes are stamped `updatedAt = now + clockOffsetMs[entity]` (a source clock that is off).
  */
-export function sourceChange(options: {
-  atDeliveredFraction: number;
-  share: number;
-  clockOffsetMs?: Partial<Record<EntityName, number>>;
-}): TimedFault {
+export function sourceChange(
+  at: number,
+  share: number,
+  clockOffsetMs: Partial<Record<EntityName, number>> = {},
+): TimedFault {
   return {
-    atDeliveredFraction: options.atDeliveredFraction,
+    atDeliveredFraction: at,
     inject: (run) => {
+      const { dataset } = run.mock.state;
       const now = Date.now();
       const parts = entityNames.map((entity) => {
-        const { dataset } = run.mock.state;
-        const offsetMs = options.clockOffsetMs?.[entity] ?? 0;
+        const offsetMs = clockOffsetMs[entity] ?? 0;
         const total = dataset.stores[entity].total;
-        const count = Math.min(total, Math.max(1, Math.round(total * options.share)));
+        const count = Math.min(total, Math.max(1, Math.round(total * share)));
         dataset.change(entity, count, now + offsetMs, 'mutate');
         return `${count} ${entity}${offsetMs === 0 ? '' : ` (clock ${formatOffset(offsetMs)})`}`;
       });
-      const at = Math.round(options.atDeliveredFraction * 100);
-      return Promise.resolve(`changed ${parts.join(' + ')} at ${at} % delivered`);
+      return Promise.resolve(`changed ${parts.join(' + ')} at ${percent(at)}`);
     },
   };
 }
@@ -312,14 +303,13 @@ export function sourceChange(options: {
  * after a delay (at most 2 s, far from the poller's HTTP timeout). Without it a small data set is
  * delivered in a couple of flushes and "kill the broker at 30 % delivered" fires after the fact.
  */
-export function paceSources(records: number, options: { minSyncSeconds: number }) {
+export function paceSources(records: number, minSyncSeconds: number) {
   const pageSize = 100;
   // Customers are 2/3 of the data set, so the CRM poller pages the most.
   const crmPages = Math.max(1, Math.ceil((records * 2) / 3 / pageSize));
-  const latencyMs = Math.min(2_000, Math.ceil((options.minSyncSeconds * 1000) / crmPages));
-  const pollerEnv = { POLLER_PAGE_SIZE: String(pageSize) };
+  const latencyMs = Math.min(2_000, Math.ceil((minSyncSeconds * 1000) / crmPages));
   return {
-    pollerEnv: { pollCrm: pollerEnv, pollInventory: pollerEnv },
+    pageSize,
     faults: { crm: { latencyMs }, inventory: { latencyMs } } satisfies FaultSettings,
     description: `sources paced: ${pageSize} records per page, ${latencyMs} ms per page`,
   };

@@ -25,21 +25,13 @@ export const defaultRecords = 20_000;
 /** What CI runs: small enough for the whole matrix to finish in minutes on two cores. */
 export const quickRecords = 1_500;
 
-export interface ChaosOptions {
-  records: number;
-  quick: boolean;
-  /** Scenario names to run, in registry order; undefined runs all. */
-  only?: string[];
-  seed: number;
-  outDir: string;
-}
-
 const chaosUsage =
   'usage: npm run chaos -- [--records N] [--quick] [--only name,name] [--seed N] [--out-dir DIR]';
 
 const OptionsSchema = z.strictObject({
   records: z.coerce.number().int().min(30).max(1_000_000).optional(),
   quick: z.boolean().default(false),
+  /** Scenario names to run, in registry order; absent runs all. */
   only: z
     .string()
     .transform((list) =>
@@ -54,16 +46,12 @@ const OptionsSchema = z.strictObject({
   'out-dir': z.string().min(1).default('bench/results'),
 });
 
+export type ChaosOptions = ReturnType<typeof parseChaosOptions>;
+
 /** `--quick` means 1,500 records unless `--records` is given too. Throws with the usage line. */
-export function parseChaosOptions(argv: readonly string[]): ChaosOptions {
-  const raw = parseCli(argv, OptionsSchema, chaosUsage);
-  return {
-    records: raw.records ?? (raw.quick ? quickRecords : defaultRecords),
-    quick: raw.quick,
-    ...(raw.only === undefined ? {} : { only: raw.only }),
-    seed: raw.seed,
-    outDir: raw['out-dir'],
-  };
+export function parseChaosOptions(argv: readonly string[]) {
+  const { 'out-dir': outDir, ...raw } = parseCli(argv, OptionsSchema, chaosUsage);
+  return { ...raw, records: raw.records ?? (raw.quick ? quickRecords : defaultRecords), outDir };
 }
 
 /** The scenarios `--only` picks, in the registry's order; unknown names are an error. */
@@ -115,46 +103,22 @@ export function verdictOfError(
   error: unknown,
   elapsedSeconds: number,
 ): ScenarioVerdict {
-  const outcome = {
-    expectedUnique: 0,
-    received: 0,
-    lost: 0,
-    duplicated: 0,
-    dlqMessages: 0,
-    injectedPoison: 0,
-  };
+  const unknown = { expectedUnique: 0, received: 0, lost: 0, duplicated: 0, dlqMessages: 0 };
   return {
-    name: scenario.name,
-    fault: scenario.fault,
-    ...outcome,
-    faultsInjected: 'unknown: the scenario did not finish',
-    elapsedSeconds,
+    ...verdictOf(scenario, {
+      ...unknown,
+      injectedPoison: 0,
+      elapsedSeconds,
+      faultsInjected: 'unknown: the scenario did not finish',
+    }),
     notes: ['figures unknown: the scenario threw before reporting'],
     verdict: 'fail',
     reasons: [`scenario failed: ${error instanceof Error ? error.message : String(error)}`],
   };
 }
 
-/** The top-level `summary` of chaos-<timestamp>.json. */
-export interface ChaosSummary {
-  scenarios: number;
-  passed: number;
-  failed: number;
-  /** Summed over scenarios. */
-  lost: number;
-  duplicated: number;
-}
-
-export interface ChaosReport {
-  summary: ChaosSummary;
-  startedAt: string;
-  finishedAt: string;
-  options: ChaosOptions;
-  machine: MachineInfo;
-  verdicts: ScenarioVerdict[];
-}
-
-export function summarize(verdicts: readonly ScenarioVerdict[]): ChaosSummary {
+/** The top-level `summary` of chaos-<timestamp>.json: scenarios, passed, failed, summed lost and duplicated. */
+export function summarize(verdicts: readonly ScenarioVerdict[]) {
   const count = (verdict: 'pass' | 'fail') => verdicts.filter((v) => v.verdict === verdict).length;
   const sum = (figure: 'lost' | 'duplicated') => verdicts.reduce((s, v) => s + v[figure], 0);
   return {
@@ -166,15 +130,20 @@ export function summarize(verdicts: readonly ScenarioVerdict[]): ChaosSummary {
   };
 }
 
-export function buildReport(parts: Omit<ChaosReport, 'summary'>): ChaosReport {
+export function buildReport(parts: {
+  startedAt: string;
+  finishedAt: string;
+  options: ChaosOptions;
+  machine: MachineInfo;
+  verdicts: ScenarioVerdict[];
+}) {
   return { summary: summarize(parts.verdicts), ...parts };
 }
 
 /** The run's exit code: non-zero as soon as one scenario failed (lost, duplicated, DLQ, check). */
-export function exitCodeOf(summary: ChaosSummary): number {
+export function exitCodeOf(summary: ReturnType<typeof summarize>): number {
   return summary.failed > 0 || summary.lost > 0 || summary.duplicated > 0 ? 1 : 0;
 }
-
 /** The line printed as each scenario finishes, with the reasons of a failure under it. */
 export function formatVerdictLine(v: ScenarioVerdict): string {
   const head =
@@ -190,19 +159,10 @@ export function formatVerdictLine(v: ScenarioVerdict): string {
  */
 export function formatSummaryTable(verdicts: readonly ScenarioVerdict[]): string {
   const { scenarios, passed, failed, lost, duplicated } = summarize(verdicts);
-  const headers = [
-    'scenario',
-    'fault',
-    'expected',
-    'received',
-    'lost',
-    'duplicated',
-    'DLQ',
-    'expected DLQ',
-    'poison',
-    'verdict',
-    'seconds',
-  ];
+  const headers =
+    'scenario,fault,expected,received,lost,duplicated,DLQ,expected DLQ,poison,verdict,seconds'.split(
+      ',',
+    );
   const rows = verdicts.map((v) => [
     v.name,
     v.fault.length <= 64 ? v.fault : `${v.fault.slice(0, 63)}…`,

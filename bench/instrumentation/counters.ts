@@ -215,6 +215,6 @@ export function countingFetch(tally: RequestTally, inner: typeof fetch = fetch):
 
 export function requestLabel(input: string | URL | Request, init?: RequestInit): string {
   const request = input instanceof Request ? input : undefined;
-  const url = new URL(request ? request.url : input.toString());
+  const url = new URL(request?.url ?? (input instanceof URL ? input.href : String(input)));
   return `${(init?.method ?? request?.method ?? 'GET').toUpperCase()} ${url.pathname}`;
 }

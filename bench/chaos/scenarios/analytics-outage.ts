@@ -33,13 +33,10 @@ const RedriveResultSchema = z.union([
   }),
 ]);
 
-type ParkedPayload = z.infer<typeof ParkedListSchema>['parked'][number];
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function listParked(run: PipelineRun): Promise<ParkedPayload[]> {
-  return ParkedListSchema.parse(await run.runtime.invoke('flush', { action: 'list-dlq' })).parked;
-}
+const listParked = async (run: PipelineRun) =>
+  ParkedListSchema.parse(await run.runtime.invoke('flush', { action: 'list-dlq' })).parked;
 
 /**
  * Everything the pollers will ever publish has been consumed, and nothing is staged or running:
@@ -71,7 +68,7 @@ export const analyticsOutageRedrive: ChaosScenario = {
   name: 'analytics-outage-redrive',
   fault: `Analytics answers 503 to every POST for longer than flush's retry budget (${flushRetryBudget.FLUSH_MAX_ATTEMPTS} attempts locally, ${pipeline.flush.maxAttempts} in AWS); then it recovers and the operator redrives dlq/`,
   async run(context) {
-    let parked: ParkedPayload[] = [];
+    let parked: Awaited<ReturnType<typeof listParked>> = [];
     const timeoutMs = 300_000 + context.records * 20;
     const outage: TimedFault = {
       atDeliveredFraction: 0,
@@ -143,7 +140,7 @@ export const analyticsOutageRedrive: ChaosScenario = {
       pipeline: { extraEnv: { flush: { ...flushRetryBudget } } },
       mockFaults: { analytics: { errorRate: 1, status: 503 } },
       faults: [outage],
-      firstDrain: 'settled',
+      settleFirst: true,
       recover: redriveAll,
       inspect: checkAnnouncements,
       tallyRoutes: ['analytics'],

@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MAX_BATCH_GET_ITEMS } from '../../../lambdas/merge-consumer/claim-store';
 import { pipeline } from '../../../lambdas/shared/pipeline';
 import type { ServerName } from '../../../localstack/stack/artifacts';
-import { localCredentials } from '../../../localstack/stack/endpoints';
 import { checkDelivery } from '../../harness/delivery-check';
+import { localDynamodb } from '../../limits/raw-dynamodb';
 import type { CrashPlan } from '../crash';
 import {
   ANALYTICS_POST_OPERATION,
@@ -104,11 +103,8 @@ const flushCrashAfterPost: ChaosScenario = {
   name: 'flush-crash-after-post',
   fault: 'flush environment exits right after Analytics answered 2xx, before the batches move',
   async run(context) {
-    const dynamodb = new DynamoDBClient({
-      endpoint: context.stack.endpoints.dynamodbEndpoint,
-      region: context.stack.endpoints.region,
-      credentials: localCredentials,
-    });
+    const { dynamodbEndpoint, region } = context.stack.endpoints;
+    const dynamodb = localDynamodb(dynamodbEndpoint, region);
     const expired: string[] = [];
     let rePosts = 0;
     let stopWatching: (() => Promise<void>) | undefined;
@@ -155,27 +151,26 @@ export const crashScenarios: ChaosScenario[] = [mergeConsumerCrash, flushCrashAf
  * by itself: no operator action follows. Paced sources, so the kill lands while every stage is busy.
  */
 function serverRestart(
-  name: string,
   server: ServerName,
-  atDeliveredFraction: number,
+  at: number,
   downMs: number,
-  fault: string,
+  what: string,
 ): ChaosScenario {
+  const name = server === 'kafka' ? 'kafka-sigkill' : `${server.replace(/mock$/, '')}-restart`;
+  const down = `${downMs / 1000} s`;
   return {
     name,
-    fault,
-    run(context) {
-      return driveChaosPipeline(context, {
+    fault: `${what} SIGKILLed at ~${at * 100} % delivered, restarted after ${down}${server === 'kafka' ? '' : ' with its data'}`,
+    run: (context) =>
+      driveChaosPipeline(context, {
         label: name,
         paceSeconds: 20,
         faults: [
           {
-            atDeliveredFraction,
+            atDeliveredFraction: at,
             async inject(run) {
-              const delivered = checkDelivery(run.mock.state);
-              const percent = Math.round(
-                (100 * delivered.received) / Math.max(1, delivered.expected),
-              );
+              const { received, expected } = checkDelivery(run.mock.state);
+              const percent = Math.round((100 * received) / Math.max(1, expected));
               const killedAt = Date.now();
               await context.stack.restartServer(server, { signal: 'SIGKILL', downMs });
               const back = ((Date.now() - killedAt) / 1000).toFixed(1);
@@ -183,31 +178,12 @@ function serverRestart(
             },
           },
         ],
-      });
-    },
+      }),
   };
 }
 
 export const restartScenarios: ChaosScenario[] = [
-  serverRestart(
-    'kafka-sigkill',
-    'kafka',
-    0.3,
-    3_000,
-    'Kafka broker SIGKILLed at ~30 % delivered, restarted after 3 s',
-  ),
-  serverRestart(
-    'dynamodb-restart',
-    'dynamodb',
-    0.4,
-    2_000,
-    'DynamoDB Local SIGKILLed at ~40 % delivered, restarted after 2 s with its data',
-  ),
-  serverRestart(
-    's3-restart',
-    's3mock',
-    0.4,
-    2_000,
-    'S3Mock SIGKILLed at ~40 % delivered, restarted after 2 s with its data',
-  ),
+  serverRestart('kafka', 0.3, 3_000, 'Kafka broker'),
+  serverRestart('dynamodb', 0.4, 2_000, 'DynamoDB Local'),
+  serverRestart('s3mock', 0.4, 2_000, 'S3Mock'),
 ];

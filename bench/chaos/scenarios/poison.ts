@@ -185,11 +185,10 @@ export const poisonScenario: ChaosScenario = {
       };
     });
     try {
-      return await driveChaosPipeline(context, {
+      const outcome = await driveChaosPipeline(context, {
         label: 'poison',
         paceSeconds: 10,
         faults,
-        injectedPoison: () => injected.length,
         inspect: async (run) => {
           const atAnalytics = (poison: InjectedPoison) =>
             run.mock.state.analytics.getRecord(poison.entity, poison.key) !== undefined;
@@ -199,6 +198,7 @@ export const poisonScenario: ChaosScenario = {
           return failed;
         },
       });
+      return { ...outcome, injectedPoison: outcome.injectedPoison + injected.length };
     } finally {
       await producer?.disconnect();
     }

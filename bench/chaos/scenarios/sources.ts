@@ -29,17 +29,14 @@ function sourceFaultScenario(plan: {
   return {
     name: plan.name,
     fault: plan.fault,
-    run(context) {
-      const pageSize = { POLLER_PAGE_SIZE: String(faultExposurePageSize(context.records)) };
-      return driveChaosPipeline(context, {
+    run: (context) =>
+      driveChaosPipeline(context, {
         label: plan.name,
-        pipeline: { extraEnv: { pollCrm: pageSize, pollInventory: pageSize } },
+        pageSize: faultExposurePageSize(context.records),
         mockFaults: plan.initial,
-        faults: [...(plan.faults ?? []), sourceChange({ atDeliveredFraction: 0.5, share: 0.02 })],
+        faults: [...(plan.faults ?? []), sourceChange(0.5, 0.02)],
         tallyRoutes: plan.routes,
-        notes: [`poller page size ${pageSize.POLLER_PAGE_SIZE}`],
-      });
-    },
+      }),
   };
 }
 
@@ -104,7 +101,7 @@ export const sourceFaultScenarios: ChaosScenario[] = [
         },
       },
       // Records change during the outage, so the first polls after it must still find them.
-      sourceChange({ atDeliveredFraction: 0.3, share: 0.02 }),
+      sourceChange(0.3, 0.02),
     ],
     routes: ['crm', 'inventory'],
   }),
@@ -124,13 +121,7 @@ export function skewedChanges(): TimedFault[] {
     { at: 0.2, crm: crmAheadMs },
     { at: 0.5, crm: crmAheadMs },
     { at: 0.8, crm: crmCorrectedMs },
-  ].map(({ at, crm }) =>
-    sourceChange({
-      atDeliveredFraction: at,
-      share: 0.01,
-      clockOffsetMs: { customers: crm, products: inventoryBehindMs },
-    }),
-  );
+  ].map(({ at, crm }) => sourceChange(at, 0.01, { customers: crm, products: inventoryBehindMs }));
 }
 
 /**
