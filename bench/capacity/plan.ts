@@ -1,6 +1,6 @@
 import { functionNames, pipeline, topics } from '../../lambdas/shared/pipeline';
 import type { BenchResult } from '../report/bench-result';
-import { awsPrices, s3RequestTiers } from '../report/cost';
+import { mskServerlessMonthlyUsd, s3RequestTiers } from '../report/cost';
 
 /**
  * What one record costs the AWS deployment, as a bench run measured it (fresh load: every record
@@ -77,48 +77,25 @@ export const quotas = {
   s3GetsPerPrefixPerSecond: q(5_500, s3Performance),
 };
 
-export interface PlanLine {
-  item: string;
-  /** What the deployment needs at the planned rate. */
-  need: number;
-  unit: string;
-  /** The quota it is checked against; undefined where AWS sets none (shown, not checked). */
-  quota?: number;
-  source?: string;
-  /** need ÷ quota. */
-  utilization?: number;
-  /** The records/s at which this quota is reached. */
-  limitRecordsPerSecond?: number;
-  /** What lifts the quota. */
-  knob: string;
-}
+type Quota = { value: number; source: string };
 
-export interface CapacityPlan {
-  recordsPerSecond: number;
-  costs: PerRecordCosts;
-  lines: PlanLine[];
-  /** The quota reached at the lowest rate, and at which rate. */
-  firstLimit: PlanLine;
-  monthly: { perRecordUsd: number; fixedUsd: number; totalUsd: number; partitions: number };
-}
-
+/** One need of the deployment: what it takes at `r` records/s (non-decreasing in r), its quota and knob. */
 interface Need {
   item: string;
   unit: string;
-  quota?: { value: number; source: string };
-  knob: string;
-  /** What the deployment needs at `r` records/s: non-decreasing in r. */
   at: (r: number) => number;
+  /** Undefined where AWS sets none (shown, not checked). */
+  quota?: Quota;
+  /** What lifts the quota. */
+  knob?: string;
 }
-
-/** A need proportional to the rate: `perRecordCost` per record. */
-const perRecord = (
-  item: string,
-  unit: string,
-  quota: { value: number; source: string },
-  knob: string,
-  perRecordCost: number,
-): Need => ({ item, unit, quota, knob, at: (r) => r * perRecordCost });
+const need = (item: string, unit: string, at: Need['at'], quota?: Quota, knob?: string): Need => ({
+  item,
+  unit,
+  at,
+  ...(quota && { quota }),
+  ...(knob !== undefined && { knob }),
+});
 
 /** The deployment's needs as functions of the rate, from the per-record costs. */
 function needs(costs: PerRecordCosts): Need[] {
@@ -127,6 +104,8 @@ function needs(costs: PerRecordCosts): Need[] {
   const concurrency = (name: string) => (r: number) =>
     r * fn(name).invocations * (fn(name).meanMs / 1000);
   const bytes = (r: number) => r * costs.kafkaBytes;
+  const mib = (r: number) => bytes(r) / MiB;
+  const perRecord = (cost: number) => (r: number) => r * cost;
   const merge = concurrency(functionNames.mergeConsumer);
   const sourceTopics = [topics.customers, topics.products].length;
   // One concurrent merge-consumer batch per partition, and each partition's byte quotas.
@@ -140,104 +119,101 @@ function needs(costs: PerRecordCosts): Need[] {
         Math.ceil(bytes(r) / quotas.mskPartitionEgressBytesPerSecond.value),
       ) / sourceTopics,
     );
-  const mib = (quota: { value: number; source: string }) => ({
-    ...quota,
-    value: quota.value / MiB,
-  });
+  const inMiB = ({ value, source }: Quota) => ({ value: value / MiB, source });
+  const mskClusters = 'more clusters (topics split), or MSK provisioned brokers';
   return [
-    {
-      item: 'Kafka partitions per source topic',
-      unit: 'partitions',
-      knob: 'topic partitions in lambdas/shared/pipeline.ts (one merge-consumer batch in flight per partition)',
-      at: partitionsPerTopic,
-    },
-    {
-      item: 'MSK Serverless partitions per cluster',
-      unit: 'partitions',
-      quota: quotas.mskPartitionsPerCluster,
-      knob: 'split the topics over more clusters, or MSK provisioned',
-      at: (r) => partitionsPerTopic(r) * sourceTopics + pipeline.topics[topics.dlq].partitions,
-    },
-    {
-      item: 'ESM provisioned pollers (per mapping)',
-      unit: 'pollers',
-      quota: quotas.maximumPollersPerMapping,
-      knob: 'ProvisionedPollerConfig.MaximumPollers (up to 2,000)',
-      at: (r) =>
+    need(
+      'Kafka partitions per source topic',
+      'partitions',
+      partitionsPerTopic,
+      undefined,
+      'topic partitions in lambdas/shared/pipeline.ts (one merge-consumer batch in flight per partition)',
+    ),
+    need(
+      'MSK Serverless partitions per cluster',
+      'partitions',
+      (r) => partitionsPerTopic(r) * sourceTopics + pipeline.topics[topics.dlq].partitions,
+      quotas.mskPartitionsPerCluster,
+      'split the topics over more clusters, or MSK provisioned',
+    ),
+    need(
+      'ESM provisioned pollers (per mapping)',
+      'pollers',
+      (r) =>
         Math.max(
           1,
           Math.ceil(bytes(r) / quotas.pollerBytesPerSecond.value),
           Math.ceil(merge(r) / quotas.pollerConcurrentInvocations.value),
         ),
-    },
-    {
-      item: 'Lambda concurrency, all functions',
-      unit: 'concurrent executions',
-      quota: quotas.lambdaConcurrentExecutions,
-      knob: 'Service Quotas: Lambda concurrent executions (raisable to tens of thousands)',
-      at: (r) => Object.keys(costs.lambda).reduce((sum, name) => sum + concurrency(name)(r), 0),
-    },
-    ...Object.keys(costs.lambda).map((name) => ({
-      item: `Lambda concurrency, ${name}`,
-      unit: 'concurrent executions',
-      knob: '',
-      at: concurrency(name),
-    })),
-    {
-      item: 'flush: one run at a time (busy share of wall time)',
-      unit: 'runs in flight',
-      quota: { value: 1, source: 'lambdas/flush/README.md (one run at a time)' },
-      knob: 'flush.reservedConcurrency is 1 by design (one run at a time): shard flush (one run per topic or key range, each with its own lease), or cut its time per record (memoryMb for more vCPU, larger POSTs: flush.maxRecordsPerPost)',
-      at: concurrency(functionNames.flush),
-    },
-    perRecord(
+      quotas.maximumPollersPerMapping,
+      'ProvisionedPollerConfig.MaximumPollers (up to 2,000)',
+    ),
+    need(
+      'Lambda concurrency, all functions',
+      'concurrent executions',
+      (r) => Object.keys(costs.lambda).reduce((sum, name) => sum + concurrency(name)(r), 0),
+      quotas.lambdaConcurrentExecutions,
+      'Service Quotas: Lambda concurrent executions (raisable to tens of thousands)',
+    ),
+    ...Object.keys(costs.lambda).map((name) =>
+      need(`Lambda concurrency, ${name}`, 'concurrent executions', concurrency(name)),
+    ),
+    need(
+      'flush: one run at a time (busy share of wall time)',
+      'runs in flight',
+      concurrency(functionNames.flush),
+      { value: 1, source: 'lambdas/flush/README.md (one run at a time)' },
+      'flush.reservedConcurrency is 1 by design (one run at a time): shard flush (one run per topic or key range, each with its own lease), or cut its time per record (memoryMb for more vCPU, larger POSTs: flush.maxRecordsPerPost)',
+    ),
+    need(
       'DynamoDB write request units (idempotency table)',
       'WRU/s',
+      perRecord(costs.wru),
       quotas.dynamodbTableWruPerSecond,
       'Service Quotas: DynamoDB table-level write throughput (on-demand), or fewer WRU per record',
-      costs.wru,
     ),
-    perRecord(
+    need(
       'DynamoDB read request units (idempotency table)',
       'RRU/s',
+      perRecord(costs.rru),
       quotas.dynamodbTableRruPerSecond,
       'Service Quotas: DynamoDB table-level read throughput (on-demand)',
-      costs.rru,
     ),
-    perRecord(
+    need(
       'S3 PUT/COPY/POST/LIST per prefix (staging/<date>/)',
       'requests/s',
+      perRecord(costs.s3PutTier),
       quotas.s3PutsPerPrefixPerSecond,
       'spread staging keys over more prefixes, or larger merge-consumer batches (mergeConsumer.batchSize)',
-      costs.s3PutTier,
     ),
-    perRecord(
+    need(
       'S3 GET/HEAD per prefix',
       'requests/s',
+      perRecord(costs.s3GetTier),
       quotas.s3GetsPerPrefixPerSecond,
       'spread staging keys over more prefixes',
-      costs.s3GetTier,
     ),
-    {
-      item: 'MSK Serverless ingress',
-      unit: 'MiB/s',
-      quota: mib(quotas.mskIngressBytesPerSecond),
-      knob: 'more clusters (topics split), or MSK provisioned brokers',
-      at: (r) => bytes(r) / MiB,
-    },
-    {
-      item: 'MSK Serverless egress (each message read once)',
-      unit: 'MiB/s',
-      quota: mib(quotas.mskEgressBytesPerSecond),
-      knob: 'more clusters (topics split), or MSK provisioned brokers',
-      at: (r) => bytes(r) / MiB,
-    },
-    {
-      item: 'Analytics POSTs',
-      unit: 'POSTs/s',
-      knob: 'no AWS quota: the Analytics API owner’s limit; flush.maxRecordsPerPost sets records per POST',
-      at: (r) => r * costs.analyticsPosts,
-    },
+    need(
+      'MSK Serverless ingress',
+      'MiB/s',
+      mib,
+      inMiB(quotas.mskIngressBytesPerSecond),
+      mskClusters,
+    ),
+    need(
+      'MSK Serverless egress (each message read once)',
+      'MiB/s',
+      mib,
+      inMiB(quotas.mskEgressBytesPerSecond),
+      mskClusters,
+    ),
+    need(
+      'Analytics POSTs',
+      'POSTs/s',
+      perRecord(costs.analyticsPosts),
+      undefined,
+      'no AWS quota: the Analytics API owner’s limit; flush.maxRecordsPerPost sets records per POST',
+    ),
   ];
 }
 
@@ -258,31 +234,32 @@ function rateAtQuota(need: (r: number) => number, quota: number): number {
   return low;
 }
 
+/** One line of the plan: the need at the planned rate, need ÷ quota, and the rate the quota is reached at. */
+export type PlanLine = ReturnType<typeof capacityPlan>['lines'][number];
+export type CapacityPlan = ReturnType<typeof capacityPlan>;
+
 /** Pure arithmetic from the per-record costs and the quotas; unit-tested against a worked example. */
-export function capacityPlan(recordsPerSecond: number, costs: PerRecordCosts): CapacityPlan {
+export function capacityPlan(recordsPerSecond: number, costs: PerRecordCosts) {
   const r = recordsPerSecond;
-  const lines: PlanLine[] = needs(costs).map(({ item, unit, quota, knob, at }) => {
-    const need = at(r);
-    if (!quota) return { item, need, unit, knob };
-    return {
-      item,
-      need,
-      unit,
-      quota: quota.value,
-      source: quota.source,
-      utilization: need / quota.value,
-      limitRecordsPerSecond: rateAtQuota(at, quota.value),
-      knob,
-    };
-  });
+  const lines = needs(costs).map(({ item, unit, quota, knob = '', at }) => ({
+    item,
+    need: at(r),
+    unit,
+    knob,
+    quota: quota?.value,
+    source: quota?.source,
+    utilization: quota && at(r) / quota.value,
+    limitRecordsPerSecond: quota && rateAtQuota(at, quota.value),
+  }));
   const partitions = lines.find((l) => l.item.startsWith('MSK Serverless partitions'))?.need ?? 0;
-  const checked = lines.filter((l) => l.limitRecordsPerSecond !== undefined);
-  const firstLimit = checked.reduce((first, l) =>
-    (l.limitRecordsPerSecond ?? Infinity) < (first.limitRecordsPerSecond ?? Infinity) ? l : first,
-  );
+  // The quota reached at the lowest rate.
+  const firstLimit = lines
+    .filter((l) => l.quota !== undefined)
+    .reduce((first, l) =>
+      (l.limitRecordsPerSecond ?? Infinity) < (first.limitRecordsPerSecond ?? Infinity) ? l : first,
+    );
   const perRecordUsd = ((r * secondsPerMonth) / 1_000_000) * costs.usdPerMillionRecords;
-  const { clusterHour, partitionHour } = awsPrices.mskServerless;
-  const fixedUsd = 730 * (clusterHour.usd + partitions * partitionHour.usd);
+  const fixedUsd = mskServerlessMonthlyUsd(partitions);
   return {
     recordsPerSecond: r,
     costs,

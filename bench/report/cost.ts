@@ -28,6 +28,8 @@ const price = (usd: number, unit: string, source: string, confirmedBy?: string):
 });
 const airbyte = 'https://airbyte.com/data-engineering-resources/dynamodb-pricing';
 const c3x = 'https://c3x.dev/blog/s3-request-fees-explained';
+const cloudchipr = 'https://cloudchipr.com/blog/aws-lambda-pricing';
+const ddb = 'dynamodb/pricing/on-demand';
 
 export const awsPrices = {
   region: 'us-east-1',
@@ -37,17 +39,12 @@ export const awsPrices = {
       0.0000133334,
       'per GB-second (Arm, first 7.5B GB-s/month)',
       'lambda/pricing',
-      'https://cloudchipr.com/blog/aws-lambda-pricing',
+      cloudchipr,
     ),
   },
   dynamodb: {
-    writeRequestUnits: price(
-      0.625,
-      'per 1M WRU (on-demand)',
-      'dynamodb/pricing/on-demand',
-      airbyte,
-    ),
-    readRequestUnits: price(0.125, 'per 1M RRU (on-demand)', 'dynamodb/pricing/on-demand', airbyte),
+    writeRequestUnits: price(0.625, 'per 1M WRU (on-demand)', ddb, airbyte),
+    readRequestUnits: price(0.125, 'per 1M RRU (on-demand)', ddb, airbyte),
   },
   s3: {
     putCopyPostList: price(0.005, 'per 1,000 PUT, COPY, POST, LIST (Standard)', 's3/pricing', c3x),
@@ -75,56 +72,44 @@ export interface LambdaUsage {
   memoryMb: number;
 }
 
-export interface CostInputs {
-  /** Records the run carried end to end. */
-  records: number;
-  /** Counted requests by `<service>.<operation>`, with the measured `dynamodb.<op>.wru`/`.rru`. */
-  requests: Record<string, number>;
-  lambda: LambdaUsage[];
-  /** Bytes written to the source topics; each message is read once by the consumer. */
-  kafkaBytes: number;
-  /** Partitions of every pipeline topic (MSK Serverless bills partition-hours). */
-  topicPartitions: number;
-}
-
-export interface CostLine {
-  item: string;
-  unitsPerMillionRecords: number;
-  unit: string;
-  usdPerMillionRecords: number;
-  priceStatus: PriceStatus;
-}
-
-export interface CostEstimate {
-  usdPerMillionRecords: number;
-  lines: CostLine[];
-  /** Costs that do not scale with records (MSK cluster/partition/broker hours), per 730-hour month. */
-  fixedMonthly: Array<{ item: string; usdPerMonth: number; priceStatus: PriceStatus }>;
-}
-
 const hoursPerMonth = 730;
+/** One MSK Serverless cluster with `partitions` partitions for a 730-hour month. */
+export const mskServerlessMonthlyUsd = (partitions: number): number =>
+  hoursPerMonth *
+  (awsPrices.mskServerless.clusterHour.usd +
+    partitions * awsPrices.mskServerless.partitionHour.usd);
+
 /** S3 operations billed in the PUT/COPY/POST/LIST tier; DELETE is free; the rest is GET tier. */
 const s3PutTier =
   /^(PutObject|CopyObject|ListObjects(V2)?|CreateMultipartUpload|UploadPart|CompleteMultipartUpload)$/;
 const s3Free = /^DeleteObjects?$/;
 
-/** Cost per million records from measured counts; pure arithmetic, unit-tested. */
-export function estimateCost(inputs: CostInputs, prices: AwsPrices = awsPrices): CostEstimate {
+export type CostEstimate = ReturnType<typeof estimateCost>;
+
+/**
+ * Cost per million records from measured counts; pure arithmetic, unit-tested. `requests` are the
+ * counted `<service>.<operation>` keys with the measured `dynamodb.<op>.wru`/`.rru`; `kafkaBytes`
+ * were written to the source topics and each message is read once; MSK Serverless bills the
+ * partition-hours of `topicPartitions`. Costs that do not scale with records (cluster, partition
+ * and broker hours) are per 730-hour month in `fixedMonthly`.
+ */
+export function estimateCost(inputs: {
+  records: number;
+  requests: Record<string, number>;
+  lambda: LambdaUsage[];
+  kafkaBytes: number;
+  topicPartitions: number;
+}) {
   if (inputs.records <= 0) throw new Error('cost estimate needs a run that carried records');
-  const { lambda, dynamodb, s3, mskServerless: msk } = prices;
+  const { lambda, dynamodb, s3, mskServerless: msk } = awsPrices;
   const { wru, rru } = requestUnits(inputs.requests);
   const tiers = s3RequestTiers(inputs.requests);
   const gigabytes = inputs.kafkaBytes / 1024 ** 3;
   const sum = (f: (usage: LambdaUsage) => number) => inputs.lambda.reduce((s, u) => s + f(u), 0);
+  const gbSeconds = sum((u) => (u.billedMs / 1000) * (u.memoryMb / 1024));
   const items: Array<[string, number, string, Price, number]> = [
     ['Lambda requests', sum((u) => u.invocations), 'requests', lambda.requests, 1e6],
-    [
-      'Lambda duration',
-      sum((u) => (u.billedMs / 1000) * (u.memoryMb / 1024)),
-      'GB-s',
-      lambda.armGbSecond,
-      1,
-    ],
+    ['Lambda duration', gbSeconds, 'GB-s', lambda.armGbSecond, 1],
     ['DynamoDB writes', wru, 'WRU', dynamodb.writeRequestUnits, 1e6],
     ['DynamoDB reads', rru, 'RRU', dynamodb.readRequestUnits, 1e6],
     ['S3 PUT/COPY/POST/LIST', tiers.putTier, 'requests', s3.putCopyPostList, 1000],
@@ -134,14 +119,10 @@ export function estimateCost(inputs: CostInputs, prices: AwsPrices = awsPrices):
   ];
   const lines = items.map(([item, units, unit, { usd, status }, perUnits]) => {
     const unitsPerMillionRecords = (units / inputs.records) * 1_000_000;
-    return {
-      item,
-      unitsPerMillionRecords,
-      unit,
-      usdPerMillionRecords: (unitsPerMillionRecords * usd) / perUnits,
-      priceStatus: status,
-    };
+    const usdPerMillionRecords = (unitsPerMillionRecords * usd) / perUnits;
+    return { item, unitsPerMillionRecords, unit, usdPerMillionRecords, priceStatus: status };
   });
+  const { topicPartitions: partitions } = inputs;
   const monthly = (item: string, count: number, { usd, status }: Price) => ({
     item,
     usdPerMonth: hoursPerMonth * count * usd,
@@ -152,20 +133,15 @@ export function estimateCost(inputs: CostInputs, prices: AwsPrices = awsPrices):
     lines,
     fixedMonthly: [
       monthly('MSK Serverless cluster (1 cluster)', 1, msk.clusterHour),
-      monthly(
-        `MSK Serverless partitions (${inputs.topicPartitions})`,
-        inputs.topicPartitions,
-        msk.partitionHour,
-      ),
+      monthly(`MSK Serverless partitions (${partitions})`, partitions, msk.partitionHour),
       monthly(
         'MSK provisioned instead: 3 × kafka.m7g.large brokers (storage extra)',
         3,
-        prices.mskProvisioned.brokerHourM7gLarge,
+        awsPrices.mskProvisioned.brokerHourM7gLarge,
       ),
     ],
   };
 }
-
 /** Counted S3 requests by price tier (and per-prefix rate limit): PUT/COPY/POST/LIST, GET/HEAD. */
 export function s3RequestTiers(requests: Record<string, number>): {
   putTier: number;
