@@ -17,7 +17,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { startMockApiServer } from '../../lambdas/mock-apis/local-server';
-import type { AnalyticsPayload, AnalyticsStats } from '../../lambdas/shared/analytics-payload';
+import type { AnalyticsPayload } from '../../lambdas/shared/analytics-payload';
 import type { Envelope } from '../../lambdas/shared/envelope';
 import { EnvelopeSchema, recordVersionKey } from '../../lambdas/shared/envelope';
 import { pipeline } from '../../lambdas/shared/pipeline';
@@ -30,27 +30,9 @@ import {
 } from '../instrumentation/counters';
 import { benchKafka, deferred, perSecond, withinTimeout } from '../limits/kafka';
 import { createIdempotencyTable, localDynamodb } from '../limits/raw-dynamodb';
-import { isMeasure } from '../report/request-summary';
+import { summarizeRequests } from '../report/request-summary';
 
-export interface BaselineResult {
-  records: number;
-  seconds: number;
-  recordsPerSecond: number;
-  /** Counted at the baseline's own clients, retries included. */
-  requests: {
-    dynamodb: number;
-    analyticsPosts: number;
-    kafkaFetches: number;
-    offsetCommits: number;
-  };
-  duplicatesSkipped: number;
-  /** Messages whose envelope did not parse or validate: committed and skipped, as before. */
-  invalidSkipped: number;
-  /** Distinct record versions the baseline's mock Analytics received. */
-  analyticsUnique: number;
-  analyticsStats: AnalyticsStats;
-  note: string;
-}
+export type BaselineResult = Awaited<ReturnType<typeof runPerRecordBaseline>>;
 
 /** The Analytics payload of the old design: one record, keyed by its version. */
 export function singleRecordPayload(
@@ -89,7 +71,7 @@ export async function runPerRecordBaseline(options: {
   records: number;
   /** Default 600 s for the consume loop, setup excluded. */
   timeoutMs?: number;
-}): Promise<BaselineResult> {
+}) {
   const { endpoints } = options;
   const kafka = benchKafka(endpoints.kafkaBrokers, 'bench-baseline');
   const admin = kafka.admin();
@@ -190,23 +172,18 @@ export async function runPerRecordBaseline(options: {
         () => `baseline processed ${processed}/${target} messages in ${timeoutMs} ms`,
       );
     }
-    const counts = tally.snapshot();
-    const sum = (matches: (key: string) => boolean): number =>
-      Object.entries(counts).reduce((total, [key, value]) => total + (matches(key) ? value : 0), 0);
     const stats = analytics.state.analytics.getStats();
     const elapsedMs = (endMs ?? 0) - (startMs ?? 0);
     return {
       records: processed,
       seconds: elapsedMs / 1000,
       recordsPerSecond: perSecond(processed, elapsedMs),
-      requests: {
-        dynamodb: sum((key) => key.startsWith('dynamodb.') && !isMeasure(key)),
-        analyticsPosts: sum((key) => key.startsWith('http.POST ')),
-        kafkaFetches: counts['kafka.Fetch'] ?? 0,
-        offsetCommits: counts['kafka.OffsetCommit'] ?? 0,
-      },
+      /** Counted at the baseline's own clients, retries included. */
+      requests: summarizeRequests(tally.snapshot(), 0),
       duplicatesSkipped,
+      /** Messages whose envelope did not parse or validate: committed and skipped, as before. */
       invalidSkipped,
+      /** Distinct record versions the baseline's mock Analytics received. */
       analyticsUnique: stats.uniqueVersions,
       analyticsStats: stats,
       note: `ran on the first ${processed} records of scenario 1's topics; its records/s is a steady-state per-record rate`,

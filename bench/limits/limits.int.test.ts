@@ -165,8 +165,8 @@ describe('topic reader, scenario 4 limit and scenario 5 baseline on the local st
     });
     expect(result.requests.analyticsPosts).toBe(baselineUnique);
     expect(result.requests.dynamodb).toBeGreaterThanOrEqual(records);
-    expect(result.requests.offsetCommits).toBeGreaterThanOrEqual(records);
-    expect(result.requests.kafkaFetches).toBeGreaterThanOrEqual(1);
+    expect(result.requests.byOperation['kafka.OffsetCommit']).toBeGreaterThanOrEqual(records);
+    expect(result.requests.kafkaFetch).toBeGreaterThanOrEqual(1);
     const tables = (await dynamodb.send(new ListTablesCommand({}))).TableNames ?? [];
     expect(tables.filter((table) => table.startsWith('bench-baseline-'))).toEqual([]);
   });

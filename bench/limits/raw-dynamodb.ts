@@ -25,24 +25,7 @@ import { localCredentials } from '../../localstack/stack/endpoints';
 import { processCpuSeconds } from '../instrumentation/collector';
 import { perSecond } from './kafka';
 
-export interface ClaimLevel {
-  concurrency: number;
-  itemsPerSecond: number;
-  seconds: number;
-  /** Items the server did not take (unprocessed batch items). */
-  refused: number;
-  /** DynamoDB JVM CPU seconds per 1,000 items at this level (when its pid was given). */
-  dynamodbCpuSecondsPer1000Items?: number;
-}
-
-export interface RawDynamoResult extends ClaimLevel {
-  /** Items per concurrency level. */
-  items: number;
-  itemsPerRequest: number;
-  byConcurrency: ClaimLevel[];
-  /** The claim limit: the fastest level's items per second. */
-  claimWritesPerSecond: number;
-}
+export type RawDynamoResult = Awaited<ReturnType<typeof measureRawDynamodb>>;
 
 export async function measureRawDynamodb(options: {
   endpoint: string;
@@ -52,7 +35,7 @@ export async function measureRawDynamodb(options: {
   /** Default [1, 2, 4, 8, 16]. */
   concurrencies?: number[];
   dynamodbPid?: number;
-}): Promise<RawDynamoResult> {
+}) {
   const concurrencies = options.concurrencies ?? [1, 2, 4, 8, 16];
   if (!Number.isInteger(options.items) || options.items < 100) {
     throw new Error(`items must be an integer of at least 100, got ${options.items}`);
@@ -61,7 +44,7 @@ export async function measureRawDynamodb(options: {
   const table = `bench-raw-claims-${randomUUID().slice(0, 8)}`;
   const now = new Date();
   const cpu = () => (options.dynamodbPid ? processCpuSeconds(options.dynamodbPid) : undefined);
-  const level = async (range: string, concurrency: number): Promise<ClaimLevel> => {
+  const level = async (range: string, concurrency: number) => {
     const requests = Math.ceil(options.items / 25);
     const cpuBefore = cpu();
     let next = 0;
@@ -87,25 +70,30 @@ export async function measureRawDynamodb(options: {
       concurrency,
       itemsPerSecond: perSecond(accepted, elapsedMs),
       seconds: elapsedMs / 1000,
+      /** Items the server did not take (unprocessed batch items). */
       refused,
-      ...(cpuBefore !== undefined && cpuAfter !== undefined
-        ? { dynamodbCpuSecondsPer1000Items: ((cpuAfter - cpuBefore) / accepted) * 1000 }
-        : {}),
+      /** DynamoDB JVM CPU seconds per 1,000 items at this level (when its pid was given). */
+      dynamodbCpuSecondsPer1000Items:
+        cpuBefore === undefined || cpuAfter === undefined
+          ? undefined
+          : ((cpuAfter - cpuBefore) / accepted) * 1000,
     };
   };
   try {
     await createIdempotencyTable(client, table);
     await level('warm-up', 4);
-    const byConcurrency: ClaimLevel[] = [];
+    const byConcurrency: Array<Awaited<ReturnType<typeof level>>> = [];
     for (const c of concurrencies) byConcurrency.push(await level(`c${c}`, c));
     // A limit is the best any setting achieved (the first on a tie), not an average.
     const best = byConcurrency.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
     const { items } = options;
     return {
       ...best,
+      /** Items per concurrency level. */
       items,
       itemsPerRequest: 25,
       byConcurrency,
+      /** The claim limit: the fastest level's items per second. */
       claimWritesPerSecond: best.itemsPerSecond,
     };
   } finally {

@@ -1,27 +1,11 @@
-import type { JvmProfile } from '../../localstack/stack/aws-servers';
 import type { BaselineResult } from '../baseline/per-record-consumer';
 import type { MachineInfo } from '../cli';
 import type { RawDynamoResult } from '../limits/raw-dynamodb';
 import type { FreshLoadResult } from '../scenarios/fresh-load';
 import type { ResyncResult } from '../scenarios/resync';
+import type { BenchSettings, ScenarioName } from '../scenarios/bench-options';
 import type { TrickleResult } from '../scenarios/trickle';
 import type { AwsPrices, CostEstimate } from './cost';
-
-export const scenarioNames = ['fresh-load', 'resync', 'trickle', 'limits', 'baseline'] as const;
-export type ScenarioName = (typeof scenarioNames)[number];
-
-export interface BenchSettings {
-  records: number;
-  baselineRecords: number;
-  trickleIntervals: number;
-  tickMs: number;
-  mergeConcurrency: number | undefined;
-  seed: number;
-  /** JVM tuning of DynamoDB Local and S3Mock for the whole run (limits included). */
-  jvm: JvmProfile;
-  only: ScenarioName[];
-  outDir: string;
-}
 
 /** The bench JSON's top-level `summary`; a figure is null when its scenario did not run. */
 export interface BenchSummary {

@@ -99,7 +99,13 @@ function sampleResult(): BenchResult {
 }
 
 function level(concurrency: number, itemsPerSecond: number) {
-  return { concurrency, itemsPerSecond, seconds: 2, refused: 0 };
+  return {
+    concurrency,
+    itemsPerSecond,
+    seconds: 2,
+    refused: 0,
+    dynamodbCpuSecondsPer1000Items: 0.5,
+  };
 }
 
 describe('summarize', () => {

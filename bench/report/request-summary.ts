@@ -34,14 +34,16 @@ export function summarizeRequests(
   return { ...summary, lambdaInvocations, byOperation: { ...byOperation } };
 }
 
-/** DynamoDB write and read request units the counted calls consumed. */
-export function requestUnits(byOperation: Record<string, number>): { wru: number; rru: number } {
+/** DynamoDB write and read request units the counted calls consumed, in total and per record. */
+export function requestUnits(byOperation: Record<string, number>, records = 1) {
   const sum = (suffix: string) =>
     Object.entries(byOperation).reduce(
       (total, [key, value]) => total + (key.endsWith(suffix) ? value : 0),
       0,
     );
-  return { wru: sum('.wru'), rru: sum('.rru') };
+  const wru = sum('.wru');
+  const rru = sum('.rru');
+  return { wru, rru, wruPerRecord: wru / records, rruPerRecord: rru / records };
 }
 
 /** Requests per `per` records (1,000 for scenario 1, 1 for the resync), by family. */

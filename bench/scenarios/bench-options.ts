@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseCli } from '../cli';
-import type { BenchSettings } from '../report/bench-result';
-import { scenarioNames } from '../report/bench-result';
+
+export const scenarioNames = ['fresh-load', 'resync', 'trickle', 'limits', 'baseline'] as const;
+export type ScenarioName = (typeof scenarioNames)[number];
 
 export const benchUsage = `npm run bench -- [options]
   --records N              records of scenario 1 (default 100000), half customers, half products
@@ -54,8 +55,10 @@ const OptionsSchema = z.strictObject({
   'out-dir': z.string().min(1).default('bench/results'),
 });
 
+export type BenchSettings = ReturnType<typeof parseBenchOptions>;
+
 /** The CLI arguments; throws with every problem and the usage text. */
-export function parseBenchOptions(args: readonly string[]): BenchSettings {
+export function parseBenchOptions(args: readonly string[]) {
   const options = parseCli(args, OptionsSchema, benchUsage);
   return {
     records: options.records,
@@ -64,6 +67,7 @@ export function parseBenchOptions(args: readonly string[]): BenchSettings {
     tickMs: options['tick-ms'],
     mergeConcurrency: options['merge-concurrency'],
     seed: options.seed,
+    /** JVM tuning of DynamoDB Local and S3Mock for the whole run (limits included). */
     jvm: options.jvm,
     only: options.only,
     outDir: options['out-dir'],

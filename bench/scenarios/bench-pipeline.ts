@@ -1,26 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
-import type { PipelineRun } from '../../localstack/start-pipeline';
 import { startPipeline } from '../../localstack/start-pipeline';
-import type { RequestCollector, RequestCounts } from '../instrumentation/collector';
+import type { RequestCollector } from '../instrumentation/collector';
 import { BENCH_RUN_ID_ENV, cpuMeter, EmfRecorder } from '../instrumentation/collector';
 
 /** A pipeline run with the bench's counters attached: what scenarios 1–3 measure. */
-export interface BenchPipeline {
-  run: PipelineRun;
-  runId: string;
-  emf: EmfRecorder;
-  /** Requests and in-worker invocation timings so far (after letting in-flight reports arrive). */
-  requests(): Promise<RequestCounts>;
-  /** Invocations per function name, from the local Lambda service's own counter. */
-  invocations(): Record<string, number>;
-  /** Configured memory per function name (what Lambda bills GB-seconds at). */
-  memoryMb(): Record<string, number>;
-  /** CPU seconds since the schedules started: `node` (this process, every thread) and each JVM. */
-  cpuSeconds(): Record<string, number>;
-  stop(): Promise<void>;
-}
+export type BenchPipeline = Awaited<ReturnType<typeof startBenchPipeline>>;
 
 const worker = fileURLToPath(new URL('../instrumentation/worker.ts', import.meta.url));
 const hosted = ['pollCrm', 'pollInventory', 'mergeConsumer', 'flush'] as const;
@@ -41,40 +27,36 @@ export async function startBenchPipeline(options: {
   mergeConcurrency?: number;
   /** Server JVM pids by name, whose CPU `cpuSeconds()` reads next to this process's. */
   serverPids?: Record<string, number>;
-}): Promise<BenchPipeline> {
-  const label = `${options.label}-${randomUUID().slice(0, 6)}`;
+}) {
+  const runId = `${options.label}-${randomUUID().slice(0, 6)}`;
   // startPipeline names its group `ecom-sync-merge-consumer-<label>-<random>`.
-  options.collector.watchConsumerGroups(label, `ecom-sync-merge-consumer-${label}-`);
+  options.collector.watchConsumerGroups(runId, `ecom-sync-merge-consumer-${runId}-`);
   const customers = Math.ceil(options.records / 2);
   const run = await startPipeline({
     endpoints: options.endpoints,
-    label,
+    label: runId,
     customers,
     products: options.records - customers,
     seed: options.seed,
     tickMs: options.tickMs,
     mergeConcurrency: options.mergeConcurrency,
     preloadModules: Object.fromEntries(hosted.map((key) => [key, [worker]])),
-    extraEnv: Object.fromEntries(hosted.map((key) => [key, { [BENCH_RUN_ID_ENV]: label }])),
+    extraEnv: Object.fromEntries(hosted.map((key) => [key, { [BENCH_RUN_ID_ENV]: runId }])),
     schedules: false,
   });
-  const hosts = Object.values(run.runtime.hosts);
-  const emf = new EmfRecorder(hosts);
+  const emf = new EmfRecorder(Object.values(run.runtime.hosts));
   const cpuSeconds = cpuMeter({ node: process.pid, ...options.serverPids });
   run.runtime.scheduler.start();
-  const byFunction = (value: (host: (typeof hosts)[number]) => number) =>
-    Object.fromEntries(hosts.map((host) => [host.functionName, value(host)]));
   return {
     run,
-    runId: label,
     emf,
+    /** CPU seconds since the schedules started: `node` (this process, every thread) and each JVM. */
+    cpuSeconds,
+    /** Requests, in-worker invocation timings and thread CPU so far (in-flight reports let in). */
     async requests() {
       await options.collector.settle();
-      return options.collector.counts(label);
+      return options.collector.counts(runId);
     },
-    invocations: () => byFunction((host) => host.invocations),
-    memoryMb: () => byFunction((host) => host.definition.memoryMb),
-    cpuSeconds,
     async stop() {
       emf.close();
       await run.stop();

@@ -1,60 +1,17 @@
 import { z } from 'zod';
+import { pipelineFunctions } from '../../lambdas/shared/functions';
 import { functionNames } from '../../lambdas/shared/pipeline';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
-import type { DeliveryCheck } from '../harness/delivery-check';
 import { checkDelivery } from '../harness/delivery-check';
-import type { InvocationTiming, PeakMemory } from '../instrumentation/collector';
+import type { InvocationTiming } from '../instrumentation/collector';
 import { peakMemory } from '../instrumentation/collector';
 import { messageBytes, readTopics } from '../limits/kafka';
 import type { LambdaUsage } from '../report/cost';
-import type { Distribution } from '../report/percentiles';
 import { distribution } from '../report/percentiles';
-import type { RequestFamily, RequestSummary } from '../report/request-summary';
 import { requestsPer, requestUnits, summarizeRequests } from '../report/request-summary';
 import type { BenchPipeline } from './bench-pipeline';
 
-export interface FreshLoadResult {
-  records: number;
-  delivery: DeliveryCheck;
-  /** First poll invocation start → last Analytics receipt. */
-  seconds: number;
-  recordsPerSecond: number;
-  firstPollStartedAt: string;
-  lastReceiptAt: string;
-  /** Publish (Kafka timestamp) → Analytics receipt, per record. */
-  latencyMs: Distribution | undefined;
-  latencyUnmatched: number;
-  peakMemory: PeakMemory;
-  requests: RequestSummary;
-  requestsPer1000Records: Record<RequestFamily, number>;
-  /** POSTs the mock Analytics answered (accepted + duplicate keys): cross-checks the POST counter. */
-  analyticsPayloadsAtMock: number;
-  lambda: LambdaUsage[];
-  kafka: { messages: number; bytes: number };
-  /** DynamoDB request units the run consumed, and per new record version. */
-  dynamodbUnits: DynamodbUnits;
-  /**
-   * CPU seconds per 1,000 records (schedules start → drained), by process: `node` (the bench:
-   * mock APIs, event source mapping, the functions' worker threads) and each JVM; `functions`
-   * splits out each function's worker threads (since they started).
-   */
-  cpuSecondsPer1000Records: {
-    processes: Record<string, number>;
-    functions: Record<string, number>;
-  };
-}
-
-export interface DynamodbUnits {
-  wru: number;
-  rru: number;
-  wruPerRecord: number;
-  rruPerRecord: number;
-}
-
-export function dynamodbUnits(byOperation: Record<string, number>, records: number): DynamodbUnits {
-  const { wru, rru } = requestUnits(byOperation);
-  return { wru, rru, wruPerRecord: wru / records, rruPerRecord: rru / records };
-}
+export type FreshLoadResult = Awaited<ReturnType<typeof runFreshLoad>>;
 
 /** The envelope fields that name a record version (lambdas/shared/envelope.ts). */
 const EnvelopeKeySchema = z.object({
@@ -75,7 +32,7 @@ export async function runFreshLoad(options: {
   /** Server JVM pids, for their peak memory. */
   serverPids: Record<string, number>;
   timeoutMs: number;
-}): Promise<FreshLoadResult> {
+}) {
   const { pipeline, records } = options;
   const { run } = pipeline;
   await run.waitUntilDrained({
@@ -107,41 +64,48 @@ export async function runFreshLoad(options: {
     run.names.customerTopic,
     run.names.productTopic,
   ]);
-  const latencies: number[] = [];
-  for (const message of messages) {
+  const latencies = messages.flatMap((message) => {
     const envelope = EnvelopeKeySchema.safeParse(JSON.parse(message.value.toString('utf8')));
     const received = envelope.success
       ? analytics
           .getRecord(envelope.data.eventType, envelope.data.payload.id)
           ?.versions.find((version) => version.contentHash === envelope.data.contentHash)
       : undefined;
-    if (received) latencies.push(Date.parse(received.receivedAt) - message.timestampMs);
-  }
-  const invocations = pipeline.invocations();
+    return received ? [Date.parse(received.receivedAt) - message.timestampMs] : [];
+  });
+  const lambda = lambdaUsage(counts.invocations);
   const requests = summarizeRequests(
     counts.total,
-    Object.values(invocations).reduce((sum, n) => sum + n, 0),
+    lambda.reduce((sum, usage) => sum + usage.invocations, 0),
   );
   const stats = analytics.getStats();
-  const memoryMb = pipeline.memoryMb();
   const per1000 = (values: Record<string, number>) =>
     Object.fromEntries(Object.entries(values).map(([name, s]) => [name, (s / records) * 1000]));
   return {
     records,
     delivery,
+    /** First poll invocation start → last Analytics receipt. */
     seconds,
     recordsPerSecond: seconds > 0 ? records / seconds : 0,
     firstPollStartedAt: new Date(firstPollStartMs).toISOString(),
     lastReceiptAt: new Date(lastReceiptMs).toISOString(),
+    /** Publish (Kafka timestamp) → Analytics receipt, per record. */
     latencyMs: distribution(latencies),
     latencyUnmatched: messages.length - latencies.length,
     peakMemory: memory,
     requests,
     requestsPer1000Records: requestsPer(requests, records, 1000),
+    /** POSTs the mock Analytics answered (accepted + duplicate keys): cross-checks the POST counter. */
     analyticsPayloadsAtMock: stats.payloads + stats.duplicatePayloads,
-    lambda: lambdaUsage(invocations, counts.invocations, memoryMb),
+    lambda,
     kafka: { messages: messages.length, bytes: messageBytes(messages) },
-    dynamodbUnits: dynamodbUnits(counts.total, records),
+    /** DynamoDB request units the run consumed, and per new record version. */
+    dynamodbUnits: requestUnits(counts.total, records),
+    /**
+     * CPU seconds per 1,000 records (schedules start → drained), by process: `node` (the bench:
+     * mock APIs, event source mapping, the functions' worker threads) and each JVM; `functions`
+     * splits out each function's worker threads (since they started).
+     */
     cpuSecondsPer1000Records: {
       processes: per1000(cpuSeconds),
       functions: per1000(counts.threadCpuSeconds),
@@ -149,16 +113,19 @@ export async function runFreshLoad(options: {
   };
 }
 
-/** Per function: invocations and billed duration (in-worker timings, each rounded up to 1 ms). */
-export function lambdaUsage(
-  invocations: Record<string, number>,
-  timings: Record<string, readonly InvocationTiming[]>,
-  memoryMb: Record<string, number>,
-): LambdaUsage[] {
-  return Object.entries(invocations).map(([functionName, count]) => ({
+const memoryMb = Object.fromEntries(
+  Object.values(pipelineFunctions).map((spec) => [spec.name, spec.tunables.memoryMb]),
+);
+
+/**
+ * Per function: invocations and billed duration, from the in-worker timings (each rounded up to
+ * 1 ms, as Lambda bills), at the function's configured memory.
+ */
+export function lambdaUsage(timings: Record<string, readonly InvocationTiming[]>): LambdaUsage[] {
+  return Object.entries(timings).map(([functionName, invocations]) => ({
     functionName,
-    invocations: count,
-    billedMs: (timings[functionName] ?? []).reduce(
+    invocations: invocations.length,
+    billedMs: invocations.reduce(
       (sum, timing) => sum + Math.max(1, Math.ceil(timing.endMs - timing.startMs)),
       0,
     ),

@@ -1,28 +1,13 @@
 import { metricNames } from '../../lambdas/shared/pipeline';
-import type { RequestFamily, RequestSummary } from '../report/request-summary';
-import { countsSince, requestsPer, summarizeRequests } from '../report/request-summary';
+import {
+  countsSince,
+  requestsPer,
+  requestUnits,
+  summarizeRequests,
+} from '../report/request-summary';
 import type { BenchPipeline } from './bench-pipeline';
-import type { DynamodbUnits } from './fresh-load';
-import { dynamodbUnits } from './fresh-load';
 
-export interface ResyncResult {
-  records: number;
-  published: number;
-  /** RecordsDuplicate counted by merge-consumer during the resync. */
-  duplicates: number;
-  /** Resync start → the last merge-consumer line that counted duplicates. */
-  seconds: number;
-  duplicatesPerSecond: number;
-  /** Resync start → pipeline drained (lag 0, nothing staged, idle). */
-  drainSeconds: number;
-  /** Records Analytics received during the resync: must be 0 for unchanged data. */
-  analyticsNewRecords: number;
-  analyticsNewPayloads: number;
-  requests: RequestSummary;
-  requestsPerRecord: Record<RequestFamily, number>;
-  /** DynamoDB request units of the resync, and per resynced (unchanged) record. */
-  dynamodbUnits: DynamodbUnits;
-}
+export type ResyncResult = Awaited<ReturnType<typeof runResync>>;
 
 /**
  * Scenario 2: both pollers invoked with `{ mode: 'full' }` on the drained run of scenario 1: every
@@ -33,13 +18,12 @@ export async function runResync(options: {
   /** Records at the source (every one is re-published). */
   records: number;
   timeoutMs: number;
-}): Promise<ResyncResult> {
+}) {
   const { pipeline, records } = options;
   const { run, emf } = pipeline;
   const { analytics } = run.mock.state;
   const statsBefore = analytics.getStats();
   const countsBefore = await pipeline.requests();
-  const invocationsBefore = pipeline.invocations();
   const startMs = Date.now();
   await Promise.all(
     (['pollCrm', 'pollInventory'] as const).map(async (key) => {
@@ -65,22 +49,28 @@ export async function runResync(options: {
   const seconds = (lastDuplicateMs - startMs) / 1000;
   const statsAfter = analytics.getStats();
   const countsAfter = await pipeline.requests();
-  const invocations = Object.values(countsSince(pipeline.invocations(), invocationsBefore));
+  const invocations = (counts: typeof countsBefore) =>
+    Object.values(counts.invocations).reduce((sum, timings) => sum + timings.length, 0);
   const requests = summarizeRequests(
     countsSince(countsAfter.total, countsBefore.total),
-    invocations.reduce((sum, n) => sum + n, 0),
+    invocations(countsAfter) - invocations(countsBefore),
   );
   return {
     records,
+    /** RecordsPublished and RecordsDuplicate (merge-consumer) counted during the resync. */
     published: emf.total(metricNames.recordsPublished, startMs),
     duplicates,
+    /** Resync start → the last merge-consumer line that counted duplicates. */
     seconds,
     duplicatesPerSecond: seconds > 0 ? duplicates / seconds : 0,
+    /** Resync start → pipeline drained (lag 0, nothing staged, idle). */
     drainSeconds,
+    /** Records Analytics received during the resync: must be 0 for unchanged data. */
     analyticsNewRecords: statsAfter.recordsReceived - statsBefore.recordsReceived,
     analyticsNewPayloads: statsAfter.payloads - statsBefore.payloads,
     requests,
     requestsPerRecord: requestsPer(requests, records, 1),
-    dynamodbUnits: dynamodbUnits(requests.byOperation, records),
+    /** DynamoDB request units of the resync, and per resynced (unchanged) record. */
+    dynamodbUnits: requestUnits(requests.byOperation, records),
   };
 }

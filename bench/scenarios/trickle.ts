@@ -1,25 +1,11 @@
 import type { EntityName } from '../../lambdas/mock-apis/dataset';
 import { contentHash } from '../../lambdas/shared/content-hash';
 import { functionNames, pipeline as pipelineDefinition } from '../../lambdas/shared/pipeline';
-import type { DeliveryCheck } from '../harness/delivery-check';
 import { checkDelivery } from '../harness/delivery-check';
-import type { Distribution } from '../report/percentiles';
 import { distribution } from '../report/percentiles';
 import type { BenchPipeline } from './bench-pipeline';
 
-export interface TrickleResult {
-  intervals: number;
-  pollIntervalMs: number;
-  changesPerInterval: number;
-  changed: number;
-  /** Changed versions Analytics received. */
-  delivered: number;
-  /** Versions changed again before they were polled: only the newer one must arrive. */
-  superseded: number;
-  /** Change time (the record's new updatedAt) → Analytics receipt of that version. */
-  freshnessMs: Distribution | undefined;
-  delivery: DeliveryCheck;
-}
+export type TrickleResult = Awaited<ReturnType<typeof runTrickle>>;
 
 const eventTypes = { customers: 'CUSTOMER', products: 'PRODUCT' } as const;
 
@@ -34,7 +20,7 @@ export async function runTrickle(options: {
   intervals: number;
   tickMs: number;
   timeoutMs: number;
-}): Promise<TrickleResult> {
+}) {
   const { run } = options.pipeline;
   const { dataset, analytics } = run.mock.state;
   const pollIntervalMs =
@@ -79,8 +65,11 @@ export async function runTrickle(options: {
     pollIntervalMs,
     changesPerInterval,
     changed: changes.length,
+    /** Changed versions Analytics received. */
     delivered: freshness.length,
+    /** Versions changed again before they were polled: only the newer one must arrive. */
     superseded: changes.length - freshness.length,
+    /** Change time (the record's new updatedAt) → Analytics receipt of that version. */
     freshnessMs: distribution(freshness),
     delivery: checkDelivery(run.mock.state),
   };
