@@ -52,7 +52,7 @@ export function singleRecordPayload(
       productCount: customer ? 0 : 1,
       batchIds: [`${position.topic}-${position.partition}:${position.offset}`],
     },
-  } as AnalyticsPayload;
+  };
 }
 
 function parseEnvelope(value: Buffer | null): Envelope | undefined {

@@ -1,7 +1,6 @@
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import type { SdkClientPrototype } from './crash';
 import {
   ANALYTICS_POST_OPERATION,
   crashAfterAnalyticsPost,
@@ -22,13 +21,15 @@ const crash = (operation: string): never => {
 function fakeClientClass(serviceId: string, outcome: () => Promise<unknown>) {
   class FakeClient {
     config = { serviceId };
-    send(_command: unknown): Promise<unknown> {
-      return outcome();
-    }
+    declare send: (command: unknown) => Promise<unknown>;
   }
+  FakeClient.prototype.send = () => outcome();
   return FakeClient;
 }
-class PutItemCommandLike {}
+/** A command class of its own name, as the SDK's are. */
+class PutItemCommandLike {
+  readonly input = {};
+}
 
 describe('sdkOperationName', () => {
   it('names real SDK calls <serviceId>.<operation>', () => {
@@ -61,7 +62,7 @@ describe('installSdkCrashHook', () => {
       return { ok: true };
     });
     const asked: string[] = [];
-    const restore = installSdkCrashHook(Client.prototype as SdkClientPrototype, {
+    const restore = installSdkCrashHook(Client.prototype, {
       shouldCrash: (operation) => {
         asked.push(operation);
         return true;
@@ -86,7 +87,7 @@ describe('installSdkCrashHook', () => {
       return { ETag: '"1"' };
     });
     const asked: string[] = [];
-    const restore = installSdkCrashHook(Client.prototype as SdkClientPrototype, {
+    const restore = installSdkCrashHook(Client.prototype, {
       shouldCrash: (operation) => {
         asked.push(operation);
         return false;
@@ -106,7 +107,7 @@ describe('installSdkCrashHook', () => {
   it('restores the original send', async () => {
     const Client = fakeClientClass('S3', async () => 'original');
     const original = Client.prototype.send;
-    const restore = installSdkCrashHook(Client.prototype as SdkClientPrototype, {
+    const restore = installSdkCrashHook(Client.prototype, {
       shouldCrash: () => true,
       crash,
     });
@@ -128,7 +129,7 @@ function fakeFetch(status: number): typeof fetch & { calls: number } {
     return new Response('{}', { status });
   };
   impl.calls = 0;
-  return impl as unknown as typeof fetch & { calls: number };
+  return impl;
 }
 
 describe('crashAfterAnalyticsPost', () => {

@@ -105,7 +105,7 @@ export function createCrashDecider(options: {
 
 /** The part of the AWS SDK's base `Client` (@smithy/core) the hook wraps. */
 export interface SdkClientPrototype {
-  send(this: unknown, command: unknown, ...rest: unknown[]): unknown;
+  send: (this: unknown, command: unknown, ...rest: unknown[]) => unknown;
 }
 
 /** `<serviceId>.<operation>` of an SDK call, e.g. `S3.PutObject`. */
@@ -138,7 +138,7 @@ export function installSdkCrashHook(
   prototype: SdkClientPrototype,
   options: CrashHookOptions,
 ): () => void {
-  const { send } = prototype as { send: (this: unknown, ...args: unknown[]) => unknown };
+  const { send } = prototype;
   prototype.send = function (this: unknown, command: unknown, ...rest: unknown[]) {
     if (typeof rest.at(-1) === 'function') return send.call(this, command, ...rest);
     return (send.call(this, command, ...rest) as Promise<unknown>).then((output) => {

@@ -31,15 +31,6 @@ const WorkerReportSchema = z.object({
 });
 export type WorkerReport = z.infer<typeof WorkerReportSchema>;
 
-export interface RequestCounts {
-  /** Summed over every function and the mapping's consumer. */
-  total: Record<string, number>;
-  /** Finished invocations per function, oldest first. */
-  invocations: Record<string, InvocationTiming[]>;
-  /** CPU seconds of each function's worker threads since they started. */
-  threadCpuSeconds: Record<string, number>;
-}
-
 export class RequestCollector {
   private readonly channel = new BroadcastChannel(BENCH_REQUEST_CHANNEL);
   /** runId → threadId → newest report. */
@@ -59,7 +50,7 @@ export class RequestCollector {
       }
       const report = parsed.data;
       let threads = this.reports.get(report.runId);
-      if (!threads) this.reports.set(report.runId, (threads = new Map()));
+      if (!threads) this.reports.set(report.runId, (threads = new Map<number, WorkerReport>()));
       threads.set(report.threadId, report);
     };
     this.uninstallKafkaCounter = installKafkaRequestCounter({
@@ -85,7 +76,12 @@ export class RequestCollector {
     await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
-  counts(runId: string): RequestCounts {
+  /**
+   * `total`: summed over every function and the mapping's consumer; `invocations`: finished
+   * invocations per function, oldest first; `threadCpuSeconds`: CPU seconds of each function's
+   * worker threads since they started.
+   */
+  counts(runId: string) {
     const total: Record<string, number> = {};
     const invocations: Record<string, InvocationTiming[]> = {};
     const threadCpuSeconds: Record<string, number> = {};
@@ -112,13 +108,7 @@ export class RequestCollector {
 }
 
 /** One EMF document a function printed: its `_aws.Timestamp` and metric name → summed values. */
-export interface EmfSample {
-  functionName: string;
-  timestampMs: number;
-  values: Record<string, number>;
-}
-
-export function emfSample(functionName: string, text: string): EmfSample | undefined {
+export function emfSample(functionName: string, text: string) {
   const data = parseEmfLine(text);
   if (!data) return undefined;
   const { _aws } = JSON.parse(text) as { _aws: { Timestamp: number } };
@@ -129,7 +119,7 @@ export function emfSample(functionName: string, text: string): EmfSample | undef
 
 /** Every EMF line the functions print: the stage rates come from the metrics they emit anyway. */
 export class EmfRecorder {
-  readonly samples: EmfSample[] = [];
+  readonly samples: Array<NonNullable<ReturnType<typeof emfSample>>> = [];
   private readonly unsubscribers: Array<() => void>;
 
   constructor(hosts: readonly FunctionHost[]) {
@@ -185,16 +175,11 @@ export function cpuMeter(pids: Record<string, number>): () => Record<string, num
     );
 }
 
-export interface PeakMemory {
-  /** The bench process: its own code, the mock APIs and every function (worker threads). */
-  benchProcessMiB: number;
-  /** Each server JVM's high-water resident set (VmHWM), by server name. */
-  serversMiB: Record<string, number>;
-  totalMiB: number;
-}
-
-/** `process.resourceUsage().maxRSS` of this process plus each server's `VmHWM` from /proc. */
-export function peakMemory(serverPids: Record<string, number>): PeakMemory {
+/**
+ * Peak resident memory: `process.resourceUsage().maxRSS` of this process (its own code, the mock
+ * APIs and every function's worker thread) plus each server JVM's high-water mark (VmHWM, /proc).
+ */
+export function peakMemory(serverPids: Record<string, number>) {
   const benchProcessMiB = process.resourceUsage().maxRSS / 1024;
   const serversMiB: Record<string, number> = {};
   for (const [name, pid] of Object.entries(serverPids)) {

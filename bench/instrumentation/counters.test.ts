@@ -39,8 +39,8 @@ function answering(status: number) {
 function answeringWith(status: number, body: object, sent: unknown[]) {
   return {
     handle: async (request: { body?: unknown }) => {
-      sent.push(JSON.parse(String(request.body)));
-      const type = Reflect.get(body, '__type');
+      sent.push(JSON.parse(String(request.body)) as unknown);
+      const type: unknown = Reflect.get(body, '__type');
       return {
         response: {
           statusCode: status,
@@ -208,7 +208,9 @@ describe('kafkajs and fetch counters', () => {
     const seen: string[] = [];
     const tally = new RequestTally();
     const counted = countingFetch(tally, async (input, init) => {
-      seen.push(`${init?.method ?? 'GET'} ${String(input)}`);
+      seen.push(
+        `${init?.method ?? 'GET'} ${input instanceof Request ? input.url : input.toString()}`,
+      );
       return new Response('{}');
     });
     await counted('http://analytics/analytics/data', { method: 'POST' });

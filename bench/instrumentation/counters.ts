@@ -187,6 +187,8 @@ export function installKafkaRequestCounter(registration: KafkaRegistration): () 
   kafkaRegistrations.add(registration);
   if (!kafkaPatched) {
     kafkaPatched = true;
+    // Re-bound to each Kafka instance by `.apply`/`.call` in the wrappers below.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the instance's `this`
     const { producer, consumer } = Kafka.prototype;
     Kafka.prototype.producer = function (this: Kafka, ...args: Parameters<Kafka['producer']>) {
       const client = producer.apply(this, args);
@@ -214,7 +216,7 @@ export function countingFetch(tally: RequestTally, inner: typeof fetch = fetch):
 }
 
 export function requestLabel(input: string | URL | Request, init?: RequestInit): string {
-  const request = input instanceof Request ? input : undefined;
-  const url = new URL(request?.url ?? (input instanceof URL ? input.href : String(input)));
-  return `${(init?.method ?? request?.method ?? 'GET').toUpperCase()} ${url.pathname}`;
+  const url = new URL(input instanceof Request ? input.url : input);
+  const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+  return `${method.toUpperCase()} ${url.pathname}`;
 }

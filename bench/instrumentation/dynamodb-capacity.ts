@@ -43,11 +43,13 @@ export function itemBytes(item: Item): number {
   );
 }
 
-function valueBytes(value: AttributeValue): number {
+function valueBytes(raw: unknown): number {
   // A lib-dynamodb client may hand back plain values: their JSON length is near enough.
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return Buffer.byteLength(JSON.stringify(value) ?? '');
+  if (raw === undefined) return 0;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return Buffer.byteLength(JSON.stringify(raw));
   }
+  const value = raw as AttributeValue;
   const sum = <T>(list: T[], f: (v: T) => number) => list.reduce((s, v) => s + f(v), 0);
   if (value.S !== undefined) return Buffer.byteLength(value.S);
   if (value.N !== undefined) return numberBytes(value.N);

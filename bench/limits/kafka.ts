@@ -67,8 +67,9 @@ export async function consumeFromStart(
   await consumer.subscribe({ topics: [...topicNames], fromBeginning: true });
   await consumer.run({
     partitionsConsumedConcurrently: 16,
-    eachBatch: async ({ batch }) => {
+    eachBatch: ({ batch }) => {
       if (eachBatch(batch)) resolve();
+      return Promise.resolve();
     },
   });
   await withinTimeout(joined, 60_000, () => 'consumer did not join its group within 60 s');

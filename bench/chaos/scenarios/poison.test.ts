@@ -1,4 +1,3 @@
-import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { MAX_RECORD_VALUE_BYTES, parseMskEvent } from '../../../lambdas/merge-consumer/msk-event';
 import type { DlqMessage } from '../../../lambdas/shared/dlq-message';
@@ -27,7 +26,7 @@ function eventFor(values: { key: string; value: string }[]) {
         attributes: 0,
         offset: String(offset),
         headers: {},
-      } as KafkaMessage,
+      },
     })),
     { eventSourceArn: 'arn:aws:kafka:us-east-1:1:cluster/x/y', bootstrapServers: 'b:9092' },
   );

@@ -34,7 +34,7 @@ const expectedReasons: Record<PoisonMessage['kind'], RegExp> = {
  * would be a finding.
  */
 export function buildPoison(serial: number, now: Date = new Date()): PoisonMessage {
-  const kind = poisonKinds[serial % poisonKinds.length]!;
+  const kind = poisonKinds[serial % poisonKinds.length] ?? poisonKinds[0];
   const entity: PoisonEntity = serial % 2 === 0 ? 'CUSTOMER' : 'PRODUCT';
   const key = `${entity === 'CUSTOMER' ? 'cust' : 'prod'}-poison-${String(serial).padStart(6, '0')}`;
   const stamp = now.toISOString();
