@@ -25,8 +25,6 @@ export interface PayloadSummary {
   batchIds: string[];
 }
 
-export type AcceptResult = { duplicate: boolean };
-
 /**
  * What the mock Analytics system has received. Counting follows AnalyticsStatsSchema: payloads
  * are deduplicated by Idempotency-Key; records are counted per entity (`eventType#id`) and per
@@ -38,55 +36,55 @@ export class AnalyticsStore {
   private readonly records = new Map<string, ReceivedRecord>();
   private readonly versions = new Set<string>();
   private readonly payloadLog: PayloadSummary[] = [];
-  private stats: AnalyticsStats = emptyStats();
+  private readonly stats: AnalyticsStats = {
+    payloads: 0,
+    duplicatePayloads: 0,
+    uniqueRecords: 0,
+    uniqueVersions: 0,
+    recordsReceived: 0,
+    duplicateRecords: 0,
+  };
 
-  accept(idempotencyKey: string, payload: AnalyticsPayload, now: Date): AcceptResult {
+  accept(idempotencyKey: string, payload: AnalyticsPayload, now: Date): { duplicate: boolean } {
     if (this.keys.has(idempotencyKey)) {
       this.stats.duplicatePayloads++;
       return { duplicate: true };
     }
     this.keys.add(idempotencyKey);
     this.stats.payloads++;
+    const { eventId, customers, products, metadata } = payload;
     const receivedAt = now.toISOString();
+    const [customerCount, productCount] = [customers.length, products.length];
     this.payloadLog.push({
-      eventId: payload.eventId,
+      eventId,
       idempotencyKey,
       receivedAt,
-      customerCount: payload.customers.length,
-      productCount: payload.products.length,
-      batchIds: payload.metadata.batchIds,
+      customerCount,
+      productCount,
+      batchIds: metadata.batchIds,
     });
-    for (const customer of payload.customers)
-      this.addRecord('CUSTOMER', customer, payload.eventId, receivedAt);
-    for (const product of payload.products)
-      this.addRecord('PRODUCT', product, payload.eventId, receivedAt);
+    const received = [
+      ...customers.map((record) => ['CUSTOMER', record] as const),
+      ...products.map((record) => ['PRODUCT', record] as const),
+    ];
+    for (const [eventType, record] of received) {
+      this.stats.recordsReceived++;
+      const hash = contentHash(record);
+      const entityKey = `${eventType}#${record.id}`;
+      const isNewVersion = !this.versions.has(`${entityKey}#${hash}`);
+      this.versions.add(`${entityKey}#${hash}`);
+      if (isNewVersion) this.stats.uniqueVersions++;
+      else this.stats.duplicateRecords++;
+      let entity = this.records.get(entityKey);
+      if (!entity) {
+        entity = { eventType, id: record.id, latest: record, versions: [] };
+        this.records.set(entityKey, entity);
+        this.stats.uniqueRecords++;
+      }
+      entity.latest = record;
+      entity.versions.push({ contentHash: hash, eventId, receivedAt });
+    }
     return { duplicate: false };
-  }
-
-  private addRecord(
-    eventType: EventType,
-    record: { id: string },
-    eventId: string,
-    receivedAt: string,
-  ): void {
-    this.stats.recordsReceived++;
-    const hash = contentHash(record);
-    const entityKey = `${eventType}#${record.id}`;
-    const versionKey = `${entityKey}#${hash}`;
-    if (this.versions.has(versionKey)) {
-      this.stats.duplicateRecords++;
-    } else {
-      this.versions.add(versionKey);
-      this.stats.uniqueVersions++;
-    }
-    let received = this.records.get(entityKey);
-    if (!received) {
-      received = { eventType, id: record.id, latest: record, versions: [] };
-      this.records.set(entityKey, received);
-      this.stats.uniqueRecords++;
-    }
-    received.latest = record;
-    received.versions.push({ contentHash: hash, eventId, receivedAt });
   }
 
   getStats(): AnalyticsStats {
@@ -100,15 +98,4 @@ export class AnalyticsStore {
   payloads(): readonly PayloadSummary[] {
     return this.payloadLog;
   }
-}
-
-function emptyStats(): AnalyticsStats {
-  return {
-    payloads: 0,
-    duplicatePayloads: 0,
-    uniqueRecords: 0,
-    uniqueVersions: 0,
-    recordsReceived: 0,
-    duplicateRecords: 0,
-  };
 }

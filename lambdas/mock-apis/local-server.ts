@@ -2,7 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { BoundedServerOptions } from '../../localstack/bounded-server';
 import { createBoundedServer } from '../../localstack/bounded-server';
+import type { DatasetOptions } from './dataset';
 import type { MockApi } from './app';
 import { createMockApi } from './app';
 import type { MockResponse } from './http-types';
@@ -10,19 +12,11 @@ import { errorResponse } from './http-types';
 import type { MockState } from './mock-state';
 import { mockSettingsFromEnv } from './settings';
 
-export interface MockApiServerOptions {
+/** Unset dataset options come from MOCK_* env or the defaults (settings.ts). */
+export interface MockApiServerOptions extends Partial<DatasetOptions>, BoundedServerOptions {
   /** 0 (default) picks a free port. */
   port?: number;
-  host?: string;
-  seed?: number;
-  customers?: number;
-  products?: number;
-  driftPerMinute?: number;
   logger?: Logger;
-  /** How long a client may take to send one whole request, headers and body (default 30 s). */
-  requestTimeoutMs?: number;
-  /** Open connections at most; more are refused (default 256). */
-  maxConnections?: number;
 }
 
 export interface MockApiServer {
@@ -199,14 +193,14 @@ export async function startMockApiServer(
     if (!declaresTooLarge(request)) response.writeContinue();
     onRequest(request, response);
   });
-  const host = options.host ?? '127.0.0.1';
+  // Loopback only: the mock has no authentication and admin routes that rewrite its data.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://127.0.0.1:${port}`,
     state: api.state,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -5,7 +5,6 @@ import { startMockApiServer } from './local-server';
 /** `tsx lambdas/mock-apis/serve.ts --port 4010 --customers 10000` (unset: MOCK_* env, defaults) */
 const ArgsSchema = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535).default(4010),
-  host: z.string().min(1).default('127.0.0.1'),
   seed: z.coerce.number().int().min(0).optional(),
   customers: z.coerce.number().int().min(0).optional(),
   products: z.coerce.number().int().min(0).optional(),

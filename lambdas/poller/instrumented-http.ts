@@ -4,23 +4,17 @@ import { CircuitBreaker, HttpClient } from '../shared/http-client';
 import type { HttpClientOptions } from '../shared/http-client';
 import { pollerMetrics } from '../shared/pipeline';
 
+export type MetricUnitName = (typeof MetricUnit)[keyof typeof MetricUnit];
+
 /** The part of a Powertools `Metrics` the poller uses; tests pass a counting fake. */
 export interface MetricsSink {
-  addMetric(
-    name: string,
-    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
-    value: number,
-  ): unknown;
+  addMetric(name: string, unit: MetricUnitName, value: number): unknown;
 }
 
-export interface InstrumentedHttpSettings {
-  timeoutMs: number;
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  breakerThreshold: number;
-  breakerCooldownMs: number;
-}
+export type InstrumentedHttpSettings = Pick<
+  HttpClientOptions,
+  'timeoutMs' | 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'
+> & { breakerThreshold: number; breakerCooldownMs: number };
 
 /**
  * An HttpClient with its own circuit breaker whose retries, errors and breaker trips become
@@ -29,36 +23,28 @@ export interface InstrumentedHttpSettings {
  */
 export function createInstrumentedHttpClient(
   settings: InstrumentedHttpSettings,
-  observers: {
-    metrics: MetricsSink;
-    logger: Pick<Logger, 'warn' | 'error'>;
-  },
+  { metrics, logger }: { metrics: MetricsSink; logger: Pick<Logger, 'warn' | 'error'> },
   overrides: Pick<HttpClientOptions, 'fetchImpl' | 'sleep' | 'random' | 'now'> = {},
 ): { http: HttpClient; breaker: CircuitBreaker } {
-  const { metrics, logger } = observers;
+  const count = (name: string) => metrics.addMetric(name, MetricUnit.Count, 1);
   const breaker = new CircuitBreaker({
     threshold: settings.breakerThreshold,
     cooldownMs: settings.breakerCooldownMs,
     ...(overrides.now ? { now: overrides.now } : {}),
     onOpen: () => {
-      metrics.addMetric(pollerMetrics.circuitOpened, MetricUnit.Count, 1);
+      count(pollerMetrics.circuitOpened);
       logger.error('circuit breaker opened', { cooldownMs: settings.breakerCooldownMs });
     },
   });
   const http = new HttpClient({
-    timeoutMs: settings.timeoutMs,
-    maxAttempts: settings.maxAttempts,
-    baseDelayMs: settings.baseDelayMs,
-    maxDelayMs: settings.maxDelayMs,
+    ...settings,
     breaker,
     ...overrides,
     onRetry: (info) => {
-      metrics.addMetric(pollerMetrics.apiRetries, MetricUnit.Count, 1);
+      count(pollerMetrics.apiRetries);
       logger.warn('source API attempt failed; retrying', info);
     },
-    onError: () => {
-      metrics.addMetric(pollerMetrics.apiErrors, MetricUnit.Count, 1);
-    },
+    onError: () => count(pollerMetrics.apiErrors),
   });
   return { http, breaker };
 }

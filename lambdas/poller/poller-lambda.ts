@@ -19,11 +19,6 @@ import { createInstrumentedHttpClient } from './instrumented-http';
 import { runPoll } from './run-poll';
 import type { PollResult } from './run-poll';
 
-const functionNameOf: Record<SourceName, string> = {
-  crm: functionNames.pollCrm,
-  inventory: functionNames.pollInventory,
-};
-
 /**
  * Everything a poller Lambda builds once per cold start (env, clients, token), and its middy
  * handler. poll-crm and poll-inventory differ only in `sourceName`.
@@ -35,12 +30,13 @@ export async function createPollerLambda(
   const config = parseEnv(PollerEnvSchema, env);
   const kafkaEnv = parseEnv(KafkaEnvSchema, env);
   const source = sources[sourceName];
-  const logger = new Logger({
-    serviceName: env.POWERTOOLS_SERVICE_NAME ?? functionNameOf[sourceName],
-  });
+  const serviceName =
+    env.POWERTOOLS_SERVICE_NAME ??
+    (sourceName === 'crm' ? functionNames.pollCrm : functionNames.pollInventory);
+  const logger = new Logger({ serviceName });
   const metrics = new Metrics({
     namespace: config.POWERTOOLS_METRICS_NAMESPACE,
-    serviceName: env.POWERTOOLS_SERVICE_NAME ?? functionNameOf[sourceName],
+    serviceName,
     logger,
   });
 
@@ -60,43 +56,33 @@ export async function createPollerLambda(
     { metrics, logger },
     { fetchImpl: apiFetch },
   );
-  const documentClient = DynamoDBDocumentClient.from(
-    sdkClient(DynamoDBClient, { region: kafkaEnv.AWS_REGION }),
+  const dynamodb = sdkClient(DynamoDBClient, { region: kafkaEnv.AWS_REGION });
+  const syncState = new SyncStateRepository(
+    DynamoDBDocumentClient.from(dynamodb),
+    config.SYNC_STATE_TABLE,
   );
-  const syncState = new SyncStateRepository(documentClient, config.SYNC_STATE_TABLE);
   const kafka = await createKafka(kafkaEnv, { logger });
   const producer = createProducer(kafka);
   const connectOnce = lazyConnect(producer);
-  const topic = sourceName === 'crm' ? config.CUSTOMER_TOPIC : config.PRODUCT_TOPIC;
   const dlq = new DlqPublisher(producer, config.DLQ_TOPIC);
 
+  const deps = { http, producer, syncState, dlq, logger, metrics, now: () => new Date() };
+  const input = {
+    source,
+    baseUrl: config.SOURCE_API_BASE_URL,
+    topic: sourceName === 'crm' ? config.CUSTOMER_TOPIC : config.PRODUCT_TOPIC,
+    settings: {
+      pageSize: config.POLLER_PAGE_SIZE,
+      overlapSeconds: config.POLLER_OVERLAP_SECONDS,
+      deadlineMarginMs: config.POLLER_DEADLINE_MARGIN_MS,
+      sendBatchSize: config.POLLER_SEND_BATCH_SIZE,
+      maxClockSkewSeconds: config.POLLER_MAX_CLOCK_SKEW_SECONDS,
+    },
+  };
   const poll = async (event: unknown, context: Context): Promise<PollResult> => {
     await connectOnce();
-    return runPoll(
-      {
-        http,
-        producer,
-        syncState,
-        dlq,
-        logger,
-        metrics,
-        now: () => new Date(),
-        remainingTimeMs: () => context.getRemainingTimeInMillis(),
-      },
-      {
-        source,
-        baseUrl: config.SOURCE_API_BASE_URL,
-        topic,
-        settings: {
-          pageSize: config.POLLER_PAGE_SIZE,
-          overlapSeconds: config.POLLER_OVERLAP_SECONDS,
-          deadlineMarginMs: config.POLLER_DEADLINE_MARGIN_MS,
-          sendBatchSize: config.POLLER_SEND_BATCH_SIZE,
-          maxClockSkewSeconds: config.POLLER_MAX_CLOCK_SKEW_SECONDS,
-        },
-        event,
-      },
-    );
+    const remainingTimeMs = () => context.getRemainingTimeInMillis();
+    return runPoll({ ...deps, remainingTimeMs }, { ...input, event });
   };
 
   const handler = middy(poll)

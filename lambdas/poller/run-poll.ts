@@ -9,7 +9,7 @@ import { pollerMetrics } from '../shared/pipeline';
 import type { SourcePage } from '../shared/records';
 import { SyncStateConflictError, laterOf } from '../shared/sync-state';
 import type { SyncState, SyncStateStore } from '../shared/sync-state';
-import type { MetricsSink } from './instrumented-http';
+import type { MetricsSink, MetricUnitName } from './instrumented-http';
 import { manualRunRefusal, mayAdvanceWatermark, parsePollRequest, planRun } from './poll-request';
 import type { RunPlan } from './poll-request';
 import { publishEnvelopes } from './publish';
@@ -92,44 +92,41 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
   });
   const run = { plan, state, counts: { pages: 0, fetched: 0, published: 0, invalid: 0 } };
   const finish = (status: PollResult['status'], reason?: string): PollResult => {
-    const result: PollResult = {
+    const { syncType, resumed } = plan;
+    const watermark = run.state?.watermark;
+    const result = {
       status,
       source: sourceName,
-      syncType: plan.syncType,
-      resumed: plan.resumed,
+      syncType,
+      resumed,
       ...run.counts,
-      watermark: run.state?.watermark,
+      watermark,
       reason,
     };
-    const log = status === 'failed' ? deps.logger.error : deps.logger.info;
-    log.call(deps.logger, 'poll finished', {
-      ...result,
-      hasCursor: run.state?.cursor !== undefined,
-    });
+    const hasCursor = run.state?.cursor !== undefined;
+    deps.logger[status === 'failed' ? 'error' : 'info']('poll finished', { ...result, hasCursor });
     return result;
   };
   try {
     const refusal = manualRunRefusal(request, state);
     if (refusal !== undefined) return finish('failed', refusal);
-    const complete = await pollPages(deps, input, run);
-    if (complete) return finish('complete');
-    return finish(
-      'partial',
-      `less than ${settings.deadlineMarginMs} ms left; resumes from the saved cursor`,
-    );
+    if (await pollPages(deps, input, run)) return finish('complete');
+    const why = `less than ${settings.deadlineMarginMs} ms left; resumes from the saved cursor`;
+    return finish('partial', why);
   } catch (error) {
     if (error instanceof SourceApiError || error instanceof SyncStateConflictError) {
       return finish('failed', error.message);
     }
     throw error;
   } finally {
-    const { metrics } = deps;
-    metrics.addMetric(pollerMetrics.pagesFetched, MetricUnit.Count, run.counts.pages);
-    metrics.addMetric(pollerMetrics.recordsFetched, MetricUnit.Count, run.counts.fetched);
-    metrics.addMetric(pollerMetrics.recordsPublished, MetricUnit.Count, run.counts.published);
-    metrics.addMetric(pollerMetrics.recordsInvalid, MetricUnit.Count, run.counts.invalid);
-    const durationMs = performance.now() - startedMs;
-    metrics.addMetric(pollerMetrics.pollDurationMs, MetricUnit.Milliseconds, durationMs);
+    const { counts } = run;
+    const add = (name: string, value: number, unit: MetricUnitName = MetricUnit.Count) =>
+      deps.metrics.addMetric(name, unit, value);
+    add(pollerMetrics.pagesFetched, counts.pages);
+    add(pollerMetrics.recordsFetched, counts.fetched);
+    add(pollerMetrics.recordsPublished, counts.published);
+    add(pollerMetrics.recordsInvalid, counts.invalid);
+    add(pollerMetrics.pollDurationMs, performance.now() - startedMs, MetricUnit.Milliseconds);
   }
 }
 
@@ -185,21 +182,19 @@ async function pollPages(
       now: deps.now(),
       maxClockSkewSeconds: settings.maxClockSkewSeconds,
     });
-    for (const item of validated.invalid) {
-      deps.logger.warn('invalid record sent to the DLQ', {
-        source: sourceName,
-        recordId: item.id,
-        issues: item.issuePaths,
-      });
+    for (const { id: recordId, issuePaths: issues } of validated.invalid) {
+      deps.logger.warn('invalid record sent to the DLQ', { source: sourceName, recordId, issues });
     }
     await deps.dlq.publish(
-      validated.invalid.map((item) => ({
-        stage: 'poll' as const,
-        reason: item.reason,
-        attempts: 1,
-        origin: { source: sourceName },
-        record: item.raw,
-      })),
+      validated.invalid.map(({ reason, raw }) => {
+        return {
+          stage: 'poll' as const,
+          reason,
+          attempts: 1,
+          origin: { source: sourceName },
+          record: raw,
+        };
+      }),
     );
     counts.invalid += validated.invalid.length;
     await publishEnvelopes(deps, topic, validated.envelopes, settings.sendBatchSize);

@@ -16,7 +16,7 @@ export type ApiAuth = z.output<typeof ApiAuthSchema>;
  * A `fetch` that sends `Authorization: Bearer <token>`, asking `token()` on every request, so a
  * rotated token (see loadApiToken's cache) is used without a cold start.
  */
-export function createBearerFetch(
+function createBearerFetch(
   token: () => Promise<string | undefined>,
   fetchImpl: typeof fetch = fetch,
 ): typeof fetch {
@@ -56,11 +56,6 @@ export function fetchForApiAuth(
       'Invalid configuration: API_AUTH=iam signs requests with SigV4 and cannot be combined with API_TOKEN_PARAMETER (a bearer token)',
     );
   }
-  return createSigV4Fetch({
-    service: 'lambda',
-    region: options.region,
-    credentials: options.credentials ?? fromNodeProviderChain(),
-    ...(options.fetchImpl ? { fetchImpl: options.fetchImpl } : {}),
-    ...(options.now ? { now: options.now } : {}),
-  });
+  const { region, fetchImpl, now, credentials = fromNodeProviderChain() } = options;
+  return createSigV4Fetch({ service: 'lambda', region, credentials, fetchImpl, now });
 }

@@ -11,24 +11,22 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider, HttpRequest as SignableRequest } from '@smithy/types';
 
-export interface SigV4FetchOptions {
+export function createSigV4Fetch({
+  fetchImpl = fetch,
+  now = () => new Date(),
+  ...options
+}: {
   /** Signing service name: `lambda` for Function URLs. */
   service: string;
   region: string;
   /** Called for every request; SDK providers (fromNodeProviderChain) cache and refresh. */
   credentials: AwsCredentialIdentityProvider;
-  fetchImpl?: typeof fetch;
+  fetchImpl?: typeof fetch | undefined;
   /** Signing clock; injected by tests to make signatures reproducible. */
-  now?: () => Date;
-}
-
-export function createSigV4Fetch(options: SigV4FetchOptions): typeof fetch {
-  const fetchImpl = options.fetchImpl ?? fetch;
-  const now = options.now ?? (() => new Date());
+  now?: (() => Date) | undefined;
+}): typeof fetch {
   const signer = new SignatureV4({
-    service: options.service,
-    region: options.region,
-    credentials: options.credentials,
+    ...options,
     sha256: Sha256,
     // Function URLs require the body hash header (x-amz-content-sha256) for requests with a body.
     applyChecksum: true,
@@ -69,7 +67,7 @@ export async function toSignableRequest(
   }
   headers.host = url.host;
   const body =
-    init?.body !== undefined && init.body !== null
+    init?.body != null
       ? bodyBytes(init.body)
       : fromRequest?.body
         ? new Uint8Array(await fromRequest.arrayBuffer())
@@ -94,12 +92,10 @@ export async function toSignableRequest(
 }
 
 function bodyBytes(body: NonNullable<RequestInit['body']>): string | Uint8Array {
-  if (typeof body === 'string') return body;
-  if (body instanceof Uint8Array) return body;
+  if (typeof body === 'string' || body instanceof URLSearchParams) return body.toString();
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
   if (ArrayBuffer.isView(body))
     return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  if (body instanceof URLSearchParams) return body.toString();
   // Streams, Blobs and FormData would have to be buffered (and FormData given a boundary) to be
   // hashed; nothing in this project sends them.
   throw new TypeError('SigV4 fetch signs string and byte bodies only');
