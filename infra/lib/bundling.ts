@@ -1,16 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { lambdaNodeMajor } from '../../lambdas/shared/pipeline';
-import type { functionNames } from '../../lambdas/shared/pipeline';
-
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const lockFile = join(projectRoot, 'package-lock.json');
-
-export type HandlerFolder = (typeof functionNames)[keyof typeof functionNames];
-
-export function handlerEntry(folder: HandlerFolder): string {
-  return join(projectRoot, 'lambdas', folder, 'handler.ts');
-}
 
 /** Matches the Lambda runtime the functions deploy to (`nodejs<lambdaNodeMajor>.x`). */
 export const esbuildTarget = `node${lambdaNodeMajor}`;

@@ -1,3 +1,4 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { pipeline } from '../../lambdas/shared/pipeline';
 
@@ -24,7 +25,7 @@ export const InfraContextSchema = z.object({
   /**
    * NAT gateways for the private subnets. At least one: the pollers and flush call APIs on the
    * internet, and the functions and the MSK event source mapping reach STS, CloudWatch and SSM /
-   * Secrets Manager through it (there are no interface endpoints, see network.ts).
+   * Secrets Manager through it (there are no interface endpoints, see msk.ts).
    */
   natGateways: z.coerce
     .number()
@@ -52,7 +53,8 @@ export const InfraContextSchema = z.object({
    */
   deliveredExpiryDays: wholeNumber(claimTtlDays).default(30),
   dlqExpiryDays: wholeNumber(claimTtlDays).default(90),
-  logRetentionDays: wholeNumber(1).default(30),
+  /** Days of log retention, one of the values CloudWatch Logs allows. */
+  logRetentionDays: z.coerce.number().pipe(z.enum(RetentionDays)).default(RetentionDays.ONE_MONTH),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** The oldest staged batch alarm fires when flush has not delivered for this long. */
   oldestStagedBatchAlarmSeconds: wholeNumber(60).default(900),

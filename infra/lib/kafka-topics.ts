@@ -1,14 +1,12 @@
-import { CustomResource } from 'aws-cdk-lib';
+import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { RemovalPolicy } from 'aws-cdk-lib';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledgeNag, logicalIdOf } from './nag';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KafkaConnection } from './kafka-connection';
+import type { KafkaConnection } from './kafka';
 import { PipelineFunction } from './pipeline-function';
 import type { TopicSpec } from './topics-handler/ensure-topics';
 
@@ -19,10 +17,8 @@ export interface KafkaTopicsProps {
   logRetention: RetentionDays;
 }
 
-export const topicsHandlerEntry = join(
-  dirname(fileURLToPath(import.meta.url)),
-  'topics-handler',
-  'index.ts',
+export const topicsHandlerEntry = fileURLToPath(
+  new URL('topics-handler/index.ts', import.meta.url),
 );
 
 /**
@@ -31,8 +27,6 @@ export const topicsHandlerEntry = join(
  * from inside the VPC.
  */
 export class KafkaTopics extends Construct {
-  readonly resource: CustomResource;
-
   constructor(scope: Construct, id: string, props: KafkaTopicsProps) {
     super(scope, id);
     const onEvent = new PipelineFunction(this, 'OnEvent', {
@@ -79,7 +73,7 @@ export class KafkaTopics extends Construct {
       },
     ]);
 
-    this.resource = new CustomResource(this, 'Resource', {
+    new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::KafkaTopics',
       properties: { Topics: props.topics },

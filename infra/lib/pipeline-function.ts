@@ -1,7 +1,9 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { IRole } from 'aws-cdk-lib/aws-iam';
+import type { IGrantable, IRole } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -9,7 +11,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { pipeline } from '../../lambdas/shared/pipeline';
 import { acknowledgeNag } from './nag';
-import { esbuildTarget, esmRequireBanner, lockFile, projectRoot } from './bundling';
+import { esbuildTarget, esmRequireBanner } from './bundling';
 
 export interface PipelineFunctionNetwork {
   vpc: IVpc;
@@ -28,6 +30,8 @@ export interface PipelineFunctionProps {
   logLevel: string;
   logRetention: RetentionDays;
   network?: PipelineFunctionNetwork | undefined;
+  /** Invoked by an EventBridge rate rule every this many minutes. */
+  rateMinutes?: number | undefined;
 }
 
 /**
@@ -39,46 +43,45 @@ export class PipelineFunction extends Construct {
   readonly name: string;
   readonly function: NodejsFunction;
   readonly role: Role;
-  readonly logGroup: LogGroup;
+  readonly schedule?: Rule;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
     this.name = props.name;
-    this.logGroup = new LogGroup(this, 'Logs', {
+    const logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-
     // Our own role instead of the default one, which carries AWSLambdaBasicExecutionRole
     // (logs:* on every log group in the account).
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${props.name}`,
     });
-    this.logGroup.grantWrite(this.role);
-
+    logGroup.grantWrite(this.role);
     if (props.network) grantNetworkInterfaces(this.role, props.network);
+    // A scheduled tick is invoked asynchronously, so Lambda's own async retries (2, for up to 6
+    // hours) would apply: a crashed poll would be re-run and throttled flush ticks would pile up.
+    // A missed tick is harmless (the next one catches up), and one older than a period is superseded.
+    const tickAge =
+      props.rateMinutes === undefined ? undefined : Duration.minutes(props.rateMinutes);
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: lockFile,
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.tunables.memoryMb,
       timeout: Duration.seconds(props.tunables.timeoutSeconds),
       role: this.role,
-      logGroup: this.logGroup,
+      logGroup,
       reservedConcurrentExecutions: props.tunables.reservedConcurrency,
-      ...(props.network
-        ? {
-            vpc: props.network.vpc,
-            vpcSubnets: props.network.subnets,
-            securityGroups: props.network.securityGroups,
-          }
-        : {}),
+      ...(tickAge && { retryAttempts: 0, maxEventAge: tickAge }),
+      ...(props.network && {
+        vpc: props.network.vpc,
+        vpcSubnets: props.network.subnets,
+        securityGroups: props.network.securityGroups,
+      }),
       environment: {
         ...props.environment,
         POWERTOOLS_SERVICE_NAME: props.name,
@@ -99,7 +102,26 @@ export class PipelineFunction extends Construct {
         externalModules: [],
       },
     });
+    if (tickAge) {
+      this.schedule = new Rule(this, 'Schedule', {
+        description: `Invokes ${props.name} every ${props.rateMinutes} minute(s)`,
+        schedule: Schedule.rate(tickAge),
+        targets: [new LambdaFunction(this.function, { retryAttempts: 0, maxEventAge: tickAge })],
+      });
+    }
   }
+}
+
+/** One inline statement on the grantee's policy. */
+export function allow(
+  grantee: IGrantable,
+  actions: string[],
+  resources: string[],
+  conditions?: Record<string, unknown>,
+): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions, resources, ...(conditions && { conditions }) }),
+  );
 }
 
 /**
@@ -118,25 +140,23 @@ function grantNetworkInterfaces(role: Role, network: PipelineFunctionNetwork): v
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
   const interfaces = arn('network-interface', '*');
-  role.addToPrincipalPolicy(
-    new PolicyStatement({
-      actions: ['ec2:CreateNetworkInterface'],
-      resources: [
-        interfaces,
-        ...network.vpc.selectSubnets(network.subnets).subnetIds.map((id) => arn('subnet', id)),
-        ...network.securityGroups.map((group) => arn('security-group', group.securityGroupId)),
-      ],
-    }),
+  allow(
+    role,
+    ['ec2:CreateNetworkInterface'],
+    [
+      interfaces,
+      ...network.vpc.selectSubnets(network.subnets).subnetIds.map((id) => arn('subnet', id)),
+      ...network.securityGroups.map((group) => arn('security-group', group.securityGroupId)),
+    ],
   );
-  role.addToPrincipalPolicy(
-    new PolicyStatement({
-      actions: [
-        'ec2:DeleteNetworkInterface',
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:UnassignPrivateIpAddresses',
-      ],
-      resources: [interfaces],
-    }),
+  allow(
+    role,
+    [
+      'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:UnassignPrivateIpAddresses',
+    ],
+    [interfaces],
   );
   grantDescribe(role, ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets']);
   acknowledgeNag(role, [
@@ -155,8 +175,8 @@ function grantNetworkInterfaces(role: Role, network: PipelineFunctionNetwork): v
  * EC2 Describe actions have no resource-level permissions: `*` is the only resource IAM takes
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
  */
-export function grantDescribe(role: IRole, actions: readonly string[]): void {
-  role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: ['*'] }));
+export function grantDescribe(role: IRole, actions: string[]): void {
+  allow(role, actions, ['*']);
   acknowledgeNag(role, [
     {
       id: 'AwsSolutions-IAM5',

@@ -2,8 +2,8 @@ import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeNag } from './nag';
 import { staging, tables } from '../../lambdas/shared/pipeline';
+import { acknowledgeNag } from './nag';
 
 export interface StorageProps {
   deliveredExpiryDays: number;
@@ -19,55 +19,53 @@ export class Storage extends Construct {
   readonly idempotencyTable: Table;
   readonly syncStateTable: Table;
   readonly stagingBucket: Bucket;
-  readonly accessLogsBucket: Bucket;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
     const removalPolicy = props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const table = (tableId: string, tableName: string, partitionKey: string, ttl?: string) =>
+      new Table(this, tableId, {
+        tableName,
+        partitionKey: { name: partitionKey, type: AttributeType.STRING },
+        ...(ttl && { timeToLiveAttribute: ttl }),
+        billingMode: BillingMode.PAY_PER_REQUEST,
+        encryption: TableEncryption.AWS_MANAGED,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        removalPolicy,
+      });
+    const { idempotency, syncState } = tables;
+    this.idempotencyTable = table(
+      'IdempotencyTable',
+      idempotency.name,
+      'id',
+      idempotency.ttlAttribute,
+    );
+    this.syncStateTable = table('SyncStateTable', syncState.name, syncState.partitionKey);
 
-    this.idempotencyTable = new Table(this, 'IdempotencyTable', {
-      tableName: tables.idempotency.name,
-      partitionKey: { name: 'id', type: AttributeType.STRING },
-      timeToLiveAttribute: tables.idempotency.ttlAttribute,
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      encryption: TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy,
-    });
-
-    this.syncStateTable = new Table(this, 'SyncStateTable', {
-      tableName: tables.syncState.name,
-      partitionKey: { name: tables.syncState.partitionKey, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      encryption: TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy,
-    });
-
-    this.accessLogsBucket = new Bucket(this, 'AccessLogsBucket', {
+    const bucketSecurity = {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
+      removalPolicy,
+    };
+    const accessLogs = new Bucket(this, 'AccessLogsBucket', {
+      ...bucketSecurity,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ expiration: Duration.days(props.dlqExpiryDays) }],
-      removalPolicy,
     });
-    acknowledgeNag(this.accessLogsBucket, [
+    acknowledgeNag(accessLogs, [
       {
         id: 'AwsSolutions-S1',
         reason:
           'This is the server access log bucket of the staging bucket; logging it into itself would loop.',
       },
     ]);
-
     // Bucket names are global: the pipeline's name plus account and region keeps it unique.
     this.stagingBucket = new Bucket(this, 'StagingBucket', {
+      ...bucketSecurity,
       bucketName: `${staging.bucket}-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
-      encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
       versioned: false,
-      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'staging-bucket/',
       lifecycleRules: [
         {
@@ -82,7 +80,6 @@ export class Storage extends Construct {
         },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
-      removalPolicy,
     });
   }
 }

@@ -8,7 +8,8 @@
 import { build } from 'esbuild';
 import { deflateRawSync, gzipSync } from 'node:zlib';
 import { functionNames } from '../../lambdas/shared/pipeline';
-import { esbuildTarget, esmRequireBanner, handlerEntry } from '../lib/bundling';
+import { handlerEntry } from '../../lambdas/shared/functions';
+import { esbuildTarget, esmRequireBanner } from '../lib/bundling';
 import { topicsHandlerEntry } from '../lib/kafka-topics';
 
 const LIMIT_BYTES = 5 * 1024 * 1024;

@@ -31,6 +31,11 @@ describe('parseInfraContext', () => {
     expect(parseInfraContext({ deliveredExpiryDays: 7 }).deliveredExpiryDays).toBe(7);
   });
 
+  it('takes only a log retention CloudWatch Logs allows', () => {
+    expect(parseInfraContext({ logRetentionDays: '14' }).logRetentionDays).toBe(14);
+    expect(() => parseInfraContext({ logRetentionDays: '8' })).toThrow(/logRetentionDays/);
+  });
+
   it('names every bad key', () => {
     expect(() => parseInfraContext({ target: 'gcp', sourceApiUrl: 'not a url' })).toThrow(
       /target: .*; sourceApiUrl: /,

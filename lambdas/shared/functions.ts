@@ -62,7 +62,8 @@ interface FunctionSpec<Schema extends z.ZodType, T extends Trigger> {
 }
 
 const define = <Schema extends z.ZodType, T extends Trigger>(spec: FunctionSpec<Schema, T>) => spec;
-const handler = (folder: string) =>
+/** The handler file of a function folder (`lambdas/<name>/handler.ts`; mock-apis too). */
+export const handlerEntry = (folder: (typeof functionNames)[keyof typeof functionNames]) =>
   fileURLToPath(new URL(`../${folder}/handler.ts`, import.meta.url));
 const apiToken = (api: ApiAccess) =>
   api.tokenParameter === undefined ? {} : { API_TOKEN_PARAMETER: api.tokenParameter };
@@ -70,7 +71,7 @@ const apiToken = (api: ApiAccess) =>
 const poller = (source: keyof typeof sources, name: 'poll-crm' | 'poll-inventory') =>
   define({
     name,
-    entry: handler(name),
+    entry: handlerEntry(name),
     description: `Polls ${sources[source].path} and publishes to ${sources[source].topic}`,
     envSchema: PollerEnvSchema,
     env: (r) => ({
@@ -92,7 +93,7 @@ export const pipelineFunctions = {
   pollInventory: poller('inventory', functionNames.pollInventory),
   mergeConsumer: define({
     name: functionNames.mergeConsumer,
-    entry: handler(functionNames.mergeConsumer),
+    entry: handlerEntry(functionNames.mergeConsumer),
     description: 'Validates, dedupes and stages Kafka records to S3',
     envSchema: MergeConsumerEnvSchema,
     env: (r) => ({ IDEMPOTENCY_TABLE: r.idempotencyTable, STAGING_BUCKET: r.stagingBucket }),
@@ -103,7 +104,7 @@ export const pipelineFunctions = {
   }),
   flush: define({
     name: functionNames.flush,
-    entry: handler(functionNames.flush),
+    entry: handlerEntry(functionNames.flush),
     description: 'Posts staged batches to Analytics; DLQ and redrive',
     envSchema: FlushEnvSchema,
     env: (r) => ({

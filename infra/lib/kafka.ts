@@ -1,0 +1,81 @@
+import { Duration, Names } from 'aws-cdk-lib';
+import type { IGrantable, IRole } from 'aws-cdk-lib/aws-iam';
+import type { CfnEventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
+import { MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { KafkaDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { TopicName } from '../../lambdas/shared/pipeline';
+import { mergeConsumerGroupId, pipeline, topics } from '../../lambdas/shared/pipeline';
+import type { PipelineFunctionNetwork } from './pipeline-function';
+
+/**
+ * Where the functions find Kafka and how they are allowed in: MSK with IAM access control on
+ * AWS (msk.ts), a self-managed broker without authentication on LocalStack.
+ */
+export interface KafkaConnection {
+  /** `KAFKA_*` / `MSK_CLUSTER_ARN` variables of every function that talks to Kafka. */
+  environment: Record<string, string>;
+  /** Set when the brokers are only reachable from inside a VPC. */
+  network?: PipelineFunctionNetwork;
+  /** The event source of a mapping: the MSK cluster, or the self-managed brokers. */
+  source: { eventSourceArn: string } | { kafkaBootstrapServers: string[] };
+  grantProduce(grantee: IGrantable, topics: readonly string[]): void;
+  grantTopicAdmin(grantee: IGrantable, topics: readonly string[]): void;
+  /** What a mapping's pollers do as the function's role: read the topic, commit the group. */
+  grantConsume(role: IRole, topic: string, group: string, onFailureTopic: string): void;
+}
+
+/** The compose `kafka` service next to LocalStack: it does not check IAM, so nothing to grant. */
+export function selfManagedKafka(bootstrapServers: string): KafkaConnection {
+  const nothing = () => undefined;
+  return {
+    environment: { KAFKA_BROKERS: bootstrapServers, KAFKA_AUTH: 'none', KAFKA_TLS: 'false' },
+    source: { kafkaBootstrapServers: bootstrapServers.split(',').map((server) => server.trim()) },
+    grantProduce: nothing,
+    grantTopicAdmin: nothing,
+    grantConsume: nothing,
+  };
+}
+
+/**
+ * A Kafka event source mapping of `topic` with the batching and error controls of
+ * `pipeline.mergeConsumer`, the same for MSK and a self-managed broker. Declared with
+ * `addEventSourceMapping` (the EventSourceMapping construct): the MSK and self-managed event
+ * source L2s attach AWSLambdaMSKExecutionRole, or insist on a SASL secret, and take the same
+ * properties. The construct id is the one the MSK L2 gave it, so deployed mappings are kept.
+ */
+export function subscribe(
+  connection: KafkaConnection,
+  target: IFunction,
+  topic: string,
+): CfnEventSourceMapping {
+  const consumer = pipeline.mergeConsumer;
+  const consumerGroupId = mergeConsumerGroupId(topic);
+  if (!target.role) throw new Error(`${target.node.path} has no role for its Kafka mapping`);
+  connection.grantConsume(target.role, topic, consumerGroupId, topics.dlq);
+  const idPrefix = 'eventSourceArn' in connection.source ? Names.nodeUniqueId(target.node) : '';
+  const mapping = target.addEventSourceMapping(`KafkaEventSource:${idPrefix}${topic}`, {
+    ...connection.source,
+    kafkaTopic: topic,
+    kafkaConsumerGroupId: consumerGroupId,
+    startingPosition: StartingPosition.TRIM_HORIZON,
+    batchSize: consumer.batchSize,
+    maxBatchingWindow: Duration.seconds(consumer.maxBatchingWindowSeconds),
+    retryAttempts: consumer.maximumRetryAttempts,
+    maxRecordAge: Duration.seconds(consumer.maximumRecordAgeSeconds),
+    bisectBatchOnError: consumer.bisectBatchOnFunctionError,
+    reportBatchItemFailures: consumer.reportBatchItemFailures,
+    onFailure: new KafkaDlq(topics.dlq),
+    supportS3OnFailureDestination: true,
+    // Retry controls and Kafka on-failure destinations need provisioned pollers. One poller reads
+    // at least one partition; more pollers than partitions would idle.
+    provisionedPollerConfig: {
+      minimumPollers: 1,
+      maximumPollers: pipeline.topics[topic as TopicName].partitions,
+    },
+    // EventCount: OnFailureDestinationDeliveredEventCount and DroppedEventCount (AWS/Lambda,
+    // dimension EventSourceMappingUUID), which the DLQ alarm adds up. They are off by default:
+    // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics
+    metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
+  });
+  return mapping.node.defaultChild as CfnEventSourceMapping;
+}

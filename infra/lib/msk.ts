@@ -1,0 +1,191 @@
+import { Aws, CfnOutput, Fn, RemovalPolicy } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
+import {
+  FlowLogDestination,
+  FlowLogTrafficType,
+  GatewayVpcEndpointAwsService,
+  IpAddresses,
+  Port,
+  SecurityGroup,
+  SubnetType,
+  Vpc,
+} from 'aws-cdk-lib/aws-ec2';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { CfnCluster, CfnServerlessCluster } from 'aws-cdk-lib/aws-msk';
+import { Construct } from 'constructs';
+import type { InfraContext } from './infra-context';
+import type { KafkaConnection } from './kafka';
+import { allow, grantDescribe } from './pipeline-function';
+
+/** MSK IAM-authenticated listener. */
+const MSK_IAM_PORT = 9098;
+
+/**
+ * Target aws. A VPC whose private subnets hold MSK and the functions. S3 and DynamoDB are reached
+ * through gateway endpoints (free, and staging traffic stays off the NAT); the pollers and flush
+ * still need the NAT for the source and Analytics APIs. Interface endpoints (CloudWatch, SSM, STS,
+ * Kafka control plane) would cost about $7 per endpoint per AZ per month each and replace nothing
+ * the NAT does not already do, so there are none.
+ *
+ * The cluster has IAM access control only: Serverless by default (no brokers to size or patch);
+ * `-c mskMode=provisioned` builds a provisioned cluster with one broker per private subnet, TLS
+ * everywhere and broker logs in CloudWatch.
+ */
+export function mskKafka(stack: Stack, context: InfraContext): KafkaConnection {
+  const network = new Construct(stack, 'Network');
+  const logRetention = context.logRetentionDays;
+  const subnets = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
+  const vpc = new Vpc(network, 'Vpc', {
+    ipAddresses: IpAddresses.cidr('10.40.0.0/16'),
+    maxAzs: 3,
+    natGateways: context.natGateways,
+    subnetConfiguration: [
+      { name: 'public', subnetType: SubnetType.PUBLIC, cidrMask: 24 },
+      { name: 'private', subnetType: SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+    ],
+    gatewayEndpoints: {
+      S3: { service: GatewayVpcEndpointAwsService.S3 },
+      DynamoDB: { service: GatewayVpcEndpointAwsService.DYNAMODB },
+    },
+  });
+  vpc.addFlowLog('FlowLog', {
+    destination: FlowLogDestination.toCloudWatchLogs(
+      new LogGroup(network, 'FlowLogs', {
+        retention: logRetention,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+    ),
+    trafficType: FlowLogTrafficType.REJECT,
+  });
+  // Every function that talks to Kafka is in the first; the cluster in the second, which admits
+  // them on the IAM listener only.
+  const functionGroup = new SecurityGroup(network, 'FunctionSecurityGroup', {
+    vpc,
+    description: 'ecom-sync functions',
+    allowAllOutbound: true,
+  });
+  const kafkaGroup = new SecurityGroup(network, 'KafkaSecurityGroup', {
+    vpc,
+    description: 'ecom-sync MSK cluster',
+    // The event source mapping's pollers sit in this group and call Lambda and STS on 443.
+    allowAllOutbound: true,
+  });
+  kafkaGroup.addIngressRule(
+    functionGroup,
+    Port.tcp(MSK_IAM_PORT),
+    'functions and the event source mapping pollers (IAM auth)',
+  );
+  // The event source mapping's pollers use the cluster's own security group.
+  kafkaGroup.addIngressRule(
+    kafkaGroup,
+    Port.tcp(MSK_IAM_PORT),
+    'event source mapping pollers in the cluster security group',
+  );
+
+  const kafka = new Construct(stack, 'Kafka');
+  const clusterName = `${stack.stackName.toLowerCase()}-kafka`;
+  const subnetIds = vpc.selectSubnets(subnets).subnetIds;
+  const securityGroups = [kafkaGroup.securityGroupId];
+  let clusterArn: string;
+  if (context.mskMode === 'serverless') {
+    clusterArn = new CfnServerlessCluster(kafka, 'Serverless', {
+      clusterName,
+      clientAuthentication: { sasl: { iam: { enabled: true } } },
+      vpcConfigs: [{ subnetIds, securityGroups }],
+    }).attrArn;
+  } else {
+    const brokerLogs = new LogGroup(kafka, 'BrokerLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    clusterArn = new CfnCluster(kafka, 'Provisioned', {
+      clusterName,
+      kafkaVersion: context.mskKafkaVersion,
+      numberOfBrokerNodes: subnetIds.length,
+      brokerNodeGroupInfo: {
+        instanceType: context.mskBrokerInstanceType,
+        clientSubnets: subnetIds,
+        securityGroups,
+        storageInfo: { ebsStorageInfo: { volumeSize: 100 } },
+      },
+      clientAuthentication: {
+        sasl: { iam: { enabled: true } },
+        unauthenticated: { enabled: false },
+      },
+      encryptionInfo: { encryptionInTransit: { clientBroker: 'TLS', inCluster: true } },
+      loggingInfo: {
+        brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: brokerLogs.logGroupName } },
+      },
+    }).attrArn;
+  }
+  new CfnOutput(stack, 'MskClusterArn', { value: clusterArn });
+  return mskConnection(clusterArn, { vpc, subnets, securityGroups: [functionGroup, kafkaGroup] });
+}
+
+/** Grants on the cluster, its topics and groups (MSK IAM access control), from inside the VPC. */
+function mskConnection(clusterArn: string, network: KafkaConnection['network']): KafkaConnection {
+  // MSK names topics and groups by ARNs built from the cluster's name and UUID,
+  // `arn:<partition>:kafka:<region>:<account>:topic/<clusterName>/<clusterUuid>/<topic>`. The
+  // cluster ARN (`.../cluster/<clusterName>/<clusterUuid>`) is only known at deploy time, so name
+  // and UUID are cut out of it with Fn::Split / Fn::Select.
+  const parts = Fn.split('/', clusterArn, 3);
+  const arns = (kind: 'topic' | 'group', names: readonly string[]) =>
+    names.map(
+      (name) =>
+        `arn:${Aws.PARTITION}:kafka:${Aws.REGION}:${Aws.ACCOUNT_ID}:${kind}/${Fn.select(1, parts)}/${Fn.select(2, parts)}/${name}`,
+    );
+  /** Connect + broker discovery, on the cluster ARN only; `extra` actions are cluster-level too. */
+  const cluster = (grantee: IGrantable, ...extra: string[]) => {
+    allow(
+      grantee,
+      ['kafka-cluster:Connect', 'kafka:GetBootstrapBrokers', 'kafka:DescribeClusterV2', ...extra],
+      [clusterArn],
+    );
+  };
+  const grantProduce = (grantee: IGrantable, topics: readonly string[]) => {
+    cluster(grantee, 'kafka-cluster:WriteDataIdempotently');
+    allow(
+      grantee,
+      ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+      arns('topic', topics),
+    );
+  };
+  return {
+    environment: { MSK_CLUSTER_ARN: clusterArn, KAFKA_AUTH: 'iam', KAFKA_TLS: 'true' },
+    ...(network && { network }),
+    source: { eventSourceArn: clusterArn },
+    grantProduce,
+    grantTopicAdmin: (grantee, topics) => {
+      cluster(grantee);
+      const actions = [
+        'kafka-cluster:CreateTopic',
+        'kafka-cluster:DescribeTopic',
+        'kafka-cluster:AlterTopic',
+        'kafka-cluster:DescribeTopicDynamicConfiguration',
+        'kafka-cluster:AlterTopicDynamicConfiguration',
+      ];
+      allow(grantee, actions, arns('topic', topics));
+    },
+    // The pollers act as the function's role (inline, instead of AWSLambdaMSKExecutionRole's
+    // logs and Describe actions on `*`; https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html):
+    // find the brokers, reach them from the cluster's subnets (the function's network interface
+    // grants cover those, pipeline-function.ts), consume the topic, commit the group's offsets
+    // and write given-up records to the on-failure topic.
+    grantConsume: (role, topic, group, onFailureTopic) => {
+      cluster(role, 'kafka-cluster:DescribeClusterDynamicConfiguration');
+      grantDescribe(role, ['ec2:DescribeVpcs', 'ec2:DescribeSecurityGroups']);
+      allow(
+        role,
+        ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+        arns('topic', [topic]),
+      );
+      allow(
+        role,
+        ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+        arns('group', [group]),
+      );
+      grantProduce(role, [onFailureTopic]);
+    },
+  };
+}
