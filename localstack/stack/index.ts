@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,37 +27,19 @@ export function formatTimings(timings: StackTimings): string {
   return `total ${(timings.totalMs / 1000).toFixed(1)}s (${servers})`;
 }
 
-/**
- * Asks the kernel for a free loopback port by listening on port 0. The port is released before
- * the server binds it, so a race with another process is possible but rare; a server that then
- * fails to bind fails its health check with its log tail.
- */
-export function freePort(): Promise<number> {
+/** A free loopback port (listen on 0); a race with another process is rare, and a server that then cannot bind fails its health check with its log tail. */
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
+    const server = createServer().unref().once('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error('could not determine a free port'));
-        return;
-      }
-      const { port } = address;
+      const { port } = server.address() as AddressInfo;
       server.close(() => resolve(port));
     });
   });
 }
 
 export interface StartLocalStackOptions {
-  /** Keep server data here (and keep it after stop); default: a fresh temp dir removed on stop. */
-  dataDir?: string;
   log?: (line: string) => void;
-  /** How long each server may take to become healthy. */
-  startTimeoutMs?: number;
-  /** Between SIGTERM and SIGKILL when stopping. */
-  stopGraceMs?: number;
   /**
    * Keep every server's data on disk across a restart (for chaos runs): DynamoDB Local writes a
    * SQLite file instead of holding tables in memory, and S3Mock keeps its store when it shuts
@@ -101,8 +84,6 @@ const region = 'us-east-1';
  */
 export async function startLocalStack(options: StartLocalStackOptions = {}): Promise<RunningStack> {
   const log = options.log ?? (() => undefined);
-  const startTimeoutMs = options.startTimeoutMs ?? 180_000;
-  const stopGraceMs = options.stopGraceMs ?? 10_000;
   const durable = options.durable ?? false;
   const startedAt = Date.now();
 
@@ -113,10 +94,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     jarDirs[name] = await ensureServerJars(name);
   }
 
-  const ownsDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ecom-sync-stack-'));
-  mkdirSync(dataDir, { recursive: true });
-  const dataDirToRemove = ownsDataDir ? dataDir : undefined;
+  // Server data lives in a fresh temp dir, removed on stop (or by the exit hooks or watchdog).
+  const dataDir = mkdtempSync(join(tmpdir(), 'ecom-sync-stack-'));
 
   const [kafkaPort, controllerPort, dynamodbPort, s3HttpPort, s3HttpsPort] = await Promise.all([
     freePort(),
@@ -135,10 +114,9 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
   };
 
   const exitCleanupPids: number[] = [];
-  const unregister = registerForExitCleanup(exitCleanupPids, dataDirToRemove);
+  const unregister = registerForExitCleanup(exitCleanupPids, dataDir);
   const guards: ServerGuards = {
-    stopGraceMs,
-    dataDirToRemove,
+    dataDir,
     exitCleanupPids,
     reapers: [],
     serverPids: {},
@@ -148,7 +126,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
   const stopAll = async (): Promise<void> => {
     await Promise.all([...servers.values()].map((server) => server.stop()));
     unregister();
-    if (dataDirToRemove) rmSync(dataDirToRemove, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
   };
 
   const perServerMs = {} as Record<ServerName, number>;
@@ -157,7 +135,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       servers.set(server.name, server);
       const pid = server.spawn();
       log(`${server.name} ${serverVersions[server.name]} starting (pid ${pid})`);
-      return server.waitHealthy(startTimeoutMs).then(() => {
+      return server.waitHealthy().then(() => {
         perServerMs[server.name] = Date.now() - measuredFrom;
         log(`${server.name} ready in ${perServerMs[server.name]} ms`);
       });
@@ -246,7 +224,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     }
     const server = servers.get(name);
     if (!server) throw new Error(`local stack: unknown server ${name}`);
-    const restart = await server.restart(restartOptions, startTimeoutMs);
+    const restart = await server.restart(restartOptions);
     log(
       `${name} restarted after ${restart.signal} in ${restart.totalMs} ms ` +
         `(exit ${restart.exitMs} ms, down ${restart.downMs} ms, ready ${restart.readyMs} ms, pid ${restart.pid})`,

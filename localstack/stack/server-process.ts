@@ -104,20 +104,10 @@ const reaperScript = join(dirname(fileURLToPath(import.meta.url)), 'watchdog.mjs
  * Starts the detached watchdog (`watchdog.mjs`) that kills the server JVMs if this process dies
  * without running its exit hooks (SIGKILL, OOM killer). Returns the reaper's pid.
  */
-function startReaper(
-  serverPids: number[],
-  graceMs: number,
-  dataDirToRemove: string | undefined,
-): number {
+function startReaper(serverPid: number, dataDir: string): number {
   const child = spawn(
     process.execPath,
-    [
-      reaperScript,
-      String(process.pid),
-      String(graceMs),
-      dataDirToRemove ?? '',
-      ...serverPids.map(String),
-    ],
+    [reaperScript, String(process.pid), String(stopGraceMs), dataDir, String(serverPid)],
     { detached: true, stdio: 'ignore' },
   );
   child.unref();
@@ -131,7 +121,7 @@ function startReaper(
  */
 interface Registration {
   pids: number[];
-  dataDirToRemove: string | undefined;
+  dataDir: string;
 }
 
 const registrations = new Set<Registration>();
@@ -146,9 +136,7 @@ function killEverything(): void {
         // Already gone.
       }
     }
-    if (registration.dataDirToRemove) {
-      rmSync(registration.dataDirToRemove, { recursive: true, force: true });
-    }
+    rmSync(registration.dataDir, { recursive: true, force: true });
   }
   registrations.clear();
 }
@@ -179,11 +167,8 @@ function uninstall(): void {
   process.off('SIGTERM', onSignal);
 }
 
-export function registerForExitCleanup(
-  pids: number[],
-  dataDirToRemove: string | undefined,
-): () => void {
-  const registration: Registration = { pids, dataDirToRemove };
+export function registerForExitCleanup(pids: number[], dataDir: string): () => void {
+  const registration: Registration = { pids, dataDir };
   registrations.add(registration);
   install();
   return () => {
@@ -193,6 +178,9 @@ export function registerForExitCleanup(
 }
 
 const healthPollMs = 250;
+/** How long a server may take to become healthy; between SIGTERM and SIGKILL when stopping. */
+const startTimeoutMs = 180_000;
+const stopGraceMs = 10_000;
 
 export type RestartSignal = 'SIGKILL' | 'SIGTERM';
 
@@ -231,8 +219,8 @@ export interface ServerLaunchSpec {
 
 /** The stack-wide process bookkeeping each incarnation joins (all mutated in place). */
 export interface ServerGuards {
-  stopGraceMs: number;
-  dataDirToRemove: string | undefined;
+  /** The stack's temp dir, removed by the watchdog if this process dies first. */
+  dataDir: string;
   /** The pids the exit hooks SIGKILL; a dead incarnation leaves it so a reused pid is never hit. */
   exitCleanupPids: number[];
   /** Watchdog pids, one per incarnation (a watchdog exits by itself once its JVM is gone). */
@@ -279,17 +267,15 @@ export class RestartableServer {
     this.current = child;
     this.guards.exitCleanupPids.push(child.pid);
     this.guards.serverPids[this.name] = child.pid;
-    this.guards.reapers.push(
-      startReaper([child.pid], this.guards.stopGraceMs, this.guards.dataDirToRemove),
-    );
+    this.guards.reapers.push(startReaper(child.pid, this.guards.dataDir));
     void child.exited.then(() => removeValue(this.guards.exitCleanupPids, child.pid));
     return child.pid;
   }
 
   /** Polls the probe until it succeeds; throws with the log tail if the JVM exits or time runs out. */
-  async waitHealthy(timeoutMs: number): Promise<void> {
+  async waitHealthy(): Promise<void> {
     const child = this.running();
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + startTimeoutMs;
     let lastError: unknown;
     while (Date.now() < deadline) {
       if (child.hasExited()) {
@@ -306,7 +292,7 @@ export class RestartableServer {
     const reason = lastError instanceof Error ? lastError.message : String(lastError);
     throw this.failure(
       child,
-      `was not healthy after ${timeoutMs} ms (last probe error: ${reason})`,
+      `was not healthy after ${startTimeoutMs} ms (last probe error: ${reason})`,
     );
   }
 
@@ -315,11 +301,11 @@ export class RestartableServer {
    * and resolves once it is healthy. Concurrent calls for the same server are refused: two chaos
    * faults on one server at once would make neither's figures mean anything.
    */
-  restart(options: RestartServerOptions, startTimeoutMs: number): Promise<ServerRestart> {
+  restart(options: RestartServerOptions): Promise<ServerRestart> {
     if (this.restarting) {
       return Promise.reject(new Error(`local stack: ${this.name} is already being restarted`));
     }
-    const restarting = this.runRestart(options, startTimeoutMs).finally(() => {
+    const restarting = this.runRestart(options).finally(() => {
       this.restarting = undefined;
     });
     this.restarting = restarting;
@@ -329,13 +315,10 @@ export class RestartableServer {
   /** SIGTERM, SIGKILL after the grace period; retires the server so it is never spawned again. */
   async stop(): Promise<void> {
     this.retired = true;
-    await this.current?.stop(this.guards.stopGraceMs);
+    await this.current?.stop(stopGraceMs);
   }
 
-  private async runRestart(
-    options: RestartServerOptions,
-    startTimeoutMs: number,
-  ): Promise<ServerRestart> {
+  private async runRestart(options: RestartServerOptions): Promise<ServerRestart> {
     const signal = options.signal ?? 'SIGKILL';
     const downMs = options.downMs ?? 0;
     const old = this.running();
@@ -347,7 +330,7 @@ export class RestartableServer {
 
     const pid = this.spawn();
     const spawnedAt = Date.now();
-    await this.waitHealthy(startTimeoutMs);
+    await this.waitHealthy();
     const readyMs = Date.now() - spawnedAt;
     return {
       name: this.name,

@@ -3,7 +3,7 @@
 // exit hooks, so this process notices the parent is gone and kills its server JVMs. It exits by
 // itself once every JVM has exited (the normal `stop()` path).
 // Plain JavaScript so it starts with bare `node`, without a TypeScript loader.
-// argv: <parentPid> <graceMs> <dataDirToRemove or ''> <jvmPid>...
+// argv: <parentPid> <graceMs> <dataDir> <jvmPid>...
 import { readFileSync, rmSync } from 'node:fs';
 
 const [parentArg, graceArg, dataDir, ...pidArgs] = process.argv.slice(2);
@@ -36,16 +36,12 @@ function signal(pid, name) {
   }
 }
 
-function removeDataDir() {
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-}
-
 let reaping = false;
 setInterval(() => {
   const running = jvmPids.filter(isAlive);
   const parentGone = !isAlive(parentPid);
   if (running.length === 0) {
-    if (parentGone) removeDataDir();
+    if (parentGone) rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
   }
   if (parentGone && !reaping) {
