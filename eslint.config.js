@@ -70,19 +70,6 @@ export default tseslint.config(
     },
   },
   {
-    // TEMPORARY while issue 14's refactors land (removed once these areas are fixed): files being
-    // rewritten in parallel keep the previous rule set (recommended) for now.
-    files: ['localstack/**'],
-    rules: Object.fromEntries(
-      Object.keys(Object.assign({}, ...tseslint.configs.strictTypeChecked.map((c) => c.rules)))
-        .filter(
-          (rule) =>
-            !(rule in Object.assign({}, ...tseslint.configs.recommended.map((c) => c.rules))),
-        )
-        .map((rule) => [rule, 'off']),
-    ),
-  },
-  {
     // The three plain JavaScript files (browser page, watchdog, this config) are in no tsconfig
     // project; they get the non-type-aware rules only.
     files: ['**/*.js', '**/*.mjs'],

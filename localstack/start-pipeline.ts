@@ -87,7 +87,7 @@ export interface PipelineRun {
   mappingRestarts: string[];
   /** Failed merge-consumer invocations the mapping saw, and records it gave up on. */
   mappingFailures: MappingFailureCounts;
-  progress(): Promise<PipelineProgress>;
+  progress: () => Promise<PipelineProgress>;
   /** Resolves with the progress that satisfied the condition; throws with the last one on timeout or stop. */
   waitUntilDrained(condition: DrainCondition): Promise<PipelineProgress>;
   stop(): Promise<void>;
@@ -137,7 +137,7 @@ export async function startPipeline(options: PipelineRunOptions): Promise<Pipeli
     failures.push(line);
     if (failures.length > maxKeptFailures) failures.shift();
   };
-  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanups: Array<() => unknown> = [];
   const cleanUp = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
@@ -165,7 +165,7 @@ export async function startPipeline(options: PipelineRunOptions): Promise<Pipeli
       credentials: localCredentials,
       forcePathStyle: true,
     });
-    cleanups.push(async () => s3.destroy());
+    cleanups.push(() => s3.destroy());
 
     const progress = async (): Promise<PipelineProgress> => {
       const [stats, lag, staged, dlq] = await Promise.all([

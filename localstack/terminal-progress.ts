@@ -100,7 +100,7 @@ export function renderLine(
  */
 export function startTerminalProgress(options: TerminalProgressOptions): { stop(): Promise<void> } {
   const stream = options.stream ?? process.stdout;
-  const tty = stream.isTTY === true;
+  const tty = stream.isTTY;
   const startedAt = options.startedAt ?? Date.now();
   const period = tty ? (options.redrawMs ?? 1_000) : (options.lineEveryMs ?? 10_000);
   let previous: ProgressFrame | undefined;

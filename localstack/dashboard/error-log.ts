@@ -93,8 +93,7 @@ function levelOf(text: string): string | undefined {
   try {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed === 'object' && parsed !== null && 'level' in parsed) {
-      const level = (parsed as { level: unknown }).level;
-      return typeof level === 'string' ? level.toUpperCase() : undefined;
+      return typeof parsed.level === 'string' ? parsed.level.toUpperCase() : undefined;
     }
   } catch {
     return undefined;

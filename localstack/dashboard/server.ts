@@ -214,6 +214,20 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   };
 
+  /** The read-only routes: their JSON body. */
+  const views: Record<string, (url: URL) => unknown> = {
+    'GET /api/config': () => ({
+      panels: stagePanels,
+      counters: stageCounters,
+      bucketMs: metrics.bucketMs,
+      token,
+    }),
+    'GET /api/metrics': (url) => metrics.snapshot(Number(url.searchParams.get('since') ?? 0)),
+    'GET /api/progress': () => progress.view(),
+    'GET /api/errors': () => ({ errors: errors.latest() }),
+    'GET /api/operations': () => ({ operations: [...operations].reverse() }),
+  };
+
   const route = async (
     request: IncomingMessage,
     response: ServerResponse,
@@ -226,27 +240,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       response.end(await readFile(asset.file));
       return;
     }
+    const view = views[key];
+    if (view) {
+      sendJson(response, 200, view(url));
+      return;
+    }
     if (key === 'GET /api/dlq' || request.method === 'POST') checkOperation(request, token);
     switch (key) {
-      case 'GET /api/config':
-        return sendJson(response, 200, {
-          panels: stagePanels,
-          counters: stageCounters,
-          bucketMs: metrics.bucketMs,
-          token,
-        });
-      case 'GET /api/metrics':
-        return sendJson(
-          response,
-          200,
-          metrics.snapshot(Number(url.searchParams.get('since') ?? 0)),
-        );
-      case 'GET /api/progress':
-        return sendJson(response, 200, progress.view());
-      case 'GET /api/errors':
-        return sendJson(response, 200, { errors: errors.latest() });
-      case 'GET /api/operations':
-        return sendJson(response, 200, { operations: [...operations].reverse() });
       case 'GET /api/dlq':
         return operate(response, 'list-dlq', {}, (run) => listDlq(run));
       case 'POST /api/resync': {

@@ -112,7 +112,10 @@ class ExecutionEnvironment {
       const parsed = WorkerMessageSchema.safeParse(raw);
       if (!parsed.success) return;
       const message = parsed.data;
-      if (message.type === 'ready') return markReady();
+      if (message.type === 'ready') {
+        markReady();
+        return;
+      }
       const pending = this.pending;
       if (!pending || pending.awsRequestId !== message.awsRequestId) return;
       clearTimeout(pending.timer);
@@ -232,7 +235,7 @@ export function eventRefusal(event: unknown): InvocationErrorPayload | undefined
       errorMessage: `the event nests deeper than ${MAX_EVENT_DEPTH} levels`,
       stackTrace: [],
     };
-  const bytes = Buffer.byteLength(JSON.stringify(event) ?? '');
+  const bytes = Buffer.byteLength(JSON.stringify(event ?? null));
   if (bytes > MAX_INVOCATION_PAYLOAD_BYTES)
     return {
       errorType: 'RequestEntityTooLargeException',

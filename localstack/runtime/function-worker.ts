@@ -5,6 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { LocalContext } from './lambda-context';
 import { createLambdaContext } from './lambda-context';
 import type { WorkerMessage } from './worker-protocol';
 import { InvokeMessageSchema, WorkerInitSchema, toInvocationError } from './worker-protocol';
@@ -15,15 +16,16 @@ if (!port) throw new Error('function-worker must run in a worker thread');
 const init = WorkerInitSchema.parse(workerData);
 // In order, before the handler module builds its clients (the handler's cold start).
 for (const preload of init.preloadModules) await import(pathToFileURL(preload).href);
-const handlerModule: Record<string, unknown> = await import(pathToFileURL(init.handlerModule).href);
-const handler = handlerModule[init.exportName];
-if (typeof handler !== 'function') {
+const loaded = (await import(pathToFileURL(init.handlerModule).href)) as Record<string, unknown>;
+const exported = loaded[init.exportName];
+if (typeof exported !== 'function') {
   throw new Error(`${init.handlerModule} does not export a function named ${init.exportName}`);
 }
+const handler = exported as (event: unknown, context: LocalContext) => unknown;
 
 const send = (message: WorkerMessage): void => port.postMessage(message);
 
-port.on('message', async (raw: unknown) => {
+async function serve(raw: unknown): Promise<void> {
   const parsed = InvokeMessageSchema.safeParse(raw);
   // Only the host talks to this port; anything else is ignored rather than crashing the sandbox.
   if (!parsed.success) return;
@@ -45,6 +47,8 @@ port.on('message', async (raw: unknown) => {
   } catch (error) {
     send({ type: 'error', awsRequestId: message.awsRequestId, error: toInvocationError(error) });
   }
-});
+}
+
+port.on('message', (raw: unknown) => void serve(raw));
 
 send({ type: 'ready' });

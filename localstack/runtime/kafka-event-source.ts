@@ -174,7 +174,11 @@ export class KafkaEventSource {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 16,
-      eachBatch: (payload) => this.bufferBatch(payload),
+      // Only copies the fetch into the buffers; kafkajs wants a promise back.
+      eachBatch: (payload) => {
+        this.bufferBatch(payload);
+        return Promise.resolve();
+      },
     });
   }
 
@@ -230,19 +234,15 @@ export class KafkaEventSource {
     return Math.max(this.controls.batchSize * 4, 1000);
   }
 
-  private async bufferBatch({
-    batch,
-    resolveOffset,
-    isStale,
-    isRunning,
-  }: EachBatchPayload): Promise<void> {
-    if (!this.running || !isRunning() || isStale()) return;
+  private bufferBatch(payload: EachBatchPayload): void {
+    const { batch } = payload;
+    if (!this.running || !payload.isRunning() || payload.isStale()) return;
     const state = this.partitionState(batch.topic, batch.partition);
     const now = Date.now();
     for (const message of batch.messages) {
       const offset = BigInt(message.offset);
       if (state.nextOffset !== undefined && offset < state.nextOffset) {
-        resolveOffset(message.offset);
+        payload.resolveOffset(message.offset);
         continue;
       }
       if (state.buffer.length >= this.highWaterMark) {
@@ -258,7 +258,7 @@ export class KafkaEventSource {
         receivedAt: now,
       });
       state.nextOffset = offset + 1n;
-      resolveOffset(message.offset);
+      payload.resolveOffset(message.offset);
     }
     this.dispatch();
   }

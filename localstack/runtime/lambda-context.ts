@@ -17,6 +17,9 @@ export function functionArn(
   return `arn:aws:lambda:${identity.region}:${identity.account}:function:${identity.functionName}`;
 }
 
+/** A Lambda context without the deprecated callback-era done/fail/succeed: handlers return a promise. */
+export type LocalContext = Omit<Context, 'done' | 'fail' | 'succeed'>;
+
 /**
  * A Lambda-like context for one invocation. `getRemainingTimeInMillis` counts down to the same
  * deadline the host enforces, so handlers that watch their time budget (pollers, flush) behave
@@ -26,10 +29,7 @@ export function createLambdaContext(
   identity: FunctionIdentity,
   invocation: { awsRequestId: string; deadlineMs: number },
   now: () => number = Date.now,
-): Context {
-  const unsupported = (): never => {
-    throw new Error('callback-style done/fail/succeed are not supported: return a promise');
-  };
+): LocalContext {
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: identity.functionName,
@@ -40,8 +40,5 @@ export function createLambdaContext(
     logGroupName: `/aws/lambda/${identity.functionName}`,
     logStreamName: `local/[$LATEST]${invocation.awsRequestId.replaceAll('-', '')}`,
     getRemainingTimeInMillis: () => Math.max(0, invocation.deadlineMs - now()),
-    done: unsupported,
-    fail: unsupported,
-    succeed: unsupported,
   };
 }

@@ -31,12 +31,12 @@ function startStackInChild(): Promise<{ child: ReturnType<typeof spawn>; held: H
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
     child.once('exit', (code) =>
       reject(new Error(`stack child exited early (${code}):\n${stderr.slice(-3000)}`)),
     );
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       if (!line.startsWith('{')) return;
       const parsed = JSON.parse(line) as { ready?: boolean } & HeldStack;

@@ -81,10 +81,10 @@ describe('restartServer on a durable stack', () => {
   beforeAll(async () => {
     stack = await startLocalStack({ durable: true });
     allPids(stack).forEach((pid) => pidsEverSeen.add(pid));
+    return () => stack.stop();
   });
 
-  afterAll(async () => {
-    await stack?.stop();
+  afterAll(() => {
     console.log(
       'restart figures:\n' +
         restarts
@@ -135,11 +135,10 @@ describe('restartServer on a durable stack', () => {
           receivedByConsumer.push(message.value?.toString() ?? '');
         },
       });
-    });
-
-    afterAll(async () => {
-      await consumer?.disconnect();
-      await producer?.disconnect();
+      return async () => {
+        await consumer.disconnect();
+        await producer.disconnect();
+      };
     });
 
     /** The group's committed offsets summed over the partitions (a fresh admin each time). */
@@ -232,9 +231,8 @@ describe('restartServer on a durable stack', () => {
         }),
       );
       await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+      return () => client.destroy();
     });
-
-    afterAll(() => client?.destroy());
 
     const put = (id: string) =>
       client.send(
@@ -278,9 +276,8 @@ describe('restartServer on a durable stack', () => {
         maxAttempts: 20,
       });
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      return () => s3.destroy();
     });
-
-    afterAll(() => s3?.destroy());
 
     const putObject = (key: string) =>
       s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `body of ${key}` }));
