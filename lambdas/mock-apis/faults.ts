@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { MockResponse } from './http-types';
+import { errorResponse } from './http-types';
 import type { Random } from './prng';
 
 const faultRoutes = ['crm', 'inventory', 'analytics'] as const;
@@ -77,11 +79,9 @@ export function decideFault(
 const observationPaths = new Set(['/analytics/stats', '/analytics/received']);
 
 /** `/crm/...` → crm; admin, the OpenAPI document and the observation endpoints never fail on purpose. */
-export function faultRouteOf(path: string): FaultRoute | undefined {
-  const normalised = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  if (observationPaths.has(normalised)) return undefined;
-  const first = normalised.split('/')[1];
-  return faultRoutes.find((route) => route === first);
+function faultRouteOf(path: string): FaultRoute | undefined {
+  if (observationPaths.has(path)) return undefined;
+  return faultRoutes.find((route) => route === path.split('/')[1]);
 }
 
 /** Requests per route and what they suffered, for reports ("CRM: 23 of 118 answered 5xx"). */
@@ -90,24 +90,38 @@ export type FaultTally = Record<
   number
 >;
 
-export const emptyFaultTally = (): FaultTally => ({
-  requests: 0,
-  errors: 0,
-  rateLimited: 0,
-  outage: 0,
-  latencySpikes: 0,
-});
+export const emptyFaultTallies = (): Record<FaultRoute, FaultTally> => {
+  const empty = () => ({ requests: 0, errors: 0, rateLimited: 0, outage: 0, latencySpikes: 0 });
+  return { crm: empty(), inventory: empty(), analytics: empty() };
+};
 
-const tallied = {
-  pass: undefined,
-  error: 'errors',
-  rateLimited: 'rateLimited',
-  outage: 'outage',
-} as const;
+const tallied = { error: 'errors', rateLimited: 'rateLimited', outage: 'outage' } as const;
 
-export function tallyFault(tally: FaultTally, decision: FaultDecision): void {
+/**
+ * Applies the fault settings to a request for `path` (already without trailing slashes): waits
+ * out the injected latency, counts what the request suffered, and answers the injected error,
+ * if any; undefined lets the request through.
+ */
+export async function injectFault(
+  state: { faults: FaultSettings; faultRandom: Random; faultTally: Record<FaultRoute, FaultTally> },
+  path: string,
+  nowMs: number,
+  sleep: (ms: number) => Promise<void>,
+): Promise<MockResponse | undefined> {
+  const route = faultRouteOf(path);
+  if (!route) return undefined;
+  const fault = decideFault(state.faults, route, nowMs, state.faultRandom);
+  const tally = state.faultTally[route];
   tally.requests++;
-  if (decision.spiked) tally.latencySpikes++;
-  const field = tallied[decision.kind];
-  if (field) tally[field]++;
+  if (fault.spiked) tally.latencySpikes++;
+  if (fault.kind !== 'pass') tally[tallied[fault.kind]]++;
+  if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+  if (fault.kind === 'pass') return undefined;
+  if (fault.kind === 'error') {
+    return errorResponse(fault.status, 'INJECTED_FAULT', `Injected ${fault.status} on ${route}`);
+  }
+  const retryAfter = { 'retry-after': String(fault.retryAfterSeconds) };
+  return fault.kind === 'outage'
+    ? errorResponse(503, 'OUTAGE', `${route} is down (injected outage)`, {}, retryAfter)
+    : errorResponse(429, 'RATE_LIMITED', 'Too many requests (injected)', {}, retryAfter);
 }

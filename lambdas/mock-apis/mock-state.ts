@@ -2,7 +2,7 @@ import { AnalyticsStore } from './analytics-store';
 import type { DatasetOptions } from './dataset';
 import { Dataset } from './dataset';
 import type { FaultRoute, FaultSettings, FaultTally } from './faults';
-import { emptyFaultTally } from './faults';
+import { emptyFaultTallies } from './faults';
 import type { Random } from './prng';
 import { mixSeed, mulberry32 } from './prng';
 
@@ -17,7 +17,7 @@ export class MockState {
   faults: FaultSettings = {};
   faultRandom: Random;
   /** What each route's requests suffered since the last reset (not since the last setFaults). */
-  faultTally: Record<FaultRoute, FaultTally> = newFaultTallies();
+  faultTally: Record<FaultRoute, FaultTally> = emptyFaultTallies();
 
   constructor(
     readonly defaults: DatasetOptions,
@@ -34,7 +34,7 @@ export class MockState {
     const next = { ...this.defaults, ...options };
     this.dataset = new Dataset(next, nowMs);
     this.analytics = new AnalyticsStore();
-    this.faultTally = newFaultTallies();
+    this.faultTally = emptyFaultTallies();
     this.setFaults({});
     return next;
   }
@@ -49,9 +49,3 @@ export class MockState {
     return mulberry32(mixSeed(this.dataset.options.seed, 0xfa017));
   }
 }
-
-const newFaultTallies = (): Record<FaultRoute, FaultTally> => ({
-  crm: emptyFaultTally(),
-  inventory: emptyFaultTally(),
-  analytics: emptyFaultTally(),
-});

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AnalyticsPayloadSchema } from '../shared/analytics-payload';
 import type { EntityName } from './dataset';
 import { MAX_RECORDS } from './dataset';
-import { decideFault, FaultSettingsSchema, faultRouteOf, tallyFault } from './faults';
+import { FaultSettingsSchema, injectFault } from './faults';
 import type { MockRequest, MockResponse } from './http-types';
 import { errorResponse, jsonResponse, MockApiError, parseOr400, readJsonBody } from './http-types';
 import type { MockState } from './mock-state';
@@ -118,7 +118,8 @@ const routes: Record<string, Partial<Record<string, RouteHandler>>> = {
 
 /** Answers one request: route lookup, injected faults, then the route itself. */
 export async function routeRequest(request: MockRequest, deps: RouterDeps): Promise<MockResponse> {
-  const methods = routes[request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path];
+  const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
+  const methods = routes[path];
   if (!methods) return errorResponse(404, 'NOT_FOUND', `No route ${request.path}`);
   const handle = methods[request.method.toUpperCase()];
   if (!handle) {
@@ -126,25 +127,8 @@ export async function routeRequest(request: MockRequest, deps: RouterDeps): Prom
     const message = `${request.method} is not allowed here; use ${allow}`;
     return errorResponse(405, 'METHOD_NOT_ALLOWED', message, {}, { allow });
   }
-  const faultRoute = faultRouteOf(request.path);
-  if (faultRoute) {
-    const fault = decideFault(deps.state.faults, faultRoute, deps.now(), deps.state.faultRandom);
-    tallyFault(deps.state.faultTally[faultRoute], fault);
-    if (fault.latencyMs > 0) await deps.sleep(fault.latencyMs);
-    if (fault.kind === 'error') {
-      return errorResponse(
-        fault.status,
-        'INJECTED_FAULT',
-        `Injected ${fault.status} on ${faultRoute}`,
-      );
-    }
-    if (fault.kind !== 'pass') {
-      const retryAfter = { 'retry-after': String(fault.retryAfterSeconds) };
-      return fault.kind === 'outage'
-        ? errorResponse(503, 'OUTAGE', `${faultRoute} is down (injected outage)`, {}, retryAfter)
-        : errorResponse(429, 'RATE_LIMITED', 'Too many requests (injected)', {}, retryAfter);
-    }
-  }
+  const injected = await injectFault(deps.state, path, deps.now(), deps.sleep);
+  if (injected) return injected;
   try {
     return handle(request, deps);
   } catch (error) {

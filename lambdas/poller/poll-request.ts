@@ -3,28 +3,23 @@ import type { SyncType } from '../shared/envelope';
 import { describePayload, isScheduledEvent, ScheduledEventSchema } from '../shared/scheduled-event';
 import type { SyncState } from '../shared/sync-state';
 
-const isoDateTime = z.iso.datetime({ offset: true });
-
-const FullResyncSchema = z.strictObject({ mode: z.literal('full') });
-const SinceResyncSchema = z.strictObject({ since: isoDateTime });
-
 /**
  * A manual invoke: `{ "mode": "full" }` re-reads everything, `{ "since": "<ISO>" }` re-reads
  * what changed since then. Strict, so a typo (`{ "mode": "ful" }`, `{ "sinse": … }`) is an error
  * instead of silently running a scheduled poll.
  */
-export const ManualPollRequestSchema = z.union([FullResyncSchema, SinceResyncSchema]);
-export type ManualPollRequest = z.infer<typeof ManualPollRequestSchema>;
+const FullResyncSchema = z.strictObject({ mode: z.literal('full') });
+const SinceResyncSchema = z.strictObject({ since: z.iso.datetime({ offset: true }) });
 
-export type PollRequest = { kind: 'scheduled' } | { kind: 'manual'; since?: string };
+type PollRequest = { kind: 'scheduled' } | { kind: 'manual'; since?: string };
 
-export const ACCEPTED_POLL_REQUESTS =
+const ACCEPTED_POLL_REQUESTS =
   'an EventBridge scheduled event ({"source":"aws.events","detail-type":"Scheduled Event",…}), {"mode":"full"} or {"since":"<ISO-8601 with offset>"}';
 
 export class InvalidPollRequestError extends Error {
-  constructor(details: string) {
-    super(`Invalid poll request: ${details}. Send ${ACCEPTED_POLL_REQUESTS}.`);
-    this.name = 'InvalidPollRequestError';
+  override name = 'InvalidPollRequestError';
+  constructor(details: string, options?: ErrorOptions) {
+    super(`Invalid poll request: ${details}. Send ${ACCEPTED_POLL_REQUESTS}.`, options);
   }
 }
 
@@ -35,12 +30,9 @@ export class InvalidPollRequestError extends Error {
  */
 export function parsePollRequest(event: unknown): PollRequest {
   if (isScheduledEvent(event)) return { kind: 'scheduled' };
-  const manual = ManualPollRequestSchema.safeParse(event);
-  if (manual.success) {
-    return 'since' in manual.data
-      ? { kind: 'manual', since: manual.data.since }
-      : { kind: 'manual' };
-  }
+  if (FullResyncSchema.safeParse(event).success) return { kind: 'manual' };
+  const since = SinceResyncSchema.safeParse(event);
+  if (since.success) return { kind: 'manual', since: since.data.since };
   throw new InvalidPollRequestError(whyNotAPollRequest(event));
 }
 

@@ -58,12 +58,13 @@ export interface HttpResponse {
 export class HttpStatusError extends HttpError {
   override name = 'HttpStatusError';
   constructor(
-    public readonly status: number,
-    public readonly body: string,
-    url = '',
-    method?: HttpRequest['method'],
+    readonly status: number,
+    readonly body: string,
+    { url, method }: HttpRequest,
   ) {
-    super(['HTTP', status, method, url === '' ? undefined : pathOf(url)].filter(Boolean).join(' '));
+    // The path alone: no host (may be a private endpoint), no query (cursors, tokens), no fragment.
+    // (The request was sent, so `url` parses.)
+    super(`HTTP ${status} ${method} ${new URL(url).pathname}`);
   }
 }
 
@@ -123,7 +124,7 @@ export class HttpClient {
         breaker?.recordSuccess();
         if (outcome.status < 400) return outcome;
         onError?.({ attempt, reason: `HTTP ${outcome.status}`, status: outcome.status });
-        throw new HttpStatusError(outcome.status, outcome.body, req.url, req.method);
+        throw new HttpStatusError(outcome.status, outcome.body, req);
       }
       const { reason, status } = outcome;
       if (outcome.countsAsFailure) breaker?.recordFailure();
@@ -182,15 +183,6 @@ function describeFetchError(error: unknown, timeoutMs: number): string {
   }
   const causeText = error.cause instanceof Error ? `: ${error.cause.message}` : '';
   return `network error: ${error.message}${causeText}`;
-}
-
-/** The path alone: no host (may be a private endpoint), no query (cursors, tokens), no fragment. */
-function pathOf(url: string): string {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return url.split(/[?#]/, 1)[0] ?? '';
-  }
 }
 
 /** Thrown instead of calling a dependency while the breaker is open. */
