@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createBearerFetch } from '../shared/api-auth';
 import { HttpClient } from '../shared/http-client';
 import { createAnalyticsPoster, joinUrl } from './analytics-poster';
 import { buildPayload } from './packing';
@@ -11,8 +12,7 @@ const payload = buildPayload(
 
 function poster(
   statuses: number[],
-  token?: string,
-  options: { baseUrl?: string; now?: () => number } = {},
+  options: { baseUrl?: string; now?: () => number; token?: string } = {},
 ) {
   const requests: { url: string; init: RequestInit; body: string }[] = [];
   const fetchImpl = (async (url: string, init: RequestInit) => {
@@ -25,7 +25,7 @@ function poster(
     maxAttempts: 3,
     baseDelayMs: 1,
     maxDelayMs: 2,
-    fetchImpl,
+    fetchImpl: options.token ? createBearerFetch(async () => options.token, fetchImpl) : fetchImpl,
     sleep: async () => undefined,
     random: () => 1,
     ...(options.now ? { now: options.now } : {}),
@@ -36,14 +36,13 @@ function poster(
       http,
       baseUrl: options.baseUrl ?? 'http://analytics.test/base/',
       maxAttempts: 3,
-      token,
     }),
   };
 }
 
 describe('createAnalyticsPoster', () => {
-  it('POSTs the payload with its eventId as Idempotency-Key (and the bearer token when set)', async () => {
-    const { requests, poster: analytics } = poster([200], 'secret-token');
+  it('POSTs the payload with its eventId as Idempotency-Key (and the bearer fetch its token)', async () => {
+    const { requests, poster: analytics } = poster([200], { token: 'secret-token' });
     expect(await analytics.post(payload, Date.now() + 10_000)).toEqual({
       delivered: true,
       status: 200,
@@ -57,7 +56,7 @@ describe('createAnalyticsPoster', () => {
   });
 
   it('keeps the stage prefix of a base URL without a trailing slash', async () => {
-    const { requests, poster: analytics } = poster([200], undefined, {
+    const { requests, poster: analytics } = poster([200], {
       baseUrl: 'https://api.example/prod',
     });
     await analytics.post(payload, Date.now() + 10_000);
@@ -75,7 +74,7 @@ describe('createAnalyticsPoster', () => {
     const { requests, poster: analytics } = poster([503]);
     const outcome = await analytics.post(payload, Date.now() + 10_000);
     expect(outcome).toMatchObject({ delivered: false, retryable: true, attempts: 3 });
-    expect(outcome).not.toHaveProperty('deadlineReached');
+    expect(outcome).toMatchObject({ deadlineReached: false });
     expect(requests).toHaveLength(3);
   });
 
@@ -100,7 +99,7 @@ describe('createAnalyticsPoster', () => {
   });
 
   it('tells "the next retry would pass the deadline" apart from attempts used up', async () => {
-    const { requests, poster: analytics } = poster([503], undefined, { now: () => 1_000 });
+    const { requests, poster: analytics } = poster([503], { now: () => 1_000 });
     // One attempt fits; the jittered 2 ms delay before the second would end past 1_001.
     const outcome = await analytics.post(payload, 1_001);
     expect(outcome).toMatchObject({ delivered: false, attempts: 1, deadlineReached: true });

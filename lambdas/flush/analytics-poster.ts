@@ -10,11 +10,8 @@ export type DeliveryOutcome =
       attempts: number;
       /** false for an answer that retrying cannot change (non-retryable 4xx, 3xx). */
       retryable: boolean;
-      /**
-       * The run's own time budget ended the retries, not Analytics: the payload is not
-       * undeliverable and must be tried again by the next run, not parked.
-       */
-      deadlineReached?: true;
+      /** The run's own time budget ended the retries, not Analytics: try again next run, do not park. */
+      deadlineReached?: boolean;
     };
 
 export interface AnalyticsPoster {
@@ -22,58 +19,40 @@ export interface AnalyticsPoster {
   post(payload: AnalyticsPayload, deadline: number): Promise<DeliveryOutcome>;
 }
 
-export interface AnalyticsPosterOptions {
+/**
+ * POSTs to `<baseUrl>/analytics/data` (a path prefix such as an API Gateway stage is kept) with
+ * the eventId as `Idempotency-Key`; authentication is the HttpClient's fetch (api-auth.ts).
+ * `maxAttempts` is the client's: it reports "attempts used up" and "the deadline came first" with
+ * one error class, so fewer attempts than this means the deadline stopped it.
+ */
+export function createAnalyticsPoster(options: {
   http: Pick<HttpClient, 'request'>;
-  /** May carry a path prefix (an API Gateway stage); it is kept. */
   baseUrl: string;
-  /**
-   * The HttpClient's maxAttempts. The client reports "attempts used up" and "the deadline came
-   * first" with the same error class; fewer attempts than this means the deadline stopped it.
-   */
   maxAttempts: number;
-  /** Bearer token for the Analytics API; absent locally. */
-  token?: string;
-}
-
-export function createAnalyticsPoster(options: AnalyticsPosterOptions): AnalyticsPoster {
+}): AnalyticsPoster {
   const url = joinUrl(options.baseUrl, '/analytics/data');
   return {
     async post(payload, deadline) {
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        'idempotency-key': payload.eventId,
-      };
-      if (options.token) headers.authorization = `Bearer ${options.token}`;
       try {
         const response = await options.http.request({
           method: 'POST',
           url,
-          headers,
+          headers: { 'content-type': 'application/json', 'idempotency-key': payload.eventId },
           body: JSON.stringify(payload),
           deadline,
         });
-        if (response.status < 200 || response.status > 299) {
-          return {
-            delivered: false,
-            reason: `unexpected HTTP ${response.status} from Analytics`,
-            attempts: 1,
-            retryable: false,
-          };
-        }
-        return { delivered: true, status: response.status };
+        if (response.status >= 200 && response.status <= 299)
+          return { delivered: true, status: response.status };
+        const reason = `unexpected HTTP ${response.status} from Analytics`;
+        return { delivered: false, reason, attempts: 1, retryable: false };
       } catch (error) {
-        if (error instanceof HttpStatusError) {
-          // The client gives up on the first non-retryable answer; earlier 5xx are not counted.
+        // The client gives up on the first non-retryable answer; earlier 5xx are not counted.
+        if (error instanceof HttpStatusError)
           return { delivered: false, reason: error.message, attempts: 1, retryable: false };
-        }
         if (error instanceof RetriesExhaustedError) {
-          return {
-            delivered: false,
-            reason: error.message,
-            attempts: error.attempts,
-            retryable: true,
-            ...(error.attempts < options.maxAttempts ? { deadlineReached: true as const } : {}),
-          };
+          const { message: reason, attempts } = error;
+          const deadlineReached = attempts < options.maxAttempts;
+          return { delivered: false, reason, attempts, retryable: true, deadlineReached };
         }
         // Circuit open or anything else the client surfaced: nothing reached Analytics.
         const reason = error instanceof Error ? error.message : String(error);
@@ -84,11 +63,9 @@ export function createAnalyticsPoster(options: AnalyticsPosterOptions): Analytic
 }
 
 /**
- * `base` + `path`, keeping any path prefix of `base` (an API Gateway stage such as
- * `https://x.execute-api…/prod`). `new URL('/analytics/data', base)` would resolve the
- * absolute path against the host and silently drop the prefix.
+ * `base` + `path`, keeping any path prefix of `base`: `new URL('/analytics/data', base)` would
+ * resolve the absolute path against the host and silently drop an API Gateway stage.
  */
 export function joinUrl(base: string, path: string): string {
-  const directory = base.endsWith('/') ? base : `${base}/`;
-  return new URL(path.replace(/^\/+/, ''), directory).toString();
+  return new URL(path.replace(/^\/+/, ''), base.endsWith('/') ? base : `${base}/`).toString();
 }

@@ -22,13 +22,13 @@ const ManualInvokeSchema = z.discriminatedUnion('action', [
 
 export type FlushCommand = z.infer<typeof ManualInvokeSchema>;
 
-export const ACCEPTED_FLUSH_INVOCATIONS =
-  'an EventBridge scheduled event ({"source":"aws.events","detail-type":"Scheduled Event",…}), ' +
-  '{"action":"flush"}, {"action":"redrive","eventId"?:"<64 hex>"} or {"action":"list-dlq"}';
-
 export class InvalidFlushInvocationError extends FlushError {
   constructor(details: string) {
-    super(`Unsupported flush invocation: ${details}. Send ${ACCEPTED_FLUSH_INVOCATIONS}.`);
+    super(
+      `Unsupported flush invocation: ${details}. Send an EventBridge scheduled event ` +
+        '({"source":"aws.events","detail-type":"Scheduled Event",…}), {"action":"flush"}, ' +
+        '{"action":"redrive","eventId"?:"<64 hex>"} or {"action":"list-dlq"}.',
+    );
   }
 }
 

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { ApiAuthSchema } from '../shared/api-auth';
+import { positiveInt } from '../shared/config';
 import { functionNames, pipeline, topics } from '../shared/pipeline';
-
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** flush's environment; tunables default to `pipeline.flush` / `pipeline.http`. */
 export const FlushEnvSchema = z.object({
@@ -28,4 +27,3 @@ export const FlushEnvSchema = z.object({
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default(functionNames.flush),
   POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default(pipeline.metrics.namespace),
 });
-export type FlushEnv = z.output<typeof FlushEnvSchema>;

@@ -1,15 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { flushMetrics, staging } from '../shared/pipeline';
-import type { StoredObjectSummary } from '../shared/staging-format';
 import { keyAt, parseStagedKey, parseStagedObject } from '../shared/staging-format';
-import type { FlushDeps, PayloadManifest, PayloadResult } from './outbox';
-import {
-  deliverOrPark,
-  locateBatches,
-  readManifest,
-  settleDelivered,
-  writeManifest,
-} from './outbox';
+import type { FlushDeps, PayloadResult } from './outbox';
+import { deliverOrPark, locateBatches, readManifests, writeManifest } from './outbox';
 import type { PackLimits, StagedEntry } from './packing';
 import { PayloadPacker } from './packing';
 
@@ -32,8 +25,6 @@ export interface FlushSummary {
   stoppedEarly?: 'deadline' | 'analytics-unavailable';
 }
 
-type StopReason = NonNullable<FlushSummary['stoppedEarly']>;
-
 /**
  * One scheduled flush: finish any payload an earlier run left in the outbox, then pack the
  * staged batches oldest first, POST each payload and move its batches out of staging only after
@@ -42,6 +33,7 @@ type StopReason = NonNullable<FlushSummary['stoppedEarly']>;
  * Analytics is down.
  */
 export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promise<FlushSummary> {
+  const { deadline } = settings;
   const startedAt = deps.now();
   const summary: FlushSummary = {
     status: 'ok',
@@ -51,22 +43,51 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
     quarantined: 0,
     remaining: 0,
   };
-  const stop = (reason: StopReason): void => {
-    summary.stoppedEarly ??= reason;
-  };
-  // A function, not the property: `send` sets it while the loop below runs.
+  // Read through a function: `record` sets it while the loops below run.
   const stopped = (): boolean => summary.stoppedEarly !== undefined;
   const record = (result: PayloadResult): void => {
     summary.payloads.push(result);
-    if (result.status === 'deferred') stop('deadline');
-    if (result.status === 'failed' && result.retryable) stop('analytics-unavailable');
+    if (result.status === 'deferred') summary.stoppedEarly ??= 'deadline';
+    if (result.status === 'failed' && result.retryable)
+      summary.stoppedEarly ??= 'analytics-unavailable';
   };
 
-  const held = await resumeOutbox(deps, settings.deadline, summary, stop, record);
+  // The outbox first: re-post each unparked manifest exactly as before (Analytics answers a repeat
+  // by its Idempotency-Key). Every manifest's batches, parked ones included, are left out of packing.
+  const held = new Set<string>();
+  for (const { key, manifest, error } of await readManifests(deps.store)) {
+    if (error) deps.logger.error('Unreadable manifest left for an operator', { key, error });
+    if (!manifest) continue;
+    for (const batch of manifest.batches) held.add(batch.stagedKey);
+    if (manifest.parked) continue; // waits for a redrive
+    const carried = await locateBatches(deps.store, manifest);
+    if (typeof carried === 'string') {
+      deps.logger.error('Manifest refers to batches it cannot find; left for an operator', {
+        eventId: manifest.eventId,
+        problem: carried,
+      });
+      continue;
+    }
+    // A batch in delivered/ means Analytics has the payload: only the moves are left, no re-post.
+    const posts = !carried.some((batch) => batch.place === 'delivered');
+    if (posts && (stopped() || deps.now() >= deadline)) {
+      summary.stoppedEarly ??= 'deadline';
+      continue;
+    }
+    summary.resumed += 1;
+    const result = await deliverOrPark(deps, manifest, carried, deadline);
+    if (posts) record(result);
+  }
 
-  const stagedObjects = sortOldestFirst(await deps.store.list(staging.prefixes.staging)).filter(
-    (object) => !held.has(object.key),
-  );
+  const stagedObjects = (await deps.store.list(staging.prefixes.staging))
+    .filter((object) => !held.has(object.key))
+    .sort(
+      // Oldest first: by the key's date path, then LastModified, then key.
+      (a, b) =>
+        datePath(a.key).localeCompare(datePath(b.key)) ||
+        a.lastModified.getTime() - b.lastModified.getTime() ||
+        a.key.localeCompare(b.key),
+    );
   const oldest = stagedObjects.reduce(
     (min, object) => Math.min(min, object.lastModified.getTime()),
     startedAt,
@@ -80,13 +101,13 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
   let handled = 0;
   const packer = new PayloadPacker(settings.limits);
   const send = async (group: StagedEntry[]): Promise<void> => {
-    if (deps.now() >= settings.deadline) {
-      stop('deadline');
+    if (deps.now() >= deadline) {
+      summary.stoppedEarly ??= 'deadline';
       return;
     }
     const manifest = await writeManifest(deps, group);
     const carried = group.map((entry) => ({ entry, place: 'staging' as const }));
-    const result = await deliverOrPark(deps, manifest, carried, settings.deadline);
+    const result = await deliverOrPark(deps, manifest, carried, deadline);
     record(result);
     // A deferred payload's batches stay staged (held by its manifest) for the next run.
     if (result.status !== 'deferred') handled += group.length;
@@ -104,7 +125,7 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
     const raw = await deps.store.get(key);
     const read = parseStagedObject(key, raw);
     if (read.kind !== 'valid') {
-      if (raw !== undefined && read.kind === 'invalid') {
+      if (read.kind === 'invalid' && raw !== undefined) {
         await quarantine(deps, key, raw, read.reason);
         summary.quarantined += 1;
       }
@@ -124,69 +145,17 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
     MetricUnit.Milliseconds,
     deps.now() - startedAt,
   );
+  const { payloads, ...counts } = summary;
   deps.logger.info('Flush finished', {
-    payloads: summary.payloads.length,
-    delivered: summary.payloads.filter((payload) => payload.status === 'delivered').length,
-    failed: summary.payloads.filter((payload) => payload.status === 'failed').length,
-    resumed: summary.resumed,
-    alreadyDelivered: summary.alreadyDelivered,
-    quarantined: summary.quarantined,
-    remaining: summary.remaining,
-    stoppedEarly: summary.stoppedEarly,
+    ...counts,
+    payloads: payloads.length,
+    delivered: payloads.filter((payload) => payload.status === 'delivered').length,
+    failed: payloads.filter((payload) => payload.status === 'failed').length,
   });
   return summary;
 }
 
-/**
- * Finishes the payloads an interrupted run left in `outbox/`: re-posts each exactly as before
- * (Analytics answers a repeat by its Idempotency-Key) and settles it. Returns the staged keys
- * of every manifest (parked ones included), which the packing must leave alone.
- */
-async function resumeOutbox(
-  deps: FlushDeps,
-  deadline: number,
-  summary: FlushSummary,
-  stop: (reason: StopReason) => void,
-  record: (result: PayloadResult) => void,
-): Promise<Set<string>> {
-  const held = new Set<string>();
-  for (const object of await deps.store.list(staging.prefixes.outbox)) {
-    let manifest: PayloadManifest | undefined;
-    try {
-      manifest = await readManifest(deps.store, object.key);
-    } catch (error) {
-      deps.logger.error('Unreadable manifest left for an operator', { key: object.key, error });
-      continue;
-    }
-    if (manifest === undefined) continue;
-    for (const batch of manifest.batches) held.add(batch.stagedKey);
-    if (manifest.parked) continue; // waits for a redrive
-
-    const carried = await locateBatches(deps.store, manifest);
-    if (typeof carried === 'string') {
-      deps.logger.error('Manifest refers to batches it cannot find; left for an operator', {
-        eventId: manifest.eventId,
-        problem: carried,
-      });
-      continue;
-    }
-    if (carried.some((batch) => batch.place === 'delivered')) {
-      // Batches reach delivered/ only after a 2xx, so one there means Analytics has the whole
-      // payload and only the moves were interrupted: finish them without re-posting (a failed
-      // re-post would otherwise park a payload that was already delivered).
-      await settleDelivered(deps, manifest, carried);
-      summary.resumed += 1;
-      continue;
-    }
-    if (summary.stoppedEarly || deps.now() >= deadline) {
-      stop('deadline');
-      continue;
-    }
-    summary.resumed += 1;
-    record(await deliverOrPark(deps, manifest, carried, deadline));
-  }
-  return held;
-}
+const datePath = (key: string): string => parseStagedKey(key)?.datePath ?? '';
 
 /**
  * A staged object that can never be delivered is moved to `dlq/` (same path) and reported on
@@ -194,7 +163,7 @@ async function resumeOutbox(
  * crash before the move leaves the object in staging, to be reported again (at least once).
  */
 async function quarantine(
-  deps: Pick<FlushDeps, 'store' | 'dlq' | 'metrics' | 'logger'>,
+  deps: FlushDeps,
   key: string,
   raw: string,
   reason: string,
@@ -206,7 +175,7 @@ async function quarantine(
       stage: 'flush',
       reason: `invalid staged object: ${reason}`,
       attempts: 0,
-      origin: { s3Keys: [quarantineKey], ...(batchId ? { batchIds: [batchId] } : {}) },
+      origin: { s3Keys: [quarantineKey], batchIds: batchId === undefined ? undefined : [batchId] },
       record: raw,
     },
   ]);
@@ -214,15 +183,4 @@ async function quarantine(
   await deps.store.delete(key);
   deps.metrics.addMetric(flushMetrics.dlqMessages, MetricUnit.Count, 1);
   deps.logger.error('Quarantined an invalid staged object', { key, quarantineKey, reason });
-}
-
-/** Staged objects oldest first: by the key's date path, then LastModified, then key. */
-function sortOldestFirst(objects: readonly StoredObjectSummary[]): StoredObjectSummary[] {
-  const datePath = (key: string): string => parseStagedKey(key)?.datePath ?? '';
-  return [...objects].sort(
-    (a, b) =>
-      datePath(a.key).localeCompare(datePath(b.key)) ||
-      a.lastModified.getTime() - b.lastModified.getTime() ||
-      a.key.localeCompare(b.key),
-  );
 }

@@ -1,15 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { fetchForApiAuth } from '../shared/api-auth';
-import { loadApiToken } from '../shared/api-token';
-import { parseEnv } from '../shared/config';
+import { parseEnv, powertools } from '../shared/config';
 import { DlqPublisher } from '../shared/dlq';
 import { HttpClient } from '../shared/http-client';
 import {
@@ -30,13 +27,7 @@ import { sdkClient } from '../shared/aws-sdk-retry';
 const env = parseEnv(FlushEnvSchema);
 const kafkaEnv = parseEnv(KafkaEnvSchema);
 
-const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME });
-// Metrics' own warnings ("No application metrics to publish") as WARN log lines.
-const metrics = new Metrics({
-  namespace: env.POWERTOOLS_METRICS_NAMESPACE,
-  serviceName: env.POWERTOOLS_SERVICE_NAME,
-  logger,
-});
+const { logger, metrics } = powertools(env);
 
 const s3 = sdkClient(S3Client, { forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined });
 const dynamodb = sdkClient(DynamoDBClient, {});
@@ -50,7 +41,7 @@ const http = new HttpClient({
   baseDelayMs: env.FLUSH_BASE_DELAY_MS,
   maxDelayMs: env.FLUSH_MAX_DELAY_MS,
   onRetry: (info) => logger.warn('Retrying Analytics', info),
-  ...(apiFetch === undefined ? {} : { fetchImpl: apiFetch }),
+  fetchImpl: apiFetch,
 });
 const producer = lazyConnectedProducer(createProducer(await createKafka(kafkaEnv, { logger })));
 
@@ -60,7 +51,6 @@ const deps: FlushDeps = {
     http,
     baseUrl: env.ANALYTICS_API_BASE_URL,
     maxAttempts: env.FLUSH_MAX_ATTEMPTS,
-    token: await loadApiToken(env.API_TOKEN_PARAMETER),
   }),
   dlq: new DlqPublisher(producer, env.DLQ_TOPIC),
   metrics,

@@ -1,8 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { tables } from '../shared/pipeline';
 
@@ -13,7 +9,7 @@ export interface Lease {
   release(): Promise<void>;
 }
 
-export interface LeaseOptions {
+interface LeaseOptions {
   dynamodb: Pick<DynamoDBClient, 'send'>;
   tableName: string;
   owner: string;
@@ -72,9 +68,5 @@ export async function acquireLease(options: LeaseOptions): Promise<Lease | undef
   };
 }
 
-function isConditionFailed(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException'
-  );
-}
+const isConditionFailed = (error: unknown): boolean =>
+  (error as Error | undefined)?.name === 'ConditionalCheckFailedException';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { DlqPublisher } from '../shared/dlq';
 import { flushMetrics, staging } from '../shared/pipeline';
 import type { StagedPlace, StagingStore } from '../shared/staging-format';
-import { keyAt, parseStagedObject } from '../shared/staging-format';
+import { keyAt, parseJson, parseStagedObject } from '../shared/staging-format';
 import type { AnalyticsPoster, DeliveryOutcome } from './analytics-poster';
 import type { StagedEntry } from './packing';
 import { buildPayload, entryRecords, eventIdFor } from './packing';
@@ -54,23 +54,26 @@ export function manifestKey(eventId: string): string {
   return `${staging.prefixes.outbox}${eventId}.json`;
 }
 
-/** The manifest under `key`, undefined when there is none; a broken one is reported, not guessed at. */
-export async function readManifest(
-  store: Pick<StagingStore, 'get'>,
-  key: string,
-): Promise<PayloadManifest | undefined> {
-  const text = await store.get(key);
-  if (text === undefined) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new FlushError(`${key} is not JSON`, { cause: error });
+type ManifestRead = { key: string; manifest?: PayloadManifest; error?: FlushError };
+
+/** The manifests under `outbox/` (or the one of `eventId`): each read, absent, or why it is unreadable. */
+export async function readManifests(
+  store: Pick<StagingStore, 'get' | 'list'>,
+  eventId?: string,
+): Promise<ManifestRead[]> {
+  const keys = eventId
+    ? [manifestKey(eventId)]
+    : (await store.list(staging.prefixes.outbox)).map((object) => object.key);
+  const reads: ManifestRead[] = [];
+  for (const key of keys) {
+    const text = await store.get(key);
+    const read =
+      text === undefined ? undefined : parseJson(PayloadManifestSchema, text, 'manifest');
+    if (read === undefined) reads.push({ key });
+    else if ('reason' in read) reads.push({ key, error: new FlushError(`${key}: ${read.reason}`) });
+    else reads.push({ key, manifest: read.data });
   }
-  const parsed = PayloadManifestSchema.safeParse(json);
-  if (!parsed.success)
-    throw new FlushError(`${key} is not a valid manifest: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  return reads;
 }
 
 /** A new payload's manifest, written before its POST. */
@@ -119,59 +122,23 @@ export async function locateBatches(
   return carried;
 }
 
-/**
- * POSTs the payload a manifest describes, rebuilt from its batches in manifest order with the
- * manifest's timestamp: byte-for-byte the payload of every earlier attempt.
- */
-export async function postManifest(
-  deps: Pick<FlushDeps, 'poster' | 'metrics' | 'logger' | 'now'>,
-  manifest: PayloadManifest,
-  carried: readonly CarriedBatch[],
-  deadline: number,
-): Promise<DeliveryOutcome> {
-  const payload = buildPayload(
-    carried.map((batch) => batch.entry),
-    manifest.timestamp,
-  );
-  if (payload.eventId !== manifest.eventId)
-    throw new FlushError(`payload eventId ${payload.eventId} does not match ${manifest.eventId}`);
-  const startedAt = deps.now();
-  const outcome = await deps.poster.post(payload, deadline);
-  deps.metrics.addMetric(flushMetrics.analyticsPosts, MetricUnit.Count, 1);
-  deps.logger.info('Posted a payload to Analytics', {
-    eventId: manifest.eventId,
-    batchIds: payload.metadata.batchIds,
-    customers: payload.metadata.customerCount,
-    products: payload.metadata.productCount,
-    delivered: outcome.delivered,
-    ...(outcome.delivered ? {} : { reason: outcome.reason, attempts: outcome.attempts }),
-    elapsedMs: deps.now() - startedAt,
-  });
-  return outcome;
-}
-
-/**
- * After a 2xx: every batch is copied to `delivered/` and its other copies deleted (S3 deletes of
- * absent keys succeed, and cost nothing), then the manifest goes, last: a crash anywhere in
- * between leaves the manifest and a batch in `delivered/`, and the next run finishes the moves.
- */
-export async function settleDelivered(
+/** After a 2xx: batches moved to `delivered/`, the manifest deleted last. */
+async function settleDelivered(
   deps: Pick<FlushDeps, 'store' | 'metrics'>,
   manifest: PayloadManifest,
   carried: readonly CarriedBatch[],
-): Promise<{ batches: number; records: number }> {
-  let records = 0;
+  records: number,
+): Promise<void> {
   for (const { entry, place } of carried) {
     if (place !== 'delivered')
       await deps.store.copy(keyAt(entry.stagedKey, place), keyAt(entry.stagedKey, 'delivered'));
+    // Every other copy goes (deleting an absent key succeeds and costs nothing).
     await deps.store.delete(keyAt(entry.stagedKey, 'staging'));
     await deps.store.delete(keyAt(entry.stagedKey, 'dlq'));
-    records += entryRecords(entry);
   }
   await deps.store.delete(manifestKey(manifest.eventId));
   deps.metrics.addMetric(flushMetrics.batchesDelivered, MetricUnit.Count, carried.length);
   deps.metrics.addMetric(flushMetrics.recordsDelivered, MetricUnit.Count, records);
-  return { batches: carried.length, records };
 }
 
 /**
@@ -181,23 +148,21 @@ export async function settleDelivered(
  * the mark leaves an unparked manifest whose batches are in `staging/` or `dlq/`: the next run
  * posts it again (and may announce it again: at least once).
  */
-export async function parkPayload(
-  deps: Pick<FlushDeps, 'store' | 'dlq' | 'metrics' | 'logger' | 'now'>,
+async function parkPayload(
+  deps: FlushDeps,
   manifest: PayloadManifest,
   carried: readonly CarriedBatch[],
-  failure: { reason: string; attempts: number },
+  { reason, attempts }: { reason: string; attempts: number },
 ): Promise<void> {
+  const { eventId } = manifest;
   const parkedKeys = carried.map(({ entry }) => keyAt(entry.stagedKey, 'dlq'));
+  const batchIds = manifest.batches.map((batch) => batch.batchId);
   await deps.dlq.publish([
     {
       stage: 'flush',
-      reason: failure.reason,
-      attempts: failure.attempts,
-      origin: {
-        eventId: manifest.eventId,
-        batchIds: manifest.batches.map((batch) => batch.batchId),
-        s3Keys: [manifestKey(manifest.eventId), ...parkedKeys],
-      },
+      reason,
+      attempts,
+      origin: { eventId, batchIds, s3Keys: [manifestKey(eventId), ...parkedKeys] },
     },
   ]);
   deps.metrics.addMetric(flushMetrics.dlqMessages, MetricUnit.Count, 1);
@@ -205,75 +170,68 @@ export async function parkPayload(
     if (place !== 'dlq')
       await deps.store.copy(keyAt(entry.stagedKey, place), keyAt(entry.stagedKey, 'dlq'));
   for (const { entry } of carried) await deps.store.delete(keyAt(entry.stagedKey, 'staging'));
-  const parked: PayloadManifest = {
-    ...manifest,
-    parked: {
-      reason: failure.reason,
-      attempts: failure.attempts,
-      parkedAt: new Date(deps.now()).toISOString(),
-    },
-  };
-  await deps.store.put(manifestKey(manifest.eventId), JSON.stringify(parked));
+  const parked = { reason, attempts, parkedAt: new Date(deps.now()).toISOString() };
+  await deps.store.put(manifestKey(eventId), JSON.stringify({ ...manifest, parked }));
   deps.metrics.addMetric(flushMetrics.batchesParked, MetricUnit.Count, carried.length);
   deps.logger.error('Parked an undeliverable payload under dlq/', {
-    eventId: manifest.eventId,
+    eventId,
     batches: carried.length,
-    reason: failure.reason,
-    attempts: failure.attempts,
+    reason,
+    attempts,
   });
 }
 
-export type PayloadResult =
-  | { eventId: string; status: 'delivered'; batches: number; records: number }
-  | {
-      eventId: string;
-      status: 'failed';
-      batches: number;
-      records: number;
-      reason: string;
-      attempts: number;
-      retryable: boolean;
-    }
-  | {
-      /** The run's deadline ended the retries: manifest kept, batches still staged. */
-      eventId: string;
-      status: 'deferred';
-      batches: number;
-      records: number;
-      reason: string;
-      attempts: number;
-    };
+export type PayloadResult = { eventId: string; batches: number; records: number } & (
+  | { status: 'delivered' }
+  /** failed: parked (or, redriven, left parked); deferred: the run's deadline ended the retries. */
+  | { status: 'failed' | 'deferred'; reason: string; attempts: number; retryable: boolean }
+);
 
 /**
- * Posts a payload and settles it: delivered, parked, or (when the run's own deadline stopped the
- * retries) left exactly as it is, manifest and staged batches, for the next run to re-post under
- * the same key. The outcome is reported, never thrown.
+ * Posts the payload a manifest describes, rebuilt from its batches in manifest order with the
+ * manifest's timestamp (byte for byte the payload of every earlier attempt), unless a batch is in
+ * `delivered/` already (only a 2xx puts it there), and settles it: delivered, parked when `park`
+ * (a redrive leaves a parked one as it is), or, when the run's own deadline stopped the retries,
+ * left exactly as it is for the next run to re-post under the same key. HTTP failures are
+ * reported, never thrown.
  */
 export async function deliverOrPark(
   deps: FlushDeps,
   manifest: PayloadManifest,
   carried: readonly CarriedBatch[],
   deadline: number,
+  park = true,
 ): Promise<PayloadResult> {
-  const counts = {
-    eventId: manifest.eventId,
-    batches: carried.length,
-    records: carried.reduce((sum, batch) => sum + entryRecords(batch.entry), 0),
-  };
-  const outcome = await postManifest(deps, manifest, carried, deadline);
+  const { eventId } = manifest;
+  const entries = carried.map((batch) => batch.entry);
+  const records = entries.reduce((sum, entry) => sum + entryRecords(entry), 0);
+  const counts = { eventId, batches: carried.length, records };
+  let outcome: DeliveryOutcome = { delivered: true, status: 200 };
+  if (!carried.some((batch) => batch.place === 'delivered')) {
+    const payload = buildPayload(entries, manifest.timestamp);
+    if (payload.eventId !== eventId)
+      throw new FlushError(`payload eventId ${payload.eventId} does not match ${eventId}`);
+    const startedAt = deps.now();
+    outcome = await deps.poster.post(payload, deadline);
+    deps.metrics.addMetric(flushMetrics.analyticsPosts, MetricUnit.Count, 1);
+    deps.logger.info('Posted a payload to Analytics', {
+      ...outcome,
+      eventId,
+      batchIds: payload.metadata.batchIds,
+      customers: payload.metadata.customerCount,
+      products: payload.metadata.productCount,
+      elapsedMs: deps.now() - startedAt,
+    });
+  }
   if (outcome.delivered) {
-    await settleDelivered(deps, manifest, carried);
+    await settleDelivered(deps, manifest, carried, records);
     return { ...counts, status: 'delivered' };
   }
-  const { reason, attempts } = outcome;
+  const { reason, attempts, retryable } = outcome;
   if (outcome.deadlineReached) {
-    deps.logger.warn('Deadline reached while posting; the payload waits for the next run', {
-      eventId: manifest.eventId,
-      reason,
-      attempts,
-    });
-    return { ...counts, status: 'deferred', reason, attempts };
+    deps.logger.warn('Deadline reached while posting; the payload waits', { eventId, reason });
+    return { ...counts, status: 'deferred', reason, attempts, retryable };
   }
-  await parkPayload(deps, manifest, carried, outcome);
-  return { ...counts, status: 'failed', reason, attempts, retryable: outcome.retryable };
+  if (park) await parkPayload(deps, manifest, carried, outcome);
+  return { ...counts, status: 'failed', reason, attempts, retryable };
 }

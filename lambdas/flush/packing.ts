@@ -16,8 +16,6 @@ export interface PackLimits {
   maxBytesPerPost: number;
 }
 
-export const PAYLOAD_SOURCE = 'ecom-sync';
-
 /**
  * The payload's eventId (= Idempotency-Key): SHA-256 of the sorted batch ids, so the same set of
  * batches always yields the same key, whatever order they were listed in.
@@ -28,11 +26,7 @@ export function eventIdFor(batchIds: readonly string[]): string {
     .digest('hex');
 }
 
-export function buildPayload(
-  entries: readonly StagedEntry[],
-  timestamp: string,
-  source: string = PAYLOAD_SOURCE,
-): AnalyticsPayload {
+export function buildPayload(entries: readonly StagedEntry[], timestamp: string): AnalyticsPayload {
   const batchIds = entries.map((entry) => entry.batch.batchId);
   const customers = latestOf(entries, 'CUSTOMER', (batch) => batch.customers);
   const products = latestOf(entries, 'PRODUCT', (batch) => batch.products);
@@ -42,7 +36,7 @@ export function buildPayload(
     customers,
     products,
     metadata: {
-      source,
+      source: 'ecom-sync',
       customerCount: customers.length,
       productCount: products.length,
       batchIds,
@@ -73,7 +67,7 @@ function latestOf<T extends Customer | Product>(
  * chars), plus room for the digits of the two counts and a longer timestamp.
  */
 const FIXED_OVERHEAD_BYTES =
-  byteLength(JSON.stringify(buildPayload([], new Date(0).toISOString(), PAYLOAD_SOURCE))) + 64;
+  byteLength(JSON.stringify(buildPayload([], new Date(0).toISOString()))) + 64;
 
 function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');

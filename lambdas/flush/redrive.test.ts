@@ -146,7 +146,7 @@ describe('listParked', () => {
       redriven: [{ eventId: eventIdFor(['a']) }],
       failed: [{ eventId: '0'.repeat(64) }],
     });
-    expect(summary.failed[0]?.reason).toContain('is not JSON');
+    expect(summary.failed[0]?.reason).toContain('not JSON');
     expect(store.keys('dlq/')).toEqual(['dlq/2026/01/01/broken.json']);
   });
 

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { flushMetrics, staging } from '../shared/pipeline';
-import type { FlushDeps, PayloadManifest } from './outbox';
-import { locateBatches, manifestKey, postManifest, readManifest, settleDelivered } from './outbox';
+import type { FlushDeps } from './outbox';
+import { deliverOrPark, locateBatches, readManifests } from './outbox';
 
 export interface ParkedPayloadSummary {
   eventId: string;
@@ -20,34 +20,9 @@ export interface RedriveSummary {
   notFound: string[];
 }
 
-type ManifestRead = { key: string; manifest?: PayloadManifest; error?: Error };
-
-/** Every manifest under `outbox/` (or the one of `eventId`), read. */
-async function readManifests(
-  deps: Pick<FlushDeps, 'store'>,
-  eventId?: string,
-): Promise<ManifestRead[]> {
-  const keys = eventId
-    ? [manifestKey(eventId)]
-    : (await deps.store.list(staging.prefixes.outbox)).map((object) => object.key);
-  const reads: ManifestRead[] = [];
-  for (const key of keys) {
-    try {
-      const manifest = await readManifest(deps.store, key);
-      reads.push(manifest === undefined ? { key } : { key, manifest });
-    } catch (error) {
-      reads.push({ key, error: error as Error });
-    }
-  }
-  return reads;
-}
-
-const eventIdOf = (key: string): string =>
-  key.slice(staging.prefixes.outbox.length).replace(/\.json$/, '');
-
 /** The parked payloads, for operators (`{ "action": "list-dlq" }`). */
 export async function listParked(deps: Pick<FlushDeps, 'store'>): Promise<ParkedPayloadSummary[]> {
-  return (await readManifests(deps)).flatMap(({ manifest }) =>
+  return (await readManifests(deps.store)).flatMap(({ manifest }) =>
     manifest?.parked
       ? [{ eventId: manifest.eventId, batchCount: manifest.batches.length, ...manifest.parked }]
       : [],
@@ -72,9 +47,10 @@ export async function redriveParked(
     notFound: [],
   };
   let stopped = false;
-  for (const { key, manifest, error } of await readManifests(deps, eventId)) {
+  for (const { key, manifest, error } of await readManifests(deps.store, eventId)) {
     if (error) {
-      summary.failed.push({ eventId: eventIdOf(key), reason: error.message });
+      const id = key.slice(staging.prefixes.outbox.length).replace(/\.json$/, '');
+      summary.failed.push({ eventId: id, reason: error.message });
       continue;
     }
     if (!manifest?.parked) {
@@ -91,23 +67,17 @@ export async function redriveParked(
       summary.failed.push({ eventId: manifest.eventId, reason: carried });
       continue;
     }
-    const outcome = carried.some((batch) => batch.place === 'delivered')
-      ? ({ delivered: true, status: 200 } as const) // a previous redrive got as far as moving them
-      : await postManifest(deps, manifest, carried, deadline);
-    if (!outcome.delivered && outcome.deadlineReached) {
-      // Not a verdict on the payload: this invocation ran out of time; it stays parked.
-      summary.skipped.push(manifest.eventId);
-      stopped = true;
+    const result = await deliverOrPark(deps, manifest, carried, deadline, false);
+    if (result.status === 'delivered') {
+      deps.metrics.addMetric(flushMetrics.batchesRedriven, MetricUnit.Count, result.batches);
+      const { batches, records } = result;
+      summary.redriven.push({ eventId: manifest.eventId, batches, records });
       continue;
     }
-    if (!outcome.delivered) {
-      summary.failed.push({ eventId: manifest.eventId, reason: outcome.reason });
-      if (outcome.retryable) stopped = true;
-      continue;
-    }
-    const settled = await settleDelivered(deps, manifest, carried);
-    deps.metrics.addMetric(flushMetrics.batchesRedriven, MetricUnit.Count, settled.batches);
-    summary.redriven.push({ eventId: manifest.eventId, ...settled });
+    // Deferred is no verdict on the payload: this invocation ran out of time; it stays parked.
+    if (result.status === 'deferred') summary.skipped.push(manifest.eventId);
+    else summary.failed.push({ eventId: manifest.eventId, reason: result.reason });
+    stopped ||= result.status === 'deferred' || result.retryable;
   }
   deps.logger.info('Redrive finished', {
     redriven: summary.redriven.length,

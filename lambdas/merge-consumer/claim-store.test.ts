@@ -165,7 +165,6 @@ describe('claim', () => {
     dynamo.resetHistory();
     await layer({ claimsPerRequest: 10 }).claim(versions(25), stagingKey);
     expect(dynamo.commandCalls(BatchWriteItemCommand)).toHaveLength(3);
-    expect(() => layer({ claimsPerRequest: 26 })).toThrow('1–25');
   });
 
   it('sends unprocessed items again with backoff until none is left', async () => {

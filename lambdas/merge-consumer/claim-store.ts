@@ -18,6 +18,7 @@ import type { Context } from 'aws-lambda';
 import pLimit from 'p-limit';
 import { functionNames, pipeline } from '../shared/pipeline';
 import { defaultSleep, fullJitterDelay } from '../shared/retry';
+import { MergeConsumerError } from './msk-event';
 
 /** A version's idempotency item as the group commit reads it. */
 export interface StoredClaim {
@@ -38,9 +39,8 @@ export interface ClaimStore {
   claim(versionKeys: readonly string[], stagingKey: string): Promise<void>;
 }
 
-/** DynamoDB's limits on one BatchGetItem / BatchWriteItem request. */
+/** DynamoDB's limit on one BatchGetItem request. */
 export const MAX_BATCH_GET_ITEMS = 100;
-export const MAX_BATCH_WRITE_ITEMS = 25;
 
 /** The item attribute naming the staging object a claim belongs to. */
 export const STAGING_KEY_ATTR = 'stagingKey';
@@ -58,12 +58,10 @@ export function idempotencyData(versionKey: string): { recordVersion: string } {
 }
 
 /** DynamoDB left keys or items unprocessed (throttling, capacity) on every attempt. */
-export class UnprocessedError extends Error {
-  override name = 'UnprocessedError';
-}
+export class UnprocessedError extends MergeConsumerError {}
 
 /** How unprocessed keys/items of a batch request are sent again. */
-export interface UnprocessedRetry {
+interface UnprocessedRetry {
   /** Sends of one chunk, the first included. */
   maxAttempts: number;
   baseDelayMs: number;
@@ -72,7 +70,7 @@ export interface UnprocessedRetry {
   random?: () => number;
 }
 
-export const defaultUnprocessedRetry: UnprocessedRetry = {
+const defaultUnprocessedRetry: UnprocessedRetry = {
   maxAttempts: 8,
   baseDelayMs: 25,
   maxDelayMs: 1_000,
@@ -82,7 +80,7 @@ export interface StagingClaimPersistenceOptions {
   tableName: string;
   client: DynamoDBClient;
   expiresAfterSeconds?: number;
-  /** Claims per BatchWriteItem request (1–25); default `pipeline.mergeConsumer.claimsPerRequest`. */
+  /** Claims per BatchWriteItem request (DynamoDB takes 1–25); default `pipeline.mergeConsumer.claimsPerRequest`. */
   claimsPerRequest?: number;
   /** Requests of one read/claim call in flight at once. */
   concurrency?: number;
@@ -116,13 +114,6 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer imple
     this.#client = options.client;
     this.#tableName = options.tableName;
     this.#claimsPerRequest = options.claimsPerRequest ?? pipeline.mergeConsumer.claimsPerRequest;
-    if (
-      !Number.isInteger(this.#claimsPerRequest) ||
-      this.#claimsPerRequest < 1 ||
-      this.#claimsPerRequest > MAX_BATCH_WRITE_ITEMS
-    ) {
-      throw new Error(`claimsPerRequest must be 1–${MAX_BATCH_WRITE_ITEMS}`);
-    }
     this.#concurrency = options.concurrency ?? pipeline.mergeConsumer.idempotencyConcurrency;
     this.#retry = { ...defaultUnprocessedRetry, ...options.unprocessedRetry };
     this.#config = new IdempotencyConfig({

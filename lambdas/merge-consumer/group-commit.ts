@@ -3,11 +3,10 @@ import pLimit from 'p-limit';
 import type { OffsetRange, StagingStore } from '../shared/staging-format';
 import { batchIdFromOffsets, stagingKey as stagingKeyFor } from '../shared/staging-format';
 import type { ClaimStore, StoredClaim } from './claim-store';
-import type { VersionGroup } from './merge';
-import { buildStagedBatch, collapseVersions } from './merge';
+import type { LocatedBatch, VersionGroup } from './merge';
+import { buildStagedBatch, collapseVersions, locateStagedBatch } from './merge';
 import type { ValidRecord } from './msk-event';
-import type { LocatedBatch } from './staged-batch-locations';
-import { locateStagedBatch } from './staged-batch-locations';
+import { MergeConsumerError } from './msk-event';
 
 export interface GroupCommitDeps {
   claims: ClaimStore;
@@ -82,7 +81,9 @@ export function decide(
     default:
       return {
         kind: 'undecided',
-        error: new Error(`idempotency item of ${versionKey} has status ${String(stored?.status)}`),
+        error: new MergeConsumerError(
+          `idempotency item of ${versionKey} has status ${String(stored?.status)}`,
+        ),
       };
   }
 }
@@ -190,7 +191,8 @@ export async function groupCommit(
     result.object = 'existing';
     // Not from the cache (it may predate the 412); flush may move it out of staging/ meanwhile.
     const existing = await locateStagedBatch(deps.staging, key);
-    if (existing === undefined) throw new Error(`${key} answered 412 but cannot be found`);
+    if (existing === undefined)
+      throw new MergeConsumerError(`${key} answered 412 but cannot be found`);
     covered = existing.versions;
   } catch (error) {
     return fail(toStage, error);
@@ -199,6 +201,9 @@ export async function groupCommit(
   // Unreachable while the invariant above holds; their claims name an object that does not hold
   // them, so a retry with other boundaries takes them over.
   if (notCovered.length > 0)
-    fail(notCovered, new Error(`${key} exists without ${notCovered.length} claimed versions`));
+    fail(
+      notCovered,
+      new MergeConsumerError(`${key} exists without ${notCovered.length} claimed versions`),
+    );
   return result;
 }

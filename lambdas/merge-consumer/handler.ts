@@ -1,12 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { parseEnv } from '../shared/config';
+import { parseEnv, powertools } from '../shared/config';
 import { DlqPublisher } from '../shared/dlq';
 import { KafkaEnvSchema, createKafka, createProducer } from '../shared/kafka';
 import type { KafkaBatchResponse } from './batch-item-failures';
@@ -19,13 +17,7 @@ import { sdkClient } from '../shared/aws-sdk-retry';
 const env = parseEnv(MergeConsumerEnvSchema);
 const kafkaEnv = parseEnv(KafkaEnvSchema);
 
-const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME });
-// Metrics' own warnings ("No application metrics to publish") as WARN log lines.
-const metrics = new Metrics({
-  namespace: env.POWERTOOLS_METRICS_NAMESPACE,
-  serviceName: env.POWERTOOLS_SERVICE_NAME,
-  logger,
-});
+const { logger, metrics } = powertools(env);
 
 const claims = new StagingClaimPersistenceLayer({
   tableName: env.IDEMPOTENCY_TABLE,

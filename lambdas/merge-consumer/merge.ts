@@ -1,6 +1,18 @@
+import { z } from 'zod';
 import type { Customer, Product } from '../shared/records';
-import type { OffsetRange, RecordPosition, StagedBatch } from '../shared/staging-format';
-import { entityKey, latestPerId } from '../shared/staging-format';
+import type {
+  OffsetRange,
+  RecordPosition,
+  StagedBatch,
+  StagingStore,
+} from '../shared/staging-format';
+import {
+  StagedBatchSchema,
+  entityKey,
+  latestPerId,
+  parseJson,
+  stagedObjectKeys,
+} from '../shared/staging-format';
 import { contentHash } from '../shared/content-hash';
 import { recordVersionKey } from '../shared/envelope';
 import type { ValidRecord } from './msk-event';
@@ -81,4 +93,40 @@ export function versionsInBatch(batch: StagedBatch): Set<string> {
       recordVersionKey({ eventType: 'PRODUCT', payload, contentHash: contentHash(payload) }),
     ),
   ]);
+}
+
+/** A staged batch found where flush left it, and the record versions it accounts for. */
+export interface LocatedBatch {
+  key: string;
+  versions: Set<string>;
+}
+
+/**
+ * Finds the batch a claim names wherever it is now: flush moves objects out of staging/ (copy
+ * first, delete after), so a missing staging key alone does not mean the attempt that claimed it
+ * died before staging. Looks at every key of the object in the order flush moves it
+ * (`stagedObjectKeys`), so a move under way is never missed. Undefined = it was never written.
+ */
+export async function locateStagedBatch(
+  store: Pick<StagingStore, 'get'>,
+  stagingKey: string,
+): Promise<LocatedBatch | undefined> {
+  for (const key of stagedObjectKeys(stagingKey)) {
+    const text = await store.get(key);
+    if (text !== undefined) return { key, versions: versionsOf(text) };
+  }
+  return undefined;
+}
+
+const RecordVersionsOnlySchema = z.object({ recordVersions: z.array(z.string()) });
+
+/**
+ * Lenient on purpose: a quarantined object failed flush's validation, yet still accounts for the
+ * versions it lists. One that tells nothing accounts for nothing (its versions get staged again).
+ */
+function versionsOf(text: string): Set<string> {
+  const batch = parseJson(StagedBatchSchema, text, 'StagedBatchSchema');
+  if ('data' in batch) return versionsInBatch(batch.data);
+  const listed = parseJson(RecordVersionsOnlySchema, text, 'recordVersions');
+  return new Set('data' in listed ? listed.data.recordVersions : []);
 }

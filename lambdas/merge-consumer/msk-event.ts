@@ -8,6 +8,14 @@ import type { Envelope } from '../shared/envelope';
 import { EnvelopeSchema, recordVersionKey } from '../shared/envelope';
 import type { OffsetRange } from '../shared/staging-format';
 
+/** The base class of merge-consumer's own errors. */
+export class MergeConsumerError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
 /**
  * Records larger than this are rejected to the DLQ: a customer or product envelope is a few KB, so
  * anything this big is a producer bug, and staging it would bloat every Analytics payload.
@@ -101,7 +109,7 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 export function parseMskEvent(event: unknown): ParsedMskEvent {
   const shape = MskEventShapeSchema.safeParse(event);
   if (!shape.success) {
-    throw new Error(`Not an MSK event: ${z.prettifyError(shape.error)}`);
+    throw new MergeConsumerError(`Not an MSK event: ${z.prettifyError(shape.error)}`);
   }
   const positions: RecordPosition[] = [];
   const valid: ValidRecord[] = [];

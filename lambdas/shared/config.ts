@@ -1,4 +1,10 @@
-import type { z } from 'zod';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+
+/** A positive integer variable with its default (a tunable). */
+export const positiveInt = (fallback: number) =>
+  z.coerce.number().int().positive().default(fallback);
 
 /**
  * Parses environment variables with a zod schema once, at cold start. A bad or missing variable
@@ -17,4 +23,15 @@ export function parseEnv<S extends z.ZodType>(
     throw new Error(`Invalid configuration: ${problems}`);
   }
   return result.data;
+}
+
+/** A handler's Powertools Logger and Metrics; Metrics' own warnings become WARN log lines. */
+export function powertools(env: {
+  POWERTOOLS_SERVICE_NAME: string;
+  POWERTOOLS_METRICS_NAMESPACE: string;
+}): { logger: Logger; metrics: Metrics } {
+  const serviceName = env.POWERTOOLS_SERVICE_NAME;
+  const logger = new Logger({ serviceName });
+  const namespace = env.POWERTOOLS_METRICS_NAMESPACE;
+  return { logger, metrics: new Metrics({ namespace, serviceName, logger }) };
 }

@@ -2,13 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
-import type {
-  KafkaConfig,
-  LogEntry,
-  OauthbearerProviderResponse,
-  Producer,
-  logCreator,
-} from 'kafkajs';
+import type { LogEntry, OauthbearerProviderResponse, Producer, logCreator } from 'kafkajs';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { z } from 'zod';
 
@@ -34,74 +28,53 @@ export const KafkaEnvSchema = z
     message: 'set KAFKA_BROKERS or MSK_CLUSTER_ARN',
     path: ['KAFKA_BROKERS'],
   });
-export type KafkaEnv = z.output<typeof KafkaEnvSchema>;
-
-export interface CreateKafkaOptions {
-  /** kafkajs logs go to this Powertools Logger (JSON, same correlation ids) instead of stdout. */
-  logger?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
-  /** Injected in tests; built from AWS_REGION otherwise. */
-  kafkaClient?: Pick<KafkaClient, 'send'>;
-}
-
-/** Builds the kafkajs client. Call once per cold start, outside the handler. */
-export async function createKafka(env: KafkaEnv, options: CreateKafkaOptions = {}): Promise<Kafka> {
-  const brokers = env.KAFKA_BROKERS
-    ? env.KAFKA_BROKERS.split(',').map((broker) => broker.trim())
-    : await resolveMskBrokers(env, options.kafkaClient);
-  const iam = env.KAFKA_AUTH === 'iam';
-  const config: KafkaConfig = {
-    clientId: env.KAFKA_CLIENT_ID,
-    brokers,
-    ssl: env.KAFKA_TLS || iam,
-    logLevel: logLevel.WARN,
-    ...(iam
-      ? {
-          sasl: {
-            mechanism: 'oauthbearer' as const,
-            oauthBearerProvider: createMskTokenProvider({ region: env.AWS_REGION }),
-          },
-        }
-      : {}),
-    ...(options.logger ? { logCreator: powertoolsLogCreator(options.logger) } : {}),
-  };
-  return new Kafka(config);
-}
-
-const resolvedBrokers = new Map<string, Promise<string[]>>();
+type KafkaEnv = z.output<typeof KafkaEnvSchema>;
 
 /**
- * The bootstrap brokers of an MSK cluster (provisioned or Serverless), looked up once per cold
- * start and cluster: the answer only changes when the cluster is replaced.
+ * Builds the kafkajs client, once per cold start (outside the handler). kafkajs logs go to
+ * `logger` (JSON, same correlation ids) instead of stdout.
  */
-export function resolveMskBrokers(
+export async function createKafka(
+  env: KafkaEnv,
+  options: {
+    logger?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+    /** Injected in tests; built from AWS_REGION otherwise. */
+    kafkaClient?: Pick<KafkaClient, 'send'>;
+  } = {},
+): Promise<Kafka> {
+  const iam = env.KAFKA_AUTH === 'iam';
+  return new Kafka({
+    clientId: env.KAFKA_CLIENT_ID,
+    brokers: env.KAFKA_BROKERS
+      ? env.KAFKA_BROKERS.split(',').map((broker) => broker.trim())
+      : await resolveMskBrokers(env, options.kafkaClient),
+    ssl: env.KAFKA_TLS || iam,
+    logLevel: logLevel.WARN,
+    sasl: iam
+      ? {
+          mechanism: 'oauthbearer',
+          oauthBearerProvider: createMskTokenProvider({ region: env.AWS_REGION }),
+        }
+      : undefined,
+    logCreator: options.logger ? powertoolsLogCreator(options.logger) : undefined,
+  });
+}
+
+/** The bootstrap brokers of an MSK cluster (provisioned or Serverless) for KAFKA_AUTH/KAFKA_TLS. */
+export async function resolveMskBrokers(
   env: Pick<KafkaEnv, 'MSK_CLUSTER_ARN' | 'KAFKA_AUTH' | 'KAFKA_TLS' | 'AWS_REGION'>,
   kafkaClient: Pick<KafkaClient, 'send'> = new KafkaClient({ region: env.AWS_REGION }),
 ): Promise<string[]> {
   const clusterArn = env.MSK_CLUSTER_ARN;
-  if (clusterArn === undefined) return Promise.reject(new Error('MSK_CLUSTER_ARN is not set'));
-  const cacheKey = `${clusterArn}|${env.KAFKA_AUTH}|${env.KAFKA_TLS}`;
-  let pending = resolvedBrokers.get(cacheKey);
-  if (pending === undefined) {
-    pending = lookUpBrokers(clusterArn, env, kafkaClient);
-    // A failed lookup must not poison the cache for the next invocation.
-    pending.catch(() => resolvedBrokers.delete(cacheKey));
-    resolvedBrokers.set(cacheKey, pending);
-  }
-  return pending;
-}
-
-async function lookUpBrokers(
-  clusterArn: string,
-  env: Pick<KafkaEnv, 'KAFKA_AUTH' | 'KAFKA_TLS'>,
-  kafkaClient: Pick<KafkaClient, 'send'>,
-): Promise<string[]> {
+  if (clusterArn === undefined) throw new Error('MSK_CLUSTER_ARN is not set');
   const answer = await kafkaClient.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn }));
-  const [field, brokerString] =
+  const field =
     env.KAFKA_AUTH === 'iam'
-      ? ['BootstrapBrokerStringSaslIam', answer.BootstrapBrokerStringSaslIam]
+      ? 'BootstrapBrokerStringSaslIam'
       : env.KAFKA_TLS
-        ? ['BootstrapBrokerStringTls', answer.BootstrapBrokerStringTls]
-        : ['BootstrapBrokerString', answer.BootstrapBrokerString];
+        ? 'BootstrapBrokerStringTls'
+        : 'BootstrapBrokerString';
+  const brokerString = answer[field];
   if (!brokerString) {
     throw new Error(
       `MSK cluster ${clusterArn} has no ${field}: enable that authentication/encryption on the cluster or change KAFKA_AUTH/KAFKA_TLS`,
@@ -115,7 +88,7 @@ type AwsCredentialIdentityProvider = Parameters<
 >[0]['awsCredentialsProvider'];
 type AwsCredentialIdentity = Awaited<ReturnType<AwsCredentialIdentityProvider>>;
 
-export interface MskTokenProviderOptions {
+interface MskTokenProviderOptions {
   region: string;
   /**
    * Resolves credentials; called on EVERY token request. The default builds a new provider

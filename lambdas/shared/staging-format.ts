@@ -21,7 +21,7 @@ import { CustomerSchema, ProductSchema } from './records';
  */
 
 /** The Kafka offsets one merge-consumer invocation covered, per topic-partition. */
-export const OffsetRangeSchema = z.object({
+const OffsetRangeSchema = z.object({
   topic: z.string(),
   partition: z.number().int().nonnegative(),
   firstOffset: z.string(),
@@ -106,7 +106,7 @@ export function parseStagedKey(key: string): { datePath: string; batchId: string
  * only forwards in this order (copy first, delete after), so a reader that looks in this order
  * finds it even while it moves: a staged object is never lost to a reader.
  */
-export const STAGED_PLACES = ['staging', 'dlq', 'delivered'] as const;
+const STAGED_PLACES = ['staging', 'dlq', 'delivered'] as const;
 export type StagedPlace = (typeof STAGED_PLACES)[number];
 
 /** The key of the object staged under `stagedKey` (any key under `staging/`) once at `place`. */
@@ -161,34 +161,48 @@ export function latestPerId<T>(
   return [...latest.values()].map(({ item }) => item);
 }
 
-export type StagedRead =
-  { kind: 'valid'; batch: StagedBatch } | { kind: 'invalid'; reason: string } | { kind: 'missing' };
+/**
+ * `text` as JSON checked against `schema` (named in the reason), or what is wrong with it: paths
+ * and messages only, as the issues never echo field values (which may be e-mails).
+ */
+export function parseJson<T>(
+  schema: z.ZodType<T>,
+  text: string,
+  name: string,
+): { data: T } | { reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { reason: `not JSON: ${(error as Error).message}` };
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { data: parsed.data };
+  const problems = parsed.error.issues
+    .slice(0, 10)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  return { reason: `fails ${name}: ${problems}` };
+}
 
-/** Checks one staged object's text against StagedBatchSchema and its own key. */
-export function parseStagedObject(stagedKey: string, raw: string | undefined): StagedRead {
+/** One staged object's text checked against StagedBatchSchema and its own key. */
+export function parseStagedObject(
+  stagedKey: string,
+  raw: string | undefined,
+):
+  | { kind: 'valid'; batch: StagedBatch }
+  | { kind: 'invalid'; reason: string }
+  | { kind: 'missing' } {
   if (raw === undefined) return { kind: 'missing' };
   const keyParts = parseStagedKey(stagedKey);
   if (!keyParts) return { kind: 'invalid', reason: 'key is not staging/YYYY/MM/DD/<batchId>.json' };
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (error) {
-    return { kind: 'invalid', reason: `not JSON: ${(error as Error).message}` };
-  }
-  const parsed = StagedBatchSchema.safeParse(json);
-  if (!parsed.success) {
-    // Paths and messages only: the issues never echo field values (which may be e-mails).
-    const problems = parsed.error.issues
-      .slice(0, 10)
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
-    return { kind: 'invalid', reason: `fails StagedBatchSchema: ${problems}` };
-  }
-  if (parsed.data.batchId !== keyParts.batchId) {
-    const reason = `batchId ${parsed.data.batchId} does not match the key's ${keyParts.batchId}`;
+  const read = parseJson(StagedBatchSchema, raw, 'StagedBatchSchema');
+  if ('reason' in read) return { kind: 'invalid', reason: read.reason };
+  if (read.data.batchId !== keyParts.batchId) {
+    const reason = `batchId ${read.data.batchId} does not match the key's ${keyParts.batchId}`;
     return { kind: 'invalid', reason };
   }
-  return { kind: 'valid', batch: parsed.data };
+  return { kind: 'valid', batch: read.data };
 }
 
 export interface StoredObjectSummary {
@@ -257,21 +271,7 @@ export class S3StagingStore implements StagingStore {
     }
   }
 
-  async put(key: string, body: string): Promise<void> {
-    await this.putObject(key, body);
-  }
-
-  async putIfAbsent(key: string, batch: StagedBatch): Promise<'created' | 'exists'> {
-    try {
-      await this.putObject(key, JSON.stringify(batch), '*');
-      return 'created';
-    } catch (error) {
-      if (httpStatus(error) === 412) return 'exists';
-      throw error;
-    }
-  }
-
-  private async putObject(key: string, body: string, ifNoneMatch?: '*'): Promise<void> {
+  async put(key: string, body: string, ifNoneMatch?: '*'): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
@@ -281,6 +281,16 @@ export class S3StagingStore implements StagingStore {
         IfNoneMatch: ifNoneMatch,
       }),
     );
+  }
+
+  async putIfAbsent(key: string, batch: StagedBatch): Promise<'created' | 'exists'> {
+    try {
+      await this.put(key, JSON.stringify(batch), '*');
+      return 'created';
+    } catch (error) {
+      if (httpStatus(error) === 412) return 'exists';
+      throw error;
+    }
   }
 
   async copy(fromKey: string, toKey: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { locateStagedBatch } from './staged-batch-locations';
+import { locateStagedBatch } from './merge';
 
 const stagingKey = 'staging/2026/01/15/b1.json';
 const batch = (versions: string[]) => ({
