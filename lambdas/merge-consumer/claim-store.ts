@@ -31,14 +31,6 @@ export interface StoredClaim {
   stagingKey: string | undefined;
 }
 
-/** merge-consumer's view of the idempotency table: one read and one write per version at most. */
-export interface ClaimStore {
-  /** Per version, in order: its item (strongly consistent), undefined when there is none. */
-  read(versionKeys: readonly string[]): Promise<(StoredClaim | undefined)[]>;
-  /** Claims distinct versions INPROGRESS for `stagingKey`; rejects unless every claim was written. */
-  claim(versionKeys: readonly string[], stagingKey: string): Promise<void>;
-}
-
 /** DynamoDB's limit on one BatchGetItem request. */
 export const MAX_BATCH_GET_ITEMS = 100;
 
@@ -101,7 +93,7 @@ export interface StagingClaimPersistenceOptions {
  * that holds). Nothing completes it: an INPROGRESS claim whose staging object exists and lists
  * the version is as good as COMPLETED.
  */
-export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer implements ClaimStore {
+export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
   readonly #client: DynamoDBClient;
   readonly #tableName: string;
   readonly #config: IdempotencyConfig;
@@ -137,6 +129,7 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer imple
     return this.getHashedIdempotencyKey(versionKey);
   }
 
+  /** Per version, in order: its item (strongly consistent), undefined when there is none. */
   async read(versionKeys: readonly string[]): Promise<(StoredClaim | undefined)[]> {
     const ids = versionKeys.map((versionKey) => this.idempotencyKeyOf(versionKey));
     const found = new Map<string, Record<string, AttributeValue>>();
@@ -165,6 +158,7 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer imple
     });
   }
 
+  /** Claims distinct versions INPROGRESS for `stagingKey`; rejects unless every claim was written. */
   async claim(versionKeys: readonly string[], stagingKey: string): Promise<void> {
     const items = versionKeys.map((versionKey) => this.#claimItem(versionKey, stagingKey));
     await this.#inChunks(items, this.#claimsPerRequest, async (chunk) => {
@@ -240,6 +234,9 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer imple
     );
   }
 }
+
+/** merge-consumer's view of the idempotency table: one read and one write per version at most. */
+export type ClaimStore = Pick<StagingClaimPersistenceLayer, 'read' | 'claim'>;
 
 /** The item read back as Powertools' _getRecord does, with its status as Powertools reports it. */
 function storedClaimOf(item: Record<string, AttributeValue>): StoredClaim {

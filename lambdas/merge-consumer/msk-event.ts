@@ -37,28 +37,13 @@ export interface ValidRecord extends RecordPosition {
   versionKey: string;
 }
 
-/** Where a record failed its schema, without the message (it may quote the value, e.g. an e-mail). */
-export interface SchemaIssue {
-  path: string;
-  code: string;
-}
-
 export interface InvalidRecord extends RecordPosition {
   /** For the DLQ message: may quote parts of the value, so it is never logged. */
   reason: string;
-  /** Safe to log: the schema issues behind `reason` (empty when it was not a schema failure). */
-  issues: SchemaIssue[];
+  /** Safe to log: where the schema failed, without the messages (which may quote an e-mail). */
+  issues: { path: string; code: string }[];
   /** The value as received: decoded text when it was valid base64, the raw base64 otherwise. */
   raw: string;
-}
-
-export interface ParsedMskEvent {
-  /** Every record, valid or not, in event order. */
-  positions: RecordPosition[];
-  valid: ValidRecord[];
-  invalid: InvalidRecord[];
-  /** First and last offset per topic-partition the event covers. */
-  ranges: OffsetRange[];
 }
 
 /**
@@ -106,41 +91,35 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
  * Parses an MSK event. Throws only when the event itself is not an MSK event (a platform contract
  * violation); every bad record comes back in `invalid` with a reason.
  */
-export function parseMskEvent(event: unknown): ParsedMskEvent {
+export function parseMskEvent(event: unknown): {
+  /** Every record, valid or not, in event order. */
+  positions: RecordPosition[];
+  valid: ValidRecord[];
+  invalid: InvalidRecord[];
+  /** First and last offset per topic-partition the event covers. */
+  ranges: OffsetRange[];
+} {
   const shape = MskEventShapeSchema.safeParse(event);
-  if (!shape.success) {
+  if (!shape.success)
     throw new MergeConsumerError(`Not an MSK event: ${z.prettifyError(shape.error)}`);
-  }
   const positions: RecordPosition[] = [];
   const valid: ValidRecord[] = [];
   const invalid: InvalidRecord[] = [];
-  for (const records of Object.values(shape.data.records)) {
-    for (const raw of records) {
-      const position: RecordPosition = {
-        topic: raw.topic,
-        partition: raw.partition,
-        offset: raw.offset,
-        timestamp: raw.timestamp,
-      };
-      positions.push(position);
-      const outcome = parseRecord(raw);
-      if ('reason' in outcome) invalid.push({ ...position, ...outcome });
-      else
-        valid.push({
-          ...position,
-          envelope: outcome.envelope,
-          versionKey: recordVersionKey(outcome.envelope),
-        });
-    }
+  for (const raw of Object.values(shape.data.records).flat()) {
+    const { topic, partition, offset, timestamp } = raw;
+    const position = { topic, partition, offset, timestamp };
+    positions.push(position);
+    const outcome = parseRecord(raw);
+    if ('reason' in outcome) invalid.push({ ...position, ...outcome });
+    else valid.push({ ...position, ...outcome, versionKey: recordVersionKey(outcome.envelope) });
   }
   return { positions, valid, invalid, ranges: offsetRanges(positions) };
 }
 
-type RecordOutcome =
-  { envelope: Envelope } | { reason: string; issues: SchemaIssue[]; raw: string };
+type RecordOutcome = { envelope: Envelope } | Omit<InvalidRecord, keyof RecordPosition>;
 
 function parseRecord(raw: Record<string, unknown>): RecordOutcome {
-  const rejected = (reason: string, value: string, issues: SchemaIssue[] = []): RecordOutcome => ({
+  const rejected = (reason: string, value: string, issues: InvalidRecord['issues'] = []) => ({
     reason,
     issues,
     raw: value,
@@ -195,7 +174,7 @@ function parseRecord(raw: Record<string, unknown>): RecordOutcome {
   return { envelope: envelope.data };
 }
 
-function schemaIssues(error: z.ZodError): SchemaIssue[] {
+function schemaIssues(error: z.ZodError): InvalidRecord['issues'] {
   return error.issues.map((issue) => ({
     path: issue.path.map(String).join('.'),
     code: issue.code,
@@ -203,23 +182,20 @@ function schemaIssues(error: z.ZodError): SchemaIssue[] {
 }
 
 function offsetRanges(positions: readonly RecordPosition[]): OffsetRange[] {
-  const byPartition = new Map<
-    string,
-    { topic: string; partition: number; first: number; last: number }
-  >();
+  const ranges = new Map<string, OffsetRange>();
   for (const { topic, partition, offset } of positions) {
-    const id = `${topic}-${partition}`;
-    const range = byPartition.get(id);
-    if (range === undefined) byPartition.set(id, { topic, partition, first: offset, last: offset });
+    const range = ranges.get(`${topic}-${partition}`);
+    if (range === undefined)
+      ranges.set(`${topic}-${partition}`, {
+        topic,
+        partition,
+        firstOffset: String(offset),
+        lastOffset: String(offset),
+      });
     else {
-      range.first = Math.min(range.first, offset);
-      range.last = Math.max(range.last, offset);
+      range.firstOffset = String(Math.min(Number(range.firstOffset), offset));
+      range.lastOffset = String(Math.max(Number(range.lastOffset), offset));
     }
   }
-  return [...byPartition.values()].map(({ topic, partition, first, last }) => ({
-    topic,
-    partition,
-    firstOffset: String(first),
-    lastOffset: String(last),
-  }));
+  return [...ranges.values()];
 }

@@ -3,8 +3,8 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
+  paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
@@ -210,46 +210,28 @@ export interface StoredObjectSummary {
   lastModified: Date;
 }
 
-/** The S3 operations on the staging bucket; tests inject an in-memory one. */
-export interface StagingStore {
-  /** Every object under `prefix`, across all ListObjectsV2 pages. */
-  list(prefix: string): Promise<StoredObjectSummary[]>;
-  /** The object's text, or undefined when it does not exist. */
-  get(key: string): Promise<string | undefined>;
-  exists(key: string): Promise<boolean>;
-  put(key: string, body: string): Promise<void>;
-  /** Writes the batch unless an object exists under `key` ('exists': an earlier attempt wrote it). */
-  putIfAbsent(key: string, batch: StagedBatch): Promise<'created' | 'exists'>;
-  copy(fromKey: string, toKey: string): Promise<void>;
-  delete(key: string): Promise<void>;
-}
-
-export class S3StagingStore implements StagingStore {
+/** The staging bucket's objects (text); tests use an in-memory {@link StagingStore}. */
+export class S3StagingStore {
   constructor(
-    private readonly s3: Pick<S3Client, 'send'>,
+    private readonly s3: S3Client,
     private readonly bucket: string,
   ) {}
 
+  /** Every object under `prefix`, across all ListObjectsV2 pages. */
   async list(prefix: string): Promise<StoredObjectSummary[]> {
     const objects: StoredObjectSummary[] = [];
-    let continuationToken: string | undefined;
-    do {
-      const page = await this.s3.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: prefix,
-          ContinuationToken: continuationToken,
-        }),
-      );
-      for (const object of page.Contents ?? []) {
-        if (object.Key === undefined) continue;
-        objects.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
-      }
-      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (continuationToken !== undefined);
+    const pages = paginateListObjectsV2(
+      { client: this.s3 },
+      { Bucket: this.bucket, Prefix: prefix },
+    );
+    for await (const page of pages)
+      for (const { Key, LastModified } of page.Contents ?? [])
+        if (Key !== undefined)
+          objects.push({ key: Key, lastModified: LastModified ?? new Date(0) });
     return objects;
   }
 
+  /** The object's text, or undefined when it does not exist. */
   async get(key: string): Promise<string | undefined> {
     try {
       const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
@@ -283,6 +265,7 @@ export class S3StagingStore implements StagingStore {
     );
   }
 
+  /** Writes the batch unless an object exists under `key` ('exists': an earlier attempt wrote it). */
   async putIfAbsent(key: string, batch: StagedBatch): Promise<'created' | 'exists'> {
     try {
       await this.put(key, JSON.stringify(batch), '*');
@@ -307,6 +290,11 @@ export class S3StagingStore implements StagingStore {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 }
+
+export type StagingStore = Pick<
+  S3StagingStore,
+  'list' | 'get' | 'exists' | 'put' | 'putIfAbsent' | 'copy' | 'delete'
+>;
 
 function httpStatus(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient, PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
@@ -13,7 +12,7 @@ const isoDateTime = z.iso.datetime({ offset: true });
  * write and every write is conditional on the version it read, so two overlapping runs of the
  * same poller cannot overwrite each other's progress or move the watermark backwards.
  */
-export const SyncStateSchema = z.object({
+const SyncStateSchema = z.object({
   source: z.string().min(1),
   version: z.number().int().nonnegative(),
   /** Highest source `updatedAt` fully published; incremental polls start just before it. */
@@ -45,22 +44,7 @@ export class SyncStateConflictError extends Error {
   }
 }
 
-/** What the poller needs from the sync-state store (the DynamoDB repository or a fake). */
-export interface SyncStateStore {
-  read(source: string): Promise<SyncState | undefined>;
-  saveCursor(
-    previous: SyncState | undefined,
-    source: string,
-    progress: RunProgress,
-  ): Promise<SyncState>;
-  advanceWatermark(
-    previous: SyncState | undefined,
-    source: string,
-    watermark: string | undefined,
-  ): Promise<SyncState>;
-}
-
-export class SyncStateRepository implements SyncStateStore {
+export class SyncStateRepository {
   constructor(
     private readonly documentClient: Pick<DynamoDBDocumentClient, 'send'>,
     private readonly tableName: string = tables.syncState.name,
@@ -73,12 +57,9 @@ export class SyncStateRepository implements SyncStateStore {
     );
     if (Item === undefined) return undefined;
     const parsed = SyncStateSchema.safeParse(Item);
-    if (!parsed.success) {
-      throw new Error(
-        `sync-state item for "${source}" is malformed (${parsed.error.issues.map((i) => i.path.join('.') || '(item)').join(', ')}); fix or delete it`,
-      );
-    }
-    return parsed.data;
+    if (parsed.success) return parsed.data;
+    const paths = parsed.error.issues.map((i) => i.path.join('.') || '(item)').join(', ');
+    throw new Error(`sync-state item for "${source}" is malformed (${paths}); fix or delete it`);
   }
 
   /** Records mid-run progress; the watermark is untouched. */
@@ -125,10 +106,7 @@ export class SyncStateRepository implements SyncStateStore {
   private async put(next: SyncState, previous: SyncState | undefined): Promise<void> {
     // The version check covers the watermark too: a stored watermark can only be replaced by
     // a writer that read it, and laterOf() never returns less than what it read.
-    const condition: Pick<
-      PutCommandInput,
-      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
-    > =
+    const condition: Partial<PutCommandInput> =
       previous === undefined
         ? {
             ConditionExpression: 'attribute_not_exists(#source)',
@@ -141,18 +119,18 @@ export class SyncStateRepository implements SyncStateStore {
           };
     try {
       await this.documentClient.send(
-        new PutCommand({ TableName: this.tableName, Item: next, ...condition }),
+        new PutCommand({ ...condition, TableName: this.tableName, Item: next }),
       );
     } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        (error as Error).name === 'ConditionalCheckFailedException'
-      )
+      if ((error as Error).name === 'ConditionalCheckFailedException')
         throw new SyncStateConflictError(next.source);
       throw error;
     }
   }
 }
+
+/** What the poller needs from the sync-state store (the DynamoDB repository or a fake). */
+export type SyncStateStore = Pick<SyncStateRepository, 'read' | 'saveCursor' | 'advanceWatermark'>;
 
 /** The later of two ISO timestamps (compared as instants, not as strings). */
 export function laterOf(a: string | undefined, b: string | undefined): string | undefined {
