@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import type { DlqMessage } from './dlq-message';
 import { DLQ_RECORD_MAX_CHARS } from './dlq-message';
 import { topics } from './pipeline';
@@ -15,7 +15,7 @@ export type DlqEntry = Omit<DlqMessage, 'dlqId' | 'failedAt' | 'record'> & {
  * (64 Ki chars, JSON-escaped), so they go in sends of at most this much. A single message is
  * always below it: its raw record is truncated to DLQ_RECORD_MAX_CHARS.
  */
-export const DLQ_MAX_BYTES_PER_SEND = 768 * 1024;
+const DLQ_MAX_BYTES_PER_SEND = 768 * 1024;
 
 /** Publishes to `analytics_dlq`, acked by all replicas before it resolves. */
 export class DlqPublisher {
@@ -31,61 +31,37 @@ export class DlqPublisher {
    * ones stay published and the caller's retry publishes them again: at least once.
    */
   async publish(entries: DlqEntry[]): Promise<DlqMessage[]> {
-    if (entries.length === 0) return [];
-    const messages = entries.map((entry) => this.toMessage(entry));
-    const records = messages.map((message) => ({
-      key: message.dlqId,
-      value: JSON.stringify(message),
-      headers: { stage: message.stage },
-    }));
-    for (const chunk of chunkByBytes(records, this.maxBytesPerSend)) {
-      await this.producer.send({ topic: this.topic, acks: -1, messages: chunk });
-    }
-    return messages;
-  }
-
-  private toMessage(entry: DlqEntry): DlqMessage {
-    return {
+    const failedAt = this.now().toISOString();
+    const messages = entries.map((entry) => ({
       ...entry,
       dlqId: randomUUID(),
-      failedAt: this.now().toISOString(),
+      failedAt,
       record: truncate(entry.record),
-    };
-  }
-}
-
-interface KafkaRecord {
-  key: string;
-  value: string;
-  headers: Record<string, string>;
-}
-
-function recordBytes(record: KafkaRecord): number {
-  const headerBytes = Object.entries(record.headers).reduce(
-    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value),
-    0,
-  );
-  // + 64: Kafka's per-record framing (lengths, attributes, deltas), generously.
-  return Buffer.byteLength(record.key) + Buffer.byteLength(record.value) + headerBytes + 64;
-}
-
-/** Consecutive chunks of at most `maxBytes` each (a record larger than that travels alone). */
-function chunkByBytes(records: readonly KafkaRecord[], maxBytes: number): KafkaRecord[][] {
-  const chunks: KafkaRecord[][] = [];
-  let chunk: KafkaRecord[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const size = recordBytes(record);
-    if (chunk.length > 0 && bytes + size > maxBytes) {
-      chunks.push(chunk);
+    }));
+    let chunk: Message[] = [];
+    let bytes = 0;
+    const send = async (): Promise<void> => {
+      if (chunk.length > 0)
+        await this.producer.send({ topic: this.topic, acks: -1, messages: chunk });
       chunk = [];
       bytes = 0;
+    };
+    for (const message of messages) {
+      const record = {
+        key: message.dlqId,
+        value: JSON.stringify(message),
+        headers: { stage: message.stage },
+      };
+      // + 64: Kafka's per-record framing (lengths, attributes, deltas), generously.
+      const size = Buffer.byteLength(record.key + record.value + 'stage' + message.stage) + 64;
+      // A record larger than the limit travels alone.
+      if (bytes + size > this.maxBytesPerSend) await send();
+      chunk.push(record);
+      bytes += size;
     }
-    chunk.push(record);
-    bytes += size;
+    await send();
+    return messages;
   }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
 }
 
 function truncate(record: string | undefined): string | undefined {

@@ -30,7 +30,7 @@ describe('createMskTokenProvider', () => {
     );
     const provider = createMskTokenProvider({
       region: 'eu-west-1',
-      resolveCredentials,
+      credentials: () => resolveCredentials,
       sign,
     });
 

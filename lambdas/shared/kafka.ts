@@ -83,40 +83,28 @@ export async function resolveMskBrokers(
   return brokerString.split(',').map((broker) => broker.trim());
 }
 
-type AwsCredentialIdentityProvider = Parameters<
+type CredentialsProvider = Parameters<
   typeof generateAuthTokenFromCredentialsProvider
 >[0]['awsCredentialsProvider'];
-type AwsCredentialIdentity = Awaited<ReturnType<AwsCredentialIdentityProvider>>;
-
-interface MskTokenProviderOptions {
-  region: string;
-  /**
-   * Resolves credentials; called on EVERY token request. The default builds a new provider
-   * chain each time, so nothing is memoised between requests.
-   */
-  resolveCredentials?: () => Promise<AwsCredentialIdentity>;
-  sign?: typeof generateAuthTokenFromCredentialsProvider;
-}
 
 /**
- * kafkajs `oauthBearerProvider` for MSK IAM auth. Credentials are resolved afresh for every
- * token: a provider that caches them keeps signing with expired/rotated credentials, and
- * long-lived warm containers then fail SASL re-authentication after about a day
- * (aws/aws-msk-iam-sasl-signer-js#21, #34; "Cannot change principals during
- * re-authentication", #19).
+ * kafkajs `oauthBearerProvider` for MSK IAM auth, with a new credentials provider (by default a
+ * fresh default chain) for every token: one that caches credentials keeps signing with expired or
+ * rotated ones, and long-lived warm containers then fail SASL re-authentication after about a day
+ * (aws/aws-msk-iam-sasl-signer-js#21, #34; "Cannot change principals during re-authentication", #19).
  */
-export function createMskTokenProvider(
-  options: MskTokenProviderOptions,
-): () => Promise<OauthbearerProviderResponse> {
-  const resolveCredentials = options.resolveCredentials ?? (() => fromNodeProviderChain()());
-  const sign = options.sign ?? generateAuthTokenFromCredentialsProvider;
-  return async () => {
-    const credentials = await resolveCredentials();
-    const awsCredentialsProvider: AwsCredentialIdentityProvider = () =>
-      Promise.resolve(credentials);
-    const { token } = await sign({ region: options.region, awsCredentialsProvider });
-    return { value: token };
-  };
+export function createMskTokenProvider({
+  region,
+  credentials = fromNodeProviderChain,
+  sign = generateAuthTokenFromCredentialsProvider,
+}: {
+  region: string;
+  credentials?: () => CredentialsProvider;
+  sign?: typeof generateAuthTokenFromCredentialsProvider;
+}): () => Promise<OauthbearerProviderResponse> {
+  return async () => ({
+    value: (await sign({ region, awsCredentialsProvider: credentials() })).token,
+  });
 }
 
 /** Routes kafkajs log lines into a Powertools Logger, keeping their level and namespace. */

@@ -1,8 +1,4 @@
-/**
- * The one typed pipeline definition. `infra/` (CDK) and the local runtime (`localstack/`) both
- * import this object, so an AWS deployment and an offline run can never drift apart.
- * Handlers read their tunables from env (set by infra / the local runtime from these values).
- */
+/** The one typed pipeline definition: infra and the local runtime both set handlers' env from it. */
 
 export const topics = {
   customers: 'customer_data',
@@ -30,9 +26,8 @@ export type SourceName = keyof typeof sources;
 export type EventType = (typeof sources)[SourceName]['eventType'];
 
 /**
- * The Node.js major version the functions run on: Lambda's `nodejs<major>.x` runtime in infra, the
- * esbuild target, and the local Lambda runtime (the `node` devDependency puts this Node first on
- * the PATH of every npm script, so `npm start` and `npm test` run handlers on it).
+ * The functions' Node.js major: Lambda's `nodejs<major>.x` runtime, the esbuild target and the
+ * local runtime (the `node` devDependency puts it first on every npm script's PATH).
  */
 export const lambdaNodeMajor = 24;
 
@@ -43,7 +38,6 @@ export const functionNames = {
   flush: 'flush',
   mockApis: 'mock-apis',
 } as const;
-export type FunctionKey = keyof typeof functionNames;
 
 export const tables = {
   idempotency: { name: 'ecom-sync-idempotency', ttlAttribute: 'expiration' },
@@ -88,12 +82,11 @@ export const pipeline = {
   },
   aws: {
     /**
-     * Retries of every AWS SDK call (DynamoDB, S3) the Lambdas make. The SDK's default, 3
-     * attempts from a client-wide quota, is spent in about a second, so a DynamoDB or S3 restart
-     * failed whole batches until the event source mapping's retries ran out and it dead-lettered
-     * valid records (the dynamodb-restart and s3-restart chaos scenarios). Each call gets 10
-     * attempts of its own (see aws-sdk-retry.ts) with full-jitter backoff capped at 10 s: about 21 s
-     * of outage on average, 43 s at most, inside the merge-consumer's 120 s timeout.
+     * Retries of every AWS SDK call the Lambdas make (aws-sdk-retry.ts). The SDK's default (3
+     * attempts from a client-wide quota) is spent in about a second, so a DynamoDB or S3 restart
+     * dead-lettered valid records (the dynamodb-restart and s3-restart chaos scenarios). 10
+     * attempts per call, full jitter capped at 10 s: ~21 s of outage on average, 43 s at most,
+     * inside the merge-consumer's 120 s timeout.
      */
     sdkRetry: { maxAttempts: 10, baseDelayMs: 200, maxDelayMs: 10_000 },
   },
@@ -108,9 +101,8 @@ export const pipeline = {
   },
   mergeConsumer: {
     /**
-     * Event source mapping controls. 2,000 records (~1.4 MB of event at ~0.7 KB per record, within
-     * the 6 MB payload limit): a quarter of the staging objects, S3 requests and invocations of 500
-     * (docs/benchmarks.md).
+     * Event source mapping controls. 2,000 records (~1.4 MB of event, within the 6 MB limit): a
+     * quarter of the staging objects, S3 requests and invocations of 500 (docs/benchmarks.md).
      */
     batchSize: 2000,
     maxBatchingWindowSeconds: 1,
@@ -119,16 +111,9 @@ export const pipeline = {
     bisectBatchOnFunctionError: true,
     reportBatchItemFailures: true,
     consumerGroupId: 'ecom-sync-merge-consumer',
-    /**
-     * Idempotency requests (BatchGetItem of 100 keys, BatchWriteItem of claimsPerRequest) and
-     * staged-object reads in flight per invocation: a 2,000-record batch is 20 reads and, when
-     * all of it is new, 80 claim writes.
-     */
+    /** Idempotency requests and staged-object reads in flight per invocation. */
     idempotencyConcurrency: 4,
-    /**
-     * Claims per BatchWriteItem request (DynamoDB's limit is 25). Each new record version is one
-     * unconditional put: 1 write unit on AWS, nothing else written (docs/DESIGN.md).
-     */
+    /** Claims per BatchWriteItem (at most 25): one unconditional put, 1 WRU, per new version. */
     claimsPerRequest: 25,
     idempotencyTtlSeconds: 7 * 24 * 3600,
     timeoutSeconds: 120,
@@ -152,9 +137,8 @@ export const pipeline = {
 } as const;
 
 /**
- * Lambda requires a consumer group id to be unique per Kafka event source mapping, and a
- * mapping reads one topic: the pipeline's group id (or a test's) gets the topic appended. Infra
- * and the local emulator both name their groups with this.
+ * Lambda requires a consumer group id unique per Kafka event source mapping, and a mapping reads
+ * one topic: infra and the local emulator append the topic to the group id.
  */
 export function mergeConsumerGroupId(
   topic: string,
@@ -164,9 +148,8 @@ export function mergeConsumerGroupId(
 }
 
 /**
- * The metrics each function emits, under Powertools' `service` dimension (its name): its code
- * names every metric through its own object, and the registry (`functions.ts`) hands these to
- * the dashboards and alarms, so a chart or alarm cannot wait for a metric nobody emits.
+ * The metrics each function emits (Powertools' `service` dimension = its name), named through
+ * these objects; the registry (`functions.ts`) hands them to dashboards and alarms.
  */
 export const pollerMetrics = {
   recordsFetched: 'RecordsFetched',

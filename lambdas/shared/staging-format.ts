@@ -15,9 +15,8 @@ import { staging } from './pipeline';
 import { CustomerSchema, ProductSchema } from './records';
 
 /*
- * The staging bucket, shared by merge-consumer (writes batches) and flush (delivers them): the
- * object format, the keys a batch can have during its life, the one "latest version per id" rule
- * and the S3 store both use.
+ * The staging bucket, shared by merge-consumer (writes batches) and flush (delivers them): object
+ * format, keys, the one "latest version per id" rule and the S3 store.
  */
 
 /** The Kafka offsets one merge-consumer invocation covered, per topic-partition. */
@@ -52,26 +51,19 @@ export const StagedBatchSchema = z.object({
   customers: z.array(CustomerSchema),
   products: z.array(ProductSchema),
   offsets: z.array(OffsetRangeSchema),
-  /**
-   * Optional on purpose (objects staged before it existed have none): the Kafka position of each
-   * staged record, keyed by `entityKey`, for {@link latestPerId} when two batches of one payload
-   * carry the same id.
-   */
+  /** Optional (older objects have none): each record's Kafka position by `entityKey`, for {@link latestPerId}. */
   recordPositions: z.record(z.string(), RecordPositionSchema).optional(),
   /**
-   * Optional on purpose (additive): the version keys (`eventType#id#contentHash`) of every record
-   * version this object accounts for, including the versions it superseded with a newer one of the
-   * same id. merge-consumer reads it after a crash to decide, exactly, whether a claimed record
-   * version is already staged here.
+   * Optional (additive): every version key this object accounts for, superseded ones included;
+   * merge-consumer reads it to decide exactly whether a claimed version is staged here.
    */
   recordVersions: z.array(z.string().min(1)).optional(),
 });
 export type StagedBatch = z.infer<typeof StagedBatchSchema>;
 
 /**
- * The batch id of the invocation that covered `ranges`: the same offsets always give the same id,
- * whatever order the event listed its partitions in, so a retry of the same batch finds the
- * object its earlier attempt wrote. sha256 of the sorted `topic-partition:first-last` list, hex, 32 chars.
+ * The batch id of the invocation that covered `ranges` (sha256 of the sorted ranges, 32 hex): the
+ * same offsets in any order give the same id, so a retry finds the object its earlier attempt wrote.
  */
 export function batchIdFromOffsets(ranges: readonly OffsetRange[]): string {
   const parts = ranges
@@ -101,10 +93,9 @@ export function parseStagedKey(key: string): { datePath: string; batchId: string
 }
 
 /**
- * Where a staged object can be: `staging/` (to deliver), `dlq/` (parked, or quarantined as
- * invalid) and `delivered/`, always under the path it was staged with. flush moves an object
- * only forwards in this order (copy first, delete after), so a reader that looks in this order
- * finds it even while it moves: a staged object is never lost to a reader.
+ * Where a staged object can be, under the path it was staged with: `staging/`, `dlq/` (parked or
+ * quarantined), `delivered/`. flush moves it only forwards in this order (copy, then delete), so a
+ * reader looking in this order finds it even mid-move.
  */
 const STAGED_PLACES = ['staging', 'dlq', 'delivered'] as const;
 export type StagedPlace = (typeof STAGED_PLACES)[number];
@@ -237,7 +228,7 @@ export class S3StagingStore {
       const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return (await response.Body?.transformToString('utf-8')) ?? '';
     } catch (error) {
-      if (httpStatus(error) === 404 || isNamed(error, 'NoSuchKey')) return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   }
@@ -247,8 +238,7 @@ export class S3StagingStore {
       await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return true;
     } catch (error) {
-      // HeadObject has no body, so some servers' 404s arrive without a modelled error class.
-      if (httpStatus(error) === 404 || isNamed(error, 'NotFound')) return false;
+      if (isNotFound(error)) return false;
       throw error;
     }
   }
@@ -291,16 +281,12 @@ export class S3StagingStore {
   }
 }
 
-export type StagingStore = Pick<
-  S3StagingStore,
-  'list' | 'get' | 'exists' | 'put' | 'putIfAbsent' | 'copy' | 'delete'
->;
+export type StagingStore = Pick<S3StagingStore, keyof S3StagingStore>;
 
-function httpStatus(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
-    ?.httpStatusCode;
-}
+const httpStatus = (error: unknown): number | undefined =>
+  (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 
-function isNamed(error: unknown, name: string): boolean {
-  return (error as { name?: string } | undefined)?.name === name;
-}
+/** HeadObject has no body, so some servers' 404s arrive without a modelled error class. */
+const isNotFound = (error: unknown): boolean =>
+  httpStatus(error) === 404 ||
+  ['NoSuchKey', 'NotFound'].includes((error as Error | undefined)?.name ?? '');
