@@ -26,11 +26,9 @@ export interface FlushSummary {
 }
 
 /**
- * One scheduled flush: finish any payload an earlier run left in the outbox, then pack the
- * staged batches oldest first, POST each payload and move its batches out of staging only after
- * a 2xx. A payload that cannot be delivered is parked under dlq/; after a retryable failure the
- * run stops, leaving the rest staged for the next run instead of parking everything while
- * Analytics is down.
+ * One scheduled flush: finish what an earlier run left in the outbox, then pack the staged batches
+ * oldest first and deliver each payload. After a retryable failure the run stops, leaving the rest
+ * staged instead of parking everything while Analytics is down.
  */
 export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promise<FlushSummary> {
   const { deadline } = settings;
@@ -158,9 +156,8 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
 const datePath = (key: string): string => parseStagedKey(key)?.datePath ?? '';
 
 /**
- * A staged object that can never be delivered is moved to `dlq/` (same path) and reported on
- * `analytics_dlq`, so it neither blocks the flush nor disappears. The DLQ message goes first: a
- * crash before the move leaves the object in staging, to be reported again (at least once).
+ * An invalid staged object is reported on `analytics_dlq`, then moved to `dlq/`: it neither blocks
+ * the flush nor disappears (a crash before the move reports it again: at least once).
  */
 async function quarantine(
   deps: FlushDeps,

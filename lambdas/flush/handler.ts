@@ -9,12 +9,7 @@ import { fetchForApiAuth } from '../shared/api-auth';
 import { parseEnv, powertools } from '../shared/config';
 import { DlqPublisher } from '../shared/dlq';
 import { HttpClient } from '../shared/http-client';
-import {
-  KafkaEnvSchema,
-  createKafka,
-  createProducer,
-  lazyConnectedProducer,
-} from '../shared/kafka';
+import { KafkaEnvSchema, createKafka, createProducer, lazyConnect } from '../shared/kafka';
 import { createAnalyticsPoster } from './analytics-poster';
 import type { FlushResult } from './commands';
 import { executeCommand, parseInvokeEvent } from './commands';
@@ -43,7 +38,10 @@ const http = new HttpClient({
   onRetry: (info) => logger.warn('Retrying Analytics', info),
   fetchImpl: apiFetch,
 });
-const producer = lazyConnectedProducer(createProducer(await createKafka(kafkaEnv, { logger })));
+// Connected on the first DLQ message (flush publishes only on failures): a cold start neither
+// waits for nor fails on a connection it may not use.
+const producer = createProducer(await createKafka(kafkaEnv, { logger }));
+const connectOnce = lazyConnect(producer);
 
 const deps: FlushDeps = {
   store: new S3StagingStore(s3, env.STAGING_BUCKET),
@@ -52,7 +50,10 @@ const deps: FlushDeps = {
     baseUrl: env.ANALYTICS_API_BASE_URL,
     maxAttempts: env.FLUSH_MAX_ATTEMPTS,
   }),
-  dlq: new DlqPublisher(producer, env.DLQ_TOPIC),
+  dlq: new DlqPublisher(
+    { send: async (record) => (await connectOnce(), producer.send(record)) },
+    env.DLQ_TOPIC,
+  ),
   metrics,
   logger,
   now: Date.now,

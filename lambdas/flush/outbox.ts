@@ -29,12 +29,9 @@ export class FlushError extends Error {
 }
 
 /**
- * `outbox/<eventId>.json`: one payload's grouping, written BEFORE its POST and deleted only after
- * its batches reached `delivered/`. If flush dies after Analytics stored the payload but before
- * the batches moved, the next run re-posts exactly this grouping (same eventId, timestamp and
- * batch order), so the Idempotency-Key absorbs the repeat instead of a regrouped payload
- * duplicating records. `parked` is set once the payload was given up on: its batches are in
- * `dlq/` and only a redrive posts it again, unchanged.
+ * `outbox/<eventId>.json`: one payload's grouping, written before its POST and deleted last, so a
+ * crash-restart re-posts exactly it under the same Idempotency-Key; `parked` once given up on
+ * (README.md, "Why the outbox" and its crash analysis).
  */
 export const PayloadManifestSchema = z.object({
   eventId: z.string().regex(/^[0-9a-f]{64}$/),
@@ -97,9 +94,8 @@ export interface CarriedBatch {
 }
 
 /**
- * Each batch of a manifest, from `delivered/` (a copy there means the payload was delivered:
- * batches are copied there only after a 2xx), else `staging/`, else `dlq/` (parked, or a parking
- * that was interrupted). A message when one is missing or invalid.
+ * Each batch of a manifest, from `delivered/` (copied there only after a 2xx), else `staging/`,
+ * else `dlq/` (parked, or a parking that was interrupted); a message when one is missing or invalid.
  */
 export async function locateBatches(
   store: Pick<StagingStore, 'get'>,
@@ -142,11 +138,9 @@ async function settleDelivered(
 }
 
 /**
- * Gives up on a payload: one message on `analytics_dlq`, then its batches move to `dlq/` (same
- * path) and, last, the manifest is marked parked, so a redrive re-posts exactly this grouping
- * with this eventId (Analytics may have stored it and only the answer was lost). A crash before
- * the mark leaves an unparked manifest whose batches are in `staging/` or `dlq/`: the next run
- * posts it again (and may announce it again: at least once).
+ * Gives up on a payload: one message on `analytics_dlq`, its batches moved to `dlq/`, the manifest
+ * marked parked last (a crash before the mark: the next run posts it again, and may announce it
+ * again: at least once).
  */
 async function parkPayload(
   deps: FlushDeps,
@@ -188,12 +182,10 @@ export type PayloadResult = { eventId: string; batches: number; records: number 
 );
 
 /**
- * Posts the payload a manifest describes, rebuilt from its batches in manifest order with the
- * manifest's timestamp (byte for byte the payload of every earlier attempt), unless a batch is in
- * `delivered/` already (only a 2xx puts it there), and settles it: delivered, parked when `park`
- * (a redrive leaves a parked one as it is), or, when the run's own deadline stopped the retries,
- * left exactly as it is for the next run to re-post under the same key. HTTP failures are
- * reported, never thrown.
+ * Posts the payload a manifest describes (rebuilt in manifest order with its timestamp: byte for
+ * byte every earlier attempt's) unless a batch is in `delivered/` already, and settles it:
+ * delivered, parked when `park` (a redrive leaves it parked), or, when the run's deadline ended the
+ * retries, left as it is for the next run. HTTP failures are reported, never thrown.
  */
 export async function deliverOrPark(
   deps: FlushDeps,

@@ -30,9 +30,8 @@ export async function listParked(deps: Pick<FlushDeps, 'store'>): Promise<Parked
 }
 
 /**
- * Re-posts parked payloads with their ORIGINAL grouping, timestamp and eventId: Analytics may
- * have stored one whose answer was lost, and only the same Idempotency-Key keeps the re-post from
- * duplicating its records. On a 2xx the batches move to delivered/; on failure they stay parked.
+ * Re-posts parked payloads unchanged (Analytics may have stored one whose answer was lost: only
+ * the same Idempotency-Key keeps it from duplicating records); on failure they stay parked.
  */
 export async function redriveParked(
   deps: FlushDeps,

@@ -82,16 +82,11 @@ export interface StagingClaimPersistenceOptions {
 }
 
 /**
- * Powertools' DynamoDB persistence layer (its key hashing, attribute names, statuses and
- * expiry), used for its record format but not its one-call-per-record writes: the group commit
- * reads every version of an invocation with BatchGetItem and writes the claims it decides to
- * make with BatchWriteItem (docs/DESIGN.md, "One write per new record version").
- *
- * A claim is the item Powertools' saveInProgress would put (`id`, `status` INPROGRESS,
- * `expiration`, `in_progress_expiration`) plus `stagingKey`. It is put unconditionally: only the
- * invocation of the version's partition writes it, right after reading it (see DESIGN.md for why
- * that holds). Nothing completes it: an INPROGRESS claim whose staging object exists and lists
- * the version is as good as COMPLETED.
+ * Powertools' DynamoDB persistence layer (key hashing, attribute names, statuses, expiry) for its
+ * record format, not its one-call-per-record writes: versions are read with BatchGetItem and
+ * claimed with BatchWriteItem. A claim is the item Powertools' saveInProgress would put plus
+ * `stagingKey`, put unconditionally and never completed (docs/DESIGN.md, "One DynamoDB write per
+ * new record version", says why both are safe).
  */
 export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
   readonly #client: DynamoDBClient;
@@ -174,10 +169,8 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
   }
 
   /**
-   * Powertools' INPROGRESS record for the version (what saveInProgress builds: hashed key, expiry
-   * now + expiresAfterSeconds, in-progress expiry now + remaining time), as its _putRecord turns it
-   * into an item, plus `stagingKey`. Built here rather than through saveInProgress because that
-   * sends one conditional PutItem per record.
+   * Powertools' INPROGRESS record as saveInProgress builds it and _putRecord writes it, plus
+   * `stagingKey` (saveInProgress itself sends one conditional PutItem per record).
    */
   #claimItem(versionKey: string, stagingKey: string): Record<string, AttributeValue> {
     const now = Date.now();
@@ -226,8 +219,7 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
   }
 
   #remainingTimeInMillis(): number {
-    // Outside Lambda (tests, local runtime without a context) fall back to the function timeout, as
-    // an invocation cannot outlive it.
+    // Without a Lambda context: the function timeout, which no invocation outlives.
     return (
       this.#config.lambdaContext?.getRemainingTimeInMillis() ??
       pipeline.mergeConsumer.timeoutSeconds * 1000

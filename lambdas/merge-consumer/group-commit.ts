@@ -55,15 +55,10 @@ export function objectToLocate(stored: StoredClaim | undefined): string | undefi
 }
 
 /**
- * The whole dedupe rule, from the version's item and, for an INPROGRESS claim naming an object,
- * that object wherever flush moved it (`named`, undefined when it exists nowhere):
- * - no item, or expired → new: stage;
- * - COMPLETED (the earlier claim-then-complete protocol) → duplicate;
- * - INPROGRESS naming an object that exists and lists the version → duplicate: the claim's object
- *   is its completion, whoever wrote it, this batch's key included (flush may have moved it, and
- *   a put-if-absent under the freed staging key would stage it twice);
- * - INPROGRESS otherwise (object missing, not listing it, or no `stagingKey`) → the attempt that
- *   claimed it died before staging it: take it over, stage.
+ * The whole dedupe rule (docs/DESIGN.md, step 2), from the version's item and, for an INPROGRESS
+ * claim, the object it names wherever flush moved it (`named`, undefined when nowhere): none or
+ * expired → stage; COMPLETED → duplicate; INPROGRESS naming an object that lists the version →
+ * duplicate (this batch's own key too: flush may have moved it); other INPROGRESS → take over.
  */
 export function decide(
   versionKey: string,
@@ -90,13 +85,9 @@ export function decide(
 
 /**
  * The group commit (docs/DESIGN.md, "One write per new record version"): read every distinct
- * version's idempotency item (one strongly consistent BatchGetItem per 100), decide each, claim
- * the new ones INPROGRESS for this batch's object (BatchWriteItem), then write the object
- * put-if-absent. No completion write: the claim naming an object that holds the version is the
- * completion.
- *
- * The object is written only if every version was decided and claimed. So an object, once
- * written, accounts for every version claimed under its key by the attempt that wrote it.
+ * version's item, decide each, claim the new ones for this batch's object, then write the object
+ * put-if-absent; no completion write. The object is written only if every version was decided and
+ * claimed, so once written it accounts for every version claimed under its key by its writer.
  */
 export async function groupCommit(
   input: GroupCommitInput,

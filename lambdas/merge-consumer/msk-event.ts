@@ -119,33 +119,27 @@ export function parseMskEvent(event: unknown): {
 type RecordOutcome = { envelope: Envelope } | Omit<InvalidRecord, keyof RecordPosition>;
 
 function parseRecord(raw: Record<string, unknown>): RecordOutcome {
-  const rejected = (reason: string, value: string, issues: InvalidRecord['issues'] = []) => ({
-    reason,
-    issues,
+  const rejected = (reason: string, value: string, error?: z.ZodError) => ({
+    reason: error ? `${reason}: ${z.prettifyError(error)}` : reason,
+    issues: (error?.issues ?? []).map(({ path, code }) => ({
+      path: path.map(String).join('.'),
+      code,
+    })),
     raw: value,
   });
   // A tombstone (null value) arrives without `value`, or with `value: null` (aws-lambda-go
   // omits it, aws-lambda-rust-runtime types it Option<String>): a delete nobody in this pipeline
   // produces, so it is reported as what it is rather than as undecodable data.
-  if (raw.value === undefined || raw.value === null) {
+  if (raw.value === undefined || raw.value === null)
     return rejected('tombstone: the record has no value', '');
-  }
   const rawValue = typeof raw.value === 'string' ? raw.value : JSON.stringify(raw.value);
-  if (typeof raw.value !== 'string' || !STRICT_BASE64.test(raw.value)) {
+  if (typeof raw.value !== 'string' || !STRICT_BASE64.test(raw.value))
     return rejected('value is not base64', rawValue);
-  }
   // Checked before decoding so an oversized record costs nothing more than its length.
-  if ((raw.value.length * 3) / 4 > MAX_RECORD_VALUE_BYTES) {
+  if ((raw.value.length * 3) / 4 > MAX_RECORD_VALUE_BYTES)
     return rejected(`value larger than ${MAX_RECORD_VALUE_BYTES} bytes`, rawValue);
-  }
   const record = AwsKafkaRecordSchema.safeParse(raw);
-  if (!record.success) {
-    return rejected(
-      `malformed Kafka record: ${z.prettifyError(record.error)}`,
-      rawValue,
-      schemaIssues(record.error),
-    );
-  }
+  if (!record.success) return rejected('malformed Kafka record', rawValue, record.error);
   const text = record.data.value;
   let json: unknown;
   try {
@@ -154,31 +148,15 @@ function parseRecord(raw: Record<string, unknown>): RecordOutcome {
     return rejected('value is not JSON', text);
   }
   const envelope = EnvelopeSchema.safeParse(json);
-  if (!envelope.success) {
-    return rejected(
-      `invalid envelope: ${z.prettifyError(envelope.error)}`,
-      text,
-      schemaIssues(envelope.error),
-    );
-  }
-  const key = record.data.key;
+  if (!envelope.success) return rejected('invalid envelope', text, envelope.error);
   // The key decides the partition; a record keyed by something else than its id (or by nothing:
   // the producer then picks any partition) could reach two partitions at once, which the group
   // commit relies on never happening.
-  if (key === undefined) {
+  if (record.data.key === undefined)
     return rejected('Kafka key missing (must be payload.id)', text);
-  }
-  if (key !== envelope.data.payload.id) {
+  if (record.data.key !== envelope.data.payload.id)
     return rejected('Kafka key does not match payload.id', text);
-  }
   return { envelope: envelope.data };
-}
-
-function schemaIssues(error: z.ZodError): InvalidRecord['issues'] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    code: issue.code,
-  }));
 }
 
 function offsetRanges(positions: readonly RecordPosition[]): OffsetRange[] {

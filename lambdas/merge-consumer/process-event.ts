@@ -76,7 +76,7 @@ export async function processMskEvent(
   if (commit.failed.length > 0) {
     logger.error('records could not be staged; their partitions will be re-delivered', {
       batchId: commit.batchId,
-      errors: commit.errors.map(describe),
+      errors: commit.errors.map(String),
       messageIds: commit.failed.slice(0, 20).map((record) => record.envelope.messageId),
     });
   }
@@ -115,12 +115,8 @@ async function sendToDlq(
     return [];
   } catch (error) {
     deps.logger.error('DLQ publish failed; the invalid records will be re-delivered', {
-      error: describe(error),
+      error: String(error),
     });
     return invalid;
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -148,19 +148,3 @@ export function lazyConnect(producer: Pick<Producer, 'connect'>): () => Promise<
     return connecting;
   };
 }
-
-/**
- * A producer that connects on its first send, for a function that rarely publishes (flush: only
- * on failures), so that a cold start neither waits for nor fails on a connection it may not use.
- */
-export function lazyConnectedProducer(
-  producer: Pick<Producer, 'connect' | 'send'>,
-): Pick<Producer, 'send'> {
-  const connectOnce = lazyConnect(producer);
-  return {
-    async send(record) {
-      await connectOnce();
-      return producer.send(record);
-    },
-  };
-}
