@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBearerFetch } from '../shared/api-auth';
+import { fetchForApiAuth } from '../shared/api-auth';
 import { HttpClient } from '../shared/http-client';
 import { createAnalyticsPoster, joinUrl } from './analytics-poster';
 import { buildPayload } from './packing';
@@ -25,7 +25,14 @@ function poster(
     maxAttempts: 3,
     baseDelayMs: 1,
     maxDelayMs: 2,
-    fetchImpl: options.token ? createBearerFetch(async () => options.token, fetchImpl) : fetchImpl,
+    // With a token: the bearer fetch flush's handler builds (fetchForApiAuth), reading it per request.
+    fetchImpl:
+      fetchForApiAuth('none', {
+        region: 'eu-west-1',
+        apiTokenParameter: options.token && '/analytics/token',
+        readToken: async () => options.token,
+        fetchImpl,
+      }) ?? fetchImpl,
     sleep: async () => undefined,
     random: () => 1,
     ...(options.now ? { now: options.now } : {}),

@@ -38,6 +38,7 @@ export const functionNames = {
   flush: 'flush',
   mockApis: 'mock-apis',
 } as const;
+export type FunctionKey = keyof typeof functionNames;
 
 export const tables = {
   idempotency: { name: 'ecom-sync-idempotency', ttlAttribute: 'expiration' },
