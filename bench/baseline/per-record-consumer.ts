@@ -1,13 +1,9 @@
 /**
- * Scenario 5: the replaced Java/Python design, run on the first `records` messages of the topics
- * scenario 1 filled. One kafkajs consumer (fresh group, from the beginning, one message at a time,
- * auto-commit off) does what the old consumer did for every message: parse the envelope, claim its
- * ONE idempotency key (recordVersionKey) with a conditional PutItem into a table of its own, skip
- * the message if the key exists, else POST that record alone to Analytics (Idempotency-Key = the
- * version, on a mock Analytics of its own), then commit the message's offset. The clock runs from
- * the first message received to the last offset committed, so the group join is not counted; a
- * per-record loop's rate does not depend on how many records follow, so it is comparable with
- * scenario 1's. Requests are counted at the clients, never derived from the record count.
+ * Scenario 5, the replaced Java/Python design (docs/benchmarks.md), on the first `records` messages
+ * of scenario 1's topics: one kafkajs consumer, one message at a time, claims the version's ONE
+ * idempotency key with a conditional PutItem, POSTs that record alone to an Analytics mock of its
+ * own, then commits the offset. The clock runs from the first message to the last commit; requests
+ * are counted at the clients, never derived from the record count.
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';

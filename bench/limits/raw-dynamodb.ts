@@ -1,13 +1,7 @@
 /**
- * Scenario 4, the limit `ratioToLimit` divides by: how many idempotency claims DynamoDB Local
- * accepts per second in the batched form the claim protocol uses, on the same server as the
- * pipeline, with nothing else in the way. A fresh table with the Powertools idempotency schema
- * (hash key `id`, on demand), items shaped like merge-consumer's claim, BatchWriteItem of 25
- * (DynamoDB's maximum) at every concurrency of a sweep (default 1, 2, 4, 8, 16 requests in flight
- * on one keep-alive client), each level on fresh keys, after a warm-up (the JIT is not billed to
- * the first level). The clock runs from the first request to the last answer; only accepted items
- * count. The limit is the fastest level, with DynamoDB Local's CPU seconds per 1,000 items there.
- * (Single conditional PutItem calls, the old limit, reach about an eighth: docs/benchmarks.md.)
+ * Scenario 4, the limit `ratioToLimit` divides by (docs/benchmarks.md): the idempotency claims
+ * DynamoDB Local accepts per second as BatchWriteItem of 25 claim-shaped puts on fresh keys, at each
+ * concurrency of a sweep on one keep-alive client, after a warm-up; the fastest level is the limit.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';

@@ -75,15 +75,6 @@ export function countsSince(
  * of a library, a hook installed too late), and every figure derived from it would lie.
  */
 export function missingCounters(summary: RequestSummary): RequestFamily[] {
-  return (
-    [
-      'dynamodb',
-      's3',
-      'kafkaProduce',
-      'kafkaFetch',
-      'analyticsPosts',
-      'sourceGets',
-      'lambdaInvocations',
-    ] as const
-  ).filter((family) => summary[family] === 0);
+  const required = [...Object.keys(families), 'lambdaInvocations'] as RequestFamily[];
+  return required.filter((family) => family !== 'kafkaOther' && summary[family] === 0);
 }
