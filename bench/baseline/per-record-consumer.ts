@@ -17,6 +17,7 @@ import type { AnalyticsPayload } from '../../lambdas/shared/analytics-payload';
 import type { Envelope } from '../../lambdas/shared/envelope';
 import { EnvelopeSchema, recordVersionKey } from '../../lambdas/shared/envelope';
 import { pipeline } from '../../lambdas/shared/pipeline';
+import { topicMessageCount } from '../../localstack/start-pipeline';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
 import {
   countAwsSdkRequests,
@@ -83,10 +84,7 @@ export async function runPerRecordBaseline(options: {
   });
   try {
     let held = 0;
-    for (const topic of options.topics) {
-      for (const { low, high } of await admin.fetchTopicOffsets(topic))
-        held += Number(high) - Number(low);
-    }
+    for (const topic of options.topics) held += await topicMessageCount(admin, topic);
     const target = Math.min(options.records, held);
     await createIdempotencyTable(dynamodb, TableName);
     // Attached once the table exists: only the per-record work is counted.
