@@ -1,6 +1,5 @@
 /** The kafkajs plumbing the bench and chaos share: a quiet client, a bounded wait, a topic reader. */
 import { randomUUID } from 'node:crypto';
-import type { Batch, Consumer } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 
 /** A kafkajs client that logs nothing, so the bench's tables are not interleaved with noise. */
@@ -45,37 +44,6 @@ export function deferred(): {
   return { promise, resolve, reject };
 }
 
-/**
- * Runs `consumer` in a throwaway group and resolves once it has joined and received its
- * assignment (measurements start their clock after the one-off join); `done` settles when
- * `eachBatch` says so, or rejects if the consumer crashes.
- */
-export async function consumeFromStart(
-  consumer: Consumer,
-  topicNames: readonly string[],
-  eachBatch: (batch: Batch) => boolean,
-): Promise<{ done: Promise<void> }> {
-  const { promise: done, resolve, reject } = deferred();
-  consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
-  const joined = new Promise<void>((resolve) => {
-    const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
-      remove();
-      resolve();
-    });
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [...topicNames], fromBeginning: true });
-  await consumer.run({
-    partitionsConsumedConcurrently: 16,
-    eachBatch: ({ batch }) => {
-      if (eachBatch(batch)) resolve();
-      return Promise.resolve();
-    },
-  });
-  await withinTimeout(joined, 60_000, () => 'consumer did not join its group within 60 s');
-  return { done };
-}
-
 export interface TopicMessage {
   topic: string;
   partition: number;
@@ -93,8 +61,8 @@ export interface TopicMessage {
 export async function readTopics(
   brokers: string,
   topicNames: readonly string[],
-  timeoutMs = 120_000,
 ): Promise<TopicMessage[]> {
+  const timeoutMs = 120_000;
   const kafka = benchKafka(brokers, 'bench-topic-reader');
   const admin = kafka.admin();
   await admin.connect();
@@ -112,24 +80,32 @@ export async function readTopics(
     const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
     const messages: TopicMessage[] = [];
     try {
-      const { done } = await consumeFromStart(consumer, topicNames, (batch) => {
-        const id = `${batch.topic}/${batch.partition}`;
-        const end = ends.get(id) ?? 0;
-        for (const message of batch.messages) {
-          const offset = Number(message.offset);
-          if (offset < (next.get(id) ?? 0) || offset >= end) continue;
-          messages.push({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            key: message.key === null ? null : message.key.toString('utf8'),
-            value: message.value ?? Buffer.alloc(0),
-            timestampMs: Number(message.timestamp),
-          });
-        }
-        // Control records (transaction markers) carry no message: the batch's last offset still counts.
-        next.set(id, Math.max(next.get(id) ?? 0, Number(batch.lastOffset()) + 1));
-        return [...ends].every(([key, high]) => (next.get(key) ?? 0) >= high);
+      const { promise: done, resolve, reject } = deferred();
+      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...topicNames], fromBeginning: true });
+      await consumer.run({
+        partitionsConsumedConcurrently: 16,
+        eachBatch: ({ batch }) => {
+          const id = `${batch.topic}/${batch.partition}`;
+          const end = ends.get(id) ?? 0;
+          for (const message of batch.messages) {
+            const offset = Number(message.offset);
+            if (offset < (next.get(id) ?? 0) || offset >= end) continue;
+            messages.push({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+              key: message.key === null ? null : message.key.toString('utf8'),
+              value: message.value ?? Buffer.alloc(0),
+              timestampMs: Number(message.timestamp),
+            });
+          }
+          // Control records (transaction markers) carry no message: the batch's last offset still counts.
+          next.set(id, Math.max(next.get(id) ?? 0, Number(batch.lastOffset()) + 1));
+          if ([...ends].every(([key, high]) => (next.get(key) ?? 0) >= high)) resolve();
+          return Promise.resolve();
+        },
       });
       await withinTimeout(
         done,
