@@ -4,7 +4,7 @@
  * bench-*.json in --results, else measured-defaults.json) and AWS's documented quotas
  * (bench/capacity/plan.ts); names the first quota reached and the knob that lifts it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { formatNumber, formatUsd, parseCli, table } from '../cli';
@@ -22,13 +22,12 @@ const usage = 'npm run capacity -- --records-per-second N [--results DIR]';
 
 /** The newest bench result with a fresh load, else the committed defaults. */
 function loadCosts(resultsDir: string): PerRecordCosts {
-  let files: string[] = [];
-  try {
-    files = readdirSync(resultsDir).filter((f) => /^bench-.*\.json$/.test(f));
-  } catch {
-    // No results directory: a fresh clone.
-  }
-  for (const file of files.sort().reverse()) {
+  // No results directory on a fresh clone.
+  const files = existsSync(resultsDir) ? readdirSync(resultsDir) : [];
+  for (const file of files
+    .filter((f) => /^bench-.*\.json$/.test(f))
+    .sort()
+    .reverse()) {
     const path = join(resultsDir, file);
     const result = JSON.parse(readFileSync(path, 'utf8')) as BenchResult;
     if (result.scenarios.freshLoad?.dynamodbUnits && result.cost)

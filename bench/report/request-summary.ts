@@ -1,17 +1,31 @@
-/** Requests by family, from the counted `<service>.<operation>` keys (instrumentation/counters.ts). */
+/**
+ * Requests by family, from the counted `<service>.<operation>` keys (instrumentation/counters.ts),
+ * with the label the report prints.
+ */
 const families = {
-  dynamodb: (key: string) => key.startsWith('dynamodb.'),
-  s3: (key: string) => key.startsWith('s3.'),
-  kafkaProduce: (key: string) => key === 'kafka.Produce',
-  kafkaFetch: (key: string) => key === 'kafka.Fetch',
+  dynamodb: ['DynamoDB', (key: string) => key.startsWith('dynamodb.')],
+  s3: ['S3', (key: string) => key.startsWith('s3.')],
+  kafkaProduce: ['Kafka Produce', (key: string) => key === 'kafka.Produce'],
+  kafkaFetch: ['Kafka Fetch', (key: string) => key === 'kafka.Fetch'],
   /** Metadata, OffsetCommit, Heartbeat, JoinGroup, …: the rest of the Kafka protocol. */
-  kafkaOther: (key: string) =>
-    key.startsWith('kafka.') && key !== 'kafka.Produce' && key !== 'kafka.Fetch',
-  analyticsPosts: (key: string) => key === 'http.POST /analytics/data',
-  sourceGets: (key: string) =>
-    key === 'http.GET /crm/customers' || key === 'http.GET /inventory/products',
-};
+  kafkaOther: [
+    'Kafka other',
+    (key: string) => key.startsWith('kafka.') && key !== 'kafka.Produce' && key !== 'kafka.Fetch',
+  ],
+  analyticsPosts: ['Analytics POST', (key: string) => key === 'http.POST /analytics/data'],
+  sourceGets: [
+    'source GET',
+    (key: string) => key === 'http.GET /crm/customers' || key === 'http.GET /inventory/products',
+  ],
+} as const;
 export type RequestFamily = keyof typeof families | 'lambdaInvocations';
+export const familyLabels = {
+  ...(Object.fromEntries(Object.entries(families).map(([f, [label]]) => [f, label])) as Record<
+    keyof typeof families,
+    string
+  >),
+  lambdaInvocations: 'Lambda invocations',
+};
 export type RequestSummary = Record<RequestFamily, number> & {
   /** Every counted `<service>.<operation>`, with `.items` and `.wru`/`.rru` measures, for the JSON. */
   byOperation: Record<string, number>;
@@ -26,7 +40,7 @@ export function summarizeRequests(
 ): RequestSummary {
   const counts = Object.entries(byOperation).filter(([key]) => !isMeasure(key));
   const summary = Object.fromEntries(
-    Object.entries(families).map(([family, matches]) => [
+    Object.entries(families).map(([family, [, matches]]) => [
       family,
       counts.reduce((sum, [key, count]) => sum + (matches(key) ? count : 0), 0),
     ]),
@@ -52,7 +66,7 @@ export function requestsPer(
   records: number,
   per: number,
 ): Record<RequestFamily, number> {
-  const names = [...Object.keys(families), 'lambdaInvocations'] as RequestFamily[];
+  const names = Object.keys(familyLabels) as RequestFamily[];
   return Object.fromEntries(
     names.map((family) => [family, (summary[family] / records) * per]),
   ) as Record<RequestFamily, number>;
@@ -75,6 +89,6 @@ export function countsSince(
  * of a library, a hook installed too late), and every figure derived from it would lie.
  */
 export function missingCounters(summary: RequestSummary): RequestFamily[] {
-  const required = [...Object.keys(families), 'lambdaInvocations'] as RequestFamily[];
+  const required = Object.keys(familyLabels) as RequestFamily[];
   return required.filter((family) => family !== 'kafkaOther' && summary[family] === 0);
 }

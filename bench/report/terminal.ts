@@ -2,6 +2,7 @@ import { formatNumber, formatUsd, table } from '../cli';
 import type { BenchResult } from './bench-result';
 import type { Distribution } from './percentiles';
 import type { RequestFamily } from './request-summary';
+import { familyLabels } from './request-summary';
 
 /** Rates and ratios: 3 significant digits below 100, whole numbers above. */
 export function formatRate(value: number): string {
@@ -117,17 +118,6 @@ export function figureRows(result: BenchResult): string[][] {
   for (const error of result.errors) rows.push([error.scenario, 'FAILED', error.message]);
   return rows;
 }
-
-const familyLabels: Record<RequestFamily, string> = {
-  dynamodb: 'DynamoDB',
-  s3: 'S3',
-  kafkaProduce: 'Kafka Produce',
-  kafkaFetch: 'Kafka Fetch',
-  kafkaOther: 'Kafka other',
-  analyticsPosts: 'Analytics POST',
-  sourceGets: 'source GET',
-  lambdaInvocations: 'Lambda invocations',
-};
 
 /** Requests per family: scenario 1 per 1,000 records and scenario 2 per record. */
 export function requestRows(result: BenchResult): string[][] {
