@@ -3,10 +3,8 @@ import { describePayload, isScheduledEvent } from '../shared/scheduled-event';
 import type { FlushSettings, FlushSummary } from './flush-run';
 import { runFlush } from './flush-run';
 import type { Lease } from './lease';
-import type { FlushDeps } from './outbox';
-import { FlushError } from './outbox';
-import type { ParkedPayloadSummary, RedriveSummary } from './redrive';
-import { listParked, redriveParked } from './redrive';
+import type { FlushDeps, ParkedPayloadSummary, RedriveSummary } from './outbox';
+import { FlushError, listParked, redriveParked } from './outbox';
 
 const ManualInvokeSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('flush') }),

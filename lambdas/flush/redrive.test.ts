@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { metricNames } from '../shared/pipeline';
 import { runFlush } from './flush-run';
 import { eventIdFor } from './packing';
-import { listParked, redriveParked } from './redrive';
+import { listParked, redriveParked } from './outbox';
 import {
   FAR_DEADLINE,
   FakeAnalytics,
