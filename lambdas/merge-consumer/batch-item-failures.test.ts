@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { KafkaBatchResponse } from './batch-item-failures';
-import { buildBatchResponse } from './batch-item-failures';
+import type { KafkaBatchResponse } from './process-event';
+import { buildBatchResponse } from './process-event';
 import { kafkaBatchResponseCases } from '../../test/conformance/kafka-corpus';
 
 describe('buildBatchResponse', () => {

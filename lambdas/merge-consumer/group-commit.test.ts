@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClaimStore, StoredClaim } from './claim-store';
 import type { Decision, GroupCommitDeps, GroupCommitResult } from './group-commit';
-import { decide, groupCommit, objectToLocate } from './group-commit';
-import { versionsInBatch } from './merge';
+import { decide, groupCommit, objectToLocate, versionsInBatch } from './group-commit';
 import type { ValidRecord } from './msk-event';
 import { parseMskEvent } from './msk-event';
 import { crashPoints, crashingStores } from './test-support/crash';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { locateStagedBatch } from './merge';
+import { locateStagedBatch } from './group-commit';
 
 const stagingKey = 'staging/2026/01/15/b1.json';
 const batch = (versions: string[]) => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StagedBatchSchema } from '../shared/staging-format';
-import { buildStagedBatch, collapseVersions, versionsInBatch } from './merge';
+import { buildStagedBatch, collapseVersions, versionsInBatch } from './group-commit';
 
 /** The records a batch stages: one per entity, the latest (lambdas/shared/staging-format.ts). */
 function latestPayloads(records: readonly ValidRecord[]) {

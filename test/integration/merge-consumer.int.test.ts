@@ -20,7 +20,7 @@ import { createKafka, createProducer, KafkaEnvSchema } from '../../lambdas/share
 import { pipeline } from '../../lambdas/shared/pipeline';
 import { countAwsSdkRequests, RequestTally } from '../../bench/instrumentation/counters';
 import { S3StagingStore, StagedBatchSchema, keyAt } from '../../lambdas/shared/staging-format';
-import type { KafkaBatchResponse } from '../../lambdas/merge-consumer/batch-item-failures';
+import type { KafkaBatchResponse } from '../../lambdas/merge-consumer/process-event';
 import { StagingClaimPersistenceLayer } from '../../lambdas/merge-consumer/claim-store';
 import { parseMskEvent } from '../../lambdas/merge-consumer/msk-event';
 import type { MergeConsumerDeps } from '../../lambdas/merge-consumer/process-event';
