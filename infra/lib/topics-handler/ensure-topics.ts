@@ -18,10 +18,7 @@ export type TopicAdmin = Pick<
   'listTopics' | 'createTopics' | 'fetchTopicMetadata' | 'createPartitions' | 'alterConfigs'
 >;
 
-export interface EnsureTopicsResult {
-  created: string[];
-  updated: string[];
-}
+const retention = (spec: TopicSpec) => [{ name: 'retention.ms', value: String(spec.retentionMs) }];
 
 /**
  * Makes the cluster match the specs: creates missing topics, adds partitions where there are
@@ -31,7 +28,7 @@ export interface EnsureTopicsResult {
 export async function ensureTopics(
   admin: TopicAdmin,
   specs: readonly TopicSpec[],
-): Promise<EnsureTopicsResult> {
+): Promise<{ created: string[]; updated: string[] }> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((spec) => !existing.has(spec.name));
   const present = specs.filter((spec) => existing.has(spec.name));
@@ -42,7 +39,7 @@ export async function ensureTopics(
       topics: missing.map((spec) => ({
         topic: spec.name,
         numPartitions: spec.partitions,
-        configEntries: [{ name: 'retention.ms', value: String(spec.retentionMs) }],
+        configEntries: retention(spec),
       })),
     });
   }
@@ -68,7 +65,7 @@ export async function ensureTopics(
       resources: present.map((spec) => ({
         type: ConfigResourceTypes.TOPIC,
         name: spec.name,
-        configEntries: [{ name: 'retention.ms', value: String(spec.retentionMs) }],
+        configEntries: retention(spec),
       })),
     });
   }
