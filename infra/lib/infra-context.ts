@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { parseEnv } from '../../lambdas/shared/config';
 import { pipeline } from '../../lambdas/shared/pipeline';
 
 /**
@@ -19,7 +20,7 @@ const optionalText = z
 const claimTtlDays = Math.ceil(pipeline.mergeConsumer.idempotencyTtlSeconds / 86_400);
 
 /** Every knob of the CDK app; values that also drive the handlers live in lambdas/shared/pipeline.ts. */
-export const InfraContextSchema = z.object({
+const InfraContextSchema = z.object({
   /** `aws`: VPC + MSK. `localstack`: no VPC, a self-managed Kafka endpoint (`cdklocal deploy`). */
   target: z.enum(['aws', 'localstack']).default('aws'),
   /**
@@ -68,13 +69,5 @@ export type InfraContext = z.output<typeof InfraContextSchema>;
 export const contextKeys = Object.keys(InfraContextSchema.shape) as (keyof InfraContext)[];
 
 /** Parses the context; a bad value fails synth with every offending key named. */
-export function parseInfraContext(raw: Record<string, unknown>): InfraContext {
-  const result = InfraContextSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues
-      .map((issue) => `${issue.path.join('.') || '(context)'}: ${issue.message}`)
-      .join('; ');
-    throw new Error(`Invalid CDK context: ${problems}`);
-  }
-  return result.data;
-}
+export const parseInfraContext = (raw: Record<string, unknown>): InfraContext =>
+  parseEnv(InfraContextSchema, raw, 'CDK context');

@@ -7,20 +7,21 @@ export const positiveInt = (fallback: number) =>
   z.coerce.number().int().positive().default(fallback);
 
 /**
- * Parses environment variables with a zod schema once, at cold start. A bad or missing variable
- * fails the cold start with one message naming every offending variable, instead of a confusing
- * error deep inside a handler.
+ * Parses environment variables (or the CDK context) with a zod schema once, at cold start (synth).
+ * A bad or missing variable fails the cold start with one message naming every offending variable,
+ * instead of a confusing error deep inside a handler.
  */
 export function parseEnv<S extends z.ZodType>(
   schema: S,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, unknown> = process.env,
+  what = 'configuration',
 ): z.output<S> {
   const result = schema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues
-      .map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`)
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
       .join('; ');
-    throw new Error(`Invalid configuration: ${problems}`);
+    throw new Error(`Invalid ${what}: ${problems}`);
   }
   return result.data;
 }
