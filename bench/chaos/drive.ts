@@ -9,8 +9,8 @@ import { FaultSettingsSchema } from '../../lambdas/mock-apis/faults';
 import type { MockState } from '../../lambdas/mock-apis/mock-state';
 import { entityNames } from '../../lambdas/mock-apis/dataset';
 import type { EntityName } from '../../lambdas/mock-apis/dataset';
-import type { DlqMessage } from '../../lambdas/shared/dlq-message';
-import { DlqMessageSchema } from '../../lambdas/shared/dlq-message';
+import type { DlqMessage } from '../../lambdas/shared/dlq';
+import { DlqMessageSchema } from '../../lambdas/shared/dlq';
 import type { RunningStack } from '../../localstack/stack/index';
 import { checkDelivery } from '../harness/delivery-check';
 import type {

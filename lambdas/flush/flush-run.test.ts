@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DlqMessageSchema } from '../shared/dlq-message';
+import { DlqMessageSchema } from '../shared/dlq';
 import { metricNames } from '../shared/pipeline';
 import { runFlush } from './flush-run';
 import { PayloadManifestSchema } from './outbox';

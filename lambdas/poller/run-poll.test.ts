@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DlqPublisher } from '../shared/dlq';
-import { DlqMessageSchema } from '../shared/dlq-message';
+import { DlqMessageSchema, DlqPublisher } from '../shared/dlq';
 import { EnvelopeSchema } from '../shared/envelope';
 import { HttpClient } from '../shared/http-client';
 import { metricNames, sources } from '../shared/pipeline';

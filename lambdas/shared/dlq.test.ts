@@ -1,7 +1,6 @@
 import type { ProducerRecord, RecordMetadata } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
-import { DlqPublisher } from './dlq';
-import { DLQ_RECORD_MAX_CHARS, DlqMessageSchema } from './dlq-message';
+import { DLQ_RECORD_MAX_CHARS, DlqMessageSchema, DlqPublisher } from './dlq';
 
 describe('DlqPublisher', () => {
   it('sends schema-valid messages keyed by dlqId with acks from all replicas', async () => {

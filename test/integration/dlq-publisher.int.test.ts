@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka as KafkaClient, Producer } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DlqPublisher } from '../../lambdas/shared/dlq';
+import { DLQ_RECORD_MAX_CHARS, DlqMessageSchema, DlqPublisher } from '../../lambdas/shared/dlq';
 import type { DlqEntry } from '../../lambdas/shared/dlq';
-import { DLQ_RECORD_MAX_CHARS, DlqMessageSchema } from '../../lambdas/shared/dlq-message';
 import { createProducer } from '../../lambdas/shared/kafka';
 import { applyLocalStackEnv, localStack } from '../support/local-stack';
 

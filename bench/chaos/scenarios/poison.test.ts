@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_RECORD_VALUE_BYTES, parseMskEvent } from '../../../lambdas/merge-consumer/msk-event';
-import type { DlqMessage } from '../../../lambdas/shared/dlq-message';
+import type { DlqMessage } from '../../../lambdas/shared/dlq';
 import { buildMskEvent } from '../../../localstack/runtime/msk-event';
 import type { DlqEntry } from '../drive';
 import {
