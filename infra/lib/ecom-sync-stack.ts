@@ -11,14 +11,7 @@ import {
   handlerEntry,
   pipelineFunctions,
 } from '../../lambdas/shared/functions';
-import {
-  functionNames,
-  mergeConsumerGroupId,
-  pipeline,
-  sources,
-  staging,
-  topics,
-} from '../../lambdas/shared/pipeline';
+import { functionNames, pipeline, sources, staging, topics } from '../../lambdas/shared/pipeline';
 import type { InfraContext } from './infra-context';
 import { selfManagedKafka, subscribe } from './kafka';
 import { KafkaTopics } from './kafka-topics';
@@ -166,9 +159,6 @@ export class EcomSyncStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.alarmTopic.topicArn });
   }
 }
-
-// Re-exported: the infra tests name the groups the stack synthesizes with it.
-export { mergeConsumerGroupId };
 
 function grantObjects(
   fn: PipelineFunction,

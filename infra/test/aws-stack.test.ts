@@ -9,7 +9,7 @@ import {
   topics,
 } from '../../lambdas/shared/pipeline';
 import { lambdaNodeMajor } from '../../lambdas/shared/pipeline';
-import { mergeConsumerGroupId } from '../lib/ecom-sync-stack';
+import { mergeConsumerGroupId } from '../../lambdas/shared/pipeline';
 import type { Synthesized } from './synth';
 import { asArray, statementsOfRole, synthesize } from './synth';
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionNames, pipeline, staging, topics } from '../../lambdas/shared/pipeline';
-import { mergeConsumerGroupId } from '../lib/ecom-sync-stack';
+import { mergeConsumerGroupId } from '../../lambdas/shared/pipeline';
 import type { Statement, Synthesized } from './synth';
 import { asArray, policyStatements, statementsOfRole, synthesize } from './synth';
 

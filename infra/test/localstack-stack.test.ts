@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionNames, pipeline, topics } from '../../lambdas/shared/pipeline';
-import { mergeConsumerGroupId } from '../lib/ecom-sync-stack';
+import { mergeConsumerGroupId } from '../../lambdas/shared/pipeline';
 import type { Synthesized } from './synth';
 import { synthesize } from './synth';
 

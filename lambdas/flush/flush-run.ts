@@ -113,7 +113,7 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
 
   for (const { key } of stagedObjects) {
     if (stopped()) break;
-    if (await deps.store.exists(keyAt(key, 'delivered'))) {
+    if ((await deps.store.get(keyAt(key, 'delivered'))) !== undefined) {
       // Re-staged after delivery (e.g. a producer retry): Analytics has it already.
       await deps.store.delete(key);
       summary.alreadyDelivered += 1;

@@ -16,7 +16,6 @@ interface LeaseOptions {
   /** How long the lease holds if its owner dies without releasing it. */
   durationMs: number;
   now?: () => number;
-  leaseId?: string;
 }
 
 /**
@@ -27,14 +26,13 @@ interface LeaseOptions {
  */
 export async function acquireLease(options: LeaseOptions): Promise<Lease | undefined> {
   const now = (options.now ?? Date.now)();
-  const leaseId = options.leaseId ?? FLUSH_LEASE_ID;
   const key = tables.syncState.partitionKey;
   try {
     await options.dynamodb.send(
       new PutItemCommand({
         TableName: options.tableName,
         Item: {
-          [key]: { S: leaseId },
+          [key]: { S: FLUSH_LEASE_ID },
           owner: { S: options.owner },
           expiresAt: { N: String(now + options.durationMs) },
         },
@@ -54,7 +52,7 @@ export async function acquireLease(options: LeaseOptions): Promise<Lease | undef
         await options.dynamodb.send(
           new DeleteItemCommand({
             TableName: options.tableName,
-            Key: { [key]: { S: leaseId } },
+            Key: { [key]: { S: FLUSH_LEASE_ID } },
             // Never delete a lease someone else took after ours expired.
             ConditionExpression: '#owner = :owner',
             ExpressionAttributeNames: { '#owner': 'owner' },

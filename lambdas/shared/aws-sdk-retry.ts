@@ -49,14 +49,17 @@ export class PerCallRetryStrategy implements RetryStrategyV2 {
   }
 
   async acquireInitialRetryToken(retryTokenScope: string): Promise<RetryToken> {
-    const strategy = new StandardRetryStrategy({
-      maxAttempts: this.settings.maxAttempts,
-      baseDelay: this.settings.baseDelayMs,
-      backoff: new FullJitterBackoff(this.settings),
-    });
-    const token = await strategy.acquireInitialRetryToken(retryTokenScope);
-    this.issued.set(token, { strategy, token });
-    return token;
+    const { maxAttempts, baseDelayMs, maxDelayMs, random } = this.settings;
+    // The SDK raises the base to 1 s for throttling errors through setDelayBase.
+    let base = baseDelayMs;
+    const backoff: StandardRetryBackoffStrategy = {
+      // `retryCount`: the retries made so far, 0 before the first one.
+      computeNextBackoffDelay: (retryCount) =>
+        fullJitterDelay(retryCount + 1, { baseDelayMs: base, maxDelayMs }, random),
+      setDelayBase: (delayMs) => (base = delayMs),
+    };
+    const strategy = new StandardRetryStrategy({ maxAttempts, baseDelay: baseDelayMs, backoff });
+    return this.issue(strategy, await strategy.acquireInitialRetryToken(retryTokenScope));
   }
 
   async refreshRetryTokenForRetry(
@@ -64,14 +67,17 @@ export class PerCallRetryStrategy implements RetryStrategyV2 {
     errorInfo: RetryErrorInfo,
   ): Promise<RetryToken> {
     const { strategy, token: issuedToken } = this.issuedFor(token);
-    const next = await strategy.refreshRetryTokenForRetry(issuedToken, errorInfo);
-    this.issued.set(next, { strategy, token: next });
-    return next;
+    return this.issue(strategy, await strategy.refreshRetryTokenForRetry(issuedToken, errorInfo));
   }
 
   recordSuccess(token: RetryToken): void {
     const { strategy, token: issuedToken } = this.issuedFor(token);
     strategy.recordSuccess(issuedToken);
+  }
+
+  private issue(strategy: StandardRetryStrategy, token: StandardRetryToken): RetryToken {
+    this.issued.set(token, { strategy, token });
+    return token;
   }
 
   private issuedFor(token: RetryToken): {
@@ -90,27 +96,6 @@ export function awsSdkRetryOptions(settings: AwsSdkRetrySettings): {
   retryStrategy: RetryStrategyV2;
 } {
   return { maxAttempts: settings.maxAttempts, retryStrategy: new PerCallRetryStrategy(settings) };
-}
-
-class FullJitterBackoff implements StandardRetryBackoffStrategy {
-  private baseDelayMs: number;
-
-  constructor(private readonly settings: AwsSdkRetrySettings) {
-    this.baseDelayMs = settings.baseDelayMs;
-  }
-
-  /** `retryCount` is the number of retries made so far: 0 before the first retry. */
-  computeNextBackoffDelay(retryCount: number): number {
-    return fullJitterDelay(
-      retryCount + 1,
-      { baseDelayMs: this.baseDelayMs, maxDelayMs: this.settings.maxDelayMs },
-      this.settings.random,
-    );
-  }
-
-  setDelayBase(delayMs: number): void {
-    this.baseDelayMs = delayMs;
-  }
 }
 
 /** Every AWS SDK client the Lambdas build: its own `config`, `pipeline.aws.sdkRetry`'s retries. */

@@ -26,8 +26,6 @@ export const EnvelopeSchema = z
     path: ['contentHash'],
   });
 export type Envelope = z.infer<typeof EnvelopeSchema>;
-export type CustomerEnvelope = Extract<Envelope, { eventType: 'CUSTOMER' }>;
-export type ProductEnvelope = Extract<Envelope, { eventType: 'PRODUCT' }>;
 
 export function wrapInEnvelope(
   args:

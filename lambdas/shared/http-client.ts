@@ -1,15 +1,10 @@
 /**
- * The HTTP client every function uses to talk to the source and Analytics APIs: per-attempt
- * timeout, retries with exponential backoff and full jitter, `Retry-After` honoured as a floor,
- * an optional deadline, and an optional circuit breaker.
- *
- * Why hand-written: it is a few dozen lines over the built-in `fetch` (no extra cold-start
- * weight in a Lambda bundle), and no well-kept package combines fetch + Retry-After (seconds or
- * HTTP date) + a caller deadline + a shared circuit breaker; stitching p-retry and opossum
- * together would need as much glue code as this file. The AWS SDK's own StandardRetryStrategy
- * (@smithy/util-retry, used for our SDK clients in aws-sdk-retry.ts) is built for SDK errors: it
- * adds a client-wide retry quota that stops retrying during a long storm (the chaos runs' 30 %
- * error rates would drain it) and knows no deadline, breaker or HTTP-date Retry-After.
+ * The HTTP client for the source and Analytics APIs: per-attempt timeout, retries with exponential
+ * backoff and full jitter, `Retry-After` as a floor, an optional deadline and circuit breaker.
+ * Hand-written over the built-in `fetch`: no maintained package combines Retry-After (seconds or
+ * HTTP date), a caller deadline and a shared breaker (p-retry + opossum would need as much glue),
+ * and the SDK's StandardRetryStrategy (aws-sdk-retry.ts) has a client-wide retry quota that a long
+ * error storm drains (the chaos runs' 30 % error rates would), and no deadline or breaker.
  */
 import { defaultSleep, fullJitterDelay, parseRetryAfterMs } from './retry';
 

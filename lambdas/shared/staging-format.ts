@@ -2,7 +2,6 @@ import {
   CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadObjectCommand,
   PutObjectCommand,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
@@ -233,16 +232,6 @@ export class S3StagingStore {
     }
   }
 
-  async exists(key: string): Promise<boolean> {
-    try {
-      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
-  }
-
   async put(key: string, body: string, ifNoneMatch?: '*'): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({
@@ -286,7 +275,5 @@ export type StagingStore = Pick<S3StagingStore, keyof S3StagingStore>;
 const httpStatus = (error: unknown): number | undefined =>
   (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 
-/** HeadObject has no body, so some servers' 404s arrive without a modelled error class. */
 const isNotFound = (error: unknown): boolean =>
-  httpStatus(error) === 404 ||
-  ['NoSuchKey', 'NotFound'].includes((error as Error | undefined)?.name ?? '');
+  httpStatus(error) === 404 || (error as Error | undefined)?.name === 'NoSuchKey';

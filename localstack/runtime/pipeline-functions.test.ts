@@ -6,7 +6,7 @@ import { pipeline } from '../../lambdas/shared/pipeline';
 import { defaultResourceNames } from '../stack/provision';
 import { pipelineFunctionDefinitions } from './pipeline-functions';
 import { mergeConsumerSubscriptions } from './local-runtime';
-import { mergeConsumerGroupId as infraGroupId } from '../../infra/lib/ecom-sync-stack';
+import { mergeConsumerGroupId as infraGroupId } from '../../lambdas/shared/pipeline';
 
 const endpoints = {
   kafkaBrokers: '127.0.0.1:19092',

@@ -374,7 +374,6 @@ describe('flush against S3Mock, DynamoDB Local, Kafka and the mock Analytics API
     const crashingStore: StagingStore = {
       list: (prefix) => store.list(prefix),
       get: (key) => store.get(key),
-      exists: (key) => store.exists(key),
       put: (key, body) => store.put(key, body),
       putIfAbsent: (key, batch) => store.putIfAbsent(key, batch),
       delete: (key) => store.delete(key),
