@@ -71,7 +71,6 @@ export type MappingActivity =
   | { type: 'function-error'; records: number; message: string }
   | { type: 'on-failure'; condition: FailureCondition; records: number; destination: string | null }
   | { type: 'commit'; offsets: Record<string, string> }
-  | { type: 'internal-error'; message: string }
   | { type: 'consumer-restart'; reason: string; attempt: number };
 
 interface PartitionState {
@@ -91,20 +90,18 @@ interface WorkItem {
   retries: number;
 }
 
+interface CommittedOffset {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
 class MappingStopped extends Error {}
 
 /**
- * Emulates Lambda's Kafka event source mapping over a real kafkajs consumer group.
- *
- * Why not `eachBatch` → invoke directly: kafkajs hands out one partition's fetch at a time, but a
- * mapping builds batches of up to `batchSize` across partitions and waits up to the batching
- * window. So `eachBatch` only copies fetched records into a per-partition buffer and resolves
- * them (with autoCommit off, "resolved" moves the fetch position and commits nothing); a
- * dispatcher builds batches from partitions that have no invocation in flight, which keeps order
- * per partition. Offsets are committed explicitly, per partition, only once the records are
- * settled (success, or handed to the on-failure destination). Retries replay the records held in
- * memory, so no `seek` is needed; a partition whose buffer is full is paused until it drains.
- * Records not settled at shutdown or on crash are simply not committed and are delivered again.
+ * Emulates Lambda's Kafka event source mapping over a real kafkajs consumer group. Why `eachBatch`
+ * only buffers and a dispatcher builds the batches: localstack/runtime/README.md, "Kafka event
+ * source mapping emulator". Records not settled at shutdown or on crash are delivered again.
  */
 export class KafkaEventSource {
   private readonly controls: MappingControls;
@@ -114,7 +111,7 @@ export class KafkaEventSource {
   private producer: Producer | undefined;
   private readonly partitions = new Map<string, PartitionState>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly committed = new Map<string, bigint>();
+  private readonly committed = new Map<string, CommittedOffset>();
   private windowTimer: NodeJS.Timeout | undefined;
   private running = false;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -183,12 +180,9 @@ export class KafkaEventSource {
   }
 
   /**
-   * kafkajs restarts its consumer only after retriable errors; after any other crash it
-   * disconnects and stays down, and the mapping would stop delivering without a word (seen once
-   * when the broker was SIGKILLed). A Lambda event source mapping never gives up on its
-   * partitions, so neither does the emulator: it reconnects and rejoins (the subscriptions stay
-   * on the consumer), retrying with a growing pause until it is stopped. Records buffered or in
-   * flight are kept; what the group refetches below them is skipped.
+   * After a crash kafkajs does not restart from, reconnects and rejoins (the subscriptions stay on
+   * the consumer) until stopped, as a Lambda mapping never gives up (README: "kafkajs restarts its
+   * consumer only after retriable errors"). Buffered records are kept; refetched ones skipped.
    */
   private scheduleRestart(error: Error): void {
     if (!this.running || this.restartTimer !== undefined) return;
@@ -369,20 +363,16 @@ export class KafkaEventSource {
       try {
         this.consumer.resume([{ topic: state.topic, partitions: [state.partition] }]);
         state.paused = false;
-      } catch (error) {
+      } catch {
         // kafkajs has no consumer group while it restarts; the next FETCH_START tries again.
-        this.emit({ type: 'internal-error', message: `resume: ${messageOf(error)}` });
       }
     }
   }
 
   /**
-   * FETCH_START comes only from a running kafkajs runner: the moment to repeat what kafkajs may
-   * have dropped while it was not running (broker restart, crash, rejoin). Its commitOffsets
-   * returns without committing anything when the runner is stopped, and resume throws while it has
-   * no group; without this the emulator would believe offsets committed that were not (a drained
-   * pipeline showing lag forever: the kafka-sigkill chaos scenario) or partitions resumed that
-   * stay paused.
+   * FETCH_START comes only from a running kafkajs runner: the moment to repeat the commits and
+   * resumes kafkajs dropped while it was not running (README: "kafkajs' `commitOffsets` also
+   * returns without committing"; the kafka-sigkill chaos scenario).
    */
   private onFetchStart(): void {
     for (const state of this.partitions.values()) this.resumeIfDrained(state);
@@ -397,21 +387,8 @@ export class KafkaEventSource {
     return this.serializedCommit(async () => {
       const offsets = [...this.committed].filter(([key]) => this.assigned.has(key));
       if (offsets.length === 0) return;
-      try {
-        await this.consumer.commitOffsets(
-          offsets.map(([key, offset]) => {
-            const [topic, partition] = splitTopicPartition(key);
-            return { topic, partition, offset: String(offset) };
-          }),
-        );
-        this.emit({
-          type: 'commit',
-          offsets: Object.fromEntries(offsets.map(([key, offset]) => [key, String(offset)])),
-        });
-      } catch (error) {
-        this.recommitPending = true;
-        this.emit({ type: 'internal-error', message: `re-commit: ${messageOf(error)}` });
-      }
+      // Not committed yet (the runner stopped again): the next FETCH_START retries.
+      await this.sendCommit(offsets).catch(() => (this.recommitPending = true));
     });
   }
 
@@ -427,95 +404,83 @@ export class KafkaEventSource {
    */
   private async deliver(records: SourceRecord[], taken: PartitionState[]): Promise<void> {
     const work: WorkItem[] = [{ records, retries: 0 }];
-    let current: WorkItem | undefined;
     try {
-      while (work.length > 0) {
-        const item = work.shift() as WorkItem;
-        current = item;
+      for (let item = work[0]; item; item = work[0]) {
         if (!this.running) throw new MappingStopped();
-        const { fresh, expired } = this.splitExpired(item.records);
-        if (expired.length > 0) {
-          await this.settleFailed(expired, 'RecordAgeExceeded', item.retries);
-        }
-        if (fresh.length === 0) continue;
-        if (
-          fresh.length === 1 &&
-          Buffer.byteLength(JSON.stringify(buildMskEvent(fresh, this.source))) >
-            MAX_INVOCATION_PAYLOAD_BYTES
-        ) {
-          await this.settleFailed(fresh, 'MaximumPayloadSizeExceeded', 0);
-          continue;
-        }
-        if (item.retries > 0) await sleep((this.options.retryBackoffMs ?? 100) * item.retries);
-        const outcome = await this.invokeOnce(fresh);
-        if (outcome.kind === 'success') {
-          await this.commit(fresh, new Map());
-          continue;
-        }
-        if (outcome.kind === 'partial') {
-          this.emit({
-            type: 'partial-failure',
-            failed: Object.fromEntries(
-              [...outcome.firstFailedOffset].map(([key, offset]) => [key, String(offset)]),
-            ),
-          });
-          const failedFrom = outcome.firstFailedOffset;
-          const isRetried = (record: SourceRecord): boolean => {
-            const first = failedFrom.get(topicPartitionKey(record));
-            return first !== undefined && record.offset >= first;
-          };
-          await this.commit(
-            fresh.filter((record) => !isRetried(record)),
-            failedFrom,
-          );
-          const remaining = fresh.filter(isRetried);
-          if (this.mayRetry(item.retries))
-            work.unshift({ records: remaining, retries: item.retries + 1 });
-          else await this.settleFailed(remaining, 'RetryAttemptsExhausted', item.retries + 1);
-          continue;
-        }
-        const message =
-          outcome.kind === 'malformed'
-            ? `malformed batch response: ${outcome.reason}`
-            : outcome.message;
-        this.emit({ type: 'function-error', records: fresh.length, message });
-        if (this.controls.bisectBatchOnFunctionError && fresh.length > 1) {
-          const middle = Math.ceil(fresh.length / 2);
-          const halves: WorkItem[] = [
-            { records: fresh.slice(0, middle), retries: item.retries },
-            { records: fresh.slice(middle), retries: item.retries },
-          ];
-          work.unshift(...halves);
-        } else if (this.mayRetry(item.retries)) {
-          work.unshift({ records: fresh, retries: item.retries + 1 });
-        } else {
-          await this.settleFailed(fresh, 'RetryAttemptsExhausted', item.retries + 1);
-        }
+        work.splice(0, 1, ...(await this.attempt(item)));
       }
     } catch (error) {
       // Unsettled records go back to the front of their partitions, in order, to be delivered again
-      // (some of `current` may already be committed: at-least-once, the handlers dedupe).
-      const unsettled = [...(current ? [current] : []), ...work].flatMap((item) => item.records);
-      if (!(error instanceof MappingStopped)) {
-        this.emit({ type: 'internal-error', message: messageOf(error) });
-        await sleep(this.options.retryBackoffMs ?? 100);
+      // (some of the first item may already be committed: at-least-once, the handlers dedupe).
+      if (!(error instanceof MappingStopped)) await sleep(this.options.retryBackoffMs ?? 100);
+      for (const state of taken) {
+        const own = work
+          .flatMap((item) => item.records)
+          .filter((record) => record.topic === state.topic && record.partition === state.partition);
+        state.buffer.unshift(...own);
       }
-      this.requeue(unsettled, taken);
     }
   }
 
-  private requeue(records: SourceRecord[], taken: PartitionState[]): void {
-    for (const state of taken) {
-      const own = records.filter(
-        (record) => record.topic === state.topic && record.partition === state.partition,
-      );
-      state.buffer.unshift(...own);
+  /** One invocation of a work item, or none if it expired; returns the work it leaves. */
+  private async attempt({ records, retries }: WorkItem): Promise<WorkItem[]> {
+    const { fresh, expired } = this.splitExpired(records);
+    if (expired.length > 0) await this.settleFailed(expired, 'RecordAgeExceeded', retries);
+    if (fresh.length === 0) return [];
+    const event = buildMskEvent(fresh, this.source);
+    if (
+      fresh.length === 1 &&
+      Buffer.byteLength(JSON.stringify(event)) > MAX_INVOCATION_PAYLOAD_BYTES
+    ) {
+      await this.settleFailed(fresh, 'MaximumPayloadSizeExceeded', 0);
+      return [];
     }
+    if (retries > 0) await sleep((this.options.retryBackoffMs ?? 100) * retries);
+    let outcome: BatchOutcome;
+    try {
+      const response = await this.options.target(event);
+      outcome = this.controls.reportBatchItemFailures
+        ? interpretBatchResponse(response, fresh)
+        : { kind: 'success' };
+      if (outcome.kind === 'malformed')
+        throw new Error(`malformed batch response: ${outcome.reason}`);
+    } catch (error) {
+      this.emit({ type: 'function-error', records: fresh.length, message: messageOf(error) });
+      if (this.controls.bisectBatchOnFunctionError && fresh.length > 1) {
+        const middle = Math.ceil(fresh.length / 2);
+        return [
+          { records: fresh.slice(0, middle), retries },
+          { records: fresh.slice(middle), retries },
+        ];
+      }
+      return this.retryOrGiveUp(fresh, retries);
+    }
+    if (outcome.kind === 'success') {
+      await this.commit(fresh);
+      return [];
+    }
+    const failedFrom = outcome.firstFailedOffset;
+    this.emit({
+      type: 'partial-failure',
+      failed: Object.fromEntries([...failedFrom].map(([key, offset]) => [key, String(offset)])),
+    });
+    const isRetried = (record: SourceRecord): boolean => {
+      const first = failedFrom.get(topicPartitionKey(record));
+      return first !== undefined && record.offset >= first;
+    };
+    const retried = fresh.filter(isRetried);
+    await this.commit(
+      fresh.filter((record) => !isRetried(record)),
+      retried,
+    );
+    return this.retryOrGiveUp(retried, retries);
   }
 
-  private mayRetry(retries: number): boolean {
+  private async retryOrGiveUp(records: SourceRecord[], retries: number): Promise<WorkItem[]> {
     const max = this.controls.maximumRetryAttempts;
-    return max < 0 || retries < max;
+    if (max < 0 || retries < max) return [{ records, retries: retries + 1 }];
+    await this.settleFailed(records, 'RetryAttemptsExhausted', retries + 1);
+    return [];
   }
 
   /** Per partition, the leading records older than MaximumRecordAgeInSeconds. */
@@ -539,20 +504,6 @@ export class KafkaEventSource {
       }
     }
     return { fresh, expired };
-  }
-
-  private async invokeOnce(
-    records: SourceRecord[],
-  ): Promise<BatchOutcome | { kind: 'error'; message: string }> {
-    let response: unknown;
-    try {
-      response = await this.options.target(buildMskEvent(records, this.source));
-    } catch (error) {
-      return { kind: 'error', message: messageOf(error) };
-    }
-    return this.controls.reportBatchItemFailures
-      ? interpretBatchResponse(response, records)
-      : { kind: 'success' };
   }
 
   /**
@@ -580,42 +531,41 @@ export class KafkaEventSource {
       });
     }
     this.emit({ type: 'on-failure', condition, records: records.length, destination });
-    await this.commit(records, new Map());
+    await this.commit(records);
   }
 
   /**
-   * Commits, per partition, the offset after the last settled record — or, for a partition with a
-   * reported failure, the failed offset itself, so a restart resumes exactly there.
+   * Commits, per partition, the offset after the last settled record — or, for a partition with
+   * records to retry, the first of those, so a restart resumes exactly there.
    */
-  private commit(settled: SourceRecord[], failedFrom: Map<string, bigint>): Promise<void> {
-    return this.serializedCommit(() => this.commitNow(settled, failedFrom));
+  private commit(settled: SourceRecord[], retried: SourceRecord[] = []): Promise<void> {
+    return this.serializedCommit(async () => {
+      const next = new Map<string, CommittedOffset>();
+      for (const { topic, partition, offset } of settled)
+        next.set(topicPartitionKey({ topic, partition }), {
+          topic,
+          partition,
+          offset: offset + 1n,
+        });
+      for (const { topic, partition, offset } of [...retried].reverse())
+        next.set(topicPartitionKey({ topic, partition }), { topic, partition, offset });
+      const offsets = [...next].filter(
+        ([key, entry]) => (this.committed.get(key)?.offset ?? -1n) < entry.offset,
+      );
+      if (offsets.length === 0) return;
+      await this.sendCommit(offsets);
+      for (const [key, entry] of offsets) this.committed.set(key, entry);
+    });
   }
 
-  private async commitNow(settled: SourceRecord[], failedFrom: Map<string, bigint>): Promise<void> {
-    const next = new Map<string, { topic: string; partition: number; offset: bigint }>();
-    for (const record of settled) {
-      next.set(topicPartitionKey(record), {
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset + 1n,
-      });
-    }
-    for (const [key, offset] of failedFrom) {
-      const [topic, partition] = splitTopicPartition(key);
-      next.set(key, { topic, partition, offset });
-    }
-    const offsets = [...next.entries()].filter(
-      ([key, entry]) => (this.committed.get(key) ?? -1n) < entry.offset,
-    );
-    if (offsets.length === 0) return;
+  private async sendCommit(offsets: [string, CommittedOffset][]): Promise<void> {
     await this.consumer.commitOffsets(
-      offsets.map(([, entry]) => ({
-        topic: entry.topic,
-        partition: entry.partition,
-        offset: String(entry.offset),
+      offsets.map(([, { topic, partition, offset }]) => ({
+        topic,
+        partition,
+        offset: String(offset),
       })),
     );
-    for (const [key, entry] of offsets) this.committed.set(key, entry.offset);
     this.emit({
       type: 'commit',
       offsets: Object.fromEntries(offsets.map(([key, entry]) => [key, String(entry.offset)])),
@@ -636,11 +586,6 @@ export function effectiveControls(controls: MappingControls): MappingControls {
   return controls.maximumRetryAttempts === -1 && controls.onFailureTopic !== null
     ? { ...controls, maximumRetryAttempts: 10 }
     : controls;
-}
-
-function splitTopicPartition(key: string): [string, number] {
-  const dash = key.lastIndexOf('-');
-  return [key.slice(0, dash), Number(key.slice(dash + 1))];
 }
 
 function messageOf(error: unknown): string {

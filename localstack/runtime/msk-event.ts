@@ -26,9 +26,6 @@ export function topicPartitionKey(record: Pick<SourceRecord, 'topic' | 'partitio
   return `${record.topic}-${record.partition}`;
 }
 
-/** Which kind of Kafka mapping is emulated: MSK (`aws:kafka`) or self-managed Kafka. */
-export type KafkaEventSourceKind = 'aws:kafka' | 'SelfManagedKafka';
-
 /** What a Kafka mapping delivers: an MSK event, or a self-managed Kafka one (no `eventSourceArn`). */
 export type MskLambdaEvent = WithRecords<MSKEvent>;
 export type KafkaLambdaEvent = MskLambdaEvent | WithRecords<SelfManagedKafkaEvent>;
@@ -37,7 +34,7 @@ export interface EventSourceIdentity {
   eventSourceArn: string;
   bootstrapServers: string;
   /** Default `aws:kafka`; the `localstack` CDK target deploys a self-managed Kafka mapping. */
-  eventSource?: KafkaEventSourceKind;
+  eventSource?: 'aws:kafka' | 'SelfManagedKafka';
 }
 
 /**
@@ -49,14 +46,6 @@ export interface EventSourceIdentity {
  */
 export function buildMskEvent(
   records: readonly SourceRecord[],
-  source: EventSourceIdentity & { eventSource?: 'aws:kafka' },
-): MskLambdaEvent;
-export function buildMskEvent(
-  records: readonly SourceRecord[],
-  source: EventSourceIdentity,
-): KafkaLambdaEvent;
-export function buildMskEvent(
-  records: readonly SourceRecord[],
   source: EventSourceIdentity,
 ): KafkaLambdaEvent {
   const grouped: Record<string, KafkaEventRecord[]> = {};
@@ -64,19 +53,10 @@ export function buildMskEvent(
     const key = topicPartitionKey(record);
     (grouped[key] ??= []).push(toMskRecord(record));
   }
-  if (source.eventSource === 'SelfManagedKafka') {
-    return {
-      eventSource: 'SelfManagedKafka',
-      bootstrapServers: source.bootstrapServers,
-      records: grouped,
-    };
-  }
-  return {
-    eventSource: 'aws:kafka',
-    eventSourceArn: source.eventSourceArn,
-    bootstrapServers: source.bootstrapServers,
-    records: grouped,
-  };
+  const { eventSourceArn, bootstrapServers } = source;
+  return source.eventSource === 'SelfManagedKafka'
+    ? { eventSource: 'SelfManagedKafka', bootstrapServers, records: grouped }
+    : { eventSource: 'aws:kafka', eventSourceArn, bootstrapServers, records: grouped };
 }
 
 function toMskRecord(record: SourceRecord): KafkaEventRecord {
@@ -249,12 +229,6 @@ export interface OnFailureRecord {
   payload: KafkaLambdaEvent;
 }
 
-/** A message for the destination topic: AWS produces it with the failed record's own key. */
-export interface OnFailureMessage {
-  key: Buffer | null;
-  value: OnFailureRecord;
-}
-
 export function buildOnFailureMessages(args: {
   records: readonly SourceRecord[];
   source: EventSourceIdentity;
@@ -262,7 +236,8 @@ export function buildOnFailureMessages(args: {
   condition: FailureCondition;
   invokeCount: number;
   now?: Date;
-}): OnFailureMessage[] {
+}): { key: Buffer | null; value: OnFailureRecord }[] {
+  // AWS produces each with the failed record's own key.
   const timestamp = (args.now ?? new Date()).toISOString();
   return args.records.map((record) => {
     const payload = buildMskEvent([record], args.source);
