@@ -94,31 +94,17 @@ export function s3mockArgs(launch: S3MockLaunch): string[] {
   ];
 }
 
+/** The health probes: one attempt at a real client call (no SDK retries). */
+function probeClientConfig(endpoint: string, region: string) {
+  return { endpoint, region, credentials: localCredentials, maxAttempts: 1 };
+}
+
 export async function probeDynamodb(endpoint: string, region: string): Promise<void> {
-  const client = new DynamoDBClient({
-    endpoint,
-    region,
-    credentials: localCredentials,
-    maxAttempts: 1,
-  });
-  try {
-    await client.send(new ListTablesCommand({}));
-  } finally {
-    client.destroy();
-  }
+  const client = new DynamoDBClient(probeClientConfig(endpoint, region));
+  await client.send(new ListTablesCommand({})).finally(() => client.destroy());
 }
 
 export async function probeS3(endpoint: string, region: string): Promise<void> {
-  const client = new S3Client({
-    endpoint,
-    region,
-    credentials: localCredentials,
-    forcePathStyle: true,
-    maxAttempts: 1,
-  });
-  try {
-    await client.send(new ListBucketsCommand({}));
-  } finally {
-    client.destroy();
-  }
+  const client = new S3Client({ ...probeClientConfig(endpoint, region), forcePathStyle: true });
+  await client.send(new ListBucketsCommand({})).finally(() => client.destroy());
 }

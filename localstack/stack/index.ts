@@ -11,7 +11,12 @@ import type { StackEndpoints } from './endpoints';
 import { stackEnv } from './endpoints';
 import { formatKafkaStorage, prepareKafka, probeKafka } from './kafka-server';
 import { checkPrerequisites } from './prerequisites';
-import type { RestartServerOptions, ServerGuards, ServerRestart } from './server-process';
+import type {
+  RestartServerOptions,
+  ServerGuards,
+  ServerLaunchSpec,
+  ServerRestart,
+} from './server-process';
 import { RestartableServer, registerForExitCleanup } from './server-process';
 
 /** How long each server took from spawn to healthy, and the whole stack from call to ready. */
@@ -113,14 +118,8 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     region,
   };
 
-  const exitCleanupPids: number[] = [];
-  const unregister = registerForExitCleanup(exitCleanupPids, dataDir);
-  const guards: ServerGuards = {
-    dataDir,
-    exitCleanupPids,
-    reapers: [],
-    serverPids: {},
-  };
+  const guards: ServerGuards = { dataDir, exitCleanupPids: [], reapers: [], serverPids: {} };
+  const unregister = registerForExitCleanup(guards.exitCleanupPids, dataDir);
   const servers = new Map<ServerName, RestartableServer>();
 
   const stopAll = async (): Promise<void> => {
@@ -131,80 +130,64 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
 
   const perServerMs = {} as Record<ServerName, number>;
   try {
-    const launch = (server: RestartableServer, measuredFrom = Date.now()): Promise<void> => {
-      servers.set(server.name, server);
-      const pid = server.spawn();
-      log(`${server.name} ${serverVersions[server.name]} starting (pid ${pid})`);
-      return server.waitHealthy().then(() => {
-        perServerMs[server.name] = Date.now() - measuredFrom;
-        log(`${server.name} ready in ${perServerMs[server.name]} ms`);
-      });
-    };
-
-    const dynamodbDir = join(dataDir, 'dynamodb');
-    const dynamodbReady = launch(
-      new RestartableServer(
-        {
-          name: 'dynamodb',
-          args: dynamodbArgs(
-            jarDirs.dynamodb,
-            dynamodbPort,
-            durable ? dynamodbDir : undefined,
-            options.jvm,
-          ),
-          dir: dynamodbDir,
-          probe: () => probeDynamodb(endpoints.dynamodbEndpoint, region),
-        },
-        guards,
-      ),
-    );
-    const s3mockReady = launch(
-      new RestartableServer(
-        {
-          name: 's3mock',
-          args: s3mockArgs({
-            jarDir: jarDirs.s3mock,
-            version: serverVersions.s3mock,
-            httpPort: s3HttpPort,
-            httpsPort: s3HttpsPort,
-            storeRoot: join(dataDir, 's3mock', 'store'),
-            retainStore: durable,
-            ...(options.jvm ? { jvm: options.jvm } : {}),
-          }),
-          dir: join(dataDir, 's3mock'),
-          probe: () => probeS3(endpoints.s3Endpoint, region),
-        },
-        guards,
-      ),
-    );
-    // Promise.all below observes both; this keeps an early rejection from being "unhandled"
-    // while the Kafka storage is still being formatted.
-    dynamodbReady.catch(() => undefined);
-    s3mockReady.catch(() => undefined);
-
     const kafkaDir = join(dataDir, 'kafka');
-    const kafkaFormatStartedAt = Date.now();
-    const kafkaSetup = prepareKafka(
-      { dir: kafkaDir, port: kafkaPort, controllerPort },
-      jarDirs.kafka,
-    );
-    // Formatting happens once per stack; a restart reuses the formatted log dir as it is.
-    await formatKafkaStorage(kafkaSetup.formatArgs, kafkaDir, join(kafkaDir, 'format.log'));
-    const kafkaReady = launch(
-      new RestartableServer(
-        {
-          name: 'kafka',
-          args: kafkaSetup.runArgs,
-          dir: kafkaDir,
-          probe: () => probeKafka(endpoints.kafkaBrokers),
-          extraLogFile: kafkaSetup.log4jFile,
-        },
-        guards,
-      ),
-      kafkaFormatStartedAt,
-    );
+    const kafka = prepareKafka({ dir: kafkaDir, port: kafkaPort, controllerPort }, jarDirs.kafka);
+    const dynamodbDir = join(dataDir, 'dynamodb');
+    const specs: ServerLaunchSpec[] = [
+      {
+        name: 'dynamodb',
+        args: dynamodbArgs(
+          jarDirs.dynamodb,
+          dynamodbPort,
+          durable ? dynamodbDir : undefined,
+          options.jvm,
+        ),
+        dir: dynamodbDir,
+        probe: () => probeDynamodb(endpoints.dynamodbEndpoint, region),
+      },
+      {
+        name: 's3mock',
+        args: s3mockArgs({
+          jarDir: jarDirs.s3mock,
+          version: serverVersions.s3mock,
+          httpPort: s3HttpPort,
+          httpsPort: s3HttpsPort,
+          storeRoot: join(dataDir, 's3mock', 'store'),
+          retainStore: durable,
+          ...(options.jvm ? { jvm: options.jvm } : {}),
+        }),
+        dir: join(dataDir, 's3mock'),
+        probe: () => probeS3(endpoints.s3Endpoint, region),
+      },
+      {
+        name: 'kafka',
+        args: kafka.runArgs,
+        dir: kafkaDir,
+        probe: () => probeKafka(endpoints.kafkaBrokers),
+        extraLogFile: kafka.log4jFile,
+      },
+    ];
+    // Every server exists before any spawns, so a stop after one failed retires the others too.
+    for (const spec of specs) servers.set(spec.name, new RestartableServer(spec, guards));
 
-    await Promise.all([dynamodbReady, s3mockReady, kafkaReady]);
+    const launch = async (server: RestartableServer, before?: Promise<void>): Promise<void> => {
+      const launchedAt = Date.now();
+      await before;
+      log(`${server.name} ${serverVersions[server.name]} starting (pid ${server.spawn()})`);
+      await server.waitHealthy();
+      perServerMs[server.name] = Date.now() - launchedAt;
+      log(`${server.name} ready in ${perServerMs[server.name]} ms`);
+    };
+    // Formatting happens once per stack; a restart reuses the formatted log dir as it is.
+    const formatted = formatKafkaStorage(kafka.formatArgs, kafkaDir, join(kafkaDir, 'format.log'));
+    const launches = [...servers.values()].map((server) =>
+      launch(server, server.name === 'kafka' ? formatted : undefined),
+    );
+    // Promise.all below observes them all; this keeps an early rejection from being "unhandled"
+    // while the format (which writes into the data dir that stopping removes) is awaited first.
+    for (const launched of launches) launched.catch(() => undefined);
+    await formatted;
+    await Promise.all(launches);
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -5,66 +6,6 @@ import { fileURLToPath } from 'node:url';
 import type { ServerName } from './artifacts';
 
 /* One server JVM: spawned with its log file, guarded against outliving this process (exit hooks, a detached watchdog), stopped, restarted. */
-
-/** A spawned server JVM whose stdout/stderr go to a log file (so it never blocks on a pipe). */
-interface ServerProcess {
-  name: string;
-  pid: number;
-  logFile: string;
-  /** Resolves with the exit code (or signal name) once the process has exited. */
-  exited: Promise<string>;
-  hasExited(): boolean;
-  /** SIGTERM, then SIGKILL once `graceMs` has passed; resolves when the process is gone. */
-  stop(graceMs: number): Promise<void>;
-}
-
-function spawnServer(options: {
-  name: string;
-  command: string;
-  args: string[];
-  cwd: string;
-  logFile: string;
-}): ServerProcess {
-  const logFd = openSync(options.logFile, 'a');
-  const child = spawn(options.command, options.args, {
-    cwd: options.cwd,
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  if (child.pid === undefined) {
-    throw new Error(`could not start ${options.name} (${options.command})`);
-  }
-  const pid = child.pid;
-
-  let exitedFlag = false;
-  const exited = new Promise<string>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exitedFlag = true;
-      resolve(signal ?? String(code));
-    });
-    child.once('error', (error) => {
-      exitedFlag = true;
-      resolve(`spawn error: ${error.message}`);
-    });
-  });
-
-  return {
-    name: options.name,
-    pid,
-    logFile: options.logFile,
-    exited,
-    hasExited: () => exitedFlag,
-    async stop(graceMs) {
-      if (exitedFlag) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => {
-        if (!exitedFlag) child.kill('SIGKILL');
-      }, graceMs);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 /** The last lines of a log file, for error messages about a server that did not come up. */
 export function logTail(file: string, lines = 40): string {
@@ -84,47 +25,23 @@ export function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return !isZombie(pid);
-}
-
-function isZombie(pid: number): boolean {
   try {
     // /proc/<pid>/stat: "pid (comm) state ..."; comm may contain spaces, so split after ')'.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     // No /proc (macOS) or the process vanished meanwhile.
-    return false;
+    return true;
   }
 }
 
 const reaperScript = join(dirname(fileURLToPath(import.meta.url)), 'watchdog.mjs');
 
 /**
- * Starts the detached watchdog (`watchdog.mjs`) that kills the server JVMs if this process dies
- * without running its exit hooks (SIGKILL, OOM killer). Returns the reaper's pid.
- */
-function startReaper(serverPid: number, dataDir: string): number {
-  const child = spawn(
-    process.execPath,
-    [reaperScript, String(process.pid), String(stopGraceMs), dataDir, String(serverPid)],
-    { detached: true, stdio: 'ignore' },
-  );
-  child.unref();
-  if (child.pid === undefined) throw new Error('could not start the local stack reaper');
-  return child.pid;
-}
-
-/**
  * Last-resort cleanup when this process ends without `stop()`: on 'exit' (sync only, so SIGKILL
  * straight away) and on SIGINT/SIGTERM. Stacks register here and unregister when stopped.
  */
-interface Registration {
-  pids: number[];
-  dataDir: string;
-}
-
-const registrations = new Set<Registration>();
+const registrations = new Set<{ pids: number[]; dataDir: string }>();
 let installed = false;
 
 function killEverything(): void {
@@ -147,33 +64,27 @@ function onSignal(signal: NodeJS.Signals): void {
   if (process.listenerCount(signal) > 1) return;
   killEverything();
   // Our listener suppressed Node's default "die on signal"; restore it and die the same way.
-  uninstall();
+  setHooks(false);
   process.kill(process.pid, signal);
 }
 
-function install(): void {
-  if (installed) return;
-  installed = true;
-  process.on('exit', killEverything);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-}
-
-function uninstall(): void {
-  if (!installed) return;
-  installed = false;
-  process.off('exit', killEverything);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+function setHooks(install: boolean): void {
+  if (installed === install) return;
+  installed = install;
+  for (const event of ['exit', 'SIGINT', 'SIGTERM'] as const) {
+    const listener = event === 'exit' ? killEverything : onSignal;
+    if (install) process.on(event, listener);
+    else process.off(event, listener);
+  }
 }
 
 export function registerForExitCleanup(pids: number[], dataDir: string): () => void {
-  const registration: Registration = { pids, dataDir };
+  const registration = { pids, dataDir };
   registrations.add(registration);
-  install();
+  setHooks(true);
   return () => {
     registrations.delete(registration);
-    if (registrations.size === 0) uninstall();
+    if (registrations.size === 0) setHooks(false);
   };
 }
 
@@ -217,6 +128,14 @@ export interface ServerLaunchSpec {
   extraLogFile?: string;
 }
 
+/** One spawned JVM of a server. */
+interface Incarnation {
+  child: ChildProcess;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  exited: Promise<string>;
+  exitedYet: boolean;
+}
+
 /** The stack-wide process bookkeeping each incarnation joins (all mutated in place). */
 export interface ServerGuards {
   /** The stack's temp dir, removed by the watchdog if this process dies first. */
@@ -237,7 +156,7 @@ export interface ServerGuards {
  */
 export class RestartableServer {
   readonly name: ServerName;
-  private current: ServerProcess | undefined;
+  private current: Incarnation | undefined;
   private retired = false;
   private restarting: Promise<ServerRestart> | undefined;
 
@@ -249,37 +168,58 @@ export class RestartableServer {
     mkdirSync(spec.dir, { recursive: true });
   }
 
-  get pid(): number | undefined {
-    return this.current?.pid;
+  private get logFile(): string {
+    return join(this.spec.dir, 'console.log');
   }
 
-  /** Spawns a new incarnation; the caller then waits for `waitHealthy`. */
+  /** Spawns a new incarnation, its output to the log file (so it never blocks on a pipe); the caller then waits for `waitHealthy`. */
   spawn(): number {
     if (this.retired)
       throw new Error(`local stack: ${this.name} was stopped; not spawning it again`);
-    const child = spawnServer({
-      name: this.name,
-      command: 'java',
-      args: this.spec.args,
+    const logFd = openSync(this.logFile, 'a');
+    const child = spawn('java', this.spec.args, {
       cwd: this.spec.dir,
-      logFile: join(this.spec.dir, 'console.log'),
+      stdio: ['ignore', logFd, logFd],
     });
-    this.current = child;
-    this.guards.exitCleanupPids.push(child.pid);
-    this.guards.serverPids[this.name] = child.pid;
-    this.guards.reapers.push(startReaper(child.pid, this.guards.dataDir));
-    void child.exited.then(() => removeValue(this.guards.exitCleanupPids, child.pid));
-    return child.pid;
+    closeSync(logFd);
+    const pid = child.pid;
+    if (pid === undefined) throw new Error(`could not start ${this.name} (java)`);
+    const incarnation: Incarnation = {
+      child,
+      exitedYet: false,
+      exited: new Promise<string>((resolve) => {
+        child.once('exit', (code, signal) => resolve(signal ?? String(code)));
+        child.once('error', (error) => resolve(`spawn error: ${error.message}`));
+      }),
+    };
+    void incarnation.exited.then(() => {
+      incarnation.exitedYet = true;
+      removeValue(this.guards.exitCleanupPids, pid);
+    });
+    this.current = incarnation;
+    this.guards.exitCleanupPids.push(pid);
+    this.guards.serverPids[this.name] = pid;
+    // The detached watchdog kills the JVM if this process dies without running its exit hooks
+    // (SIGKILL, OOM killer).
+    const reaper = spawn(
+      process.execPath,
+      [reaperScript, String(process.pid), String(stopGraceMs), this.guards.dataDir, String(pid)],
+      { detached: true, stdio: 'ignore' },
+    );
+    reaper.unref();
+    if (reaper.pid === undefined) throw new Error('could not start the local stack reaper');
+    this.guards.reapers.push(reaper.pid);
+    return pid;
   }
 
   /** Polls the probe until it succeeds; throws with the log tail if the JVM exits or time runs out. */
   async waitHealthy(): Promise<void> {
-    const child = this.running();
+    const current = this.running();
     const deadline = Date.now() + startTimeoutMs;
     let lastError: unknown;
     while (Date.now() < deadline) {
-      if (child.hasExited()) {
-        throw this.failure(child, `exited (${await child.exited}) before becoming healthy`);
+      if (current.exitedYet) {
+        throw this.failure(`exited (${await current.exited}) before becoming healthy`);
       }
       try {
         await this.spec.probe();
@@ -290,10 +230,7 @@ export class RestartableServer {
       await sleep(healthPollMs);
     }
     const reason = lastError instanceof Error ? lastError.message : String(lastError);
-    throw this.failure(
-      child,
-      `was not healthy after ${startTimeoutMs} ms (last probe error: ${reason})`,
-    );
+    throw this.failure(`was not healthy after ${startTimeoutMs} ms (last probe error: ${reason})`);
   }
 
   /**
@@ -315,7 +252,12 @@ export class RestartableServer {
   /** SIGTERM, SIGKILL after the grace period; retires the server so it is never spawned again. */
   async stop(): Promise<void> {
     this.retired = true;
-    await this.current?.stop(stopGraceMs);
+    const current = this.current;
+    if (!current || current.exitedYet) return;
+    current.child.kill('SIGTERM');
+    const timer = setTimeout(() => current.child.kill('SIGKILL'), stopGraceMs);
+    await current.exited;
+    clearTimeout(timer);
   }
 
   private async runRestart(options: RestartServerOptions): Promise<ServerRestart> {
@@ -323,7 +265,7 @@ export class RestartableServer {
     const downMs = options.downMs ?? 0;
     const old = this.running();
     const startedAt = Date.now();
-    if (!old.hasExited()) process.kill(old.pid, signal);
+    if (!old.exitedYet) old.child.kill(signal);
     await old.exited;
     const exitMs = Date.now() - startedAt;
     if (downMs > 0) await sleep(downMs);
@@ -343,16 +285,15 @@ export class RestartableServer {
     };
   }
 
-  private running(): ServerProcess {
+  private running(): Incarnation {
     if (!this.current) throw new Error(`local stack: ${this.name} was never started`);
     return this.current;
   }
 
-  private failure(child: ServerProcess, what: string): Error {
-    const tails = [`--- ${child.logFile} ---\n${logTail(child.logFile)}`];
-    const extra = this.spec.extraLogFile;
-    if (extra) tails.push(`--- ${extra} ---\n${logTail(extra)}`);
-    return new Error(`local stack: ${this.name} ${what}\n${tails.join('\n')}`);
+  private failure(what: string): Error {
+    const logs = [this.logFile, ...(this.spec.extraLogFile ? [this.spec.extraLogFile] : [])];
+    const tails = logs.map((file) => `--- ${file} ---\n${logTail(file)}`).join('\n');
+    return new Error(`local stack: ${this.name} ${what}\n${tails}`);
   }
 }
 
