@@ -1,20 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { LOCAL_ACCOUNT_ID } from './lambda-context';
 import { MAX_INVOCATION_PAYLOAD_BYTES } from './msk-event';
-import type { InvocationErrorPayload, WorkerInit } from './worker-protocol';
-import { WorkerMessageSchema } from './worker-protocol';
+import type { InvocationErrorPayload, WorkerInit, WorkerMessage } from './worker-protocol';
 
 /** One deployable function as the local runtime hosts it. */
 export interface FunctionDefinition {
   functionName: string;
   /** Absolute path of the handler module (TypeScript is fine). */
+  /** Exports the handler as `handler`. */
   handlerModule: string;
-  exportName?: string;
   /** The function's own environment; the host's process.env is NOT inherited. */
   env: Record<string, string>;
   timeoutMs: number;
@@ -22,7 +19,6 @@ export interface FunctionDefinition {
   /** Execution environments that may run at once (reserved concurrency). */
   maxConcurrency?: number;
   region: string;
-  account?: string;
   /**
    * Absolute paths of modules imported in the execution environment before the handler, as a
    * Lambda layer's `NODE_OPTIONS=--import` would be: instrumentation (request counters) and fault
@@ -77,11 +73,9 @@ class ExecutionEnvironment {
   ) {
     const init: WorkerInit = {
       handlerModule: definition.handlerModule,
-      exportName: definition.exportName ?? 'handler',
       functionName: definition.functionName,
       memoryMb: definition.memoryMb,
       region: definition.region,
-      account: definition.account ?? LOCAL_ACCOUNT_ID,
       preloadModules: definition.preloadModules ?? [],
     };
     this.worker = new Worker(WORKER_ENTRY, {
@@ -92,12 +86,11 @@ class ExecutionEnvironment {
       stderr: true,
       name: definition.functionName,
     });
-    pipeLines(this.worker.stdout, (text) =>
-      onOutput({ functionName: definition.functionName, stream: 'stdout', text }),
-    );
-    pipeLines(this.worker.stderr, (text) =>
-      onOutput({ functionName: definition.functionName, stream: 'stderr', text }),
-    );
+    for (const stream of ['stdout', 'stderr'] as const) {
+      createInterface({ input: this.worker[stream], crlfDelay: Infinity }).on('line', (text) =>
+        onOutput({ functionName: definition.functionName, stream, text }),
+      );
+    }
 
     let markReady: () => void = () => undefined;
     let failInit: (error: Error) => void = () => undefined;
@@ -108,10 +101,7 @@ class ExecutionEnvironment {
     // A cold-start failure must not become an unhandled rejection before anyone invokes.
     this.ready.catch(() => undefined);
 
-    this.worker.on('message', (raw: unknown) => {
-      const parsed = WorkerMessageSchema.safeParse(raw);
-      if (!parsed.success) return;
-      const message = parsed.data;
+    this.worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'ready') {
         markReady();
         return;
@@ -123,7 +113,13 @@ class ExecutionEnvironment {
       if (message.type === 'result') pending.resolve(message.payload);
       else pending.reject(new InvocationError(definition.functionName, message.error));
     });
-    const die = (error: Error): void => {
+    const die = (errorMessage: string, stack = ''): void => {
+      const error = invocationError(
+        definition.functionName,
+        'Runtime.ExitError',
+        errorMessage,
+        stack.split('\n').slice(1),
+      );
       this.alive = false;
       failInit(error);
       const pending = this.pending;
@@ -134,23 +130,9 @@ class ExecutionEnvironment {
       }
     };
     this.worker.on('error', (error: Error) =>
-      die(
-        new InvocationError(definition.functionName, {
-          errorType: 'Runtime.ExitError',
-          errorMessage: `execution environment crashed: ${error.message}`,
-          stackTrace: (error.stack ?? '').split('\n').slice(1),
-        }),
-      ),
+      die(`execution environment crashed: ${error.message}`, error.stack),
     );
-    this.worker.on('exit', (code) =>
-      die(
-        new InvocationError(definition.functionName, {
-          errorType: 'Runtime.ExitError',
-          errorMessage: `execution environment exited with code ${code}`,
-          stackTrace: [],
-        }),
-      ),
-    );
+    this.worker.on('exit', (code) => die(`execution environment exited with code ${code}`));
   }
 
   /** Resolves once the handler module is imported; rejects with the cold-start error. */
@@ -168,12 +150,13 @@ class ExecutionEnvironment {
         // Only this invocation's own deadline may recycle the sandbox: a later one may be running.
         if (this.pending?.awsRequestId !== awsRequestId) return;
         this.pending = undefined;
+        const seconds = (timeoutMs / 1000).toFixed(2);
         reject(
-          new InvocationError(functionName, {
-            errorType: 'Sandbox.Timedout',
-            errorMessage: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
-            stackTrace: [],
-          }),
+          invocationError(
+            functionName,
+            'Sandbox.Timedout',
+            `Task timed out after ${seconds} seconds`,
+          ),
         );
         void this.terminate();
       }, timeoutMs);
@@ -185,13 +168,8 @@ class ExecutionEnvironment {
         // this call, or its timer would recycle the sandbox under a later, healthy invocation.
         clearTimeout(timer);
         this.pending = undefined;
-        reject(
-          new InvocationError(functionName, {
-            errorType: 'InvalidRequestContentException',
-            errorMessage: `the event cannot be passed to the function: ${(error as Error).message}`,
-            stackTrace: [],
-          }),
-        );
+        const reason = `the event cannot be passed to the function: ${(error as Error).message}`;
+        reject(invocationError(functionName, 'InvalidRequestContentException', reason));
       }
     });
   }
@@ -224,29 +202,13 @@ export function nestingDepth(value: unknown, limit = MAX_EVENT_DEPTH): number {
   return deepest;
 }
 
-/**
- * Why Lambda (or this runtime) would refuse the event before any sandbox sees it: over the
- * synchronous payload limit (RequestEntityTooLargeException), or nested past MAX_EVENT_DEPTH.
- */
-export function eventRefusal(event: unknown): InvocationErrorPayload | undefined {
-  if (nestingDepth(event) > MAX_EVENT_DEPTH)
-    return {
-      errorType: 'InvalidRequestContentException',
-      errorMessage: `the event nests deeper than ${MAX_EVENT_DEPTH} levels`,
-      stackTrace: [],
-    };
-  const bytes = Buffer.byteLength(JSON.stringify(event ?? null));
-  if (bytes > MAX_INVOCATION_PAYLOAD_BYTES)
-    return {
-      errorType: 'RequestEntityTooLargeException',
-      errorMessage: `Request must be smaller than ${MAX_INVOCATION_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
-      stackTrace: [],
-    };
-  return undefined;
-}
-
-function pipeLines(stream: Readable, onLine: (text: string) => void): void {
-  createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
+function invocationError(
+  functionName: string,
+  errorType: string,
+  errorMessage: string,
+  stackTrace: string[] = [],
+): InvocationError {
+  return new InvocationError(functionName, { errorType, errorMessage, stackTrace });
 }
 
 /**
@@ -278,6 +240,7 @@ export class FunctionHost {
     return this.running;
   }
 
+  /** Returns the unsubscribe. */
   onOutput(listener: OutputListener): () => void {
     this.outputListeners.push(listener);
     return () => {
@@ -289,8 +252,15 @@ export class FunctionHost {
   /** Synchronous (RequestResponse) invocation: resolves with the handler's JSON result. */
   async invoke(event: unknown): Promise<unknown> {
     if (this.closed) throw new Error(`${this.functionName} host is closed`);
-    const refusal = eventRefusal(event);
-    if (refusal) throw new InvocationError(this.functionName, refusal);
+    // What Lambda (or this runtime) refuses before any sandbox sees it.
+    if (nestingDepth(event) > MAX_EVENT_DEPTH) {
+      const reason = `the event nests deeper than ${MAX_EVENT_DEPTH} levels`;
+      throw invocationError(this.functionName, 'InvalidRequestContentException', reason);
+    }
+    if (Buffer.byteLength(JSON.stringify(event ?? null)) > MAX_INVOCATION_PAYLOAD_BYTES) {
+      const reason = `Request must be smaller than ${MAX_INVOCATION_PAYLOAD_BYTES} bytes for the InvokeFunction operation`;
+      throw invocationError(this.functionName, 'RequestEntityTooLargeException', reason);
+    }
     this.invoked += 1;
     this.running += 1;
     try {

@@ -3,52 +3,55 @@
  * environment. Imports the handler module once (cold start) and then serves invocations, one at
  * a time, over the parent port.
  */
+import type { Context } from 'aws-lambda';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LocalContext } from './lambda-context';
-import { createLambdaContext } from './lambda-context';
-import type { WorkerMessage } from './worker-protocol';
-import { InvokeMessageSchema, WorkerInitSchema, toInvocationError } from './worker-protocol';
+import { functionArn } from './lambda-context';
+import type { InvokeMessage, WorkerInit, WorkerMessage } from './worker-protocol';
+import { toInvocationError } from './worker-protocol';
+
+/** A Lambda context without the deprecated callback-era done/fail/succeed: handlers return a promise. */
+type LocalContext = Omit<Context, 'done' | 'fail' | 'succeed'>;
 
 const port = parentPort;
 if (!port) throw new Error('function-worker must run in a worker thread');
 
-const init = WorkerInitSchema.parse(workerData);
+const init = workerData as WorkerInit;
 // In order, before the handler module builds its clients (the handler's cold start).
 for (const preload of init.preloadModules) await import(pathToFileURL(preload).href);
 const loaded = (await import(pathToFileURL(init.handlerModule).href)) as Record<string, unknown>;
-const exported = loaded[init.exportName];
-if (typeof exported !== 'function') {
-  throw new Error(`${init.handlerModule} does not export a function named ${init.exportName}`);
+if (typeof loaded.handler !== 'function') {
+  throw new Error(`${init.handlerModule} does not export a function named handler`);
 }
-const handler = exported as (event: unknown, context: LocalContext) => unknown;
+const handler = loaded.handler as (event: unknown, context: LocalContext) => unknown;
 
 const send = (message: WorkerMessage): void => port.postMessage(message);
 
-async function serve(raw: unknown): Promise<void> {
-  const parsed = InvokeMessageSchema.safeParse(raw);
-  // Only the host talks to this port; anything else is ignored rather than crashing the sandbox.
-  if (!parsed.success) return;
-  const message = parsed.data;
-  const context = createLambdaContext(
-    {
-      functionName: init.functionName,
-      memoryMb: init.memoryMb,
-      region: init.region,
-      account: init.account,
-    },
-    { awsRequestId: message.awsRequestId, deadlineMs: message.deadlineMs },
-  );
+async function serve({ awsRequestId, deadlineMs, event }: InvokeMessage): Promise<void> {
+  // `getRemainingTimeInMillis` counts down to the deadline the host enforces, so handlers that
+  // watch their time budget (pollers, flush) behave exactly as on AWS.
+  const context: LocalContext = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: init.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: functionArn(init.functionName, init.region),
+    memoryLimitInMB: String(init.memoryMb),
+    awsRequestId,
+    logGroupName: `/aws/lambda/${init.functionName}`,
+    logStreamName: `local/[$LATEST]${awsRequestId.replaceAll('-', '')}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadlineMs - Date.now()),
+  };
   try {
-    const result: unknown = await handler(message.event, context);
+    const result: unknown = await handler(event, context);
     // Lambda serializes the response as JSON: undefined becomes null, class instances plain data.
     const payload: unknown = result === undefined ? null : JSON.parse(JSON.stringify(result));
-    send({ type: 'result', awsRequestId: message.awsRequestId, payload });
+    send({ type: 'result', awsRequestId, payload });
   } catch (error) {
-    send({ type: 'error', awsRequestId: message.awsRequestId, error: toInvocationError(error) });
+    send({ type: 'error', awsRequestId, error: toInvocationError(error) });
   }
 }
 
-port.on('message', (raw: unknown) => void serve(raw));
+// Only the host posts to this port, and only invoke messages.
+port.on('message', (message: InvokeMessage) => void serve(message));
 
 send({ type: 'ready' });

@@ -102,11 +102,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         topics: [topic],
         groupId,
         target: (event) => hosts.mergeConsumer.invoke(event),
-        functionArn: functionArn({
-          functionName: functionNames.mergeConsumer,
-          region: options.endpoints.region,
-          account: LOCAL_ACCOUNT_ID,
-        }),
+        functionArn: functionArn(functionNames.mergeConsumer, options.endpoints.region),
         source: {
           eventSourceArn: `arn:aws:kafka:${options.endpoints.region}:${LOCAL_ACCOUNT_ID}:cluster/ecom-sync-local/00000000-0000-0000-0000-000000000000-1`,
           bootstrapServers: options.endpoints.kafkaBrokers,

@@ -5,7 +5,6 @@ import type { StackEndpoints } from '../stack/endpoints';
 import { stackEnv } from '../stack/endpoints';
 import type { PipelineResourceNames } from '../stack/provision';
 import type { FunctionDefinition } from './function-host';
-import { LOCAL_ACCOUNT_ID } from './lambda-context';
 
 /** The functions the local runtime hosts: the registry's (mock-apis runs as its own HTTP server). */
 export type HostedFunctionKey = PipelineFunctionKey;
@@ -56,7 +55,6 @@ export function pipelineFunctionDefinitions(
           ? (options.mergeConsumerConcurrency ?? maxConcurrency[key])
           : maxConcurrency[key],
       region: endpoints.region,
-      account: LOCAL_ACCOUNT_ID,
       ...(preloadModules ? { preloadModules } : {}),
       env: {
         ...stackEnv(endpoints),
