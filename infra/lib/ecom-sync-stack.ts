@@ -186,7 +186,7 @@ function grantObjects(
 
 /**
  * The API token named by `API_TOKEN_PARAMETER`: a Secrets Manager secret when it is a secret ARN
- * (as `lambdas/shared/api-token.ts` decides), an SSM SecureString otherwise. Its `grantRead` covers
+ * (as `lambdas/shared/api-auth.ts` decides), an SSM SecureString otherwise. Its `grantRead` covers
  * exactly that token (and kms:Decrypt on a secret's customer-managed key).
  */
 function apiToken(scope: Construct, parameter: string) {

@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { API_TOKEN_MAX_AGE_SECONDS } from '../shared/api-token';
-import { ApiAuthSchema, fetchForApiAuth } from '../shared/api-auth';
+import { API_TOKEN_MAX_AGE_SECONDS, ApiAuthSchema, fetchForApiAuth } from '../shared/api-auth';
 import { PollerEnvSchema } from './environment';
 import { createInstrumentedHttpClient } from './instrumented-http';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { loadApiToken } from './api-token';
+import { loadApiToken } from './api-auth';
 
 describe('loadApiToken', () => {
   it('is undefined without API_TOKEN_PARAMETER (local stack)', async () => {

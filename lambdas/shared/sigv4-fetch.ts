@@ -44,42 +44,34 @@ export function createSigV4Fetch({
       ...init,
       method: signed.method,
       headers,
-      body: request.body as string | Uint8Array | undefined,
+      body: request.body as Uint8Array | undefined,
     });
   };
 }
 
-/** The pieces of a fetch call the signer covers: method, host, path, query, headers, body. */
+/**
+ * The pieces of a fetch call the signer covers: method, host, path, query, headers, body. A
+ * `Request` built from the call normalises every input and body kind; the body is signed as bytes.
+ */
 export async function toSignableRequest(
   input: string | URL | Request,
   init: RequestInit | undefined,
 ): Promise<SignableRequest> {
-  const fromRequest = input instanceof Request ? input : undefined;
-  const url = new URL(input instanceof Request ? input.url : input);
-  const method = (init?.method ?? fromRequest?.method ?? 'GET').toUpperCase();
-  const headers: Record<string, string> = {};
-  new Headers(init?.headers ?? fromRequest?.headers).forEach((value, name) => {
-    headers[name] = value;
-  });
+  const request = new Request(input, init);
+  const url = new URL(request.url);
+  const headers = Object.fromEntries(request.headers);
   if (headers.authorization !== undefined) {
     // SigV4 owns the Authorization header; a bearer token would be silently overwritten.
     throw new Error('An Authorization header cannot be combined with IAM (SigV4) request signing');
   }
   headers.host = url.host;
-  const body =
-    init?.body != null
-      ? bodyBytes(init.body)
-      : fromRequest?.body
-        ? new Uint8Array(await fromRequest.arrayBuffer())
-        : undefined;
-
   const query: Record<string, string | string[]> = {};
   for (const [key, value] of url.searchParams) {
     const existing = query[key];
     query[key] = existing === undefined ? value : [...[existing].flat(), value];
   }
   return {
-    method,
+    method: request.method,
     protocol: url.protocol,
     hostname: url.hostname,
     ...(url.port === '' ? {} : { port: Number(url.port) }),
@@ -87,18 +79,8 @@ export async function toSignableRequest(
     path: url.pathname,
     query,
     headers,
-    body,
+    body: request.body ? new Uint8Array(await request.arrayBuffer()) : undefined,
   };
-}
-
-function bodyBytes(body: NonNullable<RequestInit['body']>): string | Uint8Array {
-  if (typeof body === 'string' || body instanceof URLSearchParams) return body.toString();
-  if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  if (ArrayBuffer.isView(body))
-    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  // Streams, Blobs and FormData would have to be buffered (and FormData given a boundary) to be
-  // hashed; nothing in this project sends them.
-  throw new TypeError('SigV4 fetch signs string and byte bodies only');
 }
 
 /**
