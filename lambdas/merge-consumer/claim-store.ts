@@ -52,20 +52,11 @@ export function idempotencyData(versionKey: string): { recordVersion: string } {
 /** DynamoDB left keys or items unprocessed (throttling, capacity) on every attempt. */
 export class UnprocessedError extends MergeConsumerError {}
 
-/** How unprocessed keys/items of a batch request are sent again. */
-interface UnprocessedRetry {
-  /** Sends of one chunk, the first included. */
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
+/** How unprocessed keys/items of a batch request are sent again (maxAttempts: sends of a chunk). */
+const defaultUnprocessedRetry = { maxAttempts: 8, baseDelayMs: 25, maxDelayMs: 1_000 };
+type UnprocessedRetry = typeof defaultUnprocessedRetry & {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
-}
-
-const defaultUnprocessedRetry: UnprocessedRetry = {
-  maxAttempts: 8,
-  baseDelayMs: 25,
-  maxDelayMs: 1_000,
 };
 
 export interface StagingClaimPersistenceOptions {
@@ -77,8 +68,6 @@ export interface StagingClaimPersistenceOptions {
   /** Requests of one read/claim call in flight at once. */
   concurrency?: number;
   unprocessedRetry?: Partial<UnprocessedRetry>;
-  /** Stable across function renames/versions so a redeploy does not forget what was staged. */
-  keyPrefix?: string;
 }
 
 /**
@@ -108,10 +97,9 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
       expiresAfterSeconds:
         options.expiresAfterSeconds ?? pipeline.mergeConsumer.idempotencyTtlSeconds,
     });
-    this.configure({
-      config: this.#config,
-      keyPrefix: options.keyPrefix ?? functionNames.mergeConsumer,
-    });
+    // The key prefix stays the function's name across renames/versions: a redeploy must not forget
+    // what was staged.
+    this.configure({ config: this.#config, keyPrefix: functionNames.mergeConsumer });
   }
 
   /** In-progress expiry = now + the invocation's remaining time, as Powertools does it. */

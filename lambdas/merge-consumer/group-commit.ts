@@ -70,10 +70,8 @@ export function objectToLocate(stored: StoredClaim | undefined): string | undefi
 }
 
 /**
- * The whole dedupe rule (docs/DESIGN.md, step 2), from the version's item and, for an INPROGRESS
- * claim, the object it names wherever flush moved it (`named`, undefined when nowhere): none or
- * expired → stage; COMPLETED → duplicate; INPROGRESS naming an object that lists the version →
- * duplicate (this batch's own key too: flush may have moved it); other INPROGRESS → take over.
+ * The whole dedupe rule (docs/DESIGN.md, "One DynamoDB write per new record version", step 2), from
+ * the version's item and, for an INPROGRESS claim, the object it names wherever flush moved it.
  */
 export function decide(
   versionKey: string,
@@ -99,10 +97,9 @@ export function decide(
 }
 
 /**
- * The group commit (docs/DESIGN.md, "One write per new record version"): read every distinct
- * version's item, decide each, claim the new ones for this batch's object, then write the object
- * put-if-absent; no completion write. The object is written only if every version was decided and
- * claimed, so once written it accounts for every version claimed under its key by its writer.
+ * The group commit (docs/DESIGN.md, "One DynamoDB write per new record version"): read, decide,
+ * claim, then put-if-absent, with no completion write; the object is written only once every
+ * version was decided and claimed.
  */
 export async function groupCommit(
   input: GroupCommitInput,
@@ -226,14 +223,10 @@ export interface VersionGroup {
 export function collapseVersions(records: readonly ValidRecord[]): VersionGroup[] {
   const groups = new Map<string, VersionGroup>();
   for (const record of records) {
-    const group = groups.get(record.versionKey);
-    if (group === undefined)
-      groups.set(record.versionKey, {
-        versionKey: record.versionKey,
-        record,
-        occurrences: [record],
-      });
-    else group.occurrences.push(record);
+    const { versionKey } = record;
+    const group = groups.get(versionKey) ?? { versionKey, record, occurrences: [] };
+    group.occurrences.push(record);
+    groups.set(versionKey, group);
   }
   return [...groups.values()];
 }

@@ -162,18 +162,11 @@ function parseRecord(raw: Record<string, unknown>): RecordOutcome {
 function offsetRanges(positions: readonly RecordPosition[]): OffsetRange[] {
   const ranges = new Map<string, OffsetRange>();
   for (const { topic, partition, offset } of positions) {
-    const range = ranges.get(`${topic}-${partition}`);
-    if (range === undefined)
-      ranges.set(`${topic}-${partition}`, {
-        topic,
-        partition,
-        firstOffset: String(offset),
-        lastOffset: String(offset),
-      });
-    else {
-      range.firstOffset = String(Math.min(Number(range.firstOffset), offset));
-      range.lastOffset = String(Math.max(Number(range.lastOffset), offset));
-    }
+    const [id, at] = [`${topic}-${partition}`, String(offset)];
+    const range = ranges.get(id) ?? { topic, partition, firstOffset: at, lastOffset: at };
+    range.firstOffset = String(Math.min(Number(range.firstOffset), offset));
+    range.lastOffset = String(Math.max(Number(range.lastOffset), offset));
+    ranges.set(id, range);
   }
   return [...ranges.values()];
 }
