@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fetchForApiAuth } from '../shared/api-auth';
 import { HttpClient } from '../shared/http-client';
-import { createAnalyticsPoster, joinUrl } from './analytics-poster';
+import { createAnalyticsPoster, joinUrl } from './outbox';
 import { buildPayload } from './packing';
 import { stagedBatch, stagedKey } from './test-support/fixtures';
 

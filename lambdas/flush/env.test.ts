@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fetchForApiAuth } from '../shared/api-auth';
 import { HttpClient } from '../shared/http-client';
-import { createAnalyticsPoster } from './analytics-poster';
+import { createAnalyticsPoster } from './outbox';
 import { FlushEnvSchema } from './env';
 
 const baseEnv = {

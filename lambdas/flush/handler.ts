@@ -10,12 +10,12 @@ import { parseEnv, powertools } from '../shared/config';
 import { DlqPublisher } from '../shared/dlq';
 import { HttpClient } from '../shared/http-client';
 import { KafkaEnvSchema, createKafka, createProducer, lazyConnect } from '../shared/kafka';
-import { createAnalyticsPoster } from './analytics-poster';
 import type { FlushResult } from './commands';
 import { executeCommand, parseInvokeEvent } from './commands';
 import { FlushEnvSchema } from './env';
 import { acquireLease } from './lease';
 import type { FlushDeps } from './outbox';
+import { createAnalyticsPoster } from './outbox';
 import { S3StagingStore } from '../shared/staging-format';
 import { sdkClient } from '../shared/aws-sdk-retry';
 

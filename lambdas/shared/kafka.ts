@@ -6,11 +6,6 @@ import type { LogEntry, OauthbearerProviderResponse, Producer, logCreator } from
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { z } from 'zod';
 
-const booleanFromEnv = z
-  .enum(['true', 'false', '1', '0'])
-  .optional()
-  .transform((value) => value === 'true' || value === '1');
-
 /**
  * Where the brokers are: a comma-separated `KAFKA_BROKERS` list (local stack, self-managed Kafka)
  * or `MSK_CLUSTER_ARN`, resolved once per cold start with `@aws-sdk/client-kafka`.
@@ -20,7 +15,7 @@ export const KafkaEnvSchema = z
     KAFKA_BROKERS: z.string().min(1).optional(),
     MSK_CLUSTER_ARN: z.string().startsWith('arn:').optional(),
     KAFKA_AUTH: z.enum(['none', 'iam']).default('none'),
-    KAFKA_TLS: booleanFromEnv,
+    KAFKA_TLS: z.stringbool().default(false),
     KAFKA_CLIENT_ID: z.string().min(1).default('ecom-sync'),
     AWS_REGION: z.string().min(1).default('us-east-1'),
   })

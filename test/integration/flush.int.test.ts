@@ -16,7 +16,7 @@ import { HttpClient } from '../../lambdas/shared/http-client';
 import { createKafka, createProducer, KafkaEnvSchema } from '../../lambdas/shared/kafka';
 import type { StagedBatch, StagingStore } from '../../lambdas/shared/staging-format';
 import { S3StagingStore } from '../../lambdas/shared/staging-format';
-import { createAnalyticsPoster } from '../../lambdas/flush/analytics-poster';
+import { createAnalyticsPoster } from '../../lambdas/flush/outbox';
 import type { FlushCommand, FlushResult } from '../../lambdas/flush/commands';
 import { executeCommand } from '../../lambdas/flush/commands';
 import { acquireLease } from '../../lambdas/flush/lease';

@@ -2,8 +2,7 @@ import type { AnalyticsPayload } from '../../shared/analytics-payload';
 import type { DlqEntry } from '../../shared/dlq';
 import type { Customer, Product } from '../../shared/records';
 import type { StagedBatch, StagingStore } from '../../shared/staging-format';
-import type { AnalyticsPoster, DeliveryOutcome } from '../analytics-poster';
-import type { FlushDeps } from '../outbox';
+import type { AnalyticsPoster, DeliveryOutcome, FlushDeps } from '../outbox';
 
 export function customer(id: string, updatedAt = '2026-01-01T00:00:00.000Z'): Customer {
   return {
