@@ -38,17 +38,13 @@ export interface HttpRequest {
   deadline?: number;
 }
 
-export interface HttpResponse {
-  status: number;
-  headers: Headers;
-  body: string;
-}
+export type HttpResponse = Pick<Response, 'status' | 'headers'> & { body: string };
 
 /**
  * A 4xx other than 429 (and 408): retrying would get the same answer. The message names only
  * status, method and URL path, because it ends up in logs and DLQ reasons: a response body can
- * echo a record (an e-mail address), and a query string can carry cursors or tokens. The body is
- * kept as a property for callers that need it.
+ * echo a record (an e-mail address), a query string can carry cursors or tokens, and the host may
+ * be a private endpoint. The body is kept as a property for callers that need it.
  */
 export class HttpStatusError extends HttpError {
   override name = 'HttpStatusError';
@@ -57,8 +53,6 @@ export class HttpStatusError extends HttpError {
     readonly body: string,
     { url, method }: HttpRequest,
   ) {
-    // The path alone: no host (may be a private endpoint), no query (cursors, tokens), no fragment.
-    // (The request was sent, so `url` parses.)
     super(`HTTP ${status} ${method} ${new URL(url).pathname}`);
   }
 }

@@ -31,18 +31,14 @@ type KafkaEnv = z.output<typeof KafkaEnvSchema>;
  */
 export async function createKafka(
   env: KafkaEnv,
-  options: {
-    logger?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
-    /** Injected in tests; built from AWS_REGION otherwise. */
-    kafkaClient?: Pick<KafkaClient, 'send'>;
-  } = {},
+  options: { logger?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'> } = {},
 ): Promise<Kafka> {
   const iam = env.KAFKA_AUTH === 'iam';
   return new Kafka({
     clientId: env.KAFKA_CLIENT_ID,
     brokers: env.KAFKA_BROKERS
       ? env.KAFKA_BROKERS.split(',').map((broker) => broker.trim())
-      : await resolveMskBrokers(env, options.kafkaClient),
+      : await resolveMskBrokers(env),
     ssl: env.KAFKA_TLS || iam,
     logLevel: logLevel.WARN,
     sasl: iam

@@ -13,10 +13,7 @@ import type { Envelope } from './envelope';
 import { staging } from './pipeline';
 import { CustomerSchema, ProductSchema } from './records';
 
-/*
- * The staging bucket, shared by merge-consumer (writes batches) and flush (delivers them): object
- * format, keys, the one "latest version per id" rule and the S3 store.
- */
+/* The staging bucket of merge-consumer (writes) and flush (delivers): format, keys, rule, store. */
 
 /** The Kafka offsets one merge-consumer invocation covered, per topic-partition. */
 const OffsetRangeSchema = z.object({
@@ -91,11 +88,7 @@ export function parseStagedKey(key: string): { datePath: string; batchId: string
   return { datePath: match[1], batchId: match[2] };
 }
 
-/**
- * Where a staged object can be, under the path it was staged with: `staging/`, `dlq/` (parked or
- * quarantined), `delivered/`. flush moves it only forwards in this order (copy, then delete), so a
- * reader looking in this order finds it even mid-move.
- */
+/** Where a staged object can be; flush moves it only forwards in this order (copy, then delete). */
 const STAGED_PLACES = ['staging', 'dlq', 'delivered'] as const;
 export type StagedPlace = (typeof STAGED_PLACES)[number];
 
@@ -116,11 +109,9 @@ export interface StagedVersion {
 }
 
 /**
- * True when `a` is a later version of its id than `b`: the later offset of one partition (every
- * version of an id is in one partition and a poller publishes in the order it read, so that is
- * the source's newer state even when its clock stepped back), else the later `updatedAt` (after a
- * partition count change, or without positions), else a fixed order of the content, so every
- * rebuild of a payload picks the same one and its bytes stay identical.
+ * True when `a` is a later version of its id than `b` (docs/DESIGN.md, "Latest version per id" is
+ * read order): the later offset of one partition, else the later `updatedAt`, else a fixed order
+ * of the content, so every rebuild of a payload picks the same one and its bytes stay identical.
  */
 function isLater(a: StagedVersion, b: StagedVersion): boolean {
   if (a.position && b.position && a.position.partition === b.position.partition) {
@@ -133,9 +124,8 @@ function isLater(a: StagedVersion, b: StagedVersion): boolean {
 }
 
 /**
- * The latest version per id (the one rule: merge-consumer within a batch, flush across the batches
- * of one payload), in the order ids first appear. `versionOf` says which entity an item is
- * (`entityKey`) and how it compares.
+ * The latest version per id (merge-consumer within a batch, flush across a payload's batches), in
+ * the order ids first appear; `versionOf` names an item's entity (`entityKey`) and version.
  */
 export function latestPerId<T>(
   items: readonly T[],
