@@ -18,16 +18,9 @@ export interface NagAcknowledgment {
  * ancestor), and matches finding ids exactly: `<rule>[<finding>]`.
  */
 export function acknowledgeNag(scope: IConstruct, rules: readonly NagAcknowledgment[]): void {
-  const validations = Validations.of(scope);
-  for (const rule of rules) {
-    if (!rule.appliesTo) {
-      validations.acknowledge({ id: rule.id, reason: rule.reason });
-      continue;
-    }
-    for (const finding of rule.appliesTo) {
-      validations.acknowledge({ id: `${rule.id}[${finding}]`, reason: rule.reason });
-    }
-  }
+  for (const { id, reason, appliesTo } of rules)
+    for (const finding of appliesTo ?? [undefined])
+      Validations.of(scope).acknowledge({ id: finding ? `${id}[${finding}]` : id, reason });
 }
 
 /** The logical id cdk-nag prints in findings (`<LogicalId.Arn>`), for exact acknowledgments. */

@@ -33,12 +33,9 @@ function zipSize(files: { path: string; contents: Uint8Array }[]): number {
 async function main(): Promise<void> {
   let over = false;
   const rows: string[][] = [['function', 'index.mjs', 'gzip', 'zip (with .map)']];
-  const entries: [string, string][] = [
-    ...Object.values(functionNames).map((folder): [string, string] => [
-      folder,
-      handlerEntry(folder),
-    ]),
-    ['kafka-topics (custom resource)', topicsHandlerEntry],
+  const entries = [
+    ...Object.values(functionNames).map((folder) => [folder, handlerEntry(folder)] as const),
+    ['kafka-topics (custom resource)', topicsHandlerEntry] as const,
   ];
   for (const [folder, entry] of entries) {
     const result = await build({
