@@ -10,9 +10,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Dashboard } from '../dashboard/server';
 import { startDashboard } from '../dashboard/server';
 import { MetricSeries } from '../runtime/emf';
-import { main as resyncMain } from './resync';
-import { writeRuntimeInfo } from './runtime-info';
-import { resolveInvoker } from './target';
+import { commands } from './commands';
+import { resolveInvoker, writeRuntimeInfo } from './target';
 
 const cfnMock = mockClient(CloudFormationClient);
 const closers: Array<() => Promise<void>> = [];
@@ -119,7 +118,7 @@ describe('operator CLI target', () => {
 describe('resync', () => {
   it('refuses a --since in the future instead of reporting an empty run complete', async () => {
     const since = new Date(Date.now() + 86_400_000).toISOString();
-    const error = await failure(resyncMain(['--source', 'crm', '--since', since]));
+    const error = await failure(commands.resync(['--source', 'crm', '--since', since]));
     expect(error.message).toContain('since: is in the future');
   });
 });
