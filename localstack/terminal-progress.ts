@@ -9,30 +9,37 @@ export interface ProgressFrame {
   progress?: PipelineProgress;
 }
 
-export interface TerminalProgressOptions {
-  metrics: () => Record<string, MetricTotals>;
-  progress: () => Promise<PipelineProgress>;
+interface Layout {
+  startedAt: number;
   /** Bounded runs (`--until-drained`): the records Analytics should hold in the end. */
   expectedRecords?: number;
+}
+
+export interface TerminalProgressOptions extends Partial<Layout> {
+  metrics: () => Record<string, MetricTotals>;
+  progress: () => Promise<PipelineProgress>;
   stream?: NodeJS.WriteStream;
   /** TTY redraw period. */
   redrawMs?: number;
   /** Non-TTY: one plain line this often. */
   lineEveryMs?: number;
-  startedAt?: number;
 }
 
-const count = (frame: ProgressFrame, metric: string): number => frame.totals[metric]?.sum ?? 0;
-
-function rate(current: ProgressFrame, previous: ProgressFrame | undefined, metric: string): number {
-  if (!previous || current.at <= previous.at) return 0;
-  return ((count(current, metric) - count(previous, metric)) * 1000) / (current.at - previous.at);
+/** Each stage counter's label, total and rate since the previous frame. */
+function stages(current: ProgressFrame, previous: ProgressFrame | undefined) {
+  const count = (frame: ProgressFrame, metric: string): number => frame.totals[metric]?.sum ?? 0;
+  const seconds = previous && current.at > previous.at ? (current.at - previous.at) / 1000 : 0;
+  return stageCounters.map(({ label, metric }) => {
+    const perSecond =
+      previous && seconds > 0 ? (count(current, metric) - count(previous, metric)) / seconds : 0;
+    // One decimal for slow rates, so a trickle of 0.2/s does not read as a stall.
+    const rate = `${perSecond.toFixed(perSecond < 10 ? 1 : 0)}/s`;
+    return { label, count: count(current, metric), rate };
+  });
 }
 
-/** One decimal for slow rates, so a trickle of 0.2/s does not read as a stall. */
-function formatRate(perSecond: number): string {
-  return `${perSecond < 10 ? perSecond.toFixed(1) : perSecond.toFixed(0)}/s`;
-}
+const elapsed = (frame: ProgressFrame, layout: Layout): string =>
+  `${((frame.at - layout.startedAt) / 1000).toFixed(0)}s`;
 
 export function progressBar(done: number, total: number, width = 30): string {
   const share = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
@@ -44,30 +51,25 @@ export function progressBar(done: number, total: number, width = 30): string {
 export function renderTable(
   current: ProgressFrame,
   previous: ProgressFrame | undefined,
-  options: { expectedRecords?: number; startedAt: number },
+  layout: Layout,
 ): string[] {
-  const lines: string[] = [];
-  const elapsed = ((current.at - options.startedAt) / 1000).toFixed(0);
-  lines.push(`ecom-sync  ${elapsed}s`);
-  lines.push(
-    stageCounters.map(({ label }) => label.padStart(10)).join(' '),
-    stageCounters.map(({ metric }) => String(count(current, metric)).padStart(10)).join(' '),
-    stageCounters
-      .map(({ metric }) => formatRate(rate(current, previous, metric)).padStart(10))
-      .join(' '),
-  );
-  const progress = current.progress;
-  if (progress) {
+  const cells = stages(current, previous);
+  const lines = [
+    `ecom-sync  ${elapsed(current, layout)}`,
+    ...(['label', 'count', 'rate'] as const).map((column) =>
+      cells.map((cell) => String(cell[column]).padStart(10)).join(' '),
+    ),
+  ];
+  const { progress } = current;
+  if (progress)
     lines.push(
       `kafka lag ${progress.consumerLag}   staged ${progress.stagedObjects}   dlq ${progress.dlqMessages}   ` +
         `analytics ${progress.stats.uniqueRecords} unique / ${progress.stats.payloads} payloads`,
     );
-    if (options.expectedRecords !== undefined) {
-      lines.push(
-        `${progressBar(progress.stats.uniqueRecords, options.expectedRecords)} ${progress.stats.uniqueRecords}/${options.expectedRecords}`,
-      );
-    }
-  }
+  if (progress && layout.expectedRecords !== undefined)
+    lines.push(
+      `${progressBar(progress.stats.uniqueRecords, layout.expectedRecords)} ${progress.stats.uniqueRecords}/${layout.expectedRecords}`,
+    );
   return lines;
 }
 
@@ -75,23 +77,20 @@ export function renderTable(
 export function renderLine(
   current: ProgressFrame,
   previous: ProgressFrame | undefined,
-  options: { expectedRecords?: number; startedAt: number },
+  layout: Layout,
 ): string {
-  const elapsed = ((current.at - options.startedAt) / 1000).toFixed(0);
-  const stages = stageCounters
-    .map(
-      ({ label, metric }) =>
-        `${label}=${count(current, metric)} (${formatRate(rate(current, previous, metric))})`,
-    )
-    .join(' ');
-  const progress = current.progress;
+  const cells = stages(current, previous).map(
+    (cell) => `${cell.label}=${cell.count} (${cell.rate})`,
+  );
+  const { progress } = current;
+  const { expectedRecords } = layout;
   const state = progress
     ? ` lag=${progress.consumerLag} staged=${progress.stagedObjects} dlq=${progress.dlqMessages} analytics=${progress.stats.uniqueRecords}` +
-      (options.expectedRecords === undefined
+      (expectedRecords === undefined
         ? ''
-        : `/${options.expectedRecords} (${((100 * progress.stats.uniqueRecords) / Math.max(1, options.expectedRecords)).toFixed(0)}%)`)
+        : `/${expectedRecords} (${((100 * progress.stats.uniqueRecords) / Math.max(1, expectedRecords)).toFixed(0)}%)`)
     : '';
-  return `[progress] t=${elapsed}s ${stages}${state}`;
+  return `[progress] t=${elapsed(current, layout)} ${cells.join(' ')}${state}`;
 }
 
 /**
@@ -99,33 +98,17 @@ export function renderLine(
  * it needs no curses library; elsewhere a plain line every `lineEveryMs`, which logs cleanly.
  */
 export function startTerminalProgress(options: TerminalProgressOptions): { stop(): Promise<void> } {
-  const stream = options.stream ?? process.stdout;
-  const tty = stream.isTTY;
-  const startedAt = options.startedAt ?? Date.now();
-  const period = tty ? (options.redrawMs ?? 1_000) : (options.lineEveryMs ?? 10_000);
+  const { stream = process.stdout, startedAt = Date.now(), expectedRecords } = options;
+  const layout = { startedAt, expectedRecords };
   let previous: ProgressFrame | undefined;
   let drawnLines = 0;
   let running: Promise<void> | undefined;
 
   const draw = async (): Promise<void> => {
-    let progress: PipelineProgress | undefined;
-    try {
-      progress = await options.progress();
-    } catch {
-      progress = previous?.progress; // a server hiccup should not blank the table
-    }
-    const frame: ProgressFrame = {
-      at: Date.now(),
-      totals: options.metrics(),
-      ...(progress ? { progress } : {}),
-    };
-    const layout = {
-      startedAt,
-      ...(options.expectedRecords === undefined
-        ? {}
-        : { expectedRecords: options.expectedRecords }),
-    };
-    if (tty) {
+    // A server hiccup should not blank the table.
+    const progress = await options.progress().catch(() => previous?.progress);
+    const frame: ProgressFrame = { at: Date.now(), totals: options.metrics(), progress };
+    if (stream.isTTY) {
       const lines = renderTable(frame, previous, layout);
       const rewind = drawnLines > 0 ? `\x1b[${drawnLines}A` : '';
       stream.write(`${rewind}${lines.map((line) => `\x1b[2K${line}`).join('\n')}\n`);
@@ -135,6 +118,7 @@ export function startTerminalProgress(options: TerminalProgressOptions): { stop(
     }
     previous = frame;
   };
+  const period = stream.isTTY ? (options.redrawMs ?? 1_000) : (options.lineEveryMs ?? 10_000);
   const timer = setInterval(() => {
     running ??= draw().finally(() => {
       running = undefined;

@@ -23,11 +23,10 @@ import {
   resync,
 } from './operations';
 import { stageCounters, stagePanels } from './panels';
-import { ProgressHistory } from './progress-history';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export class HttpError extends Error {
+class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -37,17 +36,16 @@ export class HttpError extends Error {
   }
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',
   });
-  response.end(text);
+  response.end(JSON.stringify(body));
 }
 
 /** Reads a JSON body and parses it with `schema`; a bad body is a 400 that says what is wrong. */
-export async function readJson<T extends z.ZodType>(
+async function readJson<T extends z.ZodType>(
   request: IncomingMessage,
   schema: T,
 ): Promise<z.output<T>> {
@@ -90,13 +88,18 @@ export interface DashboardOptions {
   requestTimeoutMs?: number;
 }
 
-export interface OperationRecord {
+interface OperationRecord {
   at: string;
   operation: string;
   request: unknown;
   ok: boolean;
   result: unknown;
 }
+
+/** One point of the lag and depth charts. */
+type ProgressSample = Pick<PipelineProgress, 'consumerLag' | 'dlqMessages' | 'stagedObjects'> & {
+  t: number;
+};
 
 export interface Dashboard {
   url: string;
@@ -109,8 +112,8 @@ export interface Dashboard {
   serve(invoke: Invoke): void;
   /** Feed every handler output line here (the runtime's `onOutput`): errors are kept. */
   observe(line: OutputLine, isMetric: boolean): void;
-  errors: ErrorLog;
-  progress: ProgressHistory;
+  /** Takes a progress sample now (skipped while one is running). */
+  progress: { sample(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -175,10 +178,30 @@ function checkOperation(request: IncomingMessage, token: string): void {
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { metrics } = options;
   const errors = new ErrorLog();
-  const progress = new ProgressHistory(options.progress, {
-    intervalMs: options.progressIntervalMs ?? 2_000,
-    ...(options.expectedRecords === undefined ? {} : { expectedRecords: options.expectedRecords }),
-  });
+  // Progress (Analytics stats, lag, staged objects, DLQ depth) is sampled on a timer: the lag and
+  // DLQ charts need a history, and its sources should not be queried per browser tab per second.
+  const history: ProgressSample[] = [];
+  let latest: PipelineProgress | undefined;
+  let lastError: string | undefined;
+  let sampling: Promise<void> | undefined;
+  const sample = (): Promise<void> =>
+    (sampling ??= options
+      .progress()
+      .then(
+        (progress) => {
+          latest = progress;
+          lastError = undefined;
+          const { consumerLag, dlqMessages, stagedObjects } = progress;
+          history.push({ t: Date.now(), consumerLag, dlqMessages, stagedObjects });
+          if (history.length > 720) history.shift();
+        },
+        (error: unknown) => {
+          lastError = error instanceof Error ? error.message : String(error);
+        },
+      )
+      .finally(() => {
+        sampling = undefined;
+      }));
   const operations: OperationRecord[] = [];
 
   let invoke = options.invoke;
@@ -210,7 +233,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       sendJson(response, 502, { ok: false, error: failure });
     } finally {
       if (operations.length > 20) operations.shift();
-      void progress.sample();
+      void sample();
     }
   };
 
@@ -223,7 +246,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       token,
     }),
     'GET /api/metrics': (url) => metrics.snapshot(Number(url.searchParams.get('since') ?? 0)),
-    'GET /api/progress': () => progress.view(),
+    'GET /api/progress': () => ({
+      latest,
+      expectedRecords: options.expectedRecords,
+      history,
+      lastError,
+    }),
     'GET /api/errors': () => ({ errors: errors.latest() }),
     'GET /api/operations': () => ({ operations: [...operations].reverse() }),
   };
@@ -286,12 +314,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         fail(error);
       }
     },
-    {
-      ...(options.requestTimeoutMs === undefined
-        ? {}
-        : { requestTimeoutMs: options.requestTimeoutMs }),
-      maxConnections: 64,
-    },
+    { requestTimeoutMs: options.requestTimeoutMs, maxConnections: 64 },
   );
   const host = '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -302,7 +325,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   // What a browser sends as Host (and Origin) for this server; anything else is another site's
   // name resolving to loopback (DNS rebinding).
   for (const name of [host, 'localhost']) allowedHosts.add(`${name}:${port}`);
-  progress.start();
+  void sample();
+  const timer = setInterval(() => void sample(), options.progressIntervalMs ?? 2_000);
+  timer.unref();
 
   return {
     url: `http://${host}:${port}/`,
@@ -313,10 +338,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     observe(line, isMetric) {
       if (!isMetric) errors.observe(line);
     },
-    errors,
-    progress,
+    progress: { sample },
     async close() {
-      await progress.stop();
+      clearInterval(timer);
+      await sampling;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
