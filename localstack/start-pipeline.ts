@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import type { Admin } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import type { MockApiServer } from '../lambdas/mock-apis/local-server';
@@ -18,11 +18,11 @@ import { startLocalRuntime } from './runtime/local-runtime';
 import type { StackEndpoints } from './stack/endpoints';
 import { localCredentials } from './stack/endpoints';
 import type { PipelineResourceNames } from './stack/provision';
-import { provisionPipelineResources } from './stack/provision';
+import { defaultResourceNames, provisionPipelineResources } from './stack/provision';
 
 export interface PipelineRunOptions extends Pick<
   LocalRuntimeOptions,
-  'extraEnv' | 'preloadModules' | 'mappingControls' | 'schedules' | 'onSchedule'
+  'extraEnv' | 'preloadModules' | 'schedules' | 'onSchedule'
 > {
   endpoints: StackEndpoints;
   /**
@@ -78,7 +78,6 @@ export interface PipelineRun {
   runtime: LocalRuntime;
   dashboard: Dashboard | undefined;
   admin: Admin;
-  s3: S3Client;
   /** When the runtime was asked to start (before the cold starts). */
   startedAt: number;
   /** Failed scheduled invocations and the functions' stderr lines, newest last (bounded). */
@@ -104,19 +103,14 @@ export interface MappingFailureCounts {
 
 const maxKeptFailures = 200;
 
+/** `pipeline.ts`'s names with `-<label>-<random>` appended, so runs share one stack. */
 function uniqueNames(label: string): { names: PipelineResourceNames; groupId: string } {
   const suffix = `${label}-${randomUUID().slice(0, 8)}`;
-  return {
-    names: {
-      customerTopic: `customer_data-${suffix}`,
-      productTopic: `inventory_data-${suffix}`,
-      dlqTopic: `analytics_dlq-${suffix}`,
-      idempotencyTable: `ecom-sync-idempotency-${suffix}`,
-      syncStateTable: `ecom-sync-sync-state-${suffix}`,
-      stagingBucket: `ecom-sync-staging-${suffix}`.toLowerCase().slice(0, 63),
-    },
-    groupId: `${pipeline.mergeConsumer.consumerGroupId}-${suffix}`,
-  };
+  const names = { ...defaultResourceNames };
+  for (const key of Object.keys(names) as (keyof PipelineResourceNames)[])
+    names[key] = `${names[key]}-${suffix}`;
+  names.stagingBucket = names.stagingBucket.toLowerCase().slice(0, 63);
+  return { names, groupId: `${pipeline.mergeConsumer.consumerGroupId}-${suffix}` };
 }
 
 export async function startPipeline(options: PipelineRunOptions): Promise<PipelineRun> {
@@ -192,11 +186,10 @@ export async function startPipeline(options: PipelineRunOptions): Promise<Pipeli
       consumerGroupId: groupId,
       logLevel: logLevelName,
       metrics,
-      ...(options.mergeConcurrency ? { mergeConsumerConcurrency: options.mergeConcurrency } : {}),
-      ...(options.extraEnv ? { extraEnv: options.extraEnv } : {}),
-      ...(options.preloadModules ? { preloadModules: options.preloadModules } : {}),
-      ...(options.mappingControls ? { mappingControls: options.mappingControls } : {}),
-      ...(options.schedules === undefined ? {} : { schedules: options.schedules }),
+      mergeConsumerConcurrency: options.mergeConcurrency,
+      extraEnv: options.extraEnv,
+      preloadModules: options.preloadModules,
+      schedules: options.schedules,
       onSchedule: (outcome) => {
         if (outcome.status === 'failed')
           remember(`${outcome.functionName}: ${outcome.error.message}`);
@@ -225,7 +218,6 @@ export async function startPipeline(options: PipelineRunOptions): Promise<Pipeli
       runtime,
       dashboard,
       admin,
-      s3,
       startedAt,
       failures,
       mappingRestarts,
@@ -299,17 +291,10 @@ export async function topicMessageCount(admin: Admin, topic: string): Promise<nu
 
 async function stagedObjectCount(s3: S3Client, bucket: string): Promise<number> {
   let count = 0;
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: staging.prefixes.staging,
-        ContinuationToken: token,
-      }),
-    );
-    count += page.KeyCount ?? 0;
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  const pages = paginateListObjectsV2(
+    { client: s3 },
+    { Bucket: bucket, Prefix: staging.prefixes.staging },
+  );
+  for await (const page of pages) count += page.KeyCount ?? 0;
   return count;
 }

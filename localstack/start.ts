@@ -51,7 +51,7 @@ async function run(
   options: Options,
   interruption: Promise<'interrupted'>,
 ): Promise<{ summary: string[]; ok: boolean }> {
-  const expected = options['until-drained'] ? { expectedRecords: options.records } : {};
+  const expectedRecords = options['until-drained'] ? options.records : undefined;
   // Checks Node, Java and Maven before anything is downloaded or spawned.
   const stack = await startLocalStack({ log: (line) => say(`stack: ${line}`) });
   try {
@@ -67,7 +67,7 @@ async function run(
       tickMs: options['tick-ms'],
       logLevel: options['log-level'],
       mergeConcurrency: options['merge-concurrency'],
-      dashboard: { port: options['dashboard-port'], ...expected },
+      dashboard: { port: options['dashboard-port'], expectedRecords },
       onOutput: (line, isMetric) => {
         if (isMetric) return;
         const out = line.stream === 'stderr' ? process.stderr : process.stdout;
@@ -84,7 +84,7 @@ async function run(
       metrics: () => runtime.metrics.totals(),
       progress: pipeline.progress,
       startedAt,
-      ...expected,
+      expectedRecords,
     });
     try {
       if (!dashboard) throw new Error('the pipeline started without its dashboard');

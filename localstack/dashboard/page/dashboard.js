@@ -12,7 +12,7 @@ async function getJson(path, init) {
   const response = await fetch(path, init);
   const body = await response.json();
   if (!response.ok) {
-    const message = body && body.error ? body.error.errorMessage : response.statusText;
+    const message = body?.error?.errorMessage ?? response.statusText;
     throw new Error(`${response.status}: ${message}`);
   }
   return body;
@@ -93,18 +93,14 @@ function updateMetrics(config, snapshot) {
       const byTime = new Map((snapshot.series[metric] || []).map((p) => [p.t, p]));
       // Gauges (panels with statistics: latency, age) plot the bucket's maximum; counts its sum.
       const gauge = Boolean(panel.statistics);
-      return times.map((t) => {
-        const point = byTime.get(t);
-        if (!point) return 0;
-        return gauge ? point.max : point.sum;
-      });
+      return times.map((t) => byTime.get(t)?.[gauge ? 'max' : 'sum'] ?? 0);
     });
     setChartData(`panel-${panel.title}`, labels, values);
   }
   const elapsedS = state.previousAt ? (now - state.previousAt) / 1000 : 0;
   for (const element of document.querySelectorAll('[data-metric]')) {
     const metric = element.dataset.metric;
-    const total = snapshot.totals[metric] ? snapshot.totals[metric].sum : 0;
+    const total = snapshot.totals[metric]?.sum ?? 0;
     element.textContent = total.toLocaleString('en-US');
     const before = state.previousTotals[metric];
     const rate = element.parentElement.querySelector('.rate');
@@ -126,14 +122,10 @@ function updateProgress(view) {
   ]);
   const latest = view.latest;
   if (!latest) return;
-  document.getElementById('state-lag').textContent = latest.consumerLag.toLocaleString('en-US');
-  document.getElementById('state-staged').textContent =
-    latest.stagedObjects.toLocaleString('en-US');
-  document.getElementById('state-dlq').textContent = latest.dlqMessages.toLocaleString('en-US');
-  document.getElementById('state-unique').textContent =
-    latest.stats.uniqueRecords.toLocaleString('en-US');
-  document.getElementById('state-payloads').textContent =
-    latest.stats.payloads.toLocaleString('en-US');
+  const { consumerLag: lag, stagedObjects: staged, dlqMessages: dlq, stats } = latest;
+  const shown = { lag, staged, dlq, unique: stats.uniqueRecords, payloads: stats.payloads };
+  for (const [name, value] of Object.entries(shown))
+    document.getElementById(`state-${name}`).textContent = value.toLocaleString('en-US');
   if (view.expectedRecords) {
     const share = Math.min(1, latest.stats.uniqueRecords / view.expectedRecords);
     document.getElementById('progress').hidden = false;
@@ -160,6 +152,10 @@ function operationHeaders() {
   return { 'content-type': 'application/json', 'x-ecom-sync-token': state.config.token };
 }
 
+function post(path, body) {
+  return getJson(path, { method: 'POST', headers: operationHeaders(), body: JSON.stringify(body) });
+}
+
 function showResult(title, body) {
   document.getElementById('operation-result').textContent =
     `${new Date().toLocaleTimeString([], { hour12: false })} ${title}\n${JSON.stringify(body, null, 2)}`;
@@ -167,21 +163,12 @@ function showResult(title, body) {
 
 async function refreshDlq() {
   const body = await getJson('/api/dlq', { headers: operationHeaders() });
-  const parked = (body.result && body.result.parked) || [];
+  const parked = body.result?.parked ?? [];
   document.querySelector('#dlq-table tbody').replaceChildren(
     ...parked.map((entry) => {
       const row = document.createElement('tr');
-      for (const value of [
-        entry.eventId,
-        entry.batchCount,
-        entry.attempts,
-        entry.parkedAt,
-        entry.reason,
-      ]) {
-        const cell = document.createElement('td');
-        cell.textContent = String(value);
-        row.append(cell);
-      }
+      for (const key of ['eventId', 'batchCount', 'attempts', 'parkedAt', 'reason'])
+        row.insertCell().textContent = String(entry[key]);
       return row;
     }),
   );
@@ -214,22 +201,14 @@ function wireControls() {
       body.since = new Date(local).toISOString();
     }
     void runOperation(`resync ${source} ${mode}`, document.getElementById('resync-button'), () =>
-      getJson('/api/resync', {
-        method: 'POST',
-        headers: operationHeaders(),
-        body: JSON.stringify(body),
-      }),
+      post('/api/resync', body),
     );
   });
   document.getElementById('redrive-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const eventId = document.getElementById('redrive-event-id').value.trim();
     void runOperation('redrive', document.getElementById('redrive-button'), async () => {
-      const result = await getJson('/api/redrive', {
-        method: 'POST',
-        headers: operationHeaders(),
-        body: JSON.stringify(eventId ? { eventId } : {}),
-      });
+      const result = await post('/api/redrive', eventId ? { eventId } : {});
       await refreshDlq();
       return result;
     });
