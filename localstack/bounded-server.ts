@@ -35,12 +35,10 @@ export function createBoundedServer(
   // Insertion order: the first entry is the oldest open connection.
   const open = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
-    if (open.size >= maxConnections) {
-      const [oldest] = open;
-      if (oldest !== undefined) {
-        open.delete(oldest);
-        oldest.destroy();
-      }
+    const [oldest] = open;
+    if (oldest && open.size >= maxConnections) {
+      open.delete(oldest);
+      oldest.destroy();
     }
     open.add(socket);
     socket.once('close', () => open.delete(socket));

@@ -1,6 +1,6 @@
 // `npm run stack -- start|status`: the no-Docker local stack in the foreground, for manual runs.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { probeDynamodb, probeS3 } from './stack/aws-servers';
@@ -9,8 +9,7 @@ import { probeKafka } from './stack/kafka-server';
 import { provisionPipelineResources } from './stack/provision';
 import { isProcessAlive } from './stack/server-process';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const endpointsFile = join(repoRoot, '.stack', 'endpoints.json');
+const endpointsFile = fileURLToPath(new URL('../.stack/endpoints.json', import.meta.url));
 
 const EndpointsFileSchema = z.object({
   pid: z.number().int(),
@@ -21,31 +20,20 @@ const EndpointsFileSchema = z.object({
     s3Endpoint: z.string(),
     region: z.string(),
   }),
-  env: z.record(z.string(), z.string()),
 });
 
 async function start(): Promise<void> {
   const stack = await startLocalStack({ log: (line) => console.log(`[stack] ${line}`) });
   const names = await provisionPipelineResources(stack.endpoints);
   mkdirSync(dirname(endpointsFile), { recursive: true });
-  writeFileSync(
-    endpointsFile,
-    JSON.stringify(
-      {
-        pid: process.pid,
-        startedAt: new Date().toISOString(),
-        endpoints: stack.endpoints,
-        env: stack.env,
-      },
-      null,
-      2,
-    ),
-  );
+  const { endpoints, env } = stack;
+  const saved = { pid: process.pid, startedAt: new Date().toISOString(), endpoints, env };
+  writeFileSync(endpointsFile, JSON.stringify(saved, null, 2));
 
   console.log(`\nLocal stack ready: ${formatTimings(stack.timings)}`);
   console.log(`Provisioned: ${JSON.stringify(names)}`);
   console.log(`Endpoints written to ${endpointsFile}\n`);
-  for (const [name, value] of Object.entries(stack.env)) console.log(`export ${name}=${value}`);
+  for (const [name, value] of Object.entries(env)) console.log(`export ${name}=${value}`);
   console.log('\nCtrl-C to stop.');
 
   let stopping = false;
@@ -61,29 +49,23 @@ async function start(): Promise<void> {
 }
 
 async function status(): Promise<void> {
-  let raw: string;
-  try {
-    raw = readFileSync(endpointsFile, 'utf8');
-  } catch {
+  if (!existsSync(endpointsFile)) {
     console.log(
       'No local stack running (no .stack/endpoints.json). Start one with `npm run stack -- start`.',
     );
     process.exitCode = 1;
     return;
   }
-  const saved = EndpointsFileSchema.parse(JSON.parse(raw));
+  const saved = EndpointsFileSchema.parse(JSON.parse(readFileSync(endpointsFile, 'utf8')));
   console.log(
     `Stack started ${saved.startedAt} by pid ${saved.pid} (${isProcessAlive(saved.pid) ? 'running' : 'gone'})`,
   );
   const { endpoints } = saved;
+  const { kafkaBrokers: kafka, dynamodbEndpoint: dynamodb, s3Endpoint: s3, region } = endpoints;
   const checks: Array<[string, string, () => Promise<void>]> = [
-    ['kafka', endpoints.kafkaBrokers, () => probeKafka(endpoints.kafkaBrokers)],
-    [
-      'dynamodb',
-      endpoints.dynamodbEndpoint,
-      () => probeDynamodb(endpoints.dynamodbEndpoint, endpoints.region),
-    ],
-    ['s3', endpoints.s3Endpoint, () => probeS3(endpoints.s3Endpoint, endpoints.region)],
+    ['kafka', kafka, () => probeKafka(kafka)],
+    ['dynamodb', dynamodb, () => probeDynamodb(dynamodb, region)],
+    ['s3', s3, () => probeS3(s3, region)],
   ];
   let healthy = true;
   for (const [name, endpoint, probe] of checks) {

@@ -38,12 +38,8 @@ function readOptions(): Options {
   return parsed.data;
 }
 
-/** 2/3 customers, 1/3 products: the CRM is the bigger source in the user's shop. */
-function splitRecords(total: number): { customers: number; products: number } {
-  const customers = Math.round((total * 2) / 3);
-  return { customers, products: total - customers };
-}
-
+const { recordsPublished, recordsDuplicate, recordsStaged, recordsDelivered } = metricNames;
+const summaryMetrics = [recordsPublished, recordsDuplicate, recordsStaged, recordsDelivered];
 const say = (line: string): void => console.log(`[start] ${line}`);
 
 /** Runs the pipeline until Ctrl-C, or (`--until-drained`) until drained; returns the summary. */
@@ -56,7 +52,9 @@ async function run(
   const stack = await startLocalStack({ log: (line) => say(`stack: ${line}`) });
   try {
     say(`stack up: ${formatTimings(stack.timings)}`);
-    const split = splitRecords(options.records);
+    // 2/3 customers, 1/3 products: the CRM is the bigger source in the user's shop.
+    const customers = Math.round((options.records * 2) / 3);
+    const split = { customers, products: options.records - customers };
     say(
       `records: ${options.records} = ${split.customers} customers (CRM) + ${split.products} products (Inventory)`,
     );
@@ -119,12 +117,6 @@ async function run(
       const { stats, dlqMessages } = drained ? outcome : await pipeline.progress();
       const elapsedS = (Date.now() - startedAt) / 1000;
       const totals = runtime.metrics.totals();
-      const shown = [
-        metricNames.recordsPublished,
-        metricNames.recordsDuplicate,
-        metricNames.recordsStaged,
-        metricNames.recordsDelivered,
-      ];
       const summary = [
         '',
         drained
@@ -133,7 +125,7 @@ async function run(
         `records: ${options.records} (${split.customers} customers, ${split.products} products)`,
         `elapsed: ${elapsedS.toFixed(1)} s, end-to-end: ${(stats.uniqueRecords / elapsedS).toFixed(0)} records/s`,
         `analytics: ${stats.payloads} payloads, ${stats.uniqueVersions} versions, duplicate payloads ${stats.duplicatePayloads}`,
-        `metrics: ${shown.map((name) => `${name}=${totals[name]?.sum ?? 0}`).join(', ')}`,
+        `metrics: ${summaryMetrics.map((name) => `${name}=${totals[name]?.sum ?? 0}`).join(', ')}`,
         `delivered: ${stats.uniqueRecords}/${options.records} unique records, duplicates: ${stats.duplicateRecords}, dlq: ${dlqMessages}`,
       ];
       return {

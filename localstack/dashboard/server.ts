@@ -56,14 +56,12 @@ async function readJson<T extends z.ZodType>(
     if (size > MAX_BODY_BYTES) throw new HttpError(413, 'request body too large');
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  let json: unknown = {};
-  if (text.trim() !== '') {
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new HttpError(400, 'request body is not JSON');
-    }
+  const text = Buffer.concat(chunks).toString('utf8').trim() || '{}';
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'request body is not JSON');
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw new HttpError(400, z.prettifyError(parsed.error));
@@ -256,11 +254,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     'GET /api/operations': () => ({ operations: [...operations].reverse() }),
   };
 
-  const route = async (
-    request: IncomingMessage,
-    response: ServerResponse,
-    url: URL,
-  ): Promise<void> => {
+  const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = checkTarget(request, allowedHosts);
     const key = `${request.method ?? 'GET'} ${url.pathname}`;
     const asset = request.method === 'GET' ? staticFiles[url.pathname] : undefined;
     if (asset) {
@@ -298,21 +293,15 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const server = createBoundedServer(
     (request, response) => {
-      const fail = (error: unknown): void => {
+      route(request, response).catch((error: unknown) => {
         const status = error instanceof HttpError ? error.status : 500;
-        if (!response.headersSent)
+        if (response.headersSent) response.end();
+        else
           sendJson(response, status, {
             ok: false,
             error: { errorMessage: (error as Error).message },
           });
-        else response.end();
-      };
-      try {
-        const url = checkTarget(request, allowedHosts);
-        route(request, response, url).catch(fail);
-      } catch (error) {
-        fail(error);
-      }
+      });
     },
     { requestTimeoutMs: options.requestTimeoutMs, maxConnections: 64 },
   );

@@ -36,12 +36,8 @@ export class RuntimeInfoError extends Error {
 }
 
 /** Where `npm start` tells the operator CLIs how to reach it (gitignored, like the rest of .stack/). */
-export const RUNTIME_INFO_PATH = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '.stack',
-  'runtime.json',
+export const RUNTIME_INFO_PATH = fileURLToPath(
+  new URL('../../.stack/runtime.json', import.meta.url),
 );
 
 const RuntimeInfoSchema = z.object({
