@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { metricNames } from '../lambdas/shared/pipeline';
-import { removeRuntimeInfo, writeRuntimeInfo } from './ops/target';
+import { removeRuntimeInfo, writeRuntimeInfo } from './ops/commands';
 import { startPipeline } from './start-pipeline';
 import { startTerminalProgress } from './terminal-progress';
 import { formatTimings, startLocalStack } from './stack/index';

@@ -7,20 +7,261 @@
  *   npm run invoke -- <function> '<payload JSON>'
  *     the local twin of `aws lambda invoke`: the running `npm start`, or the deployed stack
  */
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
 import { functionNames } from '../../lambdas/shared/pipeline';
-import type { Invoke } from '../dashboard/operations';
+import type { Invoke, InvokeRequest } from '../dashboard/operations';
 import {
   RedriveRequestSchema,
   ResyncRequestSchema,
+  functionKeysByName,
   listDlq,
   redrive,
   resync,
 } from '../dashboard/operations';
-import type { FunctionName, Invoker } from './target';
-import { invocableFunctions, resolveInvoker, targetArgs } from './target';
+import { isProcessAlive } from '../stack/server-process';
+
+export type FunctionName = InvokeRequest['function'];
+export const invocableFunctions = Object.keys(functionKeysByName) as FunctionName[];
+
+/** Invokes a deployed or local function by its pipeline name and returns its parsed answer. */
+export type Invoker = (functionName: FunctionName, payload: unknown) => Promise<unknown>;
+
+/** A function ran and failed; carries Lambda's error payload. */
+export class FunctionError extends Error {
+  constructor(
+    readonly functionName: string,
+    readonly errorType: string,
+    readonly errorMessage: string,
+  ) {
+    super(`${functionName} failed: ${errorType}: ${errorMessage}`);
+    this.name = 'FunctionError';
+  }
+}
+
+/** Where `npm start` tells the operator CLIs how to reach it (gitignored, like the rest of .stack/). */
+export const RUNTIME_INFO_PATH = fileURLToPath(
+  new URL('../../.stack/runtime.json', import.meta.url),
+);
+
+const RuntimeInfoSchema = z.object({
+  dashboardUrl: z.url(),
+  /** The dashboard's per-run token (operations need it): why the file is readable by its owner only. */
+  token: z.string().min(1),
+  pid: z.number().int().positive(),
+  startedAt: z.string(),
+});
+export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>;
+
+export async function writeRuntimeInfo(info: RuntimeInfo, path = RUNTIME_INFO_PATH): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  // `mode` applies only when the file is created; one left by an older run keeps its own.
+  await chmod(path, 0o600);
+}
+
+/** Removes the file only if it still describes this process (a second `npm start` may own it). */
+export async function removeRuntimeInfo(pid: number, path = RUNTIME_INFO_PATH): Promise<void> {
+  const info = await parseRuntimeFile(path).catch(() => undefined);
+  if (info?.pid === pid) await rm(path, { force: true });
+}
+
+const shown = (path: string): string => relative(process.cwd(), path) || path;
+
+async function parseRuntimeFile(path: string): Promise<RuntimeInfo | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    json = error;
+  }
+  const parsed = RuntimeInfoSchema.safeParse(json);
+  if (!parsed.success)
+    throw new Error(
+      `${shown(path)} is damaged (not what npm start writes); delete it and run \`npm start\`, or pass --target aws`,
+      { cause: json instanceof Error ? json : parsed.error },
+    );
+  return parsed.data;
+}
+
+/**
+ * The running `npm start`: its file, its process alive and its dashboard answering with the
+ * file's token. Anything else is a one-line error saying what to do; never a silent fallback to AWS.
+ */
+async function readRuntimeInfo(path: string): Promise<RuntimeInfo> {
+  const info = await parseRuntimeFile(path);
+  if (!info)
+    throw new Error(
+      `no local stack running (no ${shown(path)}); run \`npm start\`, or pass --target aws for the deployed stack`,
+    );
+  const answers = isProcessAlive(info.pid)
+    ? await dashboardToken(info.dashboardUrl).then(
+        (token) => token === info.token,
+        () => false,
+      )
+    : false;
+  if (!answers)
+    throw new Error(
+      `${shown(path)} is stale (npm start pid ${info.pid} is gone or its dashboard ${info.dashboardUrl} does not answer); run \`npm start\`, or pass --target aws`,
+    );
+  return info;
+}
+
+const DashboardConfigSchema = z.object({ token: z.string().min(1) });
+
+/**
+ * The run token a dashboard hands its own page (GET /api/config), for `--url`; an address that is
+ * not a dashboard is a one-line error, not a schema dump.
+ */
+async function dashboardToken(dashboardUrl: string): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(new URL('/api/config', dashboardUrl), {
+      signal: AbortSignal.timeout(5_000),
+    });
+  } catch (error) {
+    throw new Error(
+      `cannot reach a dashboard at ${dashboardUrl} (${(error as Error).message}); run \`npm start\` or check --url`,
+      { cause: error },
+    );
+  }
+  const parsed = DashboardConfigSchema.safeParse(await response.json().catch(() => undefined));
+  if (!response.ok || !parsed.success)
+    throw new Error(
+      `${dashboardUrl} is not an ecom-sync dashboard (GET /api/config answered HTTP ${response.status}); use the "dashboard at" URL npm start prints`,
+    );
+  return parsed.data.token;
+}
+
+const ErrorPayloadSchema = z.object({ errorType: z.string().optional(), errorMessage: z.string() });
+const ControlAnswerSchema = z.union([
+  z.object({ ok: z.literal(true), result: z.unknown() }),
+  z.object({ ok: z.literal(false), error: ErrorPayloadSchema }),
+]);
+
+/** Local: through the control API of the running `npm start` (localstack/dashboard/server.ts). */
+export function localInvoker(dashboardUrl: string, token: string): Invoker {
+  return async (functionName, payload) => {
+    const response = await fetch(new URL('/api/invoke', dashboardUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-ecom-sync-token': token },
+      body: JSON.stringify({ function: functionName, payload }),
+    });
+    const answer = ControlAnswerSchema.safeParse(await response.json().catch(() => undefined));
+    // One line, not the schema's issue list: the usual cause is a --url that is not the dashboard.
+    if (!answer.success)
+      throw new Error(
+        `${dashboardUrl} answered POST /api/invoke with HTTP ${response.status}, not a dashboard answer; is it the "dashboard at" URL npm start printed?`,
+      );
+    if (answer.data.ok) return answer.data.result;
+    const { errorType, errorMessage } = answer.data.error;
+    throw new FunctionError(functionName, errorType ?? `HTTP ${response.status}`, errorMessage);
+  };
+}
+
+/** CfnOutput ids of infra/lib/ecom-sync-stack.ts: `${PascalCase(name)}FunctionName`. */
+export function outputKeyFor(functionName: FunctionName): string {
+  return `${functionName
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('')}FunctionName`;
+}
+
+const OutputsFileSchema = z.record(z.string(), z.record(z.string(), z.string()));
+
+/**
+ * The stack outputs: `cdk.out/outputs.json` when the deploy wrote one
+ * (`npm run deploy -- --outputs-file cdk.out/outputs.json`), otherwise CloudFormation.
+ */
+export async function readStackOutputs(
+  stackName: string,
+  options: { outputsFile?: string; cloudFormation?: CloudFormationClient } = {},
+): Promise<Record<string, string>> {
+  const file = options.outputsFile ?? join(process.cwd(), 'cdk.out', 'outputs.json');
+  if (existsSync(file)) {
+    const outputs = OutputsFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')))[stackName];
+    if (outputs) return outputs;
+  }
+  const cloudFormation = options.cloudFormation ?? new CloudFormationClient({});
+  const answer = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+  const stack = answer.Stacks?.[0];
+  if (!stack) throw new Error(`stack ${stackName} not found`);
+  return Object.fromEntries(
+    (stack.Outputs ?? []).flatMap((output) =>
+      output.OutputKey && output.OutputValue ? [[output.OutputKey, output.OutputValue]] : [],
+    ),
+  );
+}
+
+/** AWS: `lambda:InvokeFunction` (RequestResponse) on the names the stack outputs carry. */
+export function awsInvoker(
+  outputs: Record<string, string>,
+  lambda = new LambdaClient({}),
+): Invoker {
+  return async (functionName, payload) => {
+    const physicalName = outputs[outputKeyFor(functionName)];
+    if (!physicalName)
+      throw new Error(`the stack has no output ${outputKeyFor(functionName)}; is it deployed?`);
+    const answer = await lambda.send(
+      new InvokeCommand({
+        FunctionName: physicalName,
+        InvocationType: 'RequestResponse',
+        Payload: new TextEncoder().encode(JSON.stringify(payload ?? {})),
+      }),
+    );
+    const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
+    const body: unknown = text === '' ? null : JSON.parse(text);
+    if (!answer.FunctionError) return body;
+    const error = ErrorPayloadSchema.safeParse(body);
+    throw new FunctionError(
+      functionName,
+      error.success ? (error.data.errorType ?? answer.FunctionError) : answer.FunctionError,
+      error.success ? error.data.errorMessage : text,
+    );
+  };
+}
+
+/** Options every operator CLI takes. */
+export const targetArgs = {
+  target: { type: 'string' },
+  url: { type: 'string' },
+  stack: { type: 'string' },
+} as const;
+
+/**
+ * local (the running `npm start`, found through .stack/runtime.json or `--url`) or aws (the
+ * deployed stack's functions). AWS only when asked for by name: an operator who meant the local
+ * stack must never redrive production because `npm start` had stopped.
+ */
+export async function resolveInvoker(
+  options: { target?: string; url?: string; stack?: string },
+  runtimeInfoPath = RUNTIME_INFO_PATH,
+): Promise<{ target: 'local' | 'aws'; invoke: Invoker }> {
+  if (options.target !== undefined && options.target !== 'local' && options.target !== 'aws')
+    throw new Error(`--target must be local or aws, not ${options.target}`);
+  const url = options.url ?? process.env.ECOM_SYNC_DASHBOARD_URL;
+  if (options.target === 'aws') {
+    if (url !== undefined)
+      throw new Error('--url names a local dashboard; it cannot go with --target aws');
+    // The SDK's documented switch for its "upgrade Node.js" notice (@aws-sdk/core
+    // emitWarningIfUnsupportedVersion), printed on every CLI run otherwise.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    const outputs = await readStackOutputs(options.stack ?? process.env.STACK_NAME ?? 'EcomSync');
+    return { target: 'aws', invoke: awsInvoker(outputs) };
+  }
+  if (url !== undefined)
+    return { target: 'local', invoke: localInvoker(url, await dashboardToken(url)) };
+  const info = await readRuntimeInfo(runtimeInfoPath);
+  return { target: 'local', invoke: localInvoker(info.dashboardUrl, info.token) };
+}
 
 /** flush's list-dlq answer; each entry also has batchCount, reason, attempts, parkedAt. */
 const ParkedListSchema = z.object({ parked: z.array(z.looseObject({ eventId: z.string() })) });

@@ -6,7 +6,7 @@ import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FunctionError, awsInvoker, outputKeyFor, readStackOutputs } from './target';
+import { FunctionError, awsInvoker, outputKeyFor, readStackOutputs } from './commands';
 
 const lambdaMock = mockClient(LambdaClient);
 const cfnMock = mockClient(CloudFormationClient);

@@ -10,8 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Dashboard } from '../dashboard/server';
 import { startDashboard } from '../dashboard/server';
 import { MetricSeries } from '../runtime/emf';
-import { commands } from './commands';
-import { resolveInvoker, writeRuntimeInfo } from './target';
+import { commands, resolveInvoker, writeRuntimeInfo } from './commands';
 
 const cfnMock = mockClient(CloudFormationClient);
 const closers: Array<() => Promise<void>> = [];
