@@ -183,23 +183,19 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   let lastError: string | undefined;
   let sampling: Promise<void> | undefined;
   const sample = (): Promise<void> =>
-    (sampling ??= options
-      .progress()
-      .then(
-        (progress) => {
-          latest = progress;
-          lastError = undefined;
-          const { consumerLag, dlqMessages, stagedObjects } = progress;
-          history.push({ t: Date.now(), consumerLag, dlqMessages, stagedObjects });
-          if (history.length > 720) history.shift();
-        },
-        (error: unknown) => {
-          lastError = error instanceof Error ? error.message : String(error);
-        },
-      )
-      .finally(() => {
+    (sampling ??= (async () => {
+      try {
+        latest = await options.progress();
+        lastError = undefined;
+        const { consumerLag, dlqMessages, stagedObjects } = latest;
+        history.push({ t: Date.now(), consumerLag, dlqMessages, stagedObjects });
+        if (history.length > 720) history.shift();
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+      } finally {
         sampling = undefined;
-      }));
+      }
+    })());
   const operations: OperationRecord[] = [];
 
   let invoke = options.invoke;

@@ -16,19 +16,11 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
 import { functionNames } from '../../lambdas/shared/pipeline';
-import type { Invoke, InvokeRequest } from '../dashboard/operations';
-import {
-  RedriveRequestSchema,
-  ResyncRequestSchema,
-  functionKeysByName,
-  listDlq,
-  redrive,
-  resync,
-} from '../dashboard/operations';
+import * as operations from '../dashboard/operations';
 import { isProcessAlive } from '../stack/server-process';
 
-export type FunctionName = InvokeRequest['function'];
-export const invocableFunctions = Object.keys(functionKeysByName) as FunctionName[];
+export type FunctionName = operations.InvokeRequest['function'];
+export const invocableFunctions = Object.keys(operations.functionKeysByName) as FunctionName[];
 
 /** Invokes a deployed or local function by its pipeline name and returns its parsed answer. */
 export type Invoker = (functionName: FunctionName, payload: unknown) => Promise<unknown>;
@@ -268,7 +260,7 @@ const ParkedListSchema = z.object({ parked: z.array(z.looseObject({ eventId: z.s
 
 /** The dashboard's operations (keyed by function key) over an operator CLI's invoker. */
 const byKey =
-  (invoke: Invoker): Invoke =>
+  (invoke: Invoker): operations.Invoke =>
   (key, event) =>
     invoke(functionNames[key], event);
 
@@ -284,7 +276,7 @@ async function resyncCommand(argv: string[]): Promise<unknown> {
     strict: true,
   });
   const { source, full, since } = values;
-  const request = ResyncRequestSchema.safeParse({ source, full, since });
+  const request = operations.ResyncRequestSchema.safeParse({ source, full, since });
   if (!request.success) {
     throw new Error(
       `usage: resync --source crm|inventory|all (--full | --since <ISO-8601 with offset>): ${request.error.issues
@@ -293,7 +285,11 @@ async function resyncCommand(argv: string[]): Promise<unknown> {
     );
   }
   const { target, invoke } = await resolveInvoker(values);
-  return { target, request: request.data, results: await resync(byKey(invoke), request.data) };
+  return {
+    target,
+    request: request.data,
+    results: await operations.resync(byKey(invoke), request.data),
+  };
 }
 
 const DLQ_USAGE = 'usage: dlq list | dlq show <eventId> | dlq redrive [--id <eventId>]';
@@ -308,7 +304,7 @@ async function dlqCommand(argv: string[]): Promise<unknown> {
   const [command, argument, ...rest] = positionals;
   if (rest.length > 0) throw new Error(DLQ_USAGE);
   const { target, invoke } = await resolveInvoker(values);
-  const list = async () => ParkedListSchema.parse(await listDlq(byKey(invoke))).parked;
+  const list = async () => ParkedListSchema.parse(await operations.listDlq(byKey(invoke))).parked;
 
   switch (command) {
     case 'list':
@@ -326,9 +322,9 @@ async function dlqCommand(argv: string[]): Promise<unknown> {
       return { target, ...matches[0] };
     }
     case 'redrive': {
-      const request = RedriveRequestSchema.safeParse({ eventId: values.id });
+      const request = operations.RedriveRequestSchema.safeParse({ eventId: values.id });
       if (!request.success) throw new Error(`--id: ${request.error.issues[0]?.message}`);
-      return { target, result: await redrive(byKey(invoke), request.data) };
+      return { target, result: await operations.redrive(byKey(invoke), request.data) };
     }
     default:
       throw new Error(DLQ_USAGE);

@@ -11,11 +11,8 @@ const state = { config: undefined, charts: new Map(), previousTotals: {}, previo
 async function getJson(path, init) {
   const response = await fetch(path, init);
   const body = await response.json();
-  if (!response.ok) {
-    const message = body?.error?.errorMessage ?? response.statusText;
-    throw new Error(`${response.status}: ${message}`);
-  }
-  return body;
+  if (response.ok) return body;
+  throw new Error(`${response.status}: ${body?.error?.errorMessage ?? response.statusText}`);
 }
 
 function formatTime(t) {
@@ -51,7 +48,6 @@ function makeChart(id, title, labels) {
     },
   });
   state.charts.set(id, chart);
-  return chart;
 }
 
 function setChartData(id, labels, series) {
@@ -136,8 +132,7 @@ function updateProgress(view) {
 }
 
 function updateErrors(body) {
-  const list = document.getElementById('errors');
-  list.replaceChildren(
+  document.getElementById('errors').replaceChildren(
     ...body.errors.map((entry) => {
       const item = document.createElement('li');
       item.textContent = `${entry.at} [${entry.functionName}] ${entry.message}`;
@@ -219,11 +214,8 @@ function wireControls() {
 }
 
 async function refresh() {
-  const [metrics, progress, errors] = await Promise.all([
-    getJson('/api/metrics'),
-    getJson('/api/progress'),
-    getJson('/api/errors'),
-  ]);
+  const paths = ['/api/metrics', '/api/progress', '/api/errors'];
+  const [metrics, progress, errors] = await Promise.all(paths.map((path) => getJson(path)));
   updateMetrics(state.config, metrics);
   updateProgress(progress);
   updateErrors(errors);
