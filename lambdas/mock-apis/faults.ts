@@ -79,7 +79,7 @@ export function decideFault(
 const observationPaths = new Set(['/analytics/stats', '/analytics/received']);
 
 /** `/crm/...` → crm; admin, the OpenAPI document and the observation endpoints never fail on purpose. */
-function faultRouteOf(path: string): FaultRoute | undefined {
+export function faultRouteOf(path: string): FaultRoute | undefined {
   if (observationPaths.has(path)) return undefined;
   return faultRoutes.find((route) => route === path.split('/')[1]);
 }

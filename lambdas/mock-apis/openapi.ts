@@ -1,17 +1,32 @@
 import { z } from 'zod';
-import { AnalyticsPayloadSchema, AnalyticsStatsSchema } from '../shared/analytics-payload';
-import { CustomerSchema, ProductSchema } from '../shared/records';
-import { FaultSettingsSchema } from './faults';
-import { PageParamsSchema } from './pagination';
-import { ChangeSchema, IdempotencyKeySchema, ReceivedQuerySchema, ResetSchema } from './router';
+import { faultRouteOf } from './faults';
 
 /**
- * The OpenAPI 3.1 document of every mock route, generated from the zod schemas the server
+ * The OpenAPI 3.1 document, built from the router's route table and the zod schemas the server
  * validates with (z.toJSONSchema), so that the published contract is exactly as strict as the
  * server and cannot drift from it. Requests are described by what the schemas accept (`input`),
  * responses by what they produce (`output`).
  */
 type JsonSchema = Record<string, unknown>;
+
+/** What a route documents about itself; tags, body errors and injected faults are added here. */
+export interface Operation {
+  operationId: string;
+  description?: string;
+  /** The 200 answer's description and the zod schema of its JSON (default: an object). */
+  ok?: [string, z.ZodType?];
+  /** The route's own JSON error statuses and what they mean. */
+  errors?: Record<number, string>;
+  /** One query parameter per field. */
+  query?: z.ZodObject<Record<string, z.ZodType>>;
+  /** Required request headers. */
+  headers?: Record<string, z.ZodType>;
+  /** A JSON request body; its 400/413/415 are documented with it. */
+  body?: { schema: z.ZodType; required: boolean };
+  /** A route that is not JSON (SOAP) writes its request body and responses out. */
+  requestBody?: unknown;
+  responses?: Record<string, unknown>;
+}
 
 function schemaOf(schema: z.core.$ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
@@ -26,24 +41,6 @@ function schemaOf(schema: z.core.$ZodType, io: 'input' | 'output'): JsonSchema {
   return rest;
 }
 
-/** One query parameter per field; a query value is a string, so each field is described by its parsed form. */
-function queryParameters(
-  schema: z.ZodObject<Record<string, z.ZodType>>,
-  descriptions: Record<string, string> = {},
-) {
-  return Object.entries(schema.shape).map(([name, field]) => {
-    const optional = field instanceof z.ZodOptional;
-    const inner = optional ? field.unwrap() : field;
-    return {
-      name,
-      in: 'query',
-      required: !optional,
-      ...(descriptions[name] ? { description: descriptions[name] } : {}),
-      schema: schemaOf(inner, 'output'),
-    };
-  });
-}
-
 /** Errors carry more than code and message at times (zod `issues`, ...). */
 const ErrorBodySchema = z.object({
   error: z.looseObject({ code: z.string(), message: z.string() }),
@@ -56,10 +53,6 @@ const jsonReply = (description: string, schema: z.ZodType | JsonSchema = { type:
 });
 const jsonError = (description: string) =>
   jsonReply(description, { $ref: '#/components/schemas/Error' });
-const jsonBody = (schema: z.ZodType, required = true) => ({
-  required,
-  content: jsonContent(schemaOf(schema, 'input')),
-});
 const bodyErrors = {
   400: jsonError('Missing or malformed JSON, or a body the schema rejects (with zod issues)'),
   413: jsonError('The body exceeds 6 MB (the Function URL limit)'),
@@ -74,48 +67,51 @@ const injectedFaults = {
   '5XX': jsonError('Injected error status (fault injection)'),
 };
 
-const PageSchema = (item: z.ZodType) =>
-  z.object({
-    items: z.array(item),
-    nextCursor: z.string().nullable().describe('null on the last page'),
+function operation(path: string, route: Operation) {
+  const { operationId, description, ok, errors = {}, query, headers = {}, body } = route;
+  const area = path.split('/')[1] ?? '';
+  // A query value is a string, so each field is described by its parsed form.
+  const queryParameters = Object.entries(query?.shape ?? {}).map(([name, field]) => {
+    const optional = field instanceof z.ZodOptional;
+    const schema = schemaOf(optional ? field.unwrap() : field, 'output');
+    return { name, in: 'query', required: !optional, schema };
   });
-/** One operation; `more` holds its description, parameters and request body. */
-const op = (
-  operationId: string,
-  tag: string,
-  responses: Record<string, unknown>,
-  more: Record<string, unknown> = {},
-) => ({ operationId, tags: [tag], ...more, responses });
-const listOperation = (operationId: string, tag: string, item: z.ZodType, what: string) => ({
-  get: op(
+  const headerParameters = Object.entries(headers).map(([name, schema]) => {
+    return { name, in: 'header', required: true, schema: schemaOf(schema, 'input') };
+  });
+  const parameters = [...queryParameters, ...headerParameters];
+  const errorReplies = Object.entries(errors).map(
+    ([status, why]) => [status, jsonError(why)] as const,
+  );
+  return {
     operationId,
-    tag,
-    {
-      200: jsonReply(`A page of ${what}`, PageSchema(item)),
-      400: jsonError('Invalid limit, updatedSince or cursor'),
-      ...injectedFaults,
+    tags: [area === 'openapi.json' ? 'meta' : area],
+    // Undefined members vanish when the document is serialized.
+    description,
+    parameters: parameters.length > 0 ? parameters : undefined,
+    requestBody: body
+      ? { required: body.required, content: jsonContent(schemaOf(body.schema, 'input')) }
+      : route.requestBody,
+    responses: {
+      200: ok && jsonReply(ok[0], ok[1]),
+      ...Object.fromEntries(errorReplies),
+      ...(body ? bodyErrors : {}),
+      ...(faultRouteOf(path) ? injectedFaults : {}),
+      ...route.responses,
     },
-    {
-      description: `A page of ${what}, ordered by (updatedAt, id). Records changed by POST /admin/corrupt deliberately break this schema (the pipeline must send them to the DLQ).`,
-      parameters: queryParameters(PageParamsSchema, {
-        updatedSince: 'Only records with updatedAt >= this instant (inclusive).',
-        cursor: 'Opaque; the nextCursor of the previous page.',
-      }),
-    },
-  ),
-});
-const idsResponse = {
-  200: jsonReply('The ids of the changed records', z.object({ ids: z.array(z.string()) })),
-  ...bodyErrors,
-};
-const xml = { 'text/xml': { schema: { type: 'string' } } };
-const faults = (description: string) => jsonReply(description, FaultSettingsSchema);
+  };
+}
 
-let document: Record<string, unknown> | undefined;
-
-/** Built on first use (the router imports this module and this module the router's schemas). */
-export function openApiDocument(): Record<string, unknown> {
-  document ??= {
+export function openApiDocument(
+  routes: Record<string, Partial<Record<string, Operation>>>,
+): Record<string, unknown> {
+  const paths = Object.entries(routes).map(([path, methods]) => {
+    const operations = Object.entries(methods).map(([method, route]): [string, unknown] => {
+      return [method.toLowerCase(), route && operation(path, route)];
+    });
+    return [path, Object.fromEntries(operations)];
+  });
+  return {
     openapi: '3.1.0',
     info: {
       title: 'ecom-sync mock APIs (CRM, Inventory, Analytics)',
@@ -123,114 +119,7 @@ export function openApiDocument(): Record<string, unknown> {
       description:
         'Deterministic, seeded mock source and sink APIs with fault injection, for testing the ecom-sync pipeline.',
     },
-    paths: {
-      '/crm/customers': listOperation('listCustomers', 'crm', CustomerSchema, 'customers'),
-      '/inventory/products': listOperation('listProducts', 'inventory', ProductSchema, 'products'),
-      '/crm/soap': {
-        post: op(
-          'soapAddCustomer',
-          'crm',
-          {
-            200: { description: 'AddCustomerResponse with the new id', content: xml },
-            400: { description: 'Not a SOAP request: a soap:Client fault', content: xml },
-            413: jsonError('The body exceeds 6 MB'),
-            500: { description: 'SOAP Fault (malformed XML, missing fields)', content: xml },
-            ...injectedFaults,
-          },
-          {
-            description:
-              'SOAP 1.1 AddCustomer (namespace urn:ecom-sync:crm, children name and email). A request that is not SOAP (no SOAPAction header, or not text/xml) is a 400; a fault while processing a SOAP message travels with HTTP 500 (SOAP 1.1, section 6.2).',
-            parameters: [
-              { name: 'SOAPAction', in: 'header', required: true, schema: { type: 'string' } },
-            ],
-            requestBody: { required: true, content: xml },
-          },
-        ),
-      },
-      '/analytics/data': {
-        post: op(
-          'postAnalyticsData',
-          'analytics',
-          {
-            200: jsonReply(
-              'Accepted; duplicate = the Idempotency-Key was seen before (not stored again)',
-              z.object({ accepted: z.literal(true), duplicate: z.boolean() }),
-            ),
-            ...bodyErrors,
-            ...injectedFaults,
-          },
-          {
-            parameters: [
-              {
-                name: 'Idempotency-Key',
-                in: 'header',
-                required: true,
-                schema: schemaOf(IdempotencyKeySchema, 'input'),
-              },
-            ],
-            requestBody: jsonBody(AnalyticsPayloadSchema),
-          },
-        ),
-      },
-      '/analytics/stats': {
-        get: op('getAnalyticsStats', 'analytics', {
-          200: jsonReply('What Analytics received', AnalyticsStatsSchema),
-        }),
-      },
-      '/analytics/received': {
-        get: op(
-          'getReceivedRecord',
-          'analytics',
-          {
-            200: jsonReply('The latest version received and the content hash of every version'),
-            400: jsonError('Missing or invalid eventType or id'),
-            404: jsonError('Never received'),
-          },
-          { parameters: queryParameters(ReceivedQuerySchema) },
-        ),
-      },
-      '/openapi.json': { get: op('getOpenApi', 'meta', { 200: jsonReply('This document') }) },
-      '/admin/reset': {
-        post: op(
-          'reset',
-          'admin',
-          { 200: jsonReply('The new settings'), ...bodyErrors },
-          {
-            description:
-              'Regenerates the data set and clears analytics and faults. An empty body keeps the defaults.',
-            requestBody: jsonBody(ResetSchema, false),
-          },
-        ),
-      },
-      '/admin/mutate': {
-        post: op('mutate', 'admin', idsResponse, {
-          description: 'Changes count records (seeded choice) and bumps their updatedAt to now.',
-          requestBody: jsonBody(ChangeSchema),
-        }),
-      },
-      '/admin/corrupt': {
-        post: op('corrupt', 'admin', idsResponse, {
-          description:
-            'Deliberately makes count records break the published Customer/Product schema and bumps their updatedAt to now: list responses then serve records that do not conform, on purpose.',
-          requestBody: jsonBody(ChangeSchema),
-        }),
-      },
-      '/admin/faults': {
-        get: op('getFaults', 'admin', { 200: faults('Current fault settings') }),
-        put: op(
-          'putFaults',
-          'admin',
-          { 200: faults('The new fault settings'), ...bodyErrors },
-          {
-            description:
-              'Replaces the fault settings: errors, latency, 429s and outages on crm, inventory and analytics.',
-            requestBody: jsonBody(FaultSettingsSchema),
-          },
-        ),
-        delete: op('clearFaults', 'admin', { 200: faults('Faults cleared') }),
-      },
-    },
+    paths: Object.fromEntries(paths),
     components: { schemas: { Error: schemaOf(ErrorBodySchema, 'output') } },
   };
-  return document;
 }

@@ -58,6 +58,7 @@ function decodeCursor(entity: EntityName, cursor: string): SortKey {
 export const PageParamsSchema = z.object({
   updatedSince: z.iso
     .datetime({ offset: true, message: 'updatedSince must be an ISO-8601 date-time with offset' })
+    .describe('Only records with updatedAt >= this instant (inclusive).')
     .optional(),
   limit: z
     .string()
@@ -71,7 +72,12 @@ export const PageParamsSchema = z.object({
         .max(MAX_PAGE_SIZE, `limit must be at most ${MAX_PAGE_SIZE}`),
     )
     .optional(),
-  cursor: z.string().min(1, 'cursor must not be empty').max(1024).optional(),
+  cursor: z
+    .string()
+    .min(1, 'cursor must not be empty')
+    .max(1024)
+    .describe('Opaque; the nextCursor of the previous page.')
+    .optional(),
 });
 
 /**

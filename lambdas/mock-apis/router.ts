@@ -1,13 +1,15 @@
 import { z } from 'zod';
-import { AnalyticsPayloadSchema } from '../shared/analytics-payload';
+import { AnalyticsPayloadSchema, AnalyticsStatsSchema } from '../shared/analytics-payload';
+import { CustomerSchema, ProductSchema } from '../shared/records';
 import type { EntityName } from './dataset';
 import { MAX_RECORDS } from './dataset';
 import { FaultSettingsSchema, injectFault } from './faults';
 import type { MockRequest, MockResponse } from './http-types';
 import { errorResponse, jsonResponse, MockApiError, parseOr400, readJsonBody } from './http-types';
 import type { MockState } from './mock-state';
+import type { Operation } from './openapi';
 import { openApiDocument } from './openapi';
-import { readPage } from './pagination';
+import { PageParamsSchema, readPage } from './pagination';
 import { addCustomerResponse, parseAddCustomer } from './soap';
 
 interface RouterDeps {
@@ -18,111 +20,209 @@ interface RouterDeps {
 
 type RouteHandler = (request: MockRequest, deps: RouterDeps) => MockResponse;
 
-export const ResetSchema = z.strictObject({
+const ResetSchema = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff).optional(),
   customers: z.number().int().min(0).max(MAX_RECORDS).optional(),
   products: z.number().int().min(0).max(MAX_RECORDS).optional(),
   driftPerMinute: z.number().min(0).max(1_000_000).optional(),
 });
 
-export const ChangeSchema = z.strictObject({
+const ChangeSchema = z.strictObject({
   entity: z.enum(['customers', 'products']),
   count: z.number().int().min(1).max(MAX_RECORDS),
 });
 
 /** At least one non-blank character; the key is stored trimmed. */
-export const IdempotencyKeySchema = z.string().regex(/\S/);
+const IdempotencyKeySchema = z.string().regex(/\S/);
 
-export const ReceivedQuerySchema = z.object({
+const ReceivedQuerySchema = z.object({
   eventType: z.enum(['CUSTOMER', 'PRODUCT']),
   id: z.string().min(1),
 });
 
+const PageSchema = (item: z.ZodType) =>
+  z.object({
+    items: z.array(item),
+    nextCursor: z.string().nullable().describe('null on the last page'),
+  });
+const IdsSchema = z.object({ ids: z.array(z.string()) });
+
+/** A handler and its OpenAPI operation (openapi.ts adds what every route shares). */
+interface Route extends Operation {
+  handle: RouteHandler;
+}
+
 /** A route taking a JSON body that `schema` accepts (else 400/415, as readJsonBody says). */
 function withBody<S extends z.ZodType>(
   schema: S,
+  doc: Operation,
   handle: (body: z.output<S>, deps: RouterDeps) => unknown,
-  allowEmpty = false,
-): RouteHandler {
-  return (request, deps) =>
-    jsonResponse(
-      200,
-      handle(parseOr400(schema, readJsonBody(request, allowEmpty), 'INVALID_BODY'), deps),
-    );
+  required = true,
+): Route {
+  return {
+    ...doc,
+    body: { schema, required },
+    handle: (request, deps) => {
+      const body = parseOr400(schema, readJsonBody(request, !required), 'INVALID_BODY');
+      return jsonResponse(200, handle(body, deps));
+    },
+  };
 }
 
-const listRecords =
-  (entity: EntityName): RouteHandler =>
-  (request, { state, now }) => {
+const answer = (doc: Operation, read: (state: MockState) => unknown): Route => ({
+  ...doc,
+  handle: (_request, { state }) => jsonResponse(200, read(state)),
+});
+
+const listRecords = (entity: EntityName, operationId: string, item: z.ZodType): Route => ({
+  operationId,
+  description: `A page of ${entity}, ordered by (updatedAt, id). Records changed by POST /admin/corrupt deliberately break this schema (the pipeline must send them to the DLQ).`,
+  query: PageParamsSchema,
+  ok: [`A page of ${entity}`, PageSchema(item)],
+  errors: { 400: 'Invalid limit, updatedSince or cursor' },
+  handle: (request, { state, now }) => {
     state.dataset.applyDrift(now());
     return jsonResponse(200, readPage(state.dataset, entity, request.query));
-  };
+  },
+});
 
-const changeRecords = (kind: 'mutate' | 'corrupt'): RouteHandler =>
-  withBody(ChangeSchema, ({ entity, count }, { state, now }) => {
-    state.dataset.applyDrift(now());
-    return { ids: state.dataset.change(entity, count, now(), kind) };
-  });
+const changeRecords = (kind: 'mutate' | 'corrupt', description: string): Route =>
+  withBody(
+    ChangeSchema,
+    { operationId: kind, description, ok: ['The ids of the changed records', IdsSchema] },
+    ({ entity, count }, { state, now }) => {
+      state.dataset.applyDrift(now());
+      return { ids: state.dataset.change(entity, count, now(), kind) };
+    },
+  );
 
-const postAnalyticsData: RouteHandler = (request, { state, now }) => {
-  const key = IdempotencyKeySchema.safeParse(request.headers['idempotency-key']);
-  if (!key.success) {
-    throw new MockApiError(
-      400,
-      'MISSING_IDEMPOTENCY_KEY',
-      'The Idempotency-Key header is required',
-    );
-  }
-  const payload = parseOr400(AnalyticsPayloadSchema, readJsonBody(request), 'INVALID_PAYLOAD');
-  const { duplicate } = state.analytics.accept(key.data.trim(), payload, new Date(now()));
-  return jsonResponse(200, { accepted: true, duplicate });
-};
+const xml = { 'text/xml': { schema: { type: 'string' } } };
 
-const getReceived: RouteHandler = (request, { state }) => {
-  const { eventType, id } = parseOr400(ReceivedQuerySchema, request.query, 'INVALID_QUERY');
-  const record = state.analytics.getRecord(eventType, id);
-  if (!record) throw new MockApiError(404, 'NOT_RECEIVED', 'No such record was received');
-  return jsonResponse(200, record);
-};
-
-const ok =
-  (answer: (state: MockState) => unknown): RouteHandler =>
-  (_request, { state }) =>
-    jsonResponse(200, answer(state));
-
-const routes: Record<string, Partial<Record<string, RouteHandler>>> = {
-  '/crm/customers': { GET: listRecords('customers') },
-  '/inventory/products': { GET: listRecords('products') },
+const routes: Record<string, Partial<Record<string, Route>>> = {
+  '/crm/customers': { GET: listRecords('customers', 'listCustomers', CustomerSchema) },
+  '/inventory/products': { GET: listRecords('products', 'listProducts', ProductSchema) },
   '/crm/soap': {
-    POST: (request, { state, now }) => {
-      const customer = parseAddCustomer(request);
-      const added = { ...customer, createdDate: new Date(now()).toISOString() };
-      return addCustomerResponse(state.dataset.stores.customers.add(added, now()));
+    POST: {
+      operationId: 'soapAddCustomer',
+      description:
+        'SOAP 1.1 AddCustomer (namespace urn:ecom-sync:crm, children name and email). A request that is not SOAP (no SOAPAction header, or not text/xml) is a 400; a fault while processing a SOAP message travels with HTTP 500 (SOAP 1.1, section 6.2).',
+      headers: { SOAPAction: z.string() },
+      requestBody: { required: true, content: xml },
+      errors: { 413: 'The body exceeds 6 MB' },
+      responses: {
+        200: { description: 'AddCustomerResponse with the new id', content: xml },
+        400: { description: 'Not a SOAP request: a soap:Client fault', content: xml },
+        500: { description: 'SOAP Fault (malformed XML, missing fields)', content: xml },
+      },
+      handle: (request, { state, now }) => {
+        const customer = parseAddCustomer(request);
+        const added = { ...customer, createdDate: new Date(now()).toISOString() };
+        return addCustomerResponse(state.dataset.stores.customers.add(added, now()));
+      },
     },
   },
-  '/analytics/data': { POST: postAnalyticsData },
-  '/analytics/stats': { GET: ok((state) => state.analytics.getStats()) },
-  '/analytics/received': { GET: getReceived },
-  '/openapi.json': { GET: ok(() => openApiDocument()) },
-  '/admin/reset': {
-    POST: withBody(ResetSchema, (options, { state, now }) => state.reset(options, now()), true),
+  '/analytics/data': {
+    POST: {
+      operationId: 'postAnalyticsData',
+      headers: { 'Idempotency-Key': IdempotencyKeySchema },
+      body: { schema: AnalyticsPayloadSchema, required: true },
+      ok: [
+        'Accepted; duplicate = the Idempotency-Key was seen before (not stored again)',
+        z.object({ accepted: z.literal(true), duplicate: z.boolean() }),
+      ],
+      handle: (request, { state, now }) => {
+        const key = IdempotencyKeySchema.safeParse(request.headers['idempotency-key']);
+        if (!key.success) {
+          const message = 'The Idempotency-Key header is required';
+          throw new MockApiError(400, 'MISSING_IDEMPOTENCY_KEY', message);
+        }
+        const body = readJsonBody(request);
+        const payload = parseOr400(AnalyticsPayloadSchema, body, 'INVALID_PAYLOAD');
+        const { duplicate } = state.analytics.accept(key.data.trim(), payload, new Date(now()));
+        return jsonResponse(200, { accepted: true, duplicate });
+      },
+    },
   },
-  '/admin/mutate': { POST: changeRecords('mutate') },
-  '/admin/corrupt': { POST: changeRecords('corrupt') },
+  '/analytics/stats': {
+    GET: answer(
+      { operationId: 'getAnalyticsStats', ok: ['What Analytics received', AnalyticsStatsSchema] },
+      (state) => state.analytics.getStats(),
+    ),
+  },
+  '/analytics/received': {
+    GET: {
+      operationId: 'getReceivedRecord',
+      query: ReceivedQuerySchema,
+      ok: ['The latest version received and the content hash of every version'],
+      errors: { 400: 'Missing or invalid eventType or id', 404: 'Never received' },
+      handle: (request, { state }) => {
+        const { eventType, id } = parseOr400(ReceivedQuerySchema, request.query, 'INVALID_QUERY');
+        const record = state.analytics.getRecord(eventType, id);
+        if (!record) throw new MockApiError(404, 'NOT_RECEIVED', 'No such record was received');
+        return jsonResponse(200, record);
+      },
+    },
+  },
+  '/openapi.json': {
+    GET: answer({ operationId: 'getOpenApi', ok: ['This document'] }, () => {
+      return (document ??= openApiDocument(routes));
+    }),
+  },
+  '/admin/reset': {
+    POST: withBody(
+      ResetSchema,
+      {
+        operationId: 'reset',
+        description:
+          'Regenerates the data set and clears analytics and faults. An empty body keeps the defaults.',
+        ok: ['The new settings'],
+      },
+      (options, { state, now }) => state.reset(options, now()),
+      false,
+    ),
+  },
+  '/admin/mutate': {
+    POST: changeRecords(
+      'mutate',
+      'Changes count records (seeded choice) and bumps their updatedAt to now.',
+    ),
+  },
+  '/admin/corrupt': {
+    POST: changeRecords(
+      'corrupt',
+      'Deliberately makes count records break the published Customer/Product schema and bumps their updatedAt to now: list responses then serve records that do not conform, on purpose.',
+    ),
+  },
   '/admin/faults': {
-    GET: ok((state) => state.faults),
-    PUT: withBody(FaultSettingsSchema, (faults, { state }) => state.setFaults(faults)),
-    DELETE: ok((state) => state.setFaults({})),
+    GET: answer(
+      { operationId: 'getFaults', ok: ['Current fault settings', FaultSettingsSchema] },
+      (state) => state.faults,
+    ),
+    PUT: withBody(
+      FaultSettingsSchema,
+      {
+        operationId: 'putFaults',
+        description:
+          'Replaces the fault settings: errors, latency, 429s and outages on crm, inventory and analytics.',
+        ok: ['The new fault settings', FaultSettingsSchema],
+      },
+      (faults, { state }) => state.setFaults(faults),
+    ),
+    DELETE: answer(
+      { operationId: 'clearFaults', ok: ['Faults cleared', FaultSettingsSchema] },
+      (state) => state.setFaults({}),
+    ),
   },
 };
+let document: Record<string, unknown> | undefined;
 
 /** Answers one request: route lookup, injected faults, then the route itself. */
 export async function routeRequest(request: MockRequest, deps: RouterDeps): Promise<MockResponse> {
   const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
   const methods = routes[path];
   if (!methods) return errorResponse(404, 'NOT_FOUND', `No route ${request.path}`);
-  const handle = methods[request.method.toUpperCase()];
-  if (!handle) {
+  const route = methods[request.method.toUpperCase()];
+  if (!route) {
     const allow = Object.keys(methods).join(', ');
     const message = `${request.method} is not allowed here; use ${allow}`;
     return errorResponse(405, 'METHOD_NOT_ALLOWED', message, {}, { allow });
@@ -130,7 +230,7 @@ export async function routeRequest(request: MockRequest, deps: RouterDeps): Prom
   const injected = await injectFault(deps.state, path, deps.now(), deps.sleep);
   if (injected) return injected;
   try {
-    return handle(request, deps);
+    return route.handle(request, deps);
   } catch (error) {
     if (error instanceof MockApiError) return error.response();
     throw error;
