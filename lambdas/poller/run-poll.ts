@@ -6,12 +6,10 @@ import type { SyncType } from '../shared/envelope';
 import type { HttpClient } from '../shared/http-client';
 import type { SourceName, sources } from '../shared/pipeline';
 import { pollerMetrics } from '../shared/pipeline';
-import type { SourcePage } from '../shared/records';
 import { SyncStateConflictError, laterOf } from '../shared/sync-state';
-import type { SyncState, SyncStateStore } from '../shared/sync-state';
+import type { SyncStateStore } from '../shared/sync-state';
 import type { MetricsSink, MetricUnitName } from './instrumented-http';
 import { manualRunRefusal, mayAdvanceWatermark, parsePollRequest, planRun } from './poll-request';
-import type { RunPlan } from './poll-request';
 import { publishEnvelopes } from './publish';
 import { SourceApiError, sourcePages } from './source-api';
 import { validatePageItems } from './validate-items';
@@ -79,47 +77,118 @@ export interface PollResult {
 export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<PollResult> {
   const startedMs = performance.now();
   const { settings } = input;
-  const sourceName = input.source.source;
+  const { source, eventType, path } = input.source;
   const request = parsePollRequest(input.event);
-  const state = await deps.syncState.read(sourceName);
+  let state = await deps.syncState.read(source);
   const plan = planRun(request, state, settings.overlapSeconds, deps.now());
+  const { syncType, since, resumed } = plan;
   deps.logger.info('poll started', {
-    source: sourceName,
-    syncType: plan.syncType,
-    updatedSince: plan.since,
-    resumed: plan.resumed,
+    source,
+    syncType,
+    updatedSince: since,
+    resumed,
     watermark: state?.watermark,
   });
-  const run = { plan, state, counts: { pages: 0, fetched: 0, published: 0, invalid: 0 } };
+  const counts = { pages: 0, fetched: 0, published: 0, invalid: 0 };
   const finish = (status: PollResult['status'], reason?: string): PollResult => {
-    const { syncType, resumed } = plan;
-    const watermark = run.state?.watermark;
     const result = {
       status,
-      source: sourceName,
+      source,
       syncType,
       resumed,
-      ...run.counts,
-      watermark,
+      ...counts,
+      watermark: state?.watermark,
       reason,
     };
-    const hasCursor = run.state?.cursor !== undefined;
+    const hasCursor = state?.cursor !== undefined;
     deps.logger[status === 'failed' ? 'error' : 'info']('poll finished', { ...result, hasCursor });
     return result;
   };
   try {
     const refusal = manualRunRefusal(request, state);
     if (refusal !== undefined) return finish('failed', refusal);
-    if (await pollPages(deps, input, run)) return finish('complete');
-    const why = `less than ${settings.deadlineMarginMs} ms left; resumes from the saved cursor`;
-    return finish('partial', why);
+    let runMaxUpdatedAt = plan.runMaxUpdatedAt;
+    let complete = false;
+    const pages = sourcePages({
+      http: deps.http,
+      baseUrl: input.baseUrl,
+      path,
+      limit: settings.pageSize,
+      since,
+      cursor: plan.cursor,
+      remainingMs: deps.remainingTimeMs,
+      deadlineMarginMs: settings.deadlineMarginMs,
+      onCursorRejected: (error) => {
+        deps.logger.warn('saved cursor rejected by the source API; restarting the run', {
+          source,
+          status: error.status,
+          syncType,
+          updatedSince: since,
+        });
+        deps.metrics.addMetric(pollerMetrics.cursorReset, MetricUnit.Count, 1);
+      },
+    });
+    for await (const page of pages) {
+      counts.pages += 1;
+      counts.fetched += page.items.length;
+      const validated = validatePageItems(page.items, {
+        eventType,
+        source,
+        syncType,
+        now: deps.now(),
+        maxClockSkewSeconds: settings.maxClockSkewSeconds,
+      });
+      for (const { id: recordId, issuePaths: issues } of validated.invalid) {
+        deps.logger.warn('invalid record sent to the DLQ', { source, recordId, issues });
+      }
+      await deps.dlq.publish(
+        validated.invalid.map(({ reason, raw }) => {
+          return { stage: 'poll' as const, reason, attempts: 1, origin: { source }, record: raw };
+        }),
+      );
+      counts.invalid += validated.invalid.length;
+      const topic = input.topic ?? input.source.topic;
+      await publishEnvelopes(deps, topic, validated.envelopes, settings.sendBatchSize);
+      counts.published += validated.envelopes.length;
+      // Why max(updatedAt) and not the run's start time: it is the source's own clock, so clock
+      // skew between Lambda and the source cannot skip records; the API orders by (updatedAt,
+      // id) with an inclusive updatedSince, and a record changed mid-run gets a later updatedAt
+      // than anything seen, so the next incremental poll (minus the overlap) still finds it.
+      runMaxUpdatedAt = laterOf(runMaxUpdatedAt, validated.maxUpdatedAt);
+      complete = !page.nextCursor;
+      if (page.nextCursor) {
+        const { runStartedAt } = plan;
+        const progress = {
+          cursor: page.nextCursor,
+          syncType,
+          since,
+          runStartedAt,
+          runMaxUpdatedAt,
+        };
+        state = await deps.syncState.saveCursor(state, source, progress);
+      }
+    }
+    if (!complete) {
+      const why = `less than ${settings.deadlineMarginMs} ms left; resumes from the saved cursor`;
+      return finish('partial', why);
+    }
+    const coversWatermark = mayAdvanceWatermark(since, state?.watermark);
+    if (!coversWatermark) {
+      deps.logger.info('run started after the watermark; the watermark stays where it was', {
+        source,
+        updatedSince: since,
+        watermark: state?.watermark,
+      });
+    }
+    const watermark = coversWatermark ? runMaxUpdatedAt : undefined;
+    state = await deps.syncState.advanceWatermark(state, source, watermark);
+    return finish('complete');
   } catch (error) {
     if (error instanceof SourceApiError || error instanceof SyncStateConflictError) {
       return finish('failed', error.message);
     }
     throw error;
   } finally {
-    const { counts } = run;
     const add = (name: string, value: number, unit: MetricUnitName = MetricUnit.Count) =>
       deps.metrics.addMetric(name, unit, value);
     add(pollerMetrics.pagesFetched, counts.pages);
@@ -128,105 +197,4 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
     add(pollerMetrics.recordsInvalid, counts.invalid);
     add(pollerMetrics.pollDurationMs, performance.now() - startedMs, MetricUnit.Milliseconds);
   }
-}
-
-interface RunProgressState {
-  plan: RunPlan;
-  state: SyncState | undefined;
-  counts: { pages: number; fetched: number; published: number; invalid: number };
-}
-
-/**
- * Publishes every page of the run and records progress in `run`: the cursor after each fully
- * acked page, the watermark after the last. True when the run completed, false when it stopped
- * at the deadline with its cursor saved.
- */
-async function pollPages(
-  deps: PollDeps,
-  input: PollRequestInput,
-  run: RunProgressState,
-): Promise<boolean> {
-  const { plan, counts } = run;
-  const { settings } = input;
-  const { source: sourceName, eventType, path } = input.source;
-  const topic = input.topic ?? input.source.topic;
-  let runMaxUpdatedAt = plan.runMaxUpdatedAt;
-  let last: SourcePage | undefined;
-  const pages = sourcePages({
-    http: deps.http,
-    baseUrl: input.baseUrl,
-    path,
-    limit: settings.pageSize,
-    since: plan.since,
-    cursor: plan.cursor,
-    remainingMs: deps.remainingTimeMs,
-    deadlineMarginMs: settings.deadlineMarginMs,
-    onCursorRejected: (error) => {
-      deps.logger.warn('saved cursor rejected by the source API; restarting the run', {
-        source: sourceName,
-        status: error.status,
-        syncType: plan.syncType,
-        updatedSince: plan.since,
-      });
-      deps.metrics.addMetric(pollerMetrics.cursorReset, MetricUnit.Count, 1);
-    },
-  });
-  for await (const page of pages) {
-    last = page;
-    counts.pages += 1;
-    counts.fetched += page.items.length;
-    const validated = validatePageItems(page.items, {
-      eventType,
-      source: sourceName,
-      syncType: plan.syncType,
-      now: deps.now(),
-      maxClockSkewSeconds: settings.maxClockSkewSeconds,
-    });
-    for (const { id: recordId, issuePaths: issues } of validated.invalid) {
-      deps.logger.warn('invalid record sent to the DLQ', { source: sourceName, recordId, issues });
-    }
-    await deps.dlq.publish(
-      validated.invalid.map(({ reason, raw }) => {
-        return {
-          stage: 'poll' as const,
-          reason,
-          attempts: 1,
-          origin: { source: sourceName },
-          record: raw,
-        };
-      }),
-    );
-    counts.invalid += validated.invalid.length;
-    await publishEnvelopes(deps, topic, validated.envelopes, settings.sendBatchSize);
-    counts.published += validated.envelopes.length;
-    // Why max(updatedAt) and not the run's start time: it is the source's own clock, so clock
-    // skew between Lambda and the source cannot skip records; the API orders by (updatedAt,
-    // id) with an inclusive updatedSince, and a record changed mid-run gets a later updatedAt
-    // than anything seen, so the next incremental poll (minus the overlap) still finds it.
-    runMaxUpdatedAt = laterOf(runMaxUpdatedAt, validated.maxUpdatedAt);
-    if (page.nextCursor) {
-      run.state = await deps.syncState.saveCursor(run.state, sourceName, {
-        cursor: page.nextCursor,
-        syncType: plan.syncType,
-        since: plan.since,
-        runStartedAt: plan.runStartedAt,
-        runMaxUpdatedAt,
-      });
-    }
-  }
-  if (last === undefined || last.nextCursor) return false;
-  const coversWatermark = mayAdvanceWatermark(plan.since, run.state?.watermark);
-  if (!coversWatermark) {
-    deps.logger.info('run started after the watermark; the watermark stays where it was', {
-      source: sourceName,
-      updatedSince: plan.since,
-      watermark: run.state?.watermark,
-    });
-  }
-  run.state = await deps.syncState.advanceWatermark(
-    run.state,
-    sourceName,
-    coversWatermark ? runMaxUpdatedAt : undefined,
-  );
-  return true;
 }
