@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { API_TOKEN_MAX_AGE_SECONDS, ApiAuthSchema, fetchForApiAuth } from '../shared/api-auth';
 import { PollerEnvSchema } from './environment';
-import { createInstrumentedHttpClient } from './instrumented-http';
+import { createInstrumentedHttpClient } from './poller-lambda';
 
 const KEYS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret', sessionToken: 'token' };
 

@@ -1,23 +1,24 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { fetchForApiAuth } from '../shared/api-auth';
-import { parseEnv } from '../shared/config';
+import { parseEnv, powertools } from '../shared/config';
+import { CircuitBreaker, HttpClient } from '../shared/http-client';
+import type { HttpClientOptions } from '../shared/http-client';
 import { DlqPublisher } from '../shared/dlq';
 import { KafkaEnvSchema, createKafka, createProducer, lazyConnect } from '../shared/kafka';
 import type { SourceName } from '../shared/pipeline';
-import { functionNames, sources } from '../shared/pipeline';
+import { functionNames, pollerMetrics, sources } from '../shared/pipeline';
 import { SyncStateRepository } from '../shared/sync-state';
 import { sdkClient } from '../shared/aws-sdk-retry';
 import { PollerEnvSchema } from './environment';
-import { createInstrumentedHttpClient } from './instrumented-http';
 import { runPoll } from './run-poll';
-import type { PollResult } from './run-poll';
+import type { MetricsSink, PollResult } from './run-poll';
 
 /**
  * Everything a poller Lambda builds once per cold start (env, clients, token), and its middy
@@ -30,14 +31,10 @@ export async function createPollerLambda(
   const config = parseEnv(PollerEnvSchema, env);
   const kafkaEnv = parseEnv(KafkaEnvSchema, env);
   const source = sources[sourceName];
-  const serviceName =
-    env.POWERTOOLS_SERVICE_NAME ??
-    (sourceName === 'crm' ? functionNames.pollCrm : functionNames.pollInventory);
-  const logger = new Logger({ serviceName });
-  const metrics = new Metrics({
-    namespace: config.POWERTOOLS_METRICS_NAMESPACE,
-    serviceName,
-    logger,
+  const service = sourceName === 'crm' ? functionNames.pollCrm : functionNames.pollInventory;
+  const { logger, metrics } = powertools({
+    POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME ?? service,
+    POWERTOOLS_METRICS_NAMESPACE: config.POWERTOOLS_METRICS_NAMESPACE,
   });
 
   const apiFetch = fetchForApiAuth(config.API_AUTH, {
@@ -89,4 +86,42 @@ export async function createPollerLambda(
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
   return { handler, producer, logger, metrics };
+}
+
+export type InstrumentedHttpSettings = Pick<
+  HttpClientOptions,
+  'timeoutMs' | 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'
+> & { breakerThreshold: number; breakerCooldownMs: number };
+
+/**
+ * An HttpClient with its own circuit breaker whose retries, errors and breaker trips become
+ * metrics and log lines. Build once per cold start: the breaker's memory of failures must
+ * outlive one invocation to protect a struggling API across schedules.
+ */
+export function createInstrumentedHttpClient(
+  settings: InstrumentedHttpSettings,
+  { metrics, logger }: { metrics: MetricsSink; logger: Pick<Logger, 'warn' | 'error'> },
+  overrides: Pick<HttpClientOptions, 'fetchImpl' | 'sleep' | 'random' | 'now'> = {},
+): { http: HttpClient; breaker: CircuitBreaker } {
+  const count = (name: string) => metrics.addMetric(name, MetricUnit.Count, 1);
+  const breaker = new CircuitBreaker({
+    threshold: settings.breakerThreshold,
+    cooldownMs: settings.breakerCooldownMs,
+    ...(overrides.now ? { now: overrides.now } : {}),
+    onOpen: () => {
+      count(pollerMetrics.circuitOpened);
+      logger.error('circuit breaker opened', { cooldownMs: settings.breakerCooldownMs });
+    },
+  });
+  const http = new HttpClient({
+    ...settings,
+    breaker,
+    ...overrides,
+    onRetry: (info) => {
+      count(pollerMetrics.apiRetries);
+      logger.warn('source API attempt failed; retrying', info);
+    },
+    onError: () => count(pollerMetrics.apiErrors),
+  });
+  return { http, breaker };
 }

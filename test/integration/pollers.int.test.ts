@@ -20,10 +20,12 @@ import type { Envelope } from '../../lambdas/shared/envelope';
 import { KafkaEnvSchema, createKafka, createProducer } from '../../lambdas/shared/kafka';
 import { metricNames, pipeline, sources } from '../../lambdas/shared/pipeline';
 import { SyncStateRepository } from '../../lambdas/shared/sync-state';
-import { createInstrumentedHttpClient } from '../../lambdas/poller/instrumented-http';
-import type { InstrumentedHttpSettings } from '../../lambdas/poller/instrumented-http';
+import type { InstrumentedHttpSettings } from '../../lambdas/poller/poller-lambda';
 import { InvalidPollRequestError } from '../../lambdas/poller/poll-request';
-import { createPollerLambda } from '../../lambdas/poller/poller-lambda';
+import {
+  createInstrumentedHttpClient,
+  createPollerLambda,
+} from '../../lambdas/poller/poller-lambda';
 import { runPoll } from '../../lambdas/poller/run-poll';
 import type { PollResult, PollSource } from '../../lambdas/poller/run-poll';
 import { applyLocalStackEnv, localStack } from '../support/local-stack';
