@@ -1,7 +1,9 @@
 /** In-memory stand-ins for the poller's dependencies, shared by its unit tests. */
 import type { Producer, ProducerRecord } from 'kafkajs';
-import type { RunProgress, SyncState, SyncStateStore } from '../shared/sync-state';
-import { laterOf, SyncStateConflictError, withoutUndefined } from '../shared/sync-state';
+import type { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { SyncState } from '../shared/sync-state';
+import { SyncStateRepository } from '../shared/sync-state';
 
 /** A source API over a fixed list of items, ordered as given; cursor = index of the next item. */
 export function fakeSourceFetch(
@@ -57,51 +59,33 @@ export function fakeProducer(options: { rejectAtSend?: number } = {}) {
   return { producer, sent, messagesOn };
 }
 
-/** Same version/condition semantics as SyncStateRepository, in memory. */
-export class InMemorySyncStateStore implements SyncStateStore {
-  readonly items = new Map<string, SyncState>();
-  private readonly now = () => new Date('2025-06-01T00:00:00.000Z');
+/**
+ * The real SyncStateRepository over an in-memory table: Get, and Put with the repository's
+ * version condition, so the store's logic is the production code and only DynamoDB is faked.
+ */
+export class InMemorySyncStateStore extends SyncStateRepository {
+  readonly items: Map<string, SyncState>;
 
-  async read(source: string): Promise<SyncState | undefined> {
-    const item = this.items.get(source);
-    return item === undefined ? undefined : { ...item };
-  }
-
-  async saveCursor(previous: SyncState | undefined, source: string, progress: RunProgress) {
-    const next: SyncState = withoutUndefined({
-      source,
-      version: (previous?.version ?? 0) + 1,
-      watermark: previous?.watermark,
-      cursor: progress.cursor,
-      cursorSyncType: progress.syncType,
-      cursorSince: progress.since,
-      runStartedAt: progress.runStartedAt,
-      runMaxUpdatedAt: progress.runMaxUpdatedAt,
-      updatedAt: this.now().toISOString(),
-    });
-    this.put(next, previous);
-    return next;
-  }
-
-  async advanceWatermark(
-    previous: SyncState | undefined,
-    source: string,
-    watermark: string | undefined,
-  ) {
-    const next: SyncState = withoutUndefined({
-      source,
-      version: (previous?.version ?? 0) + 1,
-      watermark: laterOf(previous?.watermark, watermark),
-      updatedAt: this.now().toISOString(),
-    });
-    this.put(next, previous);
-    return next;
-  }
-
-  private put(next: SyncState, previous: SyncState | undefined) {
-    const stored = this.items.get(next.source);
-    if (stored?.version !== previous?.version) throw new SyncStateConflictError(next.source);
-    this.items.set(next.source, next);
+  constructor() {
+    const items = new Map<string, SyncState>();
+    const send = async (command: GetCommand | PutCommand) => {
+      if (command instanceof GetCommand) {
+        const item = items.get(String(command.input.Key?.source));
+        return { Item: item === undefined ? undefined : { ...item } };
+      }
+      const next = command.input.Item as SyncState;
+      const expected: unknown = command.input.ExpressionAttributeValues?.[':expectedVersion'];
+      if (items.get(next.source)?.version !== expected) {
+        throw Object.assign(new Error('condition failed'), {
+          name: 'ConditionalCheckFailedException',
+        });
+      }
+      items.set(next.source, next);
+      return {};
+    };
+    const documentClient = { send } as unknown as Pick<DynamoDBDocumentClient, 'send'>;
+    super(documentClient, 'sync-state', () => new Date('2025-06-01T00:00:00.000Z'));
+    this.items = items;
   }
 }
 
