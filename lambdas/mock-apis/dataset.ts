@@ -104,36 +104,21 @@ function firstWhere(n: number, isAfter: (i: number) => boolean): number {
 }
 
 interface Override {
-  /** Identifies the newest entry of this record in `order`; older entries are stale. */
-  seq: number;
   updatedAtMs: number;
   version: number;
   corrupt: boolean;
   /** The fields of a record added through the API (SOAP AddCustomer); they never change. */
-  added?: Record<string, unknown>;
+  added?: Record<string, unknown> | undefined;
 }
 
 interface OrderEntry extends SortKey {
   index: number;
-  seq: number;
-}
-
-export interface PageQuery {
-  /** Only records strictly after this key. */
-  after: SortKey;
-  limit: number;
-}
-
-export interface PageResult {
-  items: Record<string, unknown>[];
-  lastKey: SortKey | undefined;
-  hasMore: boolean;
 }
 
 class EntityStore {
   private readonly overrides = new Map<number, Override>();
+  /** The changed records, one entry each, in (updatedAt, id) order. */
   private order: OrderEntry[] = [];
-  private staleEntries = 0;
   private addedCount = 0;
   private readonly stepMs: number;
 
@@ -192,44 +177,33 @@ class EntityStore {
 
   /** Changes the given records: new version (or corrupted), updatedAt = now. */
   touch(indices: readonly number[], nowMs: number, change: 'mutate' | 'corrupt'): void {
-    this.insertOrdered(
-      indices.map((index) => {
-        const previous = this.overrides.get(index);
-        if (previous) this.staleEntries++;
-        return this.override(index, nowMs, {
-          seq: (previous?.seq ?? 0) + 1,
-          version: (previous?.version ?? 0) + (change === 'mutate' ? 1 : 0),
-          corrupt: change === 'corrupt',
-          added: previous?.added,
-        });
-      }),
-    );
+    const changes = indices.map((index): [number, Override] => {
+      const previous = this.overrides.get(index);
+      const version = (previous?.version ?? 0) + (change === 'mutate' ? 1 : 0);
+      const corrupt = change === 'corrupt';
+      return [index, { updatedAtMs: nowMs, version, corrupt, added: previous?.added }];
+    });
+    this.override(changes);
   }
 
   /** A new record with the given fields (they override the generated ones); returns its id. */
   add(added: Record<string, unknown>, nowMs: number): string {
     const index = this.total;
     this.addedCount++;
-    this.insertOrdered([
-      this.override(index, nowMs, { seq: 1, version: 0, corrupt: false, added }),
-    ]);
+    this.override([[index, { updatedAtMs: nowMs, version: 0, corrupt: false, added }]]);
     return this.idOf(index);
   }
 
-  private override(
-    index: number,
-    nowMs: number,
-    override: Omit<Override, 'updatedAtMs'>,
-  ): OrderEntry {
-    this.overrides.set(index, { ...override, updatedAtMs: nowMs });
-    return { ms: nowMs, id: this.idOf(index), index, seq: override.seq };
-  }
-
-  private isCurrent(entry: OrderEntry): boolean {
-    return this.overrides.get(entry.index)?.seq === entry.seq;
-  }
-
-  private insertOrdered(entries: OrderEntry[]): void {
+  private override(changes: [number, Override][]): void {
+    const changed = new Set(changes.map(([index]) => index));
+    // A record changed before leaves its old place in the order.
+    if (changes.some(([index]) => this.overrides.has(index))) {
+      this.order = this.order.filter((entry) => !changed.has(entry.index));
+    }
+    const entries = changes.map(([index, override]) => {
+      this.overrides.set(index, override);
+      return { ms: override.updatedAtMs, id: this.idOf(index), index };
+    });
     entries.sort(compareKeys);
     const last = this.order.at(-1);
     const first = entries[0];
@@ -237,34 +211,32 @@ class EntityStore {
     // backwards (or a fake clock in a test) falls back to a full sort.
     this.order.push(...entries);
     if (last && first && compareKeys(first, last) < 0) this.order.sort(compareKeys);
-    if (this.staleEntries > 1024 && this.staleEntries > this.order.length / 2) {
-      this.order = this.order.filter((entry) => this.isCurrent(entry));
-      this.staleEntries = 0;
-    }
   }
 
-  /** Merges the untouched base records and the changed ones in (updatedAt, id) order. */
-  page({ after, limit }: PageQuery): PageResult {
+  /**
+   * Up to `limit` records strictly after `after`, merging the untouched base records and the
+   * changed ones in (updatedAt, id) order; `last` is the key of the last one.
+   */
+  page(after: SortKey, limit: number) {
     let base = firstWhere(this.baseCount, (i) => compareKeys(this.baseKey(i), after) > 0);
     let position = firstWhere(this.order.length, (i) => {
       return compareKeys(this.order[i] as OrderEntry, after) > 0;
     });
-    const picked: { index: number; key: SortKey }[] = [];
+    const picked: OrderEntry[] = [];
     while (picked.length <= limit) {
       while (base < this.baseCount && this.overrides.has(base)) base++;
-      let changed = this.order[position];
-      while (changed && !this.isCurrent(changed)) changed = this.order[++position];
+      const changed = this.order[position];
       const baseKey = base < this.baseCount ? this.baseKey(base) : undefined;
       if (baseKey && (!changed || compareKeys(baseKey, changed) < 0)) {
-        picked.push({ index: base++, key: baseKey });
+        picked.push({ ...baseKey, index: base++ });
       } else if (changed) {
-        picked.push({ index: changed.index, key: { ms: changed.ms, id: changed.id } });
+        picked.push(changed);
         position++;
       } else break;
     }
     const page = picked.slice(0, limit);
     const items = page.map(({ index }) => this.record(index));
-    return { items, lastKey: page.at(-1)?.key, hasMore: picked.length > limit };
+    return { items, last: page.at(-1), hasMore: picked.length > limit };
   }
 }
 
@@ -314,10 +286,6 @@ export class Dataset {
     const indices = sampleDistinct(this.changeRandom, store.total, count);
     store.touch(indices, nowMs, kind);
     return indices.map((index) => store.idOf(index));
-  }
-
-  page(entity: EntityName, query: PageQuery): PageResult {
-    return this.stores[entity].page(query);
   }
 
   get(entity: EntityName, id: string): Record<string, unknown> | undefined {

@@ -110,6 +110,6 @@ export function readPage(
     const position = decodeCursor(entity, cursor);
     if (compareKeys(position, after) > 0) after = position;
   }
-  const { items, hasMore, lastKey } = dataset.page(entity, { after, limit });
-  return { items, nextCursor: hasMore && lastKey ? encodeCursor(entity, lastKey) : null };
+  const { items, hasMore, last } = dataset.stores[entity].page(after, limit);
+  return { items, nextCursor: hasMore && last ? encodeCursor(entity, last) : null };
 }
