@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { decideFault } from './faults';
-import { mulberry32 } from './prng';
 import { mockSettingsFromEnv } from './settings';
 import { testApi } from './test-helpers';
 
@@ -125,19 +123,20 @@ describe('fault injection', () => {
     expect(api.state.faultTally.inventory).toMatchObject({ requests: 1, rateLimited: 1 });
   });
 
-  it('decideFault: outage beats rate limiting beats errors', () => {
-    const settings = {
-      crm: { errorRate: 1, rateLimitRate: 1, outageUntil: '2026-01-01T00:01:00Z' },
-    };
-    const now = Date.parse('2026-01-01T00:00:00Z');
-    expect(decideFault(settings, 'crm', now, mulberry32(1)).kind).toBe('outage');
-    expect(decideFault(settings, 'crm', now + 60_000, mulberry32(1)).kind).toBe('rateLimited');
-    expect(decideFault({ crm: { errorRate: 1 } }, 'crm', now, mulberry32(1))).toEqual({
-      kind: 'error',
-      latencyMs: 0,
-      status: 500,
+  it('outage beats rate limiting beats errors', async () => {
+    const api = testApi();
+    const until = new Date(api.clock.ms + 60_000).toISOString();
+    await api.call('PUT', '/admin/faults', {
+      json: { crm: { errorRate: 1, rateLimitRate: 1, outageUntil: until } },
     });
-    expect(decideFault(settings, 'inventory', now, mulberry32(1)).kind).toBe('pass');
+    expect((await api.call('GET', '/crm/customers')).status).toBe(503);
+    api.clock.ms += 60_000;
+    expect((await api.call('GET', '/crm/customers')).status).toBe(429);
+    await api.call('PUT', '/admin/faults', { json: { crm: { errorRate: 1 } } });
+    const error = await api.call('GET', '/crm/customers');
+    expect(error.status).toBe(500);
+    expect((error.json as { error: { code: string } }).error.code).toBe('INJECTED_FAULT');
+    expect((await api.call('GET', '/inventory/products')).status).toBe(200);
   });
 
   it('MOCK_FAULTS sets faults at cold start; bad JSON there fails the cold start clearly', () => {

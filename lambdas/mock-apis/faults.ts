@@ -29,49 +29,6 @@ export const FaultSettingsSchema = z.strictObject({
 });
 export type FaultSettings = z.infer<typeof FaultSettingsSchema>;
 
-/** `latencyMs` is the whole delay, spike included; `spiked` says whether a spike was drawn. */
-export type FaultDecision = { latencyMs: number; spiked?: true } & (
-  | { kind: 'pass' }
-  | { kind: 'outage'; retryAfterSeconds: number }
-  | { kind: 'rateLimited'; retryAfterSeconds: number }
-  | { kind: 'error'; status: number }
-);
-
-/**
- * Decides what a request to `route` suffers. Outage beats rate limiting beats errors; the random
- * draws come from the seeded generator, so a test sees the same sequence on every run.
- */
-export function decideFault(
-  settings: FaultSettings,
-  route: FaultRoute,
-  nowMs: number,
-  random: Random,
-): FaultDecision {
-  const fault = settings[route];
-  if (!fault) return { kind: 'pass', latencyMs: 0 };
-  // Drawn only when spikes are configured, so existing settings keep their sequence of failures.
-  const spiked = fault.latencySpikeRate !== undefined && random() < fault.latencySpikeRate;
-  const latencyMs = (fault.latencyMs ?? 0) + (spiked ? (fault.latencySpikeMs ?? 0) : 0);
-  const delay = spiked ? { latencyMs, spiked: true as const } : { latencyMs };
-  if (fault.outageUntil) {
-    const until = Date.parse(fault.outageUntil);
-    if (nowMs < until) {
-      return {
-        kind: 'outage',
-        ...delay,
-        retryAfterSeconds: Math.max(1, Math.ceil((until - nowMs) / 1000)),
-      };
-    }
-  }
-  if (fault.rateLimitRate && random() < fault.rateLimitRate) {
-    return { kind: 'rateLimited', ...delay, retryAfterSeconds: fault.retryAfterSeconds ?? 1 };
-  }
-  if (fault.errorRate && random() < fault.errorRate) {
-    return { kind: 'error', ...delay, status: fault.status ?? 500 };
-  }
-  return { kind: 'pass', ...delay };
-}
-
 /**
  * Analytics endpoints that only observe what was received: the tests' window onto the sink, not
  * part of the system under test. Failing them on purpose would blind a chaos run during an outage.
@@ -95,12 +52,13 @@ export const emptyFaultTallies = (): Record<FaultRoute, FaultTally> => {
   return { crm: empty(), inventory: empty(), analytics: empty() };
 };
 
-const tallied = { error: 'errors', rateLimited: 'rateLimited', outage: 'outage' } as const;
+const retryAfter = (seconds: number) => ({ 'retry-after': String(seconds) });
 
 /**
- * Applies the fault settings to a request for `path` (already without trailing slashes): waits
- * out the injected latency, counts what the request suffered, and answers the injected error,
- * if any; undefined lets the request through.
+ * Applies the fault settings to a request for `path` (already without trailing slashes): counts
+ * the request and what it suffered, waits out the injected latency, and answers the injected
+ * error, if any; undefined lets the request through. Outage beats rate limiting beats errors;
+ * the draws come from the seeded generator, so a test sees the same sequence on every run.
  */
 export async function injectFault(
   state: { faults: FaultSettings; faultRandom: Random; faultTally: Record<FaultRoute, FaultTally> },
@@ -110,18 +68,37 @@ export async function injectFault(
 ): Promise<MockResponse | undefined> {
   const route = faultRouteOf(path);
   if (!route) return undefined;
-  const fault = decideFault(state.faults, route, nowMs, state.faultRandom);
   const tally = state.faultTally[route];
   tally.requests++;
-  if (fault.spiked) tally.latencySpikes++;
-  if (fault.kind !== 'pass') tally[tallied[fault.kind]]++;
-  if (fault.latencyMs > 0) await sleep(fault.latencyMs);
-  if (fault.kind === 'pass') return undefined;
-  if (fault.kind === 'error') {
-    return errorResponse(fault.status, 'INJECTED_FAULT', `Injected ${fault.status} on ${route}`);
+  const fault = state.faults[route];
+  if (!fault) return undefined;
+  const random = state.faultRandom;
+  // Drawn only when spikes are configured, so existing settings keep their sequence of failures.
+  const spiked = fault.latencySpikeRate !== undefined && random() < fault.latencySpikeRate;
+  if (spiked) tally.latencySpikes++;
+  const outageMs = fault.outageUntil ? Date.parse(fault.outageUntil) - nowMs : 0;
+  let answer: MockResponse | undefined;
+  if (outageMs > 0) {
+    tally.outage++;
+    const seconds = Math.max(1, Math.ceil(outageMs / 1000));
+    const message = `${route} is down (injected outage)`;
+    answer = errorResponse(503, 'OUTAGE', message, {}, retryAfter(seconds));
+  } else if (fault.rateLimitRate && random() < fault.rateLimitRate) {
+    tally.rateLimited++;
+    const message = 'Too many requests (injected)';
+    answer = errorResponse(
+      429,
+      'RATE_LIMITED',
+      message,
+      {},
+      retryAfter(fault.retryAfterSeconds ?? 1),
+    );
+  } else if (fault.errorRate && random() < fault.errorRate) {
+    tally.errors++;
+    const status = fault.status ?? 500;
+    answer = errorResponse(status, 'INJECTED_FAULT', `Injected ${status} on ${route}`);
   }
-  const retryAfter = { 'retry-after': String(fault.retryAfterSeconds) };
-  return fault.kind === 'outage'
-    ? errorResponse(503, 'OUTAGE', `${route} is down (injected outage)`, {}, retryAfter)
-    : errorResponse(429, 'RATE_LIMITED', 'Too many requests (injected)', {}, retryAfter);
+  const latencyMs = (fault.latencyMs ?? 0) + (spiked ? (fault.latencySpikeMs ?? 0) : 0);
+  if (latencyMs > 0) await sleep(latencyMs);
+  return answer;
 }
