@@ -1,4 +1,5 @@
-import { AnalyticsStore } from './analytics-store';
+import type { AnalyticsPayload, AnalyticsStats } from '../shared/analytics-payload';
+import { contentHash } from '../shared/content-hash';
 import type { DatasetOptions } from './dataset';
 import { Dataset } from './dataset';
 import type { FaultRoute, FaultSettings, FaultTally } from './faults';
@@ -47,5 +48,98 @@ export class MockState {
 
   private newFaultRandom(): Random {
     return mulberry32(mixSeed(this.dataset.options.seed, 0xfa017));
+  }
+}
+
+type EventType = 'CUSTOMER' | 'PRODUCT';
+
+export interface ReceivedRecord {
+  eventType: EventType;
+  id: string;
+  latest: Record<string, unknown>;
+  versions: { contentHash: string; eventId: string; receivedAt: string }[];
+}
+
+export interface PayloadSummary {
+  eventId: string;
+  idempotencyKey: string;
+  receivedAt: string;
+  customerCount: number;
+  productCount: number;
+  batchIds: string[];
+}
+
+/**
+ * What the mock Analytics system has received. Counting follows AnalyticsStatsSchema: payloads
+ * are deduplicated by Idempotency-Key; records are counted per entity (`eventType#id`) and per
+ * version (`eventType#id#contentHash`), so a test can tell "delivered twice past the key" apart
+ * from "delivered a newer version".
+ */
+export class AnalyticsStore {
+  private readonly keys = new Set<string>();
+  private readonly records = new Map<string, ReceivedRecord>();
+  private readonly versions = new Set<string>();
+  private readonly payloadLog: PayloadSummary[] = [];
+  private duplicatePayloads = 0;
+  private recordsReceived = 0;
+
+  accept(idempotencyKey: string, payload: AnalyticsPayload, now: Date): { duplicate: boolean } {
+    if (this.keys.has(idempotencyKey)) {
+      this.duplicatePayloads++;
+      return { duplicate: true };
+    }
+    this.keys.add(idempotencyKey);
+    const { eventId, customers, products, metadata } = payload;
+    const receivedAt = now.toISOString();
+    const [customerCount, productCount] = [customers.length, products.length];
+    const { batchIds } = metadata;
+    this.payloadLog.push({
+      eventId,
+      idempotencyKey,
+      receivedAt,
+      customerCount,
+      productCount,
+      batchIds,
+    });
+    const received = [
+      ...customers.map((record) => ['CUSTOMER', record] as const),
+      ...products.map((record) => ['PRODUCT', record] as const),
+    ];
+    for (const [eventType, record] of received) {
+      this.recordsReceived++;
+      const hash = contentHash(record);
+      const entityKey = `${eventType}#${record.id}`;
+      this.versions.add(`${entityKey}#${hash}`);
+      const entity: ReceivedRecord = this.records.get(entityKey) ?? {
+        eventType,
+        id: record.id,
+        latest: record,
+        versions: [],
+      };
+      entity.latest = record;
+      entity.versions.push({ contentHash: hash, eventId, receivedAt });
+      this.records.set(entityKey, entity);
+    }
+    return { duplicate: false };
+  }
+
+  getStats(): AnalyticsStats {
+    return {
+      payloads: this.payloadLog.length,
+      duplicatePayloads: this.duplicatePayloads,
+      uniqueRecords: this.records.size,
+      uniqueVersions: this.versions.size,
+      recordsReceived: this.recordsReceived,
+      // Every record received is a new version or one received before.
+      duplicateRecords: this.recordsReceived - this.versions.size,
+    };
+  }
+
+  getRecord(eventType: EventType, id: string): ReceivedRecord | undefined {
+    return this.records.get(`${eventType}#${id}`);
+  }
+
+  payloads(): readonly PayloadSummary[] {
+    return this.payloadLog;
   }
 }

@@ -2,16 +2,18 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Producer } from 'kafkajs';
 import type { DlqPublisher } from '../shared/dlq';
-import type { SyncType } from '../shared/envelope';
+import { z } from 'zod';
+import type { Envelope, SyncType } from '../shared/envelope';
+import { wrapInEnvelope } from '../shared/envelope';
 import type { HttpClient } from '../shared/http-client';
-import type { SourceName, sources } from '../shared/pipeline';
+import type { EventType, SourceName, sources } from '../shared/pipeline';
 import { pollerMetrics } from '../shared/pipeline';
+import { CustomerSchema, ProductSchema } from '../shared/records';
 import { SyncStateConflictError, laterOf } from '../shared/sync-state';
 import type { SyncStateStore } from '../shared/sync-state';
 import { manualRunRefusal, mayAdvanceWatermark, parsePollRequest, planRun } from './poll-request';
 import { publishEnvelopes } from './publish';
 import { SourceApiError, sourcePages } from './source-api';
-import { validatePageItems } from './validate-items';
 
 export type PollSource = (typeof sources)[SourceName];
 
@@ -203,4 +205,75 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
     add(pollerMetrics.recordsInvalid, counts.invalid);
     add(pollerMetrics.pollDurationMs, performance.now() - startedMs, MetricUnit.Milliseconds);
   }
+}
+
+interface InvalidItem {
+  /** The item's id when it has a usable one; safe to log. */
+  id?: string | undefined;
+  /** Paths and zod codes only: never values (an invalid e-mail is still an e-mail). */
+  issuePaths: { path: string; code: string }[];
+  /** For the DLQ message only (access-controlled topic); never log it. */
+  reason: string;
+  raw: string;
+}
+
+interface ValidatedPage {
+  envelopes: Envelope[];
+  invalid: InvalidItem[];
+  /**
+   * Latest plausible `updatedAt` on the page, valid record or not: an invalid record is handled
+   * (dead-lettered) and its fixed version will carry a newer `updatedAt` anyway. A future
+   * `updatedAt` (beyond the allowed clock skew) is excluded, or one bad record would push the
+   * watermark past everything that changes until then and stop incremental polling.
+   */
+  maxUpdatedAt?: string;
+}
+
+interface ValidationContext {
+  eventType: EventType;
+  source: string;
+  syncType: SyncType;
+  now: Date;
+  /** How far the source's clock may run ahead of ours before an `updatedAt` counts as future. */
+  maxClockSkewSeconds: number;
+}
+
+/** The id and updatedAt of any item, each undefined when it is not usable. */
+const LooseItemSchema = z
+  .object({
+    id: z.string().min(1).max(128).optional().catch(undefined),
+    updatedAt: z.iso.datetime({ offset: true }).optional().catch(undefined),
+  })
+  .catch({});
+const recordSchemas = { CUSTOMER: CustomerSchema, PRODUCT: ProductSchema };
+type EnvelopeArgs = Parameters<typeof wrapInEnvelope>[0];
+
+function validatePageItems(items: readonly unknown[], context: ValidationContext): ValidatedPage {
+  const page: ValidatedPage = { envelopes: [], invalid: [] };
+  const latestPlausibleMs = context.now.getTime() + context.maxClockSkewSeconds * 1000;
+  const { eventType, source, syncType, now } = context;
+  for (const item of items) {
+    const { id, updatedAt } = LooseItemSchema.parse(item);
+    const invalid = (issuePaths: InvalidItem['issuePaths'], reason: string) =>
+      page.invalid.push({ id, issuePaths, reason, raw: JSON.stringify(item) });
+    if (updatedAt !== undefined && Date.parse(updatedAt) > latestPlausibleMs) {
+      const ahead = `more than ${context.maxClockSkewSeconds} s ahead of the poller's clock`;
+      invalid([{ path: 'updatedAt', code: 'future' }], `updatedAt is in the future (${ahead})`);
+      continue;
+    }
+    page.maxUpdatedAt = laterOf(page.maxUpdatedAt, updatedAt);
+    const parsed = recordSchemas[eventType].safeParse(item);
+    if (parsed.success) {
+      const args = { eventType, payload: parsed.data, source, syncType, now } as EnvelopeArgs;
+      page.envelopes.push(wrapInEnvelope(args));
+      continue;
+    }
+    const path = (issue: z.core.$ZodIssue) => issue.path.join('.') || '(record)';
+    const { issues } = parsed.error;
+    invalid(
+      issues.map((issue) => ({ path: path(issue), code: issue.code })),
+      `schema validation failed: ${issues.map((issue) => `${path(issue)}: ${issue.message}`).join('; ')}`,
+    );
+  }
+  return page;
 }
