@@ -43,16 +43,14 @@ function decodeCursor(entity: EntityName, cursor: string): SortKey {
   ) {
     throw invalid('is not one this API issued (tampered or truncated)');
   }
-  let decoded: unknown;
+  let position: z.output<typeof CursorSchema>;
   try {
-    decoded = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+    position = CursorSchema.parse(JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')));
   } catch (error) {
-    throw invalid('does not decode', error);
+    throw invalid('does not decode to a position', error);
   }
-  const parsed = CursorSchema.safeParse(decoded);
-  if (!parsed.success) throw invalid('has an unknown shape', parsed.error);
-  if (parsed.data.e !== entity) throw invalid(`belongs to ${parsed.data.e}, not ${entity}`);
-  return { ms: parsed.data.ms, id: parsed.data.id };
+  if (position.e !== entity) throw invalid(`belongs to ${position.e}, not ${entity}`);
+  return { ms: position.ms, id: position.id };
 }
 
 export const PageParamsSchema = z.object({
