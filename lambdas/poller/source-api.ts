@@ -23,26 +23,19 @@ export async function fetchSourcePage(
   url: string,
   deadline: number,
 ): Promise<SourcePage> {
-  let body: string;
-  let json: unknown;
-  try {
-    ({ body } = await http.request({
-      method: 'GET',
-      url,
-      headers: { accept: 'application/json' },
-      deadline,
-    }));
-  } catch (error) {
+  const headers = { accept: 'application/json' };
+  const request = http.request({ method: 'GET', url, headers, deadline });
+  const { body } = await request.catch((error: unknown) => {
     if (!(error instanceof HttpError)) throw error;
     const status = error instanceof HttpStatusError ? error.status : undefined;
     throw new SourceApiError(error.message, { cause: error, status });
-  }
+  });
+  let json: unknown;
   try {
     json = JSON.parse(body);
   } catch (error) {
-    throw new SourceApiError(`malformed page: body is not JSON (${body.length} bytes)`, {
-      cause: error,
-    });
+    const message = `malformed page: body is not JSON (${body.length} bytes)`;
+    throw new SourceApiError(message, { cause: error });
   }
   const parsed = SourcePageSchema.safeParse(json);
   if (!parsed.success) {
@@ -85,11 +78,8 @@ export async function* sourcePages(walk: PageWalk): AsyncGenerator<SourcePage, v
       if (value !== undefined) url.searchParams.set(name, value);
     }
     // Leave half the margin for publishing what we already have and saving the cursor.
-    return fetchSourcePage(
-      walk.http,
-      url.toString(),
-      Date.now() + remainingMs - walk.deadlineMarginMs / 2,
-    );
+    const deadline = Date.now() + remainingMs - walk.deadlineMarginMs / 2;
+    return fetchSourcePage(walk.http, url.toString(), deadline);
   };
   let cursor = walk.cursor;
   let mayRejectCursor = cursor !== undefined;
