@@ -174,7 +174,7 @@ function checkOperation(request: IncomingMessage, token: string): void {
  * operator's buttons (resync, redrive), which invoke the functions as `aws lambda invoke` would.
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
-  const { metrics } = options;
+  const { metrics, expectedRecords } = options;
   const errors = new ErrorLog();
   // Progress (Analytics stats, lag, staged objects, DLQ depth) is sampled on a timer: the lag and
   // DLQ charts need a history, and its sources should not be queried per browser tab per second.
@@ -231,7 +231,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   };
 
-  /** The read-only routes: their JSON body. */
   const views: Record<string, (url: URL) => unknown> = {
     'GET /api/config': () => ({
       panels: stagePanels,
@@ -240,12 +239,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       token,
     }),
     'GET /api/metrics': (url) => metrics.snapshot(Number(url.searchParams.get('since') ?? 0)),
-    'GET /api/progress': () => ({
-      latest,
-      expectedRecords: options.expectedRecords,
-      history,
-      lastError,
-    }),
+    'GET /api/progress': () => ({ latest, expectedRecords, history, lastError }),
     'GET /api/errors': () => ({ errors: errors.latest() }),
     'GET /api/operations': () => ({ operations: [...operations].reverse() }),
   };

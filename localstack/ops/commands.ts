@@ -1,11 +1,6 @@
 /**
- * The operator CLIs, each `[--target local|aws] [--url …] [--stack …]` (docs/runbook.md):
- *   npm run resync -- --source crm|inventory|all (--full | --since <ISO>)
- *     re-reads a source into Kafka (syncType RESYNC); the merge-consumer drops what Analytics has
- *   npm run dlq -- list | show <eventId> | redrive [--id <eventId>]
- *     the payloads flush parked; flush lists and redrives them
- *   npm run invoke -- <function> '<payload JSON>'
- *     the local twin of `aws lambda invoke`: the running `npm start`, or the deployed stack
+ * The operator CLIs `npm run resync | dlq | invoke` (README "Commands", docs/runbook.md), each
+ * against the running `npm start` or, with `--target aws`, the deployed stack.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -69,19 +64,14 @@ const shown = (path: string): string => relative(process.cwd(), path) || path;
 async function parseRuntimeFile(path: string): Promise<RuntimeInfo | undefined> {
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return RuntimeInfoSchema.parse(JSON.parse(text));
   } catch (error) {
-    json = error;
-  }
-  const parsed = RuntimeInfoSchema.safeParse(json);
-  if (!parsed.success)
     throw new Error(
       `${shown(path)} is damaged (not what npm start writes); delete it and run \`npm start\`, or pass --target aws`,
-      { cause: json instanceof Error ? json : parsed.error },
+      { cause: error },
     );
-  return parsed.data;
+  }
 }
 
 /**
@@ -94,13 +84,10 @@ async function readRuntimeInfo(path: string): Promise<RuntimeInfo> {
     throw new Error(
       `no local stack running (no ${shown(path)}); run \`npm start\`, or pass --target aws for the deployed stack`,
     );
-  const answers = isProcessAlive(info.pid)
-    ? await dashboardToken(info.dashboardUrl).then(
-        (token) => token === info.token,
-        () => false,
-      )
-    : false;
-  if (!answers)
+  const token = isProcessAlive(info.pid)
+    ? await dashboardToken(info.dashboardUrl).catch(() => undefined)
+    : undefined;
+  if (token !== info.token)
     throw new Error(
       `${shown(path)} is stale (npm start pid ${info.pid} is gone or its dashboard ${info.dashboardUrl} does not answer); run \`npm start\`, or pass --target aws`,
     );
