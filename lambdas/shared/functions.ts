@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { FlushEnvSchema } from '../flush/env';
 import { MergeConsumerEnvSchema } from '../merge-consumer/env';
 import { PollerEnvSchema } from '../poller/environment';
@@ -128,17 +128,12 @@ export function functionEnvironment(
   spec: PipelineFunctionSpec,
   resources: PipelineResources,
 ): Record<string, string> {
-  const env: Record<string, unknown> = {
+  // Lambda takes string values only: a number (a tunable's input type allows one) fails here.
+  return z.record(z.string(), z.string()).parse({
     ...spec.env(resources),
     DLQ_TOPIC: resources.dlqTopic,
     KAFKA_CLIENT_ID: `ecom-sync-${spec.name}`,
-  };
-  return Object.fromEntries(
-    Object.entries(env).map(([key, value]) => {
-      if (typeof value !== 'string') throw new Error(`${spec.name}: ${key} is not a string`);
-      return [key, value];
-    }),
-  );
+  });
 }
 
 /** Which functions emit each metric (a metric's stage total is the sum over them). */
