@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ApiAuthSchema } from '../shared/api-auth';
-import { positiveInt } from '../shared/config';
+import { nonNegativeInt, positiveInt } from '../shared/config';
 import { functionNames, pipeline, topics } from '../shared/pipeline';
 
 /** flush's environment; tunables default to `pipeline.flush` / `pipeline.http`. */
@@ -18,11 +18,7 @@ export const FlushEnvSchema = z.object({
   FLUSH_MAX_ATTEMPTS: positiveInt(pipeline.flush.maxAttempts),
   FLUSH_BASE_DELAY_MS: positiveInt(pipeline.flush.baseDelayMs),
   FLUSH_MAX_DELAY_MS: positiveInt(pipeline.flush.maxDelayMs),
-  FLUSH_DEADLINE_MARGIN_MS: z.coerce
-    .number()
-    .int()
-    .nonnegative()
-    .default(pipeline.flush.deadlineMarginMs),
+  FLUSH_DEADLINE_MARGIN_MS: nonNegativeInt(pipeline.flush.deadlineMarginMs),
   HTTP_TIMEOUT_MS: positiveInt(pipeline.http.timeoutMs),
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default(functionNames.flush),
   POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default(pipeline.metrics.namespace),

@@ -1,10 +1,7 @@
 import { z } from 'zod';
 import { ApiAuthSchema } from '../shared/api-auth';
+import { nonNegativeInt, positiveInt } from '../shared/config';
 import { pipeline, tables, topics } from '../shared/pipeline';
-
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const nonNegativeInt = (fallback: number) =>
-  z.coerce.number().int().nonnegative().default(fallback);
 
 /**
  * Poller configuration (Kafka settings come from KafkaEnvSchema in ../kafka). Tunables default

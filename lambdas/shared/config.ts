@@ -2,9 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 
-/** A positive integer variable with its default (a tunable). */
+/** A positive (or non-negative) integer variable with its default (a tunable). */
 export const positiveInt = (fallback: number) =>
   z.coerce.number().int().positive().default(fallback);
+export const nonNegativeInt = (fallback: number) =>
+  z.coerce.number().int().nonnegative().default(fallback);
 
 /**
  * Parses environment variables (or the CDK context) with a zod schema once, at cold start (synth).
