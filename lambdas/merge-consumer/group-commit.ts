@@ -135,11 +135,9 @@ export async function groupCommit(
   const limit = pLimit(deps.concurrency);
   const located = new Map<string, Promise<LocatedBatch | undefined>>();
   const locate = (objectKey: string): Promise<LocatedBatch | undefined> => {
-    let pending = located.get(objectKey);
-    if (pending === undefined) {
-      pending = limit(() => locateStagedBatch(deps.staging, objectKey));
-      located.set(objectKey, pending);
-    }
+    const pending =
+      located.get(objectKey) ?? limit(() => locateStagedBatch(deps.staging, objectKey));
+    located.set(objectKey, pending);
     return pending;
   };
   const decisions = await Promise.all(
