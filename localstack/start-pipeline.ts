@@ -54,7 +54,6 @@ export interface PipelineProgress {
   consumerLag: number;
   /** Batch objects under `staging/` that flush has not delivered yet. */
   stagedObjects: number;
-  /** Messages on the DLQ topic. */
   dlqMessages: number;
 }
 

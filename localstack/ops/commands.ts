@@ -272,11 +272,8 @@ async function resyncCommand(argv: string[]): Promise<unknown> {
     );
   }
   const { target, invoke } = await resolveInvoker(values);
-  return {
-    target,
-    request: request.data,
-    results: await operations.resync(byKey(invoke), request.data),
-  };
+  const results = await operations.resync(byKey(invoke), request.data);
+  return { target, request: request.data, results };
 }
 
 const DLQ_USAGE = 'usage: dlq list | dlq show <eventId> | dlq redrive [--id <eventId>]';
