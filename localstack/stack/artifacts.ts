@@ -75,9 +75,10 @@ export async function ensureServerJars(server: ServerName): Promise<string> {
   return target;
 }
 
-function runTool(command: 'mvn' | 'javac', args: string[]): Promise<void> {
+/** Runs a short-lived tool that must succeed; its output is kept for the error if it does not. */
+export function runTool(command: string, args: string[], cwd?: string): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JvmProfile } from './aws-servers';
 import { dynamodbArgs, probeDynamodb, probeS3, s3mockArgs } from './aws-servers';
-import { ensureServerJars, serverVersions } from './artifacts';
+import { ensureServerJars, runTool, serverVersions } from './artifacts';
 import type { ServerName } from './artifacts';
 import type { StackEndpoints } from './endpoints';
 import { stackEnv } from './endpoints';
-import { formatKafkaStorage, prepareKafka, probeKafka } from './kafka-server';
+import { prepareKafka, probeKafka } from './kafka-server';
 import { checkPrerequisites } from './prerequisites';
 import type {
   RestartServerOptions,
@@ -179,7 +179,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       log(`${server.name} ready in ${perServerMs[server.name]} ms`);
     };
     // Formatting happens once per stack; a restart reuses the formatted log dir as it is.
-    const formatted = formatKafkaStorage(kafka.formatArgs, kafkaDir, join(kafkaDir, 'format.log'));
+    const formatted = runTool('java', kafka.formatArgs, kafkaDir);
     const launches = [...servers.values()].map((server) =>
       launch(server, server.name === 'kafka' ? formatted : undefined),
     );

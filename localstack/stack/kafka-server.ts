@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { logTail } from './server-process';
 
 /**
  * `__consumer_offsets` partitions. Fewer than Kafka's 50 so the coordinator has less to load at
@@ -98,26 +96,6 @@ export function randomClusterId(): string {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
   }
-}
-
-/** Formats the KRaft storage; a short-lived JVM that must succeed before the broker starts. */
-export function formatKafkaStorage(
-  formatArgs: string[],
-  cwd: string,
-  outputFile: string,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('java', formatArgs, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      writeFileSync(outputFile, output);
-      if (code === 0) resolve();
-      else reject(new Error(`Kafka storage format failed (exit ${code}):\n${logTail(outputFile)}`));
-    });
-  });
 }
 
 /** Java's String.hashCode, which Kafka uses to map a group id to a `__consumer_offsets` partition. */
