@@ -8,7 +8,7 @@ const EmfLineSchema = z
       CloudWatchMetrics: z.array(
         z.object({
           Namespace: z.string(),
-          Metrics: z.array(z.object({ Name: z.string(), Unit: z.string().optional() })),
+          Metrics: z.array(z.object({ Name: z.string() })),
         }),
       ),
     }),
@@ -16,9 +16,7 @@ const EmfLineSchema = z
   .loose();
 
 export interface MetricDatum {
-  namespace: string;
   name: string;
-  unit?: string;
   /** Sum of the values on the line (EMF allows an array of values per metric). */
   value: number;
   /** Number of values on the line. */
@@ -46,9 +44,7 @@ export function parseEmfLine(text: string): MetricDatum[] | undefined {
       );
       if (values.length === 0) continue;
       data.push({
-        namespace: directive.Namespace,
         name: metric.Name,
-        ...(metric.Unit === undefined ? {} : { unit: metric.Unit }),
         value: values.reduce((sum, v) => sum + v, 0),
         count: values.length,
       });

@@ -9,14 +9,6 @@ import type { FunctionDefinition } from './function-host';
 /** The functions the local runtime hosts: the registry's (mock-apis runs as its own HTTP server). */
 export type HostedFunctionKey = PipelineFunctionKey;
 
-/** Execution environments per function. merge-consumer: one per partition of one topic, what the 2-core dev box can run. */
-const maxConcurrency: Record<HostedFunctionKey, number> = {
-  pollCrm: 1,
-  pollInventory: 1,
-  mergeConsumer: 3,
-  flush: pipeline.flush.reservedConcurrency,
-};
-
 export interface PipelineFunctionOptions {
   endpoints: StackEndpoints;
   names: PipelineResourceNames;
@@ -42,6 +34,14 @@ export function pipelineFunctionDefinitions(
   // The local mock APIs take no authentication.
   const api = { baseUrl: options.mockApiUrl, auth: 'none' } as const;
   const resources: PipelineResources = { ...options.names, sourceApi: api, analyticsApi: api };
+  // Execution environments per function. merge-consumer: one per partition of one topic, what
+  // the 2-core dev box can run.
+  const maxConcurrency: Record<HostedFunctionKey, number> = {
+    pollCrm: 1,
+    pollInventory: 1,
+    mergeConsumer: options.mergeConsumerConcurrency ?? 3,
+    flush: pipeline.flush.reservedConcurrency,
+  };
   const definition = (key: HostedFunctionKey): FunctionDefinition => {
     const spec = pipelineFunctions[key];
     const preloadModules = options.preloadModules?.[key];
@@ -50,10 +50,7 @@ export function pipelineFunctionDefinitions(
       handlerModule: spec.entry,
       timeoutMs: spec.tunables.timeoutSeconds * 1000,
       memoryMb: spec.tunables.memoryMb,
-      maxConcurrency:
-        key === 'mergeConsumer'
-          ? (options.mergeConsumerConcurrency ?? maxConcurrency[key])
-          : maxConcurrency[key],
+      maxConcurrency: maxConcurrency[key],
       region: endpoints.region,
       ...(preloadModules ? { preloadModules } : {}),
       env: {

@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ScheduledEvent } from 'aws-lambda';
 
-/** The rule name infra gives each schedule; the local runtime uses the same ARN layout. */
-export function scheduleRuleArn(functionName: string, region: string, account: string): string {
-  return `arn:aws:events:${region}:${account}:rule/ecom-sync-${functionName}-schedule`;
-}
-
 /** An EventBridge "Scheduled Event", exactly as a rate() rule delivers it to Lambda. */
 export function scheduledEvent(args: {
   ruleArn: string;
   region: string;
   account: string;
-  now?: Date;
 }): ScheduledEvent<Record<string, never>> {
-  const time = new Date(args.now ?? Date.now());
+  const time = new Date();
   // EventBridge stamps scheduled events with the whole second they fired at.
   time.setUTCMilliseconds(0);
   return {
@@ -86,30 +80,28 @@ export class Scheduler {
       this.options.onInvocation?.({ functionName: target.functionName, status: 'skipped' });
       return;
     }
+    const { functionName } = target;
     const { region, account } = this.options;
-    const event = scheduledEvent({
-      ruleArn: scheduleRuleArn(target.functionName, region, account),
-      region,
-      account,
-    });
+    // The rule name infra gives each schedule.
+    const ruleArn = `arn:aws:events:${region}:${account}:rule/ecom-sync-${functionName}-schedule`;
     const startedAt = Date.now();
-    const run = target.invoke(event).then(
-      (result) =>
-        this.options.onInvocation?.({
-          functionName: target.functionName,
-          status: 'succeeded',
-          result,
-          durationMs: Date.now() - startedAt,
-        }),
-      (error: unknown) =>
-        this.options.onInvocation?.({
-          functionName: target.functionName,
-          status: 'failed',
+    const tracked = target
+      .invoke(scheduledEvent({ ruleArn, region, account }))
+      .then(
+        (result) => ({ status: 'succeeded' as const, result }),
+        (error: unknown) => ({
+          status: 'failed' as const,
           error: error instanceof Error ? error : new Error(String(error)),
+        }),
+      )
+      .then((outcome) =>
+        this.options.onInvocation?.({
+          functionName,
+          ...outcome,
           durationMs: Date.now() - startedAt,
         }),
-    );
-    const tracked = run.finally(() => this.running.delete(target.functionName));
-    this.running.set(target.functionName, tracked);
+      )
+      .finally(() => this.running.delete(functionName));
+    this.running.set(functionName, tracked);
   }
 }
