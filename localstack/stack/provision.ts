@@ -6,7 +6,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
 import { pipeline, staging, tables, topics } from '../../lambdas/shared/pipeline';
 import type { PipelineResourceNames } from '../../lambdas/shared/functions';
@@ -142,22 +142,10 @@ async function provisionBucket(
     forcePathStyle: true,
   });
   try {
-    const exists = await client
-      .send(new HeadBucketCommand({ Bucket: names.stagingBucket }))
-      .then(() => true)
-      .catch((error: unknown) => {
-        if (error instanceof Error && (error.name === 'NotFound' || error.name === 'NoSuchBucket'))
-          return false;
-        throw error;
-      });
-    if (!exists) {
-      // Another provisioner may win the race between HEAD and CREATE; its bucket is ours too.
-      await client
-        .send(new CreateBucketCommand({ Bucket: names.stagingBucket }))
-        .catch((error: unknown) => {
-          if (!(error instanceof Error && error.name === 'BucketAlreadyOwnedByYou')) throw error;
-        });
-    }
+    await client.send(new CreateBucketCommand({ Bucket: names.stagingBucket }));
+  } catch (error) {
+    // Made by an earlier run, or by another provisioner racing this one: its bucket is ours too.
+    if (!(error instanceof Error && error.name === 'BucketAlreadyOwnedByYou')) throw error;
   } finally {
     client.destroy();
   }

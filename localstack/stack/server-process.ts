@@ -158,7 +158,7 @@ export class RestartableServer {
   readonly name: ServerName;
   private current: Incarnation | undefined;
   private retired = false;
-  private restarting: Promise<ServerRestart> | undefined;
+  private restarting = false;
 
   constructor(
     private readonly spec: ServerLaunchSpec,
@@ -238,15 +238,35 @@ export class RestartableServer {
    * and resolves once it is healthy. Concurrent calls for the same server are refused: two chaos
    * faults on one server at once would make neither's figures mean anything.
    */
-  restart(options: RestartServerOptions): Promise<ServerRestart> {
-    if (this.restarting) {
-      return Promise.reject(new Error(`local stack: ${this.name} is already being restarted`));
+  async restart(options: RestartServerOptions): Promise<ServerRestart> {
+    if (this.restarting) throw new Error(`local stack: ${this.name} is already being restarted`);
+    this.restarting = true;
+    try {
+      const signal = options.signal ?? 'SIGKILL';
+      const downMs = options.downMs ?? 0;
+      const old = this.running();
+      const startedAt = Date.now();
+      if (!old.exitedYet) old.child.kill(signal);
+      await old.exited;
+      const exitMs = Date.now() - startedAt;
+      if (downMs > 0) await sleep(downMs);
+
+      const pid = this.spawn();
+      const spawnedAt = Date.now();
+      await this.waitHealthy();
+      const readyMs = Date.now() - spawnedAt;
+      return {
+        name: this.name,
+        signal,
+        exitMs,
+        downMs,
+        readyMs,
+        totalMs: Date.now() - startedAt,
+        pid,
+      };
+    } finally {
+      this.restarting = false;
     }
-    const restarting = this.runRestart(options).finally(() => {
-      this.restarting = undefined;
-    });
-    this.restarting = restarting;
-    return restarting;
   }
 
   /** SIGTERM, SIGKILL after the grace period; retires the server so it is never spawned again. */
@@ -258,31 +278,6 @@ export class RestartableServer {
     const timer = setTimeout(() => current.child.kill('SIGKILL'), stopGraceMs);
     await current.exited;
     clearTimeout(timer);
-  }
-
-  private async runRestart(options: RestartServerOptions): Promise<ServerRestart> {
-    const signal = options.signal ?? 'SIGKILL';
-    const downMs = options.downMs ?? 0;
-    const old = this.running();
-    const startedAt = Date.now();
-    if (!old.exitedYet) old.child.kill(signal);
-    await old.exited;
-    const exitMs = Date.now() - startedAt;
-    if (downMs > 0) await sleep(downMs);
-
-    const pid = this.spawn();
-    const spawnedAt = Date.now();
-    await this.waitHealthy();
-    const readyMs = Date.now() - spawnedAt;
-    return {
-      name: this.name,
-      signal,
-      exitMs,
-      downMs,
-      readyMs,
-      totalMs: Date.now() - startedAt,
-      pid,
-    };
   }
 
   private running(): Incarnation {
