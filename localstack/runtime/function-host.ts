@@ -56,7 +56,8 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).
  */
 class ExecutionEnvironment {
   private readonly worker: Worker;
-  private readonly ready: Promise<void>;
+  /** Resolves once the handler module is imported; rejects with the cold-start error. */
+  readonly ready: Promise<void>;
   private pending:
     | {
         awsRequestId: string;
@@ -133,11 +134,6 @@ class ExecutionEnvironment {
       die(`execution environment crashed: ${error.message}`, error.stack),
     );
     this.worker.on('exit', (code) => die(`execution environment exited with code ${code}`));
-  }
-
-  /** Resolves once the handler module is imported; rejects with the cold-start error. */
-  whenReady(): Promise<void> {
-    return this.ready;
   }
 
   async invoke(event: unknown): Promise<unknown> {
@@ -279,7 +275,7 @@ export class FunctionHost {
   async warm(): Promise<void> {
     const environment = await this.acquire();
     try {
-      await environment.whenReady();
+      await environment.ready;
     } finally {
       this.release(environment);
     }

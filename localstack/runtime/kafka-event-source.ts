@@ -90,11 +90,7 @@ interface WorkItem {
   retries: number;
 }
 
-interface CommittedOffset {
-  topic: string;
-  partition: number;
-  offset: bigint;
-}
+type CommittedOffset = Pick<SourceRecord, 'topic' | 'partition' | 'offset'>;
 
 class MappingStopped extends Error {}
 
@@ -105,7 +101,6 @@ class MappingStopped extends Error {}
  */
 export class KafkaEventSource {
   private readonly controls: MappingControls;
-  private readonly source: EventSourceIdentity;
   private readonly emptyEventBytes: number;
   private readonly consumer: Consumer;
   private producer: Producer | undefined;
@@ -126,8 +121,7 @@ export class KafkaEventSource {
   constructor(private readonly options: KafkaEventSourceOptions) {
     this.controls = effectiveControls({ ...defaultMappingControls, ...options.controls });
     if (this.controls.batchSize < 1) throw new Error('batchSize must be at least 1');
-    this.source = options.source;
-    this.emptyEventBytes = emptyEventBytes(this.source);
+    this.emptyEventBytes = emptyEventBytes(options.source);
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
@@ -427,7 +421,7 @@ export class KafkaEventSource {
     const { fresh, expired } = this.splitExpired(records);
     if (expired.length > 0) await this.settleFailed(expired, 'RecordAgeExceeded', retries);
     if (fresh.length === 0) return [];
-    const event = buildMskEvent(fresh, this.source);
+    const event = buildMskEvent(fresh, this.options.source);
     if (
       fresh.length === 1 &&
       Buffer.byteLength(JSON.stringify(event)) > MAX_INVOCATION_PAYLOAD_BYTES
@@ -519,7 +513,7 @@ export class KafkaEventSource {
     if (destination && this.producer && records.length > 0) {
       const messages = buildOnFailureMessages({
         records,
-        source: this.source,
+        source: this.options.source,
         functionArn: this.options.functionArn,
         condition,
         invokeCount,

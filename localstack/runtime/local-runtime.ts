@@ -34,8 +34,6 @@ export interface LocalRuntimeOptions extends PipelineFunctionOptions {
 
 export interface LocalRuntime {
   hosts: Record<HostedFunctionKey, FunctionHost>;
-  /** The merge-consumer's mappings: one per source topic, as infra deploys them. */
-  mappings: KafkaEventSource[];
   scheduler: Scheduler;
   metrics: MetricSeries;
   /** Invoke a function by hand (RequestResponse), as `aws lambda invoke` would. */
@@ -136,7 +134,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   return {
     hosts,
-    mappings,
     scheduler,
     metrics,
     invoke: (key, event) => hosts[key].invoke(event),
