@@ -9,8 +9,7 @@ import type { InvocationErrorPayload, WorkerInit, WorkerMessage } from './worker
 /** One deployable function as the local runtime hosts it. */
 export interface FunctionDefinition {
   functionName: string;
-  /** Absolute path of the handler module (TypeScript is fine). */
-  /** Exports the handler as `handler`. */
+  /** Absolute path of the handler module (TypeScript is fine), which exports `handler`. */
   handlerModule: string;
   /** The function's own environment; the host's process.env is NOT inherited. */
   env: Record<string, string>;
@@ -49,6 +48,13 @@ const WORKER_ENTRY = new URL('./function-worker.ts', import.meta.url);
 /** tsx's loader, resolved from here (`--import tsx` would resolve it from the cwd): the worker imports TypeScript. */
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
+interface Pending {
+  awsRequestId: string;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
 /**
  * One Lambda execution environment: a worker thread with its own env that imported the handler
  * once and runs one invocation at a time. A timeout terminates it, like Lambda recycling a
@@ -58,14 +64,7 @@ class ExecutionEnvironment {
   private readonly worker: Worker;
   /** Resolves once the handler module is imported; rejects with the cold-start error. */
   readonly ready: Promise<void>;
-  private pending:
-    | {
-        awsRequestId: string;
-        resolve: (value: unknown) => void;
-        reject: (error: Error) => void;
-        timer: NodeJS.Timeout;
-      }
-    | undefined;
+  private pending: Pending | undefined;
   alive = true;
 
   constructor(
@@ -107,12 +106,9 @@ class ExecutionEnvironment {
         markReady();
         return;
       }
-      const pending = this.pending;
-      if (!pending || pending.awsRequestId !== message.awsRequestId) return;
-      clearTimeout(pending.timer);
-      this.pending = undefined;
-      if (message.type === 'result') pending.resolve(message.payload);
-      else pending.reject(new InvocationError(definition.functionName, message.error));
+      const pending = this.take(message.awsRequestId);
+      if (message.type === 'result') pending?.resolve(message.payload);
+      else pending?.reject(new InvocationError(definition.functionName, message.error));
     });
     const die = (errorMessage: string, stack = ''): void => {
       const error = invocationError(
@@ -123,12 +119,7 @@ class ExecutionEnvironment {
       );
       this.alive = false;
       failInit(error);
-      const pending = this.pending;
-      if (pending) {
-        clearTimeout(pending.timer);
-        this.pending = undefined;
-        pending.reject(error);
-      }
+      this.take(this.pending?.awsRequestId)?.reject(error);
     };
     this.worker.on('error', (error: Error) =>
       die(`execution environment crashed: ${error.message}`, error.stack),
@@ -144,8 +135,7 @@ class ExecutionEnvironment {
     return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         // Only this invocation's own deadline may recycle the sandbox: a later one may be running.
-        if (this.pending?.awsRequestId !== awsRequestId) return;
-        this.pending = undefined;
+        if (!this.take(awsRequestId)) return;
         const seconds = (timeoutMs / 1000).toFixed(2);
         reject(
           invocationError(
@@ -162,12 +152,20 @@ class ExecutionEnvironment {
       } catch (error) {
         // The event never reached the sandbox (structured clone refused it): nothing may outlive
         // this call, or its timer would recycle the sandbox under a later, healthy invocation.
-        clearTimeout(timer);
-        this.pending = undefined;
+        this.take(awsRequestId);
         const reason = `the event cannot be passed to the function: ${(error as Error).message}`;
         reject(invocationError(functionName, 'InvalidRequestContentException', reason));
       }
     });
+  }
+
+  /** Takes the pending invocation, its timer stopped, if it is the one named. */
+  private take(awsRequestId: string | undefined): Pending | undefined {
+    const pending = this.pending;
+    if (!pending || pending.awsRequestId !== awsRequestId) return undefined;
+    clearTimeout(pending.timer);
+    this.pending = undefined;
+    return pending;
   }
 
   async terminate(): Promise<void> {

@@ -35,8 +35,8 @@ class ScriptedConsumer {
     }
   }
 
-  async subscribe({ topic }: { topic: string }): Promise<void> {
-    this.calls.push(`subscribe ${topic}`);
+  async subscribe({ topics }: { topics: string[] }): Promise<void> {
+    this.calls.push(`subscribe ${topics.join(',')}`);
   }
 
   async run(config: { eachBatch: (payload: EachBatchPayload) => Promise<void> }): Promise<void> {

@@ -12,9 +12,7 @@ import {
   MAX_INVOCATION_PAYLOAD_BYTES,
   buildMskEvent,
   buildOnFailureMessages,
-  emptyEventBytes,
-  eventPartitionBytes,
-  eventRecordBytes,
+  eventBytes,
   interpretBatchResponse,
   topicPartitionKey,
 } from './msk-event';
@@ -121,7 +119,7 @@ export class KafkaEventSource {
   constructor(private readonly options: KafkaEventSourceOptions) {
     this.controls = effectiveControls({ ...defaultMappingControls, ...options.controls });
     if (this.controls.batchSize < 1) throw new Error('batchSize must be at least 1');
-    this.emptyEventBytes = emptyEventBytes(options.source);
+    this.emptyEventBytes = Buffer.byteLength(JSON.stringify(buildMskEvent([], options.source)));
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
@@ -148,13 +146,8 @@ export class KafkaEventSource {
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       if (!event.payload.restart) this.scheduleRestart(event.payload.error);
     });
-    for (const topic of this.options.topics) {
-      await this.consumer.subscribe({
-        topic,
-        // TRIM_HORIZON: a new group reads its partitions from the start.
-        fromBeginning: true,
-      });
-    }
+    // TRIM_HORIZON: a new group reads its partitions from the start.
+    await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
     this.running = true;
     await this.runConsumer();
     await joined;
@@ -178,11 +171,11 @@ export class KafkaEventSource {
    * the consumer) until stopped, as a Lambda mapping never gives up (README: "kafkajs restarts its
    * consumer only after retriable errors"). Buffered records are kept; refetched ones skipped.
    */
-  private scheduleRestart(error: Error): void {
+  private scheduleRestart(error: unknown): void {
     if (!this.running || this.restartTimer !== undefined) return;
     this.restartAttempts += 1;
     const attempt = this.restartAttempts;
-    this.options.onActivity?.({ type: 'consumer-restart', reason: error.message, attempt });
+    this.emit({ type: 'consumer-restart', reason: messageOf(error), attempt });
     const delayMs = (this.options.consumerRestartDelayMs ?? 1000) * Math.min(attempt, 10);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
@@ -190,11 +183,7 @@ export class KafkaEventSource {
       this.consumer
         .connect()
         .then(() => this.runConsumer())
-        .catch((restartError: unknown) =>
-          this.scheduleRestart(
-            restartError instanceof Error ? restartError : new Error(String(restartError)),
-          ),
-        );
+        .catch((restartError: unknown) => this.scheduleRestart(restartError));
     }, delayMs);
   }
 
@@ -339,8 +328,7 @@ export class KafkaEventSource {
       state.taking = 0;
       for (const record of state.buffer) {
         if (records.length >= this.controls.batchSize) return { records, taken, full: true };
-        const more =
-          eventRecordBytes(record) + (state.taking === 0 ? eventPartitionBytes(record) : 0);
+        const more = eventBytes(record, state.taking === 0);
         if (records.length > 0 && bytes + more > MAX_INVOCATION_PAYLOAD_BYTES)
           return { records, taken, full: true };
         bytes += more;

@@ -107,7 +107,7 @@ export const MAX_INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024;
 const recordBytes = new WeakMap<SourceRecord, number>();
 
 /** Bytes a record adds to an event: its JSON and the comma after it (memoised: it is asked often). */
-export function eventRecordBytes(record: SourceRecord): number {
+function eventRecordBytes(record: SourceRecord): number {
   let bytes = recordBytes.get(record);
   if (bytes === undefined) {
     bytes = Buffer.byteLength(JSON.stringify(toMskRecord(record))) + 1;
@@ -116,14 +116,13 @@ export function eventRecordBytes(record: SourceRecord): number {
   return bytes;
 }
 
-/** Bytes a record's partition adds to an event once: `"<topic>-<partition>":[],`. */
-export function eventPartitionBytes(record: Pick<SourceRecord, 'topic' | 'partition'>): number {
-  return Buffer.byteLength(JSON.stringify(topicPartitionKey(record))) + 4;
-}
-
-/** Bytes of an event with no records; with the two above, an upper bound of any event's size. */
-export function emptyEventBytes(source: EventSourceIdentity): number {
-  return Buffer.byteLength(JSON.stringify(buildMskEvent([], source)));
+/**
+ * Bytes a record adds to an event, with its partition's `"<topic>-<partition>":[],` if it is the
+ * partition's first. From the empty event's size on, an upper bound of any event's size.
+ */
+export function eventBytes(record: SourceRecord, firstOfPartition: boolean): number {
+  const partition = Buffer.byteLength(JSON.stringify(topicPartitionKey(record))) + 4;
+  return eventRecordBytes(record) + (firstOfPartition ? partition : 0);
 }
 
 /**
