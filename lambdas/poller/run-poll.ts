@@ -50,8 +50,8 @@ export interface PollRequestInput {
   source: PollSource;
   /** Base URL of the source API (`SOURCE_API_BASE_URL`). */
   baseUrl: string;
-  /** Defaults to the source's topic in pipeline.ts; injectable so tests can isolate. */
-  topic?: string;
+  /** The source's topic (`CUSTOMER_TOPIC`/`PRODUCT_TOPIC`). */
+  topic: string;
   settings: PollerSettings;
   /** The raw invocation event: scheduled, `{ mode: 'full' }` or `{ since }`. */
   event: unknown;
@@ -155,8 +155,7 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
         }),
       );
       counts.invalid += validated.invalid.length;
-      const topic = input.topic ?? input.source.topic;
-      await publishEnvelopes(deps, topic, validated.envelopes, settings.sendBatchSize);
+      await publishEnvelopes(deps, input.topic, validated.envelopes, settings.sendBatchSize);
       counts.published += validated.envelopes.length;
       // Why max(updatedAt) and not the run's start time: it is the source's own clock, so clock
       // skew between Lambda and the source cannot skip records; the API orders by (updatedAt,
