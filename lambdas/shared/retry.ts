@@ -23,9 +23,8 @@ export function parseRetryAfterMs(
   value: string | null | undefined,
   nowMs: number,
 ): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (trimmed === '') return undefined;
+  const trimmed = value?.trim();
+  if (!trimmed) return undefined;
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
   const dateMs = Date.parse(trimmed);
   if (Number.isNaN(dateMs)) return undefined;
