@@ -12,7 +12,7 @@ import type { Envelope } from '../../lambdas/shared/envelope';
 import { EnvelopeSchema } from '../../lambdas/shared/envelope';
 import { createProducer } from '../../lambdas/shared/kafka';
 import { pipeline } from '../../lambdas/shared/pipeline';
-import { publishEnvelopes } from '../../lambdas/poller/publish';
+import { publishEnvelopes } from '../../lambdas/poller/run-poll';
 import { localCredentials } from '../../localstack/stack/endpoints';
 import { localStack } from '../../test/support/local-stack';
 import { runPerRecordBaseline } from '../baseline/per-record-consumer';

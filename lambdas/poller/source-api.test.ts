@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { wrapInEnvelope } from '../shared/envelope';
 import { HttpClient, HttpStatusError } from '../shared/http-client';
-import { publishEnvelopes } from './publish';
+import { publishEnvelopes } from './run-poll';
 import { SourceApiError, fetchSourcePage } from './source-api';
 import { fakeProducer } from './test-fakes';
 
