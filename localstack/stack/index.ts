@@ -46,9 +46,8 @@ function freePort(): Promise<number> {
 export interface StartLocalStackOptions {
   log?: (line: string) => void;
   /**
-   * Keep every server's data on disk across a restart (for chaos runs): DynamoDB Local writes a
-   * SQLite file instead of holding tables in memory, and S3Mock keeps its store when it shuts
-   * down. Default false: in-memory DynamoDB is faster and the default stack is never restarted.
+   * Keep every server's data on disk across a restart (chaos runs; localstack/README.md,
+   * "Restarting a server"). Default false: in-memory DynamoDB is faster.
    */
   durable?: boolean;
   /**
@@ -71,12 +70,7 @@ export interface RunningStack {
   processes: { servers: Record<ServerName, number>; reapers: number[] };
   dataDir: string;
   durable: boolean;
-  /**
-   * Kills one server (SIGKILL by default), waits until it is gone and `downMs` more, starts it
-   * again on the same ports with the same data and resolves once it answers again. DynamoDB and
-   * S3Mock can only be restarted on a `durable` stack (otherwise the restart would silently
-   * lose their data); Kafka always keeps its log directory.
-   */
+  /** Kills one server and starts it again with the same ports and data (README, "Restarting a server"). */
   restartServer(name: ServerName, options?: RestartServerOptions): Promise<ServerRestart>;
   stop(): Promise<void>;
 }
