@@ -36,6 +36,13 @@ export function parseCli<Schema extends z.ZodObject>(
 const isBoolean = (field: z.ZodType): boolean =>
   field.safeParse(true).success && !field.safeParse('1').success;
 
+/** `--only a, b,c` → ['a', 'b', 'c']. */
+export const commaList = (list: string): string[] =>
+  list
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+
 /** A markdown table with padded columns: readable in a terminal and pasteable into docs. */
 export function table(
   headers: readonly string[],

@@ -1,10 +1,7 @@
 /**
- * Preload module for a function's execution environments (startPipeline `preloadModules`),
- * imported before the handler builds its clients and captures `fetch`: crashes the environment
- * right after an AWS SDK call or an Analytics POST succeeded, as the CHAOS_CRASH_PLAN env var says.
- * Seeded per worker thread, so a replacement environment does not replay the draws of the one that
- * died. `process.exit` in a worker stops that thread only (the runtime fails the invocation with
- * Runtime.ExitError), and no `finally` of the handler runs: as abrupt as a Lambda sandbox that dies.
+ * Preloaded in a function's workers (crash.ts), before the handler builds its clients and captures
+ * `fetch`. `process.exit` in a worker stops that thread only (the runtime fails the invocation with
+ * Runtime.ExitError) and runs no `finally` of the handler: as abrupt as a Lambda sandbox that dies.
  */
 import { threadId } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

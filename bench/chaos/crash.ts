@@ -1,9 +1,7 @@
 /**
- * Process crashes on purpose: an execution environment that kills itself right AFTER a call
- * succeeded (the side effect landed, the code never saw the answer: the most adversarial crash
- * point). A plan in the function's env says after which operations and how often; a crash budget
- * shared by every environment of the run keeps the run finishable. crash-preload.ts installs the
- * hooks in a function's worker without touching production code.
+ * Crashes on purpose: an execution environment kills itself right AFTER a call succeeded (the side
+ * effect landed, the code never saw the answer: the most adversarial point), as a plan in its env
+ * says, within a budget shared by every environment of the run so the run can finish.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,29 +13,24 @@ import { tables } from '../../lambdas/shared/pipeline';
 import { requestLabel } from '../instrumentation/counters';
 
 export const CRASH_PLAN_ENV = 'CHAOS_CRASH_PLAN';
-/** The operation name the budget records for a POST that Analytics accepted. */
 export const ANALYTICS_POST_OPERATION = 'Analytics.POST';
 
 const CrashPlanSchema = z.object({
   /** Mixed with the worker's thread id, so each execution environment draws its own sequence. */
   seed: z.number().int(),
-  /** At most this many crashes in the whole run, over every environment. */
+  /** Over every environment of the run. */
   maxCrashes: z.number().int().nonnegative(),
-  /** At most this many after any one operation (default: maxCrashes). */
   maxCrashesPerOperation: z.number().int().nonnegative().optional(),
   /** Operation (`DynamoDB.PutItem`, `Analytics.POST`) → probability of crashing right after it. */
   probabilities: z.record(z.string().min(1), z.number().min(0).max(1)),
-  /** Shared by every environment of the run: one file per crash. */
   slotDir: z.string().min(1),
 });
 export type CrashPlan = z.output<typeof CrashPlanSchema>;
 
-/** The extraEnv entry that hands the plan to a function. */
 export function crashPlanEnv(plan: CrashPlan): Record<string, string> {
   return { [CRASH_PLAN_ENV]: JSON.stringify(CrashPlanSchema.parse(plan)) };
 }
 
-/** Reads the plan from the function's environment; throws if it is absent or invalid. */
 export function readCrashPlan(env: Record<string, string | undefined>): CrashPlan {
   const raw = env[CRASH_PLAN_ENV];
   if (raw === undefined) throw new Error(`${CRASH_PLAN_ENV} is not set`);
@@ -45,17 +38,16 @@ export function readCrashPlan(env: Record<string, string | undefined>): CrashPla
 }
 
 export interface CrashSlots {
-  /** Takes a free slot for a crash after `operation`; false once the budget is spent. */
+  /** false once the budget is spent. */
   claim(operation: string): boolean;
 }
 
 const slotPrefix = 'crash-';
 
 /**
- * The budget across environments (worker threads that die and are replaced, so it cannot live in
- * memory): each crash takes one numbered file, created exclusively (`wx`, atomic across threads
- * and processes), holding the operation. `maxPerOperation` caps the crashes after any one
- * operation, so the first operation of every invocation cannot spend the whole budget.
+ * The budget outlives the worker threads that die, so it is files: each crash takes one, created
+ * exclusively (`wx`, atomic across threads), holding the operation. `maxPerOperation` keeps the
+ * first operation of every invocation from spending the whole budget.
  */
 export function fileCrashSlots(
   dir: string,
@@ -83,7 +75,6 @@ export function fileCrashSlots(
   };
 }
 
-/** The operations the crashes of a run followed, one entry per crash. */
 export function readCrashes(dir: string): string[] {
   return readdirSync(dir)
     .filter((name) => name.startsWith(slotPrefix))
@@ -93,7 +84,6 @@ export function readCrashes(dir: string): string[] {
 /** After each successful operation: a seeded draw against its probability, then a budget slot. */
 export function createCrashDecider(options: {
   probabilities: Readonly<Record<string, number>>;
-  /** Uniform in [0, 1). */
   random: () => number;
   slots: CrashSlots;
 }): (operation: string) => boolean {
@@ -103,7 +93,6 @@ export function createCrashDecider(options: {
   };
 }
 
-/** The part of the AWS SDK's base `Client` (@smithy/core) the hook wraps. */
 export interface SdkClientPrototype {
   send: (this: unknown, command: unknown, ...rest: unknown[]) => unknown;
 }
@@ -123,17 +112,11 @@ export function sdkOperationName(client: unknown, command: unknown): string {
 }
 
 interface CrashHookOptions {
-  /** Called after every successful call; true = die now. */
   shouldCrash: (operation: string) => boolean;
-  /** Ends the execution environment; never returns. */
   crash: (operation: string) => never;
 }
 
-/**
- * Wraps `send` of the SDK's shared base client so the environment may die right after a call
- * succeeded; every client the handler builds inherits it. Callback-style calls pass through.
- * Returns the restore.
- */
+/** Wraps `send` of the SDK's base client, which every client inherits; returns the restore. */
 export function installSdkCrashHook(
   prototype: SdkClientPrototype,
   options: CrashHookOptions,
@@ -152,10 +135,7 @@ export function installSdkCrashHook(
   };
 }
 
-/**
- * A `fetch` that, after Analytics answered 2xx to `POST /analytics/data`, may end the environment
- * before the caller sees the answer: the payload is delivered, flush never learns it.
- */
+/** After a 2xx to `POST /analytics/data`: the payload is delivered, flush never learns it. */
 export function crashAfterAnalyticsPost(
   fetchImpl: typeof fetch,
   options: CrashHookOptions,
@@ -173,10 +153,7 @@ export function crashAfterAnalyticsPost(
   };
 }
 
-/**
- * One line for a scenario's report, e.g. "7 crashes (budget 20): 3 after claims BatchWriteItem
- * (DynamoDB.BatchWriteItem), 4 after staging PutObject (S3.PutObject)".
- */
+/** E.g. "7 crashes (budget 20): 3 after claims BatchWriteItem (DynamoDB.BatchWriteItem), …". */
 export function describeCrashes(
   operations: readonly string[],
   budget: number,
@@ -192,8 +169,8 @@ export function describeCrashes(
 }
 
 /**
- * Calls `onCrash` (one at a time, in order) for each crash recorded since the last look: polling,
- * since a crashing worker cannot tell anyone. Returns `stop`, which waits for a running `onCrash`.
+ * Calls `onCrash` in order for each new crash: polling, since a crashing worker cannot tell anyone.
+ * Returns `stop`, which waits for a running `onCrash`.
  */
 export function watchCrashes(
   slotDir: string,
@@ -219,10 +196,9 @@ export function watchCrashes(
 }
 
 /**
- * Moves the flush lease of an owner that crashed into the past, as if its duration (about five
- * minutes) had gone by: the next flush still takes it through its own "expired" condition.
- * Conditional on the owner, so a lease a live flush took meanwhile is never touched. Returns the
- * dead owner, or undefined when no lease was held.
+ * Moves a crashed owner's flush lease into the past, as if its ~5 minutes had gone by: the next
+ * flush still takes it through its own "expired" condition. Conditional on the owner, so a live
+ * flush's lease is never touched. Returns the dead owner, if a lease was held.
  */
 export async function expireCrashedFlushLease(
   dynamodb: DynamoDBClient,

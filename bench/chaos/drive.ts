@@ -1,9 +1,5 @@
-/**
- * What a chaos scenario is and the one way every scenario runs: start a pipeline of its own on the
- * shared durable stack, fire the faults as delivery progresses, drain, run the operator's recovery,
- * drain again, and compare the source's state with what Analytics holds. Plus the fault helpers
- * the scenarios share (mock faults, source changes, paced sources, the DLQ topic).
- */
+/** What a chaos scenario is and the one way every scenario runs (docs/chaos.md, "Adding a scenario"). */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultRoute, FaultSettings } from '../../lambdas/mock-apis/faults';
 import { FaultSettingsSchema } from '../../lambdas/mock-apis/faults';
 import type { MockState } from '../../lambdas/mock-apis/mock-state';
@@ -22,94 +18,76 @@ import { startPipeline } from '../../localstack/start-pipeline';
 import { readTopics } from '../limits/kafka';
 
 export interface ChaosContext {
-  /** A stack started with `durable: true`, so a restarted server keeps its data. */
+  /** Started with `durable: true`, so a restarted server keeps its data. */
   stack: Pick<RunningStack, 'endpoints' | 'restartServer'>;
-  /** Records in the scenario's data set (customers 2/3, products 1/3). */
   records: number;
   quick: boolean;
   seed: number;
   log(line: string): void;
 }
 
-/** What one scenario observed; `verdictOf` (report.ts) turns it into pass/fail. */
+/** What one scenario observed (the figures: docs/chaos.md, "What is measured"); report.ts judges it. */
 export interface ScenarioOutcome {
-  /** Record versions that must be at Analytics (the source's current state, minus corrupt ones). */
   expectedUnique: number;
   received: number;
-  /** Current versions Analytics never got. */
   lost: number;
-  /** Record versions Analytics received more than once past the Idempotency-Key. */
   duplicated: number;
-  /** Messages on the DLQ topic at the end. */
   dlqMessages: number;
-  /** Poison injected on purpose (each must end up as exactly one DLQ message). */
   injectedPoison: number;
-  /** DLQ messages expected when that is not just the poison (default `injectedPoison`). */
+  /** When that is not just the poison (default `injectedPoison`). */
   expectedDlqMessages?: number;
-  /** Scenario-specific expectations that did not hold; each fails the verdict. */
+  /** Scenario checks that did not hold; each fails the verdict. */
   failedChecks?: string[];
-  /** What was done, with figures (e.g. "kafka SIGKILL at 41 % delivered, down 3.0 s"). */
   faultsInjected: string;
   elapsedSeconds: number;
   notes?: string[];
 }
 
 export interface ChaosScenario {
-  /** kebab-case, unique; `npm run chaos -- --only <name>` selects it. */
+  /** kebab-case, unique: `--only <name>`. */
   name: string;
-  /** One line: the fault. */
   fault: string;
   run(context: ChaosContext): Promise<ScenarioOutcome>;
 }
 
 /** A fault fired once Analytics holds `atDeliveredFraction` of the expected records. */
 export interface TimedFault {
-  /** 0 fires before anything is delivered. */
   atDeliveredFraction: number;
-  /** Does the damage; returns what it did, with figures, for the report. */
+  /** Returns what it did, with figures, for the report. */
   inject(run: PipelineRun): Promise<string>;
 }
 
+/** The options are described in docs/chaos.md, "Adding a scenario". */
 export interface ChaosDriveOptions {
   label: string;
   faults?: TimedFault[];
   pipeline?: Omit<PipelineRunOptions, 'endpoints' | 'label' | 'customers' | 'products'>;
-  /** Mock faults in force from before the first poll (validated, so a typo fails early). */
   mockFaults?: FaultSettings;
-  /** Before the data set is served. */
   beforeStart?: (run: PipelineRun) => unknown;
-  /** After the first drain: the operator's recovery; a string it returns is reported. Drained again after. */
+  /** A string it returns is reported. */
   recover?: (run: PipelineRun) => Promise<unknown>;
-  /**
-   * The first drain waits for every expected record at Analytics, or only until nothing is left
-   * in Kafka, staging or the runtime (`settleFirst`) when `recover` is what delivers the rest.
-   */
+  /** The first drain only waits for Kafka, staging and the runtime to settle: `recover` delivers the rest. */
   settleFirst?: boolean;
-  /** After the last drain: scenario checks; returns those that failed. */
+  /** Returns the checks that failed. */
   inspect?: (run: PipelineRun) => Promise<string[]>;
   /** The routes whose mock fault tally the report shows. */
   tallyRoutes?: FaultRoute[];
   /** Pace the sources so a full sync takes at least this many seconds (paceSources). */
   paceSeconds?: number;
-  /** The pollers' POLLER_PAGE_SIZE (a tunable; paced sources set their own). */
+  /** POLLER_PAGE_SIZE (a tunable; paced sources set their own). */
   pageSize?: number;
-  /** Added to the outcome's notes. */
   notes?: string[];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
- * Drained means every expected record arrived in its current version (a record changed mid-run
- * must arrive in its new version) and nothing is left in Kafka, staging or the mapping; a scenario
- * that loses records therefore ends at the timeout and reports what is missing.
+ * Drained means every expected record arrived in its current version and nothing is left in Kafka,
+ * staging or the mapping, so a scenario that loses records ends at the timeout (docs/chaos.md).
  */
 export async function driveChaosPipeline(
   context: ChaosContext,
   options: ChaosDriveOptions,
 ): Promise<ScenarioOutcome> {
   const customers = Math.round((context.records * 2) / 3);
-  // A quick run drains in about a minute; one that has not after five has lost something.
   const timeoutMs = (context.quick ? 300_000 : 600_000) + context.records * 20;
   const startedAt = Date.now();
   const deadline = startedAt + timeoutMs;
@@ -227,8 +205,8 @@ export async function driveChaosPipeline(
   }
 }
 
-/** What the mock did to a route's requests, e.g. "CRM: 23 answered 5xx, 4 delayed by a spike of 118 requests". */
-export function describeFaultTally(state: MockState, routes: readonly FaultRoute[]): string {
+/** What the mock did to a route's requests, e.g. "CRM: 23 answered 5xx of 118 requests". */
+function describeFaultTally(state: MockState, routes: readonly FaultRoute[]): string {
   const labels = { crm: 'CRM', inventory: 'Inventory', analytics: 'Analytics' };
   return routes
     .map((route) => {
@@ -250,7 +228,7 @@ export function describeFaultTally(state: MockState, routes: readonly FaultRoute
 
 const percent = (fraction: number): string => `${Math.round(fraction * 100)} % delivered`;
 
-/** A fault setting that takes effect once Analytics holds `atDeliveredFraction` of the records. */
+/** Mock fault settings from `at` on (validated now, so a typo fails before the run). */
 export function setFaultsAt(at: number, settings: FaultSettings, what: string): TimedFault {
   const parsed = FaultSettingsSchema.parse(settings);
   return {
@@ -272,9 +250,8 @@ export function formatOffset(offsetMs: number): string {
 }
 
 /**
- * Records change at the source while the pipeline runs (a share of each entity, at least one), so
- * incremental polls have to find them; the delivery check then expects their new versions. The
- * changes are stamped `updatedAt = now + clockOffsetMs[entity]` (a source clock that is off).
+ * A `share` of each entity (at least one) changes at the source, so incremental polls have to find
+ * the new versions; stamped `updatedAt = now + clockOffsetMs[entity]` (a source clock that is off).
  */
 export function sourceChange(
   at: number,
@@ -299,9 +276,9 @@ export function sourceChange(
 }
 
 /**
- * Slows the sources so that a full sync takes at least `minSyncSeconds`: small pages, each answered
- * after a delay (at most 2 s, far from the poller's HTTP timeout). Without it a small data set is
- * delivered in a couple of flushes and "kill the broker at 30 % delivered" fires after the fact.
+ * Slows the sources so that a full sync takes at least `minSyncSeconds` (small pages, each at most
+ * 2 s late, far from the poller's HTTP timeout): otherwise a small data set is delivered in a couple
+ * of flushes and "kill the broker at 30 % delivered" fires after the fact.
  */
 export function paceSources(records: number, minSyncSeconds: number) {
   const pageSize = 100;
@@ -318,7 +295,6 @@ export function paceSources(records: number, minSyncSeconds: number) {
 /** A DLQ topic message that is not a DlqMessage is itself a finding, not a reason to stop. */
 export type DlqEntry = { ok: true; message: DlqMessage } | { ok: false; offset: string };
 
-/** Every message on the run's DLQ topic now, parsed. */
 export async function readDlq(run: PipelineRun, brokers: string): Promise<DlqEntry[]> {
   return (await readTopics(brokers, [run.names.dlqTopic])).map(({ value, offset }) => {
     try {

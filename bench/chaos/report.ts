@@ -1,17 +1,13 @@
 import { z } from 'zod';
 import type { MachineInfo } from '../cli';
-import { parseCli, table } from '../cli';
+import { commaList, parseCli, table } from '../cli';
 import type { ChaosScenario, ScenarioOutcome } from './drive';
 import { analyticsOutageRedrive } from './scenarios/analytics-outage';
 import { crashScenarios, restartScenarios } from './scenarios/crashes';
 import { poisonScenario } from './scenarios/poison';
 import { clockSkewScenario, sourceFaultScenarios } from './scenarios/sources';
 
-/**
- * Every chaos scenario, in the order `npm run chaos` runs them: source API faults, the Analytics
- * outage, poison and clock skew first (cheap, and they leave the servers alone), then process
- * crashes, then server restarts (the most disruptive, last).
- */
+/** In the order they run: those that leave the servers alone first, server restarts (the most disruptive) last. */
 export const chaosScenarios: readonly ChaosScenario[] = [
   ...sourceFaultScenarios,
   analyticsOutageRedrive,
@@ -22,7 +18,6 @@ export const chaosScenarios: readonly ChaosScenario[] = [
 ];
 
 export const defaultRecords = 20_000;
-/** What CI runs: small enough for the whole matrix to finish in minutes on two cores. */
 export const quickRecords = 1_500;
 
 const chaosUsage =
@@ -31,15 +26,9 @@ const chaosUsage =
 const OptionsSchema = z.strictObject({
   records: z.coerce.number().int().min(30).max(1_000_000).optional(),
   quick: z.boolean().default(false),
-  /** Scenario names to run, in registry order; absent runs all. */
   only: z
     .string()
-    .transform((list) =>
-      list
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    )
+    .transform(commaList)
     .pipe(z.array(z.string().regex(/^[a-z0-9-]+$/, 'scenario names are kebab-case')).min(1))
     .optional(),
   seed: z.coerce.number().int().min(0).max(0xffffffff).default(42),
@@ -48,13 +37,13 @@ const OptionsSchema = z.strictObject({
 
 export type ChaosOptions = ReturnType<typeof parseChaosOptions>;
 
-/** `--quick` means 1,500 records unless `--records` is given too. Throws with the usage line. */
+/** `--quick` means 1,500 records unless `--records` is given too (docs/chaos.md). */
 export function parseChaosOptions(argv: readonly string[]) {
   const { 'out-dir': outDir, ...raw } = parseCli(argv, OptionsSchema, chaosUsage);
   return { ...raw, records: raw.records ?? (raw.quick ? quickRecords : defaultRecords), outDir };
 }
 
-/** The scenarios `--only` picks, in the registry's order; unknown names are an error. */
+/** The scenarios `--only` picks, in the registry's order. */
 export function selectScenarios<T extends { name: string }>(
   registry: readonly T[],
   only: readonly string[] | undefined,
@@ -117,7 +106,6 @@ export function verdictOfError(
   };
 }
 
-/** The top-level `summary` of chaos-<timestamp>.json: scenarios, passed, failed, summed lost and duplicated. */
 export function summarize(verdicts: readonly ScenarioVerdict[]) {
   const count = (verdict: 'pass' | 'fail') => verdicts.filter((v) => v.verdict === verdict).length;
   const sum = (figure: 'lost' | 'duplicated') => verdicts.reduce((s, v) => s + v[figure], 0);
@@ -140,11 +128,10 @@ export function buildReport(parts: {
   return { summary: summarize(parts.verdicts), ...parts };
 }
 
-/** The run's exit code: non-zero as soon as one scenario failed (lost, duplicated, DLQ, check). */
 export function exitCodeOf(summary: ReturnType<typeof summarize>): number {
   return summary.failed > 0 || summary.lost > 0 || summary.duplicated > 0 ? 1 : 0;
 }
-/** The line printed as each scenario finishes, with the reasons of a failure under it. */
+/** Printed as each scenario finishes, with the reasons of a failure under it. */
 export function formatVerdictLine(v: ScenarioVerdict): string {
   const head =
     `[chaos] ${v.verdict.toUpperCase()} ${v.name}: ${v.received}/${v.expectedUnique} received, ` +
@@ -153,10 +140,7 @@ export function formatVerdictLine(v: ScenarioVerdict): string {
   return [head, ...v.reasons].join('\n        ');
 }
 
-/**
- * The summary table (readable in a terminal, pasteable into a pull request) and a summary line.
- * "expected DLQ" is the injected poison unless a scenario expects others too (one per parked payload).
- */
+/** The summary table and line (docs/chaos.md). */
 export function formatSummaryTable(verdicts: readonly ScenarioVerdict[]): string {
   const { scenarios, passed, failed, lost, duplicated } = summarize(verdicts);
   const headers =

@@ -1,10 +1,4 @@
-/**
- * `npm run chaos [-- --records N | --quick] [--only a,b] [--seed N] [--out-dir DIR]`: runs the
- * fault matrix on one durable local stack, one scenario after another, each on pipeline resources
- * of its own; prints a line per scenario and a summary table, writes
- * `<out-dir>/chaos-<timestamp>.json`, and exits non-zero if any scenario lost or duplicated a
- * record or missed its DLQ expectation. Ctrl-C stops the stack (no JVM is left behind).
- */
+/** `npm run chaos`: the fault matrix on one durable local stack (docs/chaos.md). */
 import { formatTimings, startLocalStack } from '../../localstack/stack/index';
 import { machineInfo, runMain, writeResult } from '../cli';
 import type { ScenarioVerdict } from './report';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseCli } from '../cli';
+import { commaList, parseCli } from '../cli';
 
 export const scenarioNames = ['fresh-load', 'resync', 'trickle', 'limits', 'baseline'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
@@ -37,11 +37,7 @@ const OptionsSchema = z.strictObject({
     .string()
     .optional()
     .transform((list, context) => {
-      const names =
-        list
-          ?.split(',')
-          .map((name) => name.trim())
-          .filter(Boolean) ?? scenarioNames;
+      const names = list === undefined ? scenarioNames : commaList(list);
       const unknown = names.filter((name) => !(scenarioNames as readonly string[]).includes(name));
       if (unknown.length > 0 || names.length === 0) {
         context.addIssue({
@@ -57,7 +53,6 @@ const OptionsSchema = z.strictObject({
 
 export type BenchSettings = ReturnType<typeof parseBenchOptions>;
 
-/** The CLI arguments; throws with every problem and the usage text. */
 export function parseBenchOptions(args: readonly string[]) {
   const options = parseCli(args, OptionsSchema, benchUsage);
   return {
@@ -67,7 +62,6 @@ export function parseBenchOptions(args: readonly string[]) {
     tickMs: options['tick-ms'],
     mergeConcurrency: options['merge-concurrency'],
     seed: options.seed,
-    /** JVM tuning of DynamoDB Local and S3Mock for the whole run (limits included). */
     jvm: options.jvm,
     only: options.only,
     outDir: options['out-dir'],

@@ -21,10 +21,7 @@ import { driveChaosPipeline } from '../drive';
 
 const crashPreload = fileURLToPath(new URL('../crash-preload.ts', import.meta.url));
 
-/**
- * Runs a pipeline whose `fn` environments crash by `plan` (its `slotDir` filled in: a fresh crash
- * budget directory, removed afterwards), then reports the crashes with what each operation means.
- */
+/** A pipeline whose `fn` environments crash by `plan` (in a fresh budget directory), reported by `meaning`. */
 async function withCrashes(
   context: ChaosContext,
   fn: 'mergeConsumer' | 'flush',
@@ -53,14 +50,11 @@ async function withCrashes(
 }
 
 /**
- * merge-consumer's execution environment dies right after one of the group commit's calls
- * succeeded (docs/DESIGN.md, crash analysis): the BatchGetItem that reads the claims, a
- * BatchWriteItem of claims, or the S3 PutObject of the staged batch. The mapping sees
- * Runtime.ExitError and bisects the batch (new batch ids and staging keys: the take-over path); a
- * fresh environment serves the retry. At most max(6, N/1000) crashes, a third after each kind of
- * call, with probabilities that spend about 0.6× the budget per kind over one pass. A record
- * reaches the DLQ only if its batch, bisected to one record, fails 1 + maximumRetryAttempts times
- * in a row (~10⁻¹² per record): DLQ == 0 is expected.
+ * merge-consumer dies right after a group-commit call succeeded (docs/DESIGN.md, crash analysis);
+ * the mapping sees Runtime.ExitError and bisects (new batch ids: the take-over path). At most
+ * max(6, N/1000) crashes, a third per kind of call, each kind spending ~0.6× the budget per pass. A
+ * record reaches the DLQ only if its batch, bisected to one record, fails 1 + maximumRetryAttempts
+ * times in a row (~10⁻¹² per record): DLQ == 0 is expected.
  */
 const mergeConsumerCrash: ChaosScenario = {
   name: 'merge-consumer-crash',
@@ -68,23 +62,23 @@ const mergeConsumerCrash: ChaosScenario = {
     'merge-consumer environment exits right after a successful claims BatchGetItem, claims BatchWriteItem or staging PutObject',
   run(context) {
     const budget = Math.max(6, Math.ceil(context.records / 1000));
-    const perCall = (calls: number): number => Math.min(0.5, (budget * 0.6) / Math.max(1, calls));
     const { claimsPerRequest, batchSize } = pipeline.mergeConsumer;
+    const calls: Record<string, [perRequest: number, meaning: string]> = {
+      'DynamoDB.BatchGetItem': [MAX_BATCH_GET_ITEMS, 'claims read BatchGetItem (up to 100)'],
+      'DynamoDB.BatchWriteItem': [claimsPerRequest, 'claims BatchWriteItem (up to 25)'],
+      'S3.PutObject': [batchSize, 'staging PutObject'],
+    };
+    const byCall = <T>(f: (entry: [number, string]) => T) =>
+      Object.fromEntries(Object.entries(calls).map(([operation, entry]) => [operation, f(entry)]));
     const plan = {
       maxCrashes: budget,
       // The read comes first in every invocation: without a cap it would spend the whole budget.
       maxCrashesPerOperation: Math.ceil(budget / 3),
-      probabilities: {
-        'DynamoDB.BatchGetItem': perCall(context.records / MAX_BATCH_GET_ITEMS),
-        'DynamoDB.BatchWriteItem': perCall(context.records / claimsPerRequest),
-        'S3.PutObject': perCall(context.records / batchSize),
-      },
+      probabilities: byCall(([perRequest]) =>
+        Math.min(0.5, (budget * 0.6) / Math.max(1, context.records / perRequest)),
+      ),
     };
-    const meaning = {
-      'DynamoDB.BatchGetItem': 'claims read BatchGetItem (up to 100)',
-      'DynamoDB.BatchWriteItem': 'claims BatchWriteItem (up to 25)',
-      'S3.PutObject': 'staging PutObject',
-    };
+    const meaning = byCall(([, what]) => what);
     return withCrashes(context, 'mergeConsumer', plan, meaning, (_, crashEnv) => ({
       label: 'merge-crash',
       pipeline: { extraEnv: { mergeConsumer: crashEnv } },
@@ -93,11 +87,9 @@ const mergeConsumerCrash: ChaosScenario = {
 };
 
 /**
- * flush's execution environment dies right after Analytics answered 2xx to a payload POST, before
- * the batches move on. The next run re-posts the same grouping under the same Idempotency-Key
- * (Analytics counts a duplicate payload and ignores it): 0 duplicated records. The dead run's lease
- * would block flush for its full duration (~5 min) as in AWS; the scenario compresses that wait
- * by expiring the lease once the crash is seen. Paced sources: flush posts many times.
+ * flush dies right after Analytics answered 2xx; the next run re-posts the same grouping under the
+ * same Idempotency-Key. The dead run's lease would block flush ~5 min, as in AWS: the scenario
+ * expires it once the crash is seen. Paced sources, so flush posts many times.
  */
 const flushCrashAfterPost: ChaosScenario = {
   name: 'flush-crash-after-post',
@@ -146,9 +138,8 @@ const flushCrashAfterPost: ChaosScenario = {
 export const crashScenarios: ChaosScenario[] = [mergeConsumerCrash, flushCrashAfterPost];
 
 /**
- * SIGKILL one server of the local stack mid-run and start it again on the same ports with its data
- * (a `durable` stack). Every client of it sees connection errors for a few seconds and must recover
- * by itself: no operator action follows. Paced sources, so the kill lands while every stage is busy.
+ * SIGKILL a server mid-run and restart it on the same ports with its data (a `durable` stack): its
+ * clients must recover by themselves. Paced sources, so the kill lands while every stage is busy.
  */
 function serverRestart(
   server: ServerName,
