@@ -1,16 +1,11 @@
-/**
- * `npm run capacity -- --records-per-second 50000 [--results bench/results]`: what the AWS
- * deployment needs at that rate, from the per-record costs a bench run measured (the newest
- * bench-*.json in --results, else measured-defaults.json) and AWS's documented quotas
- * (bench/capacity/plan.ts); names the first quota reached and the knob that lifts it.
- */
+/** `npm run capacity -- --records-per-second N [--results DIR]` (docs/benchmarks.md#capacity-plan). */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { formatNumber, formatUsd, parseCli, table } from '../cli';
-import type { BenchResult } from '../report/bench-result';
+import { s3RequestTiers } from '../report/cost';
 import type { CapacityPlan, PerRecordCosts } from './plan';
-import { capacityPlan, perRecordCosts } from './plan';
+import { capacityPlan, PerRecordCostsSchema } from './plan';
 
 const defaultsFile = new URL('./measured-defaults.json', import.meta.url);
 
@@ -20,20 +15,62 @@ const ArgsSchema = z.strictObject({
 });
 const usage = 'npm run capacity -- --records-per-second N [--results DIR]';
 
-/** The newest bench result with a fresh load, else the committed defaults. */
+/** What the plan reads of a bench-*.json; one without a fresh load and a cost does not parse. */
+const BenchFileSchema = z.object({
+  scenarios: z.object({
+    freshLoad: z.object({
+      records: z.number().positive(),
+      requests: z.object({
+        byOperation: z.record(z.string(), z.number()),
+        analyticsPosts: z.number(),
+      }),
+      dynamodbUnits: z.object({ wruPerRecord: z.number(), rruPerRecord: z.number() }),
+      kafka: z.object({ bytes: z.number() }),
+      lambda: z.array(
+        z.object({ functionName: z.string(), invocations: z.number(), billedMs: z.number() }),
+      ),
+    }),
+  }),
+  cost: z.object({ usdPerMillionRecords: z.number() }),
+});
+
+function perRecordCosts(result: z.output<typeof BenchFileSchema>, source: string): PerRecordCosts {
+  const fresh = result.scenarios.freshLoad;
+  const { records } = fresh;
+  const tiers = s3RequestTiers(fresh.requests.byOperation);
+  return {
+    source,
+    wru: fresh.dynamodbUnits.wruPerRecord,
+    rru: fresh.dynamodbUnits.rruPerRecord,
+    s3PutTier: tiers.putTier / records,
+    s3GetTier: tiers.getTier / records,
+    kafkaBytes: fresh.kafka.bytes / records,
+    analyticsPosts: fresh.requests.analyticsPosts / records,
+    lambda: Object.fromEntries(
+      fresh.lambda.map((usage) => [
+        usage.functionName,
+        {
+          invocations: usage.invocations / records,
+          meanMs: usage.invocations > 0 ? usage.billedMs / usage.invocations : 0,
+        },
+      ]),
+    ),
+    usdPerMillionRecords: result.cost.usdPerMillionRecords,
+  };
+}
+
+/** The newest bench result with a fresh load, else the committed defaults (a fresh clone has none). */
 function loadCosts(resultsDir: string): PerRecordCosts {
-  // No results directory on a fresh clone.
   const files = existsSync(resultsDir) ? readdirSync(resultsDir) : [];
   for (const file of files
     .filter((f) => /^bench-.*\.json$/.test(f))
     .sort()
     .reverse()) {
     const path = join(resultsDir, file);
-    const result = JSON.parse(readFileSync(path, 'utf8')) as BenchResult;
-    if (result.scenarios.freshLoad?.dynamodbUnits && result.cost)
-      return perRecordCosts(result, path);
+    const result = BenchFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    if (result.success) return perRecordCosts(result.data, path);
   }
-  return JSON.parse(readFileSync(defaultsFile, 'utf8')) as PerRecordCosts;
+  return PerRecordCostsSchema.parse(JSON.parse(readFileSync(defaultsFile, 'utf8')));
 }
 
 const number = (value: number): string =>

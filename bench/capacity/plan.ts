@@ -1,50 +1,21 @@
+import { z } from 'zod';
 import { functionNames, pipeline, topics } from '../../lambdas/shared/pipeline';
-import type { BenchResult } from '../report/bench-result';
-import { mskServerlessMonthlyUsd, s3RequestTiers } from '../report/cost';
+import { mskServerlessMonthlyUsd } from '../report/cost';
 
-/**
- * What one record costs the AWS deployment, as a bench run measured it (fresh load: every record
- * a new version). `npm run capacity` takes these from the newest bench/results/bench-*.json, or
- * from measured-defaults.json (the last committed run's figures) when there is none.
- */
-export interface PerRecordCosts {
-  source: string;
-  wru: number;
-  rru: number;
-  s3PutTier: number;
-  s3GetTier: number;
-  kafkaBytes: number;
-  analyticsPosts: number;
+/** What one record costs the AWS deployment, as a bench run measured it (docs/benchmarks.md#capacity-plan). */
+export const PerRecordCostsSchema = z.object({
+  source: z.string(),
+  wru: z.number(),
+  rru: z.number(),
+  s3PutTier: z.number(),
+  s3GetTier: z.number(),
+  kafkaBytes: z.number(),
+  analyticsPosts: z.number(),
   /** Per function: invocations per record and their mean in-handler duration. */
-  lambda: Record<string, { invocations: number; meanMs: number }>;
-  usdPerMillionRecords: number;
-}
-
-export function perRecordCosts(result: BenchResult, source: string): PerRecordCosts {
-  const fresh = result.scenarios.freshLoad;
-  if (!fresh || !result.cost) throw new Error(`${source} has no fresh-load scenario to plan from`);
-  const { records } = fresh;
-  const tiers = s3RequestTiers(fresh.requests.byOperation);
-  return {
-    source,
-    wru: fresh.dynamodbUnits.wruPerRecord,
-    rru: fresh.dynamodbUnits.rruPerRecord,
-    s3PutTier: tiers.putTier / records,
-    s3GetTier: tiers.getTier / records,
-    kafkaBytes: fresh.kafka.bytes / records,
-    analyticsPosts: fresh.requests.analyticsPosts / records,
-    lambda: Object.fromEntries(
-      fresh.lambda.map((usage) => [
-        usage.functionName,
-        {
-          invocations: usage.invocations / records,
-          meanMs: usage.invocations > 0 ? usage.billedMs / usage.invocations : 0,
-        },
-      ]),
-    ),
-    usdPerMillionRecords: result.cost.usdPerMillionRecords,
-  };
-}
+  lambda: z.record(z.string(), z.object({ invocations: z.number(), meanMs: z.number() })),
+  usdPerMillionRecords: z.number(),
+});
+export type PerRecordCosts = z.output<typeof PerRecordCostsSchema>;
 
 const MiB = 1024 * 1024;
 const secondsPerMonth = 730 * 3600;
@@ -52,10 +23,7 @@ const mskQuotas =
   'https://docs.aws.amazon.com/msk/latest/developerguide/limits.html#serverless-quota';
 const kafkaPollers = 'https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-low-latency.html';
 
-/**
- * AWS's documented default quotas the plan checks, each with its source. Read 2026-12-01 with the
- * search tool (awsdocs GitHub copies and docs.aws.amazon.com pages); update figure and date together.
- */
+/** AWS's documented default quotas, each with its source, read 2026-12-01: update figure and date together. */
 const q = (value: number, source: string) => ({ value, source });
 const docs = 'https://docs.aws.amazon.com';
 const dynamodbMax = `${docs}/amazondynamodb/latest/developerguide/on-demand-capacity-mode-max-throughput.html`;
@@ -79,14 +47,13 @@ export const quotas = {
 
 type Quota = { value: number; source: string };
 
-/** One need of the deployment: what it takes at `r` records/s (non-decreasing in r), its quota and knob. */
+/** What the deployment takes at `r` records/s (non-decreasing in r), its quota and the knob that lifts it. */
 interface Need {
   item: string;
   unit: string;
   at: (r: number) => number;
   /** Undefined where AWS sets none (shown, not checked). */
   quota?: Quota;
-  /** What lifts the quota. */
   knob?: string;
 }
 const need = (item: string, unit: string, at: Need['at'], quota?: Quota, knob?: string): Need => ({
@@ -97,7 +64,6 @@ const need = (item: string, unit: string, at: Need['at'], quota?: Quota, knob?: 
   ...(knob !== undefined && { knob }),
 });
 
-/** The deployment's needs as functions of the rate, from the per-record costs. */
 function needs(costs: PerRecordCosts): Need[] {
   const fn = (name: string) => costs.lambda[name] ?? { invocations: 0, meanMs: 0 };
   /** Little's law: invocations per second × mean duration. */
@@ -234,11 +200,8 @@ function rateAtQuota(need: (r: number) => number, quota: number): number {
   return low;
 }
 
-/** One line of the plan: the need at the planned rate, need ÷ quota, and the rate the quota is reached at. */
-export type PlanLine = ReturnType<typeof capacityPlan>['lines'][number];
 export type CapacityPlan = ReturnType<typeof capacityPlan>;
 
-/** Pure arithmetic from the per-record costs and the quotas; unit-tested against a worked example. */
 export function capacityPlan(recordsPerSecond: number, costs: PerRecordCosts) {
   const r = recordsPerSecond;
   const lines = needs(costs).map(({ item, unit, quota, knob = '', at }) => ({
