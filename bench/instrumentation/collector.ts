@@ -1,8 +1,4 @@
-/**
- * The bench's main-thread end of the instrumentation: the workers' reports (worker.ts), the Kafka
- * requests of the event source mapping's consumer (which runs in this thread), the EMF lines the
- * functions print, and what /proc says about each process's CPU and memory.
- */
+/** The main thread's end: workers' reports, the mapping's consumer (in this thread), EMF lines, /proc. */
 import { readFileSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
 import { z } from 'zod';
@@ -11,10 +7,9 @@ import { parseEmfLine } from '../../localstack/runtime/emf';
 import { installKafkaRequestCounter, RequestTally } from './counters';
 
 export const BENCH_REQUEST_CHANNEL = 'ecom-sync-bench-requests';
-/** Env var the bench gives every function of one pipeline run, so reports of runs never mix. */
+/** So reports of different pipeline runs never mix. */
 export const BENCH_RUN_ID_ENV = 'BENCH_RUN_ID';
 
-/** One finished invocation as the execution environment saw it (Lambda bills this duration). */
 const InvocationTimingSchema = z.object({ startMs: z.number(), endMs: z.number() });
 export type InvocationTiming = z.infer<typeof InvocationTimingSchema>;
 
@@ -23,19 +18,15 @@ const WorkerReportSchema = z.object({
   runId: z.string(),
   functionName: z.string(),
   threadId: z.number().int(),
-  /** By `<service>.<operation>`, with `.items`, `.wru` and `.rru` measures (counters.ts). */
   requests: z.record(z.string(), z.number()),
   invocations: z.array(InvocationTimingSchema),
-  /** CPU seconds (user + system) this worker thread has used since it started. */
   threadCpuSeconds: z.number().optional(),
 });
 export type WorkerReport = z.infer<typeof WorkerReportSchema>;
 
 export class RequestCollector {
   private readonly channel = new BroadcastChannel(BENCH_REQUEST_CHANNEL);
-  /** runId → threadId → newest report. */
   private readonly reports = new Map<string, Map<number, WorkerReport>>();
-  /** Group id prefix → run; consumer group id → its tally and run. */
   private readonly watchedPrefixes = new Map<string, string>();
   private readonly consumers = new Map<string, { runId: string; tally: RequestTally }>();
   private readonly uninstallKafkaCounter: () => void;
@@ -76,11 +67,7 @@ export class RequestCollector {
     await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
-  /**
-   * `total`: summed over every function and the mapping's consumer; `invocations`: finished
-   * invocations per function, oldest first; `threadCpuSeconds`: CPU seconds of each function's
-   * worker threads since they started.
-   */
+  /** Summed over every function and the mapping's consumer; invocations oldest first. */
   counts(runId: string) {
     const total: Record<string, number> = {};
     const invocations: Record<string, InvocationTiming[]> = {};
@@ -107,7 +94,7 @@ export class RequestCollector {
   }
 }
 
-/** One EMF document a function printed: its `_aws.Timestamp` and metric name → summed values. */
+/** One EMF document: its `_aws.Timestamp` and metric name → summed values. */
 export function emfSample(functionName: string, text: string) {
   const data = parseEmfLine(text);
   if (!data) return undefined;
@@ -117,7 +104,7 @@ export function emfSample(functionName: string, text: string) {
   return { functionName, timestampMs: _aws.Timestamp, values };
 }
 
-/** Every EMF line the functions print: the stage rates come from the metrics they emit anyway. */
+/** The stage rates come from the metrics the functions emit anyway. */
 export class EmfRecorder {
   readonly samples: Array<NonNullable<ReturnType<typeof emfSample>>> = [];
   private readonly unsubscribers: Array<() => void>;
@@ -131,7 +118,6 @@ export class EmfRecorder {
     );
   }
 
-  /** Sum of one metric over the samples emitted at or after `sinceMs`. */
   total(metricName: string, sinceMs = 0): number {
     return this.samples
       .filter((sample) => sample.timestampMs >= sinceMs)
@@ -151,7 +137,7 @@ function procFile(pid: number, file: 'stat' | 'status'): string | undefined {
   }
 }
 
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; undefined if gone. */
+/** User + system CPU seconds from /proc/<pid>/stat; undefined if gone. */
 export function processCpuSeconds(pid: number): number | undefined {
   const stat = procFile(pid, 'stat');
   if (stat === undefined) return undefined;
@@ -175,10 +161,7 @@ export function cpuMeter(pids: Record<string, number>): () => Record<string, num
     );
 }
 
-/**
- * Peak resident memory: `process.resourceUsage().maxRSS` of this process (its own code, the mock
- * APIs and every function's worker thread) plus each server JVM's high-water mark (VmHWM, /proc).
- */
+/** This process's maxRSS (mock APIs and function threads included) plus each JVM's VmHWM. */
 export function peakMemory(serverPids: Record<string, number>) {
   const benchProcessMiB = process.resourceUsage().maxRSS / 1024;
   const serversMiB: Record<string, number> = {};

@@ -1,10 +1,8 @@
 /**
- * Request counters: every AWS SDK attempt, Kafka protocol request and `fetch` a thread sends, by
- * `<service>.<operation>` (`dynamodb.PutItem`, `kafka.Fetch`, `http.POST /analytics/data`), plus
- * the items of DynamoDB batch calls (`.items`) and the request units each attempt consumed
- * (`.wru`/`.rru`, dynamodb-capacity.ts). Hooks on the client classes count what is really sent,
- * whoever built the client, without touching production code: nothing in Powertools or the SDK
- * counts requests across worker threads.
+ * Request counters by `<service>.<operation>` (`dynamodb.PutItem`, `kafka.Fetch`,
+ * `http.POST /analytics/data`), with `.items` of batch calls and `.wru`/`.rru` per attempt: hooks on
+ * the client classes, because nothing in Powertools or the SDK counts requests across worker
+ * threads (docs/benchmarks.md, "Requests per 1,000 records").
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -19,7 +17,6 @@ import { Kafka } from 'kafkajs';
 import { dataPlaneOperations, unitsOfFailure, unitsOfSuccess } from './dynamodb-capacity';
 import type { RequestUnits } from './dynamodb-capacity';
 
-/** Running counts by key; what every counter here feeds. */
 export class RequestTally {
   private readonly counts: Record<string, number> = {};
 
@@ -32,7 +29,6 @@ export class RequestTally {
   }
 }
 
-/** Any SDK v3 client (DynamoDBClient, S3Client, a lib-dynamodb document client, …). */
 export interface SdkClient<Input extends object = object, Output extends object = object> {
   middlewareStack: MiddlewareStack<Input, Output>;
 }
@@ -45,9 +41,8 @@ const middlewareNames = new WeakMap<RequestTally, string>();
 let tallies = 0;
 
 /**
- * Counts the requests of one client into `tally`. The counter sits before the deserializer, which
- * the retry middleware runs once per attempt, so retries count; the `initialize` step counts a
- * batch call's items once and asks DynamoDB for `ReturnConsumedCapacity: 'TOTAL'` (on a copy).
+ * Before the deserializer, which the retry middleware runs once per attempt, so retries count; the
+ * `initialize` step counts a batch call's items once and asks for `ReturnConsumedCapacity` (on a copy).
  */
 export function countAwsSdkRequests<Input extends object, Output extends object>(
   client: SdkClient<Input, Output>,
@@ -102,10 +97,8 @@ function named(context: HandlerExecutionContext) {
 const patchedPrototypes = new WeakSet<object>();
 
 /**
- * Counts every client of this thread: every SDK v3 client class extends one base `Client`
- * (@smithy/core) whose `send` builds the handler from `this.middlewareStack`, so wrapping it adds
- * the counter before each client's first request. A second copy of that class would let clients
- * escape: refused.
+ * Every SDK v3 client extends one base `Client` (@smithy/core): wrapping its `send` counts every
+ * client of this thread from its first request. A second copy of that class would let clients escape.
  */
 export function installAwsSdkRequestCounter(tally: RequestTally): void {
   const base: unknown = Object.getPrototypeOf(DynamoDBClient.prototype);
@@ -133,7 +126,7 @@ function isClientPrototype(value: unknown): value is SdkClientPrototype {
   );
 }
 
-/** Items of a TransactWrite/TransactGet (`TransactItems`) or BatchWrite/BatchGet (`RequestItems`) input. */
+/** Items of a `TransactItems` or `RequestItems` input. */
 export function itemsOf(input: object): number | undefined {
   const transactItems: unknown = Reflect.get(input, 'TransactItems');
   if (Array.isArray(transactItems)) return transactItems.length;
@@ -160,13 +153,11 @@ export function operationOf(commandName: string | undefined): string {
   return (commandName ?? 'Unknown').replace(/Command$/, '');
 }
 
-/** A kafkajs producer or consumer: both emit the `REQUEST` instrumentation event. */
 export interface KafkaClient {
   readonly events: { readonly REQUEST: string };
   on(eventName: string, listener: (event: RequestEvent) => void): unknown;
 }
 
-/** Counts every request one producer or consumer sends (one event per request on the wire). */
 export function countKafkaRequests(client: KafkaClient, tally: RequestTally): void {
   client.on(client.events.REQUEST, ({ payload }) => tally.add(`kafka.${payload.apiName}`));
 }
@@ -179,10 +170,7 @@ interface KafkaRegistration {
 const kafkaRegistrations = new Set<KafkaRegistration>();
 let kafkaPatched = false;
 
-/**
- * Counts the requests of every producer and consumer built later in this thread, by wrapping
- * kafkajs's factory methods (admin clients are the bench's own, not counted). Returns the uninstall.
- */
+/** Counts every producer and consumer built later in this thread (not admins); returns the uninstall. */
 export function installKafkaRequestCounter(registration: KafkaRegistration): () => void {
   kafkaRegistrations.add(registration);
   if (!kafkaPatched) {
@@ -207,7 +195,7 @@ export function installKafkaRequestCounter(registration: KafkaRegistration): () 
   return () => kafkaRegistrations.delete(registration);
 }
 
-/** A fetch that counts each request (`http.<METHOD> <path>`, retries included) before `inner`. */
+/** Counts each request (`http.<METHOD> <path>`, retries included). */
 export function countingFetch(tally: RequestTally, inner: typeof fetch = fetch): typeof fetch {
   return (input, init) => {
     tally.add(`http.${requestLabel(input, init)}`);

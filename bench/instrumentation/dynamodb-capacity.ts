@@ -1,17 +1,9 @@
 /**
- * DynamoDB request units of one attempt, as AWS bills them. The counter (counters.ts) sets
- * `ReturnConsumedCapacity: 'TOTAL'` on every data-plane request and takes the server's figure
- * where DynamoDB Local (2.x, checked against a live server) returns AWS's: PutItem, UpdateItem,
- * DeleteItem, BatchWriteItem, GetItem, Query, Scan. Elsewhere the units follow AWS's rules:
- * - TransactWriteItems: DynamoDB Local answers 4 units per KB; AWS bills two underlying writes
- *   per item (transaction-apis.html#transaction-capacity-handling);
- * - BatchGetItem: DynamoDB Local answers 0 for a missing key; AWS bills each key as a GetItem, and
- *   "a strongly consistent read request of a nonexistent item consumes 1 RCU";
- * - failed conditional writes and cancelled transactions carry no figure, yet on AWS they "still
- *   consume write capacity": 1 unit for an item not in the table, else the item's size
- *   (WorkingWithItems.html#WorkingWithItems.ConditionalWrites.ReturnConsumedCapacity).
- * Sources under https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/:
- * read-write-operations.html, transaction-apis.html, WorkingWithItems.html.
+ * DynamoDB request units of one attempt, as AWS bills them: DynamoDB Local's figure where it returns
+ * AWS's, else AWS's rules where it does not (which and why: docs/benchmarks.md, "DynamoDB request
+ * units per record"). Sources under https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/:
+ * read-write-operations.html, transaction-apis.html#transaction-capacity-handling,
+ * WorkingWithItems.html#WorkingWithItems.ConditionalWrites.ReturnConsumedCapacity.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
@@ -22,7 +14,7 @@ export interface RequestUnits {
 
 const writeOperations = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
 const readOperations = new Set(['GetItem', 'BatchGetItem', 'TransactGetItems', 'Query', 'Scan']);
-/** Operations that read or write items: the ones ReturnConsumedCapacity applies to. */
+/** The operations ReturnConsumedCapacity applies to. */
 export const dataPlaneOperations = new Set([
   ...writeOperations,
   ...readOperations,
@@ -31,11 +23,7 @@ export const dataPlaneOperations = new Set([
 
 type Item = Record<string, AttributeValue>;
 
-/**
- * Approximate stored size of an item by AWS's "Item sizes and formats" rules: attribute name
- * bytes plus value bytes; a number about one byte per two significant digits plus one; lists and
- * maps 3 bytes plus 1 per element. Exact enough to round to 1 KB / 4 KB units.
- */
+/** An item's size by AWS's "Item sizes and formats" rules, exact enough to round to 1 KB / 4 KB units. */
 export function itemBytes(item: Item): number {
   return Object.entries(item).reduce(
     (sum, [name, value]) => sum + Buffer.byteLength(name) + valueBytes(value),
@@ -104,7 +92,6 @@ function batchGetUnits(input: object, output: object): number {
   return units;
 }
 
-/** Units of an attempt that DynamoDB answered with `output`. */
 export function unitsOfSuccess(operation: string, input: object, output: object): RequestUnits {
   if (operation === 'TransactWriteItems') return { wru: transactWriteUnits(input), rru: 0 };
   if (operation === 'BatchGetItem') return { wru: 0, rru: batchGetUnits(input, output) };
@@ -121,11 +108,7 @@ export function unitsOfSuccess(operation: string, input: object, output: object)
   return { wru: 0, rru: readOperations.has(operation) ? units : 0 };
 }
 
-/**
- * Units of an attempt DynamoDB refused: a failed condition costs the write (the new item's size,
- * at least 1), a cancelled transaction its two writes per item; throttles, validation and server
- * errors cost nothing.
- */
+/** A failed condition costs the write, a cancelled transaction 2 per item; other errors nothing. */
 export function unitsOfFailure(operation: string, input: object, errorName: string): RequestUnits {
   if (errorName === 'ConditionalCheckFailedException' && writeOperations.has(operation)) {
     return { wru: writeUnits(Reflect.get(input, 'Item') as Item | undefined), rru: 0 };

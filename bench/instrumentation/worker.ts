@@ -1,9 +1,7 @@
 /**
- * Preloaded in every function's worker by the bench (FunctionDefinition.preloadModules, imported
- * before the handler, as a Lambda layer's `--import` would be): counts what the handler sends
- * (counters.ts), times each invocation from the runtime's `invoke` message to its `result`/`error`
- * reply (the duration Lambda bills), and reports running totals to the bench's main thread
- * (collector.ts) over a BroadcastChannel.
+ * Preloaded in every function's worker (like a Lambda layer's `--import`): counts what the handler
+ * sends, times each invocation from `invoke` to its `result`/`error` reply (what Lambda bills), and
+ * reports running totals to collector.ts.
  */
 import { BroadcastChannel, parentPort, threadId } from 'node:worker_threads';
 import { z } from 'zod';

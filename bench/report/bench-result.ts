@@ -7,25 +7,6 @@ import type { BenchSettings, ScenarioName } from '../scenarios/bench-options';
 import type { TrickleResult } from '../scenarios/trickle';
 import type { AwsPrices, CostEstimate } from './cost';
 
-/** The bench JSON's top-level `summary`; a figure is null when its scenario did not run. */
-export interface BenchSummary {
-  /** Scenario 1 end-to-end records/s. */
-  recordsPerSecond: number | null;
-  /** Scenario 1 ÷ scenario 4's claim limit (BatchWriteItem of 25 claims at its best concurrency). */
-  ratioToLimit: number | null;
-  /** Scenario 1 ÷ the per-record baseline of scenario 5. */
-  ratioToBaseline: number | null;
-  /** DynamoDB write request units per new record version (scenario 1), measured. */
-  wruPerNewRecord: number | null;
-  /** DynamoDB write request units per unchanged record re-published by the resync (scenario 2). */
-  wruPerUnchangedRecord: number | null;
-  lost: number | null;
-  duplicated: number | null;
-  costPerMillionRecordsUsd: number | null;
-  /** Scenario 1's CPU seconds per 1,000 records by process: `node` and each JVM (/proc). */
-  cpuSecondsPer1000Records: Record<string, number> | null;
-}
-
 export interface BenchResult {
   summary: BenchSummary;
   startedAt: string;
@@ -41,14 +22,13 @@ export interface BenchResult {
   };
   cost?: CostEstimate;
   prices: { readOn: string; list: AwsPrices };
-  /** Scenario failures (the bench goes on with the next scenario where it can). */
   errors: Array<{ scenario: ScenarioName; message: string }>;
 }
 
-export function summarize(
-  scenarios: BenchResult['scenarios'],
-  cost: CostEstimate | undefined,
-): BenchSummary {
+/** The JSON's top-level `summary` (docs/benchmarks.md); a figure is null when its scenario did not run. */
+export type BenchSummary = ReturnType<typeof summarize>;
+
+export function summarize(scenarios: BenchResult['scenarios'], cost: CostEstimate | undefined) {
   const { freshLoad, resync, limits, baseline } = scenarios;
   const pipeline = freshLoad?.recordsPerSecond;
   const ratio = (over: number | undefined): number | null =>

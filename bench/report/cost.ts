@@ -1,12 +1,9 @@
 /**
- * Estimated AWS cost per million records, from a run's counted requests and measured durations
- * (assumptions: docs/benchmarks.md), and the public list prices it uses (us-east-1, on-demand, no
- * free tier, no savings plans; data transfer and storage ignored). Read
- * on `pricesReadOn` from the official pages; the stored copies of those pages did not show every
- * figure, so each price says how it was checked: `secondary-source` (confirmed on a dated
- * third-party page quoting the official one, `confirmedBy`) or `unverified` (AWS's long-standing
- * list price, not confirmed while writing this: check `source`). Update figures, status and date
- * together.
+ * Estimated AWS cost per million records (assumptions: docs/benchmarks.md) at us-east-1 on-demand
+ * list prices, read on `pricesReadOn`. The stored copies of the official pages did not show every
+ * figure, so each price says how it was checked: `secondary-source` (a dated third-party page
+ * quoting the official one, `confirmedBy`) or `unverified` (AWS's long-standing list price: check
+ * `source`). Update figures, status and date together.
  */
 import { isMeasure, requestUnits } from './request-summary';
 
@@ -67,13 +64,12 @@ export type AwsPrices = typeof awsPrices;
 export interface LambdaUsage {
   functionName: string;
   invocations: number;
-  /** Sum of the invocations' durations, each rounded up to 1 ms as Lambda bills them. */
+  /** Each invocation rounded up to 1 ms, as Lambda bills. */
   billedMs: number;
   memoryMb: number;
 }
 
 const hoursPerMonth = 730;
-/** One MSK Serverless cluster with `partitions` partitions for a 730-hour month. */
 export const mskServerlessMonthlyUsd = (partitions: number): number =>
   hoursPerMonth *
   (awsPrices.mskServerless.clusterHour.usd +
@@ -86,13 +82,7 @@ const s3Free = /^DeleteObjects?$/;
 
 export type CostEstimate = ReturnType<typeof estimateCost>;
 
-/**
- * Cost per million records from measured counts; pure arithmetic, unit-tested. `requests` are the
- * counted `<service>.<operation>` keys with the measured `dynamodb.<op>.wru`/`.rru`; `kafkaBytes`
- * were written to the source topics and each message is read once; MSK Serverless bills the
- * partition-hours of `topicPartitions`. Costs that do not scale with records (cluster, partition
- * and broker hours) are per 730-hour month in `fixedMonthly`.
- */
+/** Each Kafka byte is written and read once; costs that do not scale with records are `fixedMonthly`. */
 export function estimateCost(inputs: {
   records: number;
   requests: Record<string, number>;

@@ -1,4 +1,3 @@
-/** Distribution of a set of durations (or any values), for the report. */
 export interface Distribution {
   count: number;
   p50: number;
@@ -8,11 +7,7 @@ export interface Distribution {
   mean: number;
 }
 
-/**
- * The nearest-rank percentile of ascending `sorted` values: the smallest value with at least
- * p % of the values at or below it. Nearest rank (not interpolation) so a reported p99 is a
- * latency some record really had.
- */
+/** Nearest rank, not interpolation, so a reported p99 is a latency some record really had. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) throw new Error('percentile of no values');
   if (!(p > 0 && p <= 100)) throw new Error(`percentile must be in (0, 100], got ${p}`);

@@ -1,7 +1,4 @@
-/**
- * Requests by family, from the counted `<service>.<operation>` keys (instrumentation/counters.ts),
- * with the label the report prints.
- */
+/** Request families of the counted keys (instrumentation/counters.ts), with their printed labels. */
 const families = {
   dynamodb: ['DynamoDB', (key: string) => key.startsWith('dynamodb.')],
   s3: ['S3', (key: string) => key.startsWith('s3.')],
@@ -17,17 +14,15 @@ const families = {
     'source GET',
     (key: string) => key === 'http.GET /crm/customers' || key === 'http.GET /inventory/products',
   ],
+  /** Passed in, not a counted key. */
+  lambdaInvocations: ['Lambda invocations', () => false],
 } as const;
-export type RequestFamily = keyof typeof families | 'lambdaInvocations';
-export const familyLabels = {
-  ...(Object.fromEntries(Object.entries(families).map(([f, [label]]) => [f, label])) as Record<
-    keyof typeof families,
-    string
-  >),
-  lambdaInvocations: 'Lambda invocations',
-};
+export type RequestFamily = keyof typeof families;
+const familyNames = Object.keys(families) as RequestFamily[];
+export const familyLabels = Object.fromEntries(
+  familyNames.map((family) => [family, families[family][0]]),
+) as Record<RequestFamily, string>;
 export type RequestSummary = Record<RequestFamily, number> & {
-  /** Every counted `<service>.<operation>`, with `.items` and `.wru`/`.rru` measures, for the JSON. */
   byOperation: Record<string, number>;
 };
 
@@ -40,15 +35,14 @@ export function summarizeRequests(
 ): RequestSummary {
   const counts = Object.entries(byOperation).filter(([key]) => !isMeasure(key));
   const summary = Object.fromEntries(
-    Object.entries(families).map(([family, [, matches]]) => [
+    familyNames.map((family) => [
       family,
-      counts.reduce((sum, [key, count]) => sum + (matches(key) ? count : 0), 0),
+      counts.reduce((sum, [key, count]) => sum + (families[family][1](key) ? count : 0), 0),
     ]),
-  ) as Record<keyof typeof families, number>;
+  ) as Record<RequestFamily, number>;
   return { ...summary, lambdaInvocations, byOperation: { ...byOperation } };
 }
 
-/** DynamoDB write and read request units the counted calls consumed, in total and per record. */
 export function requestUnits(byOperation: Record<string, number>, records = 1) {
   const sum = (suffix: string) =>
     Object.entries(byOperation).reduce(
@@ -66,9 +60,8 @@ export function requestsPer(
   records: number,
   per: number,
 ): Record<RequestFamily, number> {
-  const names = Object.keys(familyLabels) as RequestFamily[];
   return Object.fromEntries(
-    names.map((family) => [family, (summary[family] / records) * per]),
+    familyNames.map((family) => [family, (summary[family] / records) * per]),
   ) as Record<RequestFamily, number>;
 }
 
@@ -89,6 +82,5 @@ export function countsSince(
  * of a library, a hook installed too late), and every figure derived from it would lie.
  */
 export function missingCounters(summary: RequestSummary): RequestFamily[] {
-  const required = Object.keys(familyLabels) as RequestFamily[];
-  return required.filter((family) => family !== 'kafkaOther' && summary[family] === 0);
+  return familyNames.filter((family) => family !== 'kafkaOther' && summary[family] === 0);
 }
