@@ -1,11 +1,4 @@
-/**
- * `npm run bench`: starts one no-Docker stack and runs the benchmark scenarios on it ("same run,
- * same servers"): scenarios 1–3 on one pipeline run, then, with the pipeline stopped, the DynamoDB
- * claim limit and the per-record baseline. Writes bench/results/bench-<timestamp>.json, prints the
- * tables, and exits non-zero when scenario 1 or 3 lost or duplicated a record, the resync
- * delivered anything, or a scenario failed (recorded in `errors`; the next one still runs, but
- * every other scenario needs scenario 1's data). Options: bench/scenarios/bench-options.ts.
- */
+/** `npm run bench`: every scenario on one local stack, "same run, same servers" (docs/benchmarks.md). */
 import { pipeline as pipelineDefinition } from '../lambdas/shared/pipeline';
 import { startLocalStack } from '../localstack/stack/index';
 import { runPerRecordBaseline } from './baseline/per-record-consumer';
@@ -89,7 +82,6 @@ runMain('bench', async (onStop) => {
     scenarios.limits = await measureRawDynamodb({
       endpoint: endpoints.dynamodbEndpoint,
       region: endpoints.region,
-      // Items per concurrency level: enough for a steady-state rate.
       items: Math.max(100, Math.min(records, 20_000)),
       dynamodbPid: serverPids.dynamodb,
     });

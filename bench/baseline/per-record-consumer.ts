@@ -1,9 +1,7 @@
 /**
- * Scenario 5, the replaced Java/Python design (docs/benchmarks.md), on the first `records` messages
- * of scenario 1's topics: one kafkajs consumer, one message at a time, claims the version's ONE
- * idempotency key with a conditional PutItem, POSTs that record alone to an Analytics mock of its
- * own, then commits the offset. The clock runs from the first message to the last commit; requests
- * are counted at the clients, never derived from the record count.
+ * Scenario 5, the replaced Java/Python design (docs/benchmarks.md): per message, a conditional
+ * PutItem of its version's idempotency key, a POST of that record alone to an Analytics mock of its
+ * own, an offset commit. The clock runs from the first message to the last commit.
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -31,7 +29,6 @@ import { summarizeRequests } from '../report/request-summary';
 
 export type BaselineResult = Awaited<ReturnType<typeof runPerRecordBaseline>>;
 
-/** The Analytics payload of the old design: one record, keyed by its version. */
 export function singleRecordPayload(
   envelope: Envelope,
   position: { topic: string; partition: number; offset: string },
@@ -64,9 +61,9 @@ function parseEnvelope(value: Buffer | null): Envelope | undefined {
 export async function runPerRecordBaseline(options: {
   endpoints: StackEndpoints;
   topics: string[];
-  /** Stop after this many messages (or what the topics hold, if fewer). */
+  /** At most (fewer if the topics hold fewer). */
   records: number;
-  /** Default 600 s for the consume loop, setup excluded. */
+  /** For the consume loop (default 600 s). */
   timeoutMs?: number;
 }) {
   const { endpoints } = options;
@@ -93,7 +90,6 @@ export async function runPerRecordBaseline(options: {
     countKafkaRequests(consumer, tally);
     const post = countingFetch(tally);
 
-    /** true if the key was new (ours to deliver), false if an earlier message claimed it. */
     const claim = async (versionKey: string): Promise<boolean> => {
       const expiration =
         Math.floor(Date.now() / 1000) + pipeline.mergeConsumer.idempotencyTtlSeconds;
@@ -172,12 +168,10 @@ export async function runPerRecordBaseline(options: {
       records: processed,
       seconds: elapsedMs / 1000,
       recordsPerSecond: perSecond(processed, elapsedMs),
-      /** Counted at the baseline's own clients, retries included. */
       requests: summarizeRequests(tally.snapshot(), 0),
       duplicatesSkipped,
-      /** Messages whose envelope did not parse or validate: committed and skipped, as before. */
+      /** Committed and skipped, as the old design did. */
       invalidSkipped,
-      /** Distinct record versions the baseline's mock Analytics received. */
       analyticsUnique: stats.uniqueVersions,
       analyticsStats: stats,
       note: `ran on the first ${processed} records of scenario 1's topics; its records/s is a steady-state per-record rate`,

@@ -1,29 +1,35 @@
 import type { MockState } from '../../lambdas/mock-apis/mock-state';
 import { entityNames } from '../../lambdas/mock-apis/dataset';
 import { contentHash } from '../../lambdas/shared/content-hash';
+import type { EventType } from '../../lambdas/shared/pipeline';
 
+/** The figures are defined in docs/chaos.md, "What is measured, and how". */
 export interface DeliveryCheck {
-  /** Current record versions at the source that Analytics must hold (corrupt ones excluded). */
   expected: number;
-  /** Of those, held by Analytics. */
   received: number;
-  /** Expected current versions Analytics never received. */
   lost: number;
-  /** Up to 10 of them, e.g. `CUSTOMER#cust-000042`, for the report. */
+  /** Up to 10 lost ones, e.g. `CUSTOMER#cust-000042`. */
   lostSample: string[];
-  /** Record versions Analytics received more than once past the Idempotency-Key. */
   duplicated: number;
-  /** Records the source serves corrupt (schema-invalid): dead-lettered by the pollers, not expected. */
+  /** Served corrupt on purpose: dead-lettered by the pollers, not expected. */
   corrupt: number;
 }
 
-const eventTypes = { customers: 'CUSTOMER', products: 'PRODUCT' } as const;
+export const eventTypes = { customers: 'CUSTOMER', products: 'PRODUCT' } as const;
 
-/**
- * Compares the source's current state (the mock data set, the same one the APIs serve) with
- * what the mock Analytics received: each record's current version must have arrived, and no
- * version may have arrived twice in accepted payloads.
- */
+/** When Analytics received this version of a record (`eventType#id#contentHash`), if it did. */
+export function receivedAtMs(
+  state: MockState,
+  eventType: EventType,
+  id: string,
+  hash: string,
+): number | undefined {
+  const versions = state.analytics.getRecord(eventType, id)?.versions;
+  const version = versions?.find((v) => v.contentHash === hash);
+  return version ? Date.parse(version.receivedAt) : undefined;
+}
+
+/** The source's current state (the data set the mock APIs serve) against what Analytics received. */
 export function checkDelivery(
   state: MockState,
   isCorrupt: (record: Record<string, unknown>) => boolean = defaultIsCorrupt,
@@ -43,9 +49,7 @@ export function checkDelivery(
       }
       expected++;
       const id = String(record.id);
-      const hash = contentHash(record);
-      const got = state.analytics.getRecord(eventType, id);
-      if (got?.versions.some((version) => version.contentHash === hash)) received++;
+      if (receivedAtMs(state, eventType, id, contentHash(record)) !== undefined) received++;
       else if (lostSample.length < 10) lostSample.push(`${eventType}#${id}`);
     }
   }

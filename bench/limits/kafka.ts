@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 
-/** A kafkajs client that logs nothing, so the bench's tables are not interleaved with noise. */
+/** Logs nothing, so the bench's tables are not interleaved with noise. */
 export function benchKafka(brokers: string, clientIdPrefix: string): Kafka {
   return new Kafka({
     clientId: `${clientIdPrefix}-${randomUUID().slice(0, 8)}`,
@@ -53,11 +53,7 @@ export interface TopicMessage {
   timestampMs: number;
 }
 
-/**
- * Every message of `topicNames` below each partition's high watermark at call time, in
- * (topic, partition, offset) order: a throwaway group reads from the beginning and stops at the
- * watermarks (later messages are ignored), then is deleted.
- */
+/** Every message below each partition's high watermark at call time, in (topic, partition, offset) order. */
 export async function readTopics(
   brokers: string,
   topicNames: readonly string[],
@@ -137,7 +133,6 @@ export function messageBytes(
   );
 }
 
-/** Events per second over `elapsedMs`; 0 when nothing was counted. */
 export function perSecond(count: number, elapsedMs: number): number {
   if (count === 0) return 0;
   if (!(elapsedMs > 0)) throw new Error(`cannot compute a rate of ${count} over ${elapsedMs} ms`);

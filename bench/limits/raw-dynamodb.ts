@@ -1,8 +1,4 @@
-/**
- * Scenario 4, the limit `ratioToLimit` divides by (docs/benchmarks.md): the idempotency claims
- * DynamoDB Local accepts per second as BatchWriteItem of 25 claim-shaped puts on fresh keys, at each
- * concurrency of a sweep on one keep-alive client, after a warm-up; the fastest level is the limit.
- */
+/** Scenario 4, the DynamoDB claim limit `ratioToLimit` divides by (docs/benchmarks.md). */
 import { createHash, randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
@@ -24,16 +20,12 @@ export type RawDynamoResult = Awaited<ReturnType<typeof measureRawDynamodb>>;
 export async function measureRawDynamodb(options: {
   endpoint: string;
   region: string;
-  /** Items per concurrency level. */
+  /** Per concurrency level. */
   items: number;
-  /** Default [1, 2, 4, 8, 16]. */
   concurrencies?: number[];
   dynamodbPid?: number;
 }) {
   const concurrencies = options.concurrencies ?? [1, 2, 4, 8, 16];
-  if (!Number.isInteger(options.items) || options.items < 100) {
-    throw new Error(`items must be an integer of at least 100, got ${options.items}`);
-  }
   const client = localDynamodb(options.endpoint, options.region, Math.max(...concurrencies));
   const table = `bench-raw-claims-${randomUUID().slice(0, 8)}`;
   const now = new Date();
@@ -64,9 +56,7 @@ export async function measureRawDynamodb(options: {
       concurrency,
       itemsPerSecond: perSecond(accepted, elapsedMs),
       seconds: elapsedMs / 1000,
-      /** Items the server did not take (unprocessed batch items). */
       refused,
-      /** DynamoDB JVM CPU seconds per 1,000 items at this level (when its pid was given). */
       dynamodbCpuSecondsPer1000Items:
         cpuBefore === undefined || cpuAfter === undefined
           ? undefined
@@ -83,11 +73,9 @@ export async function measureRawDynamodb(options: {
     const { items } = options;
     return {
       ...best,
-      /** Items per concurrency level. */
       items,
       itemsPerRequest: 25,
       byConcurrency,
-      /** The claim limit: the fastest level's items per second. */
       claimWritesPerSecond: best.itemsPerSecond,
     };
   } finally {
@@ -96,13 +84,13 @@ export async function measureRawDynamodb(options: {
   }
 }
 
-/** A DynamoDB Local client on keep-alive sockets (the SDK's handler owns the agent). */
+/** On keep-alive sockets (the SDK's handler owns the agent). */
 export function localDynamodb(endpoint: string, region: string, maxSockets = 50): DynamoDBClient {
   const requestHandler = { httpAgent: { keepAlive: true, maxSockets } };
   return new DynamoDBClient({ endpoint, region, credentials: localCredentials, requestHandler });
 }
 
-/** A table with the Powertools idempotency key schema (`id`), on demand; resolves once it exists. */
+/** The Powertools idempotency key schema (`id`), on demand; resolves once it exists. */
 export async function createIdempotencyTable(
   client: DynamoDBClient,
   TableName: string,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { pipelineFunctions } from '../../lambdas/shared/functions';
 import { functionNames } from '../../lambdas/shared/pipeline';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
-import { checkDelivery } from '../harness/delivery-check';
+import { checkDelivery, receivedAtMs } from '../harness/delivery-check';
 import type { InvocationTiming } from '../instrumentation/collector';
 import { peakMemory } from '../instrumentation/collector';
 import { messageBytes, readTopics } from '../limits/kafka';
@@ -20,16 +20,11 @@ const EnvelopeKeySchema = z.object({
   payload: z.looseObject({ id: z.string() }),
 });
 
-/**
- * Scenario 1: N new records, full sync (the first scheduled poll of an empty sync state), until
- * Analytics holds every record. Throws when the pipeline does not drain in time; a lost or
- * duplicated record is reported in `delivery` and fails the bench in the runner.
- */
+/** Scenario 1, the fresh load (docs/benchmarks.md); a lost or duplicated record fails the bench in the runner. */
 export async function runFreshLoad(options: {
   pipeline: BenchPipeline;
   endpoints: StackEndpoints;
   records: number;
-  /** Server JVM pids, for their peak memory. */
   serverPids: Record<string, number>;
   timeoutMs: number;
 }) {
@@ -58,20 +53,17 @@ export async function runFreshLoad(options: {
   const lastReceiptMs = Math.max(...receipts);
   const seconds = (lastReceiptMs - firstPollStartMs) / 1000;
 
-  // Publish (the message's CreateTime, set by the poller's producer) → the Analytics receipt of
-  // the same version, matched by `eventType#id#contentHash`; a version received twice counts once.
+  // The message's CreateTime (set by the poller's producer) → the receipt of the same version.
   const messages = await readTopics(options.endpoints.kafkaBrokers, [
     run.names.customerTopic,
     run.names.productTopic,
   ]);
   const latencies = messages.flatMap((message) => {
     const envelope = EnvelopeKeySchema.safeParse(JSON.parse(message.value.toString('utf8')));
-    const received = envelope.success
-      ? analytics
-          .getRecord(envelope.data.eventType, envelope.data.payload.id)
-          ?.versions.find((version) => version.contentHash === envelope.data.contentHash)
-      : undefined;
-    return received ? [Date.parse(received.receivedAt) - message.timestampMs] : [];
+    if (!envelope.success) return [];
+    const { eventType, payload, contentHash } = envelope.data;
+    const receivedAt = receivedAtMs(run.mock.state, eventType, payload.id, contentHash);
+    return receivedAt === undefined ? [] : [receivedAt - message.timestampMs];
   });
   const lambda = lambdaUsage(counts.invocations);
   const requests = summarizeRequests(
@@ -84,28 +76,21 @@ export async function runFreshLoad(options: {
   return {
     records,
     delivery,
-    /** First poll invocation start → last Analytics receipt. */
     seconds,
     recordsPerSecond: seconds > 0 ? records / seconds : 0,
     firstPollStartedAt: new Date(firstPollStartMs).toISOString(),
     lastReceiptAt: new Date(lastReceiptMs).toISOString(),
-    /** Publish (Kafka timestamp) → Analytics receipt, per record. */
     latencyMs: distribution(latencies),
     latencyUnmatched: messages.length - latencies.length,
     peakMemory: memory,
     requests,
     requestsPer1000Records: requestsPer(requests, records, 1000),
-    /** POSTs the mock Analytics answered (accepted + duplicate keys): cross-checks the POST counter. */
+    /** POSTs the mock answered (accepted + duplicate keys): cross-checks the POST counter. */
     analyticsPayloadsAtMock: stats.payloads + stats.duplicatePayloads,
     lambda,
     kafka: { messages: messages.length, bytes: messageBytes(messages) },
-    /** DynamoDB request units the run consumed, and per new record version. */
     dynamodbUnits: requestUnits(counts.total, records),
-    /**
-     * CPU seconds per 1,000 records (schedules start → drained), by process: `node` (the bench:
-     * mock APIs, event source mapping, the functions' worker threads) and each JVM; `functions`
-     * splits out each function's worker threads (since they started).
-     */
+    /** By process (`node` and each JVM), and each function's worker threads (docs/benchmarks.md). */
     cpuSecondsPer1000Records: {
       processes: per1000(cpuSeconds),
       functions: per1000(counts.threadCpuSeconds),
@@ -117,10 +102,7 @@ const memoryMb = Object.fromEntries(
   Object.values(pipelineFunctions).map((spec) => [spec.name, spec.tunables.memoryMb]),
 );
 
-/**
- * Per function: invocations and billed duration, from the in-worker timings (each rounded up to
- * 1 ms, as Lambda bills), at the function's configured memory.
- */
+/** Per function, from the in-worker timings, at its configured memory. */
 export function lambdaUsage(timings: Record<string, readonly InvocationTiming[]>): LambdaUsage[] {
   return Object.entries(timings).map(([functionName, invocations]) => ({
     functionName,

@@ -9,13 +9,9 @@ import type { BenchPipeline } from './bench-pipeline';
 
 export type ResyncResult = Awaited<ReturnType<typeof runResync>>;
 
-/**
- * Scenario 2: both pollers invoked with `{ mode: 'full' }` on the drained run of scenario 1: every
- * record re-published unchanged, every one a duplicate at merge-consumer, nothing new at Analytics.
- */
+/** Scenario 2, the resync of unchanged data (docs/benchmarks.md). */
 export async function runResync(options: {
   pipeline: BenchPipeline;
-  /** Records at the source (every one is re-published). */
   records: number;
   timeoutMs: number;
 }) {
@@ -57,20 +53,16 @@ export async function runResync(options: {
   );
   return {
     records,
-    /** RecordsPublished and RecordsDuplicate (merge-consumer) counted during the resync. */
     published: emf.total(metricNames.recordsPublished, startMs),
     duplicates,
-    /** Resync start → the last merge-consumer line that counted duplicates. */
     seconds,
     duplicatesPerSecond: seconds > 0 ? duplicates / seconds : 0,
-    /** Resync start → pipeline drained (lag 0, nothing staged, idle). */
     drainSeconds,
-    /** Records Analytics received during the resync: must be 0 for unchanged data. */
+    /** Must be 0 for unchanged data. */
     analyticsNewRecords: statsAfter.recordsReceived - statsBefore.recordsReceived,
     analyticsNewPayloads: statsAfter.payloads - statsBefore.payloads,
     requests,
     requestsPerRecord: requestsPer(requests, records, 1),
-    /** DynamoDB request units of the resync, and per resynced (unchanged) record. */
     dynamodbUnits: requestUnits(requests.byOperation, records),
   };
 }

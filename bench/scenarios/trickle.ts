@@ -1,19 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityName } from '../../lambdas/mock-apis/dataset';
 import { contentHash } from '../../lambdas/shared/content-hash';
 import { functionNames, pipeline as pipelineDefinition } from '../../lambdas/shared/pipeline';
-import { checkDelivery } from '../harness/delivery-check';
+import { checkDelivery, eventTypes, receivedAtMs } from '../harness/delivery-check';
 import { distribution } from '../report/percentiles';
 import type { BenchPipeline } from './bench-pipeline';
 
 export type TrickleResult = Awaited<ReturnType<typeof runTrickle>>;
 
-const eventTypes = { customers: 'CUSTOMER', products: 'PRODUCT' } as const;
-
-/**
- * Scenario 3: 1 % of the records change at the source once per poll interval (the mock's own
- * change, as POST /admin/mutate does), for `intervals` intervals, while the schedules run; then
- * waits until every changed version reached Analytics and measures each one's freshness.
- */
+/** Scenario 3, the trickle (docs/benchmarks.md). */
 export async function runTrickle(options: {
   pipeline: BenchPipeline;
   records: number;
@@ -22,7 +17,7 @@ export async function runTrickle(options: {
   timeoutMs: number;
 }) {
   const { run } = options.pipeline;
-  const { dataset, analytics } = run.mock.state;
+  const { dataset } = run.mock.state;
   const pollIntervalMs =
     pipelineDefinition.schedules[functionNames.pollCrm].rateMinutes * options.tickMs;
   const changesPerInterval = Math.max(1, Math.round(options.records * 0.01));
@@ -40,14 +35,10 @@ export async function runTrickle(options: {
         changes.push({ entity, id, hash: contentHash(record), changedAtMs });
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+    await sleep(pollIntervalMs);
   }
-  const receiptOf = (change: (typeof changes)[number]): number | undefined => {
-    const version = analytics
-      .getRecord(eventTypes[change.entity], change.id)
-      ?.versions.find((v) => v.contentHash === change.hash);
-    return version ? Date.parse(version.receivedAt) : undefined;
-  };
+  const receiptOf = (change: (typeof changes)[number]): number | undefined =>
+    receivedAtMs(run.mock.state, eventTypes[change.entity], change.id, change.hash);
   const isCurrent = (change: (typeof changes)[number]): boolean => {
     const record = dataset.get(change.entity, change.id);
     return record !== undefined && contentHash(record) === change.hash;
@@ -65,11 +56,10 @@ export async function runTrickle(options: {
     pollIntervalMs,
     changesPerInterval,
     changed: changes.length,
-    /** Changed versions Analytics received. */
     delivered: freshness.length,
     /** Versions changed again before they were polled: only the newer one must arrive. */
     superseded: changes.length - freshness.length,
-    /** Change time (the record's new updatedAt) → Analytics receipt of that version. */
+    /** The record's new updatedAt → the Analytics receipt of that version. */
     freshnessMs: distribution(freshness),
     delivery: checkDelivery(run.mock.state),
   };
