@@ -1,5 +1,6 @@
 /** The main thread's end: workers' reports, the mapping's consumer (in this thread), EMF lines, /proc. */
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BroadcastChannel } from 'node:worker_threads';
 import { z } from 'zod';
 import type { FunctionHost } from '../../localstack/runtime/function-host';
@@ -27,8 +28,8 @@ export type WorkerReport = z.infer<typeof WorkerReportSchema>;
 export class RequestCollector {
   private readonly channel = new BroadcastChannel(BENCH_REQUEST_CHANNEL);
   private readonly reports = new Map<string, Map<number, WorkerReport>>();
-  private readonly watchedPrefixes = new Map<string, string>();
-  private readonly consumers = new Map<string, { runId: string; tally: RequestTally }>();
+  /** Consumer group id prefix → the run its consumers count for. */
+  private readonly mappingConsumers = new Map<string, { runId: string; tally: RequestTally }>();
   private readonly uninstallKafkaCounter: () => void;
   rejectedReports = 0;
 
@@ -44,27 +45,20 @@ export class RequestCollector {
       if (!threads) this.reports.set(report.runId, (threads = new Map<number, WorkerReport>()));
       threads.set(report.threadId, report);
     };
-    this.uninstallKafkaCounter = installKafkaRequestCounter({
-      consumers: (groupId) => {
-        const existing = this.consumers.get(groupId);
-        if (existing) return existing.tally;
-        const runId = [...this.watchedPrefixes].find(([prefix]) => groupId.startsWith(prefix))?.[1];
-        if (runId === undefined) return undefined;
-        const tally = new RequestTally();
-        this.consumers.set(groupId, { runId, tally });
-        return tally;
-      },
-    });
+    this.uninstallKafkaCounter = installKafkaRequestCounter(
+      (groupId) =>
+        [...this.mappingConsumers].find(([prefix]) => groupId?.startsWith(prefix))?.[1].tally,
+    );
   }
 
   /** Counts, under `runId`, consumers built later in this thread whose group id has this prefix. */
   watchConsumerGroups(runId: string, groupIdPrefix: string): void {
-    this.watchedPrefixes.set(groupIdPrefix, runId);
+    this.mappingConsumers.set(groupIdPrefix, { runId, tally: new RequestTally() });
   }
 
   /** Lets reports in flight on the channel arrive before reading. */
   async settle(ms = 400): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    await sleep(ms);
   }
 
   /** Summed over every function and the mapping's consumer; invocations oldest first. */
@@ -81,7 +75,7 @@ export class RequestCollector {
       threadCpuSeconds[report.functionName] =
         (threadCpuSeconds[report.functionName] ?? 0) + (report.threadCpuSeconds ?? 0);
     }
-    for (const consumer of this.consumers.values()) {
+    for (const consumer of this.mappingConsumers.values()) {
       if (consumer.runId === runId) add(consumer.tally.snapshot());
     }
     for (const timings of Object.values(invocations)) timings.sort((a, b) => a.startMs - b.startMs);

@@ -17,8 +17,12 @@ import { Kafka } from 'kafkajs';
 import { dataPlaneOperations, unitsOfFailure, unitsOfSuccess } from './dynamodb-capacity';
 import type { RequestUnits } from './dynamodb-capacity';
 
+let tallies = 0;
+
 export class RequestTally {
   private readonly counts: Record<string, number> = {};
+  /** One per tally: adding it twice replaces it, other tallies' counters coexist. */
+  readonly middlewareName = `benchRequestCounter${++tallies}`;
 
   add(key: string, by = 1): void {
     this.counts[key] = (this.counts[key] ?? 0) + by;
@@ -36,10 +40,6 @@ interface SdkClientPrototype {
   send: (this: SdkClient, ...args: unknown[]) => unknown;
 }
 
-/** One middleware name per tally: adding it twice replaces it, other tallies' counters coexist. */
-const middlewareNames = new WeakMap<RequestTally, string>();
-let tallies = 0;
-
 /**
  * Before the deserializer, which the retry middleware runs once per attempt, so retries count; the
  * `initialize` step counts a batch call's items once and asks for `ReturnConsumedCapacity` (on a copy).
@@ -48,11 +48,7 @@ export function countAwsSdkRequests<Input extends object, Output extends object>
   client: SdkClient<Input, Output>,
   tally: RequestTally,
 ): void {
-  let name = middlewareNames.get(tally);
-  if (name === undefined) {
-    name = `benchRequestCounter${++tallies}`;
-    middlewareNames.set(tally, name);
-  }
+  const name = tally.middlewareName;
   const counting: DeserializeMiddleware<Input, Output> = (next, context) => async (args) => {
     const { key, operation, billed } = named(context);
     const addUnits = (units: RequestUnits): void => {
@@ -162,37 +158,35 @@ export function countKafkaRequests(client: KafkaClient, tally: RequestTally): vo
   client.on(client.events.REQUEST, ({ payload }) => tally.add(`kafka.${payload.apiName}`));
 }
 
-interface KafkaRegistration {
-  producers?: RequestTally;
-  /** By group id; undefined: not counted (the bench's own readers are no pipeline cost). */
-  consumers: (groupId: string) => RequestTally | undefined;
-}
-const kafkaRegistrations = new Set<KafkaRegistration>();
+/** The tally of a consumer's group (undefined: a producer); none: not counted (the bench's own readers). */
+type KafkaTallyOf = (groupId: string | undefined) => RequestTally | undefined;
+const kafkaRegistrations = new Set<KafkaTallyOf>();
 let kafkaPatched = false;
 
+function countedKafkaClient<Client extends KafkaClient>(client: Client, groupId?: string): Client {
+  for (const tallyOf of kafkaRegistrations) {
+    const tally = tallyOf(groupId);
+    if (tally) countKafkaRequests(client, tally);
+  }
+  return client;
+}
+
 /** Counts every producer and consumer built later in this thread (not admins); returns the uninstall. */
-export function installKafkaRequestCounter(registration: KafkaRegistration): () => void {
-  kafkaRegistrations.add(registration);
+export function installKafkaRequestCounter(tallyOf: KafkaTallyOf): () => void {
+  kafkaRegistrations.add(tallyOf);
   if (!kafkaPatched) {
     kafkaPatched = true;
     // Re-bound to each Kafka instance by `.apply`/`.call` in the wrappers below.
     // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the instance's `this`
     const { producer, consumer } = Kafka.prototype;
     Kafka.prototype.producer = function (this: Kafka, ...args: Parameters<Kafka['producer']>) {
-      const client = producer.apply(this, args);
-      for (const r of kafkaRegistrations) if (r.producers) countKafkaRequests(client, r.producers);
-      return client;
+      return countedKafkaClient(producer.apply(this, args));
     };
     Kafka.prototype.consumer = function (this: Kafka, config: ConsumerConfig) {
-      const client = consumer.call(this, config);
-      for (const r of kafkaRegistrations) {
-        const tally = r.consumers(config.groupId);
-        if (tally) countKafkaRequests(client, tally);
-      }
-      return client;
+      return countedKafkaClient(consumer.call(this, config), config.groupId);
     };
   }
-  return () => kafkaRegistrations.delete(registration);
+  return () => kafkaRegistrations.delete(tallyOf);
 }
 
 /** Counts each request (`http.<METHOD> <path>`, retries included). */

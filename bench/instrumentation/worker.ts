@@ -19,7 +19,7 @@ if (!port) throw new Error('instrumentation/worker.ts is a preload for function 
 
 const tally = new RequestTally();
 installAwsSdkRequestCounter(tally);
-installKafkaRequestCounter({ producers: tally, consumers: () => tally });
+installKafkaRequestCounter(() => tally);
 // The handlers' HTTP client takes `fetch` when it is built, after this preload ran.
 globalThis.fetch = countingFetch(tally, globalThis.fetch);
 
