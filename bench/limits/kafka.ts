@@ -1,5 +1,6 @@
 /** The kafkajs plumbing the bench and chaos share: a quiet client, a bounded wait, a topic reader. */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 
 /** Logs nothing, so the bench's tables are not interleaved with noise. */
@@ -12,30 +13,18 @@ export function benchKafka(brokers: string, clientIdPrefix: string): Kafka {
 }
 
 /** Rejects with `describe()` (evaluated at the timeout) if `work` is not done in time. */
-export async function withinTimeout<T>(
-  work: Promise<T>,
-  timeoutMs: number,
-  describe: () => string,
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(describe())), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export const withinTimeout = <T>(work: Promise<T>, timeoutMs: number, describe: () => string) =>
+  Promise.race([
+    work,
+    sleep(timeoutMs, undefined, { ref: false }).then((): never => {
+      throw new Error(describe());
+    }),
+  ]);
 
 /** A promise with its settle functions; a rejection nobody awaits yet is not "unhandled". */
-export function deferred(): {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-} {
-  let resolve = (): void => undefined;
-  let reject: (error: unknown) => void = () => undefined;
+export function deferred() {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
   const promise = new Promise<void>((onResolve, onReject) => {
     resolve = onResolve;
     reject = onReject;

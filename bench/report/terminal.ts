@@ -28,92 +28,56 @@ export function figureRows(result: BenchResult): string[][] {
   const { summary } = result;
   const { freshLoad, resync, trickle, limits, baseline } = result.scenarios;
   const fixed = (digits: number) => (v: number) => v.toFixed(digits);
-  const rows: string[][] = [
-    ['summary', 'records/s (scenario 1)', orNa(summary.recordsPerSecond, formatRate)],
-    ['summary', 'ratioToLimit', orNa(summary.ratioToLimit, fixed(2))],
-    ['summary', 'ratioToBaseline', orNa(summary.ratioToBaseline, fixed(1))],
-    ['summary', 'wruPerNewRecord', orNa(summary.wruPerNewRecord, fixed(2))],
-    ['summary', 'wruPerUnchangedRecord', orNa(summary.wruPerUnchangedRecord, fixed(3))],
-    ['summary', 'est. AWS cost / 1M records', orNa(summary.costPerMillionRecordsUsd, formatUsd)],
-  ];
+  const rows: string[][] = [];
+  const section = (scenario: string, figures: Record<string, string>): void => {
+    for (const [figure, value] of Object.entries(figures)) rows.push([scenario, figure, value]);
+  };
+  section('summary', {
+    'records/s (scenario 1)': orNa(summary.recordsPerSecond, formatRate),
+    ratioToLimit: orNa(summary.ratioToLimit, fixed(2)),
+    ratioToBaseline: orNa(summary.ratioToBaseline, fixed(1)),
+    wruPerNewRecord: orNa(summary.wruPerNewRecord, fixed(2)),
+    wruPerUnchangedRecord: orNa(summary.wruPerUnchangedRecord, fixed(3)),
+    'est. AWS cost / 1M records': orNa(summary.costPerMillionRecordsUsd, formatUsd),
+  });
   if (freshLoad) {
-    const s = '1 fresh load';
     const { delivery: d, dynamodbUnits: units, peakMemory: memory } = freshLoad;
     const cpu = freshLoad.cpuSecondsPer1000Records;
-    rows.push(
-      [s, 'records', formatNumber(freshLoad.records)],
-      [
-        s,
-        'delivered',
-        `${formatNumber(d.received)}/${formatNumber(d.expected)} · lost ${d.lost} · duplicated ${d.duplicated}`,
-      ],
-      [
-        s,
-        'end-to-end',
-        `${formatRate(freshLoad.recordsPerSecond)} records/s over ${formatNumber(freshLoad.seconds, 1)} s`,
-      ],
-      [s, 'latency publish → Analytics', orNa(freshLoad.latencyMs, percentiles)],
-      [
-        s,
-        'DynamoDB request units',
-        `${formatNumber(units.wruPerRecord, 2)} WRU + ${formatNumber(units.rruPerRecord, 2)} RRU per new record (${formatNumber(units.wru)} WRU, ${formatNumber(units.rru)} RRU)`,
-      ],
-      [
-        s,
-        'CPU s per 1,000 records',
-        `${byName(cpu.processes, 2)} (node's function threads: ${byName(cpu.functions, 2, ', ')})`,
-      ],
-      [
-        s,
-        'peak RSS',
-        `${formatNumber(memory.totalMiB)} MiB (bench ${formatNumber(memory.benchProcessMiB)}; ${byName(memory.serversMiB, 0, ', ')})`,
-      ],
-    );
+    section('1 fresh load', {
+      records: formatNumber(freshLoad.records),
+      delivered: `${formatNumber(d.received)}/${formatNumber(d.expected)} · lost ${d.lost} · duplicated ${d.duplicated}`,
+      'end-to-end': `${formatRate(freshLoad.recordsPerSecond)} records/s over ${formatNumber(freshLoad.seconds, 1)} s`,
+      'latency publish → Analytics': orNa(freshLoad.latencyMs, percentiles),
+      'DynamoDB request units': `${formatNumber(units.wruPerRecord, 2)} WRU + ${formatNumber(units.rruPerRecord, 2)} RRU per new record (${formatNumber(units.wru)} WRU, ${formatNumber(units.rru)} RRU)`,
+      'CPU s per 1,000 records': `${byName(cpu.processes, 2)} (node's function threads: ${byName(cpu.functions, 2, ', ')})`,
+      'peak RSS': `${formatNumber(memory.totalMiB)} MiB (bench ${formatNumber(memory.benchProcessMiB)}; ${byName(memory.serversMiB, 0, ', ')})`,
+    });
   }
   if (resync) {
     const units = resync.dynamodbUnits;
-    rows.push(
-      [
-        '2 resync',
-        'duplicates/s',
-        `${formatRate(resync.duplicatesPerSecond)} (${formatNumber(resync.duplicates)} in ${formatNumber(resync.seconds, 1)} s; drained in ${formatNumber(resync.drainSeconds, 1)} s)`,
-      ],
-      [
-        '2 resync',
-        'DynamoDB request units',
-        `${formatNumber(units.wruPerRecord, 3)} WRU + ${formatNumber(units.rruPerRecord, 3)} RRU per resynced record`,
-      ],
-      [
-        '2 resync',
-        'new at Analytics',
-        `${resync.analyticsNewRecords} records, ${resync.analyticsNewPayloads} payloads`,
-      ],
-    );
+    section('2 resync', {
+      'duplicates/s': `${formatRate(resync.duplicatesPerSecond)} (${formatNumber(resync.duplicates)} in ${formatNumber(resync.seconds, 1)} s; drained in ${formatNumber(resync.drainSeconds, 1)} s)`,
+      'DynamoDB request units': `${formatNumber(units.wruPerRecord, 3)} WRU + ${formatNumber(units.rruPerRecord, 3)} RRU per resynced record`,
+      'new at Analytics': `${resync.analyticsNewRecords} records, ${resync.analyticsNewPayloads} payloads`,
+    });
   }
   if (trickle) {
-    rows.push(
-      [
-        '3 trickle',
-        'changes',
-        `${formatNumber(trickle.changesPerInterval)} per ${formatMs(trickle.pollIntervalMs)} × ${trickle.intervals} (${trickle.delivered} delivered, ${trickle.superseded} superseded)`,
-      ],
-      ['3 trickle', 'freshness change → Analytics', orNa(trickle.freshnessMs, percentiles)],
-    );
+    section('3 trickle', {
+      changes: `${formatNumber(trickle.changesPerInterval)} per ${formatMs(trickle.pollIntervalMs)} × ${trickle.intervals} (${trickle.delivered} delivered, ${trickle.superseded} superseded)`,
+      'freshness change → Analytics': orNa(trickle.freshnessMs, percentiles),
+    });
   }
   if (limits) {
     const cpu = limits.dynamodbCpuSecondsPer1000Items;
-    rows.push([
-      '4 limit',
-      'raw DynamoDB BatchWriteItem claims',
-      `${formatRate(limits.itemsPerSecond)} items/s (25 per request, concurrency ${limits.concurrency} of ${limits.byConcurrency.map((level) => level.concurrency).join('/')}${cpu === undefined ? '' : `; DynamoDB Local ${formatNumber(cpu, 2)} CPU s per 1,000 items`})`,
-    ]);
+    const levels = limits.byConcurrency.map((level) => level.concurrency).join('/');
+    section('4 limit', {
+      'raw DynamoDB BatchWriteItem claims': `${formatRate(limits.itemsPerSecond)} items/s (25 per request, concurrency ${limits.concurrency} of ${levels}${cpu === undefined ? '' : `; DynamoDB Local ${formatNumber(cpu, 2)} CPU s per 1,000 items`})`,
+    });
   }
   if (baseline) {
-    rows.push([
-      '5 baseline',
-      'per-record consumer',
-      `${formatRate(baseline.recordsPerSecond)} records/s on ${formatNumber(baseline.records)} records (steady state)`,
-    ]);
+    section('5 baseline', {
+      'per-record consumer': `${formatRate(baseline.recordsPerSecond)} records/s on ${formatNumber(baseline.records)} records (steady state)`,
+    });
   }
   for (const error of result.errors) rows.push([error.scenario, 'FAILED', error.message]);
   return rows;
