@@ -34,11 +34,9 @@ runMain('bench', async (onStop) => {
     if (!settings.only.includes(name)) return;
     say(what);
     await work().catch((error: unknown) => {
-      errors.push({
-        scenario: name,
-        message: error instanceof Error ? error.message : String(error),
-      });
-      say(`${name} FAILED: ${errors.at(-1)?.message}`);
+      const message = error instanceof Error ? error.message : String(error);
+      errors.push({ scenario: name, message });
+      say(`${name} FAILED: ${message}`);
     });
   };
   // Generous: the bench measures speed, the timeout only catches a stuck pipeline.

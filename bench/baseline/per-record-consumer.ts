@@ -25,6 +25,7 @@ import {
 } from '../instrumentation/counters';
 import { benchKafka, deferred, perSecond, withinTimeout } from '../limits/kafka';
 import { createIdempotencyTable, localDynamodb } from '../limits/raw-dynamodb';
+import { parseJson } from '../cli';
 import { summarizeRequests } from '../report/request-summary';
 
 export type BaselineResult = Awaited<ReturnType<typeof runPerRecordBaseline>>;
@@ -47,15 +48,6 @@ export function singleRecordPayload(
       batchIds: [`${position.topic}-${position.partition}:${position.offset}`],
     },
   };
-}
-
-function parseEnvelope(value: Buffer | null): Envelope | undefined {
-  try {
-    const parsed = EnvelopeSchema.safeParse(JSON.parse(value?.toString('utf8') ?? ''));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export async function runPerRecordBaseline(options: {
@@ -124,7 +116,7 @@ export async function runPerRecordBaseline(options: {
           if (processed >= target) return;
           startMs ??= performance.now();
           try {
-            const envelope = parseEnvelope(message.value);
+            const envelope = parseJson(EnvelopeSchema, message.value?.toString('utf8') ?? '');
             if (envelope === undefined) invalidSkipped++;
             else if (!(await claim(recordVersionKey(envelope)))) duplicatesSkipped++;
             else {

@@ -15,6 +15,7 @@ import type {
   PipelineRunOptions,
 } from '../../localstack/start-pipeline';
 import { startPipeline } from '../../localstack/start-pipeline';
+import { parseJson } from '../cli';
 import { readTopics } from '../limits/kafka';
 
 export interface ChaosContext {
@@ -297,11 +298,7 @@ export type DlqEntry = { ok: true; message: DlqMessage } | { ok: false; offset: 
 
 export async function readDlq(run: PipelineRun, brokers: string): Promise<DlqEntry[]> {
   return (await readTopics(brokers, [run.names.dlqTopic])).map(({ value, offset }) => {
-    try {
-      const parsed = DlqMessageSchema.safeParse(JSON.parse(value.toString('utf8')));
-      return parsed.success ? { ok: true, message: parsed.data } : { ok: false, offset };
-    } catch {
-      return { ok: false, offset };
-    }
+    const message = parseJson(DlqMessageSchema, value.toString('utf8'));
+    return message ? { ok: true, message } : { ok: false, offset };
   });
 }

@@ -5,6 +5,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { z } from 'zod';
 import type { FunctionHost } from '../../localstack/runtime/function-host';
 import { parseEmfLine } from '../../localstack/runtime/emf';
+import { parseJson } from '../cli';
 import { installKafkaRequestCounter, RequestTally } from './counters';
 
 export const BENCH_REQUEST_CHANNEL = 'ecom-sync-bench-requests';
@@ -88,14 +89,17 @@ export class RequestCollector {
   }
 }
 
+const EmfTimestampSchema = z.object({ _aws: z.object({ Timestamp: z.number() }) });
+
 /** One EMF document: its `_aws.Timestamp` and metric name → summed values. */
 export function emfSample(functionName: string, text: string) {
   const data = parseEmfLine(text);
   if (!data) return undefined;
-  const { _aws } = JSON.parse(text) as { _aws: { Timestamp: number } };
+  const timestampMs = parseJson(EmfTimestampSchema, text)?._aws.Timestamp;
+  if (timestampMs === undefined) return undefined;
   const values: Record<string, number> = {};
   for (const datum of data) values[datum.name] = (values[datum.name] ?? 0) + datum.value;
-  return { functionName, timestampMs: _aws.Timestamp, values };
+  return { functionName, timestampMs, values };
 }
 
 /** The stage rates come from the metrics the functions emit anyway. */

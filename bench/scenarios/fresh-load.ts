@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import { EnvelopeSchema } from '../../lambdas/shared/envelope';
 import { pipelineFunctions } from '../../lambdas/shared/functions';
 import { functionNames } from '../../lambdas/shared/pipeline';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
+import { parseJson } from '../cli';
 import { checkDelivery, receivedAtMs } from '../harness/delivery-check';
 import type { InvocationTiming } from '../instrumentation/collector';
 import { peakMemory } from '../instrumentation/collector';
@@ -12,13 +13,6 @@ import { requestsPer, requestUnits, summarizeRequests } from '../report/request-
 import type { BenchPipeline } from './bench-pipeline';
 
 export type FreshLoadResult = Awaited<ReturnType<typeof runFreshLoad>>;
-
-/** The envelope fields that name a record version (lambdas/shared/envelope.ts). */
-const EnvelopeKeySchema = z.object({
-  eventType: z.enum(['CUSTOMER', 'PRODUCT']),
-  contentHash: z.string(),
-  payload: z.looseObject({ id: z.string() }),
-});
 
 /** Scenario 1, the fresh load (docs/benchmarks.md); a lost or duplicated record fails the bench in the runner. */
 export async function runFreshLoad(options: {
@@ -59,9 +53,9 @@ export async function runFreshLoad(options: {
     run.names.productTopic,
   ]);
   const latencies = messages.flatMap((message) => {
-    const envelope = EnvelopeKeySchema.safeParse(JSON.parse(message.value.toString('utf8')));
-    if (!envelope.success) return [];
-    const { eventType, payload, contentHash } = envelope.data;
+    const envelope = parseJson(EnvelopeSchema, message.value.toString('utf8'));
+    if (!envelope) return [];
+    const { eventType, payload, contentHash } = envelope;
     const receivedAt = receivedAtMs(run.mock.state, eventType, payload.id, contentHash);
     return receivedAt === undefined ? [] : [receivedAt - message.timestampMs];
   });

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { metricNames } from '../../lambdas/shared/pipeline';
 import {
   countsSince,
@@ -6,6 +7,8 @@ import {
   summarizeRequests,
 } from '../report/request-summary';
 import type { BenchPipeline } from './bench-pipeline';
+
+const PollResultSchema = z.looseObject({ status: z.string() });
 
 export type ResyncResult = Awaited<ReturnType<typeof runResync>>;
 
@@ -25,7 +28,7 @@ export async function runResync(options: {
     (['pollCrm', 'pollInventory'] as const).map(async (key) => {
       const result = await run.runtime.invoke(key, { mode: 'full' });
       // 'partial' is fine (the run resumes on schedule); 'failed' means nothing was re-read.
-      if ((result as { status?: unknown } | null)?.status === 'failed') {
+      if (PollResultSchema.safeParse(result).data?.status === 'failed') {
         throw new Error(`resync: ${key} refused or failed: ${JSON.stringify(result)}`);
       }
     }),
