@@ -6,10 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
-/**
- * `--name value` flags read into a zod object schema: a boolean field is a bare flag, anything
- * else a string the schema coerces. Throws with every problem and the usage text.
- */
+/** `--name value` flags into a zod object schema (a boolean field is a bare flag); throws with the usage. */
 export function parseCli<Schema extends z.ZodObject>(
   args: readonly string[],
   schema: Schema,
@@ -124,10 +121,7 @@ export function writeResult(
   return file;
 }
 
-/**
- * Runs a command line's `main` with the local stack it starts: Ctrl-C stops the stack (the
- * stack's exit hook is the last resort), the exit code is main's.
- */
+/** Ctrl-C stops the stack `main` started (its exit hook is the last resort); exits with main's code. */
 export function runMain(
   tag: string,
   main: (onStop: (stop: () => Promise<void>) => void) => Promise<number>,

@@ -1,8 +1,4 @@
-/**
- * Scenario 5, the replaced Java/Python design (docs/benchmarks.md): per message, a conditional
- * PutItem of its version's idempotency key, a POST of that record alone to an Analytics mock of its
- * own, an offset commit. The clock runs from the first message to the last commit.
- */
+/** Scenario 5, the replaced Java/Python design: one message at a time (docs/benchmarks.md). */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {

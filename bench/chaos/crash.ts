@@ -168,10 +168,7 @@ export function describeCrashes(
   return parts.length > 0 ? `${head}: ${parts.join(', ')}` : head;
 }
 
-/**
- * Calls `onCrash` in order for each new crash: polling, since a crashing worker cannot tell anyone.
- * Returns `stop`, which waits for a running `onCrash`.
- */
+/** Polls, since a crashing worker cannot tell anyone; `stop` waits for a running `onCrash`. */
 export function watchCrashes(
   slotDir: string,
   onCrash: (operation: string, count: number) => Promise<void>,

@@ -80,10 +80,7 @@ export interface ChaosDriveOptions {
   notes?: string[];
 }
 
-/**
- * Drained means every expected record arrived in its current version and nothing is left in Kafka,
- * staging or the mapping, so a scenario that loses records ends at the timeout (docs/chaos.md).
- */
+/** Drained: docs/chaos.md; a scenario that loses records ends at the timeout. */
 export async function driveChaosPipeline(
   context: ChaosContext,
   options: ChaosDriveOptions,
@@ -241,7 +238,6 @@ export function setFaultsAt(at: number, settings: FaultSettings, what: string): 
   };
 }
 
-/** +240 s, −1 h: how a clock offset reads in a report. */
 export function formatOffset(offsetMs: number): string {
   const seconds = Math.abs(offsetMs) / 1000;
   const sign = offsetMs < 0 ? '−' : '+';
@@ -250,10 +246,7 @@ export function formatOffset(offsetMs: number): string {
     : `${sign}${seconds} s`;
 }
 
-/**
- * A `share` of each entity (at least one) changes at the source, so incremental polls have to find
- * the new versions; stamped `updatedAt = now + clockOffsetMs[entity]` (a source clock that is off).
- */
+/** A `share` of each entity changes, stamped `now + clockOffsetMs[entity]` (a source clock that is off). */
 export function sourceChange(
   at: number,
   share: number,

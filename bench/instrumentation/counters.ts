@@ -1,8 +1,6 @@
 /**
- * Request counters by `<service>.<operation>` (`dynamodb.PutItem`, `kafka.Fetch`,
- * `http.POST /analytics/data`), with `.items` of batch calls and `.wru`/`.rru` per attempt: hooks on
- * the client classes, because nothing in Powertools or the SDK counts requests across worker
- * threads (docs/benchmarks.md, "Requests per 1,000 records").
+ * Request counters by `<service>.<operation>`: hooks on the client classes, because nothing in
+ * Powertools or the SDK counts requests across worker threads (docs/benchmarks.md).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';

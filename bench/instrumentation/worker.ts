@@ -1,8 +1,4 @@
-/**
- * Preloaded in every function's worker (like a Lambda layer's `--import`): counts what the handler
- * sends, times each invocation from `invoke` to its `result`/`error` reply (what Lambda bills), and
- * reports running totals to collector.ts.
- */
+/** Preloaded in every function's worker, like a Lambda layer's `--import` (docs/benchmarks.md). */
 import { BroadcastChannel, parentPort, threadId } from 'node:worker_threads';
 import { z } from 'zod';
 import type { InvocationTiming, WorkerReport } from './collector';

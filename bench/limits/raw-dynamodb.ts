@@ -106,10 +106,7 @@ export async function createIdempotencyTable(
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName });
 }
 
-/**
- * An item like merge-consumer's claim: Powertools' hashed key (`<function>#<md5 base64>`), its
- * expiry attributes and the staging object the claim belongs to.
- */
+/** Like merge-consumer's claim: Powertools' hashed key, its expiries and the claim's staging key. */
 export function inProgressClaimItem(seed: string, now: Date): Record<string, AttributeValue> {
   const hash = createHash('md5').update(JSON.stringify(seed)).digest('base64');
   const batchId = batchIdFromOffsets([

@@ -47,7 +47,6 @@ export const awsPrices = {
     putCopyPostList: price(0.005, 'per 1,000 PUT, COPY, POST, LIST (Standard)', 's3/pricing', c3x),
     getAndOthers: price(0.0004, 'per 1,000 GET, HEAD and others (Standard)', 's3/pricing', c3x),
   },
-  /** The default deployment (DESIGN.md). */
   mskServerless: {
     clusterHour: price(0.75, 'per cluster-hour', 'msk/pricing'),
     partitionHour: price(0.0015, 'per partition-hour', 'msk/pricing'),

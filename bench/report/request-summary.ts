@@ -54,7 +54,6 @@ export function requestUnits(byOperation: Record<string, number>, records = 1) {
   return { wru, rru, wruPerRecord: wru / records, rruPerRecord: rru / records };
 }
 
-/** Requests per `per` records (1,000 for scenario 1, 1 for the resync), by family. */
 export function requestsPer(
   summary: RequestSummary,
   records: number,
@@ -77,10 +76,7 @@ export function countsSince(
   );
 }
 
-/**
- * Families a fresh load cannot run without: zero means a counter missed its clients (a second copy
- * of a library, a hook installed too late), and every figure derived from it would lie.
- */
+/** Zero means a counter missed its clients (a second library copy, a late hook): every figure would lie. */
 export function missingCounters(summary: RequestSummary): RequestFamily[] {
   return familyNames.filter((family) => family !== 'kafkaOther' && summary[family] === 0);
 }

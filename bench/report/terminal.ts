@@ -4,7 +4,6 @@ import type { Distribution } from './percentiles';
 import type { RequestFamily } from './request-summary';
 import { familyLabels } from './request-summary';
 
-/** Rates and ratios: 3 significant digits below 100, whole numbers above. */
 export function formatRate(value: number): string {
   if (!Number.isFinite(value)) return 'n/a';
   return Math.abs(value) >= 100 ? formatNumber(value) : value.toPrecision(3);
@@ -23,7 +22,6 @@ const byName = (values: Record<string, number>, digits: number, separator = ' ·
     .map(([name, value]) => `${name} ${formatNumber(value, digits)}`)
     .join(separator);
 
-/** The headline figures of every scenario that ran, one row each. */
 export function figureRows(result: BenchResult): string[][] {
   const { summary } = result;
   const { freshLoad, resync, trickle, limits, baseline } = result.scenarios;
@@ -83,7 +81,6 @@ export function figureRows(result: BenchResult): string[][] {
   return rows;
 }
 
-/** Requests per family: scenario 1 per 1,000 records and scenario 2 per record. */
 export function requestRows(result: BenchResult): string[][] {
   const { freshLoad, resync } = result.scenarios;
   return (Object.keys(familyLabels) as RequestFamily[]).map((family) => [
@@ -93,7 +90,6 @@ export function requestRows(result: BenchResult): string[][] {
   ]);
 }
 
-/** What `npm run bench` prints at the end. */
 export function terminalReport(result: BenchResult, file: string): string {
   const { machine } = result;
   return [

@@ -59,7 +59,6 @@ export async function runTrickle(options: {
     delivered: freshness.length,
     /** Versions changed again before they were polled: only the newer one must arrive. */
     superseded: changes.length - freshness.length,
-    /** The record's new updatedAt → the Analytics receipt of that version. */
     freshnessMs: distribution(freshness),
     delivery: checkDelivery(run.mock.state),
   };

@@ -7,10 +7,7 @@ import type { PipelineRun } from '../../../localstack/start-pipeline';
 import type { ChaosScenario, TimedFault } from '../drive';
 import { driveChaosPipeline, readDlq } from '../drive';
 
-/**
- * A short local retry budget, so an outage of seconds outlasts it (in AWS: 6 attempts, backoff
- * up to 20 s). The mechanism is the same; only the waiting is shorter.
- */
+/** Short locally, so an outage of seconds outlasts it (in AWS: 6 attempts, backoff up to 20 s). */
 const flushRetryBudget = {
   FLUSH_MAX_ATTEMPTS: '2',
   FLUSH_BASE_DELAY_MS: '100',
@@ -32,10 +29,7 @@ const RedriveResultSchema = z.union([
 const listParked = async (run: PipelineRun) =>
   ParkedListSchema.parse(await run.runtime.invoke('flush', { action: 'list-dlq' })).parked;
 
-/**
- * Everything the pollers will ever publish has been consumed, and nothing is staged or running:
- * with Analytics down, that means every staged batch has been parked.
- */
+/** Everything published is consumed and nothing is staged or running: with Analytics down, all parked. */
 async function everythingParked(run: PipelineRun): Promise<boolean> {
   const expected = checkDelivery(run.mock.state).expected;
   const published =
@@ -52,11 +46,8 @@ async function everythingParked(run: PipelineRun): Promise<boolean> {
 }
 
 /**
- * Analytics is down from the first flush: every POST answers 503 (no Retry-After), so each payload
- * exhausts flush's retry budget and is parked. Once every record is parked the outage ends and the
- * operator redrives, repeating while the scheduled flush holds the lease or parked payloads remain.
- * The DLQ must then hold exactly one flush message per parked payload and nothing else, and dlq/
- * must be empty.
+ * Analytics is down until every payload is parked; then the operator redrives, again while the
+ * scheduled flush holds the lease or payloads remain (what must hold: docs/chaos.md).
  */
 export const analyticsOutageRedrive: ChaosScenario = {
   name: 'analytics-outage-redrive',

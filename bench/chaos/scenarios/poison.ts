@@ -29,9 +29,8 @@ const expectedReasons: Record<PoisonMessage['kind'], RegExp> = {
 };
 
 /**
- * One poison message; `serial` numbers the poison of a run (kinds cycle, even serials go to the
- * customer topic). Ids like `cust-poison-000007` are never the source's, so Analytics holding one
- * would be a finding.
+ * Kinds cycle, even serials go to the customer topic. Ids like `cust-poison-000007` are never the
+ * source's, so Analytics holding one would be a finding.
  */
 export function buildPoison(serial: number, now: Date = new Date()): PoisonMessage {
   const kind = poisonKinds[serial % poisonKinds.length] ?? poisonKinds[0];
@@ -98,11 +97,7 @@ export interface InjectedPoison extends PoisonMessage {
 const positionOf = (topic: string, partition: number, offset: string): string =>
   `${topic}/${partition}@${offset}`;
 
-/**
- * Each poison message must be on the DLQ exactly once, from the merge stage, at its own position,
- * with the reason its kind calls for; nothing else may be there; and Analytics must hold none of
- * the poison ids (the oversized one is otherwise valid).
- */
+/** Each poison on the DLQ once, from the merge stage, at its position, with its reason; none at Analytics. */
 export function checkPoisonOnDlq(
   injected: readonly InjectedPoison[],
   entries: readonly DlqEntry[],

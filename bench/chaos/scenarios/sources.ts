@@ -4,21 +4,15 @@ import type { ChaosScenario, TimedFault } from '../drive';
 import { driveChaosPipeline, formatOffset, setFaultsAt, sourceChange } from '../drive';
 
 /**
- * Poller page size for a data set: production's 500 when the CRM full sync takes enough pages
- * anyway (20,000 records), smaller for a quick run, so a 20 % fault rate meets more than a handful
- * of requests (~15 per source). A tunable (POLLER_PAGE_SIZE), not a change of behaviour.
+ * Production's 500 at 20,000 records, smaller for a quick run, so a 20 % fault rate meets more than
+ * a handful of requests (~15 per source): a tunable (POLLER_PAGE_SIZE), not a change of behaviour.
  */
 export function faultExposurePageSize(records: number): number {
   const customers = Math.round((records * 2) / 3);
   return Math.min(pipeline.poller.pageSize, Math.max(20, Math.floor(customers / 15)));
 }
 
-/**
- * One pipeline run with mock-API faults: the settings in force from the first poll, later changes
- * as delivery progresses, and 2 % of the records changing halfway so the incremental polls after
- * the full sync face the faults as well. The report carries what the mock actually did (requests
- * answered 5xx / 429 / 503, delayed) next to the configured rates.
- */
+/** Mock-API faults, with 2 % of the records changing halfway (docs/chaos.md, "Mid-run changes"). */
 function sourceFaultScenario(plan: {
   name: string;
   fault: string;
@@ -124,12 +118,7 @@ export function skewedChanges(): TimedFault[] {
   ].map(({ at, crm }) => sourceChange(at, 0.01, { customers: crm, products: inventoryBehindMs }));
 }
 
-/**
- * CRM clock skew on `updatedAt` within the poller's tolerance, while records change during the
- * incremental polls. The pollers watermark with the source's own max(updatedAt), so neither a clock
- * ahead (up to `maxClockSkewSeconds`) nor one behind skips a change; a correction backwards by
- * less than `overlapSeconds` is covered by the overlap. Beyond those limits: docs/chaos.md.
- */
+/** What the pollers promise under clock skew, and why it holds: docs/chaos.md, "Clock skew". */
 export const clockSkewScenario: ChaosScenario = {
   name: 'clock-skew',
   fault:
