@@ -97,18 +97,12 @@ export interface SdkClientPrototype {
   send: (this: unknown, command: unknown, ...rest: unknown[]) => unknown;
 }
 
+const SdkClientConfigSchema = z.object({ config: z.object({ serviceId: z.string() }) });
+
 /** `<serviceId>.<operation>` of an SDK call, e.g. `S3.PutObject`. */
 export function sdkOperationName(client: unknown, command: unknown): string {
-  const serviceId: unknown = Reflect.get(
-    Object(Reflect.get(Object(client), 'config')),
-    'serviceId',
-  );
-  const commandName: unknown = Reflect.get(
-    Object(Reflect.get(Object(command), 'constructor')),
-    'name',
-  );
-  const name = (value: unknown) => (typeof value === 'string' ? value : 'Unknown');
-  return `${name(serviceId)}.${name(commandName).replace(/Command$/, '')}`;
+  const serviceId = SdkClientConfigSchema.safeParse(client).data?.config.serviceId ?? 'Unknown';
+  return `${serviceId}.${(Object(command) as object).constructor.name.replace(/Command$/, '')}`;
 }
 
 interface CrashHookOptions {

@@ -27,14 +27,17 @@ async function withCrashes(
   fn: 'mergeConsumer' | 'flush',
   plan: Omit<CrashPlan, 'slotDir' | 'seed'>,
   meaning: Record<string, string>,
-  drive: (slotDir: string, crashEnv: Record<string, string>) => ChaosDriveOptions,
+  drive: (slotDir: string) => ChaosDriveOptions,
 ): Promise<ScenarioOutcome> {
   const slotDir = mkdtempSync(join(tmpdir(), `ecom-sync-chaos-${fn}-`));
   try {
-    const options = drive(slotDir, crashPlanEnv({ ...plan, seed: context.seed, slotDir }));
+    const options = drive(slotDir);
     return await driveChaosPipeline(context, {
       ...options,
-      pipeline: { ...options.pipeline, preloadModules: { [fn]: [crashPreload] } },
+      pipeline: {
+        preloadModules: { [fn]: [crashPreload] },
+        extraEnv: { [fn]: crashPlanEnv({ ...plan, seed: context.seed, slotDir }) },
+      },
       recover: async (run) => {
         await options.recover?.(run);
         return describeCrashes(readCrashes(slotDir), plan.maxCrashes, meaning);
@@ -79,10 +82,7 @@ const mergeConsumerCrash: ChaosScenario = {
       ),
     };
     const meaning = byCall(([, what]) => what);
-    return withCrashes(context, 'mergeConsumer', plan, meaning, (_, crashEnv) => ({
-      label: 'merge-crash',
-      pipeline: { extraEnv: { mergeConsumer: crashEnv } },
-    }));
+    return withCrashes(context, 'mergeConsumer', plan, meaning, () => ({ label: 'merge-crash' }));
   },
 };
 
@@ -106,9 +106,8 @@ const flushCrashAfterPost: ChaosScenario = {
     };
     try {
       const meaning = { [ANALYTICS_POST_OPERATION]: 'a 2xx to POST /analytics/data' };
-      const outcome = await withCrashes(context, 'flush', plan, meaning, (slotDir, crashEnv) => ({
+      const outcome = await withCrashes(context, 'flush', plan, meaning, (slotDir) => ({
         label: 'flush-crash',
-        pipeline: { extraEnv: { flush: crashEnv } },
         paceSeconds: 20,
         beforeStart: (run) => {
           stopWatching = watchCrashes(slotDir, async (_operation, count) => {
