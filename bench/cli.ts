@@ -83,7 +83,6 @@ export interface MachineInfo {
   node: string;
   java: string;
   commit: string;
-  /** Uncommitted changes in the checkout the figures came from. */
   dirty: boolean;
 }
 

@@ -4,9 +4,8 @@
  * Runtime.ExitError) and runs no `finally` of the handler: as abrupt as a Lambda sandbox that dies.
  */
 import { threadId } from 'node:worker_threads';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mixSeed, mulberry32 } from '../../lambdas/mock-apis/prng';
-import type { SdkClientPrototype } from './crash';
+import { sdkBaseClient } from '../instrumentation/counters';
 import {
   crashAfterAnalyticsPost,
   createCrashDecider,
@@ -25,6 +24,5 @@ const hook = {
   // 128 + SIGKILL, as a shell reports a killed process.
   crash: (): never => process.exit(137),
 };
-// DynamoDBClient and S3Client both inherit `send` from the SDK's shared base class.
-installSdkCrashHook(Object.getPrototypeOf(DynamoDBClient.prototype) as SdkClientPrototype, hook);
+installSdkCrashHook(sdkBaseClient(), hook);
 globalThis.fetch = crashAfterAnalyticsPost(globalThis.fetch, hook);

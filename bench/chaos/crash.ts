@@ -1,7 +1,6 @@
 /**
- * Crashes on purpose: an execution environment kills itself right AFTER a call succeeded (the side
- * effect landed, the code never saw the answer: the most adversarial point), as a plan in its env
- * says, within a budget shared by every environment of the run so the run can finish.
+ * An execution environment kills itself right AFTER a call succeeded (the side effect landed, the
+ * code never saw the answer), as its env's plan says, within a budget shared by the whole run.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { FLUSH_LEASE_ID } from '../../lambdas/flush/lease';
 import { tables } from '../../lambdas/shared/pipeline';
+import type { SdkClient, SdkClientPrototype } from '../instrumentation/counters';
 import { requestLabel } from '../instrumentation/counters';
 
 export const CRASH_PLAN_ENV = 'CHAOS_CRASH_PLAN';
@@ -38,16 +38,14 @@ export function readCrashPlan(env: Record<string, string | undefined>): CrashPla
 }
 
 export interface CrashSlots {
-  /** false once the budget is spent. */
   claim(operation: string): boolean;
 }
 
 const slotPrefix = 'crash-';
 
 /**
- * The budget outlives the worker threads that die, so it is files: each crash takes one, created
- * exclusively (`wx`, atomic across threads), holding the operation. `maxPerOperation` keeps the
- * first operation of every invocation from spending the whole budget.
+ * The budget outlives the threads that die, so it is files created exclusively (`wx`, atomic across
+ * threads); `maxPerOperation` keeps every invocation's first operation from spending it all.
  */
 export function fileCrashSlots(
   dir: string,
@@ -93,10 +91,6 @@ export function createCrashDecider(options: {
   };
 }
 
-export interface SdkClientPrototype {
-  send: (this: unknown, command: unknown, ...rest: unknown[]) => unknown;
-}
-
 const SdkClientConfigSchema = z.object({ config: z.object({ serviceId: z.string() }) });
 
 /** `<serviceId>.<operation>` of an SDK call, e.g. `S3.PutObject`. */
@@ -116,7 +110,7 @@ export function installSdkCrashHook(
   options: CrashHookOptions,
 ): () => void {
   const { send } = prototype;
-  prototype.send = function (this: unknown, command: unknown, ...rest: unknown[]) {
+  prototype.send = function (this: SdkClient, command: unknown, ...rest: unknown[]) {
     if (typeof rest.at(-1) === 'function') return send.call(this, command, ...rest);
     return (send.call(this, command, ...rest) as Promise<unknown>).then((output) => {
       const operation = sdkOperationName(this, command);
@@ -147,7 +141,6 @@ export function crashAfterAnalyticsPost(
   };
 }
 
-/** E.g. "7 crashes (budget 20): 3 after claims BatchWriteItem (DynamoDB.BatchWriteItem), …". */
 export function describeCrashes(
   operations: readonly string[],
   budget: number,
@@ -187,9 +180,8 @@ export function watchCrashes(
 }
 
 /**
- * Moves a crashed owner's flush lease into the past, as if its ~5 minutes had gone by: the next
- * flush still takes it through its own "expired" condition. Conditional on the owner, so a live
- * flush's lease is never touched. Returns the dead owner, if a lease was held.
+ * Expires a crashed owner's flush lease as if its ~5 minutes had gone by (the next flush still takes
+ * it through its own "expired" condition); conditional on the owner, so a live flush's is untouched.
  */
 export async function expireCrashedFlushLease(
   dynamodb: DynamoDBClient,

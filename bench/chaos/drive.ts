@@ -37,7 +37,6 @@ export interface ScenarioOutcome {
   injectedPoison: number;
   /** When that is not just the poison (default `injectedPoison`). */
   expectedDlqMessages?: number;
-  /** Scenario checks that did not hold; each fails the verdict. */
   failedChecks?: string[];
   faultsInjected: string;
   elapsedSeconds: number;
@@ -45,7 +44,6 @@ export interface ScenarioOutcome {
 }
 
 export interface ChaosScenario {
-  /** kebab-case, unique: `--only <name>`. */
   name: string;
   fault: string;
   run(context: ChaosContext): Promise<ScenarioOutcome>;
@@ -54,7 +52,6 @@ export interface ChaosScenario {
 /** A fault fired once Analytics holds `atDeliveredFraction` of the expected records. */
 export interface TimedFault {
   atDeliveredFraction: number;
-  /** Returns what it did, with figures, for the report. */
   inject(run: PipelineRun): Promise<string>;
 }
 
@@ -69,11 +66,8 @@ export interface ChaosDriveOptions {
   recover?: (run: PipelineRun) => Promise<unknown>;
   /** The first drain only waits for Kafka, staging and the runtime to settle: `recover` delivers the rest. */
   settleFirst?: boolean;
-  /** Returns the checks that failed. */
   inspect?: (run: PipelineRun) => Promise<string[]>;
-  /** The routes whose mock fault tally the report shows. */
   tallyRoutes?: FaultRoute[];
-  /** Pace the sources so a full sync takes at least this many seconds (paceSources). */
   paceSeconds?: number;
   /** POLLER_PAGE_SIZE (a tunable; paced sources set their own). */
   pageSize?: number;
@@ -270,9 +264,8 @@ export function sourceChange(
 }
 
 /**
- * Slows the sources so that a full sync takes at least `minSyncSeconds` (small pages, each at most
- * 2 s late, far from the poller's HTTP timeout): otherwise a small data set is delivered in a couple
- * of flushes and "kill the broker at 30 % delivered" fires after the fact.
+ * A full sync of at least `minSyncSeconds` (each page at most 2 s late, far from the HTTP timeout):
+ * otherwise "kill the broker at 30 % delivered" fires after a small data set was delivered.
  */
 export function paceSources(records: number, minSyncSeconds: number) {
   const pageSize = 100;

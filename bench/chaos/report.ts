@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { MachineInfo } from '../cli';
 import { commaList, parseCli, table } from '../cli';
 import type { ChaosScenario, ScenarioOutcome } from './drive';
 import { analyticsOutageRedrive } from './scenarios/analytics-outage';
@@ -34,8 +33,6 @@ const OptionsSchema = z.strictObject({
   seed: z.coerce.number().int().min(0).max(0xffffffff).default(42),
   'out-dir': z.string().min(1).default('bench/results'),
 });
-
-export type ChaosOptions = ReturnType<typeof parseChaosOptions>;
 
 /** `--quick` means 1,500 records unless `--records` is given too (docs/chaos.md). */
 export function parseChaosOptions(argv: readonly string[]) {
@@ -118,13 +115,8 @@ export function summarize(verdicts: readonly ScenarioVerdict[]) {
   };
 }
 
-export function buildReport(parts: {
-  startedAt: string;
-  finishedAt: string;
-  options: ChaosOptions;
-  machine: MachineInfo;
-  verdicts: ScenarioVerdict[];
-}) {
+/** chaos-<timestamp>.json: the summary on top, then the run's parts (docs/chaos.md). */
+export function buildReport<Parts extends { verdicts: ScenarioVerdict[] }>(parts: Parts) {
   return { summary: summarize(parts.verdicts), ...parts };
 }
 

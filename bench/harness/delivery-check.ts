@@ -30,10 +30,7 @@ export function receivedAtMs(
 }
 
 /** The source's current state (the data set the mock APIs serve) against what Analytics received. */
-export function checkDelivery(
-  state: MockState,
-  isCorrupt: (record: Record<string, unknown>) => boolean = defaultIsCorrupt,
-): DeliveryCheck {
+export function checkDelivery(state: MockState): DeliveryCheck {
   let expected = 0;
   let received = 0;
   let corrupt = 0;
@@ -64,7 +61,7 @@ export function checkDelivery(
 }
 
 /** The mock's `corrupt` change: an e-mail that is not one, or a negative stock. */
-function defaultIsCorrupt(record: Record<string, unknown>): boolean {
+function isCorrupt(record: Record<string, unknown>): boolean {
   return (
     record.email === 'not-an-email' ||
     (typeof record.stockQuantity === 'number' && record.stockQuantity < 0)

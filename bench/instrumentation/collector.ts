@@ -29,7 +29,6 @@ export type WorkerReport = z.infer<typeof WorkerReportSchema>;
 export class RequestCollector {
   private readonly channel = new BroadcastChannel(BENCH_REQUEST_CHANNEL);
   private readonly reports = new Map<string, Map<number, WorkerReport>>();
-  /** Consumer group id prefix → the run its consumers count for. */
   private readonly mappingConsumers = new Map<string, { runId: string; tally: RequestTally }>();
   private readonly uninstallKafkaCounter: () => void;
   rejectedReports = 0;
@@ -91,7 +90,6 @@ export class RequestCollector {
 
 const EmfTimestampSchema = z.object({ _aws: z.object({ Timestamp: z.number() }) });
 
-/** One EMF document: its `_aws.Timestamp` and metric name → summed values. */
 export function emfSample(functionName: string, text: string) {
   const data = parseEmfLine(text);
   if (!data) return undefined;

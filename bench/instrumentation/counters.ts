@@ -34,7 +34,8 @@ export class RequestTally {
 export interface SdkClient<Input extends object = object, Output extends object = object> {
   middlewareStack: MiddlewareStack<Input, Output>;
 }
-interface SdkClientPrototype {
+/** The part of the base `Client` (@smithy/core) the hooks wrap. */
+export interface SdkClientPrototype {
   send: (this: SdkClient, ...args: unknown[]) => unknown;
 }
 
@@ -91,16 +92,20 @@ function named(context: HandlerExecutionContext) {
 const patchedPrototypes = new WeakSet<object>();
 
 /**
- * Every SDK v3 client extends one base `Client` (@smithy/core): wrapping its `send` counts every
- * client of this thread from its first request. A second copy of that class would let clients escape.
+ * Every SDK v3 client extends one base `Client` (@smithy/core), so wrapping its `send` reaches every
+ * client of the thread; a second copy of that class would let clients escape the hooks.
  */
-export function installAwsSdkRequestCounter(tally: RequestTally): void {
+export function sdkBaseClient(): SdkClientPrototype {
   const base: unknown = Object.getPrototypeOf(DynamoDBClient.prototype);
-  if (base !== Object.getPrototypeOf(S3Client.prototype) || !isClientPrototype(base)) {
-    throw new Error(
-      'DynamoDBClient and S3Client do not extend the same @smithy/core Client (check `npm ls @smithy/core`): an SDK request counter would miss clients',
-    );
-  }
+  if (base === Object.getPrototypeOf(S3Client.prototype) && isClientPrototype(base)) return base;
+  throw new Error(
+    'DynamoDBClient and S3Client do not extend the same @smithy/core Client (check `npm ls @smithy/core`): an SDK hook would miss clients',
+  );
+}
+
+/** Counts every client of this thread from its first request. */
+export function installAwsSdkRequestCounter(tally: RequestTally): void {
+  const base = sdkBaseClient();
   if (patchedPrototypes.has(base)) return;
   patchedPrototypes.add(base);
   const counted = new WeakSet<object>();
@@ -120,7 +125,6 @@ function isClientPrototype(value: unknown): value is SdkClientPrototype {
   );
 }
 
-/** Items of a `TransactItems` or `RequestItems` input. */
 export function itemsOf(input: object): number | undefined {
   const transactItems: unknown = Reflect.get(input, 'TransactItems');
   if (Array.isArray(transactItems)) return transactItems.length;

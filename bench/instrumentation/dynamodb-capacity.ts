@@ -1,8 +1,7 @@
 /**
- * DynamoDB request units of one attempt, as AWS bills them: DynamoDB Local's figure where it returns
- * AWS's, else AWS's rules where it does not (which and why: docs/benchmarks.md, "DynamoDB request
- * units per record"). Sources under https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/:
- * read-write-operations.html, transaction-apis.html#transaction-capacity-handling,
+ * Request units of one attempt as AWS bills them: DynamoDB Local's figure where it is AWS's, else
+ * AWS's rules (docs/benchmarks.md), from https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+ * read-write-operations.html, transaction-apis.html#transaction-capacity-handling and
  * WorkingWithItems.html#WorkingWithItems.ConditionalWrites.ReturnConsumedCapacity.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';

@@ -70,10 +70,9 @@ export async function measureRawDynamodb(options: {
     for (const c of concurrencies) byConcurrency.push(await level(`c${c}`, c));
     // A limit is the best any setting achieved (the first on a tie), not an average.
     const best = byConcurrency.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
-    const { items } = options;
     return {
       ...best,
-      items,
+      items: options.items,
       itemsPerRequest: 25,
       byConcurrency,
       claimWritesPerSecond: best.itemsPerSecond,

@@ -1,9 +1,7 @@
 /**
- * Estimated AWS cost per million records (assumptions: docs/benchmarks.md) at us-east-1 on-demand
- * list prices, read on `pricesReadOn`. The stored copies of the official pages did not show every
- * figure, so each price says how it was checked: `secondary-source` (a dated third-party page
- * quoting the official one, `confirmedBy`) or `unverified` (AWS's long-standing list price: check
- * `source`). Update figures, status and date together.
+ * Estimated AWS cost per million records (docs/benchmarks.md), us-east-1 list prices read on
+ * `pricesReadOn`. Each says how it was checked: `secondary-source` (a dated third-party page quoting
+ * the official one, `confirmedBy`) or `unverified` (check `source`). Update all three together.
  */
 import { isMeasure, requestUnits } from './request-summary';
 
