@@ -97,25 +97,21 @@ export const analyticsOutageRedrive: ChaosScenario = {
         parked.length === 0
           ? ['nothing was parked: the outage did not outlast the retry budget']
           : [];
-      const perEventId = new Map<string, number>();
+      const announced: string[] = [];
       for (const entry of await readDlq(run, context.stack.endpoints.kafkaBrokers)) {
         if (!entry.ok) failed.push(`DLQ message at offset ${entry.offset} is not a DLQ message`);
         else if (entry.message.stage !== 'flush' || entry.message.origin.eventId === undefined) {
           failed.push(`unexpected ${entry.message.stage} DLQ message: ${entry.message.reason}`);
-        } else {
-          const { eventId } = entry.message.origin;
-          perEventId.set(eventId, (perEventId.get(eventId) ?? 0) + 1);
-        }
+        } else announced.push(entry.message.origin.eventId);
       }
-      for (const { eventId } of parked) {
-        const count = perEventId.get(eventId) ?? 0;
+      const parkedIds = new Set(parked.map(({ eventId }) => eventId));
+      for (const eventId of parkedIds) {
+        const count = announced.filter((id) => id === eventId).length;
         if (count !== 1)
           failed.push(`parked payload ${eventId.slice(0, 12)} has ${count} DLQ messages`);
-        perEventId.delete(eventId);
       }
-      for (const eventId of perEventId.keys()) {
+      for (const eventId of new Set(announced.filter((id) => !parkedIds.has(id))))
         failed.push(`DLQ message for ${eventId.slice(0, 12)}, which was never listed as parked`);
-      }
       const left = (await listParked(run)).length;
       if (left > 0) failed.push(`${left} payloads still parked after the redrive`);
       return failed;
