@@ -3,18 +3,6 @@ import { entityNames } from '../../lambdas/mock-apis/dataset';
 import { contentHash } from '../../lambdas/shared/content-hash';
 import type { EventType } from '../../lambdas/shared/pipeline';
 
-/** The figures are defined in docs/chaos.md, "What is measured, and how". */
-export interface DeliveryCheck {
-  expected: number;
-  received: number;
-  lost: number;
-  /** Up to 10 lost ones, e.g. `CUSTOMER#cust-000042`. */
-  lostSample: string[];
-  duplicated: number;
-  /** Served corrupt on purpose: dead-lettered by the pollers, not expected. */
-  corrupt: number;
-}
-
 export const eventTypes = { customers: 'CUSTOMER', products: 'PRODUCT' } as const;
 
 /** When Analytics received this version of a record (`eventType#id#contentHash`), if it did. */
@@ -29,8 +17,11 @@ export function receivedAtMs(
   return version ? Date.parse(version.receivedAt) : undefined;
 }
 
-/** The source's current state (the data set the mock APIs serve) against what Analytics received. */
-export function checkDelivery(state: MockState): DeliveryCheck {
+/**
+ * The source's current state (the data set the mock APIs serve) against what Analytics received;
+ * the figures are defined in docs/chaos.md, "What is measured, and how".
+ */
+export function checkDelivery(state: MockState) {
   let expected = 0;
   let received = 0;
   let corrupt = 0;
@@ -54,8 +45,10 @@ export function checkDelivery(state: MockState): DeliveryCheck {
     expected,
     received,
     lost: expected - received,
+    /** Up to 10 lost ones, e.g. `CUSTOMER#cust-000042`. */
     lostSample,
     duplicated: state.analytics.getStats().duplicateRecords,
+    /** Served corrupt on purpose: dead-lettered by the pollers, not expected. */
     corrupt,
   };
 }

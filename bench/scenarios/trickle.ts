@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityName } from '../../lambdas/mock-apis/dataset';
+import { entityNames } from '../../lambdas/mock-apis/dataset';
 import { contentHash } from '../../lambdas/shared/content-hash';
 import { functionNames, pipeline as pipelineDefinition } from '../../lambdas/shared/pipeline';
 import { checkDelivery, eventTypes, receivedAtMs } from '../harness/delivery-check';
@@ -24,11 +25,9 @@ export async function runTrickle(options: {
   const changes: Array<{ entity: EntityName; id: string; hash: string; changedAtMs: number }> = [];
   for (let interval = 0; interval < options.intervals; interval++) {
     const customers = Math.ceil(changesPerInterval / 2);
-    for (const [entity, count] of [
-      ['customers', customers],
-      ['products', changesPerInterval - customers],
-    ] as const) {
-      for (const id of dataset.change(entity, count, Date.now(), 'mutate')) {
+    const counts = { customers, products: changesPerInterval - customers };
+    for (const entity of entityNames) {
+      for (const id of dataset.change(entity, counts[entity], Date.now(), 'mutate')) {
         const record = dataset.get(entity, id);
         if (!record) throw new Error(`trickle: changed ${entity} ${id} is not in the data set`);
         const changedAtMs = Date.parse(String(record.updatedAt));

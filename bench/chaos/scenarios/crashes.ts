@@ -147,10 +147,9 @@ function serverRestart(
   what: string,
 ): ChaosScenario {
   const name = server === 'kafka' ? 'kafka-sigkill' : `${server.replace(/mock$/, '')}-restart`;
-  const down = `${downMs / 1000} s`;
   return {
     name,
-    fault: `${what} SIGKILLed at ~${at * 100} % delivered, restarted after ${down}${server === 'kafka' ? '' : ' with its data'}`,
+    fault: `${what} SIGKILLed at ~${at * 100} % delivered, restarted after ${downMs / 1000} s${server === 'kafka' ? '' : ' with its data'}`,
     run: (context) =>
       driveChaosPipeline(context, {
         label: name,
