@@ -204,6 +204,8 @@ export async function startPipeline(options: PipelineRunOptions): Promise<Pipeli
         if (activity.type === 'partial-failure') mappingFailures.partialFailures += 1;
         if (activity.type === 'function-error') mappingFailures.functionErrors += 1;
         if (activity.type === 'on-failure') mappingFailures.onFailureRecords += activity.records;
+        if (activity.type === 'delivery-error')
+          remember(`[mapping] ${activity.records} records to retry: ${activity.message}`);
       },
     });
     cleanups.push(() => runtime.stop());

@@ -273,6 +273,50 @@ describe('KafkaEventSource limits AWS applies', () => {
     await source.stop();
   });
 
+  it('reports a failed on-failure write as a delivery error and retries the records', async () => {
+    const consumer = new ScriptedConsumer();
+    const activity: MappingActivity[] = [];
+    const sends: string[] = [];
+    const producer = {
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      send: async ({ topic }: { topic: string }) => {
+        sends.push(topic);
+        if (sends.length === 1) throw new Error('NOT_ENOUGH_REPLICAS');
+        return [];
+      },
+    };
+    const kafka = { consumer: () => consumer, producer: () => producer } as unknown as Kafka;
+    const source = new KafkaEventSource({
+      kafka,
+      topics: ['customer_data'],
+      groupId: 'group',
+      target: async () => null,
+      functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:merge-consumer',
+      source: {
+        eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/local/x',
+        bootstrapServers: 'localhost:9092',
+      },
+      controls: { ...ageless, onFailureTopic: 'analytics_dlq', maximumBatchingWindowInSeconds: 0 },
+      retryBackoffMs: 10,
+      onActivity: (event) => activity.push(event),
+    });
+    await source.start();
+    await consumer.deliver(0, 1, Buffer.alloc(5 * 1024 * 1024, 'x'));
+    await vi.waitFor(() => expect(sends).toEqual(['analytics_dlq', 'analytics_dlq']));
+    expect(activity).toContainEqual({
+      type: 'delivery-error',
+      records: 1,
+      message: 'NOT_ENOUGH_REPLICAS',
+    });
+    await vi.waitFor(() =>
+      expect(consumer.commits.at(-1)).toEqual([
+        { topic: 'customer_data', partition: 0, offset: '1' },
+      ]),
+    );
+    await source.stop();
+  });
+
   it('caps MaximumRetryAttempts -1 at 10 retries when an on-failure destination is set', () => {
     const controls: MappingControls = { ...defaultMappingControls, maximumRetryAttempts: -1 };
     expect(effectiveControls({ ...controls, onFailureTopic: 'analytics_dlq' })).toMatchObject({

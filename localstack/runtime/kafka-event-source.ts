@@ -67,6 +67,8 @@ export interface KafkaEventSourceOptions {
 export type MappingActivity =
   | { type: 'partial-failure'; failed: Record<string, string> }
   | { type: 'function-error'; records: number; message: string }
+  /** The mapping itself failed (e.g. the on-failure topic refused a write); the records are retried. */
+  | { type: 'delivery-error'; records: number; message: string }
   | { type: 'on-failure'; condition: FailureCondition; records: number; destination: string | null }
   | { type: 'commit'; offsets: Record<string, string> }
   | { type: 'consumer-restart'; reason: string; attempt: number };
@@ -394,7 +396,10 @@ export class KafkaEventSource {
     } catch (error) {
       // Unsettled records go back to the front of their partitions, in order, to be delivered again
       // (some of the first item may already be committed: at-least-once, the handlers dedupe).
-      if (!(error instanceof MappingStopped)) await sleep(this.options.retryBackoffMs ?? 100);
+      if (!(error instanceof MappingStopped)) {
+        this.emit({ type: 'delivery-error', records: records.length, message: messageOf(error) });
+        await sleep(this.options.retryBackoffMs ?? 100);
+      }
       for (const state of taken) {
         const own = work
           .flatMap((item) => item.records)
