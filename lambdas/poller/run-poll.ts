@@ -1,12 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Producer } from 'kafkajs';
-import type { DlqPublisher } from '../shared/dlq';
+import type { DlqEntry, DlqPublisher } from '../shared/dlq';
 import { z } from 'zod';
 import type { Envelope, SyncType } from '../shared/envelope';
 import { wrapInEnvelope } from '../shared/envelope';
 import type { HttpClient } from '../shared/http-client';
-import type { EventType, SourceName, sources } from '../shared/pipeline';
+import type { SourceName, sources } from '../shared/pipeline';
 import { pollerMetrics } from '../shared/pipeline';
 import { CustomerSchema, ProductSchema } from '../shared/records';
 import { SyncStateConflictError, laterOf } from '../shared/sync-state';
@@ -138,29 +138,50 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
     for await (const page of pages) {
       counts.pages += 1;
       counts.fetched += page.items.length;
-      const validated = validatePageItems(page.items, {
-        eventType,
-        source,
-        syncType,
-        now: deps.now(),
-        maxClockSkewSeconds: settings.maxClockSkewSeconds,
-      });
-      for (const { id: recordId, issuePaths: issues } of validated.invalid) {
-        deps.logger.warn('invalid record sent to the DLQ', { source, recordId, issues });
+      const now = deps.now();
+      const latestPlausibleMs = now.getTime() + settings.maxClockSkewSeconds * 1000;
+      const envelopes: Envelope[] = [];
+      const invalid: DlqEntry[] = [];
+      for (const item of page.items) {
+        const { id: recordId, updatedAt } = LooseItemSchema.parse(item);
+        // Paths and zod codes only are logged, never values (an invalid e-mail is still an
+        // e-mail); the reason goes to the DLQ message only (access-controlled topic).
+        const reject = (issues: { path: string; code: string }[], reason: string) => {
+          deps.logger.warn('invalid record sent to the DLQ', { source, recordId, issues });
+          const record = JSON.stringify(item);
+          invalid.push({ stage: 'poll', reason, attempts: 1, origin: { source }, record });
+        };
+        // A future `updatedAt` (beyond the allowed clock skew) is dead-lettered and not
+        // watermarked, or one bad record would push the watermark past everything that changes
+        // until then. Any other `updatedAt` counts, valid record or not: an invalid one is
+        // handled (dead-lettered) and its fixed version will carry a newer `updatedAt` anyway.
+        if (updatedAt !== undefined && Date.parse(updatedAt) > latestPlausibleMs) {
+          const ahead = `more than ${settings.maxClockSkewSeconds} s ahead of the poller's clock`;
+          reject([{ path: 'updatedAt', code: 'future' }], `updatedAt is in the future (${ahead})`);
+          continue;
+        }
+        // Why max(updatedAt) and not the run's start time: it is the source's own clock, so clock
+        // skew between Lambda and the source cannot skip records; the API orders by (updatedAt,
+        // id) with an inclusive updatedSince, and a record changed mid-run gets a later updatedAt
+        // than anything seen, so the next incremental poll (minus the overlap) still finds it.
+        runMaxUpdatedAt = laterOf(runMaxUpdatedAt, updatedAt);
+        const parsed = recordSchemas[eventType].safeParse(item);
+        if (parsed.success) {
+          const args = { eventType, payload: parsed.data, source, syncType, now };
+          envelopes.push(wrapInEnvelope(args as EnvelopeArgs));
+          continue;
+        }
+        const path = (issue: z.core.$ZodIssue) => issue.path.join('.') || '(record)';
+        const { issues } = parsed.error;
+        reject(
+          issues.map((issue) => ({ path: path(issue), code: issue.code })),
+          `schema validation failed: ${issues.map((issue) => `${path(issue)}: ${issue.message}`).join('; ')}`,
+        );
       }
-      await deps.dlq.publish(
-        validated.invalid.map(({ reason, raw }) => {
-          return { stage: 'poll' as const, reason, attempts: 1, origin: { source }, record: raw };
-        }),
-      );
-      counts.invalid += validated.invalid.length;
-      await publishEnvelopes(deps, input.topic, validated.envelopes, settings.sendBatchSize);
-      counts.published += validated.envelopes.length;
-      // Why max(updatedAt) and not the run's start time: it is the source's own clock, so clock
-      // skew between Lambda and the source cannot skip records; the API orders by (updatedAt,
-      // id) with an inclusive updatedSince, and a record changed mid-run gets a later updatedAt
-      // than anything seen, so the next incremental poll (minus the overlap) still finds it.
-      runMaxUpdatedAt = laterOf(runMaxUpdatedAt, validated.maxUpdatedAt);
+      await deps.dlq.publish(invalid);
+      counts.invalid += invalid.length;
+      await publishEnvelopes(deps, input.topic, envelopes, settings.sendBatchSize);
+      counts.published += envelopes.length;
       complete = !page.nextCursor;
       if (page.nextCursor) {
         const { runStartedAt } = plan;
@@ -205,37 +226,6 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
   }
 }
 
-interface InvalidItem {
-  /** The item's id when it has a usable one; safe to log. */
-  id?: string | undefined;
-  /** Paths and zod codes only: never values (an invalid e-mail is still an e-mail). */
-  issuePaths: { path: string; code: string }[];
-  /** For the DLQ message only (access-controlled topic); never log it. */
-  reason: string;
-  raw: string;
-}
-
-interface ValidatedPage {
-  envelopes: Envelope[];
-  invalid: InvalidItem[];
-  /**
-   * Latest plausible `updatedAt` on the page, valid record or not: an invalid record is handled
-   * (dead-lettered) and its fixed version will carry a newer `updatedAt` anyway. A future
-   * `updatedAt` (beyond the allowed clock skew) is excluded, or one bad record would push the
-   * watermark past everything that changes until then and stop incremental polling.
-   */
-  maxUpdatedAt?: string;
-}
-
-interface ValidationContext {
-  eventType: EventType;
-  source: string;
-  syncType: SyncType;
-  now: Date;
-  /** How far the source's clock may run ahead of ours before an `updatedAt` counts as future. */
-  maxClockSkewSeconds: number;
-}
-
 /** The id and updatedAt of any item, each undefined when it is not usable. */
 const LooseItemSchema = z
   .object({
@@ -245,36 +235,6 @@ const LooseItemSchema = z
   .catch({});
 const recordSchemas = { CUSTOMER: CustomerSchema, PRODUCT: ProductSchema };
 type EnvelopeArgs = Parameters<typeof wrapInEnvelope>[0];
-
-function validatePageItems(items: readonly unknown[], context: ValidationContext): ValidatedPage {
-  const page: ValidatedPage = { envelopes: [], invalid: [] };
-  const latestPlausibleMs = context.now.getTime() + context.maxClockSkewSeconds * 1000;
-  const { eventType, source, syncType, now } = context;
-  for (const item of items) {
-    const { id, updatedAt } = LooseItemSchema.parse(item);
-    const invalid = (issuePaths: InvalidItem['issuePaths'], reason: string) =>
-      page.invalid.push({ id, issuePaths, reason, raw: JSON.stringify(item) });
-    if (updatedAt !== undefined && Date.parse(updatedAt) > latestPlausibleMs) {
-      const ahead = `more than ${context.maxClockSkewSeconds} s ahead of the poller's clock`;
-      invalid([{ path: 'updatedAt', code: 'future' }], `updatedAt is in the future (${ahead})`);
-      continue;
-    }
-    page.maxUpdatedAt = laterOf(page.maxUpdatedAt, updatedAt);
-    const parsed = recordSchemas[eventType].safeParse(item);
-    if (parsed.success) {
-      const args = { eventType, payload: parsed.data, source, syncType, now } as EnvelopeArgs;
-      page.envelopes.push(wrapInEnvelope(args));
-      continue;
-    }
-    const path = (issue: z.core.$ZodIssue) => issue.path.join('.') || '(record)';
-    const { issues } = parsed.error;
-    invalid(
-      issues.map((issue) => ({ path: path(issue), code: issue.code })),
-      `schema validation failed: ${issues.map((issue) => `${path(issue)}: ${issue.message}`).join('; ')}`,
-    );
-  }
-  return page;
-}
 
 interface PublishDeps {
   producer: Pick<Producer, 'send'>;
