@@ -38,11 +38,8 @@ export interface AwsSdkRetrySettings {
  */
 export class PerCallRetryStrategy implements RetryStrategyV2 {
   readonly mode = 'standard';
-  /** The strategy that issued each live token, and the token with the type it was issued as. */
-  private readonly issued = new WeakMap<
-    RetryToken,
-    { strategy: StandardRetryStrategy; token: StandardRetryToken }
-  >();
+  /** The strategy that issued each live token (a StandardRetryToken). */
+  private readonly issuers = new WeakMap<RetryToken, StandardRetryStrategy>();
 
   constructor(private readonly settings: AwsSdkRetrySettings) {
     if (settings.maxAttempts < 1) throw new Error('AWS SDK maxAttempts must be >= 1');
@@ -66,27 +63,24 @@ export class PerCallRetryStrategy implements RetryStrategyV2 {
     token: RetryToken,
     errorInfo: RetryErrorInfo,
   ): Promise<RetryToken> {
-    const { strategy, token: issuedToken } = this.issuedFor(token);
-    return this.issue(strategy, await strategy.refreshRetryTokenForRetry(issuedToken, errorInfo));
+    const strategy = this.issuerOf(token);
+    const issued = token as StandardRetryToken;
+    return this.issue(strategy, await strategy.refreshRetryTokenForRetry(issued, errorInfo));
   }
 
   recordSuccess(token: RetryToken): void {
-    const { strategy, token: issuedToken } = this.issuedFor(token);
-    strategy.recordSuccess(issuedToken);
+    this.issuerOf(token).recordSuccess(token as StandardRetryToken);
   }
 
   private issue(strategy: StandardRetryStrategy, token: StandardRetryToken): RetryToken {
-    this.issued.set(token, { strategy, token });
+    this.issuers.set(token, strategy);
     return token;
   }
 
-  private issuedFor(token: RetryToken): {
-    strategy: StandardRetryStrategy;
-    token: StandardRetryToken;
-  } {
-    const entry = this.issued.get(token);
-    if (entry === undefined) throw new Error('Retry token was not issued by this strategy');
-    return entry;
+  private issuerOf(token: RetryToken): StandardRetryStrategy {
+    const strategy = this.issuers.get(token);
+    if (strategy === undefined) throw new Error('Retry token was not issued by this strategy');
+    return strategy;
   }
 }
 
