@@ -298,13 +298,9 @@ export async function deliverOrPark(
   return { ...counts, status: 'failed', reason, attempts, retryable };
 }
 
-export interface ParkedPayloadSummary {
-  eventId: string;
-  batchCount: number;
-  reason: string;
-  attempts: number;
-  parkedAt: string;
-}
+export type ParkedPayloadSummary = { eventId: string; batchCount: number } & NonNullable<
+  PayloadManifest['parked']
+>;
 
 export interface RedriveSummary {
   status: 'ok';

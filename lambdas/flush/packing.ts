@@ -67,20 +67,16 @@ function latestOf<T extends Customer | Product>(
  * chars), plus room for the digits of the two counts and a longer timestamp.
  */
 const FIXED_OVERHEAD_BYTES =
-  byteLength(JSON.stringify(buildPayload([], new Date(0).toISOString()))) + 64;
-
-function byteLength(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
-}
+  Buffer.byteLength(JSON.stringify(buildPayload([], new Date(0).toISOString()))) + 64;
 
 /** An upper bound of what `entry` adds to a payload's serialized size (records, commas, id). */
 function entryBytes(entry: StagedEntry): number {
   const records = [...entry.batch.customers, ...entry.batch.products];
   const recordBytes = records.reduce(
-    (sum, record) => sum + byteLength(JSON.stringify(record)) + 1,
+    (sum, record) => sum + Buffer.byteLength(JSON.stringify(record)) + 1,
     0,
   );
-  return recordBytes + byteLength(JSON.stringify(entry.batch.batchId)) + 1;
+  return recordBytes + Buffer.byteLength(JSON.stringify(entry.batch.batchId)) + 1;
 }
 
 export function entryRecords(entry: StagedEntry): number {
