@@ -71,17 +71,12 @@ export function mskKafka(stack: Stack, context: InfraContext): KafkaConnection {
     // The event source mapping's pollers sit in this group and call Lambda and STS on 443.
     allowAllOutbound: true,
   });
-  kafkaGroup.addIngressRule(
-    functionGroup,
-    Port.tcp(MSK_IAM_PORT),
-    'functions and the event source mapping pollers (IAM auth)',
-  );
   // The event source mapping's pollers use the cluster's own security group.
-  kafkaGroup.addIngressRule(
-    kafkaGroup,
-    Port.tcp(MSK_IAM_PORT),
-    'event source mapping pollers in the cluster security group',
-  );
+  for (const [peer, description] of [
+    [functionGroup, 'functions and the event source mapping pollers (IAM auth)'],
+    [kafkaGroup, 'event source mapping pollers in the cluster security group'],
+  ] as const)
+    kafkaGroup.addIngressRule(peer, Port.tcp(MSK_IAM_PORT), description);
 
   const kafka = new Construct(stack, 'Kafka');
   const clusterName = `${stack.stackName.toLowerCase()}-kafka`;
