@@ -86,6 +86,26 @@ export class Monitoring extends Construct {
       period: PERIOD,
       label: 'OffsetLag (max)',
     });
+    const action = new SnsAction(this.alarmTopic);
+    const alarm = (
+      alarmId: string,
+      alarmDescription: string,
+      metric: IMetric,
+      threshold: number,
+      evaluationPeriods = 1,
+    ): void => {
+      const created = new Alarm(this, alarmId, {
+        alarmDescription,
+        metric,
+        threshold,
+        evaluationPeriods,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+    };
+
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.hours(3),
@@ -130,27 +150,22 @@ export class Monitoring extends Construct {
           width: 12,
         }),
       );
-    }
-
-    const action = new SnsAction(this.alarmTopic);
-    const alarm = (
-      alarmId: string,
-      alarmDescription: string,
-      metric: IMetric,
-      threshold: number,
-      evaluationPeriods = 1,
-    ): void => {
-      const created = new Alarm(this, alarmId, {
-        alarmDescription,
-        metric,
-        threshold,
-        evaluationPeriods,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+      const errorRate = new MathExpression({
+        expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
+        usingMetrics: {
+          errors: fn.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }),
+          invocations: fn.metricInvocations({ period: ALARM_PERIOD, statistic: 'Sum' }),
+        },
+        period: ALARM_PERIOD,
+        label: `${name} error rate (%)`,
       });
-      created.addAlarmAction(action);
-      created.addOkAction(action);
-    };
+      alarm(
+        `ErrorRate-${name}`,
+        `${name}: more than ${ERROR_RATE_PERCENT}% of invocations failed.`,
+        errorRate,
+        ERROR_RATE_PERCENT,
+      );
+    }
 
     // What each function counts as sent to analytics_dlq, plus each mapping's EventCount metrics
     // (monitoring-metrics-types.html#event-source-mapping-metrics), per mapping (dimension
@@ -181,23 +196,6 @@ export class Monitoring extends Construct {
       ),
       0,
     );
-    for (const { name, function: fn } of props.functions) {
-      const errorRate = new MathExpression({
-        expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
-        usingMetrics: {
-          errors: fn.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }),
-          invocations: fn.metricInvocations({ period: ALARM_PERIOD, statistic: 'Sum' }),
-        },
-        period: ALARM_PERIOD,
-        label: `${name} error rate (%)`,
-      });
-      alarm(
-        `ErrorRate-${name}`,
-        `${name}: more than ${ERROR_RATE_PERCENT}% of invocations failed.`,
-        errorRate,
-        ERROR_RATE_PERCENT,
-      );
-    }
     alarm(
       'OffsetLagAlarm',
       `merge-consumer is more than ${OFFSET_LAG_THRESHOLD} records behind.`,
