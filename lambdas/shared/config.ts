@@ -19,14 +19,13 @@ export function parseEnv<S extends z.ZodType>(
   what = 'configuration',
 ): z.output<S> {
   const result = schema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
-    throw new Error(`Invalid ${what}: ${problems}`);
-  }
+  if (!result.success) throw new Error(`Invalid ${what}: ${describeIssues(result.error.issues)}`);
   return result.data;
 }
+
+/** `path: message` per zod issue (never the offending value, which may be an e-mail). */
+export const describeIssues = (issues: readonly z.core.$ZodIssue[]): string =>
+  issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
 
 /** A handler's Powertools Logger and Metrics; Metrics' own warnings become WARN log lines. */
 export function powertools(env: {

@@ -8,6 +8,7 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { describeIssues } from './config';
 import { canonicalJson } from './content-hash';
 import type { Envelope } from './envelope';
 import { staging } from './pipeline';
@@ -158,11 +159,7 @@ export function parseJson<T>(
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return { data: parsed.data };
-  const problems = parsed.error.issues
-    .slice(0, 10)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
-  return { reason: `fails ${name}: ${problems}` };
+  return { reason: `fails ${name}: ${describeIssues(parsed.error.issues.slice(0, 10))}` };
 }
 
 /** One staged object's text checked against StagedBatchSchema and its own key. */
