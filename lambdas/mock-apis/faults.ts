@@ -85,14 +85,8 @@ export async function injectFault(
     answer = errorResponse(503, 'OUTAGE', message, {}, retryAfter(seconds));
   } else if (fault.rateLimitRate && random() < fault.rateLimitRate) {
     tally.rateLimited++;
-    const message = 'Too many requests (injected)';
-    answer = errorResponse(
-      429,
-      'RATE_LIMITED',
-      message,
-      {},
-      retryAfter(fault.retryAfterSeconds ?? 1),
-    );
+    const headers = retryAfter(fault.retryAfterSeconds ?? 1);
+    answer = errorResponse(429, 'RATE_LIMITED', 'Too many requests (injected)', {}, headers);
   } else if (fault.errorRate && random() < fault.errorRate) {
     tally.errors++;
     const status = fault.status ?? 500;

@@ -173,12 +173,9 @@ export async function startMockApiServer(
   options: MockApiServerOptions = {},
 ): Promise<MockApiServer> {
   const defaults = mockSettingsFromEnv();
-  const dataset = {
-    seed: options.seed ?? defaults.dataset.seed,
-    customers: options.customers ?? defaults.dataset.customers,
-    products: options.products ?? defaults.dataset.products,
-    driftPerMinute: options.driftPerMinute ?? defaults.dataset.driftPerMinute,
-  };
+  const dataset = { ...defaults.dataset };
+  for (const key of Object.keys(dataset) as (keyof DatasetOptions)[])
+    dataset[key] = options[key] ?? dataset[key];
   const api = createMockApi({ settings: { ...defaults, dataset }, logger: options.logger });
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     serve(api.handle, request, response).catch(() => {

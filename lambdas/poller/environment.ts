@@ -28,4 +28,3 @@ export const PollerEnvSchema = z.object({
   HTTP_BREAKER_COOLDOWN_MS: nonNegativeInt(pipeline.http.breakerCooldownMs),
   POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default(pipeline.metrics.namespace),
 });
-export type PollerEnv = z.output<typeof PollerEnvSchema>;

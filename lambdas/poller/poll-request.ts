@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { SyncType } from '../shared/envelope';
 import { describePayload, isScheduledEvent, ScheduledEventSchema } from '../shared/scheduled-event';
 import type { SyncState } from '../shared/sync-state';
 
@@ -53,18 +52,6 @@ function whyNotAPollRequest(event: unknown): string {
   return z.prettifyError(result.error).replaceAll('\n', ' ');
 }
 
-/** What one invocation will do: which sync, from which `updatedSince`, from which cursor. */
-export interface RunPlan {
-  syncType: SyncType;
-  /** `updatedSince` for every page of the run; undefined = everything. */
-  since?: string;
-  /** Undefined = first page. */
-  cursor?: string;
-  runStartedAt: string;
-  runMaxUpdatedAt?: string;
-  resumed: boolean;
-}
-
 /**
  * Why a manual request is refused, or undefined if it may run. A saved cursor means a run is
  * in progress (scheduled or an earlier resync); starting over would throw its remainder away,
@@ -105,10 +92,10 @@ export function planRun(
   state: SyncState | undefined,
   overlapSeconds: number,
   now: Date,
-): RunPlan {
+) {
   const runStartedAt = now.toISOString();
   if (request.kind === 'manual') {
-    return { syncType: 'RESYNC', since: request.since, runStartedAt, resumed: false };
+    return { syncType: 'RESYNC' as const, since: request.since, runStartedAt, resumed: false };
   }
   if (state?.cursor !== undefined && state.cursorSyncType !== undefined) {
     return {
@@ -120,9 +107,10 @@ export function planRun(
       resumed: true,
     };
   }
-  if (state?.watermark === undefined) return { syncType: 'FULL', runStartedAt, resumed: false };
+  if (state?.watermark === undefined)
+    return { syncType: 'FULL' as const, runStartedAt, resumed: false };
   return {
-    syncType: 'INCREMENTAL',
+    syncType: 'INCREMENTAL' as const,
     since: overlapStart(state.watermark, overlapSeconds),
     runStartedAt,
     resumed: false,
