@@ -71,9 +71,8 @@ export interface PollResult {
 }
 
 /**
- * One poll of one source (DESIGN.md, correctness protocol 1): page through the source API,
- * dead-letter invalid items, publish valid ones with acks=-1, save the cursor after each fully
- * acked page, and advance the watermark only when the last page is acked.
+ * One poll of one source (docs/DESIGN.md "The correctness protocol", 1); the cursor is saved
+ * after each fully acked page, the watermark advanced only when the last page is acked.
  *
  * Source-API trouble (breaker open, retries exhausted, non-retryable 4xx, malformed page) and a
  * concurrent run ends the run with `status: 'failed'` and the watermark where it was: it is
