@@ -22,15 +22,6 @@ export class MergeConsumerError extends Error {
  */
 export const MAX_RECORD_VALUE_BYTES = 256 * 1024;
 
-/** Where a record sits in Kafka; enough to report it in `batchItemFailures` and the DLQ. */
-export interface RecordPosition {
-  topic: string;
-  partition: number;
-  offset: number;
-  /** Kafka record timestamp, epoch millis. */
-  timestamp: number;
-}
-
 export interface ValidRecord extends RecordPosition {
   envelope: Envelope;
   /** `eventType#id#contentHash`, the idempotency key of this record version. */
@@ -57,8 +48,14 @@ const RecordPositionSchema = z.looseObject({
   topic: z.string().min(1),
   partition: z.number().int().nonnegative(),
   offset: z.number().int().nonnegative(),
+  /** Kafka record timestamp, epoch millis. */
   timestamp: z.number(),
 });
+/** Where a record sits in Kafka; enough to report it in `batchItemFailures` and the DLQ. */
+export type RecordPosition = Pick<
+  z.output<typeof RecordPositionSchema>,
+  'topic' | 'partition' | 'offset' | 'timestamp'
+>;
 const RelaxedRecordsSchema = z.record(z.string(), z.array(RecordPositionSchema));
 const MskEventShapeSchema = z.discriminatedUnion('eventSource', [
   KafkaMskEventSchema.extend({ records: RelaxedRecordsSchema }),
