@@ -26,17 +26,16 @@ const { logger, metrics } = powertools(env);
 
 const s3 = sdkClient(S3Client, { forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined });
 const dynamodb = sdkClient(DynamoDBClient, {});
-const apiFetch = fetchForApiAuth(env.API_AUTH, {
-  region: kafkaEnv.AWS_REGION,
-  apiTokenParameter: env.API_TOKEN_PARAMETER,
-});
 const http = new HttpClient({
   timeoutMs: env.HTTP_TIMEOUT_MS,
   maxAttempts: env.FLUSH_MAX_ATTEMPTS,
   baseDelayMs: env.FLUSH_BASE_DELAY_MS,
   maxDelayMs: env.FLUSH_MAX_DELAY_MS,
   onRetry: (info) => logger.warn('Retrying Analytics', info),
-  fetchImpl: apiFetch,
+  fetchImpl: fetchForApiAuth(env.API_AUTH, {
+    region: kafkaEnv.AWS_REGION,
+    apiTokenParameter: env.API_TOKEN_PARAMETER,
+  }),
 });
 // Connected on the first DLQ message (flush publishes only on failures): a cold start neither
 // waits for nor fails on a connection it may not use.
