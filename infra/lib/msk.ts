@@ -27,10 +27,8 @@ const MSK_IAM_PORT = 9098;
  * still need the NAT for the source and Analytics APIs. Interface endpoints (CloudWatch, SSM, STS,
  * Kafka control plane) would cost about $7 per endpoint per AZ per month each and replace nothing
  * the NAT does not already do, so there are none.
- *
- * The cluster has IAM access control only: Serverless by default (no brokers to size or patch);
- * `-c mskMode=provisioned` builds a provisioned cluster with one broker per private subnet, TLS
- * everywhere and broker logs in CloudWatch.
+ * The cluster has IAM access control only; Serverless (no brokers to size or patch) unless
+ * `-c mskMode=provisioned` (docs/DESIGN.md, "AWS shape").
  */
 export function mskKafka(stack: Stack, context: InfraContext): KafkaConnection {
   const network = new Construct(stack, 'Network');

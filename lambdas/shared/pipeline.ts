@@ -83,11 +83,9 @@ export const pipeline = {
   },
   aws: {
     /**
-     * Retries of every AWS SDK call the Lambdas make (aws-sdk-retry.ts). The SDK's default (3
-     * attempts from a client-wide quota) is spent in about a second, so a DynamoDB or S3 restart
-     * dead-lettered valid records (the dynamodb-restart and s3-restart chaos scenarios). 10
-     * attempts per call, full jitter capped at 10 s: ~21 s of outage on average, 43 s at most,
-     * inside the merge-consumer's 120 s timeout.
+     * Retries of every AWS SDK call (aws-sdk-retry.ts says why not the SDK's default; the
+     * dynamodb-restart and s3-restart chaos scenarios). 10 attempts per call, full jitter capped
+     * at 10 s: ~21 s of outage on average, 43 s at most, inside the merge-consumer's 120 s timeout.
      */
     sdkRetry: { maxAttempts: 10, baseDelayMs: 200, maxDelayMs: 10_000 },
   },
