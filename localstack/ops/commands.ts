@@ -101,17 +101,15 @@ const DashboardConfigSchema = z.object({ token: z.string().min(1) });
  * not a dashboard is a one-line error, not a schema dump.
  */
 async function dashboardToken(dashboardUrl: string): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(new URL('/api/config', dashboardUrl), {
-      signal: AbortSignal.timeout(5_000),
-    });
-  } catch (error) {
-    throw new Error(
-      `cannot reach a dashboard at ${dashboardUrl} (${(error as Error).message}); run \`npm start\` or check --url`,
-      { cause: error },
-    );
-  }
+  const signal = AbortSignal.timeout(5_000);
+  const response = await fetch(new URL('/api/config', dashboardUrl), { signal }).catch(
+    (error: unknown) => {
+      throw new Error(
+        `cannot reach a dashboard at ${dashboardUrl} (${(error as Error).message}); run \`npm start\` or check --url`,
+        { cause: error },
+      );
+    },
+  );
   const parsed = DashboardConfigSchema.safeParse(await response.json().catch(() => undefined));
   if (!response.ok || !parsed.success)
     throw new Error(
