@@ -9,7 +9,7 @@ import { MissingPrerequisiteError, parseNodeMajor } from '../stack/prerequisites
 import { MetricSeries } from './emf';
 import type { OutputLine } from './function-host';
 import { FunctionHost } from './function-host';
-import type { MappingActivity, MappingControls } from './kafka-event-source';
+import type { MappingActivity } from './kafka-event-source';
 import { KafkaEventSource } from './kafka-event-source';
 import { LOCAL_ACCOUNT_ID, functionArn } from './lambda-context';
 import type { HostedFunctionKey, PipelineFunctionOptions } from './pipeline-functions';
@@ -22,7 +22,6 @@ export interface LocalRuntimeOptions extends PipelineFunctionOptions {
   tickMs: number;
   /** Prefix of the mappings' consumer groups, one per topic (default the pipeline's). */
   consumerGroupId?: string;
-  mappingControls?: Partial<MappingControls>;
   /** Start the schedules (default true); tests may drive the functions by hand instead. */
   schedules?: boolean;
   /** Where the functions' EMF lines are counted (default: a new series). */
@@ -105,9 +104,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           eventSourceArn: `arn:aws:kafka:${options.endpoints.region}:${LOCAL_ACCOUNT_ID}:cluster/ecom-sync-local/00000000-0000-0000-0000-000000000000-1`,
           bootstrapServers: options.endpoints.kafkaBrokers,
         },
-        controls: { onFailureTopic: options.names.dlqTopic, ...options.mappingControls },
+        controls: { onFailureTopic: options.names.dlqTopic },
         maxConcurrency: hosts.mergeConsumer.definition.maxConcurrency ?? 1,
-        ...(options.onMappingActivity ? { onActivity: options.onMappingActivity } : {}),
+        onActivity: options.onMappingActivity,
       }),
   );
   const scheduler = new Scheduler({
@@ -119,7 +118,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     tickMs: options.tickMs,
     region: options.endpoints.region,
     account: LOCAL_ACCOUNT_ID,
-    ...(options.onSchedule ? { onInvocation: options.onSchedule } : {}),
+    onInvocation: options.onSchedule,
   });
 
   try {
