@@ -37,6 +37,8 @@ export function singleRecordPayload(
     timestamp: now.toISOString(),
     customers: customer ? [envelope.payload] : [],
     products: customer ? [] : [envelope.payload],
+    deletedCustomers: [],
+    deletedProducts: [],
     metadata: {
       source: envelope.source,
       customerCount: customer ? 1 : 0,

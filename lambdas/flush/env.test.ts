@@ -48,6 +48,8 @@ describe('flush API_AUTH', () => {
       timestamp: '2024-01-01T00:00:00.000Z',
       customers: [],
       products: [],
+      deletedCustomers: [],
+      deletedProducts: [],
       metadata: { source: 'flush', customerCount: 0, productCount: 0, batchIds: ['b-1'] },
     };
 

@@ -35,6 +35,8 @@ export function buildPayload(entries: readonly StagedEntry[], timestamp: string)
     timestamp,
     customers,
     products,
+    deletedCustomers: [],
+    deletedProducts: [],
     metadata: {
       source: 'ecom-sync',
       customerCount: customers.length,

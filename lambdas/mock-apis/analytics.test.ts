@@ -28,6 +28,8 @@ const payload = (
   timestamp: '2026-01-01T00:00:00.000Z',
   customers,
   products,
+  deletedCustomers: [],
+  deletedProducts: [],
   metadata: {
     source: 'flush',
     customerCount: customers.length,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CustomerSchema, ProductSchema } from './records';
+import { CustomerSchema, DeletedRecordSchema, ProductSchema } from './records';
 
 /** The body of `POST /analytics/data`; `eventId` is also sent as the `Idempotency-Key` header. */
 export const AnalyticsPayloadSchema = z.object({
@@ -7,6 +7,9 @@ export const AnalyticsPayloadSchema = z.object({
   timestamp: z.iso.datetime({ offset: true }),
   customers: z.array(CustomerSchema),
   products: z.array(ProductSchema),
+  /** Deletes (issue 15): the mock removes these entities. Absent in payloads from before them. */
+  deletedCustomers: z.array(DeletedRecordSchema).default([]),
+  deletedProducts: z.array(DeletedRecordSchema).default([]),
   metadata: z.object({
     source: z.string().min(1),
     customerCount: z.number().int().nonnegative(),

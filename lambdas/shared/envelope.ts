@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { contentHash } from './content-hash';
 import type { Customer, Product } from './records';
-import { CustomerSchema, ProductSchema } from './records';
+import { CustomerSchema, DeletedRecordSchema, ProductSchema } from './records';
 
 export const SyncTypeSchema = z.enum(['FULL', 'INCREMENTAL', 'RESYNC']);
 export type SyncType = z.infer<typeof SyncTypeSchema>;
@@ -49,3 +49,20 @@ export function recordVersionKey(
 ): string {
   return `${envelope.eventType}#${envelope.payload.id}#${envelope.contentHash}`;
 }
+
+/**
+ * A delete on `customer_data` / `inventory_data` is a Kafka tombstone: key = the entity id, value
+ * null (what compacted topics and every Kafka consumer read as a delete), and these headers, the
+ * envelope's fields with `deletedAt` in place of the payload. AWS delivers such a record without
+ * `value` (aws-lambda-go omits it; see test/conformance).
+ */
+export const TombstoneHeadersSchema = z.object({
+  op: z.literal('delete'),
+  messageId: envelopeBase.messageId,
+  eventType: z.enum(['CUSTOMER', 'PRODUCT']),
+  source: envelopeBase.source,
+  syncType: SyncTypeSchema,
+  timestamp: envelopeBase.timestamp,
+  deletedAt: DeletedRecordSchema.shape.deletedAt,
+});
+export type TombstoneHeaders = z.infer<typeof TombstoneHeadersSchema>;

@@ -29,3 +29,15 @@ export const SourcePageSchema = z.object({
   nextCursor: z.string().min(1).nullable().optional(),
 });
 export type SourcePage = z.infer<typeof SourcePageSchema>;
+
+/**
+ * A deleted entity (issue 15): a source page's soft delete (an item with `deletedAt`; other fields
+ * may be there and are ignored) or a hard delete a completed full sync found. Travels as a Kafka
+ * tombstone ({@link TombstoneHeadersSchema}) and reaches Analytics in `deletedCustomers[]` /
+ * `deletedProducts[]`.
+ */
+export const DeletedRecordSchema = z.object({
+  id: z.string().min(1).max(128),
+  deletedAt: z.iso.datetime({ offset: true }),
+});
+export type DeletedRecord = z.infer<typeof DeletedRecordSchema>;
