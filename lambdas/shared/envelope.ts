@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { contentHash } from './content-hash';
-import type { Customer, Product } from './records';
+import type { Customer, DeletedRecord, Product } from './records';
 import { CustomerSchema, DeletedRecordSchema, ProductSchema } from './records';
 
 export const SyncTypeSchema = z.enum(['FULL', 'INCREMENTAL', 'RESYNC']);
@@ -66,3 +66,17 @@ export const TombstoneHeadersSchema = z.object({
   deletedAt: DeletedRecordSchema.shape.deletedAt,
 });
 export type TombstoneHeaders = z.infer<typeof TombstoneHeadersSchema>;
+
+/** The Kafka message of one delete: the pollers publish soft deletes and full-sync deletes with it. */
+export function tombstoneMessage(args: {
+  eventType: TombstoneHeaders['eventType'];
+  deleted: DeletedRecord;
+  source: string;
+  syncType: SyncType;
+  now?: Date;
+}): { key: string; value: null; headers: TombstoneHeaders } {
+  const { eventType, deleted, source, syncType } = args;
+  const timestamp = (args.now ?? new Date()).toISOString();
+  const headers = { op: 'delete', messageId: randomUUID(), eventType, source, syncType, timestamp };
+  return { key: deleted.id, value: null, headers: { ...headers, deletedAt: deleted.deletedAt } };
+}
