@@ -77,6 +77,16 @@ export function tombstoneMessage(args: {
 }): { key: string; value: null; headers: TombstoneHeaders } {
   const { eventType, deleted, source, syncType } = args;
   const timestamp = (args.now ?? new Date()).toISOString();
-  const headers = { op: 'delete', messageId: randomUUID(), eventType, source, syncType, timestamp };
-  return { key: deleted.id, value: null, headers: { ...headers, deletedAt: deleted.deletedAt } };
+  const { id, deletedAt } = deleted;
+  const messageId = randomUUID();
+  const headers = {
+    op: 'delete' as const,
+    messageId,
+    eventType,
+    source,
+    syncType,
+    timestamp,
+    deletedAt,
+  };
+  return { key: id, value: null, headers };
 }
