@@ -12,6 +12,7 @@ const progress = (uniqueRecords: number): PipelineProgress => ({
     payloads: 2,
     duplicatePayloads: 0,
     recordsReceived: uniqueRecords,
+    deletes: 0,
   },
   consumerLag: 120,
   stagedObjects: 3,

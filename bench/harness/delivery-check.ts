@@ -18,13 +18,14 @@ export function receivedAtMs(
 }
 
 /**
- * The source's current state (the data set the mock APIs serve) against what Analytics received;
+ * The source's current state (the data set the mock APIs serve, deletes included) against what Analytics holds;
  * the figures are defined in docs/chaos.md, "What is measured, and how".
  */
 export function checkDelivery(state: MockState) {
   let expected = 0;
   let received = 0;
   let corrupt = 0;
+  const deletes = { expected: 0, received: 0 };
   const lostSample: string[] = [];
   for (const entity of entityNames) {
     const store = state.dataset.stores[entity];
@@ -37,7 +38,14 @@ export function checkDelivery(state: MockState) {
       }
       expected++;
       const id = String(record.id);
-      if (receivedAtMs(state, eventType, id, contentHash(record)) !== undefined) received++;
+      // A deleted record arrived when Analytics took its delete and holds nothing of it since.
+      const deleted = record.deletedAt !== undefined;
+      const arrived = deleted
+        ? state.analytics.deletedAt(eventType, id) !== undefined
+        : receivedAtMs(state, eventType, id, contentHash(record)) !== undefined;
+      deletes.expected += Number(deleted);
+      deletes.received += Number(deleted && arrived);
+      if (arrived) received++;
       else if (lostSample.length < 10) lostSample.push(`${eventType}#${id}`);
     }
   }
@@ -50,6 +58,8 @@ export function checkDelivery(state: MockState) {
     duplicated: state.analytics.getStats().duplicateRecords,
     /** Served corrupt on purpose: dead-lettered by the pollers, not expected. */
     corrupt,
+    /** Of `expected` and `received`, the deleted records (a delete that did not arrive is lost). */
+    deletes,
   };
 }
 

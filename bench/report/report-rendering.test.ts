@@ -39,6 +39,7 @@ function sampleResult(): BenchResult {
         lostSample: [],
         duplicated: 0,
         corrupt: 0,
+        deletes: { expected: 0, received: 0 },
       },
       seconds: 4,
       recordsPerSecond: 250,

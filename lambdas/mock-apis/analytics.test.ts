@@ -73,6 +73,7 @@ describe('POST /analytics/data', () => {
       uniqueRecords: 4,
       uniqueVersions: 5,
       recordsReceived: 6,
+      deletes: 0,
       duplicateRecords: 1,
     });
 
@@ -86,6 +87,31 @@ describe('POST /analytics/data', () => {
       query: { eventType: 'PRODUCT', id: 'nope' },
     });
     expect(missing.status).toBe(404);
+  });
+
+  it('a delete removes the entity, counts as a version, and a later update re-creates it', async () => {
+    const api = testApi();
+    const post = (key: string, body: AnalyticsPayload) =>
+      api.call('POST', '/analytics/data', { headers: { 'Idempotency-Key': key }, json: body });
+    await post('e1', payload('e1', [customer('c1'), customer('c2')], [product('p1')]));
+    const gone = { id: 'c1', deletedAt: '2026-01-02T00:00:00.000Z' };
+    await post('e2', { ...payload('e2', [], []), deletedCustomers: [gone] });
+    // The same delete again under another key: a duplicate record, like any version.
+    await post('e3', { ...payload('e3', [], []), deletedCustomers: [gone] });
+    expect(await stats(api)).toMatchObject({
+      uniqueRecords: 2,
+      uniqueVersions: 4,
+      recordsReceived: 5,
+      deletes: 2,
+      duplicateRecords: 1,
+    });
+    const query = { eventType: 'CUSTOMER', id: 'c1' };
+    const deleted = await api.call('GET', '/analytics/received', { query });
+    expect(deleted.status).toBe(404);
+    expect(deleted.json).toMatchObject({ error: { code: 'DELETED', deletedAt: gone.deletedAt } });
+    await post('e4', payload('e4', [customer('c1', 'Ada Again')], []));
+    expect((await stats(api)).uniqueRecords).toBe(3);
+    expect((await api.call('GET', '/analytics/received', { query })).status).toBe(200);
   });
 
   it('answers 400 without an Idempotency-Key and stores nothing', async () => {

@@ -84,6 +84,33 @@ describe('Dataset', () => {
     expect(changedSince.map((item) => item.id).sort()).toEqual([...ids].sort());
   });
 
+  it('a soft delete is served with deletedAt in updatedSince pages only; a hard delete nowhere', () => {
+    const dataset = new Dataset(options, NOW);
+    const soft = dataset.change('customers', 30, NOW + 1000, 'delete');
+    const hard = dataset.change(
+      'customers',
+      ['cust-000007', 'cust-000008', 'nope'],
+      NOW + 2000,
+      'hard-delete',
+    );
+    expect(soft).toHaveLength(30);
+    // An id already deleted (soft) or unknown is skipped.
+    expect(hard.length).toBe(
+      2 - soft.filter((id) => ['cust-000007', 'cust-000008'].includes(id)).length,
+    );
+    const full = everything(dataset, 'customers').map((item) => item.id);
+    expect(full).toHaveLength(2_000 - 30 - hard.length);
+    expect(full.filter((id) => soft.includes(id as string) || hard.includes(id as string))).toEqual(
+      [],
+    );
+    const since = everything(dataset, 'customers', { updatedSince: new Date(NOW).toISOString() });
+    const deletedAt = new Date(NOW + 1000).toISOString();
+    expect(since).toEqual([...soft].sort().map((id) => ({ id, updatedAt: deletedAt, deletedAt })));
+    // A deleted record is not changed again.
+    expect(dataset.change('customers', soft, NOW + 3000, 'mutate')).toEqual([]);
+    expect(new Dataset(options, NOW).change('customers', 30, NOW, 'delete')).toEqual(soft);
+  });
+
   it('the same seed picks the same records to change', () => {
     const one = new Dataset(options, NOW).change('products', 10, NOW, 'mutate');
     const two = new Dataset(options, NOW).change('products', 10, NOW, 'mutate');

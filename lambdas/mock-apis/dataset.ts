@@ -10,6 +10,8 @@ import { mixSeed, mulberry32, pick } from './prng';
  */
 
 export type EntityName = 'customers' | 'products';
+/** A soft delete stays listed in `updatedSince` pages with `deletedAt`; a hard one is listed nowhere. */
+export type Change = 'mutate' | 'corrupt' | 'delete' | 'hard-delete';
 export const entityNames: readonly EntityName[] = ['customers', 'products'];
 
 /** Base records are spread over 2024 so every one of them is older than any change. */
@@ -107,6 +109,7 @@ interface Override {
   updatedAtMs: number;
   version: number;
   corrupt: boolean;
+  deleted?: 'soft' | 'hard' | undefined;
   /** The fields of a record added through the API (SOAP AddCustomer); they never change. */
   added?: Record<string, unknown> | undefined;
 }
@@ -155,10 +158,19 @@ class EntityStore {
     return { ms: BASE_EPOCH_MS + index * this.stepMs + jitter, id: this.idOf(index) };
   }
 
+  isDeleted(index: number): boolean {
+    return this.overrides.get(index)?.deleted !== undefined;
+  }
+
+  /** A deleted record (soft or hard) is its id and `deletedAt` = `updatedAt`. */
   record(index: number): Record<string, unknown> {
     const { salt, fields, corrupt } = entities[this.entity];
     const override = this.overrides.get(index);
     const baseMs = this.baseKey(index).ms;
+    if (override?.deleted) {
+      const deletedAt = new Date(override.updatedAtMs).toISOString();
+      return { id: this.idOf(index), updatedAt: deletedAt, deletedAt };
+    }
     const generated = fields({
       index,
       version: override?.version ?? 0,
@@ -175,13 +187,15 @@ class EntityStore {
     };
   }
 
-  /** Changes the given records: new version (or corrupted), updatedAt = now. */
-  touch(indices: readonly number[], nowMs: number, change: 'mutate' | 'corrupt'): void {
+  /** Changes the given records: new version, corrupted or deleted; updatedAt = now. */
+  touch(indices: readonly number[], nowMs: number, change: Change): void {
     const changes = indices.map((index): [number, Override] => {
       const previous = this.overrides.get(index);
       const version = (previous?.version ?? 0) + (change === 'mutate' ? 1 : 0);
       const corrupt = change === 'corrupt';
-      return [index, { updatedAtMs: nowMs, version, corrupt, added: previous?.added }];
+      const deleted = change === 'delete' ? 'soft' : change === 'hard-delete' ? 'hard' : undefined;
+      const { added } = previous ?? {};
+      return [index, { updatedAtMs: nowMs, version, corrupt, deleted, added }];
     });
     this.override(changes);
   }
@@ -217,7 +231,7 @@ class EntityStore {
    * Up to `limit` records strictly after `after`, merging the untouched base records and the
    * changed ones in (updatedAt, id) order; `last` is the key of the last one.
    */
-  page(after: SortKey, limit: number) {
+  page(after: SortKey, limit: number, withSoftDeletes: boolean) {
     let base = firstWhere(this.baseCount, (i) => compareKeys(this.baseKey(i), after) > 0);
     let position = firstWhere(this.order.length, (i) => {
       return compareKeys(this.order[i] as OrderEntry, after) > 0;
@@ -230,7 +244,8 @@ class EntityStore {
       if (baseKey && (!changed || compareKeys(baseKey, changed) < 0)) {
         picked.push({ ...baseKey, index: base++ });
       } else if (changed) {
-        picked.push(changed);
+        const deleted = this.overrides.get(changed.index)?.deleted;
+        if (!deleted || (deleted === 'soft' && withSoftDeletes)) picked.push(changed);
         position++;
       } else break;
     }
@@ -280,10 +295,22 @@ export class Dataset {
     for (const entity of entityNames) this.change(entity, owed, nowMs, 'mutate');
   }
 
-  /** Changes `count` distinct records (fewer if the entity is smaller) and returns their ids. */
-  change(entity: EntityName, count: number, nowMs: number, kind: 'mutate' | 'corrupt'): string[] {
+  /**
+   * Changes `count` distinct records (seeded choice) or the given ids, and returns their ids;
+   * deleted records and unknown ids are left out, so there may be fewer.
+   */
+  change(
+    entity: EntityName,
+    which: number | readonly string[],
+    nowMs: number,
+    kind: Change,
+  ): string[] {
     const store = this.stores[entity];
-    const indices = sampleDistinct(this.changeRandom, store.total, count);
+    const indices = (
+      typeof which === 'number'
+        ? sampleDistinct(this.changeRandom, store.total, which)
+        : which.map((id) => store.indexOf(id) ?? -1)
+    ).filter((index) => index >= 0 && !store.isDeleted(index));
     store.touch(indices, nowMs, kind);
     return indices.map((index) => store.idOf(index));
   }

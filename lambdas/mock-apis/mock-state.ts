@@ -79,9 +79,12 @@ export class AnalyticsStore {
   private readonly keys = new Set<string>();
   private readonly records = new Map<string, ReceivedRecord>();
   private readonly versions = new Set<string>();
+  /** Entities a delete removed (and nothing re-created since), with their `deletedAt`. */
+  private readonly deleted = new Map<string, string>();
   private readonly payloadLog: PayloadSummary[] = [];
   private duplicatePayloads = 0;
   private recordsReceived = 0;
+  private deletes = 0;
 
   accept(idempotencyKey: string, payload: AnalyticsPayload, now: Date): { duplicate: boolean } {
     if (this.keys.has(idempotencyKey)) {
@@ -119,6 +122,20 @@ export class AnalyticsStore {
       entity.latest = record;
       entity.versions.push({ contentHash: hash, eventId, receivedAt });
       this.records.set(entityKey, entity);
+      this.deleted.delete(entityKey);
+    }
+    const deletes = [
+      ...payload.deletedCustomers.map((record) => ['CUSTOMER', record] as const),
+      ...payload.deletedProducts.map((record) => ['PRODUCT', record] as const),
+    ];
+    // A delete is a version of its own: one received twice past the key is a duplicate record.
+    for (const [eventType, record] of deletes) {
+      this.recordsReceived++;
+      this.deletes++;
+      const entityKey = `${eventType}#${record.id}`;
+      this.versions.add(`${entityKey}#${contentHash(record)}`);
+      this.records.delete(entityKey);
+      this.deleted.set(entityKey, record.deletedAt);
     }
     return { duplicate: false };
   }
@@ -130,6 +147,7 @@ export class AnalyticsStore {
       uniqueRecords: this.records.size,
       uniqueVersions: this.versions.size,
       recordsReceived: this.recordsReceived,
+      deletes: this.deletes,
       // Every record received is a new version or one received before.
       duplicateRecords: this.recordsReceived - this.versions.size,
     };
@@ -137,6 +155,11 @@ export class AnalyticsStore {
 
   getRecord(eventType: EventType, id: string): ReceivedRecord | undefined {
     return this.records.get(`${eventType}#${id}`);
+  }
+
+  /** The `deletedAt` of the delete that removed this entity, if one did and it was not re-created. */
+  deletedAt(eventType: EventType, id: string): string | undefined {
+    return this.deleted.get(`${eventType}#${id}`);
   }
 
   payloads(): readonly PayloadSummary[] {

@@ -81,6 +81,7 @@ export const PageParamsSchema = z.object({
 /**
  * One page of `entity`, ordered by (updatedAt, id). `updatedSince` is inclusive; the cursor is
  * the last key served, exclusive. A record changed mid-sync moves to the end and is served again.
+ * Soft-deleted records are served with `deletedAt` in `updatedSince` pages only.
  * A bad parameter is a 400 INVALID_<PARAMETER> (MockApiError).
  */
 export function readPage(
@@ -108,6 +109,6 @@ export function readPage(
     const position = decodeCursor(entity, cursor);
     if (compareKeys(position, after) > 0) after = position;
   }
-  const { items, hasMore, last } = dataset.stores[entity].page(after, limit);
+  const { items, hasMore, last } = dataset.stores[entity].page(after, limit, !!updatedSince);
   return { items, nextCursor: hasMore && last ? encodeCursor(entity, last) : null };
 }

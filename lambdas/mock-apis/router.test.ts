@@ -118,6 +118,7 @@ describe('routing and malformed input', () => {
       ['/admin/reset', 'post'],
       ['/admin/mutate', 'post'],
       ['/admin/corrupt', 'post'],
+      ['/admin/delete', 'post'],
       ['/admin/faults', 'put'],
       ['/admin/faults', 'delete'],
     ];
@@ -137,10 +138,14 @@ describe('routing and malformed input', () => {
       paths[path]![method]!.requestBody.content['application/json']!.schema as {
         additionalProperties?: boolean;
         properties: Record<string, Record<string, unknown>>;
+        anyOf: { additionalProperties: boolean; properties: Record<string, unknown> }[];
       };
     expect(body('/admin/reset').additionalProperties).toBe(false);
     expect(body('/admin/reset').properties.customers).toMatchObject({ maximum: MAX_RECORDS });
-    expect(body('/admin/mutate').properties.count).toMatchObject({ maximum: MAX_RECORDS });
+    const [byCount, byIds] = body('/admin/delete').anyOf;
+    expect(byCount?.properties.count).toMatchObject({ maximum: MAX_RECORDS });
+    expect(byIds?.properties.hard).toMatchObject({ type: 'boolean' });
+    expect(byIds?.additionalProperties).toBe(false);
     expect(body('/analytics/data').properties.eventId).toMatchObject({ minLength: 1 });
     const key = paths['/analytics/data']!.post!.parameters.find(
       (p) => p.name === 'Idempotency-Key',
@@ -152,6 +157,23 @@ describe('routing and malformed input', () => {
       json: {},
     });
     expect(blankKey.status).toBe(400);
+  });
+
+  it('POST /admin/delete: soft deletes come back with deletedAt, hard ones vanish', async () => {
+    const api = testApi();
+    const since = { updatedSince: new Date(api.clock.ms).toISOString() };
+    const remove = async (json: Record<string, unknown>) =>
+      ((await api.call('POST', '/admin/delete', { json })).json as { ids: string[] }).ids;
+    const soft = await remove({ entity: 'products', count: 3 });
+    const hard = await remove({ entity: 'products', ids: ['prod-000001'], hard: true });
+    const { items } = await pageThrough(api, '/inventory/products', since);
+    const expected = soft.filter((id) => !hard.includes(id));
+    expect(items.map((item) => item.id).sort()).toEqual(expected.sort());
+    for (const item of items)
+      expect((item as { deletedAt?: string }).deletedAt).toBe(item.updatedAt);
+    const full = (await pageThrough(api, '/inventory/products')).items.map((item) => item.id);
+    expect(full).toHaveLength(50 - soft.length - hard.length);
+    expect(full.filter((id) => [...soft, ...hard].includes(id))).toEqual([]);
   });
 
   it('POST /admin/corrupt serves schema-invalid records', async () => {

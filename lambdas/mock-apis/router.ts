@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AnalyticsPayloadSchema, AnalyticsStatsSchema } from '../shared/analytics-payload';
-import { CustomerSchema, ProductSchema } from '../shared/records';
+import { CustomerSchema, DeletedRecordSchema, ProductSchema } from '../shared/records';
 import type { EntityName } from './dataset';
 import { MAX_RECORDS } from './dataset';
 import { FaultSettingsSchema, injectFault } from './faults';
@@ -27,10 +27,17 @@ const ResetSchema = z.strictObject({
   driftPerMinute: z.number().min(0).max(1_000_000).optional(),
 });
 
-const ChangeSchema = z.strictObject({
-  entity: z.enum(['customers', 'products']),
-  count: z.number().int().min(1).max(MAX_RECORDS),
-});
+/** Which records to change: `count` of them (seeded choice) or the given `ids`. */
+const changeSchema = <T extends z.core.$ZodLooseShape>(extra: T) => {
+  const entity = z.enum(['customers', 'products']);
+  const ids = z.array(z.string().min(1).max(128)).min(1).max(10_000);
+  return z.union([
+    z.strictObject({ entity, count: z.number().int().min(1).max(MAX_RECORDS), ...extra }),
+    z.strictObject({ entity, ids, ...extra }),
+  ]);
+};
+const ChangeSchema = changeSchema({});
+const DeleteSchema = changeSchema({ hard: z.boolean().default(false) });
 
 /** At least one non-blank character; the key is stored trimmed. */
 const IdempotencyKeySchema = z.string().regex(/\S/);
@@ -40,9 +47,10 @@ const ReceivedQuerySchema = z.object({
   id: z.string().min(1),
 });
 
+const SoftDeletedSchema = DeletedRecordSchema.extend({ updatedAt: z.iso.datetime() });
 const PageSchema = (item: z.ZodType) =>
   z.object({
-    items: z.array(item),
+    items: z.array(z.union([item, SoftDeletedSchema])),
     nextCursor: z.string().nullable().describe('null on the last page'),
   });
 const IdsSchema = z.object({ ids: z.array(z.string()) });
@@ -76,7 +84,7 @@ const answer = (doc: Operation, read: (state: MockState) => unknown): Route => (
 
 const listRecords = (entity: EntityName, operationId: string, item: z.ZodType): Route => ({
   operationId,
-  description: `A page of ${entity}, ordered by (updatedAt, id). Records changed by POST /admin/corrupt deliberately break this schema (the pipeline must send them to the DLQ).`,
+  description: `A page of ${entity}, ordered by (updatedAt, id). Records changed by POST /admin/corrupt deliberately break this schema (the pipeline must send them to the DLQ). Records soft-deleted by POST /admin/delete are served as { id, deletedAt, updatedAt = deletedAt } in updatedSince pages only; a full sync (no updatedSince) does not list them, nor hard-deleted ones.`,
   query: PageParamsSchema,
   ok: [`A page of ${entity}`, PageSchema(item)],
   errors: { 400: 'Invalid limit, updatedSince or cursor' },
@@ -86,13 +94,15 @@ const listRecords = (entity: EntityName, operationId: string, item: z.ZodType): 
   },
 });
 
-const changeRecords = (kind: 'mutate' | 'corrupt', description: string): Route =>
+const changeRecords = (kind: 'mutate' | 'corrupt' | 'delete', description: string): Route =>
   withBody(
-    ChangeSchema,
+    kind === 'delete' ? DeleteSchema : ChangeSchema,
     { operationId: kind, description, ok: ['The ids of the changed records', IdsSchema] },
-    ({ entity, count }, { state, now }) => {
+    (body, { state, now }) => {
       state.dataset.applyDrift(now());
-      return { ids: state.dataset.change(entity, count, now(), kind) };
+      const which = 'ids' in body ? body.ids : body.count;
+      const change = 'hard' in body && body.hard ? 'hard-delete' : kind;
+      return { ids: state.dataset.change(body.entity, which, now(), change) };
     },
   );
 
@@ -154,10 +164,12 @@ const routes: Record<string, Partial<Record<string, Route>>> = {
       operationId: 'getReceivedRecord',
       query: ReceivedQuerySchema,
       ok: ['The latest version received and the content hash of every version'],
-      errors: { 400: 'Missing or invalid eventType or id', 404: 'Never received' },
+      errors: { 400: 'Missing or invalid eventType or id', 404: 'Never received, or deleted' },
       handle: (request, { state }) => {
         const { eventType, id } = parseOr400(ReceivedQuerySchema, request.query, 'INVALID_QUERY');
         const record = state.analytics.getRecord(eventType, id);
+        const deletedAt = state.analytics.deletedAt(eventType, id);
+        if (deletedAt) throw new MockApiError(404, 'DELETED', 'Deleted', { deletedAt });
         if (!record) throw new MockApiError(404, 'NOT_RECEIVED', 'No such record was received');
         return jsonResponse(200, record);
       },
@@ -191,6 +203,12 @@ const routes: Record<string, Partial<Record<string, Route>>> = {
     POST: changeRecords(
       'corrupt',
       'Deliberately makes count records break the published Customer/Product schema and bumps their updatedAt to now: list responses then serve records that do not conform, on purpose.',
+    ),
+  },
+  '/admin/delete': {
+    POST: changeRecords(
+      'delete',
+      'Deletes count records (seeded choice) or the given ids; records already deleted and unknown ids are skipped. Soft (default): updatedAt = deletedAt = now, and updatedSince pages serve them with deletedAt. hard: true: the record vanishes from every page, so only a full sync can notice.',
     ),
   },
   '/admin/faults': {

@@ -25,12 +25,14 @@ export const AnalyticsStatsSchema = z.object({
   payloads: z.number().int(),
   /** POSTs whose Idempotency-Key had been seen before (answered 200, not stored again). */
   duplicatePayloads: z.number().int(),
-  /** Distinct entities received (`eventType#id`). */
+  /** Distinct entities held (`eventType#id`): received and not deleted since. */
   uniqueRecords: z.number().int(),
   /** Distinct record versions received (`eventType#id#contentHash`). */
   uniqueVersions: z.number().int(),
-  /** Records received in accepted payloads, counted with repetition. */
+  /** Records and deletes received in accepted payloads, counted with repetition (a delete is a version). */
   recordsReceived: z.number().int(),
+  /** Deletes received in accepted payloads, counted with repetition. */
+  deletes: z.number().int(),
   /** Record versions received again in an accepted payload: a duplicate past the Idempotency-Key. */
   duplicateRecords: z.number().int(),
 });

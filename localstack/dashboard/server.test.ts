@@ -15,6 +15,7 @@ const progressValue: PipelineProgress = {
     payloads: 1,
     duplicatePayloads: 0,
     recordsReceived: 10,
+    deletes: 0,
   },
   consumerLag: 3,
   stagedObjects: 1,
