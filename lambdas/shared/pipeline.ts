@@ -54,6 +54,8 @@ export const staging = {
     /** flush: the grouping of a payload, written before its POST so a crash-restart re-posts it unchanged. */
     outbox: 'outbox/',
   },
+  /** The pollers': the ids each source is known to hold (lambdas/poller/known-ids.ts). */
+  knownIds: 'ids/',
 } as const;
 
 export const pipeline = {

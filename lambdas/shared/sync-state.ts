@@ -24,6 +24,8 @@ const SyncStateSchema = z.object({
   runStartedAt: isoDateTime.optional(),
   /** Highest `updatedAt` published so far by the run in progress (becomes the watermark). */
   runMaxUpdatedAt: isoDateTime.optional(),
+  /** The S3 key of the ids snapshot the last completed full listing wrote (poller/known-ids.ts). */
+  knownIds: z.string().min(1).optional(),
   updatedAt: isoDateTime,
 });
 export type SyncState = z.infer<typeof SyncStateSchema>;
@@ -77,6 +79,7 @@ export class SyncStateRepository {
       cursorSince: progress.since,
       runStartedAt: progress.runStartedAt,
       runMaxUpdatedAt: progress.runMaxUpdatedAt,
+      knownIds: previous?.knownIds,
       updatedAt: this.now().toISOString(),
     });
     await this.put(next, previous);
@@ -87,16 +90,19 @@ export class SyncStateRepository {
    * Ends a run: sets the watermark (never lower than the stored one) and clears the cursor.
    * `watermark` undefined keeps the stored one: a run that saw no records, or one that did not
    * read from the stored watermark on (a later `{since}` resync; see mayAdvanceWatermark).
+   * `knownIds` undefined keeps the stored snapshot key.
    */
   async advanceWatermark(
     previous: SyncState | undefined,
     source: string,
     watermark: string | undefined,
+    knownIds?: string,
   ): Promise<SyncState> {
     const next: SyncState = withoutUndefined({
       source,
       version: (previous?.version ?? 0) + 1,
       watermark: laterOf(previous?.watermark, watermark),
+      knownIds: knownIds ?? previous?.knownIds,
       updatedAt: this.now().toISOString(),
     });
     await this.put(next, previous);

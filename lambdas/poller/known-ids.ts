@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
+import { z } from 'zod';
+import { staging } from '../shared/pipeline';
+import type { StagingStore } from '../shared/staging-format';
+import { parseJson } from '../shared/staging-format';
+
+/**
+ * The ids a source is known to hold, from which a completed full listing finds its hard deletes
+ * (docs/DESIGN.md, "Hard deletes"). Under `ids/<source>/`: `known/<runStartedAt>-<uuid>.json`, the
+ * snapshot sync-state names; `log/<time>-<uuid>.json`, a page of any other run;
+ * `run/<runStartedAt>/<time>-<uuid>.json`, a page of the full listing that started then.
+ */
+const IdsSchema = z.object({
+  /** Listed by the source (published, or dead-lettered: it exists either way). */
+  ids: z.array(z.string()),
+  /** Soft deletes: published as tombstones already. */
+  deleted: z.array(z.string()),
+  /** A snapshot's: the log objects it accounts for, skipped if a crash left them behind. */
+  logs: z.array(z.string()).optional(),
+});
+export type PageIds = Pick<z.infer<typeof IdsSchema>, 'ids' | 'deleted'>;
+
+const ISO_LENGTH = new Date(0).toISOString().length;
+
+export class KnownIds {
+  private readonly base: string;
+
+  constructor(
+    private readonly store: Pick<StagingStore, 'list' | 'get' | 'put' | 'delete'>,
+    source: string,
+    private readonly now: () => Date,
+  ) {
+    this.base = `${staging.knownIds}${source}/`;
+  }
+
+  /** A published page's ids, written before the cursor or watermark moves past it. */
+  async record(page: PageIds, fullRunStartedAt: string | undefined): Promise<void> {
+    if (page.ids.length + page.deleted.length === 0) return;
+    const folder = fullRunStartedAt === undefined ? 'log' : `run/${fullRunStartedAt}`;
+    const key = `${this.base}${folder}/${this.now().toISOString()}-${randomUUID()}.json`;
+    await this.store.put(key, JSON.stringify(page));
+  }
+
+  /**
+   * The hard deletes of the full listing that started at `runStartedAt`: known − listed, where
+   * known = the snapshot plus the logs since, and listed = the run's pages plus the logs written
+   * since it started. `verify` (sync-state unchanged) runs after every read: a completion that
+   * committed meanwhile may have deleted what was read, and only ever after its commit.
+   */
+  async complete(
+    runStartedAt: string,
+    snapshotKey: string | undefined,
+    verify: () => Promise<void>,
+  ) {
+    const keys = (await this.store.list(this.base)).map(({ key }) => key).sort();
+    const missing: string[] = [];
+    const read = async (key: string) => {
+      const text = await this.store.get(key);
+      if (text === undefined) return void missing.push(key);
+      const parsed = parseJson(IdsSchema, text, 'IdsSchema');
+      if ('reason' in parsed) throw new Error(`known ids ${key} ${parsed.reason}`);
+      return parsed.data;
+    };
+    const snapshot = snapshotKey === undefined ? undefined : await read(snapshotKey);
+    const folder = (name: string) => keys.filter((key) => key.startsWith(`${this.base}${name}/`));
+    const accounted = new Set(snapshot?.logs);
+    const logs = folder('log').filter((key) => !accounted.has(key));
+    const time = (key: string) => key.slice(key.lastIndexOf('/') + 1);
+    const listed = [
+      ...folder(`run/${runStartedAt}`),
+      ...logs.filter((k) => time(k) >= runStartedAt),
+    ];
+    listed.sort((a, b) => (time(a) < time(b) ? -1 : 1));
+    const limit = pLimit(16);
+    const objects = new Map(
+      await Promise.all(
+        [...new Set([...logs, ...listed])].map((k) =>
+          limit(async () => [k, await read(k)] as const),
+        ),
+      ),
+    );
+    const known = new Set(snapshot?.ids);
+    for (const key of logs) {
+      for (const id of objects.get(key)?.ids ?? []) known.add(id);
+      for (const id of objects.get(key)?.deleted ?? []) known.delete(id);
+    }
+    // In the order they were written: an id's last word decides whether it is still alive.
+    const alive = new Set<string>();
+    for (const key of listed) {
+      for (const id of objects.get(key)?.ids ?? []) {
+        known.delete(id);
+        alive.add(id);
+      }
+      for (const id of objects.get(key)?.deleted ?? []) {
+        known.delete(id);
+        alive.delete(id);
+      }
+    }
+    await verify();
+    if (missing.length > 0) throw new Error(`known ids objects vanished: ${missing.join(', ')}`);
+    const consumed = new Set([...accounted, ...logs]);
+    return {
+      deletes: [...known],
+      /** The next snapshot, under a key of its own: the commit (sync-state) chooses one. */
+      save: async () => {
+        const key = `${this.base}known/${runStartedAt}-${randomUUID()}.json`;
+        await this.store.put(key, JSON.stringify({ ids: [...alive], deleted: [], logs }));
+        return key;
+      },
+      /**
+       * After the commit: what it superseded. Runs that started before this one can no longer
+       * commit, their pages and snapshots are garbage (a crash leaves them to the next completion).
+       */
+      cleanup: async (saved: string) => {
+        const startedBy = (key: string, name: string) =>
+          key.startsWith(`${this.base}${name}/`) &&
+          key.slice(this.base.length + name.length + 1).slice(0, ISO_LENGTH) <= runStartedAt;
+        const stale = keys.filter(
+          (key) =>
+            key !== saved &&
+            (consumed.has(key) || startedBy(key, 'known') || startedBy(key, 'run')),
+        );
+        await Promise.all(stale.map((key) => limit(() => this.store.delete(key))));
+      },
+    };
+  }
+}
