@@ -2,8 +2,9 @@ import { IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { contentHash } from '../shared/content-hash';
+import type { Envelope } from '../shared/envelope';
 import { recordVersionKey } from '../shared/envelope';
-import type { Customer, Product } from '../shared/records';
+import type { Customer, DeletedRecord, Product } from '../shared/records';
 import type {
   OffsetRange,
   RecordPosition,
@@ -17,6 +18,7 @@ import {
   latestPerId,
   parseJson,
   stagedObjectKeys,
+  stagedRecords,
   stagingKey as stagingKeyFor,
 } from '../shared/staging-format';
 import type { ClaimStore, StoredClaim } from './claim-store';
@@ -186,7 +188,7 @@ export async function groupCommit(
     const written = await deps.staging.putIfAbsent(key, batch);
     if (written === 'created') {
       result.object = 'created';
-      result.recordsStaged = batch.customers.length + batch.products.length;
+      result.recordsStaged = stagedRecords(batch).length;
       return result;
     }
     result.object = 'existing';
@@ -238,6 +240,7 @@ export function buildStagedBatch(args: {
 }): StagedBatch {
   const customers: Customer[] = [];
   const products: Product[] = [];
+  const deleted: Record<Envelope['eventType'], DeletedRecord[]> = { CUSTOMER: [], PRODUCT: [] };
   const recordPositions: Record<string, RecordPosition> = {};
   const entityOf = (record: ValidRecord): string =>
     entityKey(record.envelope.eventType, record.envelope.payload.id);
@@ -252,7 +255,8 @@ export function buildStagedBatch(args: {
   }));
   for (const record of latest) {
     const { envelope } = record;
-    if (envelope.eventType === 'CUSTOMER') customers.push(envelope.payload);
+    if ('op' in envelope) deleted[envelope.eventType].push(envelope.payload);
+    else if (envelope.eventType === 'CUSTOMER') customers.push(envelope.payload);
     else products.push(envelope.payload);
     recordPositions[entityOf(record)] = positionOf(record);
   }
@@ -261,6 +265,8 @@ export function buildStagedBatch(args: {
     createdAt: args.createdAt.toISOString(),
     customers,
     products,
+    deletedCustomers: deleted.CUSTOMER,
+    deletedProducts: deleted.PRODUCT,
     offsets: args.offsets,
     recordPositions,
     recordVersions: [...new Set(args.records.map((record) => record.versionKey))].sort(),

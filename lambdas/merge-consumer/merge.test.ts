@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { StagedBatchSchema } from '../shared/staging-format';
+import { StagedBatchSchema, stagedRecords } from '../shared/staging-format';
 import { buildStagedBatch, collapseVersions, versionsInBatch } from './group-commit';
 
 /** The records a batch stages: one per entity, the latest (lambdas/shared/staging-format.ts). */
 function latestPayloads(records: readonly ValidRecord[]) {
   const batch = buildStagedBatch({ batchId: 'b', createdAt: new Date(0), records, offsets: [] });
-  return [...batch.customers, ...batch.products];
+  return stagedRecords(batch);
 }
 import type { ValidRecord } from './msk-event';
 import { parseMskEvent } from './msk-event';
@@ -16,6 +16,7 @@ import {
   mskEvent,
   product,
   productEnvelope,
+  tombstone,
 } from './test-support/msk-event';
 
 function validRecords(records: TestRecord[]): ValidRecord[] {
@@ -74,6 +75,27 @@ describe('latestPerId', () => {
       { topic: 'customer_data', partition: 1, offset: 9, value: older },
     ]);
     expect(latestPayloads(records)).toEqual([newer.payload]);
+  });
+
+  it('resolves a delete and an update of the same id by Kafka order, whichever comes first', () => {
+    // Both updates carry an updatedAt later than the delete time: only the offsets decide.
+    const later = { updatedAt: '2026-01-15T11:00:00.000Z' };
+    const [updated, recreated] = [customer('c-1', later), customer('c-2', later)];
+    const records = validRecords([
+      { topic: 'customer_data', partition: 0, offset: 1, value: customerEnvelope(updated) },
+      tombstone({ topic: 'customer_data', partition: 0, offset: 2 }, 'CUSTOMER', 'c-1'),
+      tombstone({ topic: 'customer_data', partition: 0, offset: 3 }, 'CUSTOMER', 'c-2'),
+      { topic: 'customer_data', partition: 0, offset: 4, value: customerEnvelope(recreated) },
+    ]);
+    const batch = buildStagedBatch({ batchId: 'b', createdAt: new Date(0), records, offsets: [] });
+    expect(batch.customers).toEqual([recreated]);
+    expect(batch.deletedCustomers).toEqual([{ id: 'c-1', deletedAt: '2026-01-15T09:30:00.000Z' }]);
+    expect(batch.recordPositions).toEqual({
+      'CUSTOMER#c-1': { partition: 0, offset: '2' },
+      'CUSTOMER#c-2': { partition: 0, offset: '4' },
+    });
+    expect(batch.recordVersions).toEqual(records.map((record) => record.versionKey).sort());
+    expect(StagedBatchSchema.parse(batch)).toEqual(batch);
   });
 
   it('does not confuse a customer and a product with the same id', () => {

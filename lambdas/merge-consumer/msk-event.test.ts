@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { contentHash } from '../shared/content-hash';
 import type { Envelope } from '../shared/envelope';
 import { recordVersionKey } from '../shared/envelope';
 import { MAX_RECORD_VALUE_BYTES, parseMskEvent } from './msk-event';
@@ -8,6 +9,7 @@ import {
   mskEvent,
   product,
   productEnvelope,
+  tombstone,
 } from './test-support/msk-event';
 
 describe('parseMskEvent', () => {
@@ -155,26 +157,46 @@ describe('parseMskEvent', () => {
     expect(parsed.valid.map((record) => record.envelope)).toEqual([envelope]);
   });
 
-  it('sends a tombstone (no value field, or value null) to the DLQ as a tombstone', () => {
+  it('reads a tombstone with delete headers (no value field, or value null) as a delete version', () => {
     const event = mskEvent([
-      { topic: 'customer_data', partition: 0, offset: 11, value: null, key: 'c-11' },
-      {
-        topic: 'customer_data',
-        partition: 0,
-        offset: 12,
-        value: customerEnvelope(customer('c-12')),
-      },
+      tombstone({ topic: 'customer_data', partition: 0, offset: 11 }, 'CUSTOMER', 'c-11'),
+      tombstone({ topic: 'inventory_data', partition: 1, offset: 4 }, 'PRODUCT', 'p-4'),
     ]);
-    const [absent, present] = event.records['customer_data-0'] as Record<string, unknown>[];
+    const [absent] = event.records['customer_data-0'] as Record<string, unknown>[];
     expect(absent).not.toHaveProperty('value');
-    const withNull = { ...absent, offset: 13, value: null };
-    event.records['customer_data-0'] = [absent, withNull, present];
+    event.records['customer_data-0'] = [absent, { ...absent, offset: 13, value: null }];
     const parsed = parseMskEvent(event);
-    expect(parsed.invalid).toMatchObject([
-      { offset: 11, reason: 'tombstone: the record has no value', raw: '' },
-      { offset: 13, reason: 'tombstone: the record has no value', raw: '' },
+    expect(parsed.invalid).toEqual([]);
+    const deleted = { id: 'c-11', deletedAt: '2026-01-15T09:30:00.000Z' };
+    expect(parsed.valid.map(({ offset, envelope }) => [offset, envelope])).toMatchObject([
+      [11, { op: 'delete', eventType: 'CUSTOMER', source: 'crm', payload: deleted }],
+      [13, { op: 'delete', eventType: 'CUSTOMER', payload: deleted }],
+      [4, { op: 'delete', eventType: 'PRODUCT', payload: { id: 'p-4' } }],
     ]);
-    expect(parsed.valid.map((record) => record.offset)).toEqual([12]);
+    // Its version: the sha256 of the canonical DeletedRecord, so a re-polled delete is a duplicate.
+    expect(parsed.valid[0]!.versionKey).toBe(`CUSTOMER#c-11#${contentHash(deleted)}`);
+    expect(parsed.valid[1]!.versionKey).toBe(parsed.valid[0]!.versionKey);
+  });
+
+  it('sends a tombstone without a key or without valid delete headers to the DLQ', () => {
+    const at = (offset: number) => ({ topic: 'customer_data', partition: 0, offset });
+    const { headers } = tombstone(at(0), 'CUSTOMER', 'c-1');
+    const event = mskEvent([
+      { ...tombstone(at(11), 'CUSTOMER', 'c-11'), key: null },
+      { ...at(12), key: 'c-12', value: null },
+      { ...at(13), key: 'c-13', value: null, headers: { ...headers, deletedAt: 'yesterday' } },
+      { ...at(14), key: 'c-14', value: null, headers: { ...headers, op: 'upsert' } },
+      { ...at(15), key: 'x'.repeat(129), value: null, headers },
+    ]);
+    const parsed = parseMskEvent(event);
+    expect(parsed.valid).toEqual([]);
+    expect(parsed.invalid.map(({ offset, reason, issues }) => [offset, reason, issues])).toEqual([
+      [11, 'tombstone without a Kafka key (must be the id)', []],
+      [12, expect.stringMatching(/^tombstone without valid delete headers: /), expect.anything()],
+      [13, expect.any(String), [{ path: 'deletedAt', code: 'invalid_format' }]],
+      [14, expect.any(String), [{ path: 'op', code: 'invalid_value' }]],
+      [15, expect.any(String), [{ path: 'id', code: 'too_big' }]],
+    ]);
   });
 
   it('sends a record whose key is null, as AWS may send it, to the DLQ as keyless', () => {

@@ -4,8 +4,8 @@ import {
   KafkaSelfManagedEventSchema,
 } from '@aws-lambda-powertools/parser/schemas/kafka';
 import { z } from 'zod';
-import type { Envelope } from '../shared/envelope';
-import { EnvelopeSchema, recordVersionKey } from '../shared/envelope';
+import type { DeleteEnvelope, Envelope } from '../shared/envelope';
+import { DeleteEnvelopeSchema, EnvelopeSchema, recordVersionKey } from '../shared/envelope';
 import type { OffsetRange } from '../shared/staging-format';
 
 /** The base class of merge-consumer's own errors. */
@@ -23,7 +23,8 @@ export class MergeConsumerError extends Error {
 export const MAX_RECORD_VALUE_BYTES = 256 * 1024;
 
 export interface ValidRecord extends RecordPosition {
-  envelope: Envelope;
+  /** A delete (a tombstone, `op: 'delete'`) is a record version like an update. */
+  envelope: Envelope | DeleteEnvelope;
   /** `eventType#id#contentHash`, the idempotency key of this record version. */
   versionKey: string;
 }
@@ -68,10 +69,13 @@ const MskEventShapeSchema = z.discriminatedUnion('eventSource', [
  *   aws-lambda-rust-runtime type them int8), and Powertools' `String.fromCodePoint(...bytes)` throws
  *   a RangeError on any negative one, failing the whole invocation. Decoded here as UTF-8;
  * - a null key comes as `"key": null` as well as without `key` (Powertools' own kafkaEventMsk.json
- *   fixtures have both); both are "no key".
+ *   fixtures have both); both are "no key";
+ * - a tombstone (null value) arrives without `value`, or with `value: null` (aws-lambda-go omits
+ *   it, aws-lambda-rust-runtime types it Option<String>).
  */
 const AwsKafkaRecordSchema = KafkaRecordSchema.extend({
   key: KafkaRecordSchema.shape.key.nullable().transform((key) => key ?? undefined),
+  value: KafkaRecordSchema.shape.value.nullish().transform((value) => value ?? undefined),
   headers: z.array(
     z.record(
       z.string(),
@@ -113,7 +117,7 @@ export function parseMskEvent(event: unknown): {
   return { positions, valid, invalid, ranges: offsetRanges(positions) };
 }
 
-type RecordOutcome = { envelope: Envelope } | Omit<InvalidRecord, keyof RecordPosition>;
+type RecordOutcome = Pick<ValidRecord, 'envelope'> | Omit<InvalidRecord, keyof RecordPosition>;
 
 function parseRecord(raw: Record<string, unknown>): RecordOutcome {
   const rejected = (reason: string, value: string, error?: z.ZodError) => ({
@@ -124,20 +128,25 @@ function parseRecord(raw: Record<string, unknown>): RecordOutcome {
     })),
     raw: value,
   });
-  // A tombstone (null value) arrives without `value`, or with `value: null` (aws-lambda-go
-  // omits it, aws-lambda-rust-runtime types it Option<String>): a delete nobody in this pipeline
-  // produces, so it is reported as what it is rather than as undecodable data.
-  if (raw.value === undefined || raw.value === null)
-    return rejected('tombstone: the record has no value', '');
-  const rawValue = typeof raw.value === 'string' ? raw.value : JSON.stringify(raw.value);
-  if (typeof raw.value !== 'string' || !STRICT_BASE64.test(raw.value))
+  const tombstone = raw.value === undefined || raw.value === null;
+  const rawValue =
+    typeof raw.value === 'string' ? raw.value : tombstone ? '' : JSON.stringify(raw.value);
+  if (!tombstone && (typeof raw.value !== 'string' || !STRICT_BASE64.test(raw.value)))
     return rejected('value is not base64', rawValue);
   // Checked before decoding so an oversized record costs nothing more than its length.
-  if ((raw.value.length * 3) / 4 > MAX_RECORD_VALUE_BYTES)
+  if ((rawValue.length * 3) / 4 > MAX_RECORD_VALUE_BYTES)
     return rejected(`value larger than ${MAX_RECORD_VALUE_BYTES} bytes`, rawValue);
   const record = AwsKafkaRecordSchema.safeParse(raw);
   if (!record.success) return rejected('malformed Kafka record', rawValue, record.error);
-  const text = record.data.value;
+  const { key, value: text, headers } = record.data;
+  if (text === undefined) {
+    // A delete: its key is the id (the partition, as for any version of the id), its headers the rest.
+    if (key === undefined) return rejected('tombstone without a Kafka key (must be the id)', '');
+    const deleted = DeleteEnvelopeSchema.safeParse({ ...Object.assign({}, ...headers), id: key });
+    if (!deleted.success)
+      return rejected('tombstone without valid delete headers', '', deleted.error);
+    return { envelope: deleted.data };
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -149,9 +158,8 @@ function parseRecord(raw: Record<string, unknown>): RecordOutcome {
   // The key decides the partition; a record keyed by something else than its id (or by nothing:
   // the producer then picks any partition) could reach two partitions at once, which the group
   // commit relies on never happening.
-  if (record.data.key === undefined)
-    return rejected('Kafka key missing (must be payload.id)', text);
-  if (record.data.key !== envelope.data.payload.id)
+  if (key === undefined) return rejected('Kafka key missing (must be payload.id)', text);
+  if (key !== envelope.data.payload.id)
     return rejected('Kafka key does not match payload.id', text);
   return { envelope: envelope.data };
 }

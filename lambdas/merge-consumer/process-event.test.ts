@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { metricNames } from '../shared/pipeline';
 import { processMskEvent } from './process-event';
 import { mergeConsumerHarness as harness } from './test-support/harness';
-import { customer, customerEnvelope, mskEvent } from './test-support/msk-event';
+import { customer, customerEnvelope, mskEvent, tombstone } from './test-support/msk-event';
 
 const poisonEvent = () =>
   mskEvent([
@@ -66,6 +66,20 @@ describe('processMskEvent', () => {
       { itemIdentifier: { partition: 'customer_data-0', offset: 40 } },
       { itemIdentifier: { partition: 'customer_data-1', offset: 3 } },
     ]);
+  });
+
+  it('stages a delete once: the same delete polled again (new messageId and offset) is a duplicate', async () => {
+    const { deps, metrics, staging } = harness();
+    const deleteAt = (offset: number) =>
+      mskEvent([tombstone({ topic: 'customer_data', partition: 0, offset }, 'CUSTOMER', 'c-1')]);
+    await processMskEvent(deleteAt(7), deps);
+    const response = await processMskEvent(deleteAt(9), deps);
+    expect(response.batchItemFailures).toEqual([]);
+    expect([...staging.objects.values()].map((batch) => batch.deletedCustomers)).toEqual([
+      [{ id: 'c-1', deletedAt: '2026-01-15T09:30:00.000Z' }],
+    ]);
+    expect(metrics.get(metricNames.recordsStaged)).toBe(1);
+    expect(metrics.get(metricNames.recordsDuplicate)).toBe(1);
   });
 
   it('counts a re-delivered batch as duplicates and stages no second object', async () => {

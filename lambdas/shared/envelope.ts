@@ -67,6 +67,19 @@ export const TombstoneHeadersSchema = z.object({
 });
 export type TombstoneHeaders = z.infer<typeof TombstoneHeadersSchema>;
 
+/**
+ * A delete as merge-consumer reads it, from the tombstone's headers and its key (`id`): an envelope
+ * whose payload is the DeletedRecord, hashed like any payload, so {@link recordVersionKey} names
+ * it and it is deduped like any record version.
+ */
+export const DeleteEnvelopeSchema = TombstoneHeadersSchema.extend({
+  id: DeletedRecordSchema.shape.id,
+}).transform(({ id, deletedAt, ...headers }) => {
+  const payload = { id, deletedAt };
+  return { ...headers, contentHash: contentHash(payload), payload };
+});
+export type DeleteEnvelope = z.output<typeof DeleteEnvelopeSchema>;
+
 /** The Kafka message of one delete: the pollers publish soft deletes and full-sync deletes with it. */
 export function tombstoneMessage(args: {
   eventType: TombstoneHeaders['eventType'];

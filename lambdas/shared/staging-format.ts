@@ -12,7 +12,8 @@ import { describeIssues } from './config';
 import { canonicalJson } from './content-hash';
 import type { Envelope } from './envelope';
 import { staging } from './pipeline';
-import { CustomerSchema, ProductSchema } from './records';
+import type { Customer, DeletedRecord, Product } from './records';
+import { CustomerSchema, DeletedRecordSchema, ProductSchema } from './records';
 
 /* The staging bucket of merge-consumer (writes) and flush (delivers): format, keys, rule, store. */
 
@@ -40,13 +41,16 @@ export function entityKey(eventType: Envelope['eventType'], id: string): string 
 
 /**
  * One S3 object under `staging/YYYY/MM/DD/<batchId>.json` (DESIGN.md, Staging). New kinds of
- * content (issue 15's tombstones) are added as optional arrays, like `recordPositions`.
+ * content are added as optional arrays, like `recordPositions`.
  */
 export const StagedBatchSchema = z.object({
   batchId: z.string().min(1),
   createdAt: z.iso.datetime({ offset: true }),
   customers: z.array(CustomerSchema),
   products: z.array(ProductSchema),
+  /** Optional (older objects have none): the ids whose latest version in the batch is a delete. */
+  deletedCustomers: z.array(DeletedRecordSchema).optional(),
+  deletedProducts: z.array(DeletedRecordSchema).optional(),
   offsets: z.array(OffsetRangeSchema),
   /** Optional (older objects have none): each record's Kafka position by `entityKey`, for {@link latestPerId}. */
   recordPositions: z.record(z.string(), RecordPositionSchema).optional(),
@@ -57,6 +61,12 @@ export const StagedBatchSchema = z.object({
   recordVersions: z.array(z.string().min(1)).optional(),
 });
 export type StagedBatch = z.infer<typeof StagedBatchSchema>;
+
+/** Every record of a staged object, deletes included: what merge-consumer stages and flush packs. */
+export function stagedRecords(batch: StagedBatch): (Customer | Product | DeletedRecord)[] {
+  const { customers, products, deletedCustomers = [], deletedProducts = [] } = batch;
+  return [...customers, ...products, ...deletedCustomers, ...deletedProducts];
+}
 
 /**
  * The batch id of the invocation that covered `ranges` (sha256 of the sorted ranges, 32 hex): the
@@ -105,21 +115,24 @@ export function stagedObjectKeys(stagedKey: string): string[] {
 
 /** A staged record, as {@link latestPerId} compares it. */
 export interface StagedVersion {
-  record: { id: string; updatedAt: string };
+  record: { id: string; updatedAt: string } | DeletedRecord;
   position?: RecordPosition | undefined;
 }
 
 /**
  * True when `a` is a later version of its id than `b` (docs/DESIGN.md, "Latest version per id" is
- * read order): the later offset of one partition, else the later `updatedAt`, else a fixed order
- * of the content, so every rebuild of a payload picks the same one and its bytes stay identical.
+ * read order): the later offset of one partition, else the later `updatedAt` (a delete's
+ * `deletedAt`), else a fixed order of the content, so every rebuild of a payload picks the same
+ * one and its bytes stay identical.
  */
 function isLater(a: StagedVersion, b: StagedVersion): boolean {
   if (a.position && b.position && a.position.partition === b.position.partition) {
     const byOffset = BigInt(a.position.offset) - BigInt(b.position.offset);
     if (byOffset !== 0n) return byOffset > 0n;
   }
-  const byTime = Date.parse(a.record.updatedAt) - Date.parse(b.record.updatedAt);
+  const time = ({ record }: StagedVersion) =>
+    Date.parse('deletedAt' in record ? record.deletedAt : record.updatedAt);
+  const byTime = time(a) - time(b);
   if (byTime !== 0) return byTime > 0;
   return canonicalJson(a.record) > canonicalJson(b.record);
 }

@@ -12,9 +12,11 @@ import type { SourceRecord } from './msk-event';
 import { buildMskEvent } from './msk-event';
 import { buildOnFailureMessages } from './msk-event';
 import type { CorpusRecord } from '../../test/conformance/kafka-corpus';
+import { tombstoneMessage } from '../../lambdas/shared/envelope';
 import {
   itEachCorpusEvent,
   kafkaBatchResponseCases,
+  kafkaCorpusEvents,
   kafkaOnFailureRecordSample,
   shapeOf,
 } from '../../test/conformance/kafka-corpus';
@@ -156,6 +158,8 @@ describe('buildMskEvent eventSource option', () => {
           value: Buffer.from(JSON.stringify(envelope)),
         });
       });
+      // c-1 deleted after its update, c-9 deleted outright: tombstones as the pollers publish them.
+      records.push(deleteRecord(3, 'c-1'), deleteRecord(4, 'c-9'));
       const response = await processMskEvent(buildMskEvent(records, { ...source, eventSource }), {
         claims: new InMemoryClaimStore(),
         staging,
@@ -167,7 +171,44 @@ describe('buildMskEvent eventSource option', () => {
       });
       expect(response).toEqual({ batchItemFailures: [] });
       const [batch] = [...staging.objects.values()];
-      expect(batch?.customers.map((item) => item.id).sort()).toEqual(['c-1', 'c-2']);
+      expect(batch?.customers.map((item) => item.id)).toEqual(['c-2']);
+      expect(batch?.deletedCustomers?.map((item) => item.id)).toEqual(['c-1', 'c-9']);
+    },
+  );
+});
+
+/** A delete of `id` as the pollers publish it (`tombstoneMessage`), read back by kafkajs. */
+function deleteRecord(offset: number, id: string): SourceRecord {
+  const deleted = { id, deletedAt: '2026-01-15T09:30:00.000Z' };
+  const message = tombstoneMessage({
+    eventType: 'CUSTOMER',
+    deleted,
+    source: 'crm',
+    syncType: 'FULL',
+  });
+  return record('customer_data', 0, offset, {
+    key: Buffer.from(message.key),
+    value: null,
+    headers: message.headers,
+  });
+}
+
+describe('a delete through the emulator', () => {
+  const corpus = kafkaCorpusEvents().find((entry) => entry.name === 'derived-tombstones');
+  // Offset 1 of derived-tombstones: aws-lambda-go's record without `value` (`json:"value,omitempty"`).
+  const awsTombstone = corpus && 'records' in corpus ? corpus.records[1] : undefined;
+  (awsTombstone ? it : it.skip)(
+    "is delivered in AWS's tombstone shape: no value field, the headers as signed byte arrays",
+    () => {
+      const built = buildMskEvent([deleteRecord(3, 'c-1')], source).records['customer_data-0']?.[0];
+      expect(Object.keys(built ?? {}).sort()).toEqual(Object.keys(awsTombstone ?? {}).sort());
+      expect(built).not.toHaveProperty('value');
+      expect(built?.headers).toContainEqual({ op: [...Buffer.from('delete')] });
+      for (const header of built?.headers ?? [])
+        for (const bytes of Object.values(header))
+          expect(bytes.every((byte) => Number.isInteger(byte) && byte >= -128 && byte <= 127)).toBe(
+            true,
+          );
     },
   );
 });

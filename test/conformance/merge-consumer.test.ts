@@ -3,6 +3,7 @@ import type { DlqEntry } from '../../lambdas/shared/dlq';
 import { processMskEvent } from '../../lambdas/merge-consumer/process-event';
 import { mergeConsumerHarness } from '../../lambdas/merge-consumer/test-support/harness';
 import { customer, customerEnvelope } from '../../lambdas/merge-consumer/test-support/msk-event';
+import { tombstoneMessage } from '../../lambdas/shared/envelope';
 import type { CorpusEventFile, CorpusRecord } from './kafka-corpus';
 import { itEachCorpusEvent, kafkaBatchResponseCases } from './kafka-corpus';
 
@@ -14,9 +15,23 @@ const at = (record: Pick<CorpusRecord, 'topic' | 'partition' | 'offset'>): strin
 const originOf = ({ origin }: DlqEntry): string =>
   `${origin.topic}-${origin.partition}@${origin.offset}`;
 
+const deletedAt = '2026-01-15T09:30:00.000Z';
+
+/** Our tombstone headers (`tombstoneMessage`) as AWS writes header values: Java's signed bytes. */
+const deleteHeaders = (id: string) =>
+  Object.entries(
+    tombstoneMessage({
+      eventType: 'CUSTOMER',
+      deleted: { id, deletedAt },
+      source: 'crm',
+      syncType: 'FULL',
+    }).headers,
+  ).map(([name, value]) => ({ [name]: [...new Int8Array(Buffer.from(value))] }));
+
 /**
- * The corpus event with our envelopes as values and their ids as keys, every other field (headers
- * with signed bytes, timestampType, schema metadata, absent or null key/value) as AWS wrote it.
+ * The corpus event with our envelopes as values (our delete headers on a tombstone) and their ids
+ * as keys, every other field (timestampType, schema metadata, absent or null key/value) as AWS
+ * wrote it.
  */
 function withOurPayloads({ event }: CorpusEventFile): unknown {
   const records = Object.fromEntries(
@@ -33,7 +48,7 @@ function withOurPayloads({ event }: CorpusEventFile): unknown {
                   'base64',
                 ),
               }
-            : {}),
+            : { headers: deleteHeaders(id) }),
         };
       }),
     ]),
@@ -55,36 +70,43 @@ describe('merge-consumer against every AWS Kafka event of the corpus', () => {
         // A signed header byte or a null key must never make the record "malformed".
         expect(entry.reason).not.toMatch(/^malformed Kafka record/);
         if (record && !hasValue(record))
-          expect(entry.reason).toBe('tombstone: the record has no value');
+          expect(entry.reason).toMatch(
+            hasKey(record)
+              ? /^tombstone without valid delete headers: /
+              : /^tombstone without a Kafka key/,
+          );
       }
     },
   );
 
   itEachCorpusEvent(
-    'with our payloads: keyed records are staged, tombstones and keyless records go to the DLQ with their reason',
+    'with our payloads: keyed records are staged (tombstones as deletes), keyless ones go to the DLQ with their reason',
     async (file) => {
       const { deps, dlqEntries, staging } = mergeConsumerHarness();
       await expect(processMskEvent(withOurPayloads(file), deps)).resolves.toEqual({
         batchItemFailures: [],
       });
-      const staged = [...staging.objects.values()].flatMap((batch) =>
-        batch.customers.map((item) => item.id),
-      );
+      const batches = [...staging.objects.values()];
+      const idOf = (record: CorpusRecord) =>
+        `c-${record.topic}-${record.partition}-${record.offset}`;
       // The corpus repeats an offset in one file (Powertools' kafkaEventMsk.json): positions, not
       // ids, are what must all be accounted for.
-      const expectedStaged = file.records.filter((record) => hasValue(record) && hasKey(record));
-      expect(new Set(staged)).toEqual(
-        new Set(
-          expectedStaged.map((record) => `c-${record.topic}-${record.partition}-${record.offset}`),
-        ),
+      const keyed = file.records.filter(hasKey);
+      expect(new Set(batches.flatMap((batch) => batch.customers.map((item) => item.id)))).toEqual(
+        new Set(keyed.filter(hasValue).map(idOf)),
+      );
+      expect(batches.flatMap((batch) => batch.deletedCustomers ?? [])).toEqual(
+        keyed
+          .filter((record) => !hasValue(record))
+          .map((record) => ({ id: idOf(record), deletedAt })),
       );
       const reasonFor = (record: CorpusRecord): string =>
         hasValue(record)
           ? 'Kafka key missing (must be payload.id)'
-          : 'tombstone: the record has no value';
+          : 'tombstone without a Kafka key (must be the id)';
       expect(dlqEntries.map((entry) => [originOf(entry), entry.reason])).toEqual(
         file.records
-          .filter((record) => !(hasValue(record) && hasKey(record)))
+          .filter((record) => !hasKey(record))
           .map((record) => [at(record), reasonFor(record)]),
       );
     },

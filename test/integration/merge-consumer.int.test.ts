@@ -16,7 +16,7 @@ import { contentHash } from '../../lambdas/shared/content-hash';
 import { DlqMessageSchema, DlqPublisher } from '../../lambdas/shared/dlq';
 import { recordVersionKey } from '../../lambdas/shared/envelope';
 import { createKafka, createProducer, KafkaEnvSchema } from '../../lambdas/shared/kafka';
-import { pipeline } from '../../lambdas/shared/pipeline';
+import { mergeConsumerMetrics, pipeline } from '../../lambdas/shared/pipeline';
 import { countAwsSdkRequests, RequestTally } from '../../bench/instrumentation/counters';
 import { S3StagingStore, StagedBatchSchema, keyAt } from '../../lambdas/shared/staging-format';
 import type { KafkaBatchResponse } from '../../lambdas/merge-consumer/process-event';
@@ -32,6 +32,7 @@ import {
   mskEvent,
   product,
   productEnvelope,
+  tombstone,
 } from '../../lambdas/merge-consumer/test-support/msk-event';
 import type { StackEndpoints } from '../support/local-stack';
 import { applyLocalStackEnv, localStack } from '../support/local-stack';
@@ -192,6 +193,12 @@ async function stagedVersionCounts(prefix?: string): Promise<Map<string, number>
       add(recordVersionKey({ eventType: 'CUSTOMER', payload, contentHash: contentHash(payload) }));
     for (const payload of body.products)
       add(recordVersionKey({ eventType: 'PRODUCT', payload, contentHash: contentHash(payload) }));
+    for (const [eventType, deleted] of [
+      ['CUSTOMER', body.deletedCustomers],
+      ['PRODUCT', body.deletedProducts],
+    ] as const)
+      for (const payload of deleted ?? [])
+        add(recordVersionKey({ eventType, payload, contentHash: contentHash(payload) }));
   }
   return counts;
 }
@@ -252,6 +259,30 @@ describe('merge-consumer against DynamoDB Local, S3Mock and Kafka', () => {
     console.log(
       `[merge-consumer] 40 records read, claimed and staged in ${elapsedMs.toFixed(0)} ms`,
     );
+  });
+
+  it('stages tombstones as deletes, once: a delete polled again is a duplicate', async () => {
+    const updates = records(8);
+    const deletes = [
+      tombstone({ topic: 'customer_data', partition: 0, offset: 200 }, 'CUSTOMER', 'c-100'),
+      tombstone({ topic: 'inventory_data', partition: 2, offset: 201 }, 'PRODUCT', 'p-103'),
+    ];
+    expect(await run(updates)).toEqual({ batchItemFailures: [] });
+    expect(await run(deletes)).toEqual({ batchItemFailures: [] });
+    const again = deletes.map((record) => ({ ...record, offset: record.offset + 100 }));
+    const metrics = new Map<string, number>();
+    const addMetric = (name: string, _unit: unknown, value: number) =>
+      void metrics.set(name, value);
+    expect(await run(again, { metrics: { addMetric } })).toEqual({ batchItemFailures: [] });
+    expect(metrics.get(mergeConsumerMetrics.recordsDuplicate)).toBe(2);
+    const withDeletes = (await stagedObjects()).filter(({ body }) => body.deletedCustomers?.length);
+    expect(withDeletes.map(({ body }) => [body.deletedCustomers, body.deletedProducts])).toEqual([
+      [
+        [{ id: 'c-100', deletedAt: '2026-01-15T09:30:00.000Z' }],
+        [{ id: 'p-103', deletedAt: '2026-01-15T09:30:00.000Z' }],
+      ],
+    ]);
+    await expectStagedExactlyOnce(versionKeys([...updates, ...deletes]));
   });
 
   it('writes put-if-absent on the real S3 server: a second write of the same key is refused (412)', async () => {

@@ -1,5 +1,5 @@
-import type { Envelope } from '../../shared/envelope';
-import { wrapInEnvelope } from '../../shared/envelope';
+import type { Envelope, TombstoneHeaders } from '../../shared/envelope';
+import { tombstoneMessage, wrapInEnvelope } from '../../shared/envelope';
 import type { Customer, Product } from '../../shared/records';
 
 /** One Kafka record as the test wants it delivered; `value` may be anything to build poison. */
@@ -110,4 +110,20 @@ export function productEnvelope(payload: Product): Envelope {
     source: 'inventory',
     syncType: 'INCREMENTAL',
   });
+}
+
+/** A delete of `id` as the pollers publish it (`tombstoneMessage`): key = id, no value, headers. */
+export function tombstone(
+  at: Pick<TestRecord, 'topic' | 'partition' | 'offset'>,
+  eventType: TombstoneHeaders['eventType'],
+  id: string,
+  deletedAt = '2026-01-15T09:30:00.000Z',
+): TestRecord {
+  const message = tombstoneMessage({
+    eventType,
+    deleted: { id, deletedAt },
+    source: eventType === 'CUSTOMER' ? 'crm' : 'inventory',
+    syncType: 'INCREMENTAL',
+  });
+  return { ...at, ...message };
 }
