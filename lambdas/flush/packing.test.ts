@@ -163,3 +163,56 @@ describe('buildPayload when the source clock stepped back between two versions',
     expect(buildPayload([earlier, later], '2026-01-02T00:00:00.000Z').customers).toEqual([first]);
   });
 });
+
+describe('buildPayload with a delete and an update of the same id in two batches', () => {
+  // The updates carry an updatedAt later than the delete time: the offsets alone decide.
+  const update = (id: string) => customer(id, '2026-01-05T00:00:00.000Z');
+  const deleted = (id: string) => ({ id, deletedAt: '2026-01-02T00:00:00.000Z' });
+  const at = (offset: string) => ({ partition: 1, offset });
+
+  it('carries whichever was read later, as an update or in deletedCustomers', () => {
+    const first = stagedBatch('first', 0, 0);
+    first.customers = [update('c1')];
+    first.deletedCustomers = [deleted('c2')];
+    first.products = [product('p1')];
+    first.recordPositions = { 'CUSTOMER#c1': at('10'), 'CUSTOMER#c2': at('11') };
+    const second = stagedBatch('second', 0, 0);
+    second.customers = [update('c2')];
+    second.deletedCustomers = [deleted('c1')];
+    second.deletedProducts = [deleted('p2')];
+    second.recordPositions = { 'CUSTOMER#c1': at('20'), 'CUSTOMER#c2': at('21') };
+    const entries = [first, second].map((batch) => ({
+      stagedKey: stagedKey(batch.batchId),
+      batch,
+    }));
+    for (const order of [entries, [...entries].reverse()]) {
+      const payload = buildPayload(order, '2026-01-06T00:00:00.000Z');
+      expect(AnalyticsPayloadSchema.parse(payload)).toEqual(payload);
+      expect(payload.customers).toEqual([update('c2')]);
+      expect(payload.deletedCustomers).toEqual([deleted('c1')]);
+      expect(payload.products).toEqual([product('p1')]);
+      expect(payload.deletedProducts).toEqual([deleted('p2')]);
+    }
+  });
+
+  it('counts deletes against the record and byte limits', () => {
+    const withDeletes = (batchId: string): StagedEntry => {
+      const batch = stagedBatch(batchId, 1, 0);
+      batch.deletedCustomers = Array.from({ length: 40 }, (_, i) => deleted(`${batchId}-d${i}`));
+      return { stagedKey: stagedKey(batchId), batch };
+    };
+    const entries = ['a', 'b', 'c'].map(withDeletes);
+    expect(
+      packBatches(entries, { maxRecordsPerPost: 60, maxBytesPerPost: 10_000_000 }).map(
+        (g) => g.length,
+      ),
+    ).toEqual([1, 1, 1]);
+    const maxBytesPerPost = 4_000;
+    const groups = packBatches(entries, { maxRecordsPerPost: 1_000, maxBytesPerPost });
+    expect(groups.map((group) => group.length)).toEqual([1, 1, 1]);
+    for (const group of groups)
+      expect(
+        Buffer.byteLength(JSON.stringify(buildPayload(group, new Date().toISOString()))),
+      ).toBeLessThanOrEqual(maxBytesPerPost);
+  });
+});

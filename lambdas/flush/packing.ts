@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { AnalyticsPayload } from '../shared/analytics-payload';
 import type { Envelope } from '../shared/envelope';
-import type { Customer, Product } from '../shared/records';
+import type { Customer, DeletedRecord, Product } from '../shared/records';
 import type { StagedBatch } from '../shared/staging-format';
-import { entityKey, latestPerId } from '../shared/staging-format';
+import { entityKey, latestPerId, stagedRecords } from '../shared/staging-format';
 
 /** A validated staged batch and the key it was read from. */
 export interface StagedEntry {
@@ -28,15 +28,21 @@ export function eventIdFor(batchIds: readonly string[]): string {
 
 export function buildPayload(entries: readonly StagedEntry[], timestamp: string): AnalyticsPayload {
   const batchIds = entries.map((entry) => entry.batch.batchId);
-  const customers = latestOf(entries, 'CUSTOMER', (batch) => batch.customers);
-  const products = latestOf(entries, 'PRODUCT', (batch) => batch.products);
+  const [customers, deletedCustomers] = latestOf(entries, 'CUSTOMER', (batch) => [
+    batch.customers,
+    batch.deletedCustomers,
+  ]);
+  const [products, deletedProducts] = latestOf(entries, 'PRODUCT', (batch) => [
+    batch.products,
+    batch.deletedProducts,
+  ]);
   return {
     eventId: eventIdFor(batchIds),
     timestamp,
     customers,
     products,
-    deletedCustomers: [],
-    deletedProducts: [],
+    deletedCustomers,
+    deletedProducts,
     metadata: {
       source: 'ecom-sync',
       customerCount: customers.length,
@@ -47,21 +53,27 @@ export function buildPayload(entries: readonly StagedEntry[], timestamp: string)
 }
 
 /**
- * One version per id across the payload's batches: two batches may carry the same id, and the one
- * read later from Kafka wins (`recordPositions`), by the rule merge-consumer applies too.
+ * One version per id across the payload's batches, updates and deletes together: two batches may
+ * carry the same id, and the one read later from Kafka wins (`recordPositions`), by the rule
+ * merge-consumer applies too. Returns the ids whose latest is an update, then those deleted.
  */
 function latestOf<T extends Customer | Product>(
   entries: readonly StagedEntry[],
   eventType: Envelope['eventType'],
-  recordsOf: (batch: StagedBatch) => readonly T[],
-): T[] {
-  const staged = entries.flatMap(({ batch }) =>
-    recordsOf(batch).map((record) => {
+  recordsOf: (batch: StagedBatch) => [readonly T[], readonly DeletedRecord[] | undefined],
+): [T[], DeletedRecord[]] {
+  const staged = entries.flatMap(({ batch }) => {
+    const [records, deleted = []] = recordsOf(batch);
+    return [...records, ...deleted].map((record) => {
       const entity = entityKey(eventType, record.id);
       return { entity, record, position: batch.recordPositions?.[entity] };
-    }),
-  );
-  return latestPerId(staged, (version) => version).map(({ record }) => record);
+    });
+  });
+  const latest = latestPerId(staged, (version) => version).map(({ record }) => record);
+  return [
+    latest.filter((record): record is T => !('deletedAt' in record)),
+    latest.filter((record) => 'deletedAt' in record),
+  ];
 }
 
 /**
@@ -73,8 +85,7 @@ const FIXED_OVERHEAD_BYTES =
 
 /** An upper bound of what `entry` adds to a payload's serialized size (records, commas, id). */
 function entryBytes(entry: StagedEntry): number {
-  const records = [...entry.batch.customers, ...entry.batch.products];
-  const recordBytes = records.reduce(
+  const recordBytes = stagedRecords(entry.batch).reduce(
     (sum, record) => sum + Buffer.byteLength(JSON.stringify(record)) + 1,
     0,
   );
@@ -82,7 +93,7 @@ function entryBytes(entry: StagedEntry): number {
 }
 
 export function entryRecords(entry: StagedEntry): number {
-  return entry.batch.customers.length + entry.batch.products.length;
+  return stagedRecords(entry.batch).length;
 }
 
 /**
