@@ -239,6 +239,30 @@ describe('flush against S3Mock, DynamoDB Local, Kafka and the mock Analytics API
     expect((await stats()).payloads).toBe(received.payloads);
   });
 
+  it('delivers an id whose latest version is a delete in deleted*: Analytics removes it', async () => {
+    const [updates, deletes] = [
+      stagedBatch(`upd-${suffix}`, 4, 3),
+      stagedBatch(`del-${suffix}`, 0, 0),
+    ];
+    const [customer, product] = [updates.customers[0]!, updates.products[0]!];
+    // Read in this order from Kafka, the delete last, though its deletedAt is older than updatedAt.
+    const deletedAt = '2025-12-01T00:00:00.000Z';
+    updates.recordPositions = { [`CUSTOMER#${customer.id}`]: { partition: 0, offset: '1' } };
+    deletes.recordPositions = { [`CUSTOMER#${customer.id}`]: { partition: 0, offset: '2' } };
+    deletes.deletedCustomers = [{ id: customer.id, deletedAt }];
+    deletes.deletedProducts = [{ id: product.id, deletedAt: '2026-02-01T00:00:00.000Z' }];
+    for (const batch of [updates, deletes])
+      await store.put(`staging/2026/01/01/${batch.batchId}.json`, JSON.stringify(batch));
+    expect(await run({ action: 'flush' })).toMatchObject({ status: 'ok', remaining: 0 });
+    expect(await stats()).toMatchObject({
+      payloads: 1,
+      uniqueRecords: 5,
+      deletes: 2,
+      recordsReceived: 7,
+      duplicateRecords: 0,
+    });
+  });
+
   it('quarantines a malformed staged object in dlq/ and still delivers the rest', async () => {
     const batches = await stageBatches(2);
     await store.put(`staging/2026/01/01/broken-${suffix}.json`, '{"batchId":');
