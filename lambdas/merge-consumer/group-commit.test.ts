@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Envelope } from '../shared/envelope';
 import type { ClaimStore, StoredClaim } from './claim-store';
 import type { Decision, GroupCommitDeps, GroupCommitResult } from './group-commit';
 import { decide, groupCommit, objectToLocate, versionsInBatch } from './group-commit';
@@ -153,6 +154,25 @@ describe('groupCommit', () => {
     expect(again).toMatchObject({ object: 'none', recordsStaged: 0, duplicates: 6, failed: [] });
     expect(claims.calls).toEqual(['read 6']);
     expect(staging.objects.size).toBe(1);
+  });
+
+  it('stages versions seen before again under a new generation, once per generation', async () => {
+    const { claims, staging } = stores();
+    await commit(testRecords(6), deps({ claims, staging }));
+    const redeliver = (generation: string, offsetBase: number) =>
+      testRecords(6).map((record) => ({
+        ...record,
+        offset: record.offset + offsetBase,
+        value: { ...(record.value as Envelope), generation },
+      }));
+    const first = await commit(redeliver('g1', 100), deps({ claims, staging }));
+    expect(first).toMatchObject({ object: 'created', recordsStaged: 6, duplicates: 0 });
+    // The same generation read again (an overlap or a resumed page), at other offsets.
+    const reread = await commit(redeliver('g1', 200), deps({ claims, staging }));
+    expect(reread).toMatchObject({ object: 'none', recordsStaged: 0, duplicates: 6 });
+    const second = await commit(redeliver('g2', 300), deps({ claims, staging }));
+    expect(second).toMatchObject({ object: 'created', recordsStaged: 6, duplicates: 0 });
+    expect(staging.objects.size).toBe(3);
   });
 
   it('honours COMPLETED items of the earlier protocol and stages expired ones again', async () => {

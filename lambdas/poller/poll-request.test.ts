@@ -26,6 +26,23 @@ describe('parsePollRequest', () => {
     });
   });
 
+  it('accepts redeliver on both manual shapes, a boolean only', () => {
+    expect(parsePollRequest({ mode: 'full', redeliver: true })).toEqual({
+      kind: 'manual',
+      redeliver: true,
+    });
+    const since = '2025-05-01T00:00:00Z';
+    expect(parsePollRequest({ since, redeliver: true })).toEqual({
+      kind: 'manual',
+      since,
+      redeliver: true,
+    });
+    expect(() => parsePollRequest({ mode: 'full', redeliver: 'yes' })).toThrow(/redeliver/);
+    expect(() => parsePollRequest({ mode: 'full', redelivr: true })).toThrow(
+      InvalidPollRequestError,
+    );
+  });
+
   it('refuses typos, {}, no payload, strings, arrays and null instead of polling', () => {
     for (const bad of [
       { sinse: '2025-05-01T00:00:00Z' },
@@ -109,6 +126,25 @@ describe('planRun', () => {
     expect(plan).toMatchObject({ syncType: 'RESYNC', since: '2025-05-01T00:00:00.000Z' });
     expect(plan.resumed).toBe(false);
     expect(plan.cursor).toBeUndefined();
+  });
+
+  it('a redeliver request names a generation (its start) that a resumed invocation keeps; others have none', () => {
+    const plan = planRun({ kind: 'manual', redeliver: true }, base, 60, now);
+    expect(plan.generation).toBe(now.toISOString());
+    expect(planRun({ kind: 'manual' }, base, 60, now).generation).toBeUndefined();
+    const later = new Date(now.getTime() + 60_000);
+    const inProgress: SyncState = {
+      ...base,
+      cursor: 'abc',
+      cursorSyncType: 'RESYNC',
+      cursorGeneration: now.toISOString(),
+      runStartedAt: now.toISOString(),
+    };
+    expect(planRun({ kind: 'scheduled' }, inProgress, 60, later).generation).toBe(
+      now.toISOString(),
+    );
+    const incremental = { ...base, watermark: now.toISOString() };
+    expect(planRun({ kind: 'scheduled' }, incremental, 60, later).generation).toBeUndefined();
   });
 
   it('overlap arithmetic works across offsets', () => {

@@ -7,13 +7,14 @@ import type { SyncState } from '../shared/sync-state';
  * what changed since then. Strict, so a typo (`{ "mode": "ful" }`, `{ "sinse": … }`) is an error
  * instead of silently running a scheduled poll.
  */
-const FullResyncSchema = z.strictObject({ mode: z.literal('full') });
-const SinceResyncSchema = z.strictObject({ since: z.iso.datetime({ offset: true }) });
+const redeliver = { redeliver: z.boolean().optional() };
+const FullResyncSchema = z.strictObject({ mode: z.literal('full'), ...redeliver });
+const SinceResyncSchema = z.strictObject({ since: z.iso.datetime({ offset: true }), ...redeliver });
 
-type PollRequest = { kind: 'scheduled' } | { kind: 'manual'; since?: string };
+type PollRequest = { kind: 'scheduled' } | { kind: 'manual'; since?: string; redeliver?: boolean };
 
 const ACCEPTED_POLL_REQUESTS =
-  'an EventBridge scheduled event ({"source":"aws.events","detail-type":"Scheduled Event",…}), {"mode":"full"} or {"since":"<ISO-8601 with offset>"}';
+  'an EventBridge scheduled event ({"source":"aws.events","detail-type":"Scheduled Event",…}), {"mode":"full"} or {"since":"<ISO-8601 with offset>"}, either with "redeliver":true';
 
 export class InvalidPollRequestError extends Error {
   override name = 'InvalidPollRequestError';
@@ -29,9 +30,10 @@ export class InvalidPollRequestError extends Error {
  */
 export function parsePollRequest(event: unknown): PollRequest {
   if (isScheduledEvent(event)) return { kind: 'scheduled' };
-  if (FullResyncSchema.safeParse(event).success) return { kind: 'manual' };
+  const full = FullResyncSchema.safeParse(event);
+  if (full.success) return { kind: 'manual', redeliver: full.data.redeliver };
   const since = SinceResyncSchema.safeParse(event);
-  if (since.success) return { kind: 'manual', since: since.data.since };
+  if (since.success) return { kind: 'manual', ...since.data };
   throw new InvalidPollRequestError(whyNotAPollRequest(event));
 }
 
@@ -95,12 +97,21 @@ export function planRun(
 ) {
   const runStartedAt = now.toISOString();
   if (request.kind === 'manual') {
-    return { syncType: 'RESYNC' as const, since: request.since, runStartedAt, resumed: false };
+    // The run's start names its generation: unique per source, the same in every invocation of it.
+    const generation = request.redeliver === true ? runStartedAt : undefined;
+    return {
+      syncType: 'RESYNC' as const,
+      since: request.since,
+      generation,
+      runStartedAt,
+      resumed: false,
+    };
   }
   if (state?.cursor !== undefined && state.cursorSyncType !== undefined) {
     return {
       syncType: state.cursorSyncType,
       since: state.cursorSince,
+      generation: state.cursorGeneration,
       cursor: state.cursor,
       runStartedAt: state.runStartedAt ?? runStartedAt,
       runMaxUpdatedAt: state.runMaxUpdatedAt,

@@ -203,6 +203,33 @@ describe('runPoll: durability', () => {
     expect((await store.read('crm'))?.watermark).toBe(items[34]?.updatedAt);
   });
 
+  it('a redeliver resync stamps one generation on every envelope across its invocations; the next poll has none', async () => {
+    const store = new InMemorySyncStateStore();
+    const items = customers(35);
+    let checks = 0;
+    const first = setup(items, { store, remaining: () => (++checks <= 2 ? 60_000 : 1_000) });
+    const partial = await runPoll(first.deps, first.request({ mode: 'full', redeliver: true }));
+    const generation = '2025-06-01T12:00:00.000Z';
+    expect(partial).toMatchObject({ status: 'partial', syncType: 'RESYNC', generation });
+    expect(await store.read('crm')).toMatchObject({ cursor: '20', cursorGeneration: generation });
+
+    const second = setup(items, { store });
+    const resumed = await runPoll(second.deps, second.request(scheduledEvent));
+    expect(resumed).toMatchObject({ status: 'complete', resumed: true, generation, published: 15 });
+    const envelopes = [...first.published(), ...second.published()];
+    expect(envelopes).toHaveLength(35);
+    expect(new Set(envelopes.map((e) => e.generation))).toEqual(new Set([generation]));
+    expect((await store.read('crm'))?.cursorGeneration).toBeUndefined();
+
+    const next = setup(items, { store });
+    expect((await runPoll(next.deps, next.request(scheduledEvent))).generation).toBeUndefined();
+    expect(next.published().length).toBeGreaterThan(0);
+    expect(next.published().every((e) => e.generation === undefined)).toBe(true);
+    expect(next.kafka.messagesOn(TOPIC).every((m) => !String(m.value).includes('generation'))).toBe(
+      true,
+    );
+  });
+
   it('ends as failed without moving the watermark when the source API keeps failing', async () => {
     const store = new InMemorySyncStateStore();
     const watermark = '2024-12-01T00:00:00.000Z';

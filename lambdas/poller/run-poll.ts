@@ -62,6 +62,8 @@ export interface PollResult {
   source: string;
   syncType: SyncType;
   resumed: boolean;
+  /** A redeliver run's delivery generation (docs/runbook.md, Resync). */
+  generation?: string;
   pages: number;
   fetched: number;
   published: number;
@@ -87,7 +89,7 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
   const request = parsePollRequest(input.event);
   let state = await deps.syncState.read(source);
   const plan = planRun(request, state, settings.overlapSeconds, deps.now());
-  const { syncType, since, resumed } = plan;
+  const { syncType, since, resumed, generation } = plan;
   deps.logger.info('poll started', {
     source,
     syncType,
@@ -102,6 +104,7 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
       source,
       syncType,
       resumed,
+      generation,
       ...counts,
       watermark: state?.watermark,
       reason,
@@ -167,7 +170,7 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
         const parsed = recordSchemas[eventType].safeParse(item);
         if (parsed.success) {
           const args = { eventType, payload: parsed.data, source, syncType, now };
-          envelopes.push(wrapInEnvelope(args as EnvelopeArgs));
+          envelopes.push({ ...wrapInEnvelope(args as EnvelopeArgs), generation });
           continue;
         }
         const path = (issue: z.core.$ZodIssue) => issue.path.join('.') || '(record)';
@@ -188,6 +191,7 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
           cursor: page.nextCursor,
           syncType,
           since,
+          generation,
           runStartedAt,
           runMaxUpdatedAt,
         };

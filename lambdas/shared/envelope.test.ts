@@ -23,6 +23,22 @@ describe('wrapInEnvelope', () => {
     expect(recordVersionKey(envelope)).toBe(`CUSTOMER#cust-000001#${envelope.contentHash}`);
   });
 
+  it('keys a redelivered version by its generation too, and keeps the generation through the schema', () => {
+    const plain = wrapInEnvelope({
+      eventType: 'CUSTOMER',
+      payload: customer,
+      source: 'crm',
+      syncType: 'RESYNC',
+    });
+    const redelivered = { ...plain, generation: '2024-06-03T00:00:00.000Z' };
+    expect(EnvelopeSchema.parse(redelivered).generation).toBe(redelivered.generation);
+    expect(recordVersionKey(redelivered)).toBe(
+      `CUSTOMER#cust-000001#${plain.contentHash}#2024-06-03T00:00:00.000Z`,
+    );
+    expect(recordVersionKey(redelivered)).not.toBe(recordVersionKey(plain));
+    expect(EnvelopeSchema.safeParse({ ...plain, generation: '' }).success).toBe(false);
+  });
+
   it('gives every message its own id but the same hash for the same content', () => {
     const a = wrapInEnvelope({
       eventType: 'CUSTOMER',

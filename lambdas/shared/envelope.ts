@@ -13,6 +13,8 @@ const envelopeBase = {
   syncType: SyncTypeSchema,
   timestamp: z.iso.datetime({ offset: true }),
   contentHash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Set by a `redeliver` resync: a new delivery generation, so a version seen before is new again. */
+  generation: z.string().min(1).max(64).optional(),
 };
 
 /** The Kafka message value on `customer_data` / `inventory_data` (DESIGN.md, Contracts). */
@@ -43,11 +45,14 @@ export function wrapInEnvelope(
   } as Envelope;
 }
 
-/** The idempotency key of one record version: `eventType#id#contentHash` (DESIGN.md). */
+/** The idempotency key of one record version: `eventType#id#contentHash[#generation]` (DESIGN.md). */
 export function recordVersionKey(
-  envelope: Pick<Envelope, 'eventType' | 'contentHash'> & { payload: { id: string } },
+  envelope: Pick<Envelope, 'eventType' | 'contentHash' | 'generation'> & {
+    payload: { id: string };
+  },
 ): string {
-  return `${envelope.eventType}#${envelope.payload.id}#${envelope.contentHash}`;
+  const generation = envelope.generation === undefined ? '' : `#${envelope.generation}`;
+  return `${envelope.eventType}#${envelope.payload.id}#${envelope.contentHash}${generation}`;
 }
 
 /**

@@ -21,6 +21,8 @@ const SyncStateSchema = z.object({
   cursor: z.string().min(1).optional(),
   cursorSyncType: SyncTypeSchema.optional(),
   cursorSince: isoDateTime.optional(),
+  /** A redeliver run's delivery generation (envelope `generation`), kept until it completes. */
+  cursorGeneration: z.string().min(1).optional(),
   runStartedAt: isoDateTime.optional(),
   /** Highest `updatedAt` published so far by the run in progress (becomes the watermark). */
   runMaxUpdatedAt: isoDateTime.optional(),
@@ -34,6 +36,7 @@ export interface RunProgress {
   cursor: string;
   syncType: SyncType;
   since?: string;
+  generation?: string;
   runStartedAt: string;
   runMaxUpdatedAt?: string;
 }
@@ -77,6 +80,7 @@ export class SyncStateRepository {
       cursor: progress.cursor,
       cursorSyncType: progress.syncType,
       cursorSince: progress.since,
+      cursorGeneration: progress.generation,
       runStartedAt: progress.runStartedAt,
       runMaxUpdatedAt: progress.runMaxUpdatedAt,
       knownIds: previous?.knownIds,

@@ -29,6 +29,11 @@ describe('resync requests', () => {
     invoke.mockClear();
     await resync(invoke, { source: 'inventory', since: '2026-01-01T00:00:00Z' });
     expect(invoke.mock.calls).toEqual([['pollInventory', { since: '2026-01-01T00:00:00Z' }]]);
+    invoke.mockClear();
+    await resync(invoke, { source: 'crm', full: true, redeliver: true });
+    expect(JSON.stringify(invoke.mock.calls)).toBe(
+      '[["pollCrm",{"mode":"full","redeliver":true}]]',
+    );
   });
 });
 

@@ -15,6 +15,7 @@ export const ResyncRequestSchema = z
     source: z.enum(['crm', 'inventory', 'all']),
     full: z.boolean().optional(),
     since: isoDateTime.optional(),
+    redeliver: z.boolean().optional(),
   })
   .refine((request) => (request.full === true) !== (request.since !== undefined), {
     message: 'give exactly one of "full": true or "since": "<ISO-8601 with offset>"',
@@ -61,7 +62,8 @@ export async function resync(
   invoke: Invoke,
   request: ResyncRequest,
 ): Promise<Record<string, unknown>> {
-  const payload = request.since === undefined ? { mode: 'full' } : { since: request.since };
+  const { since, redeliver } = request;
+  const payload = { ...(since === undefined ? { mode: 'full' } : { since }), redeliver };
   const targets = request.source === 'all' ? (['crm', 'inventory'] as const) : [request.source];
   const results = await Promise.all(targets.map((source) => invoke(pollerKeys[source], payload)));
   return Object.fromEntries(targets.map((source, index) => [source, results[index]]));

@@ -256,15 +256,16 @@ async function resyncCommand(argv: string[]): Promise<unknown> {
       source: { type: 'string' },
       full: { type: 'boolean' },
       since: { type: 'string' },
+      redeliver: { type: 'boolean' },
       ...targetArgs,
     },
     strict: true,
   });
-  const { source, full, since } = values;
-  const request = operations.ResyncRequestSchema.safeParse({ source, full, since });
+  const { source, full, since, redeliver } = values;
+  const request = operations.ResyncRequestSchema.safeParse({ source, full, since, redeliver });
   if (!request.success) {
     throw new Error(
-      `usage: resync --source crm|inventory|all (--full | --since <ISO-8601 with offset>): ${request.error.issues
+      `usage: resync --source crm|inventory|all (--full | --since <ISO-8601 with offset>) [--redeliver]: ${request.error.issues
         .map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`)
         .join('; ')}`,
     );
