@@ -2,7 +2,6 @@ import { IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { contentHash } from '../shared/content-hash';
-import type { Envelope } from '../shared/envelope';
 import { recordVersionKey } from '../shared/envelope';
 import type { Customer, DeletedRecord, Product } from '../shared/records';
 import type {
@@ -240,7 +239,7 @@ export function buildStagedBatch(args: {
 }): StagedBatch {
   const customers: Customer[] = [];
   const products: Product[] = [];
-  const deleted: Record<Envelope['eventType'], DeletedRecord[]> = { CUSTOMER: [], PRODUCT: [] };
+  const deleted: Record<'CUSTOMER' | 'PRODUCT', DeletedRecord[]> = { CUSTOMER: [], PRODUCT: [] };
   const recordPositions: Record<string, RecordPosition> = {};
   const entityOf = (record: ValidRecord): string =>
     entityKey(record.envelope.eventType, record.envelope.payload.id);

@@ -72,11 +72,7 @@ export const TombstoneHeadersSchema = z.object({
 });
 export type TombstoneHeaders = z.infer<typeof TombstoneHeadersSchema>;
 
-/**
- * A delete as merge-consumer reads it, from the tombstone's headers and its key (`id`): an envelope
- * whose payload is the DeletedRecord, hashed like any payload, so {@link recordVersionKey} names
- * it and it is deduped like any record version.
- */
+/** A tombstone's headers and key (`id`) as an envelope of its DeletedRecord: a version like any. */
 export const DeleteEnvelopeSchema = TombstoneHeadersSchema.extend({
   id: DeletedRecordSchema.shape.id,
 }).transform(({ id, deletedAt, ...headers }) => {
