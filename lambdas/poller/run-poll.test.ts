@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DlqMessageSchema, DlqPublisher } from '../shared/dlq';
-import { EnvelopeSchema } from '../shared/envelope';
+import { EnvelopeSchema, TombstoneHeadersSchema } from '../shared/envelope';
 import { HttpClient } from '../shared/http-client';
 import { metricNames, sources } from '../shared/pipeline';
 import { InvalidPollRequestError } from './poll-request';
@@ -278,6 +278,41 @@ describe('runPoll: invalid records', () => {
     expect(t.values.get(metricNames.recordsInvalid)).toBe(2);
     // A dead-lettered record is handled: the watermark passes it, so it is not re-read forever.
     expect((await t.store.read('crm'))?.watermark).toBe(items[5]?.updatedAt);
+  });
+});
+
+describe('runPoll: soft deletes', () => {
+  it('publishes an item with deletedAt as a tombstone (key = id, value null) in read order, before and after an update of the same id', async () => {
+    const items: Record<string, unknown>[] = customers(6);
+    const gone = (id: string, at: string) => ({ id, deletedAt: at, updatedAt: at });
+    items[1] = gone('cust-1', String(items[1]?.updatedAt)); // cust-1: updated, then deleted
+    items[3] = gone('cust-5', String(items[3]?.updatedAt)); // cust-5: deleted, then re-created
+    items[5] = { id: 'cust-9', deletedAt: 'yesterday', updatedAt: items[5]?.updatedAt };
+    const t = setup(items);
+    const result = await runPoll(t.deps, t.request(scheduledEvent));
+
+    expect(result).toMatchObject({ status: 'complete', published: 5, invalid: 1 });
+    const sent = t.kafka.messagesOn(TOPIC);
+    expect(sent.map((m) => [m.key, m.value === null ? 'delete' : 'record'])).toEqual([
+      ['cust-1', 'record'],
+      ['cust-1', 'delete'],
+      ['cust-3', 'record'],
+      ['cust-5', 'delete'],
+      ['cust-5', 'record'],
+    ]);
+    const headers = TombstoneHeadersSchema.parse(sent[1]?.headers);
+    expect(headers).toMatchObject({
+      op: 'delete',
+      eventType: 'CUSTOMER',
+      source: 'crm',
+      syncType: 'FULL',
+      deletedAt: items[1].updatedAt,
+    });
+    const dlq = t.kafka
+      .messagesOn(DLQ_TOPIC)
+      .map((m) => DlqMessageSchema.parse(JSON.parse(String(m.value))));
+    expect(dlq.map((m) => m.reason)).toEqual([expect.stringMatching(/deletedAt/)]);
+    expect((await t.store.read('crm'))?.watermark).toBe(items[5].updatedAt);
   });
 });
 

@@ -4,11 +4,12 @@ import type { Producer } from 'kafkajs';
 import type { DlqEntry, DlqPublisher } from '../shared/dlq';
 import { z } from 'zod';
 import type { Envelope, SyncType } from '../shared/envelope';
-import { wrapInEnvelope } from '../shared/envelope';
+import { tombstoneMessage, wrapInEnvelope } from '../shared/envelope';
 import type { HttpClient } from '../shared/http-client';
 import type { SourceName, sources } from '../shared/pipeline';
 import { pollerMetrics } from '../shared/pipeline';
-import { CustomerSchema, ProductSchema } from '../shared/records';
+import type { DeletedRecord } from '../shared/records';
+import { CustomerSchema, DeletedRecordSchema, ProductSchema } from '../shared/records';
 import { SyncStateConflictError, laterOf } from '../shared/sync-state';
 import type { SyncStateStore } from '../shared/sync-state';
 import { manualRunRefusal, mayAdvanceWatermark, parsePollRequest, planRun } from './poll-request';
@@ -142,10 +143,10 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
       counts.fetched += page.items.length;
       const now = deps.now();
       const latestPlausibleMs = now.getTime() + settings.maxClockSkewSeconds * 1000;
-      const envelopes: Envelope[] = [];
+      const messages: PollerMessage[] = [];
       const invalid: DlqEntry[] = [];
       for (const item of page.items) {
-        const { id: recordId, updatedAt } = LooseItemSchema.parse(item);
+        const { id: recordId, updatedAt, deletedAt } = LooseItemSchema.parse(item);
         // Paths and zod codes only are logged, never values (an invalid e-mail is still an
         // e-mail); the reason goes to the DLQ message only (access-controlled topic).
         const reject = (issues: { path: string; code: string }[], reason: string) => {
@@ -167,10 +168,19 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
         // id) with an inclusive updatedSince, and a record changed mid-run gets a later updatedAt
         // than anything seen, so the next incremental poll (minus the overlap) still finds it.
         runMaxUpdatedAt = laterOf(runMaxUpdatedAt, updatedAt);
-        const parsed = recordSchemas[eventType].safeParse(item);
+        // A soft delete (an item with `deletedAt`) is a tombstone, in read order like the rest.
+        const deleted = deletedAt !== undefined && deletedAt !== null;
+        const parsed = (deleted ? DeletedRecordSchema : recordSchemas[eventType]).safeParse(item);
         if (parsed.success) {
-          const args = { eventType, payload: parsed.data, source, syncType, now };
-          envelopes.push({ ...wrapInEnvelope(args as EnvelopeArgs), generation });
+          const args = { eventType, source, syncType, now };
+          messages.push(
+            deleted
+              ? tombstoneMessage({ ...args, deleted: parsed.data as DeletedRecord })
+              : {
+                  ...wrapInEnvelope({ ...args, payload: parsed.data } as EnvelopeArgs),
+                  generation,
+                },
+          );
           continue;
         }
         const path = (issue: z.core.$ZodIssue) => issue.path.join('.') || '(record)';
@@ -182,8 +192,8 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
       }
       await deps.dlq.publish(invalid);
       counts.invalid += invalid.length;
-      await publishEnvelopes(deps, input.topic, envelopes, settings.sendBatchSize);
-      counts.published += envelopes.length;
+      await publishEnvelopes(deps, input.topic, messages, settings.sendBatchSize);
+      counts.published += messages.length;
       complete = !page.nextCursor;
       if (page.nextCursor) {
         const { runStartedAt } = plan;
@@ -234,10 +244,13 @@ const LooseItemSchema = z
   .object({
     id: z.string().min(1).max(128).optional().catch(undefined),
     updatedAt: z.iso.datetime({ offset: true }).optional().catch(undefined),
+    deletedAt: z.unknown().optional(),
   })
   .catch({});
 const recordSchemas = { CUSTOMER: CustomerSchema, PRODUCT: ProductSchema };
 type EnvelopeArgs = Parameters<typeof wrapInEnvelope>[0];
+/** What a poller publishes: a record's envelope or a delete's tombstone. */
+export type PollerMessage = Envelope | ReturnType<typeof tombstoneMessage>;
 
 interface PublishDeps {
   producer: Pick<Producer, 'send'>;
@@ -245,8 +258,8 @@ interface PublishDeps {
 }
 
 /**
- * Sends envelopes in chunks of `batchSize`, one chunk at a time, each acked by all in-sync
- * replicas. Resolves only when every message is durable; rejects on the first failed chunk
+ * Sends envelopes and tombstones in chunks of `batchSize`, one chunk at a time, each acked by all
+ * in-sync replicas. Resolves only when every message is durable; rejects on the first failed chunk
  * (earlier chunks stay published: at-least-once, the consumer dedupes). Each acked message is
  * logged at DEBUG with its `messageId` as the Powertools correlation id (DESIGN.md,
  * Observability), the id merge-consumer sees in the envelope.
@@ -254,24 +267,22 @@ interface PublishDeps {
 export async function publishEnvelopes(
   { producer, logger }: PublishDeps,
   topic: string,
-  envelopes: readonly Envelope[],
+  envelopes: readonly PollerMessage[],
   batchSize: number,
 ): Promise<void> {
   for (let start = 0; start < envelopes.length; start += batchSize) {
     const chunk = envelopes.slice(start, start + batchSize);
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: chunk.map((envelope) => ({
-        key: envelope.payload.id,
-        value: JSON.stringify(envelope),
-        headers: { eventType: envelope.eventType, syncType: envelope.syncType },
-      })),
+    const messages = chunk.map((message) => {
+      if (!('payload' in message)) return message;
+      const { payload, eventType, syncType } = message;
+      return { key: payload.id, value: JSON.stringify(message), headers: { eventType, syncType } };
     });
+    await producer.send({ topic, acks: -1, messages });
     if (logger === undefined) continue;
-    for (const { messageId, payload, eventType } of chunk) {
+    for (const [i, message] of chunk.entries()) {
+      const { messageId, eventType } = 'payload' in message ? message : message.headers;
       logger.appendKeys({ correlation_id: messageId });
-      logger.debug('record published', { recordId: payload.id, eventType, topic });
+      logger.debug('record published', { recordId: messages[i]?.key, eventType, topic });
     }
     logger.removeKeys(['correlation_id']);
   }

@@ -15,7 +15,7 @@ import { startMockApiServer } from '../../lambdas/mock-apis/local-server';
 import type { MockApiServer } from '../../lambdas/mock-apis/local-server';
 import { parseEnv } from '../../lambdas/shared/config';
 import { DlqMessageSchema, DlqPublisher } from '../../lambdas/shared/dlq';
-import { EnvelopeSchema } from '../../lambdas/shared/envelope';
+import { EnvelopeSchema, TombstoneHeadersSchema } from '../../lambdas/shared/envelope';
 import type { Envelope } from '../../lambdas/shared/envelope';
 import { KafkaEnvSchema, createKafka, createProducer } from '../../lambdas/shared/kafka';
 import { metricNames, pipeline, sources } from '../../lambdas/shared/pipeline';
@@ -501,5 +501,36 @@ describe('pollers on the local stack', () => {
     } finally {
       await lambda.producer.disconnect();
     }
+  });
+
+  // Last: it deletes products that the tests above count.
+  it('soft deletes reach Kafka as tombstones (key = id, no value, op=delete); a full resync no longer lists them', async () => {
+    const body = { entity: 'products', count: 9 };
+    const { ids } = (await admin('POST', '/admin/delete', body)) as { ids: string[] };
+    const run = await resources('deletes');
+    const options = { syncStateTable: main.syncStateTable, dlqTopic: run.dlqTopic };
+    const incremental = await poll(sources.inventory, { ...options, topic: run.productTopic });
+    expect(incremental).toMatchObject({ status: 'complete', syncType: 'INCREMENTAL', invalid: 0 });
+    const tombstones = (await readTopic(run.productTopic)).filter((m) => m.value === null);
+    expect(tombstones.map((m) => String(m.key)).sort()).toEqual([...ids].sort());
+    for (const { headers } of tombstones) {
+      const decoded = Object.fromEntries(
+        Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]),
+      );
+      expect(TombstoneHeadersSchema.parse(decoded)).toMatchObject({
+        op: 'delete',
+        eventType: 'PRODUCT',
+        syncType: 'INCREMENTAL',
+      });
+    }
+    // The run's (empty) customer topic takes the resync: counted on its own.
+    const full = await poll(sources.inventory, {
+      ...options,
+      topic: run.customerTopic,
+      event: { mode: 'full' },
+    });
+    expect(full).toMatchObject({ status: 'complete', published: PRODUCTS - ids.length });
+    const listed = (await envelopesOn(run.customerTopic)).map((e) => e.payload.id);
+    expect(listed.filter((id) => ids.includes(id))).toEqual([]);
   });
 });
