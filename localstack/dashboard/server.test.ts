@@ -129,7 +129,13 @@ describe('dashboard server (in-process, fake runtime)', () => {
   it('runs resync, redrive, list-dlq and invoke through the runtime', async () => {
     const { dashboard, invoke } = await start();
     expect(
-      (await call(dashboard.url, '/api/resync', post({ source: 'crm', full: true }))).body,
+      (
+        await call(
+          dashboard.url,
+          '/api/resync',
+          post({ source: 'crm', full: true, redeliver: true }),
+        )
+      ).body,
     ).toEqual({
       ok: true,
       result: { crm: { status: 'ok' } },
@@ -142,7 +148,7 @@ describe('dashboard server (in-process, fake runtime)', () => {
       post({ function: 'flush', payload: { action: 'flush' } }),
     );
     expect(invoke.mock.calls).toEqual([
-      ['pollCrm', { mode: 'full' }],
+      ['pollCrm', { mode: 'full', redeliver: true }],
       ['flush', { action: 'redrive' }],
       ['flush', { action: 'list-dlq' }],
       ['flush', { action: 'flush' }],

@@ -188,7 +188,7 @@ function wireControls() {
     const form = event.currentTarget;
     const source = form.elements.source.value;
     const mode = form.elements.mode.value;
-    const body = { source };
+    const body = { source, redeliver: form.elements.redeliver.checked };
     if (mode === 'full') body.full = true;
     else {
       const local = document.getElementById('resync-since').value;
