@@ -8,6 +8,7 @@
  * fetch call onto the signer's request shape and back.
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { buildQueryString } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider, HttpRequest as SignableRequest } from '@smithy/types';
 
@@ -40,7 +41,11 @@ export function createSigV4Fetch({
       // fetch derives Host from the URL (the same value that was signed); setting it is not allowed.
       if (name !== 'host') headers.set(name, value);
     }
-    return fetchImpl(urlOf(signed), {
+    // The query is sent as the signer encodes it (RFC 3986, sorted keys), so the server
+    // canonicalises exactly what was signed: a `+` or `:` cannot be read differently on the two sides.
+    const search = buildQueryString(signed.query ?? {});
+    const url = `${signed.protocol}//${signed.headers.host}${signed.path}${search && `?${search}`}`;
+    return fetchImpl(url, {
       ...init,
       method: signed.method,
       headers,
@@ -74,35 +79,10 @@ export async function toSignableRequest(
     method: request.method,
     protocol: url.protocol,
     hostname: url.hostname,
-    ...(url.port === '' ? {} : { port: Number(url.port) }),
     // Still percent-encoded, as sent; the signer encodes once more, as SigV4 requires outside S3.
     path: url.pathname,
     query,
     headers,
     body: request.body ? new Uint8Array(await request.arrayBuffer()) : undefined,
   };
-}
-
-/**
- * The URL that is actually sent: the query is rebuilt with the signer's own RFC 3986 encoding
- * and key order, so the server canonicalises exactly what was signed (e.g. a `+` or `:` in the
- * original query cannot be read differently on the two sides).
- */
-function urlOf(request: SignableRequest): string {
-  const port = request.port === undefined ? '' : `:${request.port}`;
-  const pairs: string[] = [];
-  for (const key of Object.keys(request.query ?? {}).sort()) {
-    const value = request.query?.[key];
-    const values = value === null || value === undefined ? [''] : [value].flat();
-    for (const item of [...values].sort()) pairs.push(`${rfc3986(key)}=${rfc3986(item)}`);
-  }
-  const search = pairs.length === 0 ? '' : `?${pairs.join('&')}`;
-  return `${request.protocol}//${request.hostname}${port}${request.path}${search}`;
-}
-
-function rfc3986(text: string): string {
-  return encodeURIComponent(text).replace(
-    /[!'()*]/g,
-    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
 }
