@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MAX_EVENT_DEPTH, nestingDepth } from '../runtime/function-host';
 import type { FunctionKey } from '../../lambdas/shared/pipeline';
 import { functionNames } from '../../lambdas/shared/pipeline';
-import type { HostedFunctionKey } from '../runtime/pipeline-functions';
+import type { PipelineFunctionKey as HostedFunctionKey } from '../../lambdas/shared/functions';
 
 /** Invokes a pipeline function synchronously, like `aws lambda invoke` (RequestResponse). */
 export type Invoke = (key: HostedFunctionKey, event: unknown) => Promise<unknown>;

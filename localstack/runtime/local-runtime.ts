@@ -1,23 +1,37 @@
 import { Kafka, logLevel } from 'kafkajs';
+import type { PipelineFunctionKey, PipelineResources } from '../../lambdas/shared/functions';
+import { functionEnvironment, pipelineFunctions } from '../../lambdas/shared/functions';
 import {
   functionNames,
   lambdaNodeMajor,
   mergeConsumerGroupId,
   pipeline,
 } from '../../lambdas/shared/pipeline';
+import type { StackEndpoints } from '../stack/endpoints';
+import { stackEnv } from '../stack/endpoints';
 import { MissingPrerequisiteError, parseNodeMajor } from '../stack/prerequisites';
+import type { PipelineResourceNames } from '../stack/provision';
 import { MetricSeries } from './emf';
-import type { OutputLine } from './function-host';
+import type { FunctionDefinition, OutputLine } from './function-host';
 import { FunctionHost } from './function-host';
 import type { MappingActivity } from './kafka-event-source';
 import { KafkaEventSource } from './kafka-event-source';
 import { LOCAL_ACCOUNT_ID, functionArn } from './lambda-context';
-import type { HostedFunctionKey, PipelineFunctionOptions } from './pipeline-functions';
-import { pipelineFunctionDefinitions } from './pipeline-functions';
 import type { ScheduleOutcome } from './scheduler';
 import { Scheduler } from './scheduler';
 
-export interface LocalRuntimeOptions extends PipelineFunctionOptions {
+export interface LocalRuntimeOptions {
+  endpoints: StackEndpoints;
+  names: PipelineResourceNames;
+  /** Base URL of the mock APIs: source APIs for the pollers, Analytics for flush. */
+  mockApiUrl: string;
+  /** POWERTOOLS_LOG_LEVEL of every function (default WARN: quiet). */
+  logLevel?: string;
+  /** Per-function environment additions (tunables such as POLLER_PAGE_SIZE). */
+  extraEnv?: Partial<Record<PipelineFunctionKey, Record<string, string>>>;
+  /** Modules each function's worker imports before its handler (bench/chaos instrumentation). */
+  preloadModules?: Partial<Record<PipelineFunctionKey, string[]>>;
+  mergeConsumerConcurrency?: number;
   /** Local length of one scheduled minute. */
   tickMs: number;
   /** Prefix of the mappings' consumer groups, one per topic (default the pipeline's). */
@@ -32,11 +46,11 @@ export interface LocalRuntimeOptions extends PipelineFunctionOptions {
 }
 
 export interface LocalRuntime {
-  hosts: Record<HostedFunctionKey, FunctionHost>;
+  hosts: Record<PipelineFunctionKey, FunctionHost>;
   scheduler: Scheduler;
   metrics: MetricSeries;
   /** Invoke a function by hand (RequestResponse), as `aws lambda invoke` would. */
-  invoke(key: HostedFunctionKey, event: unknown): Promise<unknown>;
+  invoke(key: PipelineFunctionKey, event: unknown): Promise<unknown>;
   /** No invocation running anywhere and nothing buffered in the mapping. */
   readonly idle: boolean;
   stop(): Promise<void>;
@@ -58,7 +72,7 @@ export function assertLambdaNodeRuntime(version: string): void {
  * topic, each with its own consumer group, since Lambda wants a group id unique per mapping.
  */
 export function mergeConsumerSubscriptions(
-  names: Pick<PipelineFunctionOptions['names'], 'customerTopic' | 'productTopic'>,
+  names: Pick<PipelineResourceNames, 'customerTopic' | 'productTopic'>,
   groupIdPrefix: string = pipeline.mergeConsumer.consumerGroupId,
 ): { topic: string; groupId: string }[] {
   return [names.customerTopic, names.productTopic].map((topic) => ({
@@ -68,16 +82,69 @@ export function mergeConsumerSubscriptions(
 }
 
 /**
+ * The registry's functions with the environment infra/ gives them on AWS (`functionEnvironment`),
+ * pointed at the local stack. Each gets only its own env, as separate Lambda functions do.
+ */
+export function pipelineFunctionDefinitions(
+  options: Omit<LocalRuntimeOptions, 'tickMs'>,
+): Record<PipelineFunctionKey, FunctionDefinition> {
+  const { endpoints } = options;
+  // The local mock APIs take no authentication.
+  const api = { baseUrl: options.mockApiUrl, auth: 'none' } as const;
+  const resources: PipelineResources = { ...options.names, sourceApi: api, analyticsApi: api };
+  // Execution environments per function. merge-consumer: one per partition of one topic, what
+  // the 2-core dev box can run.
+  const maxConcurrency: Record<PipelineFunctionKey, number> = {
+    pollCrm: 1,
+    pollInventory: 1,
+    mergeConsumer: options.mergeConsumerConcurrency ?? 3,
+    flush: pipeline.flush.reservedConcurrency,
+  };
+  const definition = (key: PipelineFunctionKey): FunctionDefinition => {
+    const spec = pipelineFunctions[key];
+    const preloadModules = options.preloadModules?.[key];
+    return {
+      functionName: spec.name,
+      handlerModule: spec.entry,
+      timeoutMs: spec.tunables.timeoutSeconds * 1000,
+      memoryMb: spec.tunables.memoryMb,
+      maxConcurrency: maxConcurrency[key],
+      region: endpoints.region,
+      ...(preloadModules ? { preloadModules } : {}),
+      env: {
+        ...stackEnv(endpoints),
+        ...functionEnvironment(spec, resources),
+        AWS_LAMBDA_FUNCTION_NAME: spec.name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.tunables.memoryMb),
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        KAFKA_AUTH: 'none',
+        POWERTOOLS_SERVICE_NAME: spec.name,
+        POWERTOOLS_METRICS_NAMESPACE: pipeline.metrics.namespace,
+        POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+        // Lambda runs a current Node.js; the SDK's "upgrade Node 20" notice is local noise.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...options.extraEnv?.[key],
+      },
+    };
+  };
+  return Object.fromEntries(
+    Object.keys(pipelineFunctions).map((key) => [key, definition(key as PipelineFunctionKey)]),
+  ) as Record<PipelineFunctionKey, FunctionDefinition>;
+}
+
+/**
  * The local Lambda service for the pipeline: one FunctionHost per function, the EventBridge
  * schedules and the merge-consumer's Kafka event source mapping, wired like infra/ wires AWS.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   assertLambdaNodeRuntime(process.version);
-  const definitions = pipelineFunctionDefinitions(options);
   const metrics = options.metrics ?? new MetricSeries();
   const hosts = Object.fromEntries(
-    Object.entries(definitions).map(([key, definition]) => [key, new FunctionHost(definition)]),
-  ) as Record<HostedFunctionKey, FunctionHost>;
+    Object.entries(pipelineFunctionDefinitions(options)).map(([key, definition]) => [
+      key,
+      new FunctionHost(definition),
+    ]),
+  ) as Record<PipelineFunctionKey, FunctionHost>;
   for (const host of Object.values(hosts)) {
     host.onOutput((line) => {
       const isMetric = metrics.observe(line.text);

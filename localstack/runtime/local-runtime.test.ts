@@ -4,8 +4,7 @@ import { pipelineFunctions } from '../../lambdas/shared/functions';
 import { KafkaEnvSchema } from '../../lambdas/shared/kafka';
 import { pipeline } from '../../lambdas/shared/pipeline';
 import { defaultResourceNames } from '../stack/provision';
-import { pipelineFunctionDefinitions } from './pipeline-functions';
-import { mergeConsumerSubscriptions } from './local-runtime';
+import { mergeConsumerSubscriptions, pipelineFunctionDefinitions } from './local-runtime';
 import { mergeConsumerGroupId as infraGroupId } from '../../lambdas/shared/pipeline';
 
 const endpoints = {
