@@ -5,7 +5,6 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { z } from 'zod';
 import type { FunctionHost } from '../../localstack/runtime/function-host';
 import { parseEmfLine } from '../../localstack/runtime/emf';
-import { parseJson } from '../cli';
 import { installKafkaRequestCounter, RequestTally } from './counters';
 
 export const BENCH_REQUEST_CHANNEL = 'ecom-sync-bench-requests';
@@ -88,16 +87,12 @@ export class RequestCollector {
   }
 }
 
-const EmfTimestampSchema = z.object({ _aws: z.object({ Timestamp: z.number() }) });
-
 export function emfSample(functionName: string, text: string) {
-  const data = parseEmfLine(text);
-  if (!data) return undefined;
-  const timestampMs = parseJson(EmfTimestampSchema, text)?._aws.Timestamp;
-  if (timestampMs === undefined) return undefined;
+  const parsed = parseEmfLine(text);
+  if (!parsed) return undefined;
   const values: Record<string, number> = {};
-  for (const datum of data) values[datum.name] = (values[datum.name] ?? 0) + datum.value;
-  return { functionName, timestampMs, values };
+  for (const datum of parsed.data) values[datum.name] = (values[datum.name] ?? 0) + datum.value;
+  return { functionName, timestampMs: parsed.timestampMs, values };
 }
 
 /** The stage rates come from the metrics the functions emit anyway. */

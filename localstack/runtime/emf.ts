@@ -24,7 +24,9 @@ export interface MetricDatum {
 }
 
 /** Parses one stdout line; `undefined` when it is not an EMF document (a log line, say). */
-export function parseEmfLine(text: string): MetricDatum[] | undefined {
+export function parseEmfLine(
+  text: string,
+): { timestampMs: number; data: MetricDatum[] } | undefined {
   if (!text.includes('"_aws"')) return undefined;
   let json: unknown;
   try {
@@ -32,25 +34,16 @@ export function parseEmfLine(text: string): MetricDatum[] | undefined {
   } catch {
     return undefined;
   }
-  const parsed = EmfLineSchema.safeParse(json);
-  if (!parsed.success) return undefined;
-  const document = parsed.data as Record<string, unknown> & z.infer<typeof EmfLineSchema>;
-  const data: MetricDatum[] = [];
-  for (const directive of document._aws.CloudWatchMetrics) {
-    for (const metric of directive.Metrics) {
-      const raw = document[metric.Name];
-      const values = (Array.isArray(raw) ? raw : [raw]).filter(
-        (v): v is number => typeof v === 'number',
-      );
-      if (values.length === 0) continue;
-      data.push({
-        name: metric.Name,
-        value: values.reduce((sum, v) => sum + v, 0),
-        count: values.length,
-      });
-    }
-  }
-  return data;
+  const document = EmfLineSchema.safeParse(json).data;
+  if (!document) return undefined;
+  const data = document._aws.CloudWatchMetrics.flatMap(({ Metrics }) =>
+    Metrics.flatMap(({ Name: name }) => {
+      const values = [document[name]].flat().filter((v): v is number => typeof v === 'number');
+      const value = values.reduce((sum, v) => sum + v, 0);
+      return values.length === 0 ? [] : [{ name, value, count: values.length }];
+    }),
+  );
+  return { timestampMs: document._aws.Timestamp, data };
 }
 
 export interface MetricTotals {
@@ -83,7 +76,7 @@ export class MetricSeries {
 
   /** Feed every output line here; returns true when the line was an EMF document. */
   observe(text: string, now = Date.now()): boolean {
-    const data = parseEmfLine(text);
+    const data = parseEmfLine(text)?.data;
     if (!data) return false;
     const t = now - (now % this.bucketMs);
     for (const datum of data) {
