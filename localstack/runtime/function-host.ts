@@ -71,24 +71,19 @@ class ExecutionEnvironment {
     private readonly definition: FunctionDefinition,
     onOutput: OutputListener,
   ) {
-    const init: WorkerInit = {
-      handlerModule: definition.handlerModule,
-      functionName: definition.functionName,
-      memoryMb: definition.memoryMb,
-      region: definition.region,
-      preloadModules: definition.preloadModules ?? [],
-    };
+    const { functionName, handlerModule, memoryMb, region, preloadModules = [] } = definition;
+    const init: WorkerInit = { handlerModule, functionName, memoryMb, region, preloadModules };
     this.worker = new Worker(WORKER_ENTRY, {
       execArgv: ['--import', TSX_LOADER],
       env: definition.env,
       workerData: init,
       stdout: true,
       stderr: true,
-      name: definition.functionName,
+      name: functionName,
     });
     for (const stream of ['stdout', 'stderr'] as const) {
       createInterface({ input: this.worker[stream], crlfDelay: Infinity }).on('line', (text) =>
-        onOutput({ functionName: definition.functionName, stream, text }),
+        onOutput({ functionName, stream, text }),
       );
     }
 
@@ -108,15 +103,11 @@ class ExecutionEnvironment {
       }
       const pending = this.take(message.awsRequestId);
       if (message.type === 'result') pending?.resolve(message.payload);
-      else pending?.reject(new InvocationError(definition.functionName, message.error));
+      else pending?.reject(new InvocationError(functionName, message.error));
     });
     const die = (errorMessage: string, stack = ''): void => {
-      const error = invocationError(
-        definition.functionName,
-        'Runtime.ExitError',
-        errorMessage,
-        stack.split('\n').slice(1),
-      );
+      const trace = stack.split('\n').slice(1);
+      const error = invocationError(functionName, 'Runtime.ExitError', errorMessage, trace);
       this.alive = false;
       failInit(error);
       this.take(this.pending?.awsRequestId)?.reject(error);
@@ -136,14 +127,8 @@ class ExecutionEnvironment {
       const timer = setTimeout(() => {
         // Only this invocation's own deadline may recycle the sandbox: a later one may be running.
         if (!this.take(awsRequestId)) return;
-        const seconds = (timeoutMs / 1000).toFixed(2);
-        reject(
-          invocationError(
-            functionName,
-            'Sandbox.Timedout',
-            `Task timed out after ${seconds} seconds`,
-          ),
-        );
+        const message = `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`;
+        reject(invocationError(functionName, 'Sandbox.Timedout', message));
         void this.terminate();
       }, timeoutMs);
       this.pending = { awsRequestId, resolve, reject, timer };
