@@ -6,10 +6,7 @@ const EmfLineSchema = z
     _aws: z.object({
       Timestamp: z.number(),
       CloudWatchMetrics: z.array(
-        z.object({
-          Namespace: z.string(),
-          Metrics: z.array(z.object({ Name: z.string() })),
-        }),
+        z.object({ Namespace: z.string(), Metrics: z.array(z.object({ Name: z.string() })) }),
       ),
     }),
   })

@@ -8,11 +8,7 @@ const stackDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(stackDir, '..', '..');
 
 /** The pinned servers; versions match `localstack/stack/maven/<name>/pom.xml` (see README for why). */
-export const serverVersions = {
-  kafka: '4.1.1',
-  dynamodb: '2.6.1',
-  s3mock: '5.2.0',
-} as const;
+export const serverVersions = { kafka: '4.1.1', dynamodb: '2.6.1', s3mock: '5.2.0' } as const;
 export type ServerName = keyof typeof serverVersions;
 
 function pomFor(server: ServerName): string {

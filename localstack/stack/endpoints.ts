@@ -7,10 +7,7 @@ export interface StackEndpoints {
 }
 
 /** Dummy credentials: the local servers accept any, but the AWS SDK refuses to sign without. */
-export const localCredentials = {
-  accessKeyId: 'local',
-  secretAccessKey: 'local',
-} as const;
+export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 /** The env vars that point the AWS SDK and the project's Kafka config at the local servers. */
 export function stackEnv(endpoints: StackEndpoints): Record<string, string> {
