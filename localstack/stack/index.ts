@@ -32,7 +32,7 @@ export function formatTimings(timings: StackTimings): string {
   return `total ${(timings.totalMs / 1000).toFixed(1)}s (${servers})`;
 }
 
-/** A free loopback port (listen on 0); a race with another process is rare, and a server that then cannot bind fails its health check with its log tail. */
+/** A free loopback port; if another process takes it first, that server fails its health check. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().unref().once('error', reject);
@@ -45,15 +45,9 @@ function freePort(): Promise<number> {
 
 export interface StartLocalStackOptions {
   log?: (line: string) => void;
-  /**
-   * Keep every server's data on disk across a restart (chaos runs; localstack/README.md,
-   * "Restarting a server"). Default false: in-memory DynamoDB is faster.
-   */
+  /** Keep the servers' data across a restart (README, "Restarting a server"); default in-memory. */
   durable?: boolean;
-  /**
-   * JVM tuning of DynamoDB Local and S3Mock (Kafka has its own): `quick-start` (default) for
-   * tests and `npm start`, `throughput` for benchmarks. See `JvmProfile`.
-   */
+  /** JVM tuning of DynamoDB Local and S3Mock (`JvmProfile`); default `quick-start`. */
   jvm?: JvmProfile;
 }
 
@@ -62,11 +56,7 @@ export interface RunningStack {
   /** AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3, AWS_REGION, dummy credentials, KAFKA_BROKERS. */
   env: Record<string, string>;
   timings: StackTimings;
-  /**
-   * Server JVM pids and their watchdog pids, so tests can prove nothing is left behind. Updated
-   * in place by `restartServer`: `servers` holds the current pids, `reapers` every watchdog ever
-   * started (those of killed JVMs exit by themselves).
-   */
+  /** The current server pids and every watchdog ever started, kept up to date by restarts. */
   processes: { servers: Record<ServerName, number>; reapers: number[] };
   dataDir: string;
   durable: boolean;

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ServerName } from './artifacts';
 
@@ -15,9 +16,8 @@ export function logTail(file: string, lines = 40): string {
 }
 
 /**
- * True while a process with this pid exists (signal 0 only checks) and is not a zombie. Orphans
- * are re-parented to pid 1, and an init that never reaps (some container and microVM inits)
- * leaves killed orphans as zombies: they hold no memory or ports, so they count as gone.
+ * True while the pid exists (signal 0) and is not a zombie: an init that never reaps (some
+ * container and microVM inits) leaves killed orphans as zombies, which hold no memory or ports.
  */
 export function isProcessAlive(pid: number): boolean {
   try {
@@ -37,10 +37,7 @@ export function isProcessAlive(pid: number): boolean {
 
 const reaperScript = join(dirname(fileURLToPath(import.meta.url)), 'watchdog.mjs');
 
-/**
- * Last-resort cleanup when this process ends without `stop()`: on 'exit' (sync only, so SIGKILL
- * straight away) and on SIGINT/SIGTERM. Stacks register here and unregister when stopped.
- */
+/** Last-resort cleanup without `stop()`: on 'exit' (sync only, so SIGKILL) and SIGINT/SIGTERM. */
 const registrations = new Set<{ pids: number[]; dataDir: string }>();
 let installed = false;
 
@@ -149,10 +146,9 @@ export interface ServerGuards {
 }
 
 /**
- * One server JVM that can be killed and spawned again with the same arguments, ports and data
- * directory. Every incarnation gets its own watchdog the moment it exists, so no window is
- * unguarded, and once `stop()` has been called no new incarnation is ever spawned: a restart
- * racing with `stop()` fails instead of leaving a JVM behind.
+ * One server JVM that can be killed and spawned again with the same arguments, ports and data.
+ * Every incarnation gets its watchdog the moment it exists; after `stop()` nothing is spawned
+ * again, so a restart racing with `stop()` fails instead of leaving a JVM behind.
  */
 export class RestartableServer {
   readonly name: ServerName;
@@ -255,15 +251,8 @@ export class RestartableServer {
       const spawnedAt = Date.now();
       await this.waitHealthy();
       const readyMs = Date.now() - spawnedAt;
-      return {
-        name: this.name,
-        signal,
-        exitMs,
-        downMs,
-        readyMs,
-        totalMs: Date.now() - startedAt,
-        pid,
-      };
+      const totalMs = Date.now() - startedAt;
+      return { name: this.name, signal, exitMs, downMs, readyMs, totalMs, pid };
     } finally {
       this.restarting = false;
     }
@@ -295,8 +284,4 @@ export class RestartableServer {
 function removeValue(values: number[], value: number): void {
   const index = values.indexOf(value);
   if (index >= 0) values.splice(index, 1);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
