@@ -44,10 +44,7 @@ export async function provisionPipelineResources(
   return resolved;
 }
 
-async function provisionTopics(
-  endpoints: StackEndpoints,
-  names: PipelineResourceNames,
-): Promise<void> {
+async function provisionTopics(endpoints: StackEndpoints, names: PipelineResourceNames) {
   const wanted = [
     { topic: names.customerTopic, ...pipeline.topics[topics.customers] },
     { topic: names.productTopic, ...pipeline.topics[topics.products] },
@@ -77,15 +74,9 @@ async function provisionTopics(
   }
 }
 
-async function provisionTables(
-  endpoints: StackEndpoints,
-  names: PipelineResourceNames,
-): Promise<void> {
-  const client = new DynamoDBClient({
-    endpoint: endpoints.dynamodbEndpoint,
-    region: endpoints.region,
-    credentials: localCredentials,
-  });
+async function provisionTables(endpoints: StackEndpoints, names: PipelineResourceNames) {
+  const { dynamodbEndpoint: endpoint, region } = endpoints;
+  const client = new DynamoDBClient({ endpoint, region, credentials: localCredentials });
   try {
     await createTableIfMissing(client, names.idempotencyTable, 'id');
     await enableTtl(client, names.idempotencyTable, tables.idempotency.ttlAttribute);
@@ -95,18 +86,14 @@ async function provisionTables(
   }
 }
 
-async function createTableIfMissing(
-  client: DynamoDBClient,
-  tableName: string,
-  partitionKey: string,
-): Promise<void> {
+async function createTableIfMissing(client: DynamoDBClient, tableName: string, key: string) {
   try {
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
       }),
     );
   } catch (error) {
@@ -115,11 +102,7 @@ async function createTableIfMissing(
   await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: tableName });
 }
 
-async function enableTtl(
-  client: DynamoDBClient,
-  tableName: string,
-  attributeName: string,
-): Promise<void> {
+async function enableTtl(client: DynamoDBClient, tableName: string, attributeName: string) {
   const current = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
   const status = current.TimeToLiveDescription?.TimeToLiveStatus;
   if (status === 'ENABLED' || status === 'ENABLING') return;
@@ -131,13 +114,11 @@ async function enableTtl(
   );
 }
 
-async function provisionBucket(
-  endpoints: StackEndpoints,
-  names: PipelineResourceNames,
-): Promise<void> {
+async function provisionBucket(endpoints: StackEndpoints, names: PipelineResourceNames) {
+  const { s3Endpoint: endpoint, region } = endpoints;
   const client = new S3Client({
-    endpoint: endpoints.s3Endpoint,
-    region: endpoints.region,
+    endpoint,
+    region,
     credentials: localCredentials,
     forcePathStyle: true,
   });
