@@ -20,41 +20,32 @@ export function parseNodeMajor(version: string): number {
   return Number(version.replace(/^v/, '').split('.')[0]);
 }
 
+const missing = (what: string) =>
+  new MissingPrerequisiteError(`ecom-sync local stack needs ${what}`);
+const jdk = `install a JDK ${minimumJavaMajor}+, e.g. apt-get install openjdk-17-jdk-headless`;
+
+/** The output of `command flag` (stderr first: `java -version` prints there), if it ran at all. */
+function versionOutput(command: string, flag: string): string | undefined {
+  const result = spawnSync(command, [flag], { encoding: 'utf8' });
+  return result.error || result.status !== 0 ? undefined : `${result.stderr}${result.stdout}`;
+}
+
 /** Checks Node, Java and Maven before anything is downloaded or spawned. */
 export function checkPrerequisites(): void {
-  const nodeMajor = parseNodeMajor(process.version);
-  if (nodeMajor < minimumNodeMajor) {
-    throw new MissingPrerequisiteError(
-      `ecom-sync local stack needs Node.js ${minimumNodeMajor} or newer (found ${process.version}): install Node.js 20+`,
-    );
+  if (parseNodeMajor(process.version) < minimumNodeMajor) {
+    throw missing(`Node.js ${minimumNodeMajor} or newer (found ${process.version}): install it`);
   }
-
-  const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  if (java.error || java.status !== 0) {
-    throw new MissingPrerequisiteError(
-      `ecom-sync local stack needs Java ${minimumJavaMajor} or newer (java not found on PATH): install a JDK 17+, e.g. apt-get install openjdk-17-jdk-headless`,
-    );
+  const java = versionOutput('java', '-version');
+  if (java === undefined)
+    throw missing(`Java ${minimumJavaMajor} or newer (no java on PATH): ${jdk}`);
+  const javaMajor = parseJavaMajor(java) ?? 'unknown';
+  if (javaMajor === 'unknown' || javaMajor < minimumJavaMajor) {
+    throw missing(`Java ${minimumJavaMajor} or newer (found ${javaMajor}): ${jdk}`);
   }
-  // `java -version` prints to stderr.
-  const javaMajor = parseJavaMajor(`${java.stderr}${java.stdout}`);
-  if (javaMajor === undefined || javaMajor < minimumJavaMajor) {
-    throw new MissingPrerequisiteError(
-      `ecom-sync local stack needs Java ${minimumJavaMajor} or newer (found ${javaMajor ?? 'unknown'}): install a JDK 17+, e.g. apt-get install openjdk-17-jdk-headless`,
-    );
-  }
-
   // The JDK's compiler builds DynamoDB Local's loopback launcher (artifacts.ts); a JRE lacks it.
-  const javac = spawnSync('javac', ['-version'], { encoding: 'utf8' });
-  if (javac.error || javac.status !== 0) {
-    throw new MissingPrerequisiteError(
-      `ecom-sync local stack needs a JDK ${minimumJavaMajor}+ (javac not found on PATH, only a JRE?): install e.g. apt-get install openjdk-17-jdk-headless`,
-    );
-  }
-
-  const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
-  if (mvn.error || mvn.status !== 0) {
-    throw new MissingPrerequisiteError(
-      'ecom-sync local stack needs Maven (mvn not found on PATH) to fetch the servers: install Maven, e.g. apt-get install maven',
-    );
+  if (versionOutput('javac', '-version') === undefined)
+    throw missing(`a JDK (no javac on PATH): ${jdk}`);
+  if (versionOutput('mvn', '-v') === undefined) {
+    throw missing('Maven to fetch the servers (no mvn on PATH): e.g. apt-get install maven');
   }
 }
