@@ -16,9 +16,8 @@ function pomFor(server: ServerName): string {
 }
 
 /**
- * Java launchers compiled against a server's jars into its cache directory (DynamoDB Local has no
- * host option; its launcher binds it to loopback). Compiled once here rather than run as a source
- * file, which would cost every start and restart about 3 s of javac.
+ * Launchers compiled once into a server's cache directory (DynamoDB Local has no host option; its
+ * launcher binds loopback); run as a source file it would cost every start ~3 s of javac.
  */
 export const launcherSources: Partial<Record<ServerName, string>> = {
   dynamodb: join(stackDir, 'maven', 'dynamodb', 'LoopbackServerRunner.java'),
@@ -37,10 +36,9 @@ export function cacheDirFor(server: ServerName): string {
 }
 
 /**
- * Returns the directory holding the server's jars, resolving them with Maven the first time.
- * Maven does the downloading (and ~/.m2 caches it) because it already handles repositories,
- * checksums and transitive dependencies. Copies go to a temp dir renamed into place, so an
- * interrupted run never leaves a half-filled cache that later runs would trust.
+ * The directory of the server's jars, resolved with Maven (repositories, checksums, transitive
+ * dependencies, ~/.m2) the first time into a temp dir renamed into place, so an interrupted run
+ * never leaves a half-filled cache that later runs would trust.
  */
 export async function ensureServerJars(server: ServerName): Promise<string> {
   const target = cacheDirFor(server);
@@ -50,15 +48,8 @@ export async function ensureServerJars(server: ServerName): Promise<string> {
   mkdirSync(dirname(target), { recursive: true });
   const staging = `${target}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
-  const pom = pomFor(server);
-  await runTool('mvn', [
-    '-q',
-    '-B',
-    '-f',
-    pom,
-    'dependency:copy-dependencies',
-    `-DoutputDirectory=${staging}`,
-  ]);
+  const copy = ['dependency:copy-dependencies', `-DoutputDirectory=${staging}`];
+  await runTool('mvn', ['-q', '-B', '-f', pomFor(server), ...copy]);
   const launcher = launcherSources[server];
   if (launcher) await runTool('javac', ['-cp', join(staging, '*'), '-d', staging, launcher]);
   try {

@@ -1,17 +1,13 @@
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localCredentials } from './endpoints';
 
 /**
- * How the two emulators' JVMs are tuned.
- * - `quick-start` (default): for tests and `npm start`, where start-up time matters more than
- *   peak throughput and test runs start many stacks on small machines: C1-only JIT and the serial
- *   GC cut their start-up CPU.
- * - `throughput`: for benchmarks. The full tiered JIT (C2) costs a few seconds of compilation and
- *   then roughly halves DynamoDB Local's CPU per item (docs/benchmarks.md);
- *   the serial GC stays, as parallel GC threads only compete for 2 cores.
+ * How the emulators' JVMs are tuned: `quick-start` (tests, `npm start`: C1-only JIT and the serial
+ * GC cut start-up CPU) or `throughput` (benchmarks: C2 roughly halves DynamoDB Local's CPU per
+ * item, docs/benchmarks.md; the serial GC stays, as parallel GC threads only compete for 2 cores).
  */
 export type JvmProfile = 'quick-start' | 'throughput';
 
@@ -26,10 +22,7 @@ const jvmFlags: Record<JvmProfile, { dynamodb: string[]; s3mock: string[] }> = {
   },
 };
 
-/**
- * `dbPath`: the directory for the SQLite file (`shared-local-instance.db`), so tables and items
- * survive a restart; without it the database lives in memory and dies with the JVM.
- */
+/** With `dbPath` (the SQLite file's directory) the data survives a restart; else it is in memory. */
 export function dynamodbArgs(
   jarDir: string,
   port: number,
@@ -61,21 +54,13 @@ export interface S3MockLaunch {
   httpsPort: number;
   /** Buckets live here, one folder each, objects and metadata as files. */
   storeRoot: string;
-  /**
-   * Keep the store when S3Mock shuts down (its default deletes it on a clean exit). At start
-   * S3Mock loads every bucket folder it finds under the root, so a restart sees the same data.
-   */
+  /** Keep the store on a clean exit (S3Mock deletes it by default) so a restart reloads it. */
   retainStore: boolean;
   /** Default `quick-start`. */
   jvm?: JvmProfile;
 }
 
-const s3mockLoopbackXml = join(
-  dirname(fileURLToPath(import.meta.url)),
-  'maven',
-  's3mock',
-  'loopback.xml',
-);
+const s3mockLoopbackXml = fileURLToPath(new URL('maven/s3mock/loopback.xml', import.meta.url));
 
 export function s3mockArgs(launch: S3MockLaunch): string[] {
   const { jarDir, version, httpPort, httpsPort, storeRoot, retainStore } = launch;

@@ -3,10 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 
-/**
- * `__consumer_offsets` partitions. Fewer than Kafka's 50 so the coordinator has less to load at
- * start; the readiness probe below touches every one of them.
- */
+/** `__consumer_offsets` partitions: fewer than Kafka's 50, less to load at start (all probed). */
 export const offsetsTopicPartitions = 10;
 
 export interface KafkaLayout {
@@ -71,17 +68,9 @@ export function prepareKafka(
     '-cp',
     join(jarDir, '*'),
   ];
-  const clusterId = randomClusterId();
+  const format = ['kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c'];
   return {
-    formatArgs: [
-      ...common,
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      clusterId,
-      '-c',
-      propertiesFile,
-    ],
+    formatArgs: [...common, ...format, propertiesFile],
     runArgs: ['-Xmx512m', ...common, 'kafka.Kafka', propertiesFile],
     log4jFile,
   };
@@ -124,10 +113,8 @@ export function probeGroupIds(): string[] {
 }
 
 /**
- * One readiness attempt: the broker answers metadata, every group coordinator answers an
- * OffsetFetch and an idempotent producer gets its producer id. Right after start those report
- * "coordinator is loading", which kafkajs retries but logs as errors; waiting here keeps that
- * out of the tests.
+ * One readiness attempt: metadata, an OffsetFetch from every group coordinator and a producer id.
+ * Right after start those answer "coordinator is loading", which kafkajs logs as errors.
  */
 export async function probeKafka(brokers: string): Promise<void> {
   const kafka = new Kafka({
