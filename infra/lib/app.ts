@@ -5,10 +5,8 @@ import { EcomSyncStack } from './ecom-sync-stack';
 import { contextKeys, parseInfraContext } from './infra-context';
 
 /**
- * Builds the app: reads the context, creates the one stack, registers cdk-nag's AWS Solutions
- * pack (cdk-nag 3 runs as a CDK validation plugin: any unacknowledged finding fails synth).
- * The stack is environment-agnostic (no account/region, no lookups), so `cdk synth` works
- * offline and without credentials.
+ * The app: the context, the one stack (environment-agnostic: `cdk synth` works offline) and
+ * cdk-nag's AWS Solutions pack as a validation plugin (an unacknowledged finding fails synth).
  */
 export function buildApp(props: AppProps & { nag?: boolean } = {}): {
   app: App;

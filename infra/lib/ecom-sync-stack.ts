@@ -21,10 +21,7 @@ import { acknowledgeNag, logicalIdOf } from './nag';
 import { allow, PipelineFunction } from './pipeline-function';
 import { Storage } from './storage';
 
-/**
- * mock-apis is a test double, not part of the pipeline definition: small and single-instance
- * (reserved concurrency 1) so that its in-memory data set and fault settings are one state.
- */
+/** mock-apis, a test double: one instance, so its in-memory data and fault settings are one state. */
 const MOCK_APIS = { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 1 } as const;
 
 /** The whole pipeline: one stack, target `aws` (VPC + MSK) or `localstack` (self-managed Kafka). */
@@ -184,11 +181,7 @@ function grantObjects(
   allow(fn.role, ['s3:ListBucket'], [bucket.bucketArn], { StringLike: { 's3:prefix': objects } });
 }
 
-/**
- * The API token named by `API_TOKEN_PARAMETER`: a Secrets Manager secret when it is a secret ARN
- * (as `lambdas/shared/api-auth.ts` decides), an SSM SecureString otherwise. Its `grantRead` covers
- * exactly that token (and kms:Decrypt on a secret's customer-managed key).
- */
+/** `API_TOKEN_PARAMETER`'s token: a secret for a secret ARN (as api-auth.ts decides), else SSM. */
 function apiToken(scope: Construct, parameter: string) {
   if (/^arn:aws[\w-]*:secretsmanager:/.test(parameter)) {
     // Secrets Manager appends `-` and six characters to a secret's name in its complete ARN.

@@ -37,11 +37,9 @@ export function selfManagedKafka(bootstrapServers: string): KafkaConnection {
 }
 
 /**
- * A Kafka event source mapping of `topic` with the batching and error controls of
- * `pipeline.mergeConsumer`, the same for MSK and a self-managed broker. Declared with
- * `addEventSourceMapping` (the EventSourceMapping construct): the MSK and self-managed event
- * source L2s attach AWSLambdaMSKExecutionRole, or insist on a SASL secret, and take the same
- * properties. The construct id is the one the MSK L2 gave it, so deployed mappings are kept.
+ * A Kafka event source mapping of `topic` with `pipeline.mergeConsumer`'s controls, for MSK and a
+ * self-managed broker alike: `addEventSourceMapping`, since the event source L2s attach
+ * AWSLambdaMSKExecutionRole or insist on a SASL secret. The MSK L2's construct id keeps deployed mappings.
  */
 export function subscribe(
   connection: KafkaConnection,

@@ -22,13 +22,9 @@ import { allow, grantDescribe } from './pipeline-function';
 const MSK_IAM_PORT = 9098;
 
 /**
- * Target aws. A VPC whose private subnets hold MSK and the functions. S3 and DynamoDB are reached
- * through gateway endpoints (free, and staging traffic stays off the NAT); the pollers and flush
- * still need the NAT for the source and Analytics APIs. Interface endpoints (CloudWatch, SSM, STS,
- * Kafka control plane) would cost about $7 per endpoint per AZ per month each and replace nothing
- * the NAT does not already do, so there are none.
- * The cluster has IAM access control only; Serverless (no brokers to size or patch) unless
- * `-c mskMode=provisioned` (docs/DESIGN.md, "AWS shape").
+ * Target aws: a VPC whose private subnets hold MSK (IAM access control only; Serverless unless
+ * `-c mskMode=provisioned`) and the functions. S3 and DynamoDB through free gateway endpoints; no
+ * interface endpoints (~$7 per endpoint per AZ per month each), as the NAT the APIs need does it.
  */
 export function mskKafka(stack: Stack, context: InfraContext): KafkaConnection {
   const network = new Construct(stack, 'Network');
@@ -69,7 +65,6 @@ export function mskKafka(stack: Stack, context: InfraContext): KafkaConnection {
     // The event source mapping's pollers sit in this group and call Lambda and STS on 443.
     allowAllOutbound: true,
   });
-  // The event source mapping's pollers use the cluster's own security group.
   for (const [peer, description] of [
     [functionGroup, 'functions and the event source mapping pollers (IAM auth)'],
     [kafkaGroup, 'event source mapping pollers in the cluster security group'],

@@ -125,11 +125,9 @@ export function allow(
 }
 
 /**
- * What Lambda does as the role of a function in a VPC: create, delete and address its network
- * interfaces in the function's subnets and security groups. Inline instead of
- * AWSLambdaVPCAccessExecutionRole, which grants these and logs:* on `*`
- * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions).
- * Lambda names the interfaces, so they are any `network-interface/*` of this account and Region.
+ * What Lambda does as a VPC function's role: manage its network interfaces in the function's
+ * subnets and security groups. Inline instead of AWSLambdaVPCAccessExecutionRole (logs:* on `*`;
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions).
  */
 function grantNetworkInterfaces(role: Role, network: PipelineFunctionNetwork): void {
   const arn = (resource: string, resourceName: string) =>
@@ -149,15 +147,8 @@ function grantNetworkInterfaces(role: Role, network: PipelineFunctionNetwork): v
       ...network.securityGroups.map((group) => arn('security-group', group.securityGroupId)),
     ],
   );
-  allow(
-    role,
-    [
-      'ec2:DeleteNetworkInterface',
-      'ec2:AssignPrivateIpAddresses',
-      'ec2:UnassignPrivateIpAddresses',
-    ],
-    [interfaces],
-  );
+  const addresses = ['ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'];
+  allow(role, ['ec2:DeleteNetworkInterface', ...addresses], [interfaces]);
   grantDescribe(role, ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets']);
   acknowledgeNag(role, [
     {

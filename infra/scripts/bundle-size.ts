@@ -1,9 +1,6 @@
 /**
- * Bundles every handler the way the CDK app does (same esbuild options) and prints the raw,
- * gzip and zip sizes. Lambda's limit is 50 MB zipped for direct upload; this project keeps each
- * function under 5 MB zipped so cold starts stay short. Exits 1 if one is over.
- *
- *   npm run bundle-size
+ * `npm run bundle-size`: bundles every handler as the CDK app does and prints raw, gzip and zip
+ * sizes; exits 1 if one is over 5 MB zipped (Lambda allows 50; small bundles start faster).
  */
 import { build } from 'esbuild';
 import { deflateRawSync, gzipSync } from 'node:zlib';
@@ -16,10 +13,7 @@ const LIMIT_BYTES = 5 * 1024 * 1024;
 
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 
-/**
- * Size of a zip archive holding `files`: the deflated data plus local headers, central directory
- * and end record. Computed rather than written with a zip library: only the size is needed.
- */
+/** Size of a zip of `files` (deflated data, headers, central directory, end record), computed. */
 function zipSize(files: { path: string; contents: Uint8Array }[]): number {
   let total = 22; // end of central directory
   for (const file of files) {
@@ -64,14 +58,8 @@ async function main(): Promise<void> {
     ]);
   }
   const width = (column: number) => Math.max(...rows.map((row) => row[column]?.length ?? 0));
-  for (const row of rows) {
-    console.log(
-      row
-        .map((cell, column) => cell.padEnd(width(column)))
-        .join('  ')
-        .trimEnd(),
-    );
-  }
+  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(width(i))).join('  ');
+  for (const row of rows) console.log(line(row).trimEnd());
   if (over) {
     console.error(`a bundle is over ${kib(LIMIT_BYTES)} zipped`);
     process.exitCode = 1;

@@ -2,10 +2,7 @@ import type { Admin } from 'kafkajs';
 import { ConfigResourceTypes } from 'kafkajs';
 import { z } from 'zod';
 
-/**
- * One topic as the custom resource declares it. CloudFormation hands every custom resource
- * property over as a string, hence the coercion.
- */
+/** One topic as the custom resource declares it (CloudFormation passes strings: coerced). */
 export const TopicSpecSchema = z.object({
   name: z.string().min(1),
   partitions: z.coerce.number().int().positive(),
