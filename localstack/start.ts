@@ -4,6 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { checkDelivery } from '../bench/harness/delivery-check';
+import { entityNames } from '../lambdas/mock-apis/dataset';
 import { metricNames } from '../lambdas/shared/pipeline';
 import { removeRuntimeInfo, writeRuntimeInfo } from './ops/commands';
 import { startPipeline } from './start-pipeline';
@@ -18,6 +20,8 @@ const OptionsSchema = z.object({
   'log-level': z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('WARN'),
   'merge-concurrency': z.coerce.number().int().min(1).max(6).default(3),
   'until-drained': z.boolean().default(false),
+  /** With --until-drained: % of the records soft-deleted once the full sync is delivered. */
+  delete: z.coerce.number().min(0).max(100).default(0),
   'dashboard-port': z.coerce.number().int().min(0).max(65_535).default(0),
 });
 
@@ -106,15 +110,31 @@ async function run(
         await interruption;
         return { summary: [], ok: true };
       }
-      const outcome = await Promise.race([
-        pipeline.waitUntilDrained({
-          accept: (p) => p.stats.uniqueRecords >= options.records,
-          timeoutMs: startedAt + options['timeout-s'] * 1000 - Date.now(),
-        }),
-        interruption,
-      ]).catch(() => 'timeout' as const);
+      // What the source holds: every record, and after the deletes every record but those.
+      let holds = options.records;
+      const drain = () =>
+        Promise.race([
+          pipeline.waitUntilDrained({
+            accept: (p) => p.stats.uniqueRecords === holds,
+            timeoutMs: startedAt + options['timeout-s'] * 1000 - Date.now(),
+          }),
+          interruption,
+        ]).catch(() => 'timeout' as const);
+      let outcome = await drain();
+      if (typeof outcome === 'object' && options.delete > 0) {
+        const { dataset } = pipeline.mock.state;
+        const deleted = entityNames.map((entity) => {
+          const count = Math.round((dataset.stores[entity].total * options.delete) / 100);
+          return dataset.change(entity, count, Date.now(), 'delete').length;
+        });
+        holds -= deleted.reduce((sum, count) => sum + count, 0);
+        say(`full sync delivered; soft-deleted ${deleted.join(' customers + ')} products`);
+        outcome = await drain();
+      }
       const drained = typeof outcome === 'object';
-      const { stats, dlqMessages } = drained ? outcome : await pipeline.progress();
+      const { stats, dlqMessages } =
+        typeof outcome === 'object' ? outcome : await pipeline.progress();
+      const check = checkDelivery(pipeline.mock.state);
       const elapsedS = (Date.now() - startedAt) / 1000;
       const totals = runtime.metrics.totals();
       const summary = [
@@ -126,12 +146,12 @@ async function run(
         `elapsed: ${elapsedS.toFixed(1)} s, end-to-end: ${(stats.uniqueRecords / elapsedS).toFixed(0)} records/s`,
         `analytics: ${stats.payloads} payloads, ${stats.uniqueVersions} versions, duplicate payloads ${stats.duplicatePayloads}`,
         `metrics: ${summaryMetrics.map((name) => `${name}=${totals[name]?.sum ?? 0}`).join(', ')}`,
-        `delivered: ${stats.uniqueRecords}/${options.records} unique records, duplicates: ${stats.duplicateRecords}, dlq: ${dlqMessages}`,
+        `deletes: ${check.deletes.received}/${check.deletes.expected}`,
+        `delivered: ${stats.uniqueRecords}/${holds} unique records, duplicates: ${stats.duplicateRecords}, dlq: ${dlqMessages}`,
       ];
-      return {
-        summary,
-        ok: stats.uniqueRecords === options.records && stats.duplicateRecords === 0,
-      };
+      // Analytics holds exactly the source's current state: every current version, no deleted record.
+      const exact = check.lost === 0 && stats.uniqueRecords === holds;
+      return { summary, ok: exact && stats.duplicateRecords === 0 };
     } finally {
       say('shutting down');
       await terminal.stop();
