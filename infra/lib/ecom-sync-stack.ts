@@ -104,8 +104,12 @@ export class EcomSyncStack extends Stack {
 
     // --- least-privilege grants --------------------------------------------------------------
     const items = (...verbs: string[]) => verbs.map((verb) => `dynamodb:${verb}Item`);
-    for (const fn of [pollCrm, pollInventory]) {
+    for (const [fn, source] of [
+      [pollCrm, 'crm'],
+      [pollInventory, 'inventory'],
+    ] as const) {
       syncStateTable.grant(fn.role, ...items('Get', 'Put', 'Update'));
+      grantObjects(fn, stagingBucket, [`${staging.knownIds}${source}/`], ['Get', 'Put', 'Delete']);
     }
     connection.grantProduce(pollCrm.role, [sources.crm.topic, topics.dlq]);
     connection.grantProduce(pollInventory.role, [sources.inventory.topic, topics.dlq]);

@@ -191,10 +191,27 @@ describe('every IAM policy statement, both targets', () => {
     for (const prefix of Object.values(staging.prefixes)) {
       expect(flush.some((resource) => resource.includes(`/${prefix}*`))).toBe(true);
     }
-    const pollerS3 = statementsOfRole(aws.template, 'PollCrmRole').filter((statement) =>
-      asArray(statement.Action).some((action) => action.startsWith('s3:')),
-    );
-    expect(pollerS3).toEqual([]);
+    // A poller reads and writes its own source's known ids, nothing else of the bucket.
+    for (const [role, source, other] of [
+      ['PollCrmRole', 'crm', 'inventory'],
+      ['PollInventoryRole', 'inventory', 'crm'],
+    ] as const) {
+      const s3 = statementsOfRole(aws.template, role).filter((statement) =>
+        asArray(statement.Action).some((action) => action.startsWith('s3:')),
+      );
+      const objects = s3.filter((statement) => asArray(statement.Action).includes('s3:PutObject'));
+      expect(objects.flatMap((statement) => asArray(statement.Action)).sort()).toEqual([
+        's3:DeleteObject',
+        's3:GetObject',
+        's3:PutObject',
+      ]);
+      const resources = s3.flatMap((statement) => asArray(statement.Resource).map(text)).join();
+      expect(resources).toContain(`/${staging.knownIds}${source}/*`);
+      expect(resources).not.toContain(`/${staging.knownIds}${other}/`);
+      for (const prefix of Object.values(staging.prefixes))
+        expect(resources).not.toContain(`/${prefix}`);
+      expect(JSON.stringify(s3)).toContain(`${staging.knownIds}${source}/*`); // ListBucket's s3:prefix
+    }
   });
 
   it('gives each function exactly its table', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApiAuthSchema } from '../shared/api-auth';
 import { nonNegativeInt, positiveInt } from '../shared/config';
-import { pipeline, tables, topics } from '../shared/pipeline';
+import { pipeline, staging, tables, topics } from '../shared/pipeline';
 
 /**
  * Poller configuration (Kafka settings come from KafkaEnvSchema in ../kafka). Tunables default
@@ -10,6 +10,7 @@ import { pipeline, tables, topics } from '../shared/pipeline';
 export const PollerEnvSchema = z.object({
   SOURCE_API_BASE_URL: z.url(),
   SYNC_STATE_TABLE: z.string().min(1).default(tables.syncState.name),
+  STAGING_BUCKET: z.string().min(1).default(staging.bucket),
   API_TOKEN_PARAMETER: z.string().min(1).optional(),
   API_AUTH: ApiAuthSchema,
   CUSTOMER_TOPIC: z.string().min(1).default(topics.customers),

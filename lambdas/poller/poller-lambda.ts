@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -14,6 +15,7 @@ import { DlqPublisher } from '../shared/dlq';
 import { KafkaEnvSchema, createKafka, createProducer, lazyConnect } from '../shared/kafka';
 import type { SourceName } from '../shared/pipeline';
 import { functionNames, pollerMetrics, sources } from '../shared/pipeline';
+import { S3StagingStore } from '../shared/staging-format';
 import { SyncStateRepository } from '../shared/sync-state';
 import { sdkClient } from '../shared/aws-sdk-retry';
 import { PollerEnvSchema } from './environment';
@@ -63,7 +65,9 @@ export async function createPollerLambda(
   const connectOnce = lazyConnect(producer);
   const dlq = new DlqPublisher(producer, config.DLQ_TOPIC);
 
-  const deps = { http, producer, syncState, dlq, logger, metrics, now: () => new Date() };
+  const s3Options = { region: kafkaEnv.AWS_REGION, forcePathStyle: !!env.AWS_ENDPOINT_URL_S3 };
+  const ids = new S3StagingStore(sdkClient(S3Client, s3Options), config.STAGING_BUCKET);
+  const deps = { http, producer, syncState, dlq, ids, logger, metrics, now: () => new Date() };
   const input = {
     source,
     baseUrl: config.SOURCE_API_BASE_URL,

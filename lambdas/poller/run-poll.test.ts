@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryStagingStore } from '../flush/test-support/memory-store';
 import { DlqMessageSchema, DlqPublisher } from '../shared/dlq';
 import { EnvelopeSchema, TombstoneHeadersSchema } from '../shared/envelope';
 import { HttpClient } from '../shared/http-client';
@@ -36,10 +37,13 @@ function setup(
     failStatus?: number;
     rejectCursor?: { cursor: string; status: number };
     remaining?: () => number;
+    ids?: MemoryStagingStore;
+    now?: () => Date;
+    producer?: ReturnType<typeof fakeProducer>;
   } = {},
 ) {
   const source = fakeSourceFetch(items, options);
-  const kafka = fakeProducer(options);
+  const kafka = options.producer ?? fakeProducer(options);
   const store = options.store ?? new InMemorySyncStateStore();
   const { logger, lines } = capturingLogger();
   const { metrics, values } = fakeMetrics();
@@ -56,9 +60,10 @@ function setup(
     producer: kafka.producer,
     syncState: store,
     dlq: new DlqPublisher(kafka.producer, DLQ_TOPIC),
+    ids: options.ids ?? new MemoryStagingStore(),
     logger,
     metrics,
-    now: () => new Date('2025-06-01T12:00:00.000Z'),
+    now: options.now ?? (() => new Date('2025-06-01T12:00:00.000Z')),
     remainingTimeMs: options.remaining ?? (() => 60_000),
   };
   const request = (event: unknown): PollRequestInput => ({
@@ -457,5 +462,97 @@ describe('runPoll: a rejected saved cursor', () => {
     expect(await runPoll(t.deps, t.request(scheduledEvent))).toMatchObject({ status: 'failed' });
     expect((await store.read('crm'))?.cursor).toBe('expired');
     expect(t.values.get(metricNames.cursorReset)).toBeUndefined();
+  });
+});
+
+describe('runPoll: hard deletes found by a full listing (docs/DESIGN.md, "Hard deletes")', () => {
+  /** One source, its sync-state and its known ids across invocations; the clock moves 1 min a run. */
+  function source(count: number) {
+    const items = customers(count);
+    const store = new InMemorySyncStateStore();
+    const ids = new MemoryStagingStore();
+    let minute = 0;
+    const run = async (event: unknown, options: Parameters<typeof setup>[1] = {}) => {
+      const startedAt = Date.parse('2025-06-01T12:00:00.000Z') + ++minute * 60_000;
+      const t = setup(items, { store, ids, now: () => new Date(startedAt), ...options });
+      const result = await runPoll(t.deps, t.request(event));
+      const tombstones = t.kafka.messagesOn(TOPIC).filter((message) => message.value === null);
+      return { result, tombstones, t, startedAt: new Date(startedAt).toISOString() };
+    };
+    /** Four pages, then the deadline. */
+    const interrupted = () => {
+      let checks = 0;
+      return { remaining: () => (++checks <= 4 ? 60_000 : 1_000) };
+    };
+    return { items, store, ids, run, interrupted };
+  }
+  const deletedIds = (tombstones: { key?: unknown }[]) =>
+    tombstones.map((m) => String(m.key)).sort();
+
+  it('a resync after hard deletes publishes exactly those deletes, interrupted and resumed or not', async () => {
+    const s = source(95);
+    expect((await s.run(scheduledEvent)).result).toMatchObject({ status: 'complete', deleted: 0 });
+    const gone = s.items.splice(10, 3).concat(s.items.splice(70, 1));
+    const partial = await s.run({ mode: 'full' }, s.interrupted());
+    expect(partial).toMatchObject({ result: { status: 'partial', deleted: 0 }, tombstones: [] });
+    const resumed = await s.run(scheduledEvent);
+    expect(resumed.result).toMatchObject({ status: 'complete', syncType: 'RESYNC', resumed: true });
+    expect(resumed.result.deleted).toBe(4);
+    expect(deletedIds(resumed.tombstones)).toEqual(gone.map((item) => item.id).sort());
+    for (const { headers } of resumed.tombstones) {
+      // Deleted at the start of the run (the partial one), whichever invocation completes it.
+      expect(TombstoneHeadersSchema.parse(headers)).toMatchObject({
+        op: 'delete',
+        eventType: 'CUSTOMER',
+        syncType: 'RESYNC',
+        deletedAt: partial.startedAt,
+      });
+    }
+    // Nothing is deleted twice, and the known ids are one snapshot again.
+    expect((await s.run({ mode: 'full' })).tombstones).toEqual([]);
+    expect(s.ids.keys()).toEqual([(await s.store.read('crm'))?.knownIds]);
+  });
+
+  it('an interrupted full sync deletes nothing, and records created or changed while it runs are not deleted', async () => {
+    const s = source(60);
+    await s.run(scheduledEvent);
+    // An incremental poll publishes a new record, then a resync runs in two invocations while a
+    // record it has not read yet changes (moves to the end) and another one is created.
+    s.items.push({ ...customers(1, Date.parse('2025-02-01T00:00:00Z'))[0]!, id: 'cust-new-1' });
+    expect((await s.run(scheduledEvent)).result).toMatchObject({ syncType: 'INCREMENTAL' });
+    const first = await s.run({ mode: 'full' }, s.interrupted());
+    expect(first).toMatchObject({ result: { status: 'partial' }, tombstones: [] });
+    const [changed] = s.items.splice(50, 1);
+    s.items.push({ ...changed!, updatedAt: '2025-03-01T00:00:00.000Z' });
+    s.items.push({ ...customers(1, Date.parse('2025-03-02T00:00:00Z'))[0]!, id: 'cust-new-2' });
+    const second = await s.run(scheduledEvent);
+    expect(second.result).toMatchObject({ status: 'complete', resumed: true, deleted: 0 });
+    expect(second.tombstones).toEqual([]);
+  });
+
+  it('a completion that crashes after publishing its tombstones publishes the same ones when retried', async () => {
+    const s = source(45);
+    await s.run(scheduledEvent);
+    s.items.splice(5, 2);
+    // The snapshot's write fails right after the tombstones are acked.
+    const kafka = fakeProducer();
+    const send = kafka.producer.send;
+    kafka.producer.send = async (record) => {
+      const sent = await send(record);
+      if (record.messages.some((message) => message.value === null)) s.ids.failNext('put');
+      return sent;
+    };
+    const crashed = await s.run({ mode: 'full' }, { ...s.interrupted(), producer: kafka });
+    expect(crashed.result.status).toBe('partial');
+    await expect(s.run(scheduledEvent, { producer: kafka })).rejects.toThrow(/injected put/);
+    const first = kafka.messagesOn(TOPIC).filter((message) => message.value === null);
+    expect(first).toHaveLength(2);
+    const retried = await s.run(scheduledEvent);
+    expect(retried.result).toMatchObject({ status: 'complete', deleted: 2 });
+    const versionOf = ({ key, headers }: (typeof first)[number]) => {
+      const { eventType, deletedAt } = TombstoneHeadersSchema.parse(headers);
+      return `${eventType}#${String(key)}#${deletedAt}`;
+    };
+    expect(retried.tombstones.map(versionOf).sort()).toEqual(first.map(versionOf).sort());
   });
 });

@@ -7,12 +7,15 @@ import type { Envelope, SyncType } from '../shared/envelope';
 import { tombstoneMessage, wrapInEnvelope } from '../shared/envelope';
 import type { HttpClient } from '../shared/http-client';
 import type { SourceName, sources } from '../shared/pipeline';
-import { pollerMetrics } from '../shared/pipeline';
+import { pipeline, pollerMetrics } from '../shared/pipeline';
 import type { DeletedRecord } from '../shared/records';
 import { CustomerSchema, DeletedRecordSchema, ProductSchema } from '../shared/records';
+import type { StagingStore } from '../shared/staging-format';
 import { SyncStateConflictError, laterOf } from '../shared/sync-state';
-import type { SyncStateStore } from '../shared/sync-state';
+import type { SyncState, SyncStateStore } from '../shared/sync-state';
 import { manualRunRefusal, mayAdvanceWatermark, parsePollRequest, planRun } from './poll-request';
+import { KnownIds } from './known-ids';
+import type { PageIds } from './known-ids';
 import { SourceApiError, sourcePages } from './source-api';
 
 export type PollSource = (typeof sources)[SourceName];
@@ -38,6 +41,8 @@ export interface PollDeps {
   producer: Pick<Producer, 'send'>;
   syncState: SyncStateStore;
   dlq: Pick<DlqPublisher, 'publish'>;
+  /** The staging bucket, for the source's known ids (`./known-ids.ts`). */
+  ids: Pick<StagingStore, 'list' | 'get' | 'put' | 'delete'>;
   logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error' | 'appendKeys' | 'removeKeys'>;
   metrics: MetricsSink;
   /** Business clock: envelope timestamps, run start. */
@@ -69,6 +74,8 @@ export interface PollResult {
   fetched: number;
   published: number;
   invalid: number;
+  /** The hard deletes a completed full listing found (tombstones; soft deletes count as published). */
+  deleted: number;
   watermark?: string;
   reason?: string;
 }
@@ -98,7 +105,8 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
     resumed,
     watermark: state?.watermark,
   });
-  const counts = { pages: 0, fetched: 0, published: 0, invalid: 0 };
+  const counts = { pages: 0, fetched: 0, published: 0, invalid: 0, deleted: 0 };
+  const knownIds = new KnownIds(deps.ids, source, deps.now);
   const finish = (status: PollResult['status'], reason?: string): PollResult => {
     const result = {
       status,
@@ -145,8 +153,12 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
       const latestPlausibleMs = now.getTime() + settings.maxClockSkewSeconds * 1000;
       const messages: PollerMessage[] = [];
       const invalid: DlqEntry[] = [];
+      const pageIds: PageIds = { ids: [], deleted: [] };
       for (const item of page.items) {
         const { id: recordId, updatedAt, deletedAt } = LooseItemSchema.parse(item);
+        // A soft delete (an item with `deletedAt`) is a tombstone, in read order like the rest.
+        const deleted = deletedAt !== undefined && deletedAt !== null;
+        if (recordId !== undefined && !deleted) pageIds.ids.push(recordId);
         // Paths and zod codes only are logged, never values (an invalid e-mail is still an
         // e-mail); the reason goes to the DLQ message only (access-controlled topic).
         const reject = (issues: { path: string; code: string }[], reason: string) => {
@@ -168,11 +180,10 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
         // id) with an inclusive updatedSince, and a record changed mid-run gets a later updatedAt
         // than anything seen, so the next incremental poll (minus the overlap) still finds it.
         runMaxUpdatedAt = laterOf(runMaxUpdatedAt, updatedAt);
-        // A soft delete (an item with `deletedAt`) is a tombstone, in read order like the rest.
-        const deleted = deletedAt !== undefined && deletedAt !== null;
         const parsed = (deleted ? DeletedRecordSchema : recordSchemas[eventType]).safeParse(item);
         if (parsed.success) {
           const args = { eventType, source, syncType, now };
+          if (deleted) pageIds.deleted.push(parsed.data.id);
           messages.push(
             deleted
               ? tombstoneMessage({ ...args, deleted: parsed.data as DeletedRecord })
@@ -194,6 +205,7 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
       counts.invalid += invalid.length;
       await publishEnvelopes(deps, input.topic, messages, settings.sendBatchSize);
       counts.published += messages.length;
+      await knownIds.record(pageIds, since === undefined ? plan.runStartedAt : undefined);
       complete = !page.nextCursor;
       if (page.nextCursor) {
         const { runStartedAt } = plan;
@@ -221,7 +233,14 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
       });
     }
     const watermark = coversWatermark ? runMaxUpdatedAt : undefined;
-    state = await deps.syncState.advanceWatermark(state, source, watermark);
+    if (since === undefined && state?.cursor && deps.remainingTimeMs() < completionMs) {
+      return finish('partial', `less than ${completionMs} ms left to complete the full listing`);
+    }
+    const listing =
+      since === undefined ? await completeListing(knownIds, deps, input, plan, state) : undefined;
+    counts.deleted = listing?.deleted ?? 0;
+    state = await deps.syncState.advanceWatermark(state, source, watermark, listing?.saved);
+    await listing?.cleanup();
     return finish('complete');
   } catch (error) {
     if (error instanceof SourceApiError || error instanceof SyncStateConflictError) {
@@ -237,6 +256,41 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
     add(pollerMetrics.recordsInvalid, counts.invalid);
     add(pollerMetrics.pollDurationMs, performance.now() - startedMs, MetricUnit.Milliseconds);
   }
+}
+
+const completionMs = pipeline.poller.listingCompletionMs;
+
+/**
+ * A full listing's last page is acked: its hard deletes are published as tombstones, deleted at
+ * the run's start (a retried completion publishes the same ones), and the snapshot that the
+ * commit (advanceWatermark) will name is saved (docs/DESIGN.md, "Hard deletes").
+ */
+async function completeListing(
+  knownIds: KnownIds,
+  deps: PollDeps,
+  { source, topic, settings }: PollRequestInput,
+  { syncType, runStartedAt }: { syncType: SyncType; runStartedAt: string },
+  state: SyncState | undefined,
+) {
+  const verify = async () => {
+    const current = await deps.syncState.read(source.source);
+    if (current?.version !== state?.version) throw new SyncStateConflictError(source.source);
+  };
+  const completion = await knownIds.complete(runStartedAt, state?.knownIds, verify);
+  const { deletes } = completion;
+  const tombstone = (id: string) => {
+    const deleted = { id, deletedAt: runStartedAt };
+    return tombstoneMessage({
+      eventType: source.eventType,
+      deleted,
+      source: source.source,
+      syncType,
+      now: deps.now(),
+    });
+  };
+  await publishEnvelopes(deps, topic, deletes.map(tombstone), settings.sendBatchSize);
+  const saved = await completion.save();
+  return { deleted: deletes.length, saved, cleanup: () => completion.cleanup(saved) };
 }
 
 /** The id and updatedAt of any item, each undefined when it is not usable. */

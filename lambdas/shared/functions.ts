@@ -76,6 +76,7 @@ const poller = (source: keyof typeof sources, name: 'poll-crm' | 'poll-inventory
     envSchema: PollerEnvSchema,
     env: (r) => ({
       SYNC_STATE_TABLE: r.syncStateTable,
+      STAGING_BUCKET: r.stagingBucket,
       SOURCE_API_BASE_URL: r.sourceApi.baseUrl,
       API_AUTH: r.sourceApi.auth,
       ...apiToken(r.sourceApi),

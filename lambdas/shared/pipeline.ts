@@ -80,6 +80,8 @@ export const pipeline = {
     sendBatchSize: 500,
     /** An `updatedAt` later than now + this is dead-lettered and never moves the watermark. */
     maxClockSkewSeconds: 300,
+    /** A full listing's last invocation completes it only with this much time left (at 1M ids, DESIGN.md). */
+    listingCompletionMs: 60_000,
     timeoutSeconds: 300,
     memoryMb: 512,
   },

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import type { Admin, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,7 @@ import { EnvelopeSchema, TombstoneHeadersSchema } from '../../lambdas/shared/env
 import type { Envelope } from '../../lambdas/shared/envelope';
 import { KafkaEnvSchema, createKafka, createProducer } from '../../lambdas/shared/kafka';
 import { metricNames, pipeline, sources } from '../../lambdas/shared/pipeline';
+import { S3StagingStore } from '../../lambdas/shared/staging-format';
 import { SyncStateRepository } from '../../lambdas/shared/sync-state';
 import type { InstrumentedHttpSettings } from '../../lambdas/poller/poller-lambda';
 import { InvalidPollRequestError } from '../../lambdas/poller/poll-request';
@@ -47,6 +49,7 @@ let mock: MockApiServer;
 let kafka: Kafka;
 let producer: Producer;
 let documentClient: DynamoDBDocumentClient;
+let s3: S3Client;
 let main: PipelineResourceNames;
 
 async function resources(label: string): Promise<PipelineResourceNames> {
@@ -56,7 +59,7 @@ async function resources(label: string): Promise<PipelineResourceNames> {
     dlqTopic: `${prefix}-${label}-dlq`,
     syncStateTable: `${prefix}-${label}-sync-state`,
     idempotencyTable: `${prefix}-idempotency`,
-    stagingBucket: `${prefix}-bucket`,
+    stagingBucket: `${prefix}-${label}`,
   });
 }
 
@@ -92,6 +95,8 @@ function poll(source: PollSource, options: PollOptions): Promise<PollResult> {
       producer,
       syncState: new SyncStateRepository(documentClient, options.syncStateTable),
       dlq: new DlqPublisher(producer, options.dlqTopic),
+      // The known ids belong with their sync-state: each label's own bucket (see resources()).
+      ids: new S3StagingStore(s3, options.syncStateTable.replace(/-sync-state$/, '')),
       logger: quietLogger,
       metrics,
       now: () => new Date(),
@@ -182,6 +187,7 @@ beforeAll(async () => {
   producer = createProducer(kafka);
   await producer.connect();
   documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  s3 = new S3Client({ forcePathStyle: true });
   main = await resources('main');
   // Last, so that nothing after it can fail and leave the server running.
   mock = await startMockApiServer({
@@ -472,6 +478,7 @@ describe('pollers on the local stack', () => {
       ...process.env,
       SOURCE_API_BASE_URL: mock.url,
       SYNC_STATE_TABLE: run.syncStateTable,
+      STAGING_BUCKET: run.stagingBucket,
       CUSTOMER_TOPIC: run.customerTopic,
       PRODUCT_TOPIC: run.productTopic,
       DLQ_TOPIC: run.dlqTopic,
