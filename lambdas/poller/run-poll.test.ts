@@ -319,6 +319,21 @@ describe('runPoll: soft deletes', () => {
     expect(dlq.map((m) => m.reason)).toEqual([expect.stringMatching(/deletedAt/)]);
     expect((await t.store.read('crm'))?.watermark).toBe(items[5].updatedAt);
   });
+
+  it('a redeliver run gives its tombstones its generation, a header only when there is one', async () => {
+    const items: Record<string, unknown>[] = customers(2);
+    items[1] = { id: 'cust-2', deletedAt: items[1]?.updatedAt, updatedAt: items[1]?.updatedAt };
+    const plain = setup(items);
+    await runPoll(plain.deps, plain.request({ mode: 'full' }));
+    expect(Object.keys(plain.kafka.messagesOn(TOPIC)[1]?.headers ?? {})).not.toContain(
+      'generation',
+    );
+    const t = setup(items);
+    const { generation } = await runPoll(t.deps, t.request({ mode: 'full', redeliver: true }));
+    const headers = TombstoneHeadersSchema.parse(t.kafka.messagesOn(TOPIC)[1]?.headers);
+    expect(headers.generation).toBe(generation);
+    expect(generation).toBeDefined();
+  });
 });
 
 describe('runPoll: manual resync never skips unread records', () => {

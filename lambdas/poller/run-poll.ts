@@ -186,7 +186,7 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
           if (deleted) pageIds.deleted.push(parsed.data.id);
           messages.push(
             deleted
-              ? tombstoneMessage({ ...args, deleted: parsed.data as DeletedRecord })
+              ? tombstoneMessage({ ...args, deleted: parsed.data as DeletedRecord, generation })
               : {
                   ...wrapInEnvelope({ ...args, payload: parsed.data } as EnvelopeArgs),
                   generation,

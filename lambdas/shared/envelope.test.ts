@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { EnvelopeSchema, recordVersionKey, wrapInEnvelope } from './envelope';
+import {
+  DeleteEnvelopeSchema,
+  EnvelopeSchema,
+  recordVersionKey,
+  tombstoneMessage,
+  wrapInEnvelope,
+} from './envelope';
 
 const customer = {
   id: 'cust-000001',
@@ -37,6 +43,20 @@ describe('wrapInEnvelope', () => {
     );
     expect(recordVersionKey(redelivered)).not.toBe(recordVersionKey(plain));
     expect(EnvelopeSchema.safeParse({ ...plain, generation: '' }).success).toBe(false);
+  });
+
+  it('keys a redelivered delete by its generation too (a tombstone header)', () => {
+    const deleted = { id: 'cust-000001', deletedAt: '2024-06-03T00:00:00.000Z' };
+    const args = {
+      eventType: 'CUSTOMER' as const,
+      deleted,
+      source: 'crm',
+      syncType: 'RESYNC' as const,
+    };
+    const versionKey = (message: ReturnType<typeof tombstoneMessage>) =>
+      recordVersionKey(DeleteEnvelopeSchema.parse({ ...message.headers, id: message.key }));
+    const plain = versionKey(tombstoneMessage(args));
+    expect(versionKey(tombstoneMessage({ ...args, generation: 'g1' }))).toBe(`${plain}#g1`);
   });
 
   it('gives every message its own id but the same hash for the same content', () => {

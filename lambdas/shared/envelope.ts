@@ -69,6 +69,7 @@ export const TombstoneHeadersSchema = z.object({
   syncType: SyncTypeSchema,
   timestamp: envelopeBase.timestamp,
   deletedAt: DeletedRecordSchema.shape.deletedAt,
+  generation: envelopeBase.generation,
 });
 export type TombstoneHeaders = z.infer<typeof TombstoneHeadersSchema>;
 
@@ -88,6 +89,7 @@ export function tombstoneMessage(args: {
   source: string;
   syncType: SyncType;
   now?: Date;
+  generation?: string | undefined;
 }): { key: string; value: null; headers: TombstoneHeaders } {
   const { eventType, deleted, source, syncType } = args;
   const timestamp = (args.now ?? new Date()).toISOString();
@@ -101,6 +103,8 @@ export function tombstoneMessage(args: {
     syncType,
     timestamp,
     deletedAt,
+    // A Kafka header has a value or is absent.
+    ...(args.generation === undefined ? {} : { generation: args.generation }),
   };
   return { key: id, value: null, headers };
 }
