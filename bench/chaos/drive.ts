@@ -167,6 +167,9 @@ export async function driveChaosPipeline(
     ].filter((check) => typeof check === 'string');
     const check = checkDelivery(run.mock.state);
     if (check.lostSample.length > 0) notes.push(`lost, e.g. ${check.lostSample.join(', ')}`);
+    const { deletes } = check;
+    if (deletes.expected > 0)
+      notes.push(`deletes: ${deletes.received}/${deletes.expected} arrived`);
     if (run.failures.length > 0) notes.push(`last failure: ${String(run.failures.at(-1))}`);
     const { partialFailures, functionErrors, onFailureRecords } = run.mappingFailures;
     if (partialFailures + functionErrors + onFailureRecords > 0) {
@@ -240,11 +243,15 @@ export function formatOffset(offsetMs: number): string {
     : `${sign}${seconds} s`;
 }
 
-/** A `share` of each entity changes, stamped `now + clockOffsetMs[entity]` (a source clock that is off). */
+/**
+ * A `share` of each entity changes (or is soft-deleted), stamped `now + clockOffsetMs[entity]` (a
+ * source clock that is off).
+ */
 export function sourceChange(
   at: number,
   share: number,
   clockOffsetMs: Partial<Record<EntityName, number>> = {},
+  kind: 'mutate' | 'delete' = 'mutate',
 ): TimedFault {
   return {
     atDeliveredFraction: at,
@@ -255,10 +262,11 @@ export function sourceChange(
         const offsetMs = clockOffsetMs[entity] ?? 0;
         const total = dataset.stores[entity].total;
         const count = Math.min(total, Math.max(1, Math.round(total * share)));
-        dataset.change(entity, count, now + offsetMs, 'mutate');
-        return `${count} ${entity}${offsetMs === 0 ? '' : ` (clock ${formatOffset(offsetMs)})`}`;
+        const changed = dataset.change(entity, count, now + offsetMs, kind).length;
+        return `${changed} ${entity}${offsetMs === 0 ? '' : ` (clock ${formatOffset(offsetMs)})`}`;
       });
-      return Promise.resolve(`changed ${parts.join(' + ')} at ${percent(at)}`);
+      const what = kind === 'delete' ? 'soft-deleted' : 'changed';
+      return Promise.resolve(`${what} ${parts.join(' + ')} at ${percent(at)}`);
     },
   };
 }

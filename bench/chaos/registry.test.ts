@@ -23,6 +23,7 @@ describe('chaos registry', () => {
         'analytics-outage-redrive',
         'poison',
         'clock-skew',
+        'deletes',
       ]),
     );
   });

@@ -78,6 +78,13 @@ export const sourceFaultScenarios: ChaosScenario[] = [
     },
   }),
   sourceFaultScenario({
+    name: 'deletes',
+    fault:
+      'CRM and Inventory answer 500/502 to 20 % of requests while 1 % of the records are soft-deleted at 60 % delivered (after 2 % changed at 50 %)',
+    initial: { crm: { errorRate: 0.2, status: 500 }, inventory: { errorRate: 0.2, status: 502 } },
+    faults: [sourceChange(0.6, 0.01, {}, 'delete')],
+  }),
+  sourceFaultScenario({
     name: 'source-outage',
     fault: `CRM and Inventory outage of ${sourceOutageMs / 1000} s (> one ${localPollIntervalMs / 1000} s poll interval) while records change, then recovery`,
     initial: { crm: {}, inventory: {} },
