@@ -72,6 +72,7 @@ interface PollOptions {
   remainingTimeMs?: () => number;
   metrics?: Map<string, number>;
   pageSize?: number;
+  producer?: Pick<Producer, 'send'>;
 }
 
 function countingMetrics(values = new Map<string, number>()) {
@@ -92,7 +93,7 @@ function poll(source: PollSource, options: PollOptions): Promise<PollResult> {
   return runPoll(
     {
       http,
-      producer,
+      producer: options.producer ?? producer,
       syncState: new SyncStateRepository(documentClient, options.syncStateTable),
       dlq: new DlqPublisher(producer, options.dlqTopic),
       // The known ids belong with their sync-state: each label's own bucket (see resources()).
@@ -536,8 +537,99 @@ describe('pollers on the local stack', () => {
       topic: run.customerTopic,
       event: { mode: 'full' },
     });
-    expect(full).toMatchObject({ status: 'complete', published: PRODUCTS - ids.length });
+    // Soft-deleted already: no hard delete either.
+    expect(full).toMatchObject({
+      status: 'complete',
+      published: PRODUCTS - ids.length,
+      deleted: 0,
+    });
     const listed = (await envelopesOn(run.customerTopic)).map((e) => e.payload.id);
     expect(listed.filter((id) => ids.includes(id))).toEqual([]);
+  });
+
+  // Last: it hard-deletes customers from the mock that the tests above count.
+  it('full resyncs delete exactly the hard-deleted customers: interrupted, resumed, while records change, and retried after a crash', async () => {
+    const run = await resources('hard');
+    const options = {
+      syncStateTable: run.syncStateTable,
+      topic: run.customerTopic,
+      dlqTopic: run.dlqTopic,
+    };
+    const hardDelete = async (count: number) =>
+      (
+        (await admin('POST', '/admin/delete', { entity: 'customers', count, hard: true })) as {
+          ids: string[];
+        }
+      ).ids;
+    const tombstones = async () =>
+      (await readTopic(run.customerTopic))
+        .filter((message) => message.value === null)
+        .map(({ key, headers }) => {
+          const flat = Object.fromEntries(
+            Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]),
+          );
+          return { id: String(key), ...TombstoneHeadersSchema.parse(flat) };
+        });
+    expect(await poll(sources.crm, options)).toMatchObject({ status: 'complete', deleted: 0 });
+
+    const before = await hardDelete(40);
+    let checks = 0;
+    const started = Date.now();
+    const first = await poll(sources.crm, {
+      ...options,
+      event: { mode: 'full' },
+      remainingTimeMs: () => (++checks <= 8 ? 290_000 : pipeline.poller.deadlineMarginMs - 1),
+    });
+    expect(first).toMatchObject({ status: 'partial', deleted: 0 });
+    // While the resync is interrupted: records change (read ones and unread ones move to the
+    // end), and more are hard-deleted, some already listed by this run.
+    await admin('POST', '/admin/mutate', { entity: 'customers', count: 300 });
+    const during = await hardDelete(20);
+    const resumed = await poll(sources.crm, options);
+    expect(resumed).toMatchObject({ status: 'complete', syncType: 'RESYNC', resumed: true });
+    const deletedFirst = await tombstones();
+    const ids = deletedFirst.map((tombstone) => tombstone.id);
+    // Every delete is a record the source no longer has: none wrongly deleted.
+    expect(ids.every((id) => before.includes(id) || during.includes(id))).toBe(true);
+    for (const id of before) expect(ids).toContain(id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(resumed.deleted).toBe(ids.length);
+    for (const tombstone of deletedFirst) {
+      expect(tombstone).toMatchObject({ op: 'delete', eventType: 'CUSTOMER', syncType: 'RESYNC' });
+      // The run's start (the interrupted invocation's), whichever invocation completed it.
+      expect(Date.parse(tombstone.deletedAt)).toBeGreaterThanOrEqual(started);
+      expect(Date.parse(tombstone.deletedAt)).toBeLessThan(started + 5_000);
+    }
+
+    // The next resync deletes the rest (listed by the first before they went), and crashes
+    // right after publishing its tombstones: the retry publishes the same versions again.
+    const sentBy = (crash: boolean, versions: string[] = []) => ({
+      versions,
+      send: async (record: Parameters<Producer['send']>[0]) => {
+        const sent = await producer.send(record);
+        const deletes = record.messages.filter((message) => message.value === null);
+        for (const { key, headers } of deletes)
+          versions.push(`${String(key)}#${String(headers?.deletedAt)}`);
+        if (crash && deletes.length > 0) throw new Error('crash');
+        return sent;
+      },
+    });
+    const crashing = sentBy(true);
+    await expect(
+      poll(sources.crm, { ...options, event: { mode: 'full' }, producer: crashing }),
+    ).rejects.toThrow('crash');
+    const retrying = sentBy(false);
+    const retried = await poll(sources.crm, { ...options, producer: retrying });
+    expect(retried).toMatchObject({ status: 'complete', syncType: 'RESYNC', resumed: true });
+    const rest = during.filter((id) => !ids.includes(id));
+    expect(crashing.versions.map((version) => version.split('#')[0]).sort()).toEqual(rest.sort());
+    expect(retrying.versions.sort()).toEqual(crashing.versions.sort());
+    expect((await tombstones()).length).toBe(ids.length + 2 * rest.length);
+    console.log(
+      `[pollers] hard deletes: ${ids.length} by the interrupted resync (${before.length} before it, ${during.length} while it ran), ${rest.length} by the next, twice (crash + retry)`,
+    );
+    // Nothing more to delete: the snapshot is the source's current ids.
+    const again = await poll(sources.crm, { ...options, event: { mode: 'full' } });
+    expect(again).toMatchObject({ status: 'complete', deleted: 0 });
   });
 });
