@@ -75,19 +75,10 @@ export function formatUsd(value: number): string {
   return value < 0.01 ? `$${value.toPrecision(2)}` : `$${formatNumber(value, 2)}`;
 }
 
-export interface MachineInfo {
-  cpus: number;
-  cpuModel: string;
-  memoryGiB: number;
-  platform: string;
-  node: string;
-  java: string;
-  commit: string;
-  dirty: boolean;
-}
+export type MachineInfo = ReturnType<typeof machineInfo>;
 
 /** Where the figures were measured; a command that fails reports "unknown". */
-export function machineInfo(): MachineInfo {
+export function machineInfo() {
   const run = (command: string, args: string[], fromStderr = false): string => {
     const result = spawnSync(command, args, { encoding: 'utf8' });
     if (result.error || result.status !== 0) return 'unknown';
@@ -108,12 +99,7 @@ export function machineInfo(): MachineInfo {
 }
 
 /** Writes `<dir>/<prefix>-<timestamp>.json` (sortable, valid on every file system); returns the path. */
-export function writeResult(
-  dir: string,
-  prefix: string,
-  startedAt: string,
-  result: unknown,
-): string {
+export function writeResult(dir: string, prefix: string, startedAt: string, result: unknown) {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${prefix}-${startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
@@ -139,9 +125,8 @@ export function runMain(
     // Everything is stopped; a lingering client socket must not keep the run from exiting.
     (code) => process.exit(code),
     (error: unknown) => {
-      console.error(
-        `[${tag}] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      );
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      console.error(`[${tag}] ${text}`);
       process.exit(1);
     },
   );

@@ -142,15 +142,8 @@ export function formatSummaryTable(verdicts: readonly ScenarioVerdict[]): string
   const rows = verdicts.map((v) => [
     v.name,
     v.fault.length <= 64 ? v.fault : `${v.fault.slice(0, 63)}…`,
-    ...[
-      v.expectedUnique,
-      v.received,
-      v.lost,
-      v.duplicated,
-      v.dlqMessages,
-      expectedDlqOf(v),
-      v.injectedPoison,
-    ].map(String),
+    ...[v.expectedUnique, v.received, v.lost, v.duplicated, v.dlqMessages].map(String),
+    ...[expectedDlqOf(v), v.injectedPoison].map(String),
     v.verdict,
     v.elapsedSeconds.toFixed(1),
   ]);
