@@ -6,21 +6,15 @@
 import { isMeasure, requestUnits } from './request-summary';
 
 export const pricesReadOn = '2026-11-23';
-export type PriceStatus = 'secondary-source' | 'unverified';
-export interface Price {
-  usd: number;
-  unit: string;
-  source: string;
-  confirmedBy?: string;
-  status: PriceStatus;
-}
-
-const price = (usd: number, unit: string, source: string, confirmedBy?: string): Price => ({
+const price = (usd: number, unit: string, source: string, confirmedBy?: string) => ({
   usd,
   unit,
   source: `https://aws.amazon.com/${source}/`,
-  ...(confirmedBy ? { confirmedBy, status: 'secondary-source' } : { status: 'unverified' }),
+  ...(confirmedBy
+    ? { confirmedBy, status: 'secondary-source' as const }
+    : { status: 'unverified' as const }),
 });
+type Price = ReturnType<typeof price>;
 const airbyte = 'https://airbyte.com/data-engineering-resources/dynamodb-pricing';
 const c3x = 'https://c3x.dev/blog/s3-request-fees-explained';
 const cloudchipr = 'https://cloudchipr.com/blog/aws-lambda-pricing';
@@ -130,10 +124,7 @@ export function estimateCost(inputs: {
   };
 }
 /** Counted S3 requests by price tier (and per-prefix rate limit): PUT/COPY/POST/LIST, GET/HEAD. */
-export function s3RequestTiers(requests: Record<string, number>): {
-  putTier: number;
-  getTier: number;
-} {
+export function s3RequestTiers(requests: Record<string, number>) {
   let putTier = 0;
   let getTier = 0;
   for (const [key, count] of Object.entries(requests)) {

@@ -54,21 +54,14 @@ export function requestUnits(byOperation: Record<string, number>, records = 1) {
   return { wru, rru, wruPerRecord: wru / records, rruPerRecord: rru / records };
 }
 
-export function requestsPer(
-  summary: RequestSummary,
-  records: number,
-  per: number,
-): Record<RequestFamily, number> {
+export function requestsPer(summary: RequestSummary, records: number, per: number) {
   return Object.fromEntries(
     familyNames.map((family) => [family, (summary[family] / records) * per]),
   ) as Record<RequestFamily, number>;
 }
 
 /** `after - before` per key (counters only grow; a key missing before counts from 0). */
-export function countsSince(
-  after: Record<string, number>,
-  before: Record<string, number>,
-): Record<string, number> {
+export function countsSince(after: Record<string, number>, before: Record<string, number>) {
   return Object.fromEntries(
     Object.entries(after)
       .map(([key, value]) => [key, value - (before[key] ?? 0)] as const)
