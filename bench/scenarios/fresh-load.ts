@@ -48,10 +48,8 @@ export async function runFreshLoad(options: {
   const seconds = (lastReceiptMs - firstPollStartMs) / 1000;
 
   // The message's CreateTime (set by the poller's producer) → the receipt of the same version.
-  const messages = await readTopics(options.endpoints.kafkaBrokers, [
-    run.names.customerTopic,
-    run.names.productTopic,
-  ]);
+  const { customerTopic, productTopic } = run.names;
+  const messages = await readTopics(options.endpoints.kafkaBrokers, [customerTopic, productTopic]);
   const latencies = messages.flatMap((message) => {
     const envelope = parseJson(EnvelopeSchema, message.value.toString('utf8'));
     if (!envelope) return [];
@@ -60,10 +58,8 @@ export async function runFreshLoad(options: {
     return receivedAt === undefined ? [] : [receivedAt - message.timestampMs];
   });
   const lambda = lambdaUsage(counts.invocations);
-  const requests = summarizeRequests(
-    counts.total,
-    lambda.reduce((sum, usage) => sum + usage.invocations, 0),
-  );
+  const invocations = lambda.reduce((sum, usage) => sum + usage.invocations, 0);
+  const requests = summarizeRequests(counts.total, invocations);
   const stats = analytics.getStats();
   const per1000 = (values: Record<string, number>) =>
     Object.fromEntries(Object.entries(values).map(([name, s]) => [name, (s / records) * 1000]));
