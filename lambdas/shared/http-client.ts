@@ -1,10 +1,9 @@
 /**
- * The HTTP client for the source and Analytics APIs: per-attempt timeout, retries with exponential
- * backoff and full jitter, `Retry-After` as a floor, an optional deadline and circuit breaker.
- * Hand-written over the built-in `fetch`: no maintained package combines Retry-After (seconds or
- * HTTP date), a caller deadline and a shared breaker (p-retry + opossum would need as much glue),
- * and the SDK's StandardRetryStrategy (aws-sdk-retry.ts) has a client-wide retry quota that a long
- * error storm drains (the chaos runs' 30 % error rates would), and no deadline or breaker.
+ * The HTTP client for the source and Analytics APIs: per-attempt timeout, retries with full-jitter
+ * backoff, `Retry-After` as a floor, an optional deadline and circuit breaker. Hand-written over
+ * `fetch`: no maintained package combines Retry-After (seconds or HTTP date), a caller deadline and
+ * a shared breaker (p-retry + opossum would need as much glue), and the SDK's StandardRetryStrategy
+ * has a client-wide retry quota that a long error storm drains (aws-sdk-retry.ts).
  */
 import { defaultSleep, fullJitterDelay, parseRetryAfterMs } from './retry';
 
@@ -23,7 +22,7 @@ export interface HttpClientOptions {
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
   onRetry?: (info: { attempt: number; delayMs: number; reason: string; status?: number }) => void;
-  /** Called for every failed attempt (retryable or not). */
+  /** Every failed attempt, retryable or not. */
   onError?: (info: { attempt: number; reason: string; status?: number }) => void;
   /** Clock for `deadline` and HTTP-date `Retry-After`; defaults to Date.now. */
   now?: () => number;
@@ -41,10 +40,9 @@ export interface HttpRequest {
 export type HttpResponse = Pick<Response, 'status' | 'headers'> & { body: string };
 
 /**
- * A 4xx other than 429 (and 408): retrying would get the same answer. The message names only
- * status, method and URL path, because it ends up in logs and DLQ reasons: a response body can
- * echo a record (an e-mail address), a query string can carry cursors or tokens, and the host may
- * be a private endpoint. The body is kept as a property for callers that need it.
+ * A 4xx other than 429 and 408: a retry would get the same answer. The message, which reaches logs
+ * and DLQ reasons, names only status, method and path: a body can echo an e-mail address, a query
+ * a token, the host a private endpoint. The body is a property.
  */
 export class HttpStatusError extends HttpError {
   override name = 'HttpStatusError';
@@ -95,10 +93,7 @@ export class HttpClient {
     this.now = options.now ?? Date.now;
   }
 
-  /**
-   * Resolves with a 2xx/3xx response. Rejects with HttpStatusError (non-retryable 4xx),
-   * CircuitOpenError (breaker open, no call made) or RetriesExhaustedError.
-   */
+  /** A 2xx/3xx response, or HttpStatusError, CircuitOpenError (no call made), RetriesExhaustedError. */
   async request(req: HttpRequest): Promise<HttpResponse> {
     const { breaker, onError, onRetry } = this.options;
     for (let attempt = 1; ; attempt++) {
@@ -192,12 +187,10 @@ export class CircuitBreaker {
 
   constructor(
     private readonly options: {
-      /** Consecutive failed attempts that open the breaker. */
       threshold: number;
-      /** How long the breaker stays open before it lets one trial attempt through. */
       cooldownMs: number;
       now?: () => number;
-      /** Called each time the breaker trips (closed → open or a failed half-open trial). */
+      /** Each trip: closed → open, or a failed half-open trial. */
       onOpen?: () => void;
     },
   ) {
