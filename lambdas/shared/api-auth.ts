@@ -5,18 +5,11 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { z } from 'zod';
 import { createSigV4Fetch } from './sigv4-fetch';
 
-/**
- * How the pollers and flush authenticate to their APIs (`API_AUTH`): `none` (open endpoints or a
- * bearer token from API_TOKEN_PARAMETER) or `iam` (SigV4-signed, for a Lambda Function URL with
- * `AuthType: AWS_IAM`, such as mock-apis on AWS).
- */
+/** `API_AUTH`: `none` (open, or API_TOKEN_PARAMETER's bearer token) or `iam` (SigV4). */
 export const ApiAuthSchema = z.enum(['none', 'iam']).default('none');
 export type ApiAuth = z.output<typeof ApiAuthSchema>;
 
-/**
- * A `fetch` that sends `Authorization: Bearer <token>`, asking `token()` on every request, so a
- * rotated token (see loadApiToken's cache) is used without a cold start.
- */
+/** Sends `Authorization: Bearer <token()>`, asked per request: a rotation needs no cold start. */
 function createBearerFetch(
   token: () => Promise<string | undefined>,
   fetchImpl: typeof fetch = fetch,
@@ -29,11 +22,7 @@ function createBearerFetch(
   };
 }
 
-/**
- * The `fetch` an HttpClient should use: a bearer-token fetch when API_TOKEN_PARAMETER is set, a
- * SigV4-signing fetch for `iam` with the Lambda's own credentials from the default chain, else
- * undefined (the built-in fetch). Call once per cold start.
- */
+/** An HttpClient's `fetch`, once per cold start: bearer, SigV4 (`iam`), or undefined (built-in). */
 export function fetchForApiAuth(
   auth: ApiAuth,
   options: {
@@ -61,10 +50,7 @@ export function fetchForApiAuth(
   return createSigV4Fetch({ service: 'lambda', region, credentials, fetchImpl, now });
 }
 
-/**
- * How long Powertools Parameters caches the token: a rotated token is in use within this long,
- * without a cold start, at one SSM/Secrets Manager read per function instance per period.
- */
+/** Powertools Parameters caches the token this long: a rotation is in use within it. */
 export const API_TOKEN_MAX_AGE_SECONDS = 300;
 
 export interface ApiTokenFetchers {
@@ -96,10 +82,8 @@ function tokenFromText(text: string): string {
 const SECRETS_MANAGER_ARN = /^arn:aws[\w-]*:secretsmanager:/;
 
 /**
- * The bearer token for the source/Analytics APIs, from `API_TOKEN_PARAMETER`: an SSM
- * SecureString name (decrypted), or a Secrets Manager secret when it is a secret ARN.
- * Undefined when the variable is absent (local stack, open mock APIs). Call it for every request:
- * Powertools answers from its cache and reads the store again after API_TOKEN_MAX_AGE_SECONDS.
+ * The bearer token named by `API_TOKEN_PARAMETER` (an SSM SecureString, or a Secrets Manager secret
+ * ARN); undefined without it. Per request: Powertools answers from its cache (see above).
  */
 export async function loadApiToken(
   parameterName: string | undefined,

@@ -14,27 +14,17 @@ export interface AwsSdkRetrySettings {
   maxAttempts: number;
   /** Backoff base for transient errors (the SDK raises it to 1 s for throttling). */
   baseDelayMs: number;
-  /** Cap of one backoff delay. */
   maxDelayMs: number;
   random?: () => number;
 }
 
 /**
- * A retry strategy that gives every SDK call its full `maxAttempts`, however many calls fail at
- * the same time.
- *
- * Why not the SDK's `StandardRetryStrategy` as it is: all calls of one client share a single
- * retry quota (500 tokens; a connection error costs 14 in the SDK's 2026 retry settings), a client
- * side circuit breaker for fleets of callers. Our Lambdas have only a few requests in flight, and
- * the event source mapping (or the schedule) is the outer retry layer. When DynamoDB restarted,
- * ten in-flight requests spent the whole quota in about a second; every later call then failed
- * at once, the mapping's retries were spent as fast, and it dead-lettered valid records (the
- * dynamodb-restart chaos scenario at 20,000 records lost 2,500).
- *
- * So each call gets its own `StandardRetryStrategy`: the SDK's error classification, Retry-After
- * handling and token bookkeeping stay, with a quota per call (ample for `maxAttempts`) instead of
- * one per client. The backoff is the project's full jitter, so a run of retries rides out a
- * restart of tens of seconds rather than the SDK's default of about thirteen.
+ * Gives every SDK call its full `maxAttempts`, however many fail at once. The SDK's
+ * `StandardRetryStrategy` shares one retry quota per client (500 tokens, 14 per connection error):
+ * when DynamoDB restarted, ten in-flight requests spent it in a second, every later call failed at
+ * once, and the mapping dead-lettered valid records (dynamodb-restart chaos: 2,500 of 20,000 lost).
+ * So each call gets its own `StandardRetryStrategy` (the SDK's error classification and Retry-After
+ * stay) with the project's full jitter, which rides out a restart of tens of seconds.
  */
 export class PerCallRetryStrategy implements RetryStrategyV2 {
   readonly mode = 'standard';
@@ -47,7 +37,6 @@ export class PerCallRetryStrategy implements RetryStrategyV2 {
 
   async acquireInitialRetryToken(retryTokenScope: string): Promise<RetryToken> {
     const { maxAttempts, baseDelayMs, maxDelayMs, random } = this.settings;
-    // The SDK raises the base to 1 s for throttling errors through setDelayBase.
     let base = baseDelayMs;
     const backoff: StandardRetryBackoffStrategy = {
       // `retryCount`: the retries made so far, 0 before the first one.

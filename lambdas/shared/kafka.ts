@@ -25,10 +25,7 @@ export const KafkaEnvSchema = z
   });
 type KafkaEnv = z.output<typeof KafkaEnvSchema>;
 
-/**
- * Builds the kafkajs client, once per cold start (outside the handler). kafkajs logs go to
- * `logger` (JSON, same correlation ids) instead of stdout.
- */
+/** The kafkajs client, once per cold start; its logs go to `logger` (JSON, same correlation id). */
 export async function createKafka(
   env: KafkaEnv,
   options: { logger?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'> } = {},
@@ -113,10 +110,7 @@ export function powertoolsLogCreator(
     };
 }
 
-/**
- * A producer that is idempotent and waits for all in-sync replicas (`acks: -1` on every send):
- * a send that resolves is durable, which is what lets pollers advance their watermark.
- */
+/** Idempotent, `acks: -1` on every send: a resolved send is durable, the watermark may advance. */
 export function createProducer(kafka: Kafka): Producer {
   return kafka.producer({
     idempotent: true,
@@ -125,10 +119,7 @@ export function createProducer(kafka: Kafka): Producer {
   });
 }
 
-/**
- * Connects on the first call and reuses the connection while the container is warm; a failed
- * connect is retried by the next call instead of being cached.
- */
+/** Connects on the first call and reuses it while warm; a failed connect is retried next call. */
 export function lazyConnect(producer: Pick<Producer, 'connect'>): () => Promise<void> {
   let connecting: Promise<void> | undefined;
   return () => {
