@@ -20,7 +20,8 @@ import {
   RequestTally,
 } from '../instrumentation/counters';
 import { benchKafka, deferred, perSecond, withinTimeout } from '../limits/kafka';
-import { createIdempotencyTable, localDynamodb } from '../limits/raw-dynamodb';
+import { localDynamodb } from '../limits/raw-dynamodb';
+import { createTableIfMissing } from '../../localstack/stack/provision';
 import { parseJson } from '../cli';
 import { summarizeRequests } from '../report/request-summary';
 
@@ -73,7 +74,8 @@ export async function runPerRecordBaseline(options: {
     let held = 0;
     for (const topic of options.topics) held += await topicMessageCount(admin, topic);
     const target = Math.min(options.records, held);
-    await createIdempotencyTable(dynamodb, TableName);
+    // The Powertools idempotency key schema (`id`).
+    await createTableIfMissing(dynamodb, TableName, 'id');
     // Attached once the table exists: only the per-record work is counted.
     const tally = new RequestTally();
     countAwsSdkRequests(dynamodb, tally);
@@ -118,11 +120,8 @@ export async function runPerRecordBaseline(options: {
             if (envelope === undefined) invalidSkipped++;
             else if (!(await claim(recordVersionKey(envelope)))) duplicatesSkipped++;
             else {
-              const payload = singleRecordPayload(
-                envelope,
-                { topic, partition, offset: message.offset },
-                new Date(),
-              );
+              const position = { topic, partition, offset: message.offset };
+              const payload = singleRecordPayload(envelope, position, new Date());
               const response = await post(`${analytics.url}/analytics/data`, {
                 method: 'POST',
                 headers: { 'content-type': 'application/json', 'idempotency-key': payload.eventId },
@@ -146,11 +145,8 @@ export async function runPerRecordBaseline(options: {
         },
       });
       const timeoutMs = options.timeoutMs ?? 600_000;
-      await withinTimeout(
-        done,
-        timeoutMs,
-        () => `baseline processed ${processed}/${target} messages in ${timeoutMs} ms`,
-      );
+      const late = () => `baseline processed ${processed}/${target} messages in ${timeoutMs} ms`;
+      await withinTimeout(done, timeoutMs, late);
     }
     const stats = analytics.state.analytics.getStats();
     const elapsedMs = (endMs ?? 0) - (startMs ?? 0);

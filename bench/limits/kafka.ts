@@ -92,11 +92,8 @@ export async function readTopics(
           return Promise.resolve();
         },
       });
-      await withinTimeout(
-        done,
-        timeoutMs,
-        () => `${topicNames.join(', ')} not read to the end in ${timeoutMs} ms`,
-      );
+      const late = () => `${topicNames.join(', ')} not read to the end in ${timeoutMs} ms`;
+      await withinTimeout(done, timeoutMs, late);
     } finally {
       await consumer.disconnect();
       await admin.deleteGroups([groupId]).catch(() => undefined);
@@ -113,14 +110,8 @@ export async function readTopics(
 }
 
 /** Bytes of key plus value, what MSK bills as data in and a Kafka rate is quoted against. */
-export function messageBytes(
-  messages: ReadonlyArray<{ key: string | null; value: Buffer }>,
-): number {
-  return messages.reduce(
-    (sum, { key, value }) => sum + value.length + (key === null ? 0 : Buffer.byteLength(key)),
-    0,
-  );
-}
+export const messageBytes = (messages: ReadonlyArray<{ key: string | null; value: Buffer }>) =>
+  messages.reduce((sum, { key, value }) => sum + value.length + Buffer.byteLength(key ?? ''), 0);
 
 export function perSecond(count: number, elapsedMs: number): number {
   if (count === 0) return 0;

@@ -3,15 +3,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteItemCommand,
-  CreateTableCommand,
   DeleteTableCommand,
   DynamoDBClient,
-  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
 import { functionNames, pipeline } from '../../lambdas/shared/pipeline';
 import { batchIdFromOffsets, stagingKey } from '../../lambdas/shared/staging-format';
 import { localCredentials } from '../../localstack/stack/endpoints';
+import { createTableIfMissing } from '../../localstack/stack/provision';
 import { processCpuSeconds } from '../instrumentation/collector';
 import { perSecond } from './kafka';
 
@@ -64,7 +63,7 @@ export async function measureRawDynamodb(options: {
     };
   };
   try {
-    await createIdempotencyTable(client, table);
+    await createTableIfMissing(client, table, 'id');
     await level('warm-up', 4);
     const byConcurrency: Array<Awaited<ReturnType<typeof level>>> = [];
     for (const c of concurrencies) byConcurrency.push(await level(`c${c}`, c));
@@ -87,22 +86,6 @@ export async function measureRawDynamodb(options: {
 export function localDynamodb(endpoint: string, region: string, maxSockets = 50): DynamoDBClient {
   const requestHandler = { httpAgent: { keepAlive: true, maxSockets } };
   return new DynamoDBClient({ endpoint, region, credentials: localCredentials, requestHandler });
-}
-
-/** The Powertools idempotency key schema (`id`), on demand; resolves once it exists. */
-export async function createIdempotencyTable(
-  client: DynamoDBClient,
-  TableName: string,
-): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName });
 }
 
 /** Like merge-consumer's claim: Powertools' hashed key, its expiries and the claim's staging key. */

@@ -86,7 +86,8 @@ async function provisionTables(endpoints: StackEndpoints, names: PipelineResourc
   }
 }
 
-async function createTableIfMissing(client: DynamoDBClient, tableName: string, key: string) {
+/** A table of one string partition key (on demand); resolves once it exists. */
+export async function createTableIfMissing(client: DynamoDBClient, tableName: string, key: string) {
   try {
     await client.send(
       new CreateTableCommand({
