@@ -62,10 +62,8 @@ function perRecordCosts(result: z.output<typeof BenchFileSchema>, source: string
 /** The newest bench result with a fresh load, else the committed defaults (a fresh clone has none). */
 function loadCosts(resultsDir: string): PerRecordCosts {
   const files = existsSync(resultsDir) ? readdirSync(resultsDir) : [];
-  for (const file of files
-    .filter((f) => /^bench-.*\.json$/.test(f))
-    .sort()
-    .reverse()) {
+  const benchFiles = files.filter((f) => /^bench-.*\.json$/.test(f));
+  for (const file of benchFiles.sort().reverse()) {
     const path = join(resultsDir, file);
     const result = BenchFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
     if (result.success) return perRecordCosts(result.data, path);
@@ -73,12 +71,10 @@ function loadCosts(resultsDir: string): PerRecordCosts {
   return PerRecordCostsSchema.parse(JSON.parse(readFileSync(defaultsFile, 'utf8')));
 }
 
-const number = (value: number): string =>
-  !Number.isFinite(value)
-    ? '∞'
-    : value >= 100 || Number.isInteger(value)
-      ? formatNumber(value)
-      : formatNumber(value, 2);
+const number = (value: number): string => {
+  if (!Number.isFinite(value)) return '∞';
+  return formatNumber(value, value >= 100 || Number.isInteger(value) ? 0 : 2);
+};
 
 export function renderPlan(plan: CapacityPlan): string {
   const { firstLimit, monthly } = plan;

@@ -21,13 +21,11 @@ export const dataPlaneOperations = new Set([
 ]);
 
 type Item = Record<string, AttributeValue>;
+const sum = <T>(list: T[], f: (v: T) => number) => list.reduce((s, v) => s + f(v), 0);
 
 /** An item's size by AWS's "Item sizes and formats" rules, exact enough to round to 1 KB / 4 KB units. */
 export function itemBytes(item: Item): number {
-  return Object.entries(item).reduce(
-    (sum, [name, value]) => sum + Buffer.byteLength(name) + valueBytes(value),
-    0,
-  );
+  return sum(Object.entries(item), ([name, value]) => Buffer.byteLength(name) + valueBytes(value));
 }
 
 function valueBytes(raw: unknown): number {
@@ -37,7 +35,6 @@ function valueBytes(raw: unknown): number {
     return Buffer.byteLength(JSON.stringify(raw));
   }
   const value = raw as AttributeValue;
-  const sum = <T>(list: T[], f: (v: T) => number) => list.reduce((s, v) => s + f(v), 0);
   if (value.S !== undefined) return Buffer.byteLength(value.S);
   if (value.N !== undefined) return numberBytes(value.N);
   if (value.B !== undefined) return value.B.byteLength;
@@ -52,10 +49,7 @@ function valueBytes(raw: unknown): number {
 }
 
 function numberBytes(n: string): number {
-  const digits = n
-    .replace(/[^0-9]/g, '')
-    .replace(/^0+/, '')
-    .replace(/0+$/, '');
+  const digits = n.replace(/[^0-9]/g, '').replace(/^0+|0+$/g, '');
   return Math.ceil(Math.max(1, digits.length) / 2) + 1;
 }
 
@@ -76,10 +70,7 @@ type KeysAndAttributes = { Keys?: unknown[]; ConsistentRead?: boolean };
 function batchGetUnits(input: object, output: object): number {
   const requested = (Reflect.get(input, 'RequestItems') ?? {}) as Record<string, KeysAndAttributes>;
   const responses = (Reflect.get(output, 'Responses') ?? {}) as Record<string, Item[]>;
-  const unprocessed = (Reflect.get(output, 'UnprocessedKeys') ?? {}) as Record<
-    string,
-    KeysAndAttributes
-  >;
+  const unprocessed = (Reflect.get(output, 'UnprocessedKeys') ?? {}) as typeof requested;
   let units = 0;
   for (const [table, request] of Object.entries(requested)) {
     const found = responses[table] ?? [];
@@ -99,9 +90,7 @@ export function unitsOfSuccess(operation: string, input: object, output: object)
     return { wru: 0, rru: responses.reduce((sum, r) => sum + 2 * readUnits(r.Item), 0) };
   }
   const consumed: unknown = Reflect.get(output, 'ConsumedCapacity');
-  const list = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as Array<{
-    CapacityUnits?: number;
-  }>;
+  const list = [consumed ?? []].flat() as Array<{ CapacityUnits?: number }>;
   const units = list.reduce((sum, entry) => sum + (entry.CapacityUnits ?? 0), 0);
   if (writeOperations.has(operation)) return { wru: units, rru: 0 };
   return { wru: 0, rru: readOperations.has(operation) ? units : 0 };
