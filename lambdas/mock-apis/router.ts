@@ -27,17 +27,18 @@ const ResetSchema = z.strictObject({
   driftPerMinute: z.number().min(0).max(1_000_000).optional(),
 });
 
-/** Which records to change: `count` of them (seeded choice) or the given `ids`. */
-const changeSchema = <T extends z.core.$ZodLooseShape>(extra: T) => {
-  const entity = z.enum(['customers', 'products']);
-  const ids = z.array(z.string().min(1).max(128)).min(1).max(10_000);
-  return z.union([
-    z.strictObject({ entity, count: z.number().int().min(1).max(MAX_RECORDS), ...extra }),
-    z.strictObject({ entity, ids, ...extra }),
-  ]);
-};
-const ChangeSchema = changeSchema({});
-const DeleteSchema = changeSchema({ hard: z.boolean().default(false) });
+const ChangeSchema = z.strictObject({
+  entity: z.enum(['customers', 'products']),
+  count: z.number().int().min(1).max(MAX_RECORDS),
+});
+/** `count` records (seeded choice) or the given `ids`. */
+const DeleteSchema = z.union([
+  ChangeSchema.extend({ hard: z.boolean().default(false) }),
+  ChangeSchema.omit({ count: true }).extend({
+    ids: z.array(z.string().min(1).max(128)).min(1).max(10_000),
+    hard: z.boolean().default(false),
+  }),
+]);
 
 /** At least one non-blank character; the key is stored trimmed. */
 const IdempotencyKeySchema = z.string().regex(/\S/);
