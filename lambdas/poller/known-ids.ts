@@ -65,7 +65,9 @@ export class KnownIds {
     const snapshot = snapshotKey === undefined ? undefined : await read(snapshotKey);
     const folder = (name: string) => keys.filter((key) => key.startsWith(`${this.base}${name}/`));
     const accounted = new Set(snapshot?.logs);
-    const logs = folder('log').filter((key) => !accounted.has(key));
+    // Every log listed: those left behind by a crashed cleanup stay accounted for.
+    const listedLogs = folder('log');
+    const logs = listedLogs.filter((key) => !accounted.has(key));
     const time = (key: string) => key.slice(key.lastIndexOf('/') + 1);
     const listed = [
       ...folder(`run/${runStartedAt}`),
@@ -99,13 +101,16 @@ export class KnownIds {
     }
     await verify();
     if (missing.length > 0) throw new Error(`known ids objects vanished: ${missing.join(', ')}`);
-    const consumed = new Set([...accounted, ...logs]);
+    const consumed = new Set(listedLogs);
     return {
       deletes: [...known],
       /** The next snapshot, under a key of its own: the commit (sync-state) chooses one. */
       save: async () => {
         const key = `${this.base}known/${runStartedAt}-${randomUUID()}.json`;
-        await this.store.put(key, JSON.stringify({ ids: [...alive], deleted: [], logs }));
+        await this.store.put(
+          key,
+          JSON.stringify({ ids: [...alive], deleted: [], logs: listedLogs }),
+        );
         return key;
       },
       /**
