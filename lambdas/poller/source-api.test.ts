@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { wrapInEnvelope } from '../shared/envelope';
+import { tombstoneMessage, wrapInEnvelope } from '../shared/envelope';
 import { HttpClient, HttpStatusError } from '../shared/http-client';
 import { publishEnvelopes } from './run-poll';
 import { SourceApiError, fetchSourcePage } from './source-api';
@@ -85,16 +85,26 @@ describe('publishEnvelopes', () => {
         },
       }),
     );
+    const deleted = { id: 'c-4', deletedAt: '2025-01-02T00:00:00Z' };
+    const tombstone = tombstoneMessage({
+      eventType: 'CUSTOMER',
+      deleted,
+      source: 'crm',
+      syncType: 'FULL',
+    });
     const kafka = fakeProducer();
-    await publishEnvelopes({ producer: kafka.producer, logger }, 'customers', envelopes, 2);
+    const messages = [...envelopes, tombstone];
+    await publishEnvelopes({ producer: kafka.producer, logger }, 'customers', messages, 2);
     logger.info('poll finished');
 
     const logs = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(kafka.sent.map((record) => record.messages.length)).toEqual([2, 1]);
+    expect(kafka.sent.map((record) => record.messages.length)).toEqual([2, 2]);
+    expect(kafka.sent[1]?.messages[1]).toEqual(tombstone);
     const published = logs.filter((log) => log.message === 'record published');
-    expect(published.map((log) => [log.correlation_id, log.recordId])).toEqual(
-      envelopes.map((e) => [e.messageId, e.payload.id]),
-    );
+    expect(published.map((log) => [log.correlation_id, log.recordId])).toEqual([
+      ...envelopes.map((e) => [e.messageId, e.payload.id]),
+      [tombstone.headers.messageId, 'c-4'],
+    ]);
     expect(logs.at(-1)).not.toHaveProperty('correlation_id');
     expect(lines.join('')).not.toContain('@example.com');
   });
