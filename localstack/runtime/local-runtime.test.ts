@@ -60,8 +60,10 @@ describe('pipelineFunctionDefinitions', () => {
       STAGING_BUCKET: 'bucket-test',
       ANALYTICS_API_BASE_URL: 'http://127.0.0.1:4010',
     });
-    // Only its own: a poller is not told where staging is, merge-consumer not where the APIs are.
-    expect(definitions.pollCrm.env.STAGING_BUCKET).toBeUndefined();
+    // Only its own: a poller is not told the claims table (its known ids live in the bucket since
+    // issue 15), merge-consumer not where the APIs are.
+    expect(definitions.pollCrm.env.STAGING_BUCKET).toBe('bucket-test');
+    expect(definitions.pollCrm.env.IDEMPOTENCY_TABLE).toBeUndefined();
     expect(definitions.mergeConsumer.env.SOURCE_API_BASE_URL).toBeUndefined();
     expect(definitions.mergeConsumer.env.ANALYTICS_API_BASE_URL).toBeUndefined();
   });
