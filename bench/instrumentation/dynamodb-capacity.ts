@@ -1,7 +1,7 @@
 /**
- * Request units of one attempt as AWS bills them: DynamoDB Local's figure where it is AWS's, else
- * AWS's rules (docs/benchmarks.md), from https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
- * read-write-operations.html, transaction-apis.html#transaction-capacity-handling and
+ * Request units of one attempt as AWS bills them (docs/benchmarks.md), from
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ read-write-operations.html,
+ * transaction-apis.html#transaction-capacity-handling and
  * WorkingWithItems.html#WorkingWithItems.ConditionalWrites.ReturnConsumedCapacity.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';

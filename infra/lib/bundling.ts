@@ -3,10 +3,6 @@ import { lambdaNodeMajor } from '../../lambdas/shared/pipeline';
 /** Matches the Lambda runtime the functions deploy to (`nodejs<lambdaNodeMajor>.x`). */
 export const esbuildTarget = `node${lambdaNodeMajor}`;
 
-/**
- * Handlers are ESM (they use top-level await to build clients at cold start), but some bundled
- * CommonJS dependencies still call `require` for Node built-ins; ESM has no `require`, so the
- * bundle defines one.
- */
+/** The ESM bundles (top-level await) define `require` for CommonJS dependencies that call it. */
 export const esmRequireBanner =
   "import { createRequire as __ecomSyncCreateRequire } from 'node:module'; const require = __ecomSyncCreateRequire(import.meta.url);";

@@ -22,9 +22,8 @@ export const topicsHandlerEntry = fileURLToPath(
 );
 
 /**
- * Creates the pipeline's topics (partitions, retention) through a Lambda-backed custom resource:
- * CloudFormation has no topic resource for MSK Serverless, and the brokers are only reachable
- * from inside the VPC.
+ * The topics, through a Lambda-backed custom resource: CloudFormation has no topic resource for
+ * MSK Serverless, and the brokers are only reachable from inside the VPC.
  */
 export class KafkaTopics extends Construct {
   constructor(scope: Construct, id: string, props: KafkaTopicsProps) {

@@ -35,9 +35,8 @@ export interface PipelineFunctionProps {
 }
 
 /**
- * One pipeline Lambda: esbuild-bundled ESM on arm64, an explicit log group with retention and a
- * role of its own that starts with nothing but writing to that log group; every other permission
- * is granted by the stack, resource by resource.
+ * One pipeline Lambda: bundled ESM on arm64, its own log group and a role that may only write to
+ * it; the stack grants everything else, resource by resource.
  */
 export class PipelineFunction extends Construct {
   readonly name: string;

@@ -8,11 +8,7 @@ export const positiveInt = (fallback: number) =>
 export const nonNegativeInt = (fallback: number) =>
   z.coerce.number().int().nonnegative().default(fallback);
 
-/**
- * Parses environment variables (or the CDK context) with a zod schema once, at cold start (synth).
- * A bad or missing variable fails the cold start with one message naming every offending variable,
- * instead of a confusing error deep inside a handler.
- */
+/** Parses the env (or CDK context) at cold start (synth): one error naming every bad variable. */
 export function parseEnv<S extends z.ZodType>(
   schema: S,
   env: Record<string, unknown> = process.env,

@@ -15,9 +15,8 @@ import {
 } from './pipeline';
 
 /**
- * The function registry: each pipeline function described once. infra/ (functions, bundling,
- * schedules, mappings, dashboard, alarms) and the local runtime (`localstack/runtime/`) are both
- * built from it. (Not in pipeline.ts: the env schemas take their defaults from pipeline.ts.)
+ * The function registry, each function described once, from which infra/ and the local runtime are
+ * built (not in pipeline.ts: the env schemas take their defaults from it).
  */
 
 /** A deployment's topics, tables and bucket: CDK tokens in infra, names offline. */

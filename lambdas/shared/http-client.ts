@@ -175,9 +175,8 @@ export class CircuitOpenError extends HttpError {
 }
 
 /**
- * Consecutive-failure circuit breaker: after `threshold` failed attempts in a row it fails fast
- * (CircuitOpenError) until `cooldownMs` has passed, then lets exactly one trial through
- * (half-open); the trial's outcome closes or re-opens it. Hand-written: see the top of this file.
+ * After `threshold` failed attempts in a row, fails fast (CircuitOpenError) for `cooldownMs`, then
+ * lets one trial through (half-open), whose outcome closes or re-opens it.
  */
 export class CircuitBreaker {
   private consecutiveFailures = 0;

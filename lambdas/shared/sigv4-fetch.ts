@@ -1,11 +1,7 @@
 /**
- * A `fetch` that signs every request with AWS Signature Version 4, so the pollers and flush can
- * call an IAM-authenticated Lambda Function URL (`AuthType: AWS_IAM`, e.g. mock-apis on AWS).
- *
- * Why hand-assembled: the AWS SDK signs only its own service clients and has no generic
- * "signed fetch" helper. The cryptography is not hand-written: `SignatureV4` from
- * `@smithy/signature-v4` (the SDK's own signer) computes the signature; this file only maps a
- * fetch call onto the signer's request shape and back.
+ * A `fetch` that signs every request with SigV4, for an `AuthType: AWS_IAM` Function URL (mock-apis
+ * on AWS). The SDK has no generic signed fetch; its own signer (`@smithy/signature-v4`) computes
+ * the signature, and this file only maps a fetch call onto the signer's request shape and back.
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { buildQueryString } from '@smithy/core/protocols';

@@ -58,9 +58,8 @@ export interface MetricPoint extends MetricTotals {
 }
 
 /**
- * Running totals and time series per metric from the handlers' EMF lines (what the terminal, the
- * local dashboard and the tests read), bucketed like a CloudWatch period (a few seconds locally
- * instead of a minute). Bounded: only the newest `maxBuckets` buckets are kept.
+ * Totals and time series per metric from the handlers' EMF lines, in buckets like a CloudWatch
+ * period (seconds locally); only the newest `maxBuckets` are kept.
  */
 export class MetricSeries {
   private readonly series = new Map<string, MetricPoint[]>();

@@ -18,11 +18,7 @@ export interface FunctionDefinition {
   /** Execution environments that may run at once (reserved concurrency). */
   maxConcurrency?: number;
   region: string;
-  /**
-   * Absolute paths of modules imported in the execution environment before the handler, as a
-   * Lambda layer's `NODE_OPTIONS=--import` would be: instrumentation (request counters) and fault
-   * injection for `npm run bench|chaos`. Never set by `npm start`.
-   */
+  /** Imported before the handler, like a layer's `NODE_OPTIONS=--import` (bench/chaos only). */
   preloadModules?: string[];
 }
 
@@ -56,9 +52,8 @@ interface Pending {
 }
 
 /**
- * One Lambda execution environment: a worker thread with its own env that imported the handler
- * once and runs one invocation at a time. A timeout terminates it, like Lambda recycling a
- * sandbox after "Task timed out".
+ * One execution environment: a worker thread with its own env, one invocation at a time. A timeout
+ * terminates it, as Lambda recycles a sandbox after "Task timed out".
  */
 class ExecutionEnvironment {
   private readonly worker: Worker;
@@ -160,9 +155,8 @@ class ExecutionEnvironment {
 }
 
 /**
- * How deep an event may nest. Lambda documents no depth limit, but the local runtime passes the
- * event by structured clone and answers it with JSON, both recursive: a few thousand levels
- * overflow the stack. Real events nest a handful of levels (an MSK event with headers: 7).
+ * Lambda documents no depth limit, but structured clone and JSON, both recursive, overflow the
+ * stack at a few thousand levels. Real events nest a handful (an MSK event with headers: 7).
  */
 export const MAX_EVENT_DEPTH = 64;
 

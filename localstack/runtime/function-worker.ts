@@ -1,8 +1,4 @@
-/**
- * Entry point of one function's worker thread: the local equivalent of a Lambda execution
- * environment. Imports the handler module once (cold start) and then serves invocations, one at
- * a time, over the parent port.
- */
+/** An execution environment's thread: imports the handler once, then serves one invocation at a time. */
 import type { Context } from 'aws-lambda';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';

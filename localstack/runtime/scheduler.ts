@@ -45,10 +45,8 @@ export type ScheduleOutcome =
   | { functionName: string; status: 'skipped' };
 
 /**
- * Fires the EventBridge schedules of `pipeline.schedules`, scaled down to `tickMs` per minute.
- * A tick that finds the previous invocation of the same function still running is skipped rather
- * than queued: flush has reserved concurrency 1, and a backlog of polls would only re-read the same
- * pages.
+ * Fires `pipeline.schedules` at `tickMs` per minute. A tick that finds the function still running
+ * is skipped, not queued: flush runs one at a time, and a backlog of polls would re-read pages.
  */
 export class Scheduler {
   private readonly timers: NodeJS.Timeout[] = [];

@@ -26,10 +26,8 @@ export const defaultResourceNames: PipelineResourceNames = {
 };
 
 /**
- * Creates, if missing, what the pipeline expects to exist (as infra/ does on AWS): the Kafka
- * topics with the partition counts and retention of pipeline.ts, the idempotency table (the
- * Powertools default schema: key `id`, TTL on `expiration`), the sync-state table and the
- * staging bucket. Safe to run any number of times.
+ * Creates what is missing of what infra/ creates on AWS: the topics (pipeline.ts' partitions and
+ * retention), the idempotency table (Powertools' key `id`, TTL), sync-state and the bucket.
  */
 export async function provisionPipelineResources(
   endpoints: StackEndpoints,

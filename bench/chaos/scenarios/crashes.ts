@@ -54,10 +54,9 @@ async function withCrashes(
 
 /**
  * merge-consumer dies right after a group-commit call succeeded (docs/DESIGN.md, crash analysis);
- * the mapping sees Runtime.ExitError and bisects (new batch ids: the take-over path). At most
- * max(6, N/1000) crashes, a third per kind of call, each kind spending ~0.6× the budget per pass. A
- * record reaches the DLQ only if its batch, bisected to one record, fails 1 + maximumRetryAttempts
- * times in a row (~10⁻¹² per record): DLQ == 0 is expected.
+ * the mapping bisects (new batch ids: the take-over path). At most max(6, N/1000) crashes, a third
+ * per kind of call; DLQ == 0 is expected (a record's batch would have to fail, bisected to one
+ * record, 1 + maximumRetryAttempts times in a row: ~10⁻¹²).
  */
 const mergeConsumerCrash: ChaosScenario = {
   name: 'merge-consumer-crash',
