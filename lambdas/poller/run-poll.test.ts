@@ -570,4 +570,35 @@ describe('runPoll: hard deletes found by a full listing (docs/DESIGN.md, "Hard d
     };
     expect(retried.tombstones.map(versionOf).sort()).toEqual(first.map(versionOf).sort());
   });
+
+  it('stops before publishing when another invocation committed the run meanwhile, and completes only with time left', async () => {
+    const s = source(45);
+    await s.run(scheduledEvent);
+    s.items.splice(0, 3);
+    // Another invocation resuming the same cursor completes the run while this one reads.
+    const read = s.store.read.bind(s.store);
+    let reads = 0;
+    s.store.read = async (name) => {
+      const state = s.store.items.get(name);
+      if (++reads === 2 && state) s.store.items.set(name, { ...state, version: state.version + 1 });
+      return read(name);
+    };
+    const raced = await s.run({ mode: 'full' });
+    expect(raced.result).toMatchObject({ status: 'failed', deleted: 0 });
+    expect(raced.result.reason).toMatch(/changed by a concurrent run/);
+    expect(raced.tombstones).toEqual([]);
+    s.store.read = read;
+
+    // The last page arrives with less than listingCompletionMs left: the next invocation completes.
+    s.store.items.delete('crm');
+    await s.run(scheduledEvent);
+    s.items.splice(0, 2);
+    let checks = 0;
+    const short = { remaining: () => (++checks <= 4 ? 60_000 : 30_000) };
+    const deferred = await s.run({ mode: 'full' }, short);
+    expect(deferred).toMatchObject({ result: { status: 'partial', pages: 4 }, tombstones: [] });
+    expect(deferred.result.reason).toMatch(/to complete the full listing/);
+    const completed = await s.run(scheduledEvent);
+    expect(completed.result).toMatchObject({ status: 'complete', resumed: true, deleted: 2 });
+  });
 });
