@@ -21,8 +21,6 @@ const IdsSchema = z.object({
 });
 export type PageIds = Pick<z.infer<typeof IdsSchema>, 'ids' | 'deleted'>;
 
-const ISO_LENGTH = new Date(0).toISOString().length;
-
 export class KnownIds {
   private readonly base: string;
 
@@ -120,7 +118,8 @@ export class KnownIds {
       cleanup: async (saved: string) => {
         const startedBy = (key: string, name: string) =>
           key.startsWith(`${this.base}${name}/`) &&
-          key.slice(this.base.length + name.length + 1).slice(0, ISO_LENGTH) <= runStartedAt;
+          key.slice(this.base.length + name.length + 1).slice(0, runStartedAt.length) <=
+            runStartedAt;
         const stale = keys.filter(
           (key) =>
             key !== saved &&
