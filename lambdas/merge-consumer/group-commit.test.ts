@@ -203,6 +203,15 @@ describe('groupCommit', () => {
     );
     expect(claims.calls).toEqual(['read 1', 'claim 1']);
     expect(result).toMatchObject({ duplicates: 1, recordsStaged: 1, failed: [] });
+    // Delivered again (a replay): two records, both duplicates, each counted once.
+    const replayed = await commit(
+      [
+        { topic: 'customer_data', partition: 0, offset: 1, value: envelope },
+        { topic: 'customer_data', partition: 0, offset: 2, value: envelope },
+      ],
+      deps({ claims, staging }),
+    );
+    expect(replayed).toMatchObject({ duplicates: 2, recordsStaged: 0, failed: [] });
   });
 
   it('looks for each named object once, however many claims name it', async () => {

@@ -157,7 +157,8 @@ export async function groupCommit(
   const undecided: VersionGroup[] = [];
   for (const [group, decision] of decisions) {
     if (decision.kind === 'stage') toStage.push(group);
-    else if (decision.kind === 'duplicate') result.duplicates += group.occurrences.length;
+    // Its repeats in this batch are already counted (records - groups).
+    else if (decision.kind === 'duplicate') result.duplicates += 1;
     else {
       undecided.push(group);
       result.errors.push(decision.error);
