@@ -11,9 +11,16 @@ import {
   handlerEntry,
   pipelineFunctions,
 } from '../../lambdas/shared/functions';
-import { functionNames, pipeline, sources, staging, topics } from '../../lambdas/shared/pipeline';
+import {
+  dlqRedriveGroupId,
+  functionNames,
+  pipeline,
+  sources,
+  staging,
+  topics,
+} from '../../lambdas/shared/pipeline';
 import type { InfraContext } from './infra-context';
-import { selfManagedKafka, subscribe } from './kafka';
+import { replayGroup, selfManagedKafka, subscribe } from './kafka';
 import { KafkaTopics } from './kafka-topics';
 import { Monitoring } from './monitoring';
 import { mskKafka } from './msk';
@@ -122,7 +129,11 @@ export class EcomSyncStack extends Stack {
     connection.grantProduce(mergeConsumer.role, [topics.dlq]);
     syncStateTable.grant(flush.role, ...items('Get', 'Put', 'Update', 'Delete'));
     grantObjects(flush, stagingBucket, Object.values(staging.prefixes), ['Get', 'Put', 'Delete']);
-    connection.grantProduce(flush.role, [topics.dlq]);
+    // dlq redrive and replay seeks (lambdas/shared/dlq.ts): read the DLQ and source topics,
+    // commit the redrive group and the replay groups, republish to the source topics.
+    const groups = [dlqRedriveGroupId(), ...Object.values(sources).map(replayGroup)];
+    connection.grantRead(flush.role, Object.values(topics), groups);
+    connection.grantProduce(flush.role, Object.values(topics));
     // Only the callers that the mocks stand in for (API_AUTH=iam) invoke the Function URL, and
     // only the callers of a real API read its token.
     const token = context.apiTokenParameter && apiToken(this, context.apiTokenParameter);

@@ -20,8 +20,10 @@ export interface KafkaConnection {
   source: { eventSourceArn: string } | { kafkaBootstrapServers: string[] };
   grantProduce(grantee: IGrantable, topics: readonly string[]): void;
   grantTopicAdmin(grantee: IGrantable, topics: readonly string[]): void;
-  /** What a mapping's pollers do as the function's role: read the topic, commit the group. */
-  grantConsume(role: IRole, topic: string, group: string, onFailureTopic: string): void;
+  /** Read the topics and commit the groups' offsets. */
+  grantRead(grantee: IGrantable, topics: readonly string[], groups: readonly string[]): void;
+  /** What a mapping's pollers do as the function's role: read the topic, commit the groups. */
+  grantConsume(role: IRole, topic: string, groups: string[], onFailureTopic: string): void;
 }
 
 /** The compose `kafka` service next to LocalStack: it does not check IAM, so nothing to grant. */
@@ -32,9 +34,14 @@ export function selfManagedKafka(bootstrapServers: string): KafkaConnection {
     source: { kafkaBootstrapServers: bootstrapServers.split(',').map((server) => server.trim()) },
     grantProduce: nothing,
     grantTopicAdmin: nothing,
+    grantRead: nothing,
     grantConsume: nothing,
   };
 }
+
+/** The group of `npm run replay`'s second mapping of a topic (docs/runbook.md, "Replay"). */
+export const replayGroup = ({ topic }: { topic: string }): string =>
+  `${mergeConsumerGroupId(topic)}-replay`;
 
 /**
  * A Kafka event source mapping of `topic` with `pipeline.mergeConsumer`'s controls, for MSK and a
@@ -49,7 +56,12 @@ export function subscribe(
   const consumer = pipeline.mergeConsumer;
   const consumerGroupId = mergeConsumerGroupId(topic);
   if (!target.role) throw new Error(`${target.node.path} has no role for its Kafka mapping`);
-  connection.grantConsume(target.role, topic, consumerGroupId, topics.dlq);
+  connection.grantConsume(
+    target.role,
+    topic,
+    [consumerGroupId, replayGroup({ topic })],
+    topics.dlq,
+  );
   const idPrefix = 'eventSourceArn' in connection.source ? Names.nodeUniqueId(target.node) : '';
   const mapping = target.addEventSourceMapping(`KafkaEventSource:${idPrefix}${topic}`, {
     ...connection.source,

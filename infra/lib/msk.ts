@@ -139,11 +139,25 @@ function mskConnection(clusterArn: string, network: KafkaConnection['network']):
       arns('topic', topics),
     );
   };
+  const grantRead = (grantee: IGrantable, topics: readonly string[], groups: readonly string[]) => {
+    cluster(grantee);
+    allow(
+      grantee,
+      ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+      arns('topic', topics),
+    );
+    allow(
+      grantee,
+      ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+      arns('group', groups),
+    );
+  };
   return {
     environment: { MSK_CLUSTER_ARN: clusterArn, KAFKA_AUTH: 'iam', KAFKA_TLS: 'true' },
     ...(network && { network }),
     source: { eventSourceArn: clusterArn },
     grantProduce,
+    grantRead,
     grantTopicAdmin: (grantee, topics) => {
       cluster(grantee);
       const actions = [
@@ -160,19 +174,10 @@ function mskConnection(clusterArn: string, network: KafkaConnection['network']):
     // find the brokers, reach them from the cluster's subnets (the function's network interface
     // grants cover those, pipeline-function.ts), consume the topic, commit the group's offsets
     // and write given-up records to the on-failure topic.
-    grantConsume: (role, topic, group, onFailureTopic) => {
+    grantConsume: (role, topic, groups, onFailureTopic) => {
       cluster(role, 'kafka-cluster:DescribeClusterDynamicConfiguration');
       grantDescribe(role, ['ec2:DescribeVpcs', 'ec2:DescribeSecurityGroups']);
-      allow(
-        role,
-        ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
-        arns('topic', [topic]),
-      );
-      allow(
-        role,
-        ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
-        arns('group', [group]),
-      );
+      grantRead(role, [topic], groups);
       grantProduce(role, [onFailureTopic]);
     },
   };

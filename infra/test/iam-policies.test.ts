@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionNames, pipeline, staging, topics } from '../../lambdas/shared/pipeline';
-import { mergeConsumerGroupId } from '../../lambdas/shared/pipeline';
+import { dlqRedriveGroupId, mergeConsumerGroupId } from '../../lambdas/shared/pipeline';
 import type { Statement, Synthesized } from './synth';
 import { asArray, policyStatements, statementsOfRole, synthesize } from './synth';
 
@@ -246,8 +246,13 @@ describe('every IAM policy statement, both targets', () => {
     expect(writes('PollCrmRole').join()).toContain(`/${topics.dlq}"`);
     expect(writes('PollCrmRole').join()).not.toContain(topics.products);
     expect(writes('PollInventoryRole').join()).not.toContain(topics.customers);
-    expect(writes('FlushRole').join()).not.toContain(topics.customers);
+    // flush: the DLQ, and the source topics for `dlq redrive` (lambdas/shared/dlq.ts).
+    expect(writes('FlushRole').join()).toContain(`/${topics.customers}"`);
     expect(writes('FlushRole').join()).toContain(`/${topics.dlq}"`);
+    const flushGroups = kafkaResources('FlushRole', 'kafka-cluster:AlterGroup').join();
+    expect(flushGroups).toContain(`/${dlqRedriveGroupId()}"`);
+    expect(flushGroups).toContain(`/${mergeConsumerGroupId(topics.customers)}-replay"`);
+    expect(flushGroups).not.toContain(`/${mergeConsumerGroupId(topics.customers)}"`);
 
     const reads = kafkaResources('MergeConsumerRole', 'kafka-cluster:ReadData').join();
     expect(reads).toContain(`/${topics.customers}"`);
@@ -266,6 +271,7 @@ describe('every IAM policy statement, both targets', () => {
       expect(groups).toContain(`/${mergeConsumerGroupId(topic)}"`);
     }
     expect(groups).toContain(pipeline.mergeConsumer.consumerGroupId);
+    expect(groups).toContain(`/${mergeConsumerGroupId(topics.customers)}-replay"`);
 
     const connect = kafkaResources('PollCrmRole', 'kafka-cluster:Connect');
     expect(connect).toEqual([expect.stringContaining('KafkaServerless')]);

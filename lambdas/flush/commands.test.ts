@@ -77,11 +77,34 @@ describe('executeCommand', () => {
   it('lists the DLQ without taking the lease', async () => {
     const deps = testDeps(new MemoryStagingStore());
     const acquire = vi.fn(async () => undefined);
+    const failed = { position: 'customer_data-0@7', key: 'C1', condition: 'x', failedAt: 't' };
+    deps.topic.listFailed = async () => [failed];
     expect(await executeCommand(deps, { action: 'list-dlq' }, settings, acquire)).toEqual({
       status: 'ok',
       parked: [],
+      failedRecords: [failed],
     });
     expect(acquire).not.toHaveBeenCalled();
+  });
+
+  it('republishes the dead-lettered records on a redrive of all, not on a redrive of one', async () => {
+    const deps = testDeps(new MemoryStagingStore());
+    const redriveFailed = vi.fn(async () => ({ republished: ['t-0@1'], superseded: [] }));
+    deps.topic.redriveFailed = redriveFailed;
+    const lease = inProcessLease();
+    expect(await executeCommand(deps, { action: 'redrive' }, settings, lease)).toMatchObject({
+      status: 'ok',
+      records: { republished: ['t-0@1'] },
+    });
+    const one = await executeCommand(
+      deps,
+      { action: 'redrive', eventId: 'a'.repeat(64) },
+      settings,
+      lease,
+    );
+    expect(one).toMatchObject({ notFound: ['a'.repeat(64)] });
+    expect(one).not.toHaveProperty('records');
+    expect(redriveFailed).toHaveBeenCalledOnce();
   });
 });
 
@@ -110,6 +133,17 @@ describe('parseInvokeEvent', () => {
     });
     expect(parseInvokeEvent({ action: 'list-dlq' })).toEqual({ action: 'list-dlq' });
     expect(parseInvokeEvent({ action: 'flush' })).toEqual({ action: 'flush' });
+    const seek = { action: 'seek', groupId: 'g-customer_data-replay', topic: 't', from: '12' };
+    expect(parseInvokeEvent(seek)).toEqual(seek);
+  });
+
+  it("seeks only replay groups, never a live mapping's", () => {
+    const live = { action: 'seek', groupId: 'ecom-sync-merge-consumer-customer_data', topic: 't' };
+    expect(() => parseInvokeEvent({ ...live, from: '0' })).toThrow(/not a replay group/);
+    const replay = { ...live, groupId: `${live.groupId}-replay` };
+    expect(() => parseInvokeEvent({ ...replay, from: 'yesterday' })).toThrow(
+      InvalidFlushInvocationError,
+    );
   });
 
   it('rejects anything else with a message naming what is accepted', () => {

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { FailedRecord } from '../shared/dlq';
+import type { seekGroup } from '../shared/kafka';
+import { SeekRequestSchema } from '../shared/kafka';
 import { describePayload, isScheduledEvent } from '../shared/scheduled-event';
 import type { FlushSettings, FlushSummary } from './flush-run';
 import { runFlush } from './flush-run';
@@ -16,6 +19,8 @@ const ManualInvokeSchema = z.discriminatedUnion('action', [
       .optional(),
   }),
   z.strictObject({ action: z.literal('list-dlq') }),
+  // Sets a replay group's start: a mapping's pollers are in the VPC, and so is flush (runbook).
+  SeekRequestSchema.extend({ action: z.literal('seek') }),
 ]);
 
 export type FlushCommand = z.infer<typeof ManualInvokeSchema>;
@@ -25,7 +30,8 @@ export class InvalidFlushInvocationError extends FlushError {
     super(
       `Unsupported flush invocation: ${details}. Send an EventBridge scheduled event ` +
         '({"source":"aws.events","detail-type":"Scheduled Event",…}), {"action":"flush"}, ' +
-        '{"action":"redrive","eventId"?:"<64 hex>"} or {"action":"list-dlq"}.',
+        '{"action":"redrive","eventId"?:"<64 hex>"}, {"action":"list-dlq"} or ' +
+        '{"action":"seek","groupId","topic","from","partition"?}.',
     );
   }
 }
@@ -49,13 +55,15 @@ export function parseInvokeEvent(event: unknown): FlushCommand {
 
 export type FlushResult =
   | FlushSummary
-  | RedriveSummary
-  | { status: 'ok'; parked: ParkedPayloadSummary[] }
+  | (RedriveSummary & { records?: { republished: string[]; superseded: string[] } })
+  | { status: 'ok'; parked: ParkedPayloadSummary[]; failedRecords: FailedRecord[] }
+  | ({ status: 'ok' } & Awaited<ReturnType<typeof seekGroup>>)
   | { status: 'busy' };
 
 /**
  * Runs one command. flush and redrive move objects, so they hold the lease and a second one
- * running at the same time answers `{ status: 'busy' }` at once; list-dlq only reads.
+ * running at the same time answers `{ status: 'busy' }` at once; list-dlq only reads. A redrive
+ * of all (no eventId) also republishes the records the event source mapping dead-lettered.
  */
 export async function executeCommand(
   deps: FlushDeps,
@@ -63,7 +71,11 @@ export async function executeCommand(
   settings: FlushSettings,
   acquireLease: () => Promise<Lease | undefined>,
 ): Promise<FlushResult> {
-  if (command.action === 'list-dlq') return { status: 'ok', parked: await listParked(deps) };
+  if (command.action === 'list-dlq') {
+    const [parked, failedRecords] = await Promise.all([listParked(deps), deps.topic.listFailed()]);
+    return { status: 'ok', parked, failedRecords };
+  }
+  if (command.action === 'seek') return { status: 'ok', ...(await deps.topic.seek(command)) };
 
   const lease = await acquireLease();
   if (!lease) {
@@ -71,9 +83,9 @@ export async function executeCommand(
     return { status: 'busy' };
   }
   try {
-    return command.action === 'redrive'
-      ? await redriveParked(deps, settings.deadline, command.eventId)
-      : await runFlush(deps, settings);
+    if (command.action === 'flush') return await runFlush(deps, settings);
+    const parked = await redriveParked(deps, settings.deadline, command.eventId);
+    return command.eventId ? parked : { ...parked, records: await deps.topic.redriveFailed() };
   } finally {
     await lease.release();
   }

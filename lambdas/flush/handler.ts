@@ -4,10 +4,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { ProducerRecord } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { fetchForApiAuth } from '../shared/api-auth';
 import { parseEnv, powertools } from '../shared/config';
-import { DlqPublisher } from '../shared/dlq';
+import { DlqPublisher, DlqTopic } from '../shared/dlq';
 import { HttpClient } from '../shared/http-client';
 import { KafkaEnvSchema, createKafka, createProducer, lazyConnect } from '../shared/kafka';
 import type { FlushResult } from './commands';
@@ -39,8 +40,10 @@ const http = new HttpClient({
 });
 // Connected on the first DLQ message (flush publishes only on failures): a cold start neither
 // waits for nor fails on a connection it may not use.
-const producer = createProducer(await createKafka(kafkaEnv, { logger }));
+const kafka = await createKafka(kafkaEnv, { logger });
+const producer = createProducer(kafka);
 const connectOnce = lazyConnect(producer);
+const send = async (record: ProducerRecord) => (await connectOnce(), producer.send(record));
 
 const deps: FlushDeps = {
   store: new S3StagingStore(s3, env.STAGING_BUCKET),
@@ -49,10 +52,8 @@ const deps: FlushDeps = {
     baseUrl: env.ANALYTICS_API_BASE_URL,
     maxAttempts: env.FLUSH_MAX_ATTEMPTS,
   }),
-  dlq: new DlqPublisher(
-    { send: async (record) => (await connectOnce(), producer.send(record)) },
-    env.DLQ_TOPIC,
-  ),
+  dlq: new DlqPublisher({ send }, env.DLQ_TOPIC),
+  topic: new DlqTopic(kafka, { send }, env.DLQ_TOPIC),
   metrics,
   logger,
   now: Date.now,

@@ -3,7 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import type { AnalyticsPayload } from '../shared/analytics-payload';
-import type { DlqPublisher } from '../shared/dlq';
+import type { DlqPublisher, DlqTopic } from '../shared/dlq';
 import type { HttpClient } from '../shared/http-client';
 import { HttpStatusError, RetriesExhaustedError } from '../shared/http-client';
 import { flushMetrics, staging } from '../shared/pipeline';
@@ -85,6 +85,8 @@ export interface FlushDeps {
   store: StagingStore;
   poster: AnalyticsPoster;
   dlq: Pick<DlqPublisher, 'publish'>;
+  /** The DLQ topic's dead-lettered records, and replay groups (commands.ts). */
+  topic: Pick<DlqTopic, 'listFailed' | 'redriveFailed' | 'seek'>;
   metrics: Pick<Metrics, 'addMetric'>;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   now: () => number;

@@ -2,9 +2,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
-import type { LogEntry, OauthbearerProviderResponse, Producer, logCreator } from 'kafkajs';
+import type { Admin, LogEntry, OauthbearerProviderResponse, Producer, logCreator } from 'kafkajs';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { z } from 'zod';
+import { replayGroupPattern } from './pipeline';
 
 /**
  * Where the brokers are: a comma-separated `KAFKA_BROKERS` list (local stack, self-managed Kafka)
@@ -128,5 +129,46 @@ export function lazyConnect(producer: Pick<Producer, 'connect'>): () => Promise<
       throw error;
     });
     return connecting;
+  };
+}
+
+export const SeekRequestSchema = z.strictObject({
+  groupId: z.string().regex(replayGroupPattern, 'is not a replay group (<group>-replay)'),
+  topic: z.string().min(1),
+  /** An offset, or an ISO-8601 time: the first record at or after it. */
+  from: z.union([z.string().regex(/^\d+$/), z.iso.datetime({ offset: true })]),
+  partition: z.number().int().nonnegative().optional(),
+});
+export type SeekRequest = z.infer<typeof SeekRequestSchema>;
+
+/**
+ * Commits a new group's start on `topic` (a group with members refuses it): `from` on `partition`
+ * (or all), the end on the others, so a mapping created with the group reads that range first.
+ * Answers the start and the end as of now, per partition.
+ */
+export async function seekGroup(
+  admin: Admin,
+  { groupId, topic, from, partition }: SeekRequest,
+): Promise<{ groupId: string; from: Record<number, string>; to: Record<number, string> }> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const chosen = ends.filter((end) => partition === undefined || end.partition === partition);
+  if (chosen.length === 0) throw new Error(`${topic} has no partition ${partition}`);
+  const byTime = /^\d+$/.test(from)
+    ? undefined
+    : await admin.fetchTopicOffsetsByTimestamp(topic, Date.parse(from));
+  const start = (end: (typeof ends)[number]): string => {
+    if (!chosen.includes(end)) return end.high;
+    const offset = BigInt(
+      byTime?.find((entry) => entry.partition === end.partition)?.offset ?? from,
+    );
+    const [low, high] = [BigInt(end.low), BigInt(end.high)];
+    return String(offset < low ? low : offset > high ? high : offset);
+  };
+  const partitions = ends.map((end) => ({ partition: end.partition, offset: start(end) }));
+  await admin.setOffsets({ groupId, topic, partitions });
+  return {
+    groupId,
+    from: Object.fromEntries(partitions.map((entry) => [entry.partition, entry.offset])),
+    to: Object.fromEntries(ends.map((end) => [end.partition, end.high])),
   };
 }

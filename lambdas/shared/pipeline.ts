@@ -151,6 +151,17 @@ export function mergeConsumerGroupId(
 }
 
 /**
+ * A replay's own group, `<mapping's group>-replay`: a second mapping reads with it. One name per
+ * topic, so one replay at a time (a group in use cannot be reset, nor named by a second mapping).
+ */
+export const replayGroupPattern = /^[\w.-]+-replay$/;
+
+/** Whose committed offsets on the DLQ topic mark what `dlq redrive` has redriven (shared/dlq.ts). */
+export function dlqRedriveGroupId(dlqTopic: string = topics.dlq): string {
+  return `ecom-sync-redrive-${dlqTopic}`;
+}
+
+/**
  * The metrics each function emits (Powertools' `service` dimension = its name), named through
  * these objects; the registry (`functions.ts`) hands them to dashboards and alarms.
  */

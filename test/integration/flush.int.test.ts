@@ -10,7 +10,7 @@ import type { MockApiServer } from '../../lambdas/mock-apis/local-server';
 import { startMockApiServer } from '../../lambdas/mock-apis/local-server';
 import type { AnalyticsStats } from '../../lambdas/shared/analytics-payload';
 import { AnalyticsStatsSchema } from '../../lambdas/shared/analytics-payload';
-import { DlqMessageSchema, DlqPublisher } from '../../lambdas/shared/dlq';
+import { DlqMessageSchema, DlqPublisher, DlqTopic } from '../../lambdas/shared/dlq';
 import type { DlqMessage } from '../../lambdas/shared/dlq';
 import { HttpClient } from '../../lambdas/shared/http-client';
 import { createKafka, createProducer, KafkaEnvSchema } from '../../lambdas/shared/kafka';
@@ -132,6 +132,7 @@ function deps(
     store: overrides.store ?? store,
     poster: createAnalyticsPoster({ http, baseUrl: analytics.url, maxAttempts }),
     dlq: new DlqPublisher(producer, dlqTopic),
+    topic: new DlqTopic(kafka, producer, dlqTopic),
     metrics: { addMetric: () => undefined } as unknown as FlushDeps['metrics'],
     logger: {
       info: () => undefined,

@@ -119,6 +119,12 @@ export function testDeps(store: StagingStore, poster = new FakeAnalytics()): Tes
         return [];
       },
     },
+    // The DLQ topic's reads are tested against Kafka (test/integration/dlq-topic.int.test.ts).
+    topic: {
+      listFailed: async () => [],
+      redriveFailed: async () => ({ republished: [], superseded: [] }),
+      seek: async (request) => ({ groupId: request.groupId, from: {}, to: {} }),
+    },
     metrics: {
       addMetric: (name: string, _unit: unknown, value: number) => {
         metricValues.set(name, (metricValues.get(name) ?? 0) + value);
