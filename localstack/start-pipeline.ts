@@ -209,7 +209,10 @@ export async function startPipeline(options: PipelineRunOptions): Promise<Pipeli
       },
     });
     cleanups.push(() => runtime.stop());
-    dashboard?.serve((key, event) => runtime.invoke(key, event));
+    dashboard?.serve(
+      (key, event) => runtime.invoke(key, event),
+      (request) => runtime.replay(request),
+    );
 
     let stopping: Promise<void> | undefined;
     return {

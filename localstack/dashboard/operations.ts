@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SeekRequestSchema } from '../../lambdas/shared/kafka';
 import { MAX_EVENT_DEPTH, nestingDepth } from '../runtime/function-host';
 import type { FunctionKey } from '../../lambdas/shared/pipeline';
 import { functionNames } from '../../lambdas/shared/pipeline';
@@ -26,6 +27,12 @@ export const ResyncRequestSchema = z
     path: ['since'],
   });
 export type ResyncRequest = z.infer<typeof ResyncRequestSchema>;
+
+/** `npm run replay`; `redeliver` is refused until resync's delivery generation reaches replay. */
+export const ReplayRequestSchema = SeekRequestSchema.omit({ groupId: true }).extend({
+  redeliver: z.boolean().optional(),
+});
+export type ReplayRequest = z.infer<typeof ReplayRequestSchema>;
 
 export const RedriveRequestSchema = z.strictObject({ eventId: eventId.optional() });
 export type RedriveRequest = z.infer<typeof RedriveRequestSchema>;
@@ -69,12 +76,15 @@ export async function resync(
   return Object.fromEntries(targets.map((source, index) => [source, results[index]]));
 }
 
-/** DLQ redrive through flush (`{ "action": "redrive", "eventId"? }`). */
+/**
+ * DLQ redrive through flush (`{ "action": "redrive", "eventId"? }`): without an eventId, every
+ * parked payload and every record the mapping dead-lettered.
+ */
 export function redrive(invoke: Invoke, request: RedriveRequest): Promise<unknown> {
   return invoke('flush', { action: 'redrive', ...request });
 }
 
-/** The parked payloads, from flush (`{ "action": "list-dlq" }`). */
+/** The parked payloads and dead-lettered records, from flush (`{ "action": "list-dlq" }`). */
 export function listDlq(invoke: Invoke): Promise<unknown> {
   return invoke('flush', { action: 'list-dlq' });
 }

@@ -12,10 +12,11 @@ import { InvocationError } from '../runtime/function-host';
 import type { PipelineProgress } from '../start-pipeline';
 import { ErrorLog } from './error-log';
 import type { MetricSeries } from '../runtime/emf';
-import type { Invoke } from './operations';
+import type { Invoke, ReplayRequest } from './operations';
 import {
   InvokeRequestSchema,
   RedriveRequestSchema,
+  ReplayRequestSchema,
   ResyncRequestSchema,
   functionKeysByName,
   listDlq,
@@ -106,8 +107,8 @@ export interface Dashboard {
    * /api/config (same origin only), the CLIs from .stack/runtime.json.
    */
   token: string;
-  /** Operations run from now on (they answered 503 "starting" before). */
-  serve(invoke: Invoke): void;
+  /** Operations run from now on (they answered 503 "starting" before); `replay` is the runtime's. */
+  serve(invoke: Invoke, replay?: (request: ReplayRequest) => Promise<unknown>): void;
   /** Feed every handler output line here (the runtime's `onOutput`): errors are kept. */
   observe(line: OutputLine, isMetric: boolean): void;
   /** Takes a progress sample now (skipped while one is running). */
@@ -199,6 +200,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const operations: OperationRecord[] = [];
 
   let invoke = options.invoke;
+  let replay: ((request: ReplayRequest) => Promise<unknown>) | undefined;
   // Filled in once the port is known; nothing is served before that.
   const allowedHosts = new Set<string>();
   const token = randomBytes(32).toString('base64url');
@@ -270,6 +272,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         const body = await readJson(request, RedriveRequestSchema);
         return operate(response, 'redrive', body, (run) => redrive(run, body));
       }
+      case 'POST /api/replay': {
+        const body = await readJson(request, ReplayRequestSchema);
+        if (!replay) throw new HttpError(404, 'this dashboard has no replay');
+        const run = replay;
+        return operate(response, 'replay', body, () => run(body));
+      }
       case 'POST /api/invoke': {
         const body = await readJson(request, InvokeRequestSchema);
         return operate(response, `invoke ${body.function}`, body, (run) =>
@@ -311,8 +319,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   return {
     url: `http://${host}:${port}/`,
     token,
-    serve(runtimeInvoke) {
+    serve(runtimeInvoke, runtimeReplay) {
       invoke = runtimeInvoke;
+      replay = runtimeReplay;
     },
     observe(line, isMetric) {
       if (!isMetric) errors.observe(line);

@@ -1,5 +1,5 @@
 /**
- * The operator CLIs `npm run resync | dlq | invoke` (README "Commands", docs/runbook.md), each
+ * The operator CLIs `npm run resync | dlq | replay | invoke` (README "Commands", docs/runbook.md), each
  * against the running `npm start` or, with `--target aws`, the deployed stack.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,9 +8,15 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
+import {
+  CreateEventSourceMappingCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+} from '@aws-sdk/client-lambda';
 import { z } from 'zod';
-import { functionNames } from '../../lambdas/shared/pipeline';
+import { functionNames, replayGroupPattern } from '../../lambdas/shared/pipeline';
 import * as operations from '../dashboard/operations';
 import { isProcessAlive } from '../stack/server-process';
 
@@ -124,24 +130,31 @@ const ControlAnswerSchema = z.union([
   z.object({ ok: z.literal(false), error: ErrorPayloadSchema }),
 ]);
 
-/** Local: through the control API of the running `npm start` (localstack/dashboard/server.ts). */
-export function localInvoker(dashboardUrl: string, token: string): Invoker {
-  return async (functionName, payload) => {
-    const response = await fetch(new URL('/api/invoke', dashboardUrl), {
+/** POSTs an operation to the control API of the running `npm start` (localstack/dashboard/server.ts). */
+function dashboardControl(dashboardUrl: string, token: string) {
+  return async (path: string, body: unknown, operation = path): Promise<unknown> => {
+    const response = await fetch(new URL(path, dashboardUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-ecom-sync-token': token },
-      body: JSON.stringify({ function: functionName, payload }),
+      body: JSON.stringify(body),
     });
     const answer = ControlAnswerSchema.safeParse(await response.json().catch(() => undefined));
     // One line, not the schema's issue list: the usual cause is a --url that is not the dashboard.
     if (!answer.success)
       throw new Error(
-        `${dashboardUrl} answered POST /api/invoke with HTTP ${response.status}, not a dashboard answer; is it the "dashboard at" URL npm start printed?`,
+        `${dashboardUrl} answered POST ${path} with HTTP ${response.status}, not a dashboard answer; is it the "dashboard at" URL npm start printed?`,
       );
     if (answer.data.ok) return answer.data.result;
     const { errorType, errorMessage } = answer.data.error;
-    throw new FunctionError(functionName, errorType ?? `HTTP ${response.status}`, errorMessage);
+    throw new FunctionError(operation, errorType ?? `HTTP ${response.status}`, errorMessage);
   };
+}
+
+/** Local: through the control API of the running `npm start`. */
+export function localInvoker(dashboardUrl: string, token: string): Invoker {
+  const control = dashboardControl(dashboardUrl, token);
+  return (functionName, payload) =>
+    control('/api/invoke', { function: functionName, payload }, functionName);
 }
 
 /** CfnOutput ids of infra/lib/ecom-sync-stack.ts: `${PascalCase(name)}FunctionName`. */
@@ -221,7 +234,13 @@ export const targetArgs = {
 export async function resolveInvoker(
   options: { target?: string; url?: string; stack?: string },
   runtimeInfoPath = RUNTIME_INFO_PATH,
-): Promise<{ target: 'local' | 'aws'; invoke: Invoker }> {
+): Promise<{
+  target: 'local' | 'aws';
+  invoke: Invoker;
+  /** aws: the stack outputs; local: the control API. */
+  outputs?: Record<string, string>;
+  control?: ReturnType<typeof dashboardControl>;
+}> {
   if (options.target !== undefined && options.target !== 'local' && options.target !== 'aws')
     throw new Error(`--target must be local or aws, not ${options.target}`);
   const url = options.url ?? process.env.ECOM_SYNC_DASHBOARD_URL;
@@ -232,16 +251,24 @@ export async function resolveInvoker(
     // emitWarningIfUnsupportedVersion), printed on every CLI run otherwise.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const outputs = await readStackOutputs(options.stack ?? process.env.STACK_NAME ?? 'EcomSync');
-    return { target: 'aws', invoke: awsInvoker(outputs) };
+    return { target: 'aws', invoke: awsInvoker(outputs), outputs };
   }
-  if (url !== undefined)
-    return { target: 'local', invoke: localInvoker(url, await dashboardToken(url)) };
-  const info = await readRuntimeInfo(runtimeInfoPath);
-  return { target: 'local', invoke: localInvoker(info.dashboardUrl, info.token) };
+  const info =
+    url === undefined
+      ? await readRuntimeInfo(runtimeInfoPath)
+      : { dashboardUrl: url, token: await dashboardToken(url) };
+  const control = dashboardControl(info.dashboardUrl, info.token);
+  return { target: 'local', invoke: localInvoker(info.dashboardUrl, info.token), control };
 }
 
-/** flush's list-dlq answer; each entry also has batchCount, reason, attempts, parkedAt. */
-const ParkedListSchema = z.object({ parked: z.array(z.looseObject({ eventId: z.string() })) });
+/**
+ * flush's list-dlq answer: parked payloads (each also has batchCount, reason, attempts, parkedAt)
+ * and the records the mapping dead-lettered (key, condition, failedAt).
+ */
+const DlqListSchema = z.object({
+  parked: z.array(z.looseObject({ eventId: z.string() })),
+  failedRecords: z.array(z.looseObject({ position: z.string() })),
+});
 
 /** The dashboard's operations (keyed by function key) over an operator CLI's invoker. */
 const byKey =
@@ -275,7 +302,8 @@ async function resyncCommand(argv: string[]): Promise<unknown> {
   return { target, request: request.data, results };
 }
 
-const DLQ_USAGE = 'usage: dlq list | dlq show <eventId> | dlq redrive [--id <eventId>]';
+const DLQ_USAGE =
+  'usage: dlq list | dlq show <eventId|position> | dlq redrive [--id <eventId>] (no --id: everything)';
 
 async function dlqCommand(argv: string[]): Promise<unknown> {
   const { values, positionals } = parseArgs({
@@ -287,20 +315,24 @@ async function dlqCommand(argv: string[]): Promise<unknown> {
   const [command, argument, ...rest] = positionals;
   if (rest.length > 0) throw new Error(DLQ_USAGE);
   const { target, invoke } = await resolveInvoker(values);
-  const list = async () => ParkedListSchema.parse(await operations.listDlq(byKey(invoke))).parked;
+  const list = async () => DlqListSchema.parse(await operations.listDlq(byKey(invoke)));
 
   switch (command) {
     case 'list':
-      return { target, parked: await list() };
+      return { target, ...(await list()) };
     case 'show': {
       if (!argument)
-        throw new Error(`${DLQ_USAGE} (show needs an eventId or a unique prefix of one)`);
-      const matches = (await list()).filter((entry) => entry.eventId.startsWith(argument));
+        throw new Error(`${DLQ_USAGE} (show needs an eventId, a position or a unique prefix)`);
+      const { parked, failedRecords } = await list();
+      const matches = [
+        ...parked.filter((entry) => entry.eventId.startsWith(argument)),
+        ...failedRecords.filter((entry) => entry.position.startsWith(argument)),
+      ];
       if (matches.length !== 1)
         throw new Error(
           matches.length === 0
-            ? `no parked payload ${argument}`
-            : `${argument} matches ${matches.length} parked payloads; give more of the eventId`,
+            ? `no parked payload or dead-lettered record ${argument}`
+            : `${argument} matches ${matches.length} DLQ entries; give more of it`,
         );
       return { target, ...matches[0] };
     }
@@ -312,6 +344,85 @@ async function dlqCommand(argv: string[]): Promise<unknown> {
     default:
       throw new Error(DLQ_USAGE);
   }
+}
+
+const REPLAY_USAGE =
+  'usage: replay --topic <topic> --from <offset|ISO-8601 with offset> [--partition N] [--target aws]';
+
+/**
+ * Re-delivers `--topic` from `--from` through the merge-consumer. Local: the running `npm start`
+ * runs a second mapping over the range. AWS: flush (inside the VPC) commits a new group's start,
+ * then a second event source mapping is created with that group; its pollers begin at the
+ * group's committed offsets, not at StartingPosition
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-consumer-group-id.html).
+ */
+async function replayCommand(argv: string[]): Promise<unknown> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      topic: { type: 'string' },
+      from: { type: 'string' },
+      partition: { type: 'string' },
+      redeliver: { type: 'boolean' },
+      ...targetArgs,
+    },
+    strict: true,
+  });
+  const { topic, from, partition, redeliver } = values;
+  const request = operations.ReplayRequestSchema.safeParse({
+    topic,
+    from,
+    partition: partition === undefined ? undefined : Number(partition),
+    redeliver,
+  });
+  if (!request.success)
+    throw new Error(`${REPLAY_USAGE}: ${z.prettifyError(request.error).replaceAll('\n', ' ')}`);
+  const { target, invoke, outputs, control } = await resolveInvoker(values);
+  if (control) return { target, result: await control('/api/replay', request.data, 'replay') };
+  if (request.data.redeliver) throw new Error('replay --redeliver is not wired on AWS yet');
+  const lambda = new LambdaClient({});
+  const functionName = outputs?.[outputKeyFor('merge-consumer')];
+  const { EventSourceMappings: mappings = [] } = await lambda.send(
+    new ListEventSourceMappingsCommand({ FunctionName: functionName }),
+  );
+  const groupOf = (mapping: EventSourceMappingConfiguration) =>
+    mapping.AmazonManagedKafkaEventSourceConfig?.ConsumerGroupId ??
+    mapping.SelfManagedKafkaEventSourceConfig?.ConsumerGroupId ??
+    '';
+  const live = mappings.find(
+    (mapping) =>
+      mapping.Topics?.includes(request.data.topic) && !replayGroupPattern.test(groupOf(mapping)),
+  );
+  if (!functionName || !live)
+    throw new Error(`no event source mapping of ${functionName} reads ${request.data.topic}`);
+  const groupId = `${groupOf(live)}-replay`;
+  const { redeliver: _, ...seek } = request.data;
+  const range = await invoke('flush', { action: 'seek', groupId, ...seek });
+  const group = { ConsumerGroupId: groupId };
+  // The live mapping's source, controls and on-failure destination (the SDK sends only the
+  // request's members); the start is the group's, so StartingPosition is not used.
+  const created = await lambda.send(
+    new CreateEventSourceMappingCommand({
+      ...live,
+      FunctionName: functionName,
+      ...(live.EventSourceArn
+        ? { AmazonManagedKafkaEventSourceConfig: group }
+        : { SelfManagedKafkaEventSourceConfig: group }),
+    }),
+  );
+  const uuid = created.UUID ?? '';
+  return {
+    target,
+    range,
+    mapping: uuid,
+    steps: [
+      `1. done: flush committed the start of group ${groupId} (range)`,
+      `2. done: created mapping ${uuid} of ${functionName} with that group`,
+      `3. wait until it is Enabled (minutes): aws lambda get-event-source-mapping --uuid ${uuid}`,
+      `4. wait until its OffsetLag (AWS/Lambda, EventSourceMappingUUID=${uuid}) is 0`,
+      `5. delete it, or it reads every new record twice: aws lambda delete-event-source-mapping --uuid ${uuid}`,
+    ],
+  };
 }
 
 const INVOKE_USAGE = `usage: invoke <${invocableFunctions.join('|')}> ['<payload JSON>']`;
@@ -342,6 +453,7 @@ async function invokeCommand(argv: string[]): Promise<unknown> {
 export const commands = {
   resync: resyncCommand,
   dlq: dlqCommand,
+  replay: replayCommand,
   invoke: invokeCommand,
 };
 

@@ -3,10 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateEventSourceMappingCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+} from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FunctionError, awsInvoker, outputKeyFor, readStackOutputs } from './commands';
+import { FunctionError, awsInvoker, commands, outputKeyFor, readStackOutputs } from './commands';
 
 const lambdaMock = mockClient(LambdaClient);
 const cfnMock = mockClient(CloudFormationClient);
@@ -88,5 +93,70 @@ describe('stack outputs', () => {
         cloudFormation: new CloudFormationClient({ region: 'eu-west-1' }),
       }),
     ).resolves.toEqual({ PollCrmFunctionName: 'EcomSync-PollCrm-1' });
+  });
+});
+
+describe('replay --target aws', () => {
+  it('has flush seek a replay group, then creates a second mapping with it and the live controls', async () => {
+    cfnMock.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'EcomSync',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'MergeConsumerFunctionName', OutputValue: 'EcomSync-Merge-1' },
+            { OutputKey: 'FlushFunctionName', OutputValue: 'EcomSync-Flush-1' },
+          ],
+        },
+      ],
+    });
+    const live = {
+      UUID: 'live-uuid',
+      EventSourceArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/c/u',
+      Topics: ['customer_data'],
+      StartingPosition: 'TRIM_HORIZON' as const,
+      BatchSize: 2000,
+      MaximumRetryAttempts: 3,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures' as const],
+      DestinationConfig: { OnFailure: { Destination: 'kafka://analytics_dlq' } },
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 3 },
+      AmazonManagedKafkaEventSourceConfig: {
+        ConsumerGroupId: 'ecom-sync-merge-consumer-customer_data',
+      },
+    };
+    const other = { ...live, UUID: 'other', Topics: ['inventory_data'] };
+    lambdaMock.on(ListEventSourceMappingsCommand).resolves({ EventSourceMappings: [other, live] });
+    const range = { status: 'ok', groupId: 'g', from: { 0: '5' }, to: { 0: '9' } };
+    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: encode(range) });
+    lambdaMock.on(CreateEventSourceMappingCommand).resolves({ UUID: 'replay-uuid' });
+
+    const answer = (await commands.replay([
+      ...['--topic', 'customer_data', '--from', '5', '--partition', '0', '--target', 'aws'],
+    ])) as { range: unknown; mapping: string; steps: string[] };
+
+    const group = 'ecom-sync-merge-consumer-customer_data-replay';
+    const seek = lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input;
+    expect(seek?.FunctionName).toBe('EcomSync-Flush-1');
+    expect(JSON.parse(new TextDecoder().decode(seek?.Payload as Uint8Array))).toEqual({
+      action: 'seek',
+      groupId: group,
+      topic: 'customer_data',
+      from: '5',
+      partition: 0,
+    });
+    const create = lambdaMock.commandCalls(CreateEventSourceMappingCommand)[0]?.args[0].input;
+    expect(create).toMatchObject({
+      FunctionName: 'EcomSync-Merge-1',
+      EventSourceArn: live.EventSourceArn,
+      Topics: ['customer_data'],
+      BatchSize: 2000,
+      DestinationConfig: live.DestinationConfig,
+      ProvisionedPollerConfig: live.ProvisionedPollerConfig,
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: group },
+    });
+    expect(answer).toMatchObject({ range, mapping: 'replay-uuid' });
+    expect(answer.steps.at(-1)).toContain('delete-event-source-mapping --uuid replay-uuid');
   });
 });

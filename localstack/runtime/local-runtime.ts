@@ -9,6 +9,8 @@ import {
 } from '../../lambdas/shared/pipeline';
 import type { StackEndpoints } from '../stack/endpoints';
 import { stackEnv } from '../stack/endpoints';
+import type { ReplayRequest } from '../dashboard/operations';
+import { seekGroup } from '../../lambdas/shared/kafka';
 import { MissingPrerequisiteError, parseNodeMajor } from '../stack/prerequisites';
 import type { PipelineResourceNames } from '../stack/provision';
 import { MetricSeries } from './emf';
@@ -51,6 +53,10 @@ export interface LocalRuntime {
   metrics: MetricSeries;
   /** Invoke a function by hand (RequestResponse), as `aws lambda invoke` would. */
   invoke(key: PipelineFunctionKey, event: unknown): Promise<unknown>;
+  /** Re-delivers a range of `topic` through the merge-consumer (`npm run replay`). */
+  replay(
+    request: ReplayRequest,
+  ): Promise<Awaited<ReturnType<typeof seekGroup>> & { records: number }>;
   /** No invocation running anywhere and nothing buffered in the mapping. */
   readonly idle: boolean;
   stop(): Promise<void>;
@@ -159,23 +165,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     brokers: options.endpoints.kafkaBrokers.split(','),
     logLevel: logLevel.NOTHING,
   });
-  const mappings = mergeConsumerSubscriptions(options.names, options.consumerGroupId).map(
-    ({ topic, groupId }) =>
-      new KafkaEventSource({
-        kafka,
-        topics: [topic],
-        groupId,
-        target: (event) => hosts.mergeConsumer.invoke(event),
-        functionArn: functionArn(functionNames.mergeConsumer, options.endpoints.region),
-        source: {
-          eventSourceArn: `arn:aws:kafka:${options.endpoints.region}:${LOCAL_ACCOUNT_ID}:cluster/ecom-sync-local/00000000-0000-0000-0000-000000000000-1`,
-          bootstrapServers: options.endpoints.kafkaBrokers,
-        },
-        controls: { onFailureTopic: options.names.dlqTopic },
-        maxConcurrency: hosts.mergeConsumer.definition.maxConcurrency ?? 1,
-        onActivity: options.onMappingActivity,
-      }),
-  );
+  const mapping = (topic: string, groupId: string, onActivity = options.onMappingActivity) =>
+    new KafkaEventSource({
+      kafka,
+      topics: [topic],
+      groupId,
+      target: (event) => hosts.mergeConsumer.invoke(event),
+      functionArn: functionArn(functionNames.mergeConsumer, options.endpoints.region),
+      source: {
+        eventSourceArn: `arn:aws:kafka:${options.endpoints.region}:${LOCAL_ACCOUNT_ID}:cluster/ecom-sync-local/00000000-0000-0000-0000-000000000000-1`,
+        bootstrapServers: options.endpoints.kafkaBrokers,
+      },
+      controls: { onFailureTopic: options.names.dlqTopic },
+      maxConcurrency: hosts.mergeConsumer.definition.maxConcurrency ?? 1,
+      onActivity,
+    });
+  const subscriptions = mergeConsumerSubscriptions(options.names, options.consumerGroupId);
+  const mappings = subscriptions.map(({ topic, groupId }) => mapping(topic, groupId));
   const scheduler = new Scheduler({
     targets: (['pollCrm', 'pollInventory', 'flush'] as const).map((key) => ({
       functionName: functionNames[key],
@@ -203,6 +209,49 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     scheduler,
     metrics,
     invoke: (key, event) => hosts[key].invoke(event),
+    /**
+     * As on AWS (docs/runbook.md, "Replay"): a second mapping with its own group, started where
+     * `seekGroup` put it, stopped once it has committed the end the topic had when asked.
+     */
+    async replay({ topic, from, partition, redeliver }) {
+      if (redeliver) throw new Error('replay --redeliver is not wired yet');
+      const live = subscriptions.find((subscription) => subscription.topic === topic);
+      if (!live) throw new Error(`no mapping reads ${topic}`);
+      const groupId = `${live.groupId}-replay`;
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const range = await seekGroup(admin, { groupId, topic, from, partition });
+        const pending = new Map<string, bigint>();
+        for (const [p, end] of Object.entries(range.to))
+          if (BigInt(range.from[Number(p)] ?? end) < BigInt(end))
+            pending.set(`${topic}-${p}`, BigInt(end));
+        let done: () => void = () => undefined;
+        const finished = new Promise<void>((resolve) => (done = resolve));
+        const replay = mapping(topic, groupId, (activity) => {
+          options.onMappingActivity?.(activity);
+          if (activity.type !== 'commit') return;
+          for (const [key, offset] of Object.entries(activity.offsets)) {
+            const end = pending.get(key);
+            if (end !== undefined && BigInt(offset) >= end) pending.delete(key);
+          }
+          if (pending.size === 0) done();
+        });
+        if (pending.size > 0) {
+          await replay.start();
+          await finished;
+          await replay.stop();
+        }
+        await admin.deleteGroups([groupId]);
+        const records = Object.entries(range.to).reduce(
+          (sum, [p, end]) => sum + Number(BigInt(end) - BigInt(range.from[Number(p)] ?? end)),
+          0,
+        );
+        return { ...range, records };
+      } finally {
+        await admin.disconnect();
+      }
+    },
     get idle() {
       return (
         mappings.every((mapping) => mapping.idle) &&

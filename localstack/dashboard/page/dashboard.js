@@ -156,17 +156,37 @@ function showResult(title, body) {
     `${new Date().toLocaleTimeString([], { hour12: false })} ${title}\n${JSON.stringify(body, null, 2)}`;
 }
 
-async function refreshDlq() {
-  const body = await getJson('/api/dlq', { headers: operationHeaders() });
-  const parked = body.result?.parked ?? [];
-  document.querySelector('#dlq-table tbody').replaceChildren(
-    ...parked.map((entry) => {
+function fillTable(id, entries, keys, addCells = () => undefined) {
+  document.querySelector(`#${id} tbody`).replaceChildren(
+    ...entries.map((entry) => {
       const row = document.createElement('tr');
-      for (const key of ['eventId', 'batchCount', 'attempts', 'parkedAt', 'reason'])
-        row.insertCell().textContent = String(entry[key]);
+      for (const key of keys) row.insertCell().textContent = String(entry[key]);
+      addCells(row, entry);
       return row;
     }),
   );
+}
+
+function redrive(button, body) {
+  return runOperation('redrive', button, async () => {
+    const result = await post('/api/redrive', body);
+    await refreshDlq();
+    return result;
+  });
+}
+
+async function refreshDlq() {
+  const body = await getJson('/api/dlq', { headers: operationHeaders() });
+  const keys = ['eventId', 'batchCount', 'attempts', 'parkedAt', 'reason'];
+  fillTable('dlq-table', body.result?.parked ?? [], keys, (row, entry) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = 'Redrive';
+    button.addEventListener('click', () => void redrive(button, { eventId: entry.eventId }));
+    row.insertCell().append(button);
+  });
+  const failed = body.result?.failedRecords ?? [];
+  fillTable('failed-table', failed, ['position', 'key', 'condition', 'failedAt']);
   return body;
 }
 
@@ -202,14 +222,14 @@ function wireControls() {
   document.getElementById('redrive-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const eventId = document.getElementById('redrive-event-id').value.trim();
-    void runOperation('redrive', document.getElementById('redrive-button'), async () => {
-      const result = await post('/api/redrive', eventId ? { eventId } : {});
-      await refreshDlq();
-      return result;
-    });
+    void redrive(document.getElementById('redrive-button'), eventId ? { eventId } : {});
+  });
+  // Dead-lettered records are redriven together: the redrive group's offset remembers them.
+  document.getElementById('failed-redrive').addEventListener('click', (event) => {
+    void redrive(event.currentTarget, {});
   });
   document.getElementById('dlq-refresh').addEventListener('click', (event) => {
-    void runOperation('list parked', event.currentTarget, refreshDlq);
+    void runOperation('list DLQ', event.currentTarget, refreshDlq);
   });
 }
 
