@@ -13,6 +13,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { provisionPipelineResources } from '../../localstack/stack/provision';
 import type { PipelineResourceNames } from '../../localstack/stack/provision';
 import { startMockApiServer } from '../../lambdas/mock-apis/local-server';
+import { ADD_CUSTOMER_ACTION } from '../../lambdas/mock-apis/soap';
+import { addCustomerRequestXml } from '../../lambdas/mock-apis/test-helpers';
 import type { MockApiServer } from '../../lambdas/mock-apis/local-server';
 import { parseEnv } from '../../lambdas/shared/config';
 import { DlqMessageSchema, DlqPublisher } from '../../lambdas/shared/dlq';
@@ -585,6 +587,13 @@ describe('pollers on the local stack', () => {
     // end), and more are hard-deleted, some already listed by this run.
     await admin('POST', '/admin/mutate', { entity: 'customers', count: 300 });
     const during = await hardDelete(20);
+    const soap = await fetch(`${mock.url}/crm/soap`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml', soapaction: `"${ADD_CUSTOMER_ACTION}"` },
+      body: addCustomerRequestXml('Created Mid-Resync', 'created.mid.resync@example.com'),
+    });
+    const created = /<(?:\w+:)?id>([^<]+)</.exec(await soap.text())?.[1];
+    expect(created).toMatch(/^cust-/);
     const resumed = await poll(sources.crm, options);
     expect(resumed).toMatchObject({ status: 'complete', syncType: 'RESYNC', resumed: true });
     const deletedFirst = await tombstones();
@@ -592,6 +601,7 @@ describe('pollers on the local stack', () => {
     // Every delete is a record the source no longer has: none wrongly deleted.
     expect(ids.every((id) => before.includes(id) || during.includes(id))).toBe(true);
     for (const id of before) expect(ids).toContain(id);
+    expect(ids).not.toContain(created);
     expect(new Set(ids).size).toBe(ids.length);
     expect(resumed.deleted).toBe(ids.length);
     for (const tombstone of deletedFirst) {
