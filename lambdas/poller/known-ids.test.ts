@@ -146,4 +146,39 @@ describe('KnownIds', () => {
     const vanished = new KnownIds(vanishing, 'crm', () => new Date(T1));
     await expect(vanished.complete(T1, first.saved, ok)).rejects.toThrow(/vanished/);
   });
+
+  it('a million ids: one completion against 2,000 pages finds its 2,000 deletes (figures printed, docs/DESIGN.md)', async () => {
+    const t = setup();
+    const id = (i: number) => `cust-${String(i + 1).padStart(7, '0')}`;
+    const pages = (startedAt: string, skip: number) => {
+      t.at(startedAt, 1);
+      return Promise.all(
+        Array.from({ length: 2_000 }, (_, page) => {
+          const listed = Array.from({ length: 500 }, (_, i) => page * 500 + i);
+          return t.known.record(
+            { ids: listed.filter((i) => i % 500 !== skip).map(id), deleted: [] },
+            startedAt,
+          );
+        }),
+      );
+    };
+    await pages(T0, -1);
+    const first = await t.complete(T0, undefined);
+    await pages(T1, 7);
+    const heapBefore = process.memoryUsage().heapUsed;
+    const started = performance.now();
+    const completion = await t.known.complete(T1, first.saved, ok);
+    const saved = await completion.save();
+    const ms = performance.now() - started;
+    const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+    const snapshotMb = ((await t.store.get(saved))?.length ?? 0) / 2 ** 20;
+    console.log(
+      `[known-ids] 1,000,000 ids, 2,000 pages: ${completion.deletes.length} deletes in ${Math.round(ms)} ms, heap +${Math.round(heapMb)} MB, snapshot ${snapshotMb.toFixed(1)} MB`,
+    );
+    expect(completion.deletes).toHaveLength(2_000);
+    expect(completion.deletes.every((deleted) => (Number(deleted.slice(5)) - 1) % 500 === 7)).toBe(
+      true,
+    );
+    expect(heapMb).toBeLessThan(400);
+  }, 60_000);
 });
