@@ -73,13 +73,10 @@ export class KnownIds {
     ];
     listed.sort((a, b) => (time(a) < time(b) ? -1 : 1));
     const limit = pLimit(16);
-    const objects = new Map(
-      await Promise.all(
-        [...new Set([...logs, ...listed])].map((k) =>
-          limit(async () => [k, await read(k)] as const),
-        ),
-      ),
+    const reads = [...new Set([...logs, ...listed])].map((key) =>
+      limit(async () => [key, await read(key)] as const),
     );
+    const objects = new Map(await Promise.all(reads));
     const known = new Set(snapshot?.ids);
     for (const key of logs) {
       for (const id of objects.get(key)?.ids ?? []) known.add(id);
@@ -88,14 +85,10 @@ export class KnownIds {
     // In the order they were written: an id's last word decides whether it is still alive.
     const alive = new Set<string>();
     for (const key of listed) {
-      for (const id of objects.get(key)?.ids ?? []) {
-        known.delete(id);
-        alive.add(id);
-      }
-      for (const id of objects.get(key)?.deleted ?? []) {
-        known.delete(id);
-        alive.delete(id);
-      }
+      const { ids = [], deleted = [] } = objects.get(key) ?? {};
+      for (const id of [...ids, ...deleted]) known.delete(id);
+      for (const id of ids) alive.add(id);
+      for (const id of deleted) alive.delete(id);
     }
     await verify();
     if (missing.length > 0) throw new Error(`known ids objects vanished: ${missing.join(', ')}`);
@@ -105,10 +98,8 @@ export class KnownIds {
       /** The next snapshot, under a key of its own: the commit (sync-state) chooses one. */
       save: async () => {
         const key = `${this.base}known/${runStartedAt}-${randomUUID()}.json`;
-        await this.store.put(
-          key,
-          JSON.stringify({ ids: [...alive], deleted: [], logs: listedLogs }),
-        );
+        const next = { ids: [...alive], deleted: [], logs: listedLogs };
+        await this.store.put(key, JSON.stringify(next));
         return key;
       },
       /**

@@ -278,16 +278,9 @@ async function completeListing(
   };
   const completion = await knownIds.complete(runStartedAt, state?.knownIds, verify);
   const { deletes } = completion;
-  const tombstone = (id: string) => {
-    const deleted = { id, deletedAt: runStartedAt };
-    return tombstoneMessage({
-      eventType: source.eventType,
-      deleted,
-      source: source.source,
-      syncType,
-      now: deps.now(),
-    });
-  };
+  const args = { eventType: source.eventType, source: source.source, syncType, now: deps.now() };
+  const tombstone = (id: string) =>
+    tombstoneMessage({ ...args, deleted: { id, deletedAt: runStartedAt } });
   await publishEnvelopes(deps, topic, deletes.map(tombstone), settings.sendBatchSize);
   const saved = await completion.save();
   return { deleted: deletes.length, saved, cleanup: () => completion.cleanup(saved) };
