@@ -182,7 +182,7 @@ function failedMessage(message: KafkaMessage): FailedMessage | undefined {
 /**
  * Reads `topic` through consumer group `groupId` (which must have no members) from its committed
  * offsets, or from `from` per partition (the others are skipped), up to the end offsets as of the
- * call, which it returns. It commits nothing.
+ * call, which it returns. It commits only where it starts.
  */
 async function readToEnd(
   kafka: Kafka,
@@ -192,31 +192,26 @@ async function readToEnd(
   onMessage: (partition: number, message: KafkaMessage) => void,
   from?: Map<number, bigint>,
 ): Promise<{ partition: number; offset: string }[]> {
-  const ends = (await admin.fetchTopicOffsets(topic)).map((end) => ({
-    partition: end.partition,
-    offset: end.high,
-    low: BigInt(end.low),
-  }));
-  if (from)
-    await admin.setOffsets({
-      groupId,
-      topic,
-      partitions: ends.map(({ partition, offset }) => ({
-        partition,
-        offset: String(from.get(partition) ?? offset),
-      })),
-    });
-  const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
-  const start = (partition: number, low: bigint): bigint => {
-    const offset = BigInt(committed.find((entry) => entry.partition === partition)?.offset ?? -1);
-    return offset < low ? low : offset;
-  };
+  const ends = await admin.fetchTopicOffsets(topic);
+  const committed = from
+    ? []
+    : ((await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? []);
+  const starts = ends.map(({ partition, low, high }) => {
+    const start =
+      from?.get(partition) ??
+      BigInt(
+        (from ? high : committed.find((entry) => entry.partition === partition)?.offset) ?? -1,
+      );
+    return { partition, offset: String(start < BigInt(low) ? BigInt(low) : start) };
+  });
+  await admin.setOffsets({ groupId, topic, partitions: starts });
   const pending = new Map(
     ends
-      .filter(({ partition, offset, low }) => start(partition, low) < BigInt(offset))
-      .map(({ partition, offset }) => [partition, BigInt(offset)]),
+      .filter(({ high }, index) => BigInt(starts[index]?.offset ?? high) < BigInt(high))
+      .map(({ partition, high }) => [partition, BigInt(high)]),
   );
-  if (pending.size === 0) return ends;
+  const read = ends.map(({ partition, high }) => ({ partition, offset: high }));
+  if (pending.size === 0) return read;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
   await consumer.connect();
   try {
@@ -239,7 +234,7 @@ async function readToEnd(
   } finally {
     await consumer.disconnect();
   }
-  return ends;
+  return read;
 }
 
 /**

@@ -144,12 +144,17 @@ export type SeekRequest = z.infer<typeof SeekRequestSchema>;
 /**
  * Commits a new group's start on `topic` (a group with members refuses it): `from` on `partition`
  * (or all), the end on the others, so a mapping created with the group reads that range first.
- * Answers the start and the end as of now, per partition.
+ * Answers the start and the end as of now, per partition, and the records between.
  */
 export async function seekGroup(
   admin: Admin,
   { groupId, topic, from, partition }: SeekRequest,
-): Promise<{ groupId: string; from: Record<number, string>; to: Record<number, string> }> {
+): Promise<{
+  groupId: string;
+  from: Record<number, string>;
+  to: Record<number, string>;
+  records: number;
+}> {
   const ends = await admin.fetchTopicOffsets(topic);
   const chosen = ends.filter((end) => partition === undefined || end.partition === partition);
   if (chosen.length === 0) throw new Error(`${topic} has no partition ${partition}`);
@@ -170,5 +175,9 @@ export async function seekGroup(
     groupId,
     from: Object.fromEntries(partitions.map((entry) => [entry.partition, entry.offset])),
     to: Object.fromEntries(ends.map((end) => [end.partition, end.high])),
+    records: ends.reduce(
+      (sum, end, i) => sum + Number(end.high) - Number(partitions[i]?.offset),
+      0,
+    ),
   };
 }

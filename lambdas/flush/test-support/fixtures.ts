@@ -123,7 +123,7 @@ export function testDeps(store: StagingStore, poster = new FakeAnalytics()): Tes
     topic: {
       listFailed: async () => [],
       redriveFailed: async () => ({ republished: [], superseded: [] }),
-      seek: async (request) => ({ groupId: request.groupId, from: {}, to: {} }),
+      seek: async (request) => ({ groupId: request.groupId, from: {}, to: {}, records: 0 }),
     },
     metrics: {
       addMetric: (name: string, _unit: unknown, value: number) => {
