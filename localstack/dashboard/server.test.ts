@@ -159,6 +159,22 @@ describe('dashboard server (in-process, fake runtime)', () => {
     );
   });
 
+  it("runs a replay through the runtime's replay, once its request parses", async () => {
+    const { dashboard, invoke } = await start();
+    const replay = vi.fn(async () => ({ records: 3 }));
+    dashboard.serve(invoke, replay);
+    const request = { topic: 'customer_data', from: '2026-11-01T00:00:00Z', partition: 1 };
+    expect(await call(dashboard.url, '/api/replay', post(request))).toEqual({
+      status: 200,
+      body: { ok: true, result: { records: 3 } },
+    });
+    expect(replay).toHaveBeenCalledWith(request);
+    expect((await call(dashboard.url, '/api/replay', post({ topic: 't', from: 'x' }))).status).toBe(
+      400,
+    );
+    expect(replay).toHaveBeenCalledOnce();
+  });
+
   it('answers 400 for a bad request without invoking anything, 502 for a failed function', async () => {
     const invoke = vi.fn(async (): Promise<unknown> => {
       throw new InvocationError('poll-crm', {

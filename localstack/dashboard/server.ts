@@ -274,9 +274,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       }
       case 'POST /api/replay': {
         const body = await readJson(request, ReplayRequestSchema);
-        if (!replay) throw new HttpError(404, 'this dashboard has no replay');
-        const run = replay;
-        return operate(response, 'replay', body, () => run(body));
+        return operate(response, 'replay', body, async () => {
+          if (!replay) throw new Error('this runtime was served without replay');
+          return replay(body);
+        });
       }
       case 'POST /api/invoke': {
         const body = await readJson(request, InvokeRequestSchema);
