@@ -96,7 +96,7 @@ export interface MappingFailureCounts {
   partialFailures: number;
   /** Invocations that threw, timed out or crashed (retried, bisected). */
   functionErrors: number;
-  /** Records handed to the on-failure destination: offsets only, nothing redrives them. */
+  /** Records handed to the on-failure destination (`npm run dlq -- redrive` republishes them). */
   onFailureRecords: number;
 }
 
