@@ -149,6 +149,16 @@ describe('merge-stage redrive and replay', () => {
         duplicateRecords: 0,
         duplicatePayloads: 0,
       });
+      // Each of them once: the first delivery and the redriven version, two distinct versions.
+      for (const id of changed.ids) {
+        const received = (await harness.mockAdmin(
+          `/analytics/received?eventType=CUSTOMER&id=${id}`,
+          'GET',
+        )) as { versions: { contentHash: string }[] };
+        const hashes = received.versions.map((version) => version.contentHash);
+        expect(hashes, id).toHaveLength(2);
+        expect(new Set(hashes).size, id).toBe(2);
+      }
       // Remembered: neither listed nor republished again.
       expect((await npmRun('list', 'dlq', ['list'])).json.failedRecords).toEqual([]);
       const again = await npmRun('redrive', 'dlq', ['redrive']);
