@@ -126,24 +126,8 @@ export const OnFailureRecordSchema = z.looseObject({
   }),
 });
 
-/** A record the mapping dead-lettered, as `dlq list` shows it; `position` is where it was read. */
-export interface FailedRecord {
-  position: string;
-  key: string | null;
-  condition: string;
-  failedAt: string;
-}
-
-interface FailedMessage {
-  shown: FailedRecord;
-  topic: string;
-  partition: number;
-  offset: bigint;
-  /** The record as it was produced (a tombstone has a null value). */
-  message: Message & { key: Buffer | null };
-}
-
-function failedMessage(message: KafkaMessage): FailedMessage | undefined {
+/** A dead-lettered record: as `dlq list` shows it (`position` is where it was read), and as produced. */
+function failedMessage(message: KafkaMessage) {
   if (message.headers?.stage !== undefined || !message.value) return undefined;
   let json: unknown;
   try {
@@ -178,6 +162,8 @@ function failedMessage(message: KafkaMessage): FailedMessage | undefined {
     },
   };
 }
+type FailedMessage = NonNullable<ReturnType<typeof failedMessage>>;
+export type FailedRecord = FailedMessage['shown'];
 
 /**
  * Reads `topic` through consumer group `groupId` (which must have no members) from its committed
