@@ -167,7 +167,7 @@ describe('operator commands against the local stack', () => {
       // invoke: any function, any payload, as `aws lambda invoke` would send it.
       const listed = await npmRun('invoke', ['flush', '{"action":"list-dlq"}']);
       expect(listed.code).toBe(0);
-      expect(listed.json).toEqual({ status: 'ok', parked: [] });
+      expect(listed.json).toEqual({ status: 'ok', parked: [], failedRecords: [] });
       const typo = await npmRun('invoke', ['poll-inventory', '{"mode":"ful"}']);
       expect(typo.code).toBe(1);
       expect(typo.stderr).toContain('Invalid poll request');

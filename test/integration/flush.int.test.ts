@@ -302,6 +302,8 @@ describe('flush against S3Mock, DynamoDB Local, Kafka and the mock Analytics API
     expect(await run({ action: 'list-dlq' })).toEqual({
       status: 'ok',
       parked: [expect.objectContaining({ eventId, batchCount: 2 })],
+      // flush's own DLQ message (header `stage`) is not a record the mapping dead-lettered.
+      failedRecords: [],
     });
 
     // Still down: the redrive fails and the batches stay parked.
