@@ -3,7 +3,7 @@ import type { Admin, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { z } from 'zod';
 import type { SeekRequest } from './kafka';
 import { seekGroup } from './kafka';
-import { dlqRedriveGroupId, topics } from './pipeline';
+import { dlqRedriveGroupId, pipeline, topics } from './pipeline';
 
 /**
  * A message on `analytics_dlq`: something that could not be delivered, the stage that gave up on
@@ -280,12 +280,16 @@ export class DlqTopic {
         failed.filter(isLatest).map((record) => [record.shown.position, record]),
       );
       for (const topic of new Set([...redrive.values()].map((record) => record.topic))) {
-        const records = [...redrive.values()].filter((record) => record.topic === topic);
-        await this.producer.send({
-          topic,
-          acks: -1,
-          messages: records.map((record) => record.message),
-        });
+        const messages = [...redrive.values()].flatMap((record) =>
+          record.topic === topic ? [record.message] : [],
+        );
+        // In sends of the pollers' size: a broker refuses a record batch over message.max.bytes.
+        for (let i = 0; i < messages.length; i += pipeline.poller.sendBatchSize)
+          await this.producer.send({
+            topic,
+            acks: -1,
+            messages: messages.slice(i, i + pipeline.poller.sendBatchSize),
+          });
       }
       await admin.setOffsets({ groupId: this.groupId, topic: this.topic, partitions: ends });
       return {
