@@ -55,7 +55,6 @@ export class EcomSyncStack extends Stack {
       })),
     });
 
-    // --- the APIs: real ones from context, or the mocks behind an IAM-authenticated URL --------
     let mockApis: PipelineFunction | undefined;
     let mockApiBaseUrl = '';
     if (!context.sourceApiUrl || !context.analyticsApiUrl) {
@@ -68,15 +67,13 @@ export class EcomSyncStack extends Stack {
         environment: {},
       });
       const url = mockApis.function.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
-      // `<scheme>//<host>/`: drop the trailing '/', the handlers append paths that start with one.
-      // (The scheme is kept: LocalStack serves Function URLs over plain http.)
+      // `<scheme>//<host>` (LocalStack serves http): the handlers append paths starting with '/'.
       const urlParts = Fn.split('/', url.url);
       mockApiBaseUrl = `${Fn.select(0, urlParts)}//${Fn.select(2, urlParts)}`;
       new CfnOutput(this, 'MockApisUrl', { value: mockApiBaseUrl });
       new CfnOutput(this, 'MockApisFunctionName', { value: mockApis.function.functionName });
     }
-    // Calls to the mock-apis Function URL are SigV4-signed (API_AUTH=iam); real endpoints from
-    // context take the optional bearer token instead (SigV4 needs the Authorization header).
+    // The mocks' URL takes SigV4 (API_AUTH=iam); real APIs the optional bearer token instead.
     const api = (realUrl: string | undefined): ApiAccess =>
       realUrl === undefined
         ? { baseUrl: mockApiBaseUrl, auth: 'iam' }
@@ -92,7 +89,6 @@ export class EcomSyncStack extends Stack {
       analyticsApi: api(context.analyticsApiUrl),
     };
 
-    // --- functions and their schedules, from the registry --------------------------------------
     const functions = Object.entries(pipelineFunctions).map(([key, spec]) => {
       const id = key.charAt(0).toUpperCase() + key.slice(1);
       const fn = new PipelineFunction(this, id, {
@@ -109,7 +105,6 @@ export class EcomSyncStack extends Stack {
     const byKey = Object.fromEntries(functions) as Record<PipelineFunctionKey, PipelineFunction>;
     const { pollCrm, pollInventory, mergeConsumer, flush } = byKey;
 
-    // --- least-privilege grants --------------------------------------------------------------
     const items = (...verbs: string[]) => verbs.map((verb) => `dynamodb:${verb}Item`);
     for (const [fn, source] of [
       [pollCrm, 'crm'],
@@ -134,8 +129,7 @@ export class EcomSyncStack extends Stack {
     const groups = [dlqRedriveGroupId(), ...Object.values(sources).map(replayGroup)];
     connection.grantRead(flush.role, Object.values(topics), groups);
     connection.grantProduce(flush.role, Object.values(topics));
-    // Only the callers that the mocks stand in for (API_AUTH=iam) invoke the Function URL, and
-    // only the callers of a real API read its token.
+    // Callers of the mocks may invoke their URL; callers of a real API may read its token.
     const token = context.apiTokenParameter && apiToken(this, context.apiTokenParameter);
     const callers = [
       [context.sourceApiUrl, [pollCrm, pollInventory]],
@@ -148,14 +142,12 @@ export class EcomSyncStack extends Stack {
       }
     }
 
-    // --- merge-consumer's Kafka mappings, one per topic, once the topics exist ----------------
     const mappings = pipelineFunctions.mergeConsumer.trigger.topics(resources).map((topic) => {
       const mapping = subscribe(connection, mergeConsumer.function, topic);
       mapping.node.addDependency(kafkaTopics);
       return mapping;
     });
 
-    // --- observability and outputs -----------------------------------------------------------
     const monitoring = new Monitoring(this, 'Monitoring', {
       functions: [...Object.values(byKey), ...(mockApis ? [mockApis] : [])],
       mergeConsumer: mergeConsumer.function,

@@ -82,8 +82,7 @@ export function subscribe(
       minimumPollers: 1,
       maximumPollers: pipeline.topics[topic as TopicName].partitions,
     },
-    // EventCount: OnFailureDestinationDeliveredEventCount and DroppedEventCount (AWS/Lambda,
-    // dimension EventSourceMappingUUID), which the DLQ alarm adds up. They are off by default:
+    // OnFailureDestinationDeliveredEventCount, DroppedEventCount (the DLQ alarm); off by default:
     // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics
     metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
   });

@@ -167,9 +167,8 @@ export class Monitoring extends Construct {
       );
     }
 
-    // What each function counts as sent to analytics_dlq, plus each mapping's EventCount metrics
-    // (monitoring-metrics-types.html#event-source-mapping-metrics), per mapping (dimension
-    // EventSourceMappingUUID, monitoring-metrics-view.html).
+    // What each function sends to analytics_dlq, plus each mapping's EventCount metrics (dimension
+    // EventSourceMappingUUID: monitoring-metrics-types.html#event-source-mapping-metrics).
     const deadLetters = Object.values(pipelineFunctions).map((spec, index) => [
       `deadLetters${index}`,
       pipelineMetric(spec.deadLetters, spec.name, 'Sum', ALARM_PERIOD),

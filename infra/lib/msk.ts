@@ -113,10 +113,8 @@ export function mskKafka(stack: Stack, context: InfraContext): KafkaConnection {
 
 /** Grants on the cluster, its topics and groups (MSK IAM access control), from inside the VPC. */
 function mskConnection(clusterArn: string, network: KafkaConnection['network']): KafkaConnection {
-  // MSK names topics and groups by ARNs built from the cluster's name and UUID,
-  // `arn:<partition>:kafka:<region>:<account>:topic/<clusterName>/<clusterUuid>/<topic>`. The
-  // cluster ARN (`.../cluster/<clusterName>/<clusterUuid>`) is only known at deploy time, so name
-  // and UUID are cut out of it with Fn::Split / Fn::Select.
+  // MSK topic and group ARNs are `…:topic/<clusterName>/<clusterUuid>/<topic>`; name and UUID are
+  // cut out of the cluster ARN (`…:cluster/<clusterName>/<clusterUuid>`, known at deploy time).
   const parts = Fn.split('/', clusterArn, 3);
   const arns = (kind: 'topic' | 'group', names: readonly string[]) =>
     names.map(
@@ -169,11 +167,9 @@ function mskConnection(clusterArn: string, network: KafkaConnection['network']):
       ];
       allow(grantee, actions, arns('topic', topics));
     },
-    // The pollers act as the function's role (inline, instead of AWSLambdaMSKExecutionRole's
-    // logs and Describe actions on `*`; https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html):
-    // find the brokers, reach them from the cluster's subnets (the function's network interface
-    // grants cover those, pipeline-function.ts), consume the topic, commit the group's offsets
-    // and write given-up records to the on-failure topic.
+    // The pollers act as the function's role (inline, not AWSLambdaMSKExecutionRole's `*`;
+    // https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html): find the brokers,
+    // consume the topic, commit the group and write given-up records to the on-failure topic.
     grantConsume: (role, topic, groups, onFailureTopic) => {
       cluster(role, 'kafka-cluster:DescribeClusterDynamicConfiguration');
       grantDescribe(role, ['ec2:DescribeVpcs', 'ec2:DescribeSecurityGroups']);

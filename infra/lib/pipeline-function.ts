@@ -59,9 +59,8 @@ export class PipelineFunction extends Construct {
     });
     logGroup.grantWrite(this.role);
     if (props.network) grantNetworkInterfaces(this.role, props.network);
-    // A scheduled tick is invoked asynchronously, so Lambda's own async retries (2, for up to 6
-    // hours) would apply: a crashed poll would be re-run and throttled flush ticks would pile up.
-    // A missed tick is harmless (the next one catches up), and one older than a period is superseded.
+    // No async retries (2, for up to 6 h) of a scheduled tick, which would re-run crashed polls and
+    // pile up throttled flush ticks: the next tick catches up, and one older than a period is moot.
     const tickAge =
       props.rateMinutes === undefined ? undefined : Duration.minutes(props.rateMinutes);
 

@@ -37,8 +37,7 @@ export function createSigV4Fetch({
       // fetch derives Host from the URL (the same value that was signed); setting it is not allowed.
       if (name !== 'host') headers.set(name, value);
     }
-    // The query is sent as the signer encodes it (RFC 3986, sorted keys), so the server
-    // canonicalises exactly what was signed: a `+` or `:` cannot be read differently on the two sides.
+    // Sent as the signer encodes it: the server canonicalises exactly what was signed (`+`, `:`).
     const search = buildQueryString(signed.query ?? {});
     const url = `${signed.protocol}//${signed.headers.host}${signed.path}${search && `?${search}`}`;
     return fetchImpl(url, {

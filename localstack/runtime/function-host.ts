@@ -130,8 +130,7 @@ class ExecutionEnvironment {
       try {
         this.worker.postMessage({ type: 'invoke', awsRequestId, deadlineMs, event });
       } catch (error) {
-        // The event never reached the sandbox (structured clone refused it): nothing may outlive
-        // this call, or its timer would recycle the sandbox under a later, healthy invocation.
+        // Not cloneable: its timer must not outlive this call and recycle a later sandbox.
         this.take(awsRequestId);
         const reason = `the event cannot be passed to the function: ${(error as Error).message}`;
         reject(invocationError(functionName, 'InvalidRequestContentException', reason));

@@ -24,8 +24,7 @@ const handler = loaded.handler as (event: unknown, context: LocalContext) => unk
 const send = (message: WorkerMessage): void => port.postMessage(message);
 
 async function serve({ awsRequestId, deadlineMs, event }: InvokeMessage): Promise<void> {
-  // `getRemainingTimeInMillis` counts down to the deadline the host enforces, so handlers that
-  // watch their time budget (pollers, flush) behave exactly as on AWS.
+  // Counts down to the deadline the host enforces, so time-budgeted handlers behave as on AWS.
   const context: LocalContext = {
     callbackWaitsForEmptyEventLoop: true,
     functionName: init.functionName,

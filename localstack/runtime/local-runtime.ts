@@ -96,8 +96,7 @@ export function pipelineFunctionDefinitions(
   // The local mock APIs take no authentication.
   const api = { baseUrl: options.mockApiUrl, auth: 'none' } as const;
   const resources: PipelineResources = { ...options.names, sourceApi: api, analyticsApi: api };
-  // Execution environments per function. merge-consumer: one per partition of one topic, what
-  // the 2-core dev box can run.
+  // Execution environments; merge-consumer one per partition of a topic, what 2 cores can run.
   const maxConcurrency: Record<PipelineFunctionKey, number> = {
     pollCrm: 1,
     pollInventory: 1,
@@ -106,7 +105,6 @@ export function pipelineFunctionDefinitions(
   };
   const definition = (key: PipelineFunctionKey): FunctionDefinition => {
     const spec = pipelineFunctions[key];
-    const preloadModules = options.preloadModules?.[key];
     return {
       functionName: spec.name,
       handlerModule: spec.entry,
@@ -114,7 +112,7 @@ export function pipelineFunctionDefinitions(
       memoryMb: spec.tunables.memoryMb,
       maxConcurrency: maxConcurrency[key],
       region: endpoints.region,
-      ...(preloadModules ? { preloadModules } : {}),
+      preloadModules: options.preloadModules?.[key],
       env: {
         ...stackEnv(endpoints),
         ...functionEnvironment(spec, resources),

@@ -195,8 +195,7 @@ export class RestartableServer {
     this.current = incarnation;
     this.guards.exitCleanupPids.push(pid);
     this.guards.serverPids[this.name] = pid;
-    // The detached watchdog kills the JVM if this process dies without running its exit hooks
-    // (SIGKILL, OOM killer).
+    // The detached watchdog kills the JVM if this process dies without exit hooks (SIGKILL, OOM).
     const reaper = spawn(
       process.execPath,
       [reaperScript, String(process.pid), String(stopGraceMs), this.guards.dataDir, String(pid)],
