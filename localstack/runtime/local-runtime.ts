@@ -233,9 +233,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           if (pending.size === 0) done();
         });
         if (pending.size > 0) {
+          // Among the mappings while it runs: `idle` waits for it, `stop` stops it.
+          mappings.push(replay);
           await replay.start();
           await finished;
           await replay.stop();
+          mappings.splice(mappings.indexOf(replay), 1);
         }
         await admin.deleteGroups([groupId]);
         return range;
