@@ -206,16 +206,12 @@ function describeFaultTally(state: MockState, routes: readonly FaultRoute[]): st
   return routes
     .map((route) => {
       const { requests, errors, rateLimited, outage, latencySpikes } = state.faultTally[route];
-      const suffered = (
-        [
-          [errors, 'answered 5xx'],
-          [rateLimited, 'answered 429'],
-          [outage, 'answered 503 (outage)'],
-          [latencySpikes, 'delayed by a spike'],
-        ] as const
-      )
-        .filter(([count]) => count > 0)
-        .map(([count, what]) => `${count} ${what}`);
+      const suffered = [
+        `${errors} answered 5xx`,
+        `${rateLimited} answered 429`,
+        `${outage} answered 503 (outage)`,
+        `${latencySpikes} delayed by a spike`,
+      ].filter((what) => !what.startsWith('0 '));
       return `${labels[route]}: ${suffered.join(', ') || 'nothing injected'} of ${requests} requests`;
     })
     .join('; ');

@@ -89,14 +89,10 @@ export function verdictOfError(
   error: unknown,
   elapsedSeconds: number,
 ): ScenarioVerdict {
-  const unknown = { expectedUnique: 0, received: 0, lost: 0, duplicated: 0, dlqMessages: 0 };
+  const zero = { expectedUnique: 0, received: 0, lost: 0, duplicated: 0, dlqMessages: 0 };
+  const faultsInjected = 'unknown: the scenario did not finish';
   return {
-    ...verdictOf(scenario, {
-      ...unknown,
-      injectedPoison: 0,
-      elapsedSeconds,
-      faultsInjected: 'unknown: the scenario did not finish',
-    }),
+    ...verdictOf(scenario, { ...zero, injectedPoison: 0, elapsedSeconds, faultsInjected }),
     notes: ['figures unknown: the scenario threw before reporting'],
     verdict: 'fail',
     reasons: [`scenario failed: ${error instanceof Error ? error.message : String(error)}`],

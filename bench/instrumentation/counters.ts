@@ -97,7 +97,9 @@ const patchedPrototypes = new WeakSet<object>();
  */
 export function sdkBaseClient(): SdkClientPrototype {
   const base: unknown = Object.getPrototypeOf(DynamoDBClient.prototype);
-  if (base === Object.getPrototypeOf(S3Client.prototype) && isClientPrototype(base)) return base;
+  const isClient = typeof Reflect.get(Object(base), 'send') === 'function';
+  if (base === Object.getPrototypeOf(S3Client.prototype) && isClient)
+    return base as SdkClientPrototype;
   throw new Error(
     'DynamoDBClient and S3Client do not extend the same @smithy/core Client (check `npm ls @smithy/core`): an SDK hook would miss clients',
   );
@@ -117,12 +119,6 @@ export function installAwsSdkRequestCounter(tally: RequestTally): void {
     }
     return originalSend.apply(this, args);
   };
-}
-
-function isClientPrototype(value: unknown): value is SdkClientPrototype {
-  return (
-    typeof value === 'object' && value !== null && typeof Reflect.get(value, 'send') === 'function'
-  );
 }
 
 export function itemsOf(input: object): number | undefined {
