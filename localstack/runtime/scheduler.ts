@@ -73,13 +73,10 @@ export class Scheduler {
   }
 
   private fire(target: ScheduleTarget): void {
-    if (this.stopped) return;
-    if (this.running.has(target.functionName)) {
-      this.options.onInvocation?.({ functionName: target.functionName, status: 'skipped' });
-      return;
-    }
     const { functionName } = target;
-    const { region, account } = this.options;
+    const { region, account, onInvocation } = this.options;
+    if (this.stopped) return;
+    if (this.running.has(functionName)) return onInvocation?.({ functionName, status: 'skipped' });
     // The rule name infra gives each schedule.
     const ruleArn = `arn:aws:events:${region}:${account}:rule/ecom-sync-${functionName}-schedule`;
     const startedAt = Date.now();
@@ -93,11 +90,7 @@ export class Scheduler {
         }),
       )
       .then((outcome) =>
-        this.options.onInvocation?.({
-          functionName,
-          ...outcome,
-          durationMs: Date.now() - startedAt,
-        }),
+        onInvocation?.({ functionName, ...outcome, durationMs: Date.now() - startedAt }),
       )
       .finally(() => this.running.delete(functionName));
     this.running.set(functionName, tracked);
