@@ -1,11 +1,4 @@
-export interface Distribution {
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
+export type Distribution = NonNullable<ReturnType<typeof distribution>>;
 
 /** Nearest rank, not interpolation, so a reported p99 is a latency some record really had. */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -16,7 +9,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** undefined for no values: a scenario that measured nothing reports nothing, not zeros. */
-export function distribution(values: readonly number[]): Distribution | undefined {
+export function distribution(values: readonly number[]) {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
   return {

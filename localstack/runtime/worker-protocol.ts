@@ -29,15 +29,11 @@ export type WorkerMessage =
   | { type: 'error'; awsRequestId: string; error: InvocationErrorPayload };
 
 export function toInvocationError(error: unknown): InvocationErrorPayload {
-  if (error instanceof Error) {
-    return {
-      errorType: error.name || 'Error',
-      errorMessage: error.message,
-      stackTrace: (error.stack ?? '')
-        .split('\n')
-        .slice(1)
-        .map((line) => line.trim()),
-    };
-  }
-  return { errorType: 'Error', errorMessage: String(error), stackTrace: [] };
+  if (!(error instanceof Error))
+    return { errorType: 'Error', errorMessage: String(error), stackTrace: [] };
+  const stackTrace = (error.stack ?? '')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim());
+  return { errorType: error.name || 'Error', errorMessage: error.message, stackTrace };
 }
