@@ -47,11 +47,7 @@ const slotPrefix = 'crash-';
  * The budget outlives the threads that die, so it is files created exclusively (`wx`, atomic across
  * threads); `maxPerOperation` keeps every invocation's first operation from spending it all.
  */
-export function fileCrashSlots(
-  dir: string,
-  maxCrashes: number,
-  maxPerOperation = maxCrashes,
-): CrashSlots {
+export function fileCrashSlots(dir: string, maxCrashes: number, maxPerOperation = maxCrashes) {
   const exhausted = new Set<string>();
   const take = (prefix: string, max: number, operation: string): boolean => {
     for (let slot = 0; !exhausted.has(prefix) && slot < max; slot++) {
@@ -66,7 +62,7 @@ export function fileCrashSlots(
     return false;
   };
   return {
-    claim: (operation) =>
+    claim: (operation: string) =>
       !exhausted.has(slotPrefix) &&
       take(`op-${encodeURIComponent(operation)}-`, maxPerOperation, operation) &&
       take(slotPrefix, maxCrashes, operation),
@@ -105,10 +101,7 @@ interface CrashHookOptions {
 }
 
 /** Wraps `send` of the SDK's base client, which every client inherits; returns the restore. */
-export function installSdkCrashHook(
-  prototype: SdkClientPrototype,
-  options: CrashHookOptions,
-): () => void {
+export function installSdkCrashHook(prototype: SdkClientPrototype, options: CrashHookOptions) {
   const { send } = prototype;
   prototype.send = function (this: SdkClient, command: unknown, ...rest: unknown[]) {
     if (typeof rest.at(-1) === 'function') return send.call(this, command, ...rest);
@@ -130,11 +123,8 @@ export function crashAfterAnalyticsPost(
 ): typeof fetch {
   return async (input, init) => {
     const response = await fetchImpl(input, init);
-    if (
-      /^POST \S*\/analytics\/data$/.test(requestLabel(input, init)) &&
-      response.ok &&
-      options.shouldCrash(ANALYTICS_POST_OPERATION)
-    ) {
+    const post = /^POST \S*\/analytics\/data$/.test(requestLabel(input, init));
+    if (post && response.ok && options.shouldCrash(ANALYTICS_POST_OPERATION)) {
       options.crash(ANALYTICS_POST_OPERATION);
     }
     return response;
@@ -183,10 +173,7 @@ export function watchCrashes(
  * Expires a crashed owner's flush lease as if its ~5 minutes had gone by (the next flush still takes
  * it through its own "expired" condition); conditional on the owner, so a live flush's is untouched.
  */
-export async function expireCrashedFlushLease(
-  dynamodb: DynamoDBClient,
-  tableName: string,
-): Promise<string | undefined> {
+export async function expireCrashedFlushLease(dynamodb: DynamoDBClient, tableName: string) {
   const key = { [tables.syncState.partitionKey]: { S: FLUSH_LEASE_ID } };
   const lease = await dynamodb.send(
     new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
