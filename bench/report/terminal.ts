@@ -92,13 +92,10 @@ export function requestRows(result: BenchResult): string[][] {
 
 export function terminalReport(result: BenchResult, file: string): string {
   const { machine } = result;
+  const requests = ['Requests (counted)', 'per 1,000 records, fresh load', 'per record, resync'];
   return [
     table(['Scenario', 'Figure', 'Value'], figureRows(result)),
-    table(
-      ['Requests (counted)', 'per 1,000 records, fresh load', 'per record, resync'],
-      requestRows(result),
-      [false, true, true],
-    ),
+    table(requests, requestRows(result), [false, true, true]),
     `machine: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, ${machine.java}, commit ${machine.commit.slice(0, 12)}${machine.dirty ? ' (dirty)' : ''}`,
     `written: ${file}`,
   ].join('\n\n');

@@ -141,11 +141,9 @@ export function pipelineFunctionDefinitions(
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   assertLambdaNodeRuntime(process.version);
   const metrics = options.metrics ?? new MetricSeries();
+  const definitions = Object.entries(pipelineFunctionDefinitions(options));
   const hosts = Object.fromEntries(
-    Object.entries(pipelineFunctionDefinitions(options)).map(([key, definition]) => [
-      key,
-      new FunctionHost(definition),
-    ]),
+    definitions.map(([key, definition]) => [key, new FunctionHost(definition)]),
   ) as Record<PipelineFunctionKey, FunctionHost>;
   for (const host of Object.values(hosts)) {
     host.onOutput((line) => {
