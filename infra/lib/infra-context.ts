@@ -36,7 +36,6 @@ const InfraContextSchema = z.object({
         'must be at least 1: the private subnets have no interface endpoints (STS, CloudWatch Logs, SSM, Secrets Manager) and the source and Analytics APIs are on the internet, so with 0 NAT gateways nothing in the VPC can reach them',
     })
     .default(1),
-  /** MSK Serverless (default) or a provisioned cluster. */
   mskMode: z.enum(['serverless', 'provisioned']).default('serverless'),
   mskBrokerInstanceType: z.string().min(1).default('kafka.m7g.large'),
   mskKafkaVersion: z.string().min(1).default('3.6.0'),
@@ -54,7 +53,6 @@ const InfraContextSchema = z.object({
    */
   deliveredExpiryDays: wholeNumber(claimTtlDays).default(30),
   dlqExpiryDays: wholeNumber(claimTtlDays).default(90),
-  /** Days of log retention, one of the values CloudWatch Logs allows. */
   logRetentionDays: z.coerce.number().pipe(z.enum(RetentionDays)).default(RetentionDays.ONE_MONTH),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** The oldest staged batch alarm fires when flush has not delivered for this long. */

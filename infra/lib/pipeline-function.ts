@@ -22,7 +22,6 @@ export interface PipelineFunctionNetwork {
 export interface PipelineFunctionProps {
   /** Its name: the Powertools service name and the role description (e.g. `poll-crm`). */
   name: string;
-  /** The TypeScript file exporting `handler`. */
   entry: string;
   description: string;
   tunables: { memoryMb: number; timeoutSeconds: number; reservedConcurrency?: number };

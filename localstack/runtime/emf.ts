@@ -16,7 +16,6 @@ export interface MetricDatum {
   name: string;
   /** Sum of the values on the line (EMF allows an array of values per metric). */
   value: number;
-  /** Number of values on the line. */
   count: number;
 }
 

@@ -2,9 +2,8 @@
 import type { Context } from 'aws-lambda';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
-import { functionArn } from './lambda-context';
 import type { InvokeMessage, WorkerInit, WorkerMessage } from './worker-protocol';
-import { toInvocationError } from './worker-protocol';
+import { functionArn, toInvocationError } from './worker-protocol';
 
 /** A Lambda context without the deprecated callback-era done/fail/succeed: handlers return a promise. */
 type LocalContext = Omit<Context, 'done' | 'fail' | 'succeed'>;

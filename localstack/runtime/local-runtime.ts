@@ -18,7 +18,7 @@ import type { FunctionDefinition, OutputLine } from './function-host';
 import { FunctionHost } from './function-host';
 import type { MappingActivity } from './kafka-event-source';
 import { KafkaEventSource } from './kafka-event-source';
-import { LOCAL_ACCOUNT_ID, functionArn } from './lambda-context';
+import { LOCAL_ACCOUNT_ID, functionArn } from './worker-protocol';
 import type { ScheduleOutcome } from './scheduler';
 import { Scheduler } from './scheduler';
 

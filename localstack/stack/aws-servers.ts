@@ -56,7 +56,6 @@ export interface S3MockLaunch {
   storeRoot: string;
   /** Keep the store on a clean exit (S3Mock deletes it by default) so a restart reloads it. */
   retainStore: boolean;
-  /** Default `quick-start`. */
   jvm?: JvmProfile;
 }
 
