@@ -53,24 +53,17 @@ runMain('bench', async (onStop) => {
     say(`scenario 1: fresh load of ${records} records`);
     const fresh = await runFreshLoad({ pipeline, endpoints, records, serverPids, timeoutMs });
     scenarios.freshLoad = fresh;
-    const missing = missingCounters(fresh.requests);
-    if (missing.length > 0) {
-      throw new Error(
-        `request counters read zero for ${missing.join(', ')}: the instrumentation missed clients`,
-      );
-    }
+    const missing = missingCounters(fresh.requests).join(', ');
+    if (missing) throw new Error(`request counters read zero for ${missing}: hooks missed clients`);
     say(`scenario 1: ${fresh.recordsPerSecond.toFixed(0)} records/s end to end`);
     await attempt('resync', 'scenario 2: full resync of unchanged data', async () => {
       scenarios.resync = await runResync({ pipeline, records, timeoutMs });
     });
     const { trickleIntervals: intervals, tickMs } = settings;
-    await attempt(
-      'trickle',
-      `scenario 3: 1 % of the records change per poll interval, ${intervals} intervals`,
-      async () => {
-        scenarios.trickle = await runTrickle({ pipeline, records, intervals, tickMs, timeoutMs });
-      },
-    );
+    const trickle = `scenario 3: 1 % of the records change per poll interval, ${intervals} intervals`;
+    await attempt('trickle', trickle, async () => {
+      scenarios.trickle = await runTrickle({ pipeline, records, intervals, tickMs, timeoutMs });
+    });
   } finally {
     // The pipeline's polls and idle fetches would otherwise compete with the raw measurements.
     await pipeline.stop();
@@ -84,19 +77,13 @@ runMain('bench', async (onStop) => {
       dynamodbPid: serverPids.dynamodb,
     });
   });
-  await attempt(
-    'baseline',
-    `scenario 5: per-record baseline on the first ${settings.baselineRecords} records`,
-    async () => {
-      const topics = [pipeline.run.names.customerTopic, pipeline.run.names.productTopic];
-      scenarios.baseline = await runPerRecordBaseline({
-        endpoints,
-        topics,
-        records: settings.baselineRecords,
-        timeoutMs,
-      });
-    },
-  );
+  const { baselineRecords } = settings;
+  const baseline = `scenario 5: per-record baseline on the first ${baselineRecords} records`;
+  await attempt('baseline', baseline, async () => {
+    const topics = [pipeline.run.names.customerTopic, pipeline.run.names.productTopic];
+    const run = { endpoints, topics, records: baselineRecords, timeoutMs };
+    scenarios.baseline = await runPerRecordBaseline(run);
+  });
   await stack.stop();
 
   // Scenario 1 either completed or threw out of the run (every other scenario needs its data).

@@ -172,16 +172,11 @@ export async function driveChaosPipeline(
       notes.push(`deletes: ${deletes.received}/${deletes.expected} arrived`);
     if (run.failures.length > 0) notes.push(`last failure: ${String(run.failures.at(-1))}`);
     const { partialFailures, functionErrors, onFailureRecords } = run.mappingFailures;
-    if (partialFailures + functionErrors + onFailureRecords > 0) {
-      notes.push(
-        `merge-consumer mapping: ${functionErrors} failed invocations, ${partialFailures} partial failures, ${onFailureRecords} records to the on-failure topic`,
-      );
-    }
-    if (run.mappingRestarts.length > 0) {
-      notes.push(
-        `merge-consumer mapping rejoined after a kafkajs crash (${run.mappingRestarts.length} attempts; last: ${String(run.mappingRestarts.at(-1))})`,
-      );
-    }
+    const mapping = `merge-consumer mapping: ${functionErrors} failed invocations, ${partialFailures} partial failures, ${onFailureRecords} records to the on-failure topic`;
+    if (partialFailures + functionErrors + onFailureRecords > 0) notes.push(mapping);
+    const restarts = run.mappingRestarts;
+    const rejoined = `merge-consumer mapping rejoined after a kafkajs crash (${restarts.length} attempts; last: ${String(restarts.at(-1))})`;
+    if (restarts.length > 0) notes.push(rejoined);
     if (options.tallyRoutes) injected.push(describeFaultTally(run.mock.state, options.tallyRoutes));
     return {
       expectedUnique: check.expected,
