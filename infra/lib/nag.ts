@@ -6,10 +6,7 @@ export interface NagAcknowledgment {
   id: string;
   /** Why the finding is acceptable here: specific, never "not needed". */
   reason: string;
-  /**
-   * For rules that report one finding per offending value (IAM4, IAM5): the exact findings
-   * acknowledged, e.g. `Resource::<Table.Arn>/index/*`. Omit for rules without findings.
-   */
+  /** The exact findings of per-value rules (IAM4, IAM5), e.g. `Resource::<Table.Arn>/index/*`. */
   appliesTo?: readonly string[];
 }
 

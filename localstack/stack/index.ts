@@ -178,17 +178,10 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
   }
 
   let stopping: Promise<void> | undefined;
-  const restartServer = async (
-    name: ServerName,
-    restartOptions: RestartServerOptions = {},
-  ): Promise<ServerRestart> => {
+  const restartServer = async (name: ServerName, restartOptions: RestartServerOptions = {}) => {
     if (stopping) throw new Error(`local stack: cannot restart ${name}, the stack is stopping`);
-    if (!durable && name !== 'kafka') {
-      throw new Error(
-        `local stack: restarting ${name} needs startLocalStack({ durable: true }); ` +
-          'without it the restart would silently lose its data',
-      );
-    }
+    const lossy = `local stack: restarting ${name} needs startLocalStack({ durable: true }); without it the restart would silently lose its data`;
+    if (!durable && name !== 'kafka') throw new Error(lossy);
     const server = servers.get(name);
     if (!server) throw new Error(`local stack: unknown server ${name}`);
     const restart = await server.restart(restartOptions);

@@ -1,8 +1,6 @@
 /* global process, setInterval, setTimeout */
-// Watchdog for the local stack, spawned detached by `startLocalStack`: a SIGKILLed parent runs no
-// exit hooks, so this process notices the parent is gone and kills its server JVMs. It exits by
-// itself once every JVM has exited (the normal `stop()` path).
-// Plain JavaScript so it starts with bare `node`, without a TypeScript loader.
+// Spawned detached by `startLocalStack`: kills the server JVMs once the parent is gone (a SIGKILLed
+// parent runs no exit hooks) and exits once they have. Plain JavaScript: starts with bare `node`.
 // argv: <parentPid> <graceMs> <dataDir> <jvmPid>...
 import { readFileSync, rmSync } from 'node:fs';
 
