@@ -63,12 +63,8 @@ export function table(
   return [line(cells[0] ?? []), rule, ...cells.slice(1).map(line)].join('\n');
 }
 
-export function formatNumber(value: number, fractionDigits = 0): string {
-  return value.toLocaleString('en-US', {
-    minimumFractionDigits: fractionDigits,
-    maximumFractionDigits: fractionDigits,
-  });
-}
+export const formatNumber = (value: number, digits = 0): string =>
+  value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 export function formatUsd(value: number): string {
   if (value === 0) return '$0';

@@ -79,9 +79,7 @@ export function renderLine(
   previous: ProgressFrame | undefined,
   layout: Layout,
 ): string {
-  const cells = stages(current, previous).map(
-    (cell) => `${cell.label}=${cell.count} (${cell.rate})`,
-  );
+  const cells = stages(current, previous).map((c) => `${c.label}=${c.count} (${c.rate})`);
   const { progress } = current;
   const { expectedRecords } = layout;
   const state = progress

@@ -40,9 +40,8 @@ export async function measureRawDynamodb(options: {
         const puts = Array.from({ length: 25 }, (_, k) => ({
           PutRequest: { Item: inProgressClaimItem(`${range}#${index * 25 + k}`, now) },
         }));
-        const answer = await client.send(
-          new BatchWriteItemCommand({ RequestItems: { [table]: puts } }),
-        );
+        const request = new BatchWriteItemCommand({ RequestItems: { [table]: puts } });
+        const answer = await client.send(request);
         refused += answer.UnprocessedItems?.[table]?.length ?? 0;
       }
     };

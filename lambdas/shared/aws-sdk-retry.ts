@@ -74,10 +74,7 @@ export class PerCallRetryStrategy implements RetryStrategyV2 {
 }
 
 /** Client options for every AWS SDK client the Lambdas build. */
-export function awsSdkRetryOptions(settings: AwsSdkRetrySettings): {
-  maxAttempts: number;
-  retryStrategy: RetryStrategyV2;
-} {
+export function awsSdkRetryOptions(settings: AwsSdkRetrySettings) {
   return { maxAttempts: settings.maxAttempts, retryStrategy: new PerCallRetryStrategy(settings) };
 }
 
