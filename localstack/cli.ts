@@ -57,9 +57,8 @@ async function status(): Promise<void> {
     return;
   }
   const saved = EndpointsFileSchema.parse(JSON.parse(readFileSync(endpointsFile, 'utf8')));
-  console.log(
-    `Stack started ${saved.startedAt} by pid ${saved.pid} (${isProcessAlive(saved.pid) ? 'running' : 'gone'})`,
-  );
+  const state = isProcessAlive(saved.pid) ? 'running' : 'gone';
+  console.log(`Stack started ${saved.startedAt} by pid ${saved.pid} (${state})`);
   const { endpoints } = saved;
   const { kafkaBrokers: kafka, dynamodbEndpoint: dynamodb, s3Endpoint: s3, region } = endpoints;
   const checks: Array<[string, string, () => Promise<void>]> = [

@@ -81,9 +81,8 @@ export const analyticsOutageRedrive: ChaosScenario = {
         if (invocations > 0) await sleep(1_000);
         if (Date.now() > deadline)
           throw new Error('parked payloads left after the redrive timeout');
-        const result = RedriveResultSchema.parse(
-          await run.runtime.invoke('flush', { action: 'redrive' }),
-        );
+        const answer = await run.runtime.invoke('flush', { action: 'redrive' });
+        const result = RedriveResultSchema.parse(answer);
         invocations++;
         if (result.status === 'ok') {
           redriven += result.redriven.length;

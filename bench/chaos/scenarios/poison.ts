@@ -152,18 +152,11 @@ export const poisonScenario: ChaosScenario = {
         const poison = buildPoison(injected.length);
         const topic =
           poison.entity === 'CUSTOMER' ? run.names.customerTopic : run.names.productTopic;
-        const [written] = await producer.send({
-          topic,
-          acks: -1,
-          messages: [{ key: poison.key, value: poison.value }],
-        });
+        const messages = [{ key: poison.key, value: poison.value }];
+        const [written] = await producer.send({ topic, acks: -1, messages });
         if (!written?.baseOffset) throw new Error(`no offset for poison written to ${topic}`);
-        injected.push({
-          ...poison,
-          topic,
-          partition: written.partition,
-          offset: written.baseOffset,
-        });
+        const { partition, baseOffset: offset } = written;
+        injected.push({ ...poison, topic, partition, offset });
       }
     };
     // Mixed into the real stream at three points of the run, a third each time; paced sources, so
