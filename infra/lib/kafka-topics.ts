@@ -65,11 +65,7 @@ export class KafkaTopics extends Construct {
           'The provider framework may invoke any version of exactly the topics onEvent function (`<function ARN>:*`).',
         appliesTo: [`Resource::<${logicalIdOf(onEvent.function)}.Arn>:*`],
       },
-      {
-        id: 'AwsSolutions-L1',
-        reason:
-          'The provider framework function runtime is chosen by aws-cdk-lib, not by this app.',
-      },
+      { id: 'AwsSolutions-L1', reason: 'aws-cdk-lib chooses the provider framework runtime.' },
     ]);
 
     new CustomResource(this, 'Resource', {

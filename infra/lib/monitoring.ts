@@ -110,13 +110,8 @@ export class Monitoring extends Construct {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.hours(3),
     });
-    this.dashboard.addWidgets(
-      new TextWidget({
-        markdown: `# ecom-sync\nPollers → Kafka → merge-consumer → S3 staging → flush → Analytics. Metrics are Powertools EMF, namespace \`${pipeline.metrics.namespace}\`.`,
-        width: 24,
-        height: 2,
-      }),
-    );
+    const markdown = `# ecom-sync\nPollers → Kafka → merge-consumer → S3 staging → flush → Analytics. Metrics are Powertools EMF, namespace \`${pipeline.metrics.namespace}\`.`;
+    this.dashboard.addWidgets(new TextWidget({ markdown, width: 24, height: 2 }));
     this.dashboard.addWidgets(
       ...stagePanels.map(
         (panel) =>

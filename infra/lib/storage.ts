@@ -53,13 +53,8 @@ export class Storage extends Construct {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ expiration: Duration.days(props.dlqExpiryDays) }],
     });
-    acknowledgeNag(accessLogs, [
-      {
-        id: 'AwsSolutions-S1',
-        reason:
-          'This is the server access log bucket of the staging bucket; logging it into itself would loop.',
-      },
-    ]);
+    const reason = `The staging bucket's access log bucket: logging it into itself would loop.`;
+    acknowledgeNag(accessLogs, [{ id: 'AwsSolutions-S1', reason }]);
     // Bucket names are global: the pipeline's name plus account and region keeps it unique.
     this.stagingBucket = new Bucket(this, 'StagingBucket', {
       ...bucketSecurity,
