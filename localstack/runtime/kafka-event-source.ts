@@ -215,8 +215,9 @@ export class KafkaEventSource {
 
   private bufferBatch(payload: EachBatchPayload): void {
     const { batch } = payload;
+    const { topic, partition } = batch;
     if (!this.running || !payload.isRunning() || payload.isStale()) return;
-    const state = this.partitionState(batch.topic, batch.partition);
+    const state = this.partitionState(topic, partition);
     const now = Date.now();
     for (const message of batch.messages) {
       const offset = BigInt(message.offset);
@@ -226,16 +227,10 @@ export class KafkaEventSource {
       }
       if (state.buffer.length >= this.highWaterMark) {
         state.paused = true;
-        this.consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+        this.consumer.pause([{ topic, partitions: [partition] }]);
         break;
       }
-      state.buffer.push({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset,
-        message,
-        receivedAt: now,
-      });
+      state.buffer.push({ topic, partition, offset, message, receivedAt: now });
       state.nextOffset = offset + 1n;
       payload.resolveOffset(message.offset);
     }
@@ -246,25 +241,13 @@ export class KafkaEventSource {
     const key = topicPartitionKey({ topic, partition });
     let state = this.partitions.get(key);
     if (!state) {
-      state = {
-        topic,
-        partition,
-        buffer: [],
-        nextOffset: undefined,
-        busy: false,
-        paused: false,
-        taking: 0,
-      };
-      this.partitions.set(key, state);
+      const fresh = { buffer: [], nextOffset: undefined, busy: false, paused: false, taking: 0 };
+      this.partitions.set(key, (state = { topic, partition, ...fresh }));
     }
     return state;
   }
 
-  /**
-   * After a (re)join kafkajs fetches assigned partitions again from the committed offset:
-   * keep what is buffered (refetched offsets below `nextOffset` are skipped) and forget
-   * partitions that went to another member, unless an invocation still holds them.
-   */
+  /** After a (re)join: keep what is buffered, forget idle partitions that went to another member. */
   private onAssignment(assignment: Record<string, number[]>): void {
     const assigned = new Set(
       Object.entries(assignment).flatMap(([topic, partitions]) =>
@@ -382,10 +365,7 @@ export class KafkaEventSource {
     return result;
   }
 
-  /**
-   * Delivers one batch to settlement: every record ends either committed after success or
-   * committed after being handed to the on-failure destination. Bisected halves run in order.
-   */
+  /** Delivers one batch until every record is committed, after success or the on-failure destination. */
   private async deliver(records: SourceRecord[], taken: PartitionState[]): Promise<void> {
     const work: WorkItem[] = [{ records, retries: 0 }];
     try {
@@ -493,10 +473,7 @@ export class KafkaEventSource {
     return { fresh, expired };
   }
 
-  /**
-   * Hands records to the on-failure destination (if any) and commits past them: one message per
-   * record, keyed by the record's own key, as AWS writes a Kafka destination.
-   */
+  /** Commits past records after writing each, keyed by its own key, to the on-failure destination. */
   private async settleFailed(
     records: SourceRecord[],
     condition: FailureCondition,
@@ -521,21 +498,15 @@ export class KafkaEventSource {
     await this.commit(records);
   }
 
-  /**
-   * Commits, per partition, the offset after the last settled record — or, for a partition with
-   * records to retry, the first of those, so a restart resumes exactly there.
-   */
+  /** Per partition: the offset after the last settled record, or the first one to retry. */
   private commit(settled: SourceRecord[], retried: SourceRecord[] = []): Promise<void> {
     return this.serializedCommit(async () => {
       const next = new Map<string, CommittedOffset>();
-      for (const { topic, partition, offset } of settled)
-        next.set(topicPartitionKey({ topic, partition }), {
-          topic,
-          partition,
-          offset: offset + 1n,
-        });
-      for (const { topic, partition, offset } of [...retried].reverse())
+      const at = ({ topic, partition }: SourceRecord, offset: bigint): void => {
         next.set(topicPartitionKey({ topic, partition }), { topic, partition, offset });
+      };
+      for (const record of settled) at(record, record.offset + 1n);
+      for (const record of [...retried].reverse()) at(record, record.offset);
       const offsets = [...next].filter(
         ([key, entry]) => (this.committed.get(key)?.offset ?? -1n) < entry.offset,
       );
