@@ -196,38 +196,11 @@ export type FailureCondition =
   'RetryAttemptsExhausted' | 'RecordAgeExceeded' | 'MaximumPayloadSizeExceeded';
 
 /**
- * One message on a Kafka on-failure destination, as AWS documents it
+ * One message per failed record on a Kafka on-failure destination, keyed by the record's own key
  * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html#kafka-ofd-record-format,
- * copied in test/conformance/kafka/on-failure-destination-record.json): one per failed record,
- * with the failure metadata, `recordInfo` for that record and the record itself as a one-record
- * event under `payload`.
+ * copied in test/conformance/kafka/on-failure-destination-record.json); `responseContext` is null
+ * when the function never ran on the record (AWS: "null if MaximumPayloadSizeExceeded").
  */
-export interface OnFailureRecord {
-  requestContext: {
-    requestId: string;
-    functionArn: string;
-    condition: FailureCondition;
-    approximateInvokeCount: number;
-  };
-  /** null when the function never ran on the record (AWS: "null if MaximumPayloadSizeExceeded"). */
-  responseContext: {
-    statusCode: number;
-    executedVersion: string;
-    functionError: 'Unhandled';
-  } | null;
-  version: '1.0';
-  timestamp: string;
-  KafkaBatchInfo: {
-    batchSize: 1;
-    /** Absent for a self-managed Kafka mapping, whose events carry no ARN. */
-    eventSourceArn?: string;
-    bootstrapServers: string;
-    payloadSize: number;
-    recordInfo: { offset: string; timestamp: string };
-  };
-  payload: KafkaLambdaEvent;
-}
-
 export function buildOnFailureMessages(args: {
   records: readonly SourceRecord[];
   source: EventSourceIdentity;
@@ -235,8 +208,7 @@ export function buildOnFailureMessages(args: {
   condition: FailureCondition;
   invokeCount: number;
   now?: Date;
-}): { key: Buffer | null; value: OnFailureRecord }[] {
-  // AWS produces each with the failed record's own key.
+}) {
   const timestamp = (args.now ?? new Date()).toISOString();
   return args.records.map((record) => {
     const payload = buildMskEvent([record], args.source);
@@ -253,7 +225,7 @@ export function buildOnFailureMessages(args: {
           args.invokeCount > 0
             ? { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' }
             : null,
-        version: '1.0',
+        version: '1.0' as const,
         timestamp,
         KafkaBatchInfo: {
           batchSize: 1,
@@ -270,3 +242,5 @@ export function buildOnFailureMessages(args: {
     };
   });
 }
+
+export type OnFailureRecord = ReturnType<typeof buildOnFailureMessages>[number]['value'];
