@@ -147,16 +147,11 @@ function grantNetworkInterfaces(role: Role, network: PipelineFunctionNetwork): v
   const addresses = ['ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'];
   allow(role, ['ec2:DeleteNetworkInterface', ...addresses], [interfaces]);
   grantDescribe(role, ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets']);
-  acknowledgeNag(role, [
-    {
-      id: 'AwsSolutions-IAM5',
-      reason:
-        'Lambda creates and names the network interfaces of a VPC function itself; they are scoped to this account and Region (the subnets and security groups are exact).',
-      appliesTo: [
-        'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*',
-      ],
-    },
-  ]);
+  const reason =
+    'Lambda creates and names the network interfaces of a VPC function itself; they are scoped to this account and Region (the subnets and security groups are exact).';
+  const eni =
+    'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*';
+  acknowledgeNag(role, [{ id: 'AwsSolutions-IAM5', reason, appliesTo: [eni] }]);
 }
 
 /**
@@ -165,11 +160,6 @@ function grantNetworkInterfaces(role: Role, network: PipelineFunctionNetwork): v
  */
 export function grantDescribe(role: IRole, actions: string[]): void {
   allow(role, actions, ['*']);
-  acknowledgeNag(role, [
-    {
-      id: 'AwsSolutions-IAM5',
-      reason: `${actions.join(', ')} take no resource-level permissions: IAM only accepts "*" for them.`,
-      appliesTo: ['Resource::*'],
-    },
-  ]);
+  const reason = `${actions.join(', ')} take no resource-level permissions: IAM only accepts "*" for them.`;
+  acknowledgeNag(role, [{ id: 'AwsSolutions-IAM5', reason, appliesTo: ['Resource::*'] }]);
 }
