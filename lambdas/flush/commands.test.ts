@@ -135,6 +135,12 @@ describe('parseInvokeEvent', () => {
     expect(parseInvokeEvent({ action: 'flush' })).toEqual({ action: 'flush' });
     const seek = { action: 'seek', groupId: 'g-customer_data-replay', topic: 't', from: '12' };
     expect(parseInvokeEvent(seek)).toEqual(seek);
+    const redeliver = { action: 'redeliver', topic: 't', from: '2026-01-01T00:00:00Z' };
+    expect(parseInvokeEvent(redeliver)).toEqual(redeliver);
+    // Its group is its own: a redeliver never moves a mapping's.
+    expect(() => parseInvokeEvent({ ...redeliver, groupId: 'g-replay' })).toThrow(
+      InvalidFlushInvocationError,
+    );
   });
 
   it("seeks only replay groups, never a live mapping's", () => {

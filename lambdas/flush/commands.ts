@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FailedRecord } from '../shared/dlq';
+import type { DlqTopic, FailedRecord } from '../shared/dlq';
 import type { seekGroup } from '../shared/kafka';
 import { SeekRequestSchema } from '../shared/kafka';
 import { describePayload, isScheduledEvent } from '../shared/scheduled-event';
@@ -21,6 +21,7 @@ const ManualInvokeSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('list-dlq') }),
   // Sets a replay group's start: a mapping's pollers are in the VPC, and so is flush (runbook).
   SeekRequestSchema.extend({ action: z.literal('seek') }),
+  SeekRequestSchema.omit({ groupId: true }).extend({ action: z.literal('redeliver') }),
 ]);
 
 export type FlushCommand = z.infer<typeof ManualInvokeSchema>;
@@ -31,7 +32,7 @@ export class InvalidFlushInvocationError extends FlushError {
       `Unsupported flush invocation: ${details}. Send an EventBridge scheduled event ` +
         '({"source":"aws.events","detail-type":"Scheduled Event",…}), {"action":"flush"}, ' +
         '{"action":"redrive","eventId"?:"<64 hex>"}, {"action":"list-dlq"} or ' +
-        '{"action":"seek","groupId","topic","from","partition"?}.',
+        '{"action":"seek"|"redeliver","groupId" (seek only),"topic","from","partition"?}.',
     );
   }
 }
@@ -58,6 +59,7 @@ export type FlushResult =
   | (RedriveSummary & { records?: { republished: string[]; superseded: string[] } })
   | { status: 'ok'; parked: ParkedPayloadSummary[]; failedRecords: FailedRecord[] }
   | ({ status: 'ok' } & Awaited<ReturnType<typeof seekGroup>>)
+  | ({ status: 'ok' } & Awaited<ReturnType<DlqTopic['redeliver']>>)
   | { status: 'busy' };
 
 /**
@@ -76,6 +78,8 @@ export async function executeCommand(
     return { status: 'ok', parked, failedRecords };
   }
   if (command.action === 'seek') return { status: 'ok', ...(await deps.topic.seek(command)) };
+  if (command.action === 'redeliver')
+    return { status: 'ok', ...(await deps.topic.redeliver(command)) };
 
   const lease = await acquireLease();
   if (!lease) {

@@ -86,7 +86,7 @@ export interface FlushDeps {
   poster: AnalyticsPoster;
   dlq: Pick<DlqPublisher, 'publish'>;
   /** The DLQ topic's dead-lettered records, and replay groups (commands.ts). */
-  topic: Pick<DlqTopic, 'listFailed' | 'redriveFailed' | 'seek'>;
+  topic: Pick<DlqTopic, 'listFailed' | 'redriveFailed' | 'seek' | 'redeliver'>;
   metrics: Pick<Metrics, 'addMetric'>;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   now: () => number;

@@ -299,6 +299,36 @@ export class DlqTopic {
     });
   }
 
+  /**
+   * `replay --redeliver`: republishes the latest record per key of the range `seekGroup` picks (as
+   * in redriveFailed, a later one supersedes it) with a new delivery generation (envelope
+   * `generation`, a tombstone's header), so the merge-consumer takes it as new (runbook, Replay).
+   */
+  redeliver(request: Omit<SeekRequest, 'groupId'>) {
+    const [groupId, generation] = [`${this.groupId}-redeliver`, new Date().toISOString()];
+    return this.withAdmin(async (admin) => {
+      const range = await seekGroup(admin, { ...request, groupId });
+      const latest = new Map<string, Message>();
+      await readToEnd(this.kafka, admin, groupId, request.topic, (partition, message) => {
+        const { key, value, headers } = message;
+        latest.set(`${partition}#${key?.toString('base64') ?? ''}`, {
+          key,
+          value: value && JSON.stringify({ ...JSON.parse(value.toString()), generation }),
+          headers: value ? headers : { ...headers, generation },
+        });
+      });
+      const messages = [...latest.values()];
+      for (let i = 0; i < messages.length; i += pipeline.poller.sendBatchSize)
+        await this.producer.send({
+          topic: request.topic,
+          acks: -1,
+          messages: messages.slice(i, i + pipeline.poller.sendBatchSize),
+        });
+      await admin.deleteGroups([groupId]);
+      return { ...range, groupId, generation, republished: messages.length };
+    });
+  }
+
   /** A replay group's start (kafka.ts `seekGroup`), for the operator who cannot reach the VPC. */
   seek(request: SeekRequest): ReturnType<typeof seekGroup> {
     return this.withAdmin((admin) => seekGroup(admin, request));

@@ -28,7 +28,7 @@ export const ResyncRequestSchema = z
   });
 export type ResyncRequest = z.infer<typeof ResyncRequestSchema>;
 
-/** `npm run replay`; `redeliver` is refused until resync's delivery generation reaches replay. */
+/** `npm run replay`; with `redeliver`, flush republishes the range as a new delivery generation. */
 export const ReplayRequestSchema = SeekRequestSchema.omit({ groupId: true }).extend({
   redeliver: z.boolean().optional(),
 });

@@ -347,7 +347,7 @@ async function dlqCommand(argv: string[]): Promise<unknown> {
 }
 
 const REPLAY_USAGE =
-  'usage: replay --topic <topic> --from <offset|ISO-8601 with offset> [--partition N] [--target aws]';
+  'usage: replay --topic <topic> --from <offset|ISO-8601 with offset> [--partition N] [--redeliver] [--target aws]';
 
 /**
  * Re-delivers `--topic` from `--from` through the merge-consumer. Local: the running `npm start`
@@ -379,7 +379,9 @@ async function replayCommand(argv: string[]): Promise<unknown> {
     throw new Error(`${REPLAY_USAGE}: ${z.prettifyError(request.error).replaceAll('\n', ' ')}`);
   const { target, invoke, outputs, control } = await resolveInvoker(values);
   if (control) return { target, result: await control('/api/replay', request.data, 'replay') };
-  if (request.data.redeliver) throw new Error('replay --redeliver is not wired on AWS yet');
+  const { redeliver: asNewGeneration, ...seek } = request.data;
+  if (asNewGeneration)
+    return { target, result: await invoke('flush', { action: 'redeliver', ...seek }) };
   const lambda = new LambdaClient({});
   const functionName = outputs?.[outputKeyFor('merge-consumer')];
   const { EventSourceMappings: mappings = [] } = await lambda.send(
@@ -396,7 +398,6 @@ async function replayCommand(argv: string[]): Promise<unknown> {
   if (!functionName || !live)
     throw new Error(`no event source mapping of ${functionName} reads ${request.data.topic}`);
   const groupId = `${groupOf(live)}-replay`;
-  const { redeliver: _, ...seek } = request.data;
   const range = await invoke('flush', { action: 'seek', groupId, ...seek });
   const group = { ConsumerGroupId: groupId };
   // The live mapping's source, controls and on-failure destination (the SDK sends only the

@@ -208,7 +208,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
      * `seekGroup` put it, stopped once it has committed the end the topic had when asked.
      */
     async replay({ topic, from, partition, redeliver }) {
-      if (redeliver) throw new Error('replay --redeliver is not wired yet');
+      if (redeliver)
+        // flush's answer is the range seekGroup answers, plus what it republished.
+        return (await hosts.flush.invoke({
+          action: 'redeliver',
+          topic,
+          from,
+          partition,
+        })) as Awaited<ReturnType<typeof seekGroup>>;
       const live = subscriptions.find((subscription) => subscription.topic === topic);
       if (!live) throw new Error(`no mapping reads ${topic}`);
       const groupId = `${live.groupId}-replay`;

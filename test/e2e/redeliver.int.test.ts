@@ -22,12 +22,15 @@ beforeAll(async () => {
   return () => harness.close();
 });
 
+async function npmRun(script: string, args: string[]): Promise<Record<string, unknown>> {
+  const argv = ['run', '--silent', script, '--', ...args, '--url', harness.dashboard.url];
+  const { stdout } = await promisify(execFile)('npm', argv, { timeout: 240_000 });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
 async function resync(...flags: string[]): Promise<Record<string, Record<string, unknown>>> {
-  const args = ['run', '--silent', 'resync', '--', '--source', 'all', '--full', ...flags];
-  const { stdout } = await promisify(execFile)('npm', [...args, '--url', harness.dashboard.url], {
-    timeout: 240_000,
-  });
-  return (JSON.parse(stdout) as { results: Record<string, Record<string, unknown>> }).results;
+  const answer = await npmRun('resync', ['--source', 'all', '--full', ...flags]);
+  return answer.results as Record<string, Record<string, unknown>>;
 }
 
 const idempotencyKeys = () =>
@@ -35,7 +38,7 @@ const idempotencyKeys = () =>
 
 describe('resync --redeliver after Analytics lost its data', () => {
   it(
-    'brings Analytics back exactly once per record; a second one delivers once more; a plain resync nothing',
+    'brings Analytics back exactly once per record; a second one delivers once more; a plain resync nothing; replay --redeliver too',
     { timeout: 600_000 },
     async () => {
       const first = await harness.waitUntilSettled((p) => p.stats.uniqueRecords >= TOTAL, 180_000);
@@ -94,6 +97,23 @@ describe('resync --redeliver after Analytics lost its data', () => {
       const last = await harness.waitUntilSettled(() => true, 120_000);
       expect(last.stats).toEqual(twice.stats);
       expect(last.dlqMessages).toBe(0);
+
+      // replay --redeliver: the latest record per id of the range, once more, as a new generation.
+      await harness.mockAdmin('/admin/reset', 'POST', {});
+      const topic = harness.names.customerTopic;
+      const replayed = await npmRun('replay', ['--topic', topic, '--from', '0', '--redeliver']);
+      expect(replayed).toMatchObject({ result: { status: 'ok', republished: CUSTOMERS } });
+      const customers = await harness.waitUntilSettled(
+        (p) => p.stats.recordsReceived >= CUSTOMERS,
+        180_000,
+      );
+      expect(customers.stats).toMatchObject({
+        uniqueRecords: CUSTOMERS,
+        uniqueVersions: CUSTOMERS,
+        recordsReceived: CUSTOMERS,
+        duplicateRecords: 0,
+      });
+      expect(checkDelivery(harness.mock.state)).toMatchObject({ lost: PRODUCTS });
     },
   );
 });

@@ -124,6 +124,9 @@ export function testDeps(store: StagingStore, poster = new FakeAnalytics()): Tes
       listFailed: async () => [],
       redriveFailed: async () => ({ republished: [], superseded: [] }),
       seek: async (request) => ({ groupId: request.groupId, from: {}, to: {}, records: 0 }),
+      redeliver: async () => {
+        throw new Error('redeliver is tested against Kafka (test/e2e/redeliver.int.test.ts)');
+      },
     },
     metrics: {
       addMetric: (name: string, _unit: unknown, value: number) => {
