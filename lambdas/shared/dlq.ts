@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { SeekRequest } from './kafka';
 import { seekGroup } from './kafka';
 import { dlqRedriveGroupId, pipeline, topics } from './pipeline';
+import { parseJson } from './staging-format';
 
 /**
  * A message on `analytics_dlq`: something that could not be delivered, the stage that gave up on
@@ -311,10 +312,12 @@ export class DlqTopic {
       const latest = new Map<string, Message>();
       await readToEnd(this.kafka, admin, groupId, request.topic, (partition, message) => {
         const { key, value, headers } = message;
+        const json = value && parseJson(z.looseObject({}), value.toString(), 'record');
+        if (json && 'reason' in json) return; // poison: dead-lettered when the mapping read it
         latest.set(`${partition}#${key?.toString('base64') ?? ''}`, {
           key,
-          value: value && JSON.stringify({ ...JSON.parse(value.toString()), generation }),
-          headers: value ? headers : { ...headers, generation },
+          value: json && JSON.stringify({ ...json.data, generation }),
+          headers: json ? headers : { ...headers, generation },
         });
       });
       const messages = [...latest.values()];
