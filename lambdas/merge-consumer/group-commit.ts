@@ -87,13 +87,10 @@ export function decide(
       return { kind: 'duplicate' };
     case IdempotencyRecordStatus.INPROGRESS:
       return named?.versions.has(versionKey) === true ? { kind: 'duplicate' } : { kind: 'stage' };
-    default:
-      return {
-        kind: 'undecided',
-        error: new MergeConsumerError(
-          `idempotency item of ${versionKey} has status ${String(stored?.status)}`,
-        ),
-      };
+    default: {
+      const message = `idempotency item of ${versionKey} has status ${String(stored?.status)}`;
+      return { kind: 'undecided', error: new MergeConsumerError(message) };
+    }
   }
 }
 
@@ -203,11 +200,8 @@ export async function groupCommit(
   const notCovered = toStage.filter((group) => !covered.has(group.versionKey));
   // Unreachable while the invariant above holds; their claims name an object that does not hold
   // them, so a retry with other boundaries takes them over.
-  if (notCovered.length > 0)
-    fail(
-      notCovered,
-      new MergeConsumerError(`${key} exists without ${notCovered.length} claimed versions`),
-    );
+  const message = `${key} exists without ${notCovered.length} claimed versions`;
+  if (notCovered.length > 0) fail(notCovered, new MergeConsumerError(message));
   return result;
 }
 
@@ -244,10 +238,7 @@ export function buildStagedBatch(args: {
   const recordPositions: Record<string, RecordPosition> = {};
   const entityOf = (record: ValidRecord): string =>
     entityKey(record.envelope.eventType, record.envelope.payload.id);
-  const positionOf = ({ partition, offset }: ValidRecord): RecordPosition => ({
-    partition,
-    offset: String(offset),
-  });
+  const positionOf = (r: ValidRecord) => ({ partition: r.partition, offset: String(r.offset) });
   const latest = latestPerId(args.records, (record) => ({
     entity: entityOf(record),
     record: record.envelope.payload,
