@@ -22,10 +22,7 @@ import { MergeConsumerError } from './msk-event';
 
 /** A version's idempotency item as the group commit reads it. */
 export interface StoredClaim {
-  /**
-   * Powertools' status of the item: INPROGRESS, COMPLETED (written by the earlier claim-then-complete
-   * protocol), or EXPIRED once past its `expiration` (Powertools' IdempotencyRecord.getStatus()).
-   */
+  /** INPROGRESS, COMPLETED (the earlier claim-then-complete protocol), or EXPIRED past `expiration`. */
   status: string;
   /** The staging object an INPROGRESS claim says the version is (or is about to be) staged in. */
   stagingKey: string | undefined;
@@ -179,11 +176,7 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
     };
   }
 
-  async #inChunks<T>(
-    items: readonly T[],
-    size: number,
-    send: (chunk: T[]) => Promise<void>,
-  ): Promise<void> {
+  async #inChunks<T>(items: readonly T[], size: number, send: (chunk: T[]) => Promise<void>) {
     const limit = pLimit(this.#concurrency);
     const chunks: T[][] = [];
     for (let start = 0; start < items.length; start += size)
