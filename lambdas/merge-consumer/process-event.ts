@@ -7,19 +7,13 @@ import { groupCommit } from './group-commit';
 import type { InvalidRecord, RecordPosition } from './msk-event';
 import { parseMskEvent } from './msk-event';
 
-/** What the Powertools Metrics does for us here (narrow, so tests pass a plain object). */
-export interface MetricSink {
-  addMetric(
-    name: string,
-    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
-    value: number,
-  ): unknown;
-}
+type MetricUnitName = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 export interface MergeConsumerDeps extends GroupCommitDeps {
   dlq: Pick<DlqPublisher, 'publish'>;
   logger: Pick<Logger, 'info' | 'warn' | 'error' | 'resetKeys' | 'setCorrelationId'>;
-  metrics: MetricSink;
+  /** Powertools Metrics, narrowed so tests pass a plain object. */
+  metrics: { addMetric(name: string, unit: MetricUnitName, value: number): unknown };
 }
 
 /**
@@ -32,35 +26,25 @@ export async function processMskEvent(
 ): Promise<KafkaBatchResponse> {
   const parsed = parseMskEvent(event);
   const { logger, metrics } = deps;
+  const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
   // One correlation id per invocation, not per record: the messageId of its first valid record
   // (the logged batchId and offsets find the rest); none when no record is valid.
   logger.resetKeys();
   const first = parsed.valid[0];
   if (first !== undefined) logger.setCorrelationId(first.envelope.messageId);
-  metrics.addMetric(
-    mergeConsumerMetrics.recordsReceived,
-    MetricUnit.Count,
-    parsed.positions.length,
-  );
+  count(mergeConsumerMetrics.recordsReceived, parsed.positions.length);
   if (parsed.positions.length === 0) return { batchItemFailures: [] };
 
   const failed: RecordPosition[] = [...(await sendToDlq(parsed.invalid, deps))];
 
+  const batchDate = new Date(Math.max(...parsed.positions.map((position) => position.timestamp)));
   const commit = await groupCommit(
-    {
-      records: parsed.valid,
-      ranges: parsed.ranges,
-      batchDate: new Date(Math.max(...parsed.positions.map((position) => position.timestamp))),
-    },
+    { records: parsed.valid, ranges: parsed.ranges, batchDate },
     deps,
   );
-  metrics.addMetric(mergeConsumerMetrics.recordsDuplicate, MetricUnit.Count, commit.duplicates);
-  metrics.addMetric(mergeConsumerMetrics.recordsStaged, MetricUnit.Count, commit.recordsStaged);
-  metrics.addMetric(
-    mergeConsumerMetrics.batchesStaged,
-    MetricUnit.Count,
-    commit.object === 'created' ? 1 : 0,
-  );
+  count(mergeConsumerMetrics.recordsDuplicate, commit.duplicates);
+  count(mergeConsumerMetrics.recordsStaged, commit.recordsStaged);
+  count(mergeConsumerMetrics.batchesStaged, commit.object === 'created' ? 1 : 0);
   logger.info('batch merged', {
     batchId: commit.batchId,
     stagingKey: commit.stagingKey,
@@ -120,18 +104,12 @@ async function sendToDlq(
 }
 
 /**
- * The partial batch response of a Kafka event source mapping, as AWS documents it
- * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html#kafka-partial-batch-response:
- * `{ "partition": "topic-partition_number", "offset": 100 }`) and as Powertools for AWS Lambda
- * (Python) types it (`KafkaItemIdentifier` in aws_lambda_powertools/utilities/batch/types.py). Lambda
- * fails the whole batch on any other key name. Powertools TypeScript's BatchProcessor has no Kafka
- * event type, hence this hand-written type.
+ * As AWS documents it (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html#kafka-partial-batch-response)
+ * and Powertools Python types it (`KafkaItemIdentifier`, utilities/batch/types.py); Lambda fails
+ * the whole batch on any other key name. Powertools TypeScript's BatchProcessor has no Kafka type.
  */
-export interface KafkaBatchItemFailure {
-  itemIdentifier: { partition: string; offset: number };
-}
 export interface KafkaBatchResponse {
-  batchItemFailures: KafkaBatchItemFailure[];
+  batchItemFailures: { itemIdentifier: { partition: string; offset: number } }[];
 }
 
 /**
