@@ -54,10 +54,7 @@ export const StagedBatchSchema = z.object({
   offsets: z.array(OffsetRangeSchema),
   /** Optional (older objects have none): each record's Kafka position by `entityKey`, for {@link latestPerId}. */
   recordPositions: z.record(z.string(), RecordPositionSchema).optional(),
-  /**
-   * Optional (additive): every version key this object accounts for, superseded ones included;
-   * merge-consumer reads it to decide exactly whether a claimed version is staged here.
-   */
+  /** Optional (additive): every version key it accounts for, superseded ones included. */
   recordVersions: z.array(z.string().min(1)).optional(),
 });
 export type StagedBatch = z.infer<typeof StagedBatchSchema>;
@@ -120,10 +117,8 @@ export interface StagedVersion {
 }
 
 /**
- * True when `a` is a later version of its id than `b` (docs/DESIGN.md, "Latest version per id" is
- * read order): the later offset of one partition, else the later `updatedAt` (a delete's
- * `deletedAt`), else a fixed order of the content, so every rebuild of a payload picks the same
- * one and its bytes stay identical.
+ * `a` is later than `b` (docs/DESIGN.md, "Latest version per id"): by offset within a partition,
+ * else time, else content, so every rebuild of a payload picks the same one and keeps its bytes.
  */
 function isLater(a: StagedVersion, b: StagedVersion): boolean {
   if (a.position && b.position && a.position.partition === b.position.partition) {
@@ -233,15 +228,8 @@ export class S3StagingStore {
   }
 
   async put(key: string, body: string, ifNoneMatch?: '*'): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        ContentType: 'application/json',
-        IfNoneMatch: ifNoneMatch,
-      }),
-    );
+    const params = { Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' };
+    await this.s3.send(new PutObjectCommand({ ...params, IfNoneMatch: ifNoneMatch }));
   }
 
   /** Writes the batch unless an object exists under `key` ('exists': an earlier attempt wrote it). */
@@ -256,13 +244,8 @@ export class S3StagingStore {
   }
 
   async copy(fromKey: string, toKey: string): Promise<void> {
-    await this.s3.send(
-      new CopyObjectCommand({
-        Bucket: this.bucket,
-        Key: toKey,
-        CopySource: `${this.bucket}/${encodeURIComponent(fromKey).replace(/%2F/g, '/')}`,
-      }),
-    );
+    const CopySource = `${this.bucket}/${encodeURIComponent(fromKey).replace(/%2F/g, '/')}`;
+    await this.s3.send(new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource }));
   }
 
   async delete(key: string): Promise<void> {
