@@ -223,14 +223,8 @@ async function parkPayload(
   const { eventId } = manifest;
   const parkedKeys = carried.map(({ entry }) => keyAt(entry.stagedKey, 'dlq'));
   const batchIds = manifest.batches.map((batch) => batch.batchId);
-  await deps.dlq.publish([
-    {
-      stage: 'flush',
-      reason,
-      attempts,
-      origin: { eventId, batchIds, s3Keys: [manifestKey(eventId), ...parkedKeys] },
-    },
-  ]);
+  const origin = { eventId, batchIds, s3Keys: [manifestKey(eventId), ...parkedKeys] };
+  await deps.dlq.publish([{ stage: 'flush', reason, attempts, origin }]);
   deps.metrics.addMetric(flushMetrics.dlqMessages, MetricUnit.Count, 1);
   for (const { entry, place } of carried)
     if (place !== 'dlq')
@@ -238,10 +232,11 @@ async function parkPayload(
   for (const { entry } of carried) await deps.store.delete(keyAt(entry.stagedKey, 'staging'));
   const parked = { reason, attempts, parkedAt: new Date(deps.now()).toISOString() };
   await deps.store.put(manifestKey(eventId), JSON.stringify({ ...manifest, parked }));
-  deps.metrics.addMetric(flushMetrics.batchesParked, MetricUnit.Count, carried.length);
+  const batches = carried.length;
+  deps.metrics.addMetric(flushMetrics.batchesParked, MetricUnit.Count, batches);
   deps.logger.error('Parked an undeliverable payload under dlq/', {
     eventId,
-    batches: carried.length,
+    batches,
     reason,
     attempts,
   });
