@@ -33,14 +33,8 @@ export interface FlushSummary {
 export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promise<FlushSummary> {
   const { deadline } = settings;
   const startedAt = deps.now();
-  const summary: FlushSummary = {
-    status: 'ok',
-    payloads: [],
-    resumed: 0,
-    alreadyDelivered: 0,
-    quarantined: 0,
-    remaining: 0,
-  };
+  const counts = { resumed: 0, alreadyDelivered: 0, quarantined: 0, remaining: 0 };
+  const summary: FlushSummary = { status: 'ok', payloads: [], ...counts };
   // Read through a function: `record` sets it while the loops below run.
   const stopped = (): boolean => summary.stoppedEarly !== undefined;
   const record = (result: PayloadResult): void => {
@@ -60,10 +54,8 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
     if (manifest.parked) continue; // waits for a redrive
     const carried = await locateBatches(deps.store, manifest);
     if (typeof carried === 'string') {
-      deps.logger.error('Manifest refers to batches it cannot find; left for an operator', {
-        eventId: manifest.eventId,
-        problem: carried,
-      });
+      const fields = { eventId: manifest.eventId, problem: carried };
+      deps.logger.error('Manifest refers to batches it cannot find; left for an operator', fields);
       continue;
     }
     // A batch in delivered/ means Analytics has the payload: only the moves are left, no re-post.
@@ -90,11 +82,8 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
     (min, object) => Math.min(min, object.lastModified.getTime()),
     startedAt,
   );
-  deps.metrics.addMetric(
-    flushMetrics.oldestStagedBatchAgeSeconds,
-    MetricUnit.Seconds,
-    Math.max(0, Math.round((startedAt - oldest) / 1000)),
-  );
+  const ageSeconds = Math.max(0, Math.round((startedAt - oldest) / 1000));
+  deps.metrics.addMetric(flushMetrics.oldestStagedBatchAgeSeconds, MetricUnit.Seconds, ageSeconds);
 
   let handled = 0;
   const packer = new PayloadPacker(settings.limits);
@@ -138,14 +127,11 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
   if (!stopped() && !packer.isEmpty) await send(packer.take());
 
   summary.remaining = stagedObjects.length - handled;
-  deps.metrics.addMetric(
-    flushMetrics.flushLatencyMs,
-    MetricUnit.Milliseconds,
-    deps.now() - startedAt,
-  );
-  const { payloads, ...counts } = summary;
+  const latencyMs = deps.now() - startedAt;
+  deps.metrics.addMetric(flushMetrics.flushLatencyMs, MetricUnit.Milliseconds, latencyMs);
+  const { payloads, ...totals } = summary;
   deps.logger.info('Flush finished', {
-    ...counts,
+    ...totals,
     payloads: payloads.length,
     delivered: payloads.filter((payload) => payload.status === 'delivered').length,
     failed: payloads.filter((payload) => payload.status === 'failed').length,
@@ -167,15 +153,12 @@ async function quarantine(
 ): Promise<void> {
   const quarantineKey = keyAt(key, 'dlq');
   const batchId = parseStagedKey(key)?.batchId;
-  await deps.dlq.publish([
-    {
-      stage: 'flush',
-      reason: `invalid staged object: ${reason}`,
-      attempts: 0,
-      origin: { s3Keys: [quarantineKey], batchIds: batchId === undefined ? undefined : [batchId] },
-      record: raw,
-    },
-  ]);
+  const origin = {
+    s3Keys: [quarantineKey],
+    batchIds: batchId === undefined ? undefined : [batchId],
+  };
+  const why = `invalid staged object: ${reason}`;
+  await deps.dlq.publish([{ stage: 'flush', reason: why, attempts: 0, origin, record: raw }]);
   await deps.store.copy(key, quarantineKey);
   await deps.store.delete(key);
   deps.metrics.addMetric(flushMetrics.dlqMessages, MetricUnit.Count, 1);
