@@ -21,9 +21,8 @@ export interface PackLimits {
  * batches always yields the same key, whatever order they were listed in.
  */
 export function eventIdFor(batchIds: readonly string[]): string {
-  return createHash('sha256')
-    .update([...batchIds].sort().join('\n'))
-    .digest('hex');
+  const sorted = [...batchIds].sort().join('\n');
+  return createHash('sha256').update(sorted).digest('hex');
 }
 
 export function buildPayload(entries: readonly StagedEntry[], timestamp: string): AnalyticsPayload {
