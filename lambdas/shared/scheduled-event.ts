@@ -1,13 +1,9 @@
 import { z } from 'zod';
 
 /**
- * What an EventBridge rule with a schedule expression delivers to its Lambda target (the
- * infra's `Schedules` are such rules). The two fields that make it a scheduled event are
- * pinned; the rest of the envelope (id, time, account, region, resources, detail) is AWS's to
- * extend. Shape: corpus `aws-lambda-go-scheduled-event` (test/conformance/README.md).
- *
- * EventBridge Scheduler is not this: a schedule sends its target's `Input` as the event, with
- * no envelope of its own.
+ * What an EventBridge schedule rule (infra's `Schedules`) delivers; only the two fields that make
+ * it one are pinned. Shape: corpus `aws-lambda-go-scheduled-event` (test/conformance/README.md).
+ * EventBridge Scheduler is not this: it sends its target's `Input`, with no envelope.
  */
 export const ScheduledEventSchema = z.looseObject({
   'detail-type': z.literal('Scheduled Event'),
