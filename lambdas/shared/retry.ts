@@ -1,17 +1,13 @@
 /**
- * Exponential backoff with FULL jitter (AWS Architecture Blog, "Exponential Backoff and
- * Jitter"): a uniformly random delay in [0, min(maxDelay, base * 2^retryIndex)). Full jitter
- * spreads retrying clients apart better than equal or no jitter.
- *
- * @param attempt 1-based number of the attempt that just failed (1 → cap = base).
+ * FULL jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"): uniform in
+ * [0, min(maxDelay, base * 2^(attempt - 1))), `attempt` being the 1-based attempt that just failed.
  */
 export function fullJitterDelay(
   attempt: number,
   options: { baseDelayMs: number; maxDelayMs: number },
   random: () => number = Math.random,
 ): number {
-  const exponent = Math.max(0, attempt - 1);
-  const cap = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** exponent);
+  const cap = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.floor(random() * cap);
 }
 
