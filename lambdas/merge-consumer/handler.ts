@@ -26,27 +26,19 @@ const claims = new StagingClaimPersistenceLayer({
   claimsPerRequest: env.IDEMPOTENCY_CLAIMS_PER_REQUEST,
   concurrency: env.IDEMPOTENCY_CONCURRENCY,
 });
-const staging = new S3StagingStore(
-  sdkClient(S3Client, { forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined }),
-  env.STAGING_BUCKET,
-);
+const s3 = sdkClient(S3Client, { forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined });
+const staging = new S3StagingStore(s3, env.STAGING_BUCKET);
 
 const producer = createProducer(await createKafka(kafkaEnv, { logger }));
 await producer.connect();
 const dlq = new DlqPublisher(producer, env.DLQ_TOPIC);
+const concurrency = env.IDEMPOTENCY_CONCURRENCY;
+const now = (): Date => new Date();
 
 export const handler = middy(
   async (event: unknown, context: Context): Promise<KafkaBatchResponse> => {
     claims.registerLambdaContext(context);
-    return processMskEvent(event, {
-      claims,
-      staging,
-      dlq,
-      logger,
-      metrics,
-      concurrency: env.IDEMPOTENCY_CONCURRENCY,
-      now: () => new Date(),
-    });
+    return processMskEvent(event, { claims, staging, dlq, logger, metrics, concurrency, now });
   },
 )
   .use(injectLambdaContext(logger))
