@@ -19,10 +19,8 @@ interface LeaseOptions {
 }
 
 /**
- * Takes the flush lease in the sync-state table: a conditional PutItem that succeeds only if no
- * lease exists or the existing one has expired. Returns undefined when another flush holds it.
- * Reserved concurrency 1 already prevents overlap in AWS; the lease also covers manual invokes
- * and the local runtime.
+ * The flush lease: a PutItem on the sync-state table if none is held or it expired; undefined when
+ * another flush holds it. Beyond reserved concurrency 1, it covers manual invokes and local runs.
  */
 export async function acquireLease(options: LeaseOptions): Promise<Lease | undefined> {
   const now = (options.now ?? Date.now)();
