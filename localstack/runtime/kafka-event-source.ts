@@ -427,10 +427,8 @@ export class KafkaEventSource {
       return [];
     }
     const failedFrom = outcome.firstFailedOffset;
-    this.emit({
-      type: 'partial-failure',
-      failed: Object.fromEntries([...failedFrom].map(([key, offset]) => [key, String(offset)])),
-    });
+    const failed = Object.fromEntries(Array.from(failedFrom, ([key, at]) => [key, String(at)]));
+    this.emit({ type: 'partial-failure', failed });
     const isRetried = (record: SourceRecord): boolean => {
       const first = failedFrom.get(topicPartitionKey(record));
       return first !== undefined && record.offset >= first;
@@ -481,18 +479,10 @@ export class KafkaEventSource {
   ): Promise<void> {
     const destination = this.controls.onFailureTopic;
     if (destination && this.producer && records.length > 0) {
-      const messages = buildOnFailureMessages({
-        records,
-        source: this.options.source,
-        functionArn: this.options.functionArn,
-        condition,
-        invokeCount,
-      });
-      await this.producer.send({
-        topic: destination,
-        acks: -1,
-        messages: messages.map(({ key, value }) => ({ key, value: JSON.stringify(value) })),
-      });
+      // The options carry the event source and function ARN the records name.
+      const built = buildOnFailureMessages({ ...this.options, records, condition, invokeCount });
+      const messages = built.map(({ key, value }) => ({ key, value: JSON.stringify(value) }));
+      await this.producer.send({ topic: destination, acks: -1, messages });
     }
     this.emit({ type: 'on-failure', condition, records: records.length, destination });
     await this.commit(records);
@@ -524,10 +514,8 @@ export class KafkaEventSource {
         offset: String(offset),
       })),
     );
-    this.emit({
-      type: 'commit',
-      offsets: Object.fromEntries(offsets.map(([key, entry]) => [key, String(entry.offset)])),
-    });
+    const sent = Object.fromEntries(offsets.map(([key, entry]) => [key, String(entry.offset)]));
+    this.emit({ type: 'commit', offsets: sent });
   }
 
   private emit(activity: MappingActivity): void {
