@@ -133,17 +133,12 @@ export function eventBytes(record: SourceRecord, firstOfPartition: boolean): num
  * partition fails the whole batch, as AWS documents for stream sources
  * (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html#streams-batchfailurereporting-conditions).
  */
+const ItemIdentifierSchema = z.strictObject({
+  partition: z.string().min(1),
+  offset: z.number().int().nonnegative(),
+});
 const BatchResponseSchema = z.object({
-  batchItemFailures: z
-    .array(
-      z.object({
-        itemIdentifier: z.strictObject({
-          partition: z.string().min(1),
-          offset: z.number().int().nonnegative(),
-        }),
-      }),
-    )
-    .nullish(),
+  batchItemFailures: z.array(z.object({ itemIdentifier: ItemIdentifierSchema })).nullish(),
 });
 
 export type BatchOutcome =
@@ -168,19 +163,13 @@ export function interpretBatchResponse(
   const failures = parsed.data.batchItemFailures ?? [];
   if (failures.length === 0) return { kind: 'success' };
 
-  const offsetsInBatch = new Set(
-    batch.map((record) => `${topicPartitionKey(record)}@${record.offset}`),
-  );
+  const inBatch = new Set(batch.map((record) => `${topicPartitionKey(record)}@${record.offset}`));
   const firstFailedOffset = new Map<string, bigint>();
   for (const { itemIdentifier } of failures) {
     const key = itemIdentifier.partition;
     const offset = BigInt(itemIdentifier.offset);
-    if (!offsetsInBatch.has(`${key}@${offset}`)) {
-      return {
-        kind: 'malformed',
-        reason: `batchItemFailures names ${key}@${offset}, which is not in the batch`,
-      };
-    }
+    const reason = `batchItemFailures names ${key}@${offset}, which is not in the batch`;
+    if (!inBatch.has(`${key}@${offset}`)) return { kind: 'malformed', reason };
     const current = firstFailedOffset.get(key);
     if (current === undefined || offset < current) firstFailedOffset.set(key, offset);
   }
