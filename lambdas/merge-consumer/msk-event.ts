@@ -39,11 +39,9 @@ export interface InvalidRecord extends RecordPosition {
 }
 
 /**
- * The event as a whole is validated with the Powertools schemas, except that each record is only
- * required to have a position: a record whose key/value/headers are broken is one poison message
- * for the DLQ, not a reason to fail the event (which would block every partition in it).
- * Both mappings are accepted: MSK (`aws:kafka`, with `eventSourceArn`) in AWS, and self-managed
- * Kafka (`SelfManagedKafka`, no ARN), which the `localstack` target maps its broker with.
+ * The event is validated with the Powertools schemas (MSK, and self-managed Kafka for the
+ * `localstack` target), but a record need only have a position: one with a broken key, value or
+ * headers is a poison message for the DLQ, not a reason to fail the event (and its partitions).
  */
 const RecordPositionSchema = z.looseObject({
   topic: z.string().min(1),
