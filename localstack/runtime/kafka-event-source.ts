@@ -168,11 +168,7 @@ export class KafkaEventSource {
     });
   }
 
-  /**
-   * After a crash kafkajs does not restart from, reconnects and rejoins (the subscriptions stay on
-   * the consumer) until stopped, as a Lambda mapping never gives up (README: "kafkajs restarts its
-   * consumer only after retriable errors"). Buffered records are kept; refetched ones skipped.
-   */
+  /** Rejoins after a crash kafkajs won't restart from (README, "kafkajs restarts its consumer"). */
   private scheduleRestart(error: unknown): void {
     if (!this.running || this.restartTimer !== undefined) return;
     this.restartAttempts += 1;
@@ -296,10 +292,8 @@ export class KafkaEventSource {
   }
 
   /**
-   * The next batch, oldest partitions first: up to `batchSize` records and no more than the 6 MB
-   * invocation payload limit (a record that alone is over it is taken alone; `deliver` gives it
-   * up). `full` = a limit was reached, so the batching window need not be waited out. Nothing is
-   * removed from the buffers: `taking` says how many records of each partition the batch holds.
+   * The next batch, oldest partitions first, within `batchSize` and 6 MB (README, "Payload limit");
+   * `full`: no need to wait out the window. `taking` marks what it holds; nothing leaves the buffers.
    */
   private takeBatch(ready: PartitionState[]): {
     records: SourceRecord[];
@@ -336,11 +330,7 @@ export class KafkaEventSource {
     }
   }
 
-  /**
-   * FETCH_START comes only from a running kafkajs runner: the moment to repeat the commits and
-   * resumes kafkajs dropped while it was not running (README: "kafkajs' `commitOffsets` also
-   * returns without committing"; the kafka-sigkill chaos scenario).
-   */
+  /** The runner runs again: repeat what it dropped (README, "kafkajs' `commitOffsets` also"). */
   private onFetchStart(): void {
     for (const state of this.partitions.values()) this.resumeIfDrained(state);
     if (this.recommitPending && this.running) {
