@@ -27,9 +27,10 @@ const { logger, metrics } = powertools(env);
 
 const s3 = sdkClient(S3Client, { forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined });
 const dynamodb = sdkClient(DynamoDBClient, {});
+const maxAttempts = env.FLUSH_MAX_ATTEMPTS;
 const http = new HttpClient({
   timeoutMs: env.HTTP_TIMEOUT_MS,
-  maxAttempts: env.FLUSH_MAX_ATTEMPTS,
+  maxAttempts,
   baseDelayMs: env.FLUSH_BASE_DELAY_MS,
   maxDelayMs: env.FLUSH_MAX_DELAY_MS,
   onRetry: (info) => logger.warn('Retrying Analytics', info),
@@ -47,11 +48,7 @@ const send = async (record: ProducerRecord) => (await connectOnce(), producer.se
 
 const deps: FlushDeps = {
   store: new S3StagingStore(s3, env.STAGING_BUCKET),
-  poster: createAnalyticsPoster({
-    http,
-    baseUrl: env.ANALYTICS_API_BASE_URL,
-    maxAttempts: env.FLUSH_MAX_ATTEMPTS,
-  }),
+  poster: createAnalyticsPoster({ http, baseUrl: env.ANALYTICS_API_BASE_URL, maxAttempts }),
   dlq: new DlqPublisher({ send }, env.DLQ_TOPIC),
   topic: new DlqTopic(kafka, { send }, env.DLQ_TOPIC),
   metrics,
