@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DlqTopic, FailedRecord } from '../shared/dlq';
+import type { DlqTopic, FailedRecord } from './dlq-topic';
 import type { seekGroup } from '../shared/kafka';
 import { SeekRequestSchema } from '../shared/kafka';
 import { describePayload, isScheduledEvent } from '../shared/scheduled-event';

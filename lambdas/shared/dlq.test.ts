@@ -1,7 +1,6 @@
 import type { ProducerRecord, RecordMetadata } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
-import { kafkaOnFailureRecordSample } from '../../test/conformance/kafka-corpus';
-import { DLQ_RECORD_MAX_CHARS, DlqMessageSchema, DlqPublisher, OnFailureRecordSchema } from './dlq';
+import { DLQ_RECORD_MAX_CHARS, DlqMessageSchema, DlqPublisher } from './dlq';
 
 describe('DlqPublisher', () => {
   it('sends schema-valid messages keyed by dlqId with acks from all replicas', async () => {
@@ -91,26 +90,5 @@ describe('DlqPublisher', () => {
     await expect(
       new DlqPublisher({ send }, 'dlq', undefined, 100 * 1024).publish(entries),
     ).rejects.toThrow('broker down');
-  });
-});
-
-describe('OnFailureRecordSchema', () => {
-  it('reads the record AWS documents for a Kafka on-failure destination', () => {
-    // https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html#kafka-ofd-record-format
-    const parsed = OnFailureRecordSchema.parse(kafkaOnFailureRecordSample());
-    expect(parsed.requestContext.condition).toBe('RetriesExhausted');
-    const [record] = parsed.payload.records['my-topic-0'] ?? [];
-    expect(record).toMatchObject({ topic: 'my-topic', partition: 0, offset: 100, headers: [] });
-    expect(Buffer.from(record?.key ?? '', 'base64').toString()).toBe('test-key');
-    expect(Buffer.from(record?.value ?? '', 'base64').toString()).toBe('test-value');
-  });
-
-  it('refuses a message that carries more than one record', () => {
-    const sample = kafkaOnFailureRecordSample() as {
-      payload: { records: Record<string, unknown[]> };
-    };
-    const [record] = sample.payload.records['my-topic-0'] ?? [];
-    sample.payload.records['my-topic-0'] = [record, record];
-    expect(OnFailureRecordSchema.safeParse(sample).success).toBe(false);
   });
 });

@@ -156,7 +156,7 @@ export function mergeConsumerGroupId(
  */
 export const replayGroupPattern = /^[\w.-]+-replay$/;
 
-/** Whose committed offsets on the DLQ topic mark what `dlq redrive` has redriven (shared/dlq.ts). */
+/** Whose committed offsets on the DLQ topic mark what `dlq redrive` has redriven (flush/dlq-topic.ts). */
 export function dlqRedriveGroupId(dlqTopic: string = topics.dlq): string {
   return `ecom-sync-redrive-${dlqTopic}`;
 }

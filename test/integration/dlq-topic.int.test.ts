@@ -3,7 +3,8 @@ import type { Admin, Kafka as KafkaClient, KafkaMessage, Producer } from 'kafkaj
 import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildOnFailureMessages } from '../../localstack/runtime/msk-event';
-import { DlqPublisher, DlqTopic } from '../../lambdas/shared/dlq';
+import { DlqPublisher } from '../../lambdas/shared/dlq';
+import { DlqTopic } from '../../lambdas/flush/dlq-topic';
 import { createProducer } from '../../lambdas/shared/kafka';
 import { dlqRedriveGroupId } from '../../lambdas/shared/pipeline';
 import { localStack } from '../support/local-stack';
