@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import type { LocalRuntimeOptions } from '../../localstack/runtime/local-runtime';
 import type { PipelineProgress, PipelineRun } from '../../localstack/start-pipeline';
 import { startPipeline, topicMessageCount } from '../../localstack/start-pipeline';
@@ -15,7 +16,17 @@ export interface OperatorHarness extends PipelineRun {
   ): Promise<PipelineProgress>;
   /** Calls the mock APIs' admin routes (faults, mutations). */
   mockAdmin(path: string, method: string, body?: unknown): Promise<unknown>;
+  /** `npm run <script> -- …args` against this run's dashboard, as an operator types it. */
+  npmRun(script: 'resync' | 'dlq' | 'replay' | 'invoke', args: string[]): Promise<CliRun>;
   close(): Promise<void>;
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout as JSON, undefined when it is not. */
+  json: unknown;
 }
 
 /** What `npm start` runs (startPipeline with its dashboard), on uniquely named resources. */
@@ -44,6 +55,20 @@ export async function startOperatorHarness(options: {
     dlqMessages: () => topicMessageCount(run.admin, run.names.dlqTopic),
     waitUntilSettled: (accept, timeoutMs) => run.waitUntilDrained({ accept, timeoutMs }),
     close: () => run.stop(),
+    npmRun: (script, args) =>
+      new Promise((resolve) => {
+        const argv = ['run', '--silent', script, '--', ...args, '--url', dashboard.url];
+        execFile('npm', argv, { timeout: 240_000 }, (error, stdout, stderr) => {
+          let json: unknown;
+          try {
+            json = JSON.parse(stdout);
+          } catch {
+            json = undefined;
+          }
+          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+          resolve({ code, stdout, stderr, json });
+        });
+      }),
     async mockAdmin(path, method, body) {
       const response = await fetch(new URL(path, run.mock.url), {
         method,

@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { OperatorHarness } from './operator-harness';
+import type { CliRun, OperatorHarness } from './operator-harness';
 import { startOperatorHarness } from './operator-harness';
 
 /**
@@ -26,32 +25,8 @@ beforeAll(async () => {
   return () => harness.close();
 });
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: unknown;
-}
-
-function npmRun(script: 'resync' | 'dlq' | 'invoke', args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      'npm',
-      ['run', '--silent', script, '--', ...args, '--url', harness.dashboard.url],
-      { timeout: 240_000 },
-      (error, stdout, stderr) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          json = undefined;
-        }
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr, json });
-      },
-    );
-  });
-}
+const npmRun = (script: 'resync' | 'dlq' | 'invoke', args: string[]) =>
+  harness.npmRun(script, args);
 
 /** flush answers `busy` while a scheduled flush holds the lease; an operator would just retry. */
 async function untilNotBusy(run: () => Promise<CliRun>): Promise<CliRun> {

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dlqRedriveGroupId, mergeConsumerMetrics } from '../../lambdas/shared/pipeline';
@@ -35,27 +34,14 @@ interface Answers {
   resync: unknown;
 }
 
-function npmRun<K extends keyof Answers>(
-  answer: K,
+/** The CLI's answer, typed as the test reads it. */
+async function npmRun<K extends keyof Answers>(
+  _answer: K,
   script: 'resync' | 'dlq' | 'replay',
   args: string[],
 ) {
-  return new Promise<{ code: number; stderr: string; json: Answers[K] }>((resolve) => {
-    execFile(
-      'npm',
-      ['run', '--silent', script, '--', ...args, '--url', harness.dashboard.url],
-      { timeout: 240_000 },
-      (error, stdout, stderr) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          json = undefined;
-        }
-        resolve({ code: error ? 1 : 0, stderr, json: json as Answers[K] });
-      },
-    );
-  });
+  const run = await harness.npmRun(script, args);
+  return { ...run, json: run.json as Answers[K] };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

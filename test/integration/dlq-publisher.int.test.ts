@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka as KafkaClient, Producer } from 'kafkajs';
-import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_RECORD_MAX_CHARS, DlqMessageSchema, DlqPublisher } from '../../lambdas/shared/dlq';
 import type { DlqEntry } from '../../lambdas/shared/dlq';
-import { createProducer } from '../../lambdas/shared/kafka';
-import { applyLocalStackEnv, localStack } from '../support/local-stack';
+import { applyLocalStackEnv, connectKafka } from '../support/local-stack';
 
 /**
  * The DLQ publisher against the real broker, whose record batches are limited to
@@ -19,19 +17,9 @@ let producer: Producer;
 
 beforeAll(async () => {
   applyLocalStackEnv();
-  kafka = new Kafka({
-    clientId: 'dlq-publisher-test',
-    brokers: [localStack().kafkaBrokers],
-    logLevel: logLevel.NOTHING,
-  });
-  admin = kafka.admin();
-  await admin.connect();
-  producer = createProducer(kafka);
-  await producer.connect();
-  return async () => {
-    await producer.disconnect();
-    await admin.disconnect();
-  };
+  let close: () => Promise<void>;
+  ({ kafka, admin, producer, close } = await connectKafka('dlq-publisher-test'));
+  return close;
 });
 
 /** A raw record as a poison message carries it: JSON, so every quote is escaped once more. */

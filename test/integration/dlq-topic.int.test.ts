@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka as KafkaClient, KafkaMessage, Producer } from 'kafkajs';
-import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildOnFailureMessages } from '../../localstack/runtime/msk-event';
 import { DlqPublisher } from '../../lambdas/shared/dlq';
 import { DlqTopic } from '../../lambdas/flush/dlq-topic';
-import { createProducer } from '../../lambdas/shared/kafka';
 import { dlqRedriveGroupId } from '../../lambdas/shared/pipeline';
-import { localStack } from '../support/local-stack';
+import { connectKafka } from '../support/local-stack';
 
 /**
  * `dlq list` / `dlq redrive` of the records the event source mapping dead-lettered, against the
@@ -20,19 +18,9 @@ let admin: Admin;
 let producer: Producer;
 
 beforeAll(async () => {
-  kafka = new Kafka({
-    clientId: 'dlq-topic-test',
-    brokers: [localStack().kafkaBrokers],
-    logLevel: logLevel.NOTHING,
-  });
-  admin = kafka.admin();
-  await admin.connect();
-  producer = createProducer(kafka);
-  await producer.connect();
-  return async () => {
-    await producer.disconnect();
-    await admin.disconnect();
-  };
+  let close: () => Promise<void>;
+  ({ kafka, admin, producer, close } = await connectKafka('dlq-topic-test'));
+  return close;
 });
 
 async function readAll(topic: string, count: number): Promise<KafkaMessage[]> {

@@ -1,4 +1,7 @@
+import type { Admin, Producer } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
+import { createProducer } from '../../lambdas/shared/kafka';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
 import { stackEnv } from '../../localstack/stack/endpoints';
 
@@ -23,4 +26,21 @@ export function applyLocalStackEnv(): Record<string, string> {
   const env = stackEnv(localStack());
   Object.assign(process.env, env);
   return env;
+}
+
+/** A kafkajs client, admin and the pipeline's producer on the run's broker, connected; `close` disconnects. */
+export async function connectKafka(clientId: string) {
+  const kafka = new Kafka({
+    clientId,
+    brokers: [localStack().kafkaBrokers],
+    logLevel: logLevel.NOTHING,
+  });
+  const admin: Admin = kafka.admin();
+  const producer: Producer = createProducer(kafka);
+  await Promise.all([admin.connect(), producer.connect()]);
+  const close = async () => {
+    await producer.disconnect();
+    await admin.disconnect();
+  };
+  return { kafka, admin, producer, close };
 }
