@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { MockResponse } from './http-types';
 import { errorResponse } from './http-types';
-import type { Random } from './prng';
+import type { MockState } from './mock-state';
 
 const faultRoutes = ['crm', 'inventory', 'analytics'] as const;
 export type FaultRoute = (typeof faultRoutes)[number];
@@ -42,15 +42,12 @@ export function faultRouteOf(path: string): FaultRoute | undefined {
 }
 
 /** Requests per route and what they suffered, for reports ("CRM: 23 of 118 answered 5xx"). */
-export type FaultTally = Record<
-  'requests' | 'errors' | 'rateLimited' | 'outage' | 'latencySpikes',
-  number
->;
-
-export const emptyFaultTallies = (): Record<FaultRoute, FaultTally> => {
-  const empty = () => ({ requests: 0, errors: 0, rateLimited: 0, outage: 0, latencySpikes: 0 });
-  return { crm: empty(), inventory: empty(), analytics: empty() };
-};
+const emptyTally = () => ({ requests: 0, errors: 0, rateLimited: 0, outage: 0, latencySpikes: 0 });
+export const emptyFaultTallies = (): Record<FaultRoute, ReturnType<typeof emptyTally>> => ({
+  crm: emptyTally(),
+  inventory: emptyTally(),
+  analytics: emptyTally(),
+});
 
 const retryAfter = (seconds: number) => ({ 'retry-after': String(seconds) });
 
@@ -61,7 +58,7 @@ const retryAfter = (seconds: number) => ({ 'retry-after': String(seconds) });
  * the draws come from the seeded generator, so a test sees the same sequence on every run.
  */
 export async function injectFault(
-  state: { faults: FaultSettings; faultRandom: Random; faultTally: Record<FaultRoute, FaultTally> },
+  state: MockState,
   path: string,
   nowMs: number,
   sleep: (ms: number) => Promise<void>,

@@ -2,23 +2,19 @@ import type { AnalyticsPayload, AnalyticsStats } from '../shared/analytics-paylo
 import { contentHash } from '../shared/content-hash';
 import type { DatasetOptions } from './dataset';
 import { Dataset } from './dataset';
-import type { FaultRoute, FaultSettings, FaultTally } from './faults';
+import type { FaultSettings } from './faults';
 import { emptyFaultTallies } from './faults';
 import type { Random } from './prng';
 import { mixSeed, mulberry32 } from './prng';
 
-/**
- * Everything one mock instance remembers: the data set, what Analytics received, and the fault
- * settings with their own seeded random stream. One per Lambda container (module scope) or per
- * local server.
- */
+/** Everything one mock instance (app.ts) remembers; the faults have their own seeded stream. */
 export class MockState {
   dataset: Dataset;
   analytics = new AnalyticsStore();
-  faults: FaultSettings = {};
+  faults: FaultSettings;
   faultRandom: Random;
   /** What each route's requests suffered since the last reset (not since the last setFaults). */
-  faultTally: Record<FaultRoute, FaultTally> = emptyFaultTallies();
+  faultTally = emptyFaultTallies();
 
   constructor(
     readonly defaults: DatasetOptions,
@@ -64,9 +60,6 @@ export interface PayloadSummary {
   eventId: string;
   idempotencyKey: string;
   receivedAt: string;
-  customerCount: number;
-  productCount: number;
-  batchIds: string[];
 }
 
 /**
@@ -92,36 +85,21 @@ export class AnalyticsStore {
       return { duplicate: true };
     }
     this.keys.add(idempotencyKey);
-    const { eventId, customers, products, metadata } = payload;
+    const { eventId } = payload;
     const receivedAt = now.toISOString();
-    const [customerCount, productCount] = [customers.length, products.length];
-    const { batchIds } = metadata;
-    this.payloadLog.push({
-      eventId,
-      idempotencyKey,
-      receivedAt,
-      customerCount,
-      productCount,
-      batchIds,
-    });
+    this.payloadLog.push({ eventId, idempotencyKey, receivedAt });
     const received = [
-      ...customers.map((record) => ['CUSTOMER', record] as const),
-      ...products.map((record) => ['PRODUCT', record] as const),
+      ...payload.customers.map((record) => ['CUSTOMER', record] as const),
+      ...payload.products.map((record) => ['PRODUCT', record] as const),
     ];
     for (const [eventType, record] of received) {
       this.recordsReceived++;
       const hash = contentHash(record);
       const entityKey = `${eventType}#${record.id}`;
       this.versions.add(`${entityKey}#${hash}`);
-      const entity: ReceivedRecord = this.records.get(entityKey) ?? {
-        eventType,
-        id: record.id,
-        latest: record,
-        versions: [],
-      };
-      entity.latest = record;
-      entity.versions.push({ contentHash: hash, eventId, receivedAt });
-      this.records.set(entityKey, entity);
+      const versions = this.records.get(entityKey)?.versions ?? [];
+      versions.push({ contentHash: hash, eventId, receivedAt });
+      this.records.set(entityKey, { eventType, id: record.id, latest: record, versions });
       this.deleted.delete(entityKey);
     }
     const deletes = [
@@ -157,7 +135,6 @@ export class AnalyticsStore {
     return this.records.get(`${eventType}#${id}`);
   }
 
-  /** The `deletedAt` of the delete that removed this entity, if one did and it was not re-created. */
   deletedAt(eventType: EventType, id: string): string | undefined {
     return this.deleted.get(`${eventType}#${id}`);
   }
