@@ -38,10 +38,7 @@ interface FieldInput {
   random: (version: number) => Random;
 }
 
-/**
- * One generator for both entities: the id prefix, a salt for the random streams, the fields of
- * a version, and what a corrupted record breaks (the published schema, on purpose).
- */
+/** Per entity: what a corrupted record breaks is the published schema, on purpose. */
 const entities: Record<
   EntityName,
   {
@@ -108,11 +105,13 @@ function firstWhere(n: number, isAfter: (i: number) => boolean): number {
 interface Override {
   updatedAtMs: number;
   version: number;
-  corrupt: boolean;
-  deleted?: 'soft' | 'hard' | undefined;
-  /** The fields of a record added through the API (SOAP AddCustomer); they never change. */
+  /** The last change; none for a record added through the API (SOAP AddCustomer). */
+  change?: Change | undefined;
+  /** An added record's fields; they never change. */
   added?: Record<string, unknown> | undefined;
 }
+
+const isDelete = (change?: Change): boolean => change === 'delete' || change === 'hard-delete';
 
 interface OrderEntry extends SortKey {
   index: number;
@@ -159,15 +158,14 @@ class EntityStore {
   }
 
   isDeleted(index: number): boolean {
-    return this.overrides.get(index)?.deleted !== undefined;
+    return isDelete(this.overrides.get(index)?.change);
   }
 
-  /** A deleted record (soft or hard) is its id and `deletedAt` = `updatedAt`. */
   record(index: number): Record<string, unknown> {
     const { salt, fields, corrupt } = entities[this.entity];
     const override = this.overrides.get(index);
     const baseMs = this.baseKey(index).ms;
-    if (override?.deleted) {
+    if (override && isDelete(override.change)) {
       const deletedAt = new Date(override.updatedAtMs).toISOString();
       return { id: this.idOf(index), updatedAt: deletedAt, deletedAt };
     }
@@ -182,20 +180,16 @@ class EntityStore {
       id: this.idOf(index),
       ...generated,
       ...override?.added,
-      ...(override?.corrupt ? corrupt : {}),
+      ...(override?.change === 'corrupt' ? corrupt : {}),
       updatedAt: new Date(override?.updatedAtMs ?? baseMs).toISOString(),
     };
   }
 
-  /** Changes the given records: new version, corrupted or deleted; updatedAt = now. */
   touch(indices: readonly number[], nowMs: number, change: Change): void {
     const changes = indices.map((index): [number, Override] => {
-      const previous = this.overrides.get(index);
-      const version = (previous?.version ?? 0) + (change === 'mutate' ? 1 : 0);
-      const corrupt = change === 'corrupt';
-      const deleted = change === 'delete' ? 'soft' : change === 'hard-delete' ? 'hard' : undefined;
-      const { added } = previous ?? {};
-      return [index, { updatedAtMs: nowMs, version, corrupt, deleted, added }];
+      const { version = 0, added } = this.overrides.get(index) ?? {};
+      const next = version + (change === 'mutate' ? 1 : 0);
+      return [index, { updatedAtMs: nowMs, version: next, change, added }];
     });
     this.override(changes);
   }
@@ -204,13 +198,12 @@ class EntityStore {
   add(added: Record<string, unknown>, nowMs: number): string {
     const index = this.total;
     this.addedCount++;
-    this.override([[index, { updatedAtMs: nowMs, version: 0, corrupt: false, added }]]);
+    this.override([[index, { updatedAtMs: nowMs, version: 0, added }]]);
     return this.idOf(index);
   }
 
   private override(changes: [number, Override][]): void {
     const changed = new Set(changes.map(([index]) => index));
-    // A record changed before leaves its old place in the order.
     if (changes.some(([index]) => this.overrides.has(index))) {
       this.order = this.order.filter((entry) => !changed.has(entry.index));
     }
@@ -244,8 +237,9 @@ class EntityStore {
       if (baseKey && (!changed || compareKeys(baseKey, changed) < 0)) {
         picked.push({ ...baseKey, index: base++ });
       } else if (changed) {
-        const deleted = this.overrides.get(changed.index)?.deleted;
-        if (!deleted || (deleted === 'soft' && withSoftDeletes)) picked.push(changed);
+        const { change } = this.overrides.get(changed.index) ?? {};
+        const hidden = change === 'hard-delete' || (change === 'delete' && !withSoftDeletes);
+        if (!hidden) picked.push(changed);
         position++;
       } else break;
     }
@@ -285,7 +279,6 @@ export class Dataset {
     this.driftStartMs = nowMs;
   }
 
-  /** Applies the changes the drift rate owes since the data set was created. */
   applyDrift(nowMs: number): void {
     if (this.options.driftPerMinute <= 0) return;
     const due = Math.floor(((nowMs - this.driftStartMs) * this.options.driftPerMinute) / 60_000);
