@@ -1,6 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { MetricUnit as MetricUnitName } from '@aws-lambda-powertools/metrics/types';
 import type { Producer } from 'kafkajs';
+import { describeIssues } from '../shared/config';
 import type { DlqEntry, DlqPublisher } from '../shared/dlq';
 import { z } from 'zod';
 import type { Envelope, SyncType } from '../shared/envelope';
@@ -19,8 +21,6 @@ import type { PageIds } from './known-ids';
 import { SourceApiError, sourcePages } from './source-api';
 
 export type PollSource = (typeof sources)[SourceName];
-
-export type MetricUnitName = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 /** The part of a Powertools `Metrics` the poller uses; tests pass a counting fake. */
 export interface MetricsSink {
@@ -62,23 +62,8 @@ export interface PollRequestInput {
   event: unknown;
 }
 
-export interface PollResult {
-  /** complete: watermark advanced; partial: stopped at the deadline, cursor saved; failed: see reason. */
-  status: 'complete' | 'partial' | 'failed';
-  source: string;
-  syncType: SyncType;
-  resumed: boolean;
-  /** A redeliver run's delivery generation (docs/runbook.md, Resync). */
-  generation?: string;
-  pages: number;
-  fetched: number;
-  published: number;
-  invalid: number;
-  /** The hard deletes a completed full listing found (tombstones; soft deletes count as published). */
-  deleted: number;
-  watermark?: string;
-  reason?: string;
-}
+/** What the poller Lambda answers: the run's outcome, counts and watermark (`finish` in runPoll). */
+export type PollResult = Awaited<ReturnType<typeof runPoll>>;
 
 /**
  * One poll of one source (docs/DESIGN.md "The correctness protocol", 1); the cursor is saved
@@ -90,14 +75,15 @@ export interface PollResult {
  * API that is already struggling. Kafka/DynamoDB failures (our own infrastructure) are thrown,
  * so the invocation fails and the Lambda error alarm fires.
  */
-export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<PollResult> {
+export async function runPoll(deps: PollDeps, input: PollRequestInput) {
   const startedMs = performance.now();
   const { settings } = input;
   const { source, eventType, path } = input.source;
   const request = parsePollRequest(input.event);
   let state = await deps.syncState.read(source);
   const plan = planRun(request, state, settings.overlapSeconds, deps.now());
-  const { syncType, since, resumed, generation } = plan;
+  // generation: a redeliver run's delivery generation (docs/runbook.md, Resync).
+  const { syncType, since, resumed, generation, runStartedAt } = plan;
   deps.logger.info('poll started', {
     source,
     syncType,
@@ -105,9 +91,11 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
     resumed,
     watermark: state?.watermark,
   });
+  // deleted: the hard deletes a completed full listing found (soft deletes count as published).
   const counts = { pages: 0, fetched: 0, published: 0, invalid: 0, deleted: 0 };
   const knownIds = new KnownIds(deps.ids, source, deps.now);
-  const finish = (status: PollResult['status'], reason?: string): PollResult => {
+  /** complete: watermark advanced; partial: stopped at the deadline, cursor saved; failed: see reason. */
+  const finish = (status: 'complete' | 'partial' | 'failed', reason?: string) => {
     const result = {
       status,
       source,
@@ -194,30 +182,19 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput): Promise<
           );
           continue;
         }
-        const path = (issue: z.core.$ZodIssue) => issue.path.join('.') || '(record)';
         const { issues } = parsed.error;
-        reject(
-          issues.map((issue) => ({ path: path(issue), code: issue.code })),
-          `schema validation failed: ${issues.map((issue) => `${path(issue)}: ${issue.message}`).join('; ')}`,
-        );
+        const paths = issues.map(({ path, code }) => ({ path: path.join('.') || '(root)', code }));
+        reject(paths, `schema validation failed: ${describeIssues(issues)}`);
       }
       await deps.dlq.publish(invalid);
       counts.invalid += invalid.length;
       await publishEnvelopes(deps, input.topic, messages, settings.sendBatchSize);
       counts.published += messages.length;
-      await knownIds.record(pageIds, since === undefined ? plan.runStartedAt : undefined);
+      await knownIds.record(pageIds, since === undefined ? runStartedAt : undefined);
       complete = !page.nextCursor;
       if (page.nextCursor) {
-        const { runStartedAt } = plan;
-        const progress = {
-          cursor: page.nextCursor,
-          syncType,
-          since,
-          generation,
-          runStartedAt,
-          runMaxUpdatedAt,
-        };
-        state = await deps.syncState.saveCursor(state, source, progress);
+        const progress = { cursor: page.nextCursor, syncType, since, generation, runStartedAt };
+        state = await deps.syncState.saveCursor(state, source, { ...progress, runMaxUpdatedAt });
       }
     }
     if (!complete) {
@@ -297,7 +274,7 @@ const LooseItemSchema = z
 const recordSchemas = { CUSTOMER: CustomerSchema, PRODUCT: ProductSchema };
 type EnvelopeArgs = Parameters<typeof wrapInEnvelope>[0];
 /** What a poller publishes: a record's envelope or a delete's tombstone. */
-export type PollerMessage = Envelope | ReturnType<typeof tombstoneMessage>;
+type PollerMessage = Envelope | ReturnType<typeof tombstoneMessage>;
 
 interface PublishDeps {
   producer: Pick<Producer, 'send'>;
