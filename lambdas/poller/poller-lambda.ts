@@ -32,7 +32,7 @@ export async function createPollerLambda(
 ) {
   const config = parseEnv(PollerEnvSchema, env);
   const kafkaEnv = parseEnv(KafkaEnvSchema, env);
-  const source = sources[sourceName];
+  const region = kafkaEnv.AWS_REGION;
   const service = sourceName === 'crm' ? functionNames.pollCrm : functionNames.pollInventory;
   const { logger, metrics } = powertools({
     POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME ?? service,
@@ -40,7 +40,7 @@ export async function createPollerLambda(
   });
 
   const apiFetch = fetchForApiAuth(config.API_AUTH, {
-    region: kafkaEnv.AWS_REGION,
+    region,
     apiTokenParameter: config.API_TOKEN_PARAMETER,
   });
   const { http } = createInstrumentedHttpClient(
@@ -55,21 +55,17 @@ export async function createPollerLambda(
     { metrics, logger },
     { fetchImpl: apiFetch },
   );
-  const dynamodb = sdkClient(DynamoDBClient, { region: kafkaEnv.AWS_REGION });
-  const syncState = new SyncStateRepository(
-    DynamoDBDocumentClient.from(dynamodb),
-    config.SYNC_STATE_TABLE,
-  );
-  const kafka = await createKafka(kafkaEnv, { logger });
-  const producer = createProducer(kafka);
+  const dynamodb = DynamoDBDocumentClient.from(sdkClient(DynamoDBClient, { region }));
+  const syncState = new SyncStateRepository(dynamodb, config.SYNC_STATE_TABLE);
+  const producer = createProducer(await createKafka(kafkaEnv, { logger }));
   const connectOnce = lazyConnect(producer);
   const dlq = new DlqPublisher(producer, config.DLQ_TOPIC);
 
-  const s3Options = { region: kafkaEnv.AWS_REGION, forcePathStyle: !!env.AWS_ENDPOINT_URL_S3 };
+  const s3Options = { region, forcePathStyle: !!env.AWS_ENDPOINT_URL_S3 };
   const ids = new S3StagingStore(sdkClient(S3Client, s3Options), config.STAGING_BUCKET);
   const deps = { http, producer, syncState, dlq, ids, logger, metrics, now: () => new Date() };
   const input = {
-    source,
+    source: sources[sourceName],
     baseUrl: config.SOURCE_API_BASE_URL,
     topic: sourceName === 'crm' ? config.CUSTOMER_TOPIC : config.PRODUCT_TOPIC,
     settings: {
@@ -89,7 +85,7 @@ export async function createPollerLambda(
   const handler = middy(poll)
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
-  return { handler, producer, logger, metrics };
+  return { handler, producer };
 }
 
 export type InstrumentedHttpSettings = Pick<
