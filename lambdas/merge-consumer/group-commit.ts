@@ -122,68 +122,54 @@ export async function groupCommit(
   };
   if (groups.length === 0) return result;
 
-  let stored: (StoredClaim | undefined)[];
+  // What fails when a step throws: every version until they are decided, then those being staged.
+  let pending: readonly VersionGroup[] = groups;
   try {
-    stored = await deps.claims.read(groups.map((group) => group.versionKey));
-  } catch (error) {
-    return fail(groups, error);
-  }
-
-  // One look per named object; most name the few objects the earlier invocations wrote.
-  const limit = pLimit(deps.concurrency);
-  const located = new Map<string, Promise<LocatedBatch | undefined>>();
-  const locate = (objectKey: string): Promise<LocatedBatch | undefined> => {
-    const pending =
-      located.get(objectKey) ?? limit(() => locateStagedBatch(deps.staging, objectKey));
-    located.set(objectKey, pending);
-    return pending;
-  };
-  const decisions = await Promise.all(
-    groups.map(async (group, index): Promise<[VersionGroup, Decision]> => {
-      const named = objectToLocate(stored[index]);
-      try {
-        const object = named === undefined ? undefined : await locate(named);
-        return [group, decide(group.versionKey, stored[index], object)];
-      } catch (error) {
-        return [group, { kind: 'undecided', error }];
-      }
-    }),
-  );
-
-  const toStage: VersionGroup[] = [];
-  const undecided: VersionGroup[] = [];
-  for (const [group, decision] of decisions) {
-    if (decision.kind === 'stage') toStage.push(group);
-    // Its repeats in this batch are already counted (records - groups).
-    else if (decision.kind === 'duplicate') result.duplicates += 1;
-    else {
-      undecided.push(group);
-      result.errors.push(decision.error);
+    const stored = await deps.claims.read(groups.map((group) => group.versionKey));
+    // One look per named object; most name the few objects the earlier invocations wrote.
+    const limit = pLimit(deps.concurrency);
+    const located = new Map<string, Promise<LocatedBatch | undefined>>();
+    const locate = (objectKey: string): Promise<LocatedBatch | undefined> => {
+      const look =
+        located.get(objectKey) ?? limit(() => locateStagedBatch(deps.staging, objectKey));
+      located.set(objectKey, look);
+      return look;
+    };
+    const decisions = await Promise.all(
+      groups.map(async (group, index): Promise<Decision> => {
+        const named = objectToLocate(stored[index]);
+        try {
+          const object = named === undefined ? undefined : await locate(named);
+          return decide(group.versionKey, stored[index], object);
+        } catch (error) {
+          return { kind: 'undecided', error };
+        }
+      }),
+    );
+    const toStage = groups.filter((_, index) => decisions[index]?.kind === 'stage');
+    for (const decision of decisions) {
+      // Its repeats in this batch are already counted (records - groups).
+      if (decision.kind === 'duplicate') result.duplicates += 1;
+      if (decision.kind === 'undecided') result.errors.push(decision.error);
     }
-  }
-  if (undecided.length > 0) return fail([...toStage, ...undecided]);
-  if (toStage.length === 0) return result;
+    if (decisions.some((decision) => decision.kind === 'undecided'))
+      return fail(groups.filter((_, index) => decisions[index]?.kind !== 'duplicate'));
+    if (toStage.length === 0) return result;
 
-  try {
+    pending = toStage;
+    // A throw may leave some claims written; they name an object that does not exist, which the
+    // retry takes over.
     await deps.claims.claim(
       toStage.map((group) => group.versionKey),
       key,
     );
-  } catch (error) {
-    // Some claims may be written; they name an object that does not exist, which the retry takes over.
-    return fail(toStage, error);
-  }
-
-  const batch = buildStagedBatch({
-    batchId,
-    createdAt: deps.now(),
-    records: toStage.map((group) => group.record),
-    offsets: input.ranges,
-  });
-  let covered: Set<string>;
-  try {
-    const written = await deps.staging.putIfAbsent(key, batch);
-    if (written === 'created') {
+    const batch = buildStagedBatch({
+      batchId,
+      createdAt: deps.now(),
+      records: toStage.map((group) => group.record),
+      offsets: input.ranges,
+    });
+    if ((await deps.staging.putIfAbsent(key, batch)) === 'created') {
       result.object = 'created';
       result.recordsStaged = stagedRecords(batch).length;
       return result;
@@ -193,16 +179,15 @@ export async function groupCommit(
     const existing = await locateStagedBatch(deps.staging, key);
     if (existing === undefined)
       throw new MergeConsumerError(`${key} answered 412 but cannot be found`);
-    covered = existing.versions;
+    const notCovered = toStage.filter((group) => !existing.versions.has(group.versionKey));
+    // Unreachable while the invariant above holds; their claims name an object that does not hold
+    // them, so a retry with other boundaries takes them over.
+    const message = `${key} exists without ${notCovered.length} claimed versions`;
+    if (notCovered.length > 0) fail(notCovered, new MergeConsumerError(message));
+    return result;
   } catch (error) {
-    return fail(toStage, error);
+    return fail(pending, error);
   }
-  const notCovered = toStage.filter((group) => !covered.has(group.versionKey));
-  // Unreachable while the invariant above holds; their claims name an object that does not hold
-  // them, so a retry with other boundaries takes them over.
-  const message = `${key} exists without ${notCovered.length} claimed versions`;
-  if (notCovered.length > 0) fail(notCovered, new MergeConsumerError(message));
-  return result;
 }
 
 /** Every occurrence of one record version in a batch (a re-poll can put the same version twice). */
@@ -270,14 +255,11 @@ export function buildStagedBatch(args: {
  */
 export function versionsInBatch(batch: StagedBatch): Set<string> {
   if (batch.recordVersions !== undefined) return new Set(batch.recordVersions);
-  return new Set([
-    ...batch.customers.map((payload) =>
-      recordVersionKey({ eventType: 'CUSTOMER', payload, contentHash: contentHash(payload) }),
-    ),
-    ...batch.products.map((payload) =>
-      recordVersionKey({ eventType: 'PRODUCT', payload, contentHash: contentHash(payload) }),
-    ),
-  ]);
+  const keys = (eventType: 'CUSTOMER' | 'PRODUCT', payloads: (Customer | Product)[]) =>
+    payloads.map((payload) =>
+      recordVersionKey({ eventType, payload, contentHash: contentHash(payload) }),
+    );
+  return new Set([...keys('CUSTOMER', batch.customers), ...keys('PRODUCT', batch.products)]);
 }
 
 /** A staged batch found where flush left it, and the record versions it accounts for. */
