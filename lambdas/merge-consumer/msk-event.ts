@@ -43,7 +43,7 @@ export interface InvalidRecord extends RecordPosition {
  * `localstack` target), but a record need only have a position: one with a broken key, value or
  * headers is a poison message for the DLQ, not a reason to fail the event (and its partitions).
  */
-const RecordPositionSchema = z.looseObject({
+const RecordPositionSchema = z.object({
   topic: z.string().min(1),
   partition: z.number().int().nonnegative(),
   offset: z.number().int().nonnegative(),
@@ -51,11 +51,8 @@ const RecordPositionSchema = z.looseObject({
   timestamp: z.number(),
 });
 /** Where a record sits in Kafka; enough to report it in `batchItemFailures` and the DLQ. */
-export type RecordPosition = Pick<
-  z.output<typeof RecordPositionSchema>,
-  'topic' | 'partition' | 'offset' | 'timestamp'
->;
-const RelaxedRecordsSchema = z.record(z.string(), z.array(RecordPositionSchema));
+export type RecordPosition = z.infer<typeof RecordPositionSchema>;
+const RelaxedRecordsSchema = z.record(z.string(), z.array(RecordPositionSchema.loose()));
 const MskEventShapeSchema = z.discriminatedUnion('eventSource', [
   KafkaMskEventSchema.extend({ records: RelaxedRecordsSchema }),
   KafkaSelfManagedEventSchema.extend({ records: RelaxedRecordsSchema }),
@@ -87,17 +84,11 @@ const AwsKafkaRecordSchema = KafkaRecordSchema.extend({
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
- * Parses an MSK event. Throws only when the event itself is not an MSK event (a platform contract
- * violation); every bad record comes back in `invalid` with a reason.
+ * Parses an MSK event: every record's position, valid or not, in event order, the valid and the
+ * invalid ones (with a reason), and the first and last offset per topic-partition. Throws only when
+ * the event itself is not an MSK event (a platform contract violation).
  */
-export function parseMskEvent(event: unknown): {
-  /** Every record, valid or not, in event order. */
-  positions: RecordPosition[];
-  valid: ValidRecord[];
-  invalid: InvalidRecord[];
-  /** First and last offset per topic-partition the event covers. */
-  ranges: OffsetRange[];
-} {
+export function parseMskEvent(event: unknown) {
   const shape = MskEventShapeSchema.safeParse(event);
   if (!shape.success)
     throw new MergeConsumerError(`Not an MSK event: ${z.prettifyError(shape.error)}`);
@@ -115,9 +106,7 @@ export function parseMskEvent(event: unknown): {
   return { positions, valid, invalid, ranges: offsetRanges(positions) };
 }
 
-type RecordOutcome = Pick<ValidRecord, 'envelope'> | Omit<InvalidRecord, keyof RecordPosition>;
-
-function parseRecord(raw: Record<string, unknown>): RecordOutcome {
+function parseRecord(raw: Record<string, unknown>) {
   const rejected = (reason: string, value: string, error?: z.ZodError) => ({
     reason: error ? `${reason}: ${z.prettifyError(error)}` : reason,
     issues: (error?.issues ?? []).map(({ path, code }) => ({
