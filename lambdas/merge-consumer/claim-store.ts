@@ -115,12 +115,11 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
     const found = new Map<string, Record<string, AttributeValue>>();
     await this.#inChunks([...new Set(ids)], MAX_BATCH_GET_ITEMS, async (chunk) => {
       // Strongly consistent: the claims the previous invocation of this partition wrote must show.
-      let pending: KeysAndAttributes | undefined = {
+      let pending: KeysAndAttributes = {
         Keys: chunk.map((id) => this.getKey(id)),
         ConsistentRead: true,
       };
       await this.#untilProcessed('BatchGetItem', async () => {
-        if (pending === undefined) return 0;
         const output = await this.#client.send(
           new BatchGetItemCommand({ RequestItems: { [this.#tableName]: pending } }),
         );
@@ -128,8 +127,8 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
           const id = item[KEY_ATTR]?.S;
           if (id !== undefined) found.set(id, item);
         }
-        pending = output.UnprocessedKeys?.[this.#tableName];
-        return pending?.Keys?.length ?? 0;
+        pending = output.UnprocessedKeys?.[this.#tableName] ?? { Keys: [] };
+        return pending.Keys?.length ?? 0;
       });
     });
     return ids.map((id) => {
@@ -159,11 +158,15 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
    */
   #claimItem(versionKey: string, stagingKey: string): Record<string, AttributeValue> {
     const now = Date.now();
+    // Without a Lambda context: the function timeout, which no invocation outlives.
+    const remainingMs =
+      this.#config.lambdaContext?.getRemainingTimeInMillis() ??
+      pipeline.mergeConsumer.timeoutSeconds * 1000;
     const record = new IdempotencyRecord({
       idempotencyKey: this.idempotencyKeyOf(versionKey),
       status: IdempotencyRecordStatus.INPROGRESS,
       expiryTimestamp: Math.round(now / 1000 + this.getExpiresAfterSeconds()),
-      inProgressExpiryTimestamp: now + this.#remainingTimeInMillis(),
+      inProgressExpiryTimestamp: now + remainingMs,
     });
     return {
       ...this.getKey(record.idempotencyKey),
@@ -197,14 +200,6 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
       }
       await sleep(fullJitterDelay(attempt, this.#retry, this.#retry.random));
     }
-  }
-
-  #remainingTimeInMillis(): number {
-    // Without a Lambda context: the function timeout, which no invocation outlives.
-    return (
-      this.#config.lambdaContext?.getRemainingTimeInMillis() ??
-      pipeline.mergeConsumer.timeoutSeconds * 1000
-    );
   }
 }
 
