@@ -73,15 +73,11 @@ async function sendToDlq(
 ): Promise<readonly InvalidRecord[]> {
   if (invalid.length === 0) return [];
   deps.metrics.addMetric(mergeConsumerMetrics.recordsInvalid, MetricUnit.Count, invalid.length);
-  for (const record of invalid) {
+  for (const { topic, partition, offset, issues, reason } of invalid) {
     // Position and schema issue paths/codes only: the value, and the reason's schema messages,
     // may quote an e-mail address. The DLQ message keeps the full reason.
-    deps.logger.warn('invalid record sent to the DLQ', {
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      ...(record.issues.length > 0 ? { issues: record.issues } : { reason: record.reason }),
-    });
+    const why = issues.length > 0 ? { issues } : { reason };
+    deps.logger.warn('invalid record sent to the DLQ', { topic, partition, offset, ...why });
   }
   try {
     await deps.dlq.publish(
