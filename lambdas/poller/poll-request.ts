@@ -96,16 +96,11 @@ export function planRun(
   now: Date,
 ) {
   const runStartedAt = now.toISOString();
+  const fresh = { runStartedAt, resumed: false };
   if (request.kind === 'manual') {
     // The run's start names its generation: unique per source, the same in every invocation of it.
     const generation = request.redeliver === true ? runStartedAt : undefined;
-    return {
-      syncType: 'RESYNC' as const,
-      since: request.since,
-      generation,
-      runStartedAt,
-      resumed: false,
-    };
+    return { ...fresh, syncType: 'RESYNC' as const, since: request.since, generation };
   }
   if (state?.cursor !== undefined && state.cursorSyncType !== undefined) {
     return {
@@ -118,14 +113,9 @@ export function planRun(
       resumed: true,
     };
   }
-  if (state?.watermark === undefined)
-    return { syncType: 'FULL' as const, runStartedAt, resumed: false };
-  return {
-    syncType: 'INCREMENTAL' as const,
-    since: overlapStart(state.watermark, overlapSeconds),
-    runStartedAt,
-    resumed: false,
-  };
+  if (state?.watermark === undefined) return { ...fresh, syncType: 'FULL' as const };
+  const since = overlapStart(state.watermark, overlapSeconds);
+  return { ...fresh, syncType: 'INCREMENTAL' as const, since };
 }
 
 export function overlapStart(watermark: string, overlapSeconds: number): string {
