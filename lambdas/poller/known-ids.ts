@@ -6,10 +6,9 @@ import type { StagingStore } from '../shared/staging-format';
 import { parseJson } from '../shared/staging-format';
 
 /**
- * The ids a source is known to hold, from which a completed full listing finds its hard deletes
- * (docs/DESIGN.md, "Hard deletes"). Under `ids/<source>/`: `known/<runStartedAt>-<uuid>.json`, the
- * snapshot sync-state names; `log/<time>-<uuid>.json`, a page of any other run;
- * `run/<runStartedAt>/<time>-<uuid>.json`, a page of the full listing that started then.
+ * The ids a source is known to hold, from which a completed full listing finds its hard deletes;
+ * its objects under `ids/<source>/` (`known/`, `log/`, `run/`) and the steps: docs/DESIGN.md,
+ * "Hard deletes".
  */
 const IdsSchema = z.object({
   /** Listed by the source (published, or dead-lettered: it exists either way). */
@@ -41,10 +40,9 @@ export class KnownIds {
   }
 
   /**
-   * The hard deletes of the full listing that started at `runStartedAt`: known − listed, where
-   * known = the snapshot plus the logs since, and listed = the run's pages plus the logs written
-   * since it started. `verify` (sync-state unchanged) runs after every read: a completion that
-   * committed meanwhile may have deleted what was read, and only ever after its commit.
+   * The hard deletes of the full listing started at `runStartedAt`: known − listed (DESIGN, "Hard
+   * deletes", 1–3); `verify` (sync-state unchanged) runs after every read, for the reason DESIGN's
+   * "Why verify after reading" gives.
    */
   async complete(
     runStartedAt: string,
@@ -102,10 +100,7 @@ export class KnownIds {
         await this.store.put(key, JSON.stringify(next));
         return key;
       },
-      /**
-       * After the commit: what it superseded. Runs that started before this one can no longer
-       * commit, their pages and snapshots are garbage (a crash leaves them to the next completion).
-       */
+      /** Step 7, after the commit: what it superseded (a crash leaves it to the next one). */
       cleanup: async (saved: string) => {
         const startedBy = (key: string, name: string) =>
           key.startsWith(`${this.base}${name}/`) &&

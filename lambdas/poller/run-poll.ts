@@ -62,7 +62,7 @@ export interface PollRequestInput {
   event: unknown;
 }
 
-/** What the poller Lambda answers: the run's outcome, counts and watermark (`finish` in runPoll). */
+/** What the poller Lambda answers: outcome, counts and watermark (`finish` in runPoll). */
 export type PollResult = Awaited<ReturnType<typeof runPoll>>;
 
 /**
@@ -94,7 +94,7 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput) {
   // deleted: the hard deletes a completed full listing found (soft deletes count as published).
   const counts = { pages: 0, fetched: 0, published: 0, invalid: 0, deleted: 0 };
   const knownIds = new KnownIds(deps.ids, source, deps.now);
-  /** complete: watermark advanced; partial: stopped at the deadline, cursor saved; failed: see reason. */
+  // complete: watermark advanced; partial: stopped at the deadline, cursor saved; failed: reason.
   const finish = (status: 'complete' | 'partial' | 'failed', reason?: string) => {
     const result = {
       status,
@@ -238,9 +238,8 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput) {
 const completionMs = pipeline.poller.listingCompletionMs;
 
 /**
- * A full listing's last page is acked: its hard deletes are published as tombstones, deleted at
- * the run's start (a retried completion publishes the same ones), and the snapshot that the
- * commit (advanceWatermark) will name is saved (docs/DESIGN.md, "Hard deletes").
+ * A full listing's last page is acked: its hard deletes are published as tombstones deleted at the
+ * run's start, and the snapshot the commit will name is saved (docs/DESIGN.md, "Hard deletes").
  */
 async function completeListing(
   knownIds: KnownIds,
