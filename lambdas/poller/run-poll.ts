@@ -84,13 +84,8 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput) {
   const plan = planRun(request, state, settings.overlapSeconds, deps.now());
   // generation: a redeliver run's delivery generation (docs/runbook.md, Resync).
   const { syncType, since, resumed, generation, runStartedAt } = plan;
-  deps.logger.info('poll started', {
-    source,
-    syncType,
-    updatedSince: since,
-    resumed,
-    watermark: state?.watermark,
-  });
+  const started = { source, syncType, updatedSince: since, resumed, watermark: state?.watermark };
+  deps.logger.info('poll started', started);
   // deleted: the hard deletes a completed full listing found (soft deletes count as published).
   const counts = { pages: 0, fetched: 0, published: 0, invalid: 0, deleted: 0 };
   const knownIds = new KnownIds(deps.ids, source, deps.now);
@@ -124,13 +119,9 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput) {
       cursor: plan.cursor,
       remainingMs: deps.remainingTimeMs,
       deadlineMarginMs: settings.deadlineMarginMs,
-      onCursorRejected: (error) => {
-        deps.logger.warn('saved cursor rejected by the source API; restarting the run', {
-          source,
-          status: error.status,
-          syncType,
-          updatedSince: since,
-        });
+      onCursorRejected: ({ status }) => {
+        const context = { source, status, syncType, updatedSince: since };
+        deps.logger.warn('saved cursor rejected by the source API; restarting the run', context);
         deps.metrics.addMetric(pollerMetrics.cursorReset, MetricUnit.Count, 1);
       },
     });
@@ -203,11 +194,8 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput) {
     }
     const coversWatermark = mayAdvanceWatermark(since, state?.watermark);
     if (!coversWatermark) {
-      deps.logger.info('run started after the watermark; the watermark stays where it was', {
-        source,
-        updatedSince: since,
-        watermark: state?.watermark,
-      });
+      const stays = { source, updatedSince: since, watermark: state?.watermark };
+      deps.logger.info('run started after the watermark; the watermark stays where it was', stays);
     }
     const watermark = coversWatermark ? runMaxUpdatedAt : undefined;
     if (since === undefined && state?.cursor && deps.remainingTimeMs() < completionMs) {
