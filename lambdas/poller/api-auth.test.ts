@@ -112,9 +112,7 @@ describe('fetchForApiAuth', () => {
       credentials: async () => KEYS,
       fetchImpl,
     });
-    const { http } = createInstrumentedHttpClient(httpSettings, quietObservers, {
-      fetchImpl: apiFetch,
-    });
+    const { http } = createInstrumentedHttpClient(httpSettings, quietObservers, apiFetch);
 
     await http.request({
       method: 'GET',

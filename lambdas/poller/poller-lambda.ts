@@ -43,18 +43,15 @@ export async function createPollerLambda(
     region,
     apiTokenParameter: config.API_TOKEN_PARAMETER,
   });
-  const { http } = createInstrumentedHttpClient(
-    {
-      timeoutMs: config.HTTP_TIMEOUT_MS,
-      maxAttempts: config.HTTP_MAX_ATTEMPTS,
-      baseDelayMs: config.HTTP_BASE_DELAY_MS,
-      maxDelayMs: config.HTTP_MAX_DELAY_MS,
-      breakerThreshold: config.HTTP_BREAKER_THRESHOLD,
-      breakerCooldownMs: config.HTTP_BREAKER_COOLDOWN_MS,
-    },
-    { metrics, logger },
-    { fetchImpl: apiFetch },
-  );
+  const httpSettings = {
+    timeoutMs: config.HTTP_TIMEOUT_MS,
+    maxAttempts: config.HTTP_MAX_ATTEMPTS,
+    baseDelayMs: config.HTTP_BASE_DELAY_MS,
+    maxDelayMs: config.HTTP_MAX_DELAY_MS,
+    breakerThreshold: config.HTTP_BREAKER_THRESHOLD,
+    breakerCooldownMs: config.HTTP_BREAKER_COOLDOWN_MS,
+  };
+  const { http } = createInstrumentedHttpClient(httpSettings, { metrics, logger }, apiFetch);
   const dynamodb = DynamoDBDocumentClient.from(sdkClient(DynamoDBClient, { region }));
   const syncState = new SyncStateRepository(dynamodb, config.SYNC_STATE_TABLE);
   const producer = createProducer(await createKafka(kafkaEnv, { logger }));
@@ -101,13 +98,12 @@ export type InstrumentedHttpSettings = Pick<
 export function createInstrumentedHttpClient(
   settings: InstrumentedHttpSettings,
   { metrics, logger }: { metrics: MetricsSink; logger: Pick<Logger, 'warn' | 'error'> },
-  overrides: Pick<HttpClientOptions, 'fetchImpl' | 'sleep' | 'random' | 'now'> = {},
+  fetchImpl?: typeof fetch,
 ): { http: HttpClient; breaker: CircuitBreaker } {
   const count = (name: string) => metrics.addMetric(name, MetricUnit.Count, 1);
   const breaker = new CircuitBreaker({
     threshold: settings.breakerThreshold,
     cooldownMs: settings.breakerCooldownMs,
-    ...(overrides.now ? { now: overrides.now } : {}),
     onOpen: () => {
       count(pollerMetrics.circuitOpened);
       logger.error('circuit breaker opened', { cooldownMs: settings.breakerCooldownMs });
@@ -116,7 +112,7 @@ export function createInstrumentedHttpClient(
   const http = new HttpClient({
     ...settings,
     breaker,
-    ...overrides,
+    fetchImpl,
     onRetry: (info) => {
       count(pollerMetrics.apiRetries);
       logger.warn('source API attempt failed; retrying', info);
