@@ -180,11 +180,10 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
   }
 
   async #inChunks<T>(items: readonly T[], size: number, send: (chunk: T[]) => Promise<void>) {
-    const limit = pLimit(this.#concurrency);
     const chunks: T[][] = [];
     for (let start = 0; start < items.length; start += size)
       chunks.push(items.slice(start, start + size));
-    await Promise.all(chunks.map((chunk) => limit(() => send(chunk))));
+    await pLimit(this.#concurrency).map(chunks, send);
   }
 
   /** Runs `send` (which answers how many keys/items are left) until nothing is left, with backoff. */

@@ -71,10 +71,8 @@ export class KnownIds {
     ];
     listed.sort((a, b) => (time(a) < time(b) ? -1 : 1));
     const limit = pLimit(16);
-    const reads = [...new Set([...logs, ...listed])].map((key) =>
-      limit(async () => [key, await read(key)] as const),
-    );
-    const objects = new Map(await Promise.all(reads));
+    const toRead = [...new Set([...logs, ...listed])];
+    const objects = new Map(await limit.map(toRead, async (k) => [k, await read(k)] as const));
     const known = new Set(snapshot?.ids);
     for (const key of logs) {
       for (const id of objects.get(key)?.ids ?? []) known.add(id);
@@ -111,7 +109,7 @@ export class KnownIds {
             key !== saved &&
             (consumed.has(key) || startedBy(key, 'known') || startedBy(key, 'run')),
         );
-        await Promise.all(stale.map((key) => limit(() => this.store.delete(key))));
+        await limit.map(stale, (key) => this.store.delete(key));
       },
     };
   }
