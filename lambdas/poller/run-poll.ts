@@ -263,11 +263,6 @@ type EnvelopeArgs = Parameters<typeof wrapInEnvelope>[0];
 /** What a poller publishes: a record's envelope or a delete's tombstone. */
 type PollerMessage = Envelope | ReturnType<typeof tombstoneMessage>;
 
-interface PublishDeps {
-  producer: Pick<Producer, 'send'>;
-  logger?: Pick<Logger, 'debug' | 'appendKeys' | 'removeKeys'>;
-}
-
 /**
  * Sends envelopes and tombstones in chunks of `batchSize`, one chunk at a time, each acked by all
  * in-sync replicas. Resolves only when every message is durable; rejects on the first failed chunk
@@ -276,7 +271,7 @@ interface PublishDeps {
  * Observability), the id merge-consumer sees in the envelope.
  */
 export async function publishEnvelopes(
-  { producer, logger }: PublishDeps,
+  { producer, logger }: Pick<PollDeps, 'producer'> & Partial<Pick<PollDeps, 'logger'>>,
   topic: string,
   envelopes: readonly PollerMessage[],
   batchSize: number,
