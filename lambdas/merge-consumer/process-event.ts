@@ -118,8 +118,7 @@ export function buildBatchResponse(
   const lowest = new Map<string, number>();
   for (const { topic, partition, offset } of failed) {
     const id = `${topic}-${partition}`;
-    const current = lowest.get(id);
-    if (current === undefined || offset < current) lowest.set(id, offset);
+    lowest.set(id, Math.min(offset, lowest.get(id) ?? offset));
   }
   return {
     batchItemFailures: [...lowest.entries()]
