@@ -269,10 +269,9 @@ export interface LocatedBatch {
 }
 
 /**
- * Finds the batch a claim names wherever it is now: flush moves objects out of staging/ (copy
- * first, delete after), so a missing staging key alone does not mean the attempt that claimed it
- * died before staging. Looks at every key of the object in the order flush moves it
- * (`stagedObjectKeys`), so a move under way is never missed. Undefined = it was never written.
+ * Finds the batch a claim names wherever flush moved it, looking in the order flush moves objects
+ * (`stagedObjectKeys`; docs/DESIGN.md crash analysis, "flush moves the object"), so a move under
+ * way is never missed. Undefined = it was never written.
  */
 export async function locateStagedBatch(
   store: Pick<StagingStore, 'get'>,
