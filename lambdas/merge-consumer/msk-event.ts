@@ -4,6 +4,7 @@ import {
   KafkaSelfManagedEventSchema,
 } from '@aws-lambda-powertools/parser/schemas/kafka';
 import { z } from 'zod';
+import { issuePaths } from '../shared/config';
 import type { DeleteEnvelope, Envelope } from '../shared/envelope';
 import { DeleteEnvelopeSchema, EnvelopeSchema, recordVersionKey } from '../shared/envelope';
 import type { OffsetRange } from '../shared/staging-format';
@@ -109,10 +110,7 @@ export function parseMskEvent(event: unknown) {
 function parseRecord(raw: Record<string, unknown>) {
   const rejected = (reason: string, value: string, error?: z.ZodError) => ({
     reason: error ? `${reason}: ${z.prettifyError(error)}` : reason,
-    issues: (error?.issues ?? []).map(({ path, code }) => ({
-      path: path.map(String).join('.'),
-      code,
-    })),
+    issues: issuePaths(error?.issues ?? []),
     raw: value,
   });
   const tombstone = raw.value === undefined || raw.value === null;

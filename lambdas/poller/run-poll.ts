@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MetricUnit as MetricUnitName } from '@aws-lambda-powertools/metrics/types';
 import type { Producer } from 'kafkajs';
-import { describeIssues } from '../shared/config';
+import { describeIssues, issuePaths } from '../shared/config';
 import type { DlqEntry, DlqPublisher } from '../shared/dlq';
 import { z } from 'zod';
 import type { Envelope, SyncType } from '../shared/envelope';
@@ -174,8 +174,7 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput) {
           continue;
         }
         const { issues } = parsed.error;
-        const paths = issues.map(({ path, code }) => ({ path: path.join('.') || '(root)', code }));
-        reject(paths, `schema validation failed: ${describeIssues(issues)}`);
+        reject(issuePaths(issues), `schema validation failed: ${describeIssues(issues)}`);
       }
       await deps.dlq.publish(invalid);
       counts.invalid += invalid.length;

@@ -22,6 +22,9 @@ export function parseEnv<S extends z.ZodType>(
 /** `path: message` per zod issue (never the offending value, which may be an e-mail). */
 export const describeIssues = (issues: readonly z.core.$ZodIssue[]): string =>
   issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+/** Path and code per zod issue: what may be logged of a rejected record (no message, no value). */
+export const issuePaths = (issues: readonly z.core.$ZodIssue[]) =>
+  issues.map(({ path, code }) => ({ path: path.map(String).join('.') || '(root)', code }));
 
 /** A handler's Powertools Logger and Metrics; Metrics' own warnings become WARN log lines. */
 export function powertools(env: {
