@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -7,24 +8,16 @@ import { createBoundedServer } from '../../localstack/bounded-server';
 import type { DatasetOptions } from './dataset';
 import type { MockApi } from './app';
 import { createMockApi } from './app';
-import type { MockResponse } from './http-types';
 import { errorResponse } from './http-types';
-import type { MockState } from './mock-state';
 import { mockSettingsFromEnv } from './settings';
 
-/** Unset dataset options come from MOCK_* env or the defaults (settings.ts). */
+/** Unset dataset options come from MOCK_* env or the defaults (settings.ts); port 0 picks one. */
 export interface MockApiServerOptions extends Partial<DatasetOptions>, BoundedServerOptions {
-  /** 0 (default) picks a free port. */
   port?: number;
   logger?: Logger;
 }
 
-export interface MockApiServer {
-  url: string;
-  close(): Promise<void>;
-  /** The server's state, for tests that want to look inside. */
-  state: MockState;
-}
+export type MockApiServer = Awaited<ReturnType<typeof startMockApiServer>>;
 
 const textTypes =
   /^(text\/|application\/([\w.+-]+\+)?(json|xml)|application\/x-www-form-urlencoded)/i;
@@ -50,22 +43,24 @@ function parseTarget(target: string): URL | undefined {
 }
 
 /** Node request → the Function URL event (payload 2.0) Lambda would deliver. */
-function toFunctionUrlEvent(
+export function toFunctionUrlEvent(
   request: IncomingMessage,
   url: URL,
   body: Buffer,
 ): APIGatewayProxyEventV2 {
+  // Function URLs join repeated headers and query parameters with commas (no space).
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
-  }
+  for (const [name, values = []] of Object.entries(request.headersDistinct))
+    headers[name] = values.join(',');
   const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) {
-    // Function URLs join repeated parameters with commas.
-    query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
-  }
+  for (const name of url.searchParams.keys()) query[name] = url.searchParams.getAll(name).join(',');
   const isBase64Encoded = body.length > 0 && !textTypes.test(headers['content-type'] ?? '');
   const now = new Date();
+  // `time` as AWS writes it (12/Mar/2020:19:03:58 +0000) from "Thu, 12 Mar 2020 19:03:58 GMT".
+  const time = `${now
+    .toUTCString()
+    .slice(5, 25)
+    .replace(/ (\w+) (\d+) /, '/$1/$2:')} +0000`;
   return {
     version: '2.0',
     routeKey: '$default',
@@ -90,7 +85,7 @@ function toFunctionUrlEvent(
       requestId: crypto.randomUUID(),
       routeKey: '$default',
       stage: '$default',
-      time: now.toUTCString(),
+      time,
       timeEpoch: now.getTime(),
     },
   };
@@ -131,7 +126,8 @@ const lingerMs = 1_000;
  * before the client reads it. Node drops (reads, never keeps) the rest of the body instead; a
  * second later the socket goes, so the dropping is bounded too.
  */
-function refuse(response: ServerResponse, { status, headers, body }: MockResponse): void {
+function refuse(response: ServerResponse, status: number, code: string, message: string): void {
+  const { headers, body } = errorResponse(status, code, message);
   response.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
   response.end(body);
   const { socket } = response.req;
@@ -145,15 +141,12 @@ async function serve(
 ): Promise<void> {
   const url = parseTarget(request.url ?? '/');
   if (!url) {
-    refuse(response, errorResponse(400, 'BAD_REQUEST_TARGET', 'The request target is not a URL'));
+    refuse(response, 400, 'BAD_REQUEST_TARGET', 'The request target is not a URL');
     return;
   }
   const body = await readBody(request);
   if (!body) {
-    refuse(
-      response,
-      errorResponse(413, 'PAYLOAD_TOO_LARGE', `The body exceeds ${MAX_BODY_BYTES} bytes`),
-    );
+    refuse(response, 413, 'PAYLOAD_TOO_LARGE', `The body exceeds ${MAX_BODY_BYTES} bytes`);
     return;
   }
   const result = await handle(toFunctionUrlEvent(request, url, body));
@@ -169,9 +162,7 @@ async function serve(
  * Serves the Lambda handler over plain node:http on loopback, turning each request into the same
  * Function URL event Lambda would send, so local runs exercise exactly the deployed code path.
  */
-export async function startMockApiServer(
-  options: MockApiServerOptions = {},
-): Promise<MockApiServer> {
+export async function startMockApiServer(options: MockApiServerOptions = {}) {
   const defaults = mockSettingsFromEnv();
   const dataset = { ...defaults.dataset };
   for (const key of Object.keys(dataset) as (keyof DatasetOptions)[])
@@ -183,7 +174,6 @@ export async function startMockApiServer(
       response.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error' } }));
     });
   };
-  // requestTimeoutMs and maxConnections are the bounded server's own options.
   const server = createBoundedServer(onRequest, options);
   // A client waiting for 100 Continue (curl does above 1 MB) is never asked for a refused body.
   server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
@@ -191,10 +181,7 @@ export async function startMockApiServer(
     onRequest(request, response);
   });
   // Loopback only: the mock has no authentication and admin routes that rewrite its data.
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  await once(server.listen(options.port ?? 0, '127.0.0.1'), 'listening');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

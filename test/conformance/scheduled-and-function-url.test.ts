@@ -1,8 +1,12 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseInvokeEvent } from '../../lambdas/flush/commands';
+import { toFunctionUrlEvent } from '../../lambdas/mock-apis/local-server';
 import { testApi } from '../../lambdas/mock-apis/test-helpers';
 import { parsePollRequest } from '../../lambdas/poller/poll-request';
 import { scheduledEvent } from '../../localstack/runtime/scheduler';
@@ -125,6 +129,65 @@ describe('Function URL events, payload format 2.0 (corpus function-url/)', () =>
       const { status } = await send(at(event, 'POST', '/analytics/data'));
       expect(status).toBeGreaterThanOrEqual(400);
       expect(status).toBeLessThan(500);
+    },
+  );
+});
+
+describe('the local server builds the Function URL event AWS sends (local-server.ts)', () => {
+  const sample = functionUrl.find((entry) => entry.file === 'aws-docs-request-payload.json');
+  /** The docs sample's request, sent as raw HTTP (header2 twice), as toFunctionUrlEvent sees it. */
+  const localEvent = (): Promise<Record<string, unknown>> =>
+    new Promise((resolve) => {
+      const server = createServer((request, response) => {
+        const url = new URL(`http://localhost${request.url ?? '/'}`);
+        resolve({ ...toFunctionUrlEvent(request, url, Buffer.from('Hello from client!')) });
+        response.end();
+        server.close();
+      });
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.end(
+            'POST /my/path?parameter1=value1&parameter1=value2&parameter2=value HTTP/1.1\r\n' +
+              'Host: x\r\nheader1: value1\r\nheader2: value1\r\nheader2: value2\r\n' +
+              'Content-Type: text/plain\r\nContent-Length: 18\r\nConnection: close\r\n\r\n' +
+              'Hello from client!',
+          );
+        });
+        socket.on('error', () => undefined);
+      });
+    });
+  const object = (value: unknown) => value as Record<string, unknown>;
+  /** What AWS "sets to null or excludes" (aws-lambda-go's fixture leaves them out), or sends only with cookies or IAM auth. */
+  const optional = ['cookies', 'pathParameters', 'stageVariables', 'authentication', 'authorizer'];
+  const sameShape = (local: unknown, aws: unknown, at: string) => {
+    const missing = Object.keys(object(aws)).filter(
+      (key) => !(key in object(local)) && !optional.includes(key),
+    );
+    expect(missing, at).toEqual([]);
+    for (const [key, value] of Object.entries(object(local))) {
+      expect(typeof value, `${at}.${key}`).toBe(typeof object(aws)[key]);
+    }
+  };
+
+  it.skipIf(!sample)(
+    "has the docs sample's fields, types, comma joins and time format",
+    async () => {
+      const aws = object(sample?.event);
+      const local = await localEvent();
+      const context = (event: Record<string, unknown>) => object(event.requestContext);
+      sameShape(local, aws, 'event');
+      sameShape(context(local), context(aws), 'requestContext');
+      sameShape(context(local).http, context(aws).http, 'requestContext.http');
+      for (const key of ['version', 'routeKey', 'rawPath', 'rawQueryString', 'body']) {
+        expect(local[key], key).toEqual(aws[key]);
+      }
+      expect(local.queryStringParameters).toEqual(aws.queryStringParameters);
+      expect(local.headers).toMatchObject(object(aws.headers));
+      expect(context(local).http).toMatchObject({ method: 'POST', path: '/my/path' });
+      const clf = /^\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000$/;
+      expect(context(aws).time).toMatch(clf);
+      expect(context(local).time).toMatch(clf);
     },
   );
 });
