@@ -3,10 +3,7 @@ import { ApiAuthSchema } from '../shared/api-auth';
 import { nonNegativeInt, positiveInt } from '../shared/config';
 import { pipeline, staging, tables, topics } from '../shared/pipeline';
 
-/**
- * Poller configuration (Kafka settings come from KafkaEnvSchema in ../kafka). Tunables default
- * to pipeline.ts and may be overridden per deployment.
- */
+/** Poller configuration (Kafka's is KafkaEnvSchema); tunables default to pipeline.ts. */
 export const PollerEnvSchema = z.object({
   SOURCE_API_BASE_URL: z.url(),
   SYNC_STATE_TABLE: z.string().min(1).default(tables.syncState.name),

@@ -74,9 +74,8 @@ export async function* sourcePages(walk: PageWalk): AsyncGenerator<SourcePage, v
   const fetchAt = (cursor: string | undefined, remainingMs: number) => {
     const url = new URL(walk.path.replace(/^\/+/, ''), base);
     const query = { limit: String(walk.limit), updatedSince: walk.since, cursor };
-    for (const [name, value] of Object.entries(query)) {
+    for (const [name, value] of Object.entries(query))
       if (value !== undefined) url.searchParams.set(name, value);
-    }
     // Leave half the margin for publishing what we already have and saving the cursor.
     const deadline = Date.now() + remainingMs - walk.deadlineMarginMs / 2;
     return fetchSourcePage(walk.http, url.toString(), deadline);
