@@ -84,23 +84,14 @@ export async function runPoll(deps: PollDeps, input: PollRequestInput) {
   const plan = planRun(request, state, settings.overlapSeconds, deps.now());
   // generation: a redeliver run's delivery generation (docs/runbook.md, Resync).
   const { syncType, since, resumed, generation, runStartedAt } = plan;
-  const started = { source, syncType, updatedSince: since, resumed, watermark: state?.watermark };
-  deps.logger.info('poll started', started);
+  const run = { source, syncType, resumed, generation };
+  deps.logger.info('poll started', { ...run, updatedSince: since, watermark: state?.watermark });
   // deleted: the hard deletes a completed full listing found (soft deletes count as published).
   const counts = { pages: 0, fetched: 0, published: 0, invalid: 0, deleted: 0 };
   const knownIds = new KnownIds(deps.ids, source, deps.now);
   // complete: watermark advanced; partial: stopped at the deadline, cursor saved; failed: reason.
   const finish = (status: 'complete' | 'partial' | 'failed', reason?: string) => {
-    const result = {
-      status,
-      source,
-      syncType,
-      resumed,
-      generation,
-      ...counts,
-      watermark: state?.watermark,
-      reason,
-    };
+    const result = { status, ...run, ...counts, watermark: state?.watermark, reason };
     const hasCursor = state?.cursor !== undefined;
     deps.logger[status === 'failed' ? 'error' : 'info']('poll finished', { ...result, hasCursor });
     return result;
