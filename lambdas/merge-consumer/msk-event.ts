@@ -82,8 +82,6 @@ const AwsKafkaRecordSchema = KafkaRecordSchema.extend({
   ),
 });
 
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /**
  * Parses an MSK event: every record's position, valid or not, in event order, the valid and the
  * invalid ones (with a reason), and the first and last offset per topic-partition. Throws only when
@@ -116,7 +114,7 @@ function parseRecord(raw: Record<string, unknown>) {
   const tombstone = raw.value === undefined || raw.value === null;
   const rawValue =
     typeof raw.value === 'string' ? raw.value : tombstone ? '' : JSON.stringify(raw.value);
-  if (!tombstone && (typeof raw.value !== 'string' || !STRICT_BASE64.test(raw.value)))
+  if (!tombstone && (typeof raw.value !== 'string' || !z.regexes.base64.test(raw.value)))
     return rejected('value is not base64', rawValue);
   // Checked before decoding so an oversized record costs nothing more than its length.
   if ((rawValue.length * 3) / 4 > MAX_RECORD_VALUE_BYTES)
