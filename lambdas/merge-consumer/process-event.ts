@@ -35,35 +35,28 @@ export async function processMskEvent(
   count(mergeConsumerMetrics.recordsReceived, parsed.positions.length);
   if (parsed.positions.length === 0) return { batchItemFailures: [] };
 
-  const failed: RecordPosition[] = [...(await sendToDlq(parsed.invalid, deps))];
+  const undelivered = await sendToDlq(parsed.invalid, deps);
 
   const batchDate = new Date(Math.max(...parsed.positions.map((position) => position.timestamp)));
   const commit = await groupCommit(
     { records: parsed.valid, ranges: parsed.ranges, batchDate },
     deps,
   );
-  count(mergeConsumerMetrics.recordsDuplicate, commit.duplicates);
-  count(mergeConsumerMetrics.recordsStaged, commit.recordsStaged);
-  count(mergeConsumerMetrics.batchesStaged, commit.object === 'created' ? 1 : 0);
-  logger.info('batch merged', {
-    batchId: commit.batchId,
-    stagingKey: commit.stagingKey,
-    object: commit.object,
-    records: parsed.positions.length,
-    invalid: parsed.invalid.length,
-    staged: commit.recordsStaged,
-    duplicates: commit.duplicates,
-    failed: commit.failed.length,
-  });
+  const { batchId, stagingKey, object, recordsStaged: staged, duplicates } = commit;
+  count(mergeConsumerMetrics.recordsDuplicate, duplicates);
+  count(mergeConsumerMetrics.recordsStaged, staged);
+  count(mergeConsumerMetrics.batchesStaged, object === 'created' ? 1 : 0);
+  const sizes = { records: parsed.positions.length, invalid: parsed.invalid.length };
+  const outcome = { staged, duplicates, failed: commit.failed.length };
+  logger.info('batch merged', { batchId, stagingKey, object, ...sizes, ...outcome });
   if (commit.failed.length > 0) {
     logger.error('records could not be staged; their partitions will be re-delivered', {
-      batchId: commit.batchId,
+      batchId,
       errors: commit.errors.map(String),
       messageIds: commit.failed.slice(0, 20).map((record) => record.envelope.messageId),
     });
   }
-  failed.push(...commit.failed);
-  return buildBatchResponse(failed);
+  return buildBatchResponse([...undelivered, ...commit.failed]);
 }
 
 /** Returns the invalid records that could NOT be published (they must be re-delivered). */
