@@ -112,7 +112,7 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
   /** Per version, in order: its item (strongly consistent), undefined when there is none. */
   async read(versionKeys: readonly string[]): Promise<(StoredClaim | undefined)[]> {
     const ids = versionKeys.map((versionKey) => this.idempotencyKeyOf(versionKey));
-    const found = new Map<string, Record<string, AttributeValue>>();
+    const found = new Map<string, StoredClaim>();
     await this.#inChunks([...new Set(ids)], MAX_BATCH_GET_ITEMS, async (chunk) => {
       // Strongly consistent: the claims the previous invocation of this partition wrote must show.
       let pending: KeysAndAttributes = {
@@ -125,16 +125,13 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
         );
         for (const item of output.Responses?.[this.#tableName] ?? []) {
           const id = item[KEY_ATTR]?.S;
-          if (id !== undefined) found.set(id, item);
+          if (id !== undefined) found.set(id, storedClaimOf(item));
         }
         pending = output.UnprocessedKeys?.[this.#tableName] ?? { Keys: [] };
         return pending.Keys?.length ?? 0;
       });
     });
-    return ids.map((id) => {
-      const item = found.get(id);
-      return item === undefined ? undefined : storedClaimOf(item);
-    });
+    return ids.map((id) => found.get(id));
   }
 
   /** Claims distinct versions INPROGRESS for `stagingKey`; rejects unless every claim was written. */
