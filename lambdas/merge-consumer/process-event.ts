@@ -73,15 +73,11 @@ async function sendToDlq(
     deps.logger.warn('invalid record sent to the DLQ', { topic, partition, offset, ...why });
   }
   try {
-    await deps.dlq.publish(
-      invalid.map((record) => ({
-        stage: 'merge' as const,
-        reason: record.reason,
-        attempts: 1,
-        origin: { topic: record.topic, partition: record.partition, offset: String(record.offset) },
-        record: record.raw,
-      })),
-    );
+    const entries = invalid.map(({ topic, partition, offset, reason, raw: record }) => {
+      const origin = { topic, partition, offset: String(offset) };
+      return { stage: 'merge' as const, reason, attempts: 1, origin, record };
+    });
+    await deps.dlq.publish(entries);
     deps.metrics.addMetric(mergeConsumerMetrics.dlqMessages, MetricUnit.Count, invalid.length);
     return [];
   } catch (error) {
