@@ -159,10 +159,8 @@ export async function groupCommit(
     pending = toStage;
     // A throw may leave some claims written; they name an object that does not exist, which the
     // retry takes over.
-    await deps.claims.claim(
-      toStage.map((group) => group.versionKey),
-      key,
-    );
+    const claimed = toStage.map((group) => group.versionKey);
+    await deps.claims.claim(claimed, key);
     const batch = buildStagedBatch({
       batchId,
       createdAt: deps.now(),
