@@ -88,7 +88,6 @@ export class KnownIds {
     }
     await verify();
     if (missing.length > 0) throw new Error(`known ids objects vanished: ${missing.join(', ')}`);
-    const consumed = new Set(listedLogs);
     return {
       deletes: [...known],
       /** The next snapshot, under a key of its own: the commit (sync-state) chooses one. */
@@ -100,16 +99,13 @@ export class KnownIds {
       },
       /** Step 7, after the commit: what it superseded (a crash leaves it to the next one). */
       cleanup: async (saved: string) => {
-        const startedBy = (key: string, name: string) =>
-          key.startsWith(`${this.base}${name}/`) &&
-          key.slice(this.base.length + name.length + 1).slice(0, runStartedAt.length) <=
-            runStartedAt;
-        const stale = keys.filter(
-          (key) =>
-            key !== saved &&
-            (consumed.has(key) || startedBy(key, 'known') || startedBy(key, 'run')),
-        );
-        await limit.map(stale, (key) => this.store.delete(key));
+        const startedBy = (name: string) => {
+          const at = `${this.base}${name}/`.length;
+          return folder(name).filter((k) => k.slice(at, at + runStartedAt.length) <= runStartedAt);
+        };
+        const stale = [...listedLogs, ...startedBy('known'), ...startedBy('run')];
+        const deletes = stale.filter((key) => key !== saved);
+        await limit.map(deletes, (key) => this.store.delete(key));
       },
     };
   }
