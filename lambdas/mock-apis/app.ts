@@ -9,11 +9,7 @@ import { routeRequest } from './router';
 import type { MockSettings } from './settings';
 
 export type MockApi = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-
-export interface MockApiInstance {
-  handle: MockApi;
-  state: MockState;
-}
+export type MockApiInstance = ReturnType<typeof createMockApi>;
 
 /**
  * Builds one mock instance: its state plus a Function-URL handler (payload 2.0) over it.
@@ -24,7 +20,7 @@ export function createMockApi(deps: {
   logger?: Logger | undefined;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
-}): MockApiInstance {
+}) {
   const { now = Date.now, sleep = defaultSleep } = deps;
   const logger = deps.logger ?? new Logger({ serviceName: functionNames.mockApis });
   const state = new MockState(deps.settings.dataset, now(), deps.settings.faults);
