@@ -63,14 +63,9 @@ export class MockApiError extends Error {
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, code: string) {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const { issues } = parsed.error;
-  throw new MockApiError(
-    400,
-    code,
-    z.prettifyError(parsed.error),
-    { issues },
-    { cause: parsed.error },
-  );
+  const { error } = parsed;
+  const extra = { issues: error.issues };
+  throw new MockApiError(400, code, z.prettifyError(error), extra, { cause: error });
 }
 
 /**

@@ -91,16 +91,10 @@ export function readPage(
 ): { items: Record<string, unknown>[]; nextCursor: string | null } {
   const parsed = PageParamsSchema.safeParse(query);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    const [issue] = parsed.error.issues;
     const field = String(issue?.path[0] ?? 'query').replace(/[A-Z]/g, (c) => `_${c}`);
-    const message = issue?.message ?? 'invalid query';
-    throw new MockApiError(
-      400,
-      `INVALID_${field.toUpperCase()}`,
-      message,
-      {},
-      { cause: parsed.error },
-    );
+    const [code, message] = [`INVALID_${field.toUpperCase()}`, issue?.message ?? 'invalid query'];
+    throw new MockApiError(400, code, message, {}, { cause: parsed.error });
   }
   const { updatedSince, limit = DEFAULT_PAGE_SIZE, cursor } = parsed.data;
   // (since, '') sorts before every real id at that instant, which makes `since` inclusive.

@@ -18,8 +18,6 @@ interface RouterDeps {
   sleep: (ms: number) => Promise<void>;
 }
 
-type RouteHandler = (request: MockRequest, deps: RouterDeps) => MockResponse;
-
 const ResetSchema = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff).optional(),
   customers: z.number().int().min(0).max(MAX_RECORDS).optional(),
@@ -31,7 +29,6 @@ const ChangeSchema = z.strictObject({
   entity: z.enum(['customers', 'products']),
   count: z.number().int().min(1).max(MAX_RECORDS),
 });
-/** `count` records (seeded choice) or the given `ids`. */
 const DeleteSchema = z.union([
   ChangeSchema.extend({ hard: z.boolean().default(false) }),
   ChangeSchema.omit({ count: true }).extend({
@@ -58,7 +55,7 @@ const IdsSchema = z.object({ ids: z.array(z.string()) });
 
 /** A handler and its OpenAPI operation (openapi.ts adds what every route shares). */
 interface Route extends Operation {
-  handle: RouteHandler;
+  handle: (request: MockRequest, deps: RouterDeps) => MockResponse;
 }
 
 /** A route taking a JSON body that `schema` accepts (else 400/415, as readJsonBody says). */
