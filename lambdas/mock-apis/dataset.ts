@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Random } from './prng';
 import { mixSeed, mulberry32, pick } from './prng';
 
@@ -9,10 +10,10 @@ import { mixSeed, mulberry32, pick } from './prng';
  * O(log n); changed records live in a small list sorted by the same key.
  */
 
-export type EntityName = 'customers' | 'products';
+export const entityNames = ['customers', 'products'] as const;
+export type EntityName = (typeof entityNames)[number];
 /** A soft delete stays listed in `updatedSince` pages with `deletedAt`; a hard one is listed nowhere. */
 export type Change = 'mutate' | 'corrupt' | 'delete' | 'hard-delete';
-export const entityNames: readonly EntityName[] = ['customers', 'products'];
 
 /** Base records are spread over 2024 so every one of them is older than any change. */
 const BASE_EPOCH_MS = Date.UTC(2024, 0, 1);
@@ -249,13 +250,15 @@ class EntityStore {
   }
 }
 
-export interface DatasetOptions {
-  seed: number;
-  customers: number;
-  products: number;
+/** The bounds of MOCK_* (settings.ts), serve.ts's flags and POST /admin/reset's body. */
+export const DatasetOptionsSchema = z.strictObject({
+  seed: z.number().int().min(0).max(0xffffffff),
+  customers: z.number().int().min(0).max(MAX_RECORDS),
+  products: z.number().int().min(0).max(MAX_RECORDS),
   /** Records of each entity changed per minute as time passes (0 = none). */
-  driftPerMinute: number;
-}
+  driftPerMinute: z.number().min(0).max(1_000_000),
+});
+export type DatasetOptions = z.infer<typeof DatasetOptionsSchema>;
 
 /**
  * Both entities, the seeded stream that picks which records change, and the drift clock.

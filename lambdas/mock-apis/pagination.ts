@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Dataset, EntityName, SortKey } from './dataset';
-import { compareKeys } from './dataset';
+import { compareKeys, entityNames } from './dataset';
 import { MockApiError } from './http-types';
 
 const MAX_PAGE_SIZE = 500;
@@ -16,7 +16,7 @@ const CURSOR_KEY = 'ecom-sync-mock-apis-cursor-v1';
 
 const CursorSchema = z.object({
   v: z.literal(1),
-  e: z.enum(['customers', 'products']),
+  e: z.enum(entityNames),
   ms: z.number().int().nonnegative(),
   id: z.string().min(1).max(128),
 });

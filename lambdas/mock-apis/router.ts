@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AnalyticsPayloadSchema, AnalyticsStatsSchema } from '../shared/analytics-payload';
 import { CustomerSchema, DeletedRecordSchema, ProductSchema } from '../shared/records';
 import type { EntityName } from './dataset';
-import { MAX_RECORDS } from './dataset';
+import { DatasetOptionsSchema, entityNames, MAX_RECORDS } from './dataset';
 import { FaultSettingsSchema, injectFault } from './faults';
 import type { MockRequest, MockResponse } from './http-types';
 import { errorResponse, jsonResponse, MockApiError, parseOr400, readJsonBody } from './http-types';
@@ -18,15 +18,8 @@ interface RouterDeps {
   sleep: (ms: number) => Promise<void>;
 }
 
-const ResetSchema = z.strictObject({
-  seed: z.number().int().min(0).max(0xffffffff).optional(),
-  customers: z.number().int().min(0).max(MAX_RECORDS).optional(),
-  products: z.number().int().min(0).max(MAX_RECORDS).optional(),
-  driftPerMinute: z.number().min(0).max(1_000_000).optional(),
-});
-
 const ChangeSchema = z.strictObject({
-  entity: z.enum(['customers', 'products']),
+  entity: z.enum(entityNames),
   count: z.number().int().min(1).max(MAX_RECORDS),
 });
 const DeleteSchema = z.union([
@@ -180,7 +173,7 @@ const routes: Record<string, Partial<Record<string, Route>>> = {
   },
   '/admin/reset': {
     POST: withBody(
-      ResetSchema,
+      DatasetOptionsSchema.partial(),
       {
         operationId: 'reset',
         description:

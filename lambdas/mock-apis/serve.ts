@@ -1,14 +1,15 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { startMockApiServer } from './local-server';
+import { optionFromText } from './settings';
 
 /** `tsx lambdas/mock-apis/serve.ts --port 4010 --customers 10000` (unset: MOCK_* env, defaults) */
 const ArgsSchema = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535).default(4010),
-  seed: z.coerce.number().int().min(0).optional(),
-  customers: z.coerce.number().int().min(0).optional(),
-  products: z.coerce.number().int().min(0).optional(),
-  'drift-per-minute': z.coerce.number().min(0).optional(),
+  seed: optionFromText('seed').optional(),
+  customers: optionFromText('customers').optional(),
+  products: optionFromText('products').optional(),
+  'drift-per-minute': optionFromText('driftPerMinute').optional(),
 });
 const options = Object.fromEntries(
   Object.keys(ArgsSchema.shape).map((name) => [name, { type: 'string' as const }]),

@@ -1,17 +1,19 @@
 import { z } from 'zod';
 import { parseEnv } from '../shared/config';
-import { MAX_RECORDS } from './dataset';
+import type { DatasetOptions } from './dataset';
+import { DatasetOptionsSchema } from './dataset';
 import { FaultSettingsSchema } from './faults';
 
-const count = (fallback: number) =>
-  z.coerce.number().int().min(0).max(MAX_RECORDS).default(fallback);
+/** A data set option given as text (MOCK_* env, serve.ts's flags), with its bounds. */
+export const optionFromText = (name: keyof DatasetOptions) =>
+  z.coerce.number().pipe(DatasetOptionsSchema.shape[name]);
 
 const MockEnvSchema = z
   .object({
-    MOCK_SEED: z.coerce.number().int().min(0).max(0xffffffff).default(42),
-    MOCK_CUSTOMERS: count(1000),
-    MOCK_PRODUCTS: count(500),
-    MOCK_DRIFT_PER_MINUTE: z.coerce.number().min(0).default(0),
+    MOCK_SEED: optionFromText('seed').default(42),
+    MOCK_CUSTOMERS: optionFromText('customers').default(1000),
+    MOCK_PRODUCTS: optionFromText('products').default(500),
+    MOCK_DRIFT_PER_MINUTE: optionFromText('driftPerMinute').default(0),
     MOCK_FAULTS: z
       .string()
       .optional()
