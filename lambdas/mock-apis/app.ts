@@ -11,10 +11,7 @@ import type { MockSettings } from './settings';
 export type MockApi = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 export type MockApiInstance = ReturnType<typeof createMockApi>;
 
-/**
- * Builds one mock instance: its state plus a Function-URL handler (payload 2.0) over it.
- * handler.ts makes one per container; the local server makes one per server.
- */
+/** One mock instance: its state and a Function-URL handler (payload 2.0) over it. */
 export function createMockApi(deps: {
   settings: MockSettings;
   logger?: Logger | undefined;

@@ -12,7 +12,6 @@ import { mixSeed, mulberry32, pick } from './prng';
 
 export const entityNames = ['customers', 'products'] as const;
 export type EntityName = (typeof entityNames)[number];
-/** A soft delete stays listed in `updatedSince` pages with `deletedAt`; a hard one is listed nowhere. */
 export type Change = 'mutate' | 'corrupt' | 'delete' | 'hard-delete';
 
 /** Base records are spread over 2024 so every one of them is older than any change. */
@@ -221,10 +220,7 @@ class EntityStore {
     if (last && first && compareKeys(first, last) < 0) this.order.sort(compareKeys);
   }
 
-  /**
-   * Up to `limit` records strictly after `after`, merging the untouched base records and the
-   * changed ones in (updatedAt, id) order; `last` is the key of the last one.
-   */
+  /** Up to `limit` records after `after`: the untouched base records merged with the changed. */
   page(after: SortKey, limit: number, withSoftDeletes: boolean) {
     let base = firstWhere(this.baseCount, (i) => compareKeys(this.baseKey(i), after) > 0);
     let position = firstWhere(this.order.length, (i) => {
@@ -260,10 +256,7 @@ export const DatasetOptionsSchema = z.strictObject({
 });
 export type DatasetOptions = z.infer<typeof DatasetOptionsSchema>;
 
-/**
- * Both entities, the seeded stream that picks which records change, and the drift clock.
- * `now` is passed into every call so tests can move time without fake timers.
- */
+/** `now` is passed into every call, so tests move time without fake timers. */
 export class Dataset {
   readonly stores: Record<EntityName, EntityStore>;
   private readonly changeRandom: Random;
@@ -291,10 +284,7 @@ export class Dataset {
     for (const entity of entityNames) this.change(entity, owed, nowMs, 'mutate');
   }
 
-  /**
-   * Changes `count` distinct records (seeded choice) or the given ids, and returns their ids;
-   * deleted records and unknown ids are left out, so there may be fewer.
-   */
+  /** Changes `count` records (seeded choice) or the given ids but skips deleted and unknown ones. */
   change(
     entity: EntityName,
     which: number | readonly string[],

@@ -52,10 +52,9 @@ export const emptyFaultTallies = (): Record<FaultRoute, ReturnType<typeof emptyT
 const retryAfter = (seconds: number) => ({ 'retry-after': String(seconds) });
 
 /**
- * Applies the fault settings to a request for `path` (already without trailing slashes): counts
- * the request and what it suffered, waits out the injected latency, and answers the injected
- * error, if any; undefined lets the request through. Outage beats rate limiting beats errors;
- * the draws come from the seeded generator, so a test sees the same sequence on every run.
+ * Tallies a request for `path` (without trailing slashes), waits out its latency and answers its
+ * injected error, if any. Outage beats rate limiting beats errors; the draws are seeded, so a test
+ * sees the same sequence on every run.
  */
 export async function injectFault(
   state: MockState,

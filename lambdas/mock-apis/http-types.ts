@@ -38,10 +38,7 @@ export function errorResponse(
   return jsonResponse(status, { error: { code, message, ...extra } }, headers);
 }
 
-/**
- * The base of every error the mock answers on purpose (a bad body, query or cursor, a SOAP
- * fault): the router turns it into its `response()` instead of a 500.
- */
+/** Every error the mock answers on purpose (bad body, query, cursor, SOAP fault): not a 500. */
 export class MockApiError extends Error {
   override name = 'MockApiError';
   constructor(
@@ -68,10 +65,7 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, code:
   throw new MockApiError(400, code, z.prettifyError(error), extra, { cause: error });
 }
 
-/**
- * Reads a JSON body. An empty body reads as `{}` when `allowEmpty` (admin calls with defaults);
- * a non-JSON content type is a 415 and malformed JSON a 400 (MockApiError).
- */
+/** A JSON body; an empty one is `{}` when `allowEmpty` (admin calls with defaults). */
 export function readJsonBody(request: MockRequest, allowEmpty = false): unknown {
   const text = request.body ?? '';
   if (text.trim() === '') {

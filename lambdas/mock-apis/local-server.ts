@@ -95,8 +95,8 @@ const declaresTooLarge = (request: IncomingMessage): boolean =>
   Number(request.headers['content-length'] ?? 0) > MAX_BODY_BYTES;
 
 /**
- * The body, or undefined as soon as it is known to be too large: from Content-Length before
- * reading anything, or when a chunked body crosses the cap (reading stops there, nothing more is held).
+ * The body, or undefined once it is too large: by Content-Length before reading, or when a chunked
+ * body crosses the cap (reading stops there, nothing more is held).
  */
 function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   if (declaresTooLarge(request)) return Promise.resolve(undefined);

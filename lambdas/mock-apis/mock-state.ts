@@ -62,12 +62,7 @@ export interface PayloadSummary {
   receivedAt: string;
 }
 
-/**
- * What the mock Analytics system has received. Counting follows AnalyticsStatsSchema: payloads
- * are deduplicated by Idempotency-Key; records are counted per entity (`eventType#id`) and per
- * version (`eventType#id#contentHash`), so a test can tell "delivered twice past the key" apart
- * from "delivered a newer version".
- */
+/** What the mock Analytics has received, counted as AnalyticsStatsSchema's fields describe. */
 export class AnalyticsStore {
   private readonly keys = new Set<string>();
   private readonly records = new Map<string, ReceivedRecord>();

@@ -2,10 +2,8 @@ import { z } from 'zod';
 import { faultRouteOf } from './faults';
 
 /**
- * The OpenAPI 3.1 document, built from the router's route table and the zod schemas the server
- * validates with (z.toJSONSchema), so that the published contract is exactly as strict as the
- * server and cannot drift from it. Requests are described by what the schemas accept (`input`),
- * responses by what they produce (`output`).
+ * The OpenAPI 3.1 document from the route table and the zod schemas the server validates with, so
+ * it is as strict as the server: requests as the schemas accept (`input`), responses as they produce.
  */
 type JsonSchema = Record<string, unknown>;
 
@@ -17,9 +15,7 @@ export interface Operation {
   ok?: [string, z.ZodType?];
   /** The route's own JSON error statuses and what they mean. */
   errors?: Record<number, string>;
-  /** One query parameter per field. */
   query?: z.ZodObject<Record<string, z.ZodType>>;
-  /** Required request headers. */
   headers?: Record<string, z.ZodType>;
   /** A JSON request body; its 400/413/415 are documented with it. */
   body?: { schema: z.ZodType; required: boolean };

@@ -79,10 +79,8 @@ export const PageParamsSchema = z.object({
 });
 
 /**
- * One page of `entity`, ordered by (updatedAt, id). `updatedSince` is inclusive; the cursor is
- * the last key served, exclusive. A record changed mid-sync moves to the end and is served again.
- * Soft-deleted records are served with `deletedAt` in `updatedSince` pages only.
- * A bad parameter is a 400 INVALID_<PARAMETER> (MockApiError).
+ * One page (DESIGN.md, Contracts): the cursor is the last key served, exclusive, so a record
+ * changed mid-sync moves to the end and is served again. A bad parameter is INVALID_<PARAMETER>.
  */
 export function readPage(
   dataset: Dataset,
