@@ -7,7 +7,10 @@ import { emptyFaultTallies } from './faults';
 import type { Random } from './prng';
 import { mixSeed, mulberry32 } from './prng';
 
-/** Everything one mock instance (app.ts) remembers; the faults have their own seeded stream. */
+/** The faults' own seeded stream: the same settings give the same sequence of failures. */
+const faultStream = (seed: number): Random => mulberry32(mixSeed(seed, 0xfa017));
+
+/** Everything one mock instance (app.ts) remembers. */
 export class MockState {
   dataset: Dataset;
   analytics = new AnalyticsStore();
@@ -22,7 +25,7 @@ export class MockState {
     initialFaults: FaultSettings = {},
   ) {
     this.dataset = new Dataset(defaults, nowMs);
-    this.faultRandom = this.newFaultRandom();
+    this.faultRandom = faultStream(defaults.seed);
     this.faults = initialFaults;
   }
 
@@ -36,14 +39,10 @@ export class MockState {
     return next;
   }
 
-  /** Restarts the fault stream too, so the same settings give the same sequence of failures. */
+  /** Restarts the fault stream too. */
   setFaults(faults: FaultSettings): FaultSettings {
-    this.faultRandom = this.newFaultRandom();
+    this.faultRandom = faultStream(this.dataset.options.seed);
     return (this.faults = faults);
-  }
-
-  private newFaultRandom(): Random {
-    return mulberry32(mixSeed(this.dataset.options.seed, 0xfa017));
   }
 }
 
