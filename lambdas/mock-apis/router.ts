@@ -132,14 +132,12 @@ const routes: Record<string, Partial<Record<string, Route>>> = {
         z.object({ accepted: z.literal(true), duplicate: z.boolean() }),
       ],
       handle: (request, { state, now }) => {
-        const key = IdempotencyKeySchema.safeParse(request.headers['idempotency-key']);
-        if (!key.success) {
-          const message = 'The Idempotency-Key header is required';
-          throw new MockApiError(400, 'MISSING_IDEMPOTENCY_KEY', message);
-        }
+        const key = IdempotencyKeySchema.safeParse(request.headers['idempotency-key']).data;
+        const message = 'The Idempotency-Key header is required';
+        if (key === undefined) throw new MockApiError(400, 'MISSING_IDEMPOTENCY_KEY', message);
         const body = readJsonBody(request);
         const payload = parseOr400(AnalyticsPayloadSchema, body, 'INVALID_PAYLOAD');
-        const { duplicate } = state.analytics.accept(key.data.trim(), payload, new Date(now()));
+        const { duplicate } = state.analytics.accept(key.trim(), payload, new Date(now()));
         return jsonResponse(200, { accepted: true, duplicate });
       },
     },
