@@ -1,5 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { z } from 'zod';
+import { describeIssues } from '../shared/config';
 import type { MockRequest, MockResponse } from './http-types';
 import { MockApiError } from './http-types';
 
@@ -84,10 +85,7 @@ export function parseAddCustomer(request: MockRequest): z.output<typeof AddCusto
   const call = CallSchema.safeParse(document);
   if (!call.success) throw new SoapFault('Expected a SOAP Envelope with Body/AddCustomer');
   const fields = AddCustomerSchema.safeParse(call.data.Envelope.Body.AddCustomer);
-  if (!fields.success) {
-    const issues = fields.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new SoapFault(issues.join('; '));
-  }
+  if (!fields.success) throw new SoapFault(describeIssues(fields.error.issues));
   return fields.data;
 }
 
