@@ -38,7 +38,6 @@ export interface PipelineRunOptions extends Pick<
   mergeConcurrency?: number;
   /** POWERTOOLS_LOG_LEVEL of the functions and the mock APIs' log level (default ERROR). */
   logLevel?: LogLevel;
-  /** Every line the functions print; EMF lines have `isMetric`. */
   onOutput?: (line: OutputLine, isMetric: boolean) => void;
   /** Serve the dashboard and control API, fed from the functions' output from their first line. */
   dashboard?: Omit<DashboardOptions, 'progress' | 'invoke' | 'metrics'> & {
@@ -47,7 +46,6 @@ export interface PipelineRunOptions extends Pick<
   };
 }
 
-/** Where the pipeline stands: what Analytics holds and what is still on the way. */
 export interface PipelineProgress {
   stats: AnalyticsStats;
   /** Records on the source topics not yet committed by the merge-consumer's groups. */
@@ -64,11 +62,7 @@ export interface DrainCondition {
   pollMs?: number;
 }
 
-/**
- * One pipeline on a local stack: mock APIs, the four functions in the local Lambda runtime
- * (schedules + event source mappings) and optionally the dashboard. What `npm start`, the bench,
- * chaos and the end-to-end tests drive.
- */
+/** Mock APIs, the four functions in the local Lambda runtime, optionally the dashboard. */
 export interface PipelineRun {
   names: PipelineResourceNames;
   /** Prefix of the merge-consumer's consumer groups, one per source topic. */
@@ -102,7 +96,6 @@ export interface MappingFailureCounts {
 
 const maxKeptFailures = 200;
 
-/** `pipeline.ts`'s names with `-<label>-<random>` appended, so runs share one stack. */
 function uniqueNames(label: string): { names: PipelineResourceNames; groupId: string } {
   const suffix = `${label}-${randomUUID().slice(0, 8)}`;
   const names = { ...defaultResourceNames };
@@ -265,10 +258,7 @@ async function fetchAnalyticsStats(mockApiUrl: string): Promise<AnalyticsStats> 
   return AnalyticsStatsSchema.parse(await response.json());
 }
 
-/**
- * Lag of the merge-consumer's mappings: one per topic, each with its own group
- * (`mergeConsumerGroupId(topic, groupIdPrefix)`), as infra deploys them.
- */
+/** One group per topic (`mergeConsumerGroupId`), as infra deploys the mappings. */
 async function consumerLag(admin: Admin, groupIdPrefix: string, topics: string[]): Promise<number> {
   let lag = 0;
   for (const topic of topics) {

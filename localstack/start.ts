@@ -46,13 +46,11 @@ const { recordsPublished, recordsDuplicate, recordsStaged, recordsDelivered } = 
 const summaryMetrics = [recordsPublished, recordsDuplicate, recordsStaged, recordsDelivered];
 const say = (line: string): void => console.log(`[start] ${line}`);
 
-/** Runs the pipeline until Ctrl-C, or (`--until-drained`) until drained; returns the summary. */
 async function run(
   options: Options,
   interruption: Promise<'interrupted'>,
 ): Promise<{ summary: string[]; ok: boolean }> {
   const expectedRecords = options['until-drained'] ? options.records : undefined;
-  // Checks Node, Java and Maven before anything is downloaded or spawned.
   const stack = await startLocalStack({ log: (line) => say(`stack: ${line}`) });
   try {
     say(`stack up: ${formatTimings(stack.timings)}`);
@@ -81,7 +79,6 @@ async function run(
       },
     });
     const { names, dashboard, runtime, startedAt } = pipeline;
-    // TTY: a table redrawn in place; a pipe or CI log: one plain line every 10 s.
     const terminal = startTerminalProgress({
       metrics: () => runtime.metrics.totals(),
       progress: pipeline.progress,

@@ -2,7 +2,6 @@ import type { MetricTotals } from './runtime/emf';
 import type { PipelineProgress } from './start-pipeline';
 import { stageCounters } from './dashboard/panels';
 
-/** What one progress line or table is drawn from. */
 export interface ProgressFrame {
   at: number;
   totals: Record<string, MetricTotals>;
@@ -19,13 +18,11 @@ export interface TerminalProgressOptions extends Partial<Layout> {
   metrics: () => Record<string, MetricTotals>;
   progress: () => Promise<PipelineProgress>;
   stream?: NodeJS.WriteStream;
-  /** TTY redraw period. */
   redrawMs?: number;
   /** Non-TTY: one plain line this often. */
   lineEveryMs?: number;
 }
 
-/** Each stage counter's label, total and rate since the previous frame. */
 function stages(current: ProgressFrame, previous: ProgressFrame | undefined) {
   const count = (frame: ProgressFrame, metric: string): number => frame.totals[metric]?.sum ?? 0;
   const seconds = previous && current.at > previous.at ? (current.at - previous.at) / 1000 : 0;
@@ -47,7 +44,6 @@ export function progressBar(done: number, total: number, width = 30): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}%`;
 }
 
-/** The compact table a TTY shows, redrawn in place. */
 export function renderTable(
   current: ProgressFrame,
   previous: ProgressFrame | undefined,
