@@ -150,13 +150,6 @@ function dashboardControl(dashboardUrl: string, token: string) {
   };
 }
 
-/** Local: through the control API of the running `npm start`. */
-export function localInvoker(dashboardUrl: string, token: string): Invoker {
-  const control = dashboardControl(dashboardUrl, token);
-  return (functionName, payload) =>
-    control('/api/invoke', { function: functionName, payload }, functionName);
-}
-
 /** CfnOutput ids of infra/lib/ecom-sync-stack.ts: `${PascalCase(name)}FunctionName`. */
 export function outputKeyFor(functionName: FunctionName): string {
   return `${functionName
@@ -210,21 +203,33 @@ export function awsInvoker(
     const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
     const body: unknown = text === '' ? null : JSON.parse(text);
     if (!answer.FunctionError) return body;
-    const error = ErrorPayloadSchema.safeParse(body);
+    const error = ErrorPayloadSchema.safeParse(body).data;
     throw new FunctionError(
       functionName,
-      error.success ? (error.data.errorType ?? answer.FunctionError) : answer.FunctionError,
-      error.success ? error.data.errorMessage : text,
+      error?.errorType ?? answer.FunctionError,
+      error?.errorMessage ?? text,
     );
   };
 }
 
+const text = { type: 'string' } as const;
+const flag = { type: 'boolean' } as const;
 /** Options every operator CLI takes. */
-export const targetArgs = {
-  target: { type: 'string' },
-  url: { type: 'string' },
-  stack: { type: 'string' },
-} as const;
+const targetArgs = { target: text, url: text, stack: text };
+
+/** An operator CLI's own options and targetArgs, strictly; positionals only where it takes them. */
+function parseCli<T extends Record<string, typeof text | typeof flag>>(
+  args: string[],
+  options: T,
+  allowPositionals = false,
+) {
+  return parseArgs({
+    args,
+    options: { ...options, ...targetArgs },
+    allowPositionals,
+    strict: true,
+  });
+}
 
 /**
  * local (the running `npm start`, found through .stack/runtime.json or `--url`) or aws (the
@@ -234,13 +239,7 @@ export const targetArgs = {
 export async function resolveInvoker(
   options: { target?: string; url?: string; stack?: string },
   runtimeInfoPath = RUNTIME_INFO_PATH,
-): Promise<{
-  target: 'local' | 'aws';
-  invoke: Invoker;
-  /** aws: the stack outputs; local: the control API. */
-  outputs?: Record<string, string>;
-  control?: ReturnType<typeof dashboardControl>;
-}> {
+) {
   if (options.target !== undefined && options.target !== 'local' && options.target !== 'aws')
     throw new Error(`--target must be local or aws, not ${options.target}`);
   const url = options.url ?? process.env.ECOM_SYNC_DASHBOARD_URL;
@@ -257,8 +256,11 @@ export async function resolveInvoker(
     url === undefined
       ? await readRuntimeInfo(runtimeInfoPath)
       : { dashboardUrl: url, token: await dashboardToken(url) };
+  // Local: through the control API of the running `npm start`.
   const control = dashboardControl(info.dashboardUrl, info.token);
-  return { target: 'local', invoke: localInvoker(info.dashboardUrl, info.token), control };
+  const invoke: Invoker = (functionName, payload) =>
+    control('/api/invoke', { function: functionName, payload }, functionName);
+  return { target: 'local', invoke, control };
 }
 
 /**
@@ -277,17 +279,7 @@ const byKey =
     invoke(functionNames[key], event);
 
 async function resyncCommand(argv: string[]): Promise<unknown> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      source: { type: 'string' },
-      full: { type: 'boolean' },
-      since: { type: 'string' },
-      redeliver: { type: 'boolean' },
-      ...targetArgs,
-    },
-    strict: true,
-  });
+  const { values } = parseCli(argv, { source: text, full: flag, since: text, redeliver: flag });
   const { source, full, since, redeliver } = values;
   const request = operations.ResyncRequestSchema.safeParse({ source, full, since, redeliver });
   if (!request.success) {
@@ -306,12 +298,7 @@ const DLQ_USAGE =
   'usage: dlq list | dlq show <eventId|position> | dlq redrive [--id <eventId>] (no --id: everything)';
 
 async function dlqCommand(argv: string[]): Promise<unknown> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { id: { type: 'string' }, ...targetArgs },
-    allowPositionals: true,
-    strict: true,
-  });
+  const { values, positionals } = parseCli(argv, { id: text }, true);
   const [command, argument, ...rest] = positionals;
   if (rest.length > 0) throw new Error(DLQ_USAGE);
   const { target, invoke } = await resolveInvoker(values);
@@ -357,17 +344,7 @@ const REPLAY_USAGE =
  * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-consumer-group-id.html).
  */
 async function replayCommand(argv: string[]): Promise<unknown> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      topic: { type: 'string' },
-      from: { type: 'string' },
-      partition: { type: 'string' },
-      redeliver: { type: 'boolean' },
-      ...targetArgs,
-    },
-    strict: true,
-  });
+  const { values } = parseCli(argv, { topic: text, from: text, partition: text, redeliver: flag });
   const { topic, from, partition, redeliver } = values;
   const request = operations.ReplayRequestSchema.safeParse({
     topic,
@@ -383,7 +360,7 @@ async function replayCommand(argv: string[]): Promise<unknown> {
   if (asNewGeneration)
     return { target, result: await invoke('flush', { action: 'redeliver', ...seek }) };
   const lambda = new LambdaClient({});
-  const functionName = outputs?.[outputKeyFor('merge-consumer')];
+  const functionName = outputs[outputKeyFor('merge-consumer')];
   const { EventSourceMappings: mappings = [] } = await lambda.send(
     new ListEventSourceMappingsCommand({ FunctionName: functionName }),
   );
@@ -429,12 +406,7 @@ async function replayCommand(argv: string[]): Promise<unknown> {
 const INVOKE_USAGE = `usage: invoke <${invocableFunctions.join('|')}> ['<payload JSON>']`;
 
 async function invokeCommand(argv: string[]): Promise<unknown> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: targetArgs,
-    allowPositionals: true,
-    strict: true,
-  });
+  const { values, positionals } = parseCli(argv, {}, true);
   const [name, payloadText, ...rest] = positionals;
   if (!name || rest.length > 0) throw new Error(INVOKE_USAGE);
   if (!invocableFunctions.includes(name as FunctionName))
