@@ -15,7 +15,12 @@ export type TopicAdmin = Pick<
   'listTopics' | 'createTopics' | 'fetchTopicMetadata' | 'createPartitions' | 'alterConfigs'
 >;
 
-const retention = (spec: TopicSpec) => [{ name: 'retention.ms', value: String(spec.retentionMs) }];
+/** Each spec as createTopics and alterConfigs both take it: its own fields plus its retention. */
+const withRetention = <T>(specs: readonly TopicSpec[], fields: (spec: TopicSpec) => T) =>
+  specs.map((spec) => ({
+    ...fields(spec),
+    configEntries: [{ name: 'retention.ms', value: String(spec.retentionMs) }],
+  }));
 
 /**
  * Makes the cluster match the specs: creates missing topics, adds partitions where there are
@@ -33,10 +38,9 @@ export async function ensureTopics(
   if (missing.length > 0) {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((spec) => ({
+      topics: withRetention(missing, (spec) => ({
         topic: spec.name,
         numPartitions: spec.partitions,
-        configEntries: retention(spec),
       })),
     });
   }
@@ -59,11 +63,7 @@ export async function ensureTopics(
     }
     await admin.alterConfigs({
       validateOnly: false,
-      resources: present.map((spec) => ({
-        type: ConfigResourceTypes.TOPIC,
-        name: spec.name,
-        configEntries: retention(spec),
-      })),
+      resources: withRetention(present, ({ name }) => ({ type: ConfigResourceTypes.TOPIC, name })),
     });
   }
 
