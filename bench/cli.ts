@@ -33,15 +33,6 @@ export function parseCli<Schema extends z.ZodObject>(
 const isBoolean = (field: z.ZodType): boolean =>
   field.safeParse(true).success && !field.safeParse('1').success;
 
-/** `schema`'s output for a JSON text; undefined for bad JSON or a mismatch. */
-export function parseJson<T>(schema: z.ZodType<T>, text: string): T | undefined {
-  try {
-    return schema.safeParse(JSON.parse(text)).data;
-  } catch {
-    return undefined;
-  }
-}
-
 /** `--only a, b,c` → ['a', 'b', 'c']. */
 export const commaList = (list: string): string[] =>
   list

@@ -22,7 +22,7 @@ import {
 import { benchKafka, deferred, perSecond, withinTimeout } from '../limits/kafka';
 import { localDynamodb } from '../limits/raw-dynamodb';
 import { createTableIfMissing } from '../../localstack/stack/provision';
-import { parseJson } from '../cli';
+import { parseJson } from '../../lambdas/shared/staging-format';
 import { summarizeRequests } from '../report/request-summary';
 
 export type BaselineResult = Awaited<ReturnType<typeof runPerRecordBaseline>>;
@@ -116,12 +116,13 @@ export async function runPerRecordBaseline(options: {
           if (processed >= target) return;
           startMs ??= performance.now();
           try {
-            const envelope = parseJson(EnvelopeSchema, message.value?.toString('utf8') ?? '');
-            if (envelope === undefined) invalidSkipped++;
-            else if (!(await claim(recordVersionKey(envelope)))) duplicatesSkipped++;
+            const text = message.value?.toString('utf8') ?? '';
+            const read = parseJson(EnvelopeSchema, text, 'EnvelopeSchema');
+            if (!('data' in read)) invalidSkipped++;
+            else if (!(await claim(recordVersionKey(read.data)))) duplicatesSkipped++;
             else {
               const position = { topic, partition, offset: message.offset };
-              const payload = singleRecordPayload(envelope, position, new Date());
+              const payload = singleRecordPayload(read.data, position, new Date());
               const response = await post(`${analytics.url}/analytics/data`, {
                 method: 'POST',
                 headers: { 'content-type': 'application/json', 'idempotency-key': payload.eventId },

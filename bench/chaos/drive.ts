@@ -7,6 +7,7 @@ import { entityNames } from '../../lambdas/mock-apis/dataset';
 import type { EntityName } from '../../lambdas/mock-apis/dataset';
 import type { DlqMessage } from '../../lambdas/shared/dlq';
 import { DlqMessageSchema } from '../../lambdas/shared/dlq';
+import { parseJson } from '../../lambdas/shared/staging-format';
 import type { RunningStack } from '../../localstack/stack/index';
 import { checkDelivery } from '../harness/delivery-check';
 import type {
@@ -15,7 +16,6 @@ import type {
   PipelineRunOptions,
 } from '../../localstack/start-pipeline';
 import { startPipeline } from '../../localstack/start-pipeline';
-import { parseJson } from '../cli';
 import { readTopics } from '../limits/kafka';
 
 export interface ChaosContext {
@@ -283,7 +283,7 @@ export type DlqEntry = { ok: true; message: DlqMessage } | { ok: false; offset: 
 
 export async function readDlq(run: PipelineRun, brokers: string): Promise<DlqEntry[]> {
   return (await readTopics(brokers, [run.names.dlqTopic])).map(({ value, offset }) => {
-    const message = parseJson(DlqMessageSchema, value.toString('utf8'));
-    return message ? { ok: true, message } : { ok: false, offset };
+    const read = parseJson(DlqMessageSchema, value.toString('utf8'), 'DlqMessageSchema');
+    return 'data' in read ? { ok: true, message: read.data } : { ok: false, offset };
   });
 }

@@ -2,7 +2,7 @@ import { EnvelopeSchema } from '../../lambdas/shared/envelope';
 import { pipelineFunctions } from '../../lambdas/shared/functions';
 import { functionNames } from '../../lambdas/shared/pipeline';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
-import { parseJson } from '../cli';
+import { parseJson } from '../../lambdas/shared/staging-format';
 import { checkDelivery, receivedAtMs } from '../harness/delivery-check';
 import type { InvocationTiming } from '../instrumentation/collector';
 import { peakMemory } from '../instrumentation/collector';
@@ -51,9 +51,9 @@ export async function runFreshLoad(options: {
   const { customerTopic, productTopic } = run.names;
   const messages = await readTopics(options.endpoints.kafkaBrokers, [customerTopic, productTopic]);
   const latencies = messages.flatMap((message) => {
-    const envelope = parseJson(EnvelopeSchema, message.value.toString('utf8'));
-    if (!envelope) return [];
-    const { eventType, payload, contentHash } = envelope;
+    const read = parseJson(EnvelopeSchema, message.value.toString('utf8'), 'EnvelopeSchema');
+    if (!('data' in read)) return [];
+    const { eventType, payload, contentHash } = read.data;
     const receivedAt = receivedAtMs(run.mock.state, eventType, payload.id, contentHash);
     return receivedAt === undefined ? [] : [receivedAt - message.timestampMs];
   });
