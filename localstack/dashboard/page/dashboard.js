@@ -153,14 +153,24 @@ function post(path, body) {
 
 function showResult(title, body) {
   document.getElementById('operation-result').textContent =
-    `${new Date().toLocaleTimeString([], { hour12: false })} ${title}\n${JSON.stringify(body, null, 2)}`;
+    `${formatTime(Date.now())} ${title}\n${JSON.stringify(body, null, 2)}`;
 }
 
-function fillTable(id, entries, keys, addCells = () => undefined) {
+// The DLQ tables' columns: the entry field each shows, headed by its name but for these.
+const parkedColumns = ['eventId', 'batchCount', 'attempts', 'parkedAt', 'reason'];
+const failedColumns = ['position', 'key', 'condition', 'failedAt'];
+const headers = { batchCount: 'batches', parkedAt: 'parked at', failedAt: 'failed at' };
+
+function renderHead(id, columns) {
+  const cells = columns.map((column) => `<th>${headers[column] ?? column}</th>`);
+  document.getElementById(id).createTHead().innerHTML = `<tr>${cells.join('')}</tr>`;
+}
+
+function fillTable(id, entries, columns, addCells = () => undefined) {
   document.querySelector(`#${id} tbody`).replaceChildren(
     ...entries.map((entry) => {
       const row = document.createElement('tr');
-      for (const key of keys) row.insertCell().textContent = String(entry[key]);
+      for (const column of columns) row.insertCell().textContent = String(entry[column]);
       addCells(row, entry);
       return row;
     }),
@@ -177,8 +187,7 @@ function redrive(button, body) {
 
 async function refreshDlq() {
   const body = await getJson('/api/dlq', { headers: operationHeaders() });
-  const keys = ['eventId', 'batchCount', 'attempts', 'parkedAt', 'reason'];
-  fillTable('dlq-table', body.result?.parked ?? [], keys, (row, entry) => {
+  fillTable('dlq-table', body.result?.parked ?? [], parkedColumns, (row, entry) => {
     const button = document.createElement('button');
     button.type = 'button';
     button.textContent = 'Redrive';
@@ -186,7 +195,7 @@ async function refreshDlq() {
     row.insertCell().append(button);
   });
   const failed = body.result?.failedRecords ?? [];
-  fillTable('failed-table', failed, ['position', 'key', 'condition', 'failedAt']);
+  fillTable('failed-table', failed, failedColumns);
   return body;
 }
 
@@ -249,6 +258,8 @@ async function main() {
     makeChart(`panel-${panel.title}`, panel.title, panel.metrics);
   makeChart('lag', 'Consumer lag (merge-consumer group)', ['records behind']);
   makeChart('depth', 'DLQ depth and staged objects', ['analytics_dlq messages', 'staged objects']);
+  renderHead('dlq-table', [...parkedColumns, '']); // '': the Redrive buttons
+  renderHead('failed-table', failedColumns);
   wireControls();
   const loop = async () => {
     try {
