@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
-import { S3Client, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import type { Admin } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import type { MockApiServer } from '../lambdas/mock-apis/local-server';
@@ -16,7 +17,7 @@ import type { OutputLine } from './runtime/function-host';
 import type { LocalRuntime, LocalRuntimeOptions } from './runtime/local-runtime';
 import { startLocalRuntime } from './runtime/local-runtime';
 import type { StackEndpoints } from './stack/endpoints';
-import { localCredentials } from './stack/endpoints';
+import { localS3Client } from './stack/endpoints';
 import type { PipelineResourceNames } from './stack/provision';
 import { defaultResourceNames, provisionPipelineResources } from './stack/provision';
 
@@ -145,12 +146,7 @@ export async function startPipeline(options: PipelineRunOptions): Promise<Pipeli
     }).admin();
     await admin.connect();
     cleanups.push(() => admin.disconnect());
-    const s3 = new S3Client({
-      endpoint: endpoints.s3Endpoint,
-      region: endpoints.region,
-      credentials: localCredentials,
-      forcePathStyle: true,
-    });
+    const s3 = localS3Client(endpoints);
     cleanups.push(() => s3.destroy());
 
     const progress = async (): Promise<PipelineProgress> => {

@@ -1,3 +1,5 @@
+import { S3Client } from '@aws-sdk/client-s3';
+
 /** Where the local servers listen; what integration tests receive from the global setup. */
 export interface StackEndpoints {
   kafkaBrokers: string;
@@ -8,6 +10,11 @@ export interface StackEndpoints {
 
 /** Dummy credentials: the local servers accept any, but the AWS SDK refuses to sign without. */
 export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+/** A client of the local S3Mock (path-style: buckets are not subdomains of 127.0.0.1). */
+export function localS3Client({ s3Endpoint: endpoint, region }: StackEndpoints): S3Client {
+  return new S3Client({ endpoint, region, credentials: localCredentials, forcePathStyle: true });
+}
 
 /** The env vars that point the AWS SDK and the project's Kafka config at the local servers. */
 export function stackEnv(endpoints: StackEndpoints): Record<string, string> {

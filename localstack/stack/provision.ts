@@ -6,12 +6,12 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
 import { pipeline, staging, tables, topics } from '../../lambdas/shared/pipeline';
 import type { PipelineResourceNames } from '../../lambdas/shared/functions';
 import type { StackEndpoints } from './endpoints';
-import { localCredentials } from './endpoints';
+import { localCredentials, localS3Client } from './endpoints';
 
 export type { PipelineResourceNames };
 
@@ -114,13 +114,7 @@ async function enableTtl(client: DynamoDBClient, tableName: string, attributeNam
 }
 
 async function provisionBucket(endpoints: StackEndpoints, names: PipelineResourceNames) {
-  const { s3Endpoint: endpoint, region } = endpoints;
-  const client = new S3Client({
-    endpoint,
-    region,
-    credentials: localCredentials,
-    forcePathStyle: true,
-  });
+  const client = localS3Client(endpoints);
   try {
     await client.send(new CreateBucketCommand({ Bucket: names.stagingBucket }));
   } catch (error) {
