@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ServerName } from './artifacts';
 
+export { isProcessAlive } from './process-alive.mjs';
+
 /* One server JVM: spawned with its log file, guarded against outliving this process (exit hooks, a detached watchdog), stopped, restarted. */
 
 /** The last lines of a log file, for error messages about a server that did not come up. */
@@ -13,26 +15,6 @@ export function logTail(file: string, lines = 40): string {
   if (!existsSync(file)) return '(no log written)';
   const text = readFileSync(file, 'utf8').trimEnd();
   return text.split('\n').slice(-lines).join('\n') || '(log is empty)';
-}
-
-/**
- * True while the pid exists (signal 0) and is not a zombie: an init that never reaps (some
- * container and microVM inits) leaves killed orphans as zombies, which hold no memory or ports.
- */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) state ..."; comm may contain spaces, so split after ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    // No /proc (macOS) or the process vanished meanwhile.
-    return true;
-  }
 }
 
 const reaperScript = join(dirname(fileURLToPath(import.meta.url)), 'watchdog.mjs');

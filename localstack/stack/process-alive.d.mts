@@ -1,0 +1,1 @@
+export function isProcessAlive(pid: number): boolean;
