@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { createProducer } from '../../lambdas/shared/kafka';
 import { pipeline, topics as pipelineTopics } from '../../lambdas/shared/pipeline';
@@ -295,11 +296,7 @@ export class KafkaEventSource {
    * The next batch, oldest partitions first, within `batchSize` and 6 MB (README, "Payload limit");
    * `full`: no need to wait out the window. `taking` marks what it holds; nothing leaves the buffers.
    */
-  private takeBatch(ready: PartitionState[]): {
-    records: SourceRecord[];
-    taken: PartitionState[];
-    full: boolean;
-  } {
+  private takeBatch(ready: PartitionState[]) {
     const records: SourceRecord[] = [];
     const taken: PartitionState[] = [];
     let bytes = this.emptyEventBytes;
@@ -439,10 +436,7 @@ export class KafkaEventSource {
   }
 
   /** Per partition, the leading records older than MaximumRecordAgeInSeconds. */
-  private splitExpired(records: SourceRecord[]): {
-    fresh: SourceRecord[];
-    expired: SourceRecord[];
-  } {
+  private splitExpired(records: SourceRecord[]) {
     const maxAge = this.controls.maximumRecordAgeInSeconds;
     if (maxAge < 0) return { fresh: records, expired: [] };
     const cutoff = Date.now() - maxAge * 1000;
@@ -526,8 +520,4 @@ export function effectiveControls(controls: MappingControls): MappingControls {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
