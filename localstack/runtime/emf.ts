@@ -12,17 +12,8 @@ const EmfLineSchema = z
   })
   .loose();
 
-export interface MetricDatum {
-  name: string;
-  /** Sum of the values on the line (EMF allows an array of values per metric). */
-  value: number;
-  count: number;
-}
-
 /** Parses one stdout line; `undefined` when it is not an EMF document (a log line, say). */
-export function parseEmfLine(
-  text: string,
-): { timestampMs: number; data: MetricDatum[] } | undefined {
+export function parseEmfLine(text: string) {
   if (!text.includes('"_aws"')) return undefined;
   let json: unknown;
   try {
@@ -34,6 +25,7 @@ export function parseEmfLine(
   if (!document) return undefined;
   const data = document._aws.CloudWatchMetrics.flatMap(({ Metrics }) =>
     Metrics.flatMap(({ Name: name }) => {
+      // EMF allows an array of values per metric: `value` is their sum, `count` how many.
       const values = [document[name]].flat().filter((v): v is number => typeof v === 'number');
       const value = values.reduce((sum, v) => sum + v, 0);
       return values.length === 0 ? [] : [{ name, value, count: values.length }];
@@ -103,11 +95,7 @@ export class MetricSeries {
   }
 
   /** Totals, and the points of every metric from `sinceMs` on (oldest first; empty buckets absent). */
-  snapshot(sinceMs = 0): {
-    bucketMs: number;
-    totals: Record<string, MetricTotals>;
-    series: Record<string, MetricPoint[]>;
-  } {
+  snapshot(sinceMs = 0) {
     return {
       bucketMs: this.bucketMs,
       totals: this.totals(),

@@ -52,10 +52,7 @@ function log4jConfig(logFile: string): string {
 }
 
 /** Writes server.properties and the log4j2 config; returns the JVM arguments to run the broker. */
-export function prepareKafka(
-  layout: KafkaLayout,
-  jarDir: string,
-): { formatArgs: string[]; runArgs: string[]; log4jFile: string } {
+export function prepareKafka(layout: KafkaLayout, jarDir: string) {
   mkdirSync(layout.dir, { recursive: true });
   const propertiesFile = join(layout.dir, 'server.properties');
   const log4jProperties = join(layout.dir, 'log4j2.properties');
