@@ -100,21 +100,8 @@ type ProgressSample = Pick<PipelineProgress, 'consumerLag' | 'dlqMessages' | 'st
   t: number;
 };
 
-export interface Dashboard {
-  url: string;
-  /**
-   * This run's secret: operations need it in `x-ecom-sync-token`. The page reads it from
-   * /api/config (same origin only), the CLIs from .stack/runtime.json.
-   */
-  token: string;
-  /** Operations run from now on (they answered 503 "starting" before); `replay` is the runtime's. */
-  serve(invoke: Invoke, replay?: (request: ReplayRequest) => Promise<unknown>): void;
-  /** Feed every handler output line here (the runtime's `onOutput`): errors are kept. */
-  observe(line: OutputLine, isMetric: boolean): void;
-  /** Takes a progress sample now (skipped while one is running). */
-  progress: { sample(): Promise<void> };
-  close(): Promise<void>;
-}
+export type Dashboard = Awaited<ReturnType<typeof startDashboard>>;
+type Replay = (request: ReplayRequest) => Promise<unknown>;
 
 const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
 // Served from node_modules, so the page works offline and the version is the one package.json pins.
@@ -174,7 +161,7 @@ function checkOperation(request: IncomingMessage, token: string): void {
  * charts from the handlers' EMF lines, consumer lag and DLQ depth, the latest errors, and the
  * operator's buttons (resync, redrive), which invoke the functions as `aws lambda invoke` would.
  */
-export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+export async function startDashboard(options: DashboardOptions) {
   const { metrics, expectedRecords } = options;
   const errors = new ErrorLog();
   // Progress (Analytics stats, lag, staged objects, DLQ depth) is sampled on a timer: the lag and
@@ -200,7 +187,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const operations: OperationRecord[] = [];
 
   let invoke = options.invoke;
-  let replay: ((request: ReplayRequest) => Promise<unknown>) | undefined;
+  let replay: Replay | undefined;
   // Filled in once the port is known; nothing is served before that.
   const allowedHosts = new Set<string>();
   const token = randomBytes(32).toString('base64url');
@@ -319,14 +306,21 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   return {
     url: `http://${host}:${port}/`,
+    /**
+     * This run's secret: operations need it in `x-ecom-sync-token`. The page reads it from
+     * /api/config (same origin only), the CLIs from .stack/runtime.json.
+     */
     token,
-    serve(runtimeInvoke, runtimeReplay) {
+    /** Operations run from now on (they answered 503 "starting" before); `replay` is the runtime's. */
+    serve(runtimeInvoke: Invoke, runtimeReplay?: Replay) {
       invoke = runtimeInvoke;
       replay = runtimeReplay;
     },
-    observe(line, isMetric) {
+    /** Feed every handler output line here (the runtime's `onOutput`): errors are kept. */
+    observe(line: OutputLine, isMetric: boolean) {
       if (!isMetric) errors.observe(line);
     },
+    /** Takes a progress sample now (skipped while one is running). */
     progress: { sample },
     async close() {
       clearInterval(timer);
