@@ -64,8 +64,18 @@ const define = <Schema extends z.ZodType, T extends Trigger>(spec: FunctionSpec<
 /** The handler file of a function folder (`lambdas/<name>/handler.ts`; mock-apis too). */
 export const handlerEntry = (folder: (typeof functionNames)[keyof typeof functionNames]) =>
   fileURLToPath(new URL(`../${folder}/handler.ts`, import.meta.url));
-const apiToken = (api: ApiAccess) =>
-  api.tokenParameter === undefined ? {} : { API_TOKEN_PARAMETER: api.tokenParameter };
+/** The pollers' and flush's staging, sync state and API variables (`<prefix>_API_BASE_URL`). */
+const apiEnv = <Prefix extends 'SOURCE' | 'ANALYTICS'>(
+  prefix: Prefix,
+  api: ApiAccess,
+  r: PipelineResources,
+) => ({
+  STAGING_BUCKET: r.stagingBucket,
+  SYNC_STATE_TABLE: r.syncStateTable,
+  ...({ [`${prefix}_API_BASE_URL`]: api.baseUrl } as Record<`${Prefix}_API_BASE_URL`, string>),
+  API_AUTH: api.auth,
+  ...(api.tokenParameter === undefined ? {} : { API_TOKEN_PARAMETER: api.tokenParameter }),
+});
 
 const poller = (source: keyof typeof sources, name: 'poll-crm' | 'poll-inventory') =>
   define({
@@ -74,11 +84,7 @@ const poller = (source: keyof typeof sources, name: 'poll-crm' | 'poll-inventory
     description: `Polls ${sources[source].path} and publishes to ${sources[source].topic}`,
     envSchema: PollerEnvSchema,
     env: (r) => ({
-      SYNC_STATE_TABLE: r.syncStateTable,
-      STAGING_BUCKET: r.stagingBucket,
-      SOURCE_API_BASE_URL: r.sourceApi.baseUrl,
-      API_AUTH: r.sourceApi.auth,
-      ...apiToken(r.sourceApi),
+      ...apiEnv('SOURCE', r.sourceApi, r),
       CUSTOMER_TOPIC: r.customerTopic,
       PRODUCT_TOPIC: r.productTopic,
     }),
@@ -107,13 +113,7 @@ export const pipelineFunctions = {
     entry: handlerEntry(functionNames.flush),
     description: 'Posts staged batches to Analytics; DLQ and redrive',
     envSchema: FlushEnvSchema,
-    env: (r) => ({
-      STAGING_BUCKET: r.stagingBucket,
-      SYNC_STATE_TABLE: r.syncStateTable,
-      ANALYTICS_API_BASE_URL: r.analyticsApi.baseUrl,
-      API_AUTH: r.analyticsApi.auth,
-      ...apiToken(r.analyticsApi),
-    }),
+    env: (r) => apiEnv('ANALYTICS', r.analyticsApi, r),
     tunables: pipeline.flush,
     metrics: flushMetrics,
     deadLetters: flushMetrics.dlqMessages,
