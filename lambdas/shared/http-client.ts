@@ -80,16 +80,10 @@ interface RetryableFailure {
 }
 
 export class HttpClient {
-  private readonly fetchImpl: typeof fetch;
-  private readonly random: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
 
   constructor(private readonly options: HttpClientOptions) {
     if (options.maxAttempts < 1) throw new Error('HttpClient maxAttempts must be >= 1');
-    this.fetchImpl = options.fetchImpl ?? fetch;
-    this.random = options.random ?? Math.random;
-    this.sleep = options.sleep ?? defaultSleep;
     this.now = options.now ?? Date.now;
   }
 
@@ -120,14 +114,14 @@ export class HttpClient {
         });
       }
       // Retry-After is the server telling us the earliest useful moment: a floor, not a cap.
-      const jittered = fullJitterDelay(attempt, this.options, this.random);
+      const jittered = fullJitterDelay(attempt, this.options, this.options.random);
       const delayMs = Math.max(jittered, outcome.retryAfterMs ?? 0);
       if (req.deadline !== undefined && this.now() + delayMs >= req.deadline) {
         const why = `next retry in ${delayMs} ms would pass the deadline`;
         throw new RetriesExhaustedError(attempt, reason, status, why);
       }
       onRetry?.({ attempt, delayMs, reason, status });
-      await this.sleep(delayMs);
+      await (this.options.sleep ?? defaultSleep)(delayMs);
     }
   }
 
@@ -143,7 +137,8 @@ export class HttpClient {
       // The signal covers reading the body too, so a server that stalls mid-body times out.
       const { method, headers } = req;
       const signal = AbortSignal.timeout(timeoutMs);
-      response = await this.fetchImpl(req.url, { method, headers, body: req.body, signal });
+      const fetchImpl = this.options.fetchImpl ?? fetch;
+      response = await fetchImpl(req.url, { method, headers, body: req.body, signal });
       body = await response.text();
     } catch (error) {
       return { reason: describeFetchError(error, timeoutMs), countsAsFailure: true, error };
