@@ -73,9 +73,8 @@ export class SyncStateRepository {
     source: string,
     progress: RunProgress,
   ): Promise<SyncState> {
-    const next: SyncState = withoutUndefined({
+    return this.write(previous, {
       source,
-      version: (previous?.version ?? 0) + 1,
       watermark: previous?.watermark,
       cursor: progress.cursor,
       cursorSyncType: progress.syncType,
@@ -84,10 +83,7 @@ export class SyncStateRepository {
       runStartedAt: progress.runStartedAt,
       runMaxUpdatedAt: progress.runMaxUpdatedAt,
       knownIds: previous?.knownIds,
-      updatedAt: this.now().toISOString(),
     });
-    await this.put(next, previous);
-    return next;
   }
 
   /**
@@ -102,18 +98,19 @@ export class SyncStateRepository {
     watermark: string | undefined,
     knownIds?: string,
   ): Promise<SyncState> {
-    const next: SyncState = withoutUndefined({
+    return this.write(previous, {
       source,
-      version: (previous?.version ?? 0) + 1,
       watermark: laterOf(previous?.watermark, watermark),
       knownIds: knownIds ?? previous?.knownIds,
-      updatedAt: this.now().toISOString(),
     });
-    await this.put(next, previous);
-    return next;
   }
 
-  private async put(next: SyncState, previous: SyncState | undefined): Promise<void> {
+  private async write(
+    previous: SyncState | undefined,
+    fields: Omit<SyncState, 'version' | 'updatedAt'>,
+  ): Promise<SyncState> {
+    const version = (previous?.version ?? 0) + 1;
+    const next = withoutUndefined({ ...fields, version, updatedAt: this.now().toISOString() });
     // The version check covers the watermark too: a stored watermark can only be replaced by
     // a writer that read it, and laterOf() never returns less than what it read.
     const condition: Partial<PutCommandInput> =
@@ -136,6 +133,7 @@ export class SyncStateRepository {
         throw new SyncStateConflictError(next.source);
       throw error;
     }
+    return next;
   }
 }
 
