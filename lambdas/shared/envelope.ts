@@ -91,20 +91,17 @@ export function tombstoneMessage(args: {
   now?: Date;
   generation?: string | undefined;
 }): { key: string; value: null; headers: TombstoneHeaders } {
-  const { eventType, deleted, source, syncType } = args;
-  const timestamp = (args.now ?? new Date()).toISOString();
-  const { id, deletedAt } = deleted;
-  const messageId = randomUUID();
+  const { eventType, deleted, source, syncType, generation } = args;
   const headers = {
     op: 'delete' as const,
-    messageId,
+    messageId: randomUUID(),
     eventType,
     source,
     syncType,
-    timestamp,
-    deletedAt,
+    timestamp: (args.now ?? new Date()).toISOString(),
+    deletedAt: deleted.deletedAt,
     // A Kafka header has a value or is absent.
-    ...(args.generation === undefined ? {} : { generation: args.generation }),
+    ...(generation === undefined ? {} : { generation }),
   };
-  return { key: id, value: null, headers };
+  return { key: deleted.id, value: null, headers };
 }
