@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import type { Admin, LogEntry, OauthbearerProviderResponse, Producer, logCreator } from 'kafkajs';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
@@ -72,10 +73,6 @@ export async function resolveMskBrokers(
   return brokerString.split(',').map((broker) => broker.trim());
 }
 
-type CredentialsProvider = Parameters<
-  typeof generateAuthTokenFromCredentialsProvider
->[0]['awsCredentialsProvider'];
-
 /**
  * kafkajs `oauthBearerProvider` for MSK IAM auth, with a new credentials provider (by default a
  * fresh default chain) for every token: one that caches credentials keeps signing with expired or
@@ -88,7 +85,7 @@ export function createMskTokenProvider({
   sign = generateAuthTokenFromCredentialsProvider,
 }: {
   region: string;
-  credentials?: () => CredentialsProvider;
+  credentials?: () => AwsCredentialIdentityProvider;
   sign?: typeof generateAuthTokenFromCredentialsProvider;
 }): () => Promise<OauthbearerProviderResponse> {
   return async () => ({
@@ -146,15 +143,7 @@ export type SeekRequest = z.infer<typeof SeekRequestSchema>;
  * (or all), the end on the others, so a mapping created with the group reads that range first.
  * Answers the start and the end as of now, per partition, and the records between.
  */
-export async function seekGroup(
-  admin: Admin,
-  { groupId, topic, from, partition }: SeekRequest,
-): Promise<{
-  groupId: string;
-  from: Record<number, string>;
-  to: Record<number, string>;
-  records: number;
-}> {
+export async function seekGroup(admin: Admin, { groupId, topic, from, partition }: SeekRequest) {
   const ends = await admin.fetchTopicOffsets(topic);
   const chosen = ends.filter((end) => partition === undefined || end.partition === partition);
   if (chosen.length === 0) throw new Error(`${topic} has no partition ${partition}`);
