@@ -34,15 +34,9 @@ export const OnFailureRecordSchema = z.looseObject({
 /** A dead-lettered record: as `dlq list` shows it (`position` is where it was read), and as produced. */
 function failedMessage(message: KafkaMessage) {
   if (message.headers?.stage !== undefined || !message.value) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(message.value.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const parsed = OnFailureRecordSchema.safeParse(json);
-  const [record] = parsed.success ? (Object.values(parsed.data.payload.records)[0] ?? []) : [];
-  if (!parsed.success || !record) return undefined;
+  const parsed = parseJson(OnFailureRecordSchema, message.value.toString('utf8'), 'record');
+  const [record] = 'data' in parsed ? (Object.values(parsed.data.payload.records)[0] ?? []) : [];
+  if (!('data' in parsed) || !record) return undefined;
   const key = record.key ? Buffer.from(record.key, 'base64') : null;
   const position = `${record.topic}-${record.partition}@${record.offset}`;
   return {
@@ -87,20 +81,19 @@ async function readToEnd(
   const committed = from
     ? []
     : ((await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? []);
+  // Each partition with records left to read, and its end.
+  const pending = new Map<number, bigint>();
   const starts = ends.map(({ partition, low, high }) => {
     const start =
       from?.get(partition) ??
       BigInt(
         (from ? high : committed.find((entry) => entry.partition === partition)?.offset) ?? -1,
       );
-    return { partition, offset: String(start < BigInt(low) ? BigInt(low) : start) };
+    const offset = start < BigInt(low) ? BigInt(low) : start;
+    if (offset < BigInt(high)) pending.set(partition, BigInt(high));
+    return { partition, offset: String(offset) };
   });
   await admin.setOffsets({ groupId, topic, partitions: starts });
-  const pending = new Map(
-    ends
-      .filter(({ high }, index) => BigInt(starts[index]?.offset ?? high) < BigInt(high))
-      .map(({ partition, high }) => [partition, BigInt(high)]),
-  );
   const read = ends.map(({ partition, high }) => ({ partition, offset: high }));
   if (pending.size === 0) return read;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
