@@ -145,12 +145,7 @@ const datePath = (key: string): string => parseStagedKey(key)?.datePath ?? '';
  * An invalid staged object is reported on `analytics_dlq`, then moved to `dlq/`: it neither blocks
  * the flush nor disappears (a crash before the move reports it again: at least once).
  */
-async function quarantine(
-  deps: FlushDeps,
-  key: string,
-  raw: string,
-  reason: string,
-): Promise<void> {
+async function quarantine(deps: FlushDeps, key: string, raw: string, reason: string) {
   const quarantineKey = keyAt(key, 'dlq');
   const batchId = parseStagedKey(key)?.batchId;
   const origin = {

@@ -93,7 +93,6 @@ export interface FlushDeps {
   now: () => number;
 }
 
-/** The base class of flush's own errors. */
 export class FlushError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -175,18 +174,16 @@ export async function locateBatches(
   manifest: PayloadManifest,
 ): Promise<CarriedBatch[] | string> {
   const carried: CarriedBatch[] = [];
-  for (const { batchId, stagedKey } of manifest.batches) {
-    let found: CarriedBatch | undefined;
+  batches: for (const { batchId, stagedKey } of manifest.batches) {
     for (const place of ['delivered', 'staging', 'dlq'] as const) {
       const read = parseStagedObject(stagedKey, await store.get(keyAt(stagedKey, place)));
       if (read.kind === 'missing') continue;
       if (read.kind === 'invalid')
         return `batch ${keyAt(stagedKey, place)} is invalid: ${read.reason}`;
-      found = { entry: { stagedKey, batch: read.batch }, place };
-      break;
+      carried.push({ entry: { stagedKey, batch: read.batch }, place });
+      continue batches;
     }
-    if (!found) return `batch ${batchId} is missing`;
-    carried.push(found);
+    return `batch ${batchId} is missing`;
   }
   return carried;
 }
