@@ -78,10 +78,7 @@ export class Monitoring extends Construct {
     );
     if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
 
-    const offsetLag = new Metric({
-      namespace: 'AWS/Lambda',
-      metricName: 'OffsetLag',
-      dimensionsMap: { FunctionName: props.mergeConsumer.functionName },
+    const offsetLag = props.mergeConsumer.metric('OffsetLag', {
       statistic: 'Maximum',
       period: PERIOD,
       label: 'OffsetLag (max)',

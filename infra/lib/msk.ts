@@ -28,7 +28,7 @@ const MSK_IAM_PORT = 9098;
  */
 export function mskKafka(stack: Stack, context: InfraContext): KafkaConnection {
   const network = new Construct(stack, 'Network');
-  const logRetention = context.logRetentionDays;
+  const logs = { retention: context.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY };
   const subnets = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
   const vpc = new Vpc(network, 'Vpc', {
     ipAddresses: IpAddresses.cidr('10.40.0.0/16'),
@@ -44,12 +44,7 @@ export function mskKafka(stack: Stack, context: InfraContext): KafkaConnection {
     },
   });
   vpc.addFlowLog('FlowLog', {
-    destination: FlowLogDestination.toCloudWatchLogs(
-      new LogGroup(network, 'FlowLogs', {
-        retention: logRetention,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
-    ),
+    destination: FlowLogDestination.toCloudWatchLogs(new LogGroup(network, 'FlowLogs', logs)),
     trafficType: FlowLogTrafficType.REJECT,
   });
   // Every function that talks to Kafka is in the first; the cluster in the second, which admits
@@ -83,10 +78,7 @@ export function mskKafka(stack: Stack, context: InfraContext): KafkaConnection {
       vpcConfigs: [{ subnetIds, securityGroups }],
     }).attrArn;
   } else {
-    const brokerLogs = new LogGroup(kafka, 'BrokerLogs', {
-      retention: logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const brokerLogs = new LogGroup(kafka, 'BrokerLogs', logs);
     clusterArn = new CfnCluster(kafka, 'Provisioned', {
       clusterName,
       kafkaVersion: context.mskKafkaVersion,
@@ -121,6 +113,12 @@ function mskConnection(clusterArn: string, network: KafkaConnection['network']):
       (name) =>
         `arn:${Aws.PARTITION}:kafka:${Aws.REGION}:${Aws.ACCOUNT_ID}:${kind}/${Fn.select(1, parts)}/${Fn.select(2, parts)}/${name}`,
     );
+  const allowOn = (
+    grantee: IGrantable,
+    kind: 'topic' | 'group',
+    names: readonly string[],
+    actions: string[],
+  ) => allow(grantee, actions, arns(kind, names));
   /** Connect + broker discovery, on the cluster ARN only; `extra` actions are cluster-level too. */
   const cluster = (grantee: IGrantable, ...extra: string[]) => {
     allow(
@@ -131,24 +129,12 @@ function mskConnection(clusterArn: string, network: KafkaConnection['network']):
   };
   const grantProduce = (grantee: IGrantable, topics: readonly string[]) => {
     cluster(grantee, 'kafka-cluster:WriteDataIdempotently');
-    allow(
-      grantee,
-      ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
-      arns('topic', topics),
-    );
+    allowOn(grantee, 'topic', topics, ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData']);
   };
   const grantRead = (grantee: IGrantable, topics: readonly string[], groups: readonly string[]) => {
     cluster(grantee);
-    allow(
-      grantee,
-      ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
-      arns('topic', topics),
-    );
-    allow(
-      grantee,
-      ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
-      arns('group', groups),
-    );
+    allowOn(grantee, 'topic', topics, ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData']);
+    allowOn(grantee, 'group', groups, ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup']);
   };
   return {
     environment: { MSK_CLUSTER_ARN: clusterArn, KAFKA_AUTH: 'iam', KAFKA_TLS: 'true' },
