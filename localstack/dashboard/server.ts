@@ -191,11 +191,11 @@ export async function startDashboard(options: DashboardOptions) {
   // Filled in once the port is known; nothing is served before that.
   const allowedHosts = new Set<string>();
   const token = randomBytes(32).toString('base64url');
-  const operate = async (
+  const operate = async <Request>(
     response: ServerResponse,
     operation: string,
-    request: unknown,
-    run: (invoke: Invoke) => Promise<unknown>,
+    request: Request,
+    run: (invoke: Invoke, request: Request) => Promise<unknown>,
   ): Promise<void> => {
     if (!invoke)
       throw new HttpError(
@@ -204,7 +204,7 @@ export async function startDashboard(options: DashboardOptions) {
       );
     const at = new Date().toISOString();
     try {
-      const result = await run(invoke);
+      const result = await run(invoke, request);
       operations.push({ at, operation, request, ok: true, result });
       sendJson(response, 200, { ok: true, result });
     } catch (error) {
@@ -250,15 +250,11 @@ export async function startDashboard(options: DashboardOptions) {
     if (key === 'GET /api/dlq' || request.method === 'POST') checkOperation(request, token);
     switch (key) {
       case 'GET /api/dlq':
-        return operate(response, 'list-dlq', {}, (run) => listDlq(run));
-      case 'POST /api/resync': {
-        const body = await readJson(request, ResyncRequestSchema);
-        return operate(response, 'resync', body, (run) => resync(run, body));
-      }
-      case 'POST /api/redrive': {
-        const body = await readJson(request, RedriveRequestSchema);
-        return operate(response, 'redrive', body, (run) => redrive(run, body));
-      }
+        return operate(response, 'list-dlq', {}, listDlq);
+      case 'POST /api/resync':
+        return operate(response, 'resync', await readJson(request, ResyncRequestSchema), resync);
+      case 'POST /api/redrive':
+        return operate(response, 'redrive', await readJson(request, RedriveRequestSchema), redrive);
       case 'POST /api/replay': {
         const body = await readJson(request, ReplayRequestSchema);
         return operate(response, 'replay', body, async () => {
