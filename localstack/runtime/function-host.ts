@@ -82,35 +82,31 @@ class ExecutionEnvironment {
       );
     }
 
-    let markReady: () => void = () => undefined;
-    let failInit: (error: Error) => void = () => undefined;
-    this.ready = new Promise<void>((resolve, reject) => {
-      markReady = resolve;
-      failInit = reject;
+    // The worker's messages and its death settle `ready` as well as the invocations.
+    this.ready = new Promise<void>((markReady, failInit) => {
+      this.worker.on('message', (message: WorkerMessage) => {
+        if (message.type === 'ready') {
+          markReady();
+          return;
+        }
+        const pending = this.take(message.awsRequestId);
+        if (message.type === 'result') pending?.resolve(message.payload);
+        else pending?.reject(new InvocationError(functionName, message.error));
+      });
+      const die = (errorMessage: string, stack = ''): void => {
+        const trace = stack.split('\n').slice(1);
+        const error = invocationError(functionName, 'Runtime.ExitError', errorMessage, trace);
+        this.alive = false;
+        failInit(error);
+        this.take(this.pending?.awsRequestId)?.reject(error);
+      };
+      this.worker.on('error', (error: Error) =>
+        die(`execution environment crashed: ${error.message}`, error.stack),
+      );
+      this.worker.on('exit', (code) => die(`execution environment exited with code ${code}`));
     });
     // A cold-start failure must not become an unhandled rejection before anyone invokes.
     this.ready.catch(() => undefined);
-
-    this.worker.on('message', (message: WorkerMessage) => {
-      if (message.type === 'ready') {
-        markReady();
-        return;
-      }
-      const pending = this.take(message.awsRequestId);
-      if (message.type === 'result') pending?.resolve(message.payload);
-      else pending?.reject(new InvocationError(functionName, message.error));
-    });
-    const die = (errorMessage: string, stack = ''): void => {
-      const trace = stack.split('\n').slice(1);
-      const error = invocationError(functionName, 'Runtime.ExitError', errorMessage, trace);
-      this.alive = false;
-      failInit(error);
-      this.take(this.pending?.awsRequestId)?.reject(error);
-    };
-    this.worker.on('error', (error: Error) =>
-      die(`execution environment crashed: ${error.message}`, error.stack),
-    );
-    this.worker.on('exit', (code) => die(`execution environment exited with code ${code}`));
   }
 
   async invoke(event: unknown): Promise<unknown> {
@@ -272,13 +268,12 @@ export class FunctionHost {
   }
 
   private release(environment: ExecutionEnvironment): void {
+    const next = this.waiting.shift();
     if (!environment.alive) {
       this.all.delete(environment);
-      const next = this.waiting.shift();
       if (next && !this.closed) next(this.spawn());
       return;
     }
-    const next = this.waiting.shift();
     if (next) next(environment);
     else this.idle.push(environment);
   }
