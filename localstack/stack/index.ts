@@ -59,7 +59,6 @@ export interface RunningStack {
   /** The current server pids and every watchdog ever started, kept up to date by restarts. */
   processes: { servers: Record<ServerName, number>; reapers: number[] };
   dataDir: string;
-  durable: boolean;
   /** Kills one server and starts it again with the same ports and data (README, "Restarting a server"). */
   restartServer(name: ServerName, options?: RestartServerOptions): Promise<ServerRestart>;
   stop(): Promise<void>;
@@ -202,7 +201,6 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
       reapers: guards.reapers,
     },
     dataDir,
-    durable,
     restartServer,
     stop: () => {
       stopping ??= stopAll().then(() => log('stopped'));
