@@ -93,7 +93,6 @@ export function pipelineFunctionDefinitions(
   options: Omit<LocalRuntimeOptions, 'tickMs'>,
 ): Record<PipelineFunctionKey, FunctionDefinition> {
   const { endpoints } = options;
-  // The local mock APIs take no authentication.
   const api = { baseUrl: options.mockApiUrl, auth: 'none' } as const;
   const resources: PipelineResources = { ...options.names, sourceApi: api, analyticsApi: api };
   // Execution environments; merge-consumer one per partition of a topic, what 2 cores can run.
@@ -208,14 +207,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
      * `seekGroup` put it, stopped once it has committed the end the topic had when asked.
      */
     async replay({ topic, from, partition, redeliver }) {
+      // flush's answer is the range seekGroup answers, plus what it republished.
+      const event = { action: 'redeliver', topic, from, partition };
       if (redeliver)
-        // flush's answer is the range seekGroup answers, plus what it republished.
-        return (await hosts.flush.invoke({
-          action: 'redeliver',
-          topic,
-          from,
-          partition,
-        })) as Awaited<ReturnType<typeof seekGroup>>;
+        return (await hosts.flush.invoke(event)) as Awaited<ReturnType<typeof seekGroup>>;
       const live = subscriptions.find((subscription) => subscription.topic === topic);
       if (!live) throw new Error(`no mapping reads ${topic}`);
       const groupId = `${live.groupId}-replay`;
