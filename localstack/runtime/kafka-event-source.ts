@@ -246,14 +246,13 @@ export class KafkaEventSource {
 
   /** After a (re)join: keep what is buffered, forget idle partitions that went to another member. */
   private onAssignment(assignment: Record<string, number[]>): void {
-    const assigned = new Set(
+    this.assigned = new Set(
       Object.entries(assignment).flatMap(([topic, partitions]) =>
-        partitions.map((partition) => `${topic}-${partition}`),
+        partitions.map((partition) => topicPartitionKey({ topic, partition })),
       ),
     );
-    this.assigned = assigned;
     for (const [key, state] of this.partitions) {
-      if (!assigned.has(key) && !state.busy) this.partitions.delete(key);
+      if (!this.assigned.has(key) && !state.busy) this.partitions.delete(key);
     }
   }
 
