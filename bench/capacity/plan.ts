@@ -47,24 +47,19 @@ export const quotas = {
 
 type Quota = { value: number; source: string };
 
-/** What the deployment takes at `r` records/s (non-decreasing in r), its quota and the knob that lifts it. */
-interface Need {
-  item: string;
-  unit: string;
-  at: (r: number) => number;
-  /** Undefined where AWS sets none (shown, not checked). */
-  quota?: Quota;
-  knob?: string;
-}
-const need = (item: string, unit: string, at: Need['at'], quota?: Quota, knob?: string): Need => ({
+/**
+ * What the deployment takes at `r` records/s (non-decreasing in r), its quota (undefined where AWS
+ * sets none: shown, not checked) and the knob that lifts it.
+ */
+const need = (item: string, unit: string, at: (r: number) => number, quota?: Quota, knob = '') => ({
   item,
   unit,
   at,
-  ...(quota && { quota }),
-  ...(knob !== undefined && { knob }),
+  quota,
+  knob,
 });
 
-function needs(costs: PerRecordCosts): Need[] {
+function needs(costs: PerRecordCosts) {
   const fn = (name: string) => costs.lambda[name] ?? { invocations: 0, meanMs: 0 };
   /** Little's law: invocations per second × mean duration. */
   const concurrency = (name: string) => (r: number) =>
@@ -204,7 +199,7 @@ export type CapacityPlan = ReturnType<typeof capacityPlan>;
 
 export function capacityPlan(recordsPerSecond: number, costs: PerRecordCosts) {
   const r = recordsPerSecond;
-  const lines = needs(costs).map(({ item, unit, quota, knob = '', at }) => ({
+  const lines = needs(costs).map(({ item, unit, quota, knob, at }) => ({
     item,
     need: at(r),
     unit,
