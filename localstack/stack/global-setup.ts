@@ -10,7 +10,5 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stack = await startLocalStack({ log: (line) => console.log(`[local-stack] ${line}`) });
   console.log(`[local-stack] cold start: ${formatTimings(stack.timings)}`);
   project.provide('localStack', stack.endpoints);
-  return async () => {
-    await stack.stop();
-  };
+  return () => stack.stop();
 }
