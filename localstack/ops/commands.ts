@@ -100,8 +100,6 @@ async function readRuntimeInfo(path: string): Promise<RuntimeInfo> {
   return info;
 }
 
-const DashboardConfigSchema = z.object({ token: z.string().min(1) });
-
 /**
  * The run token a dashboard hands its own page (GET /api/config), for `--url`; an address that is
  * not a dashboard is a one-line error, not a schema dump.
@@ -116,7 +114,8 @@ async function dashboardToken(dashboardUrl: string): Promise<string> {
       );
     },
   );
-  const parsed = DashboardConfigSchema.safeParse(await response.json().catch(() => undefined));
+  const config = RuntimeInfoSchema.pick({ token: true });
+  const parsed = config.safeParse(await response.json().catch(() => undefined));
   if (!response.ok || !parsed.success)
     throw new Error(
       `${dashboardUrl} is not an ecom-sync dashboard (GET /api/config answered HTTP ${response.status}); use the "dashboard at" URL npm start prints`,
@@ -256,7 +255,6 @@ export async function resolveInvoker(
     url === undefined
       ? await readRuntimeInfo(runtimeInfoPath)
       : { dashboardUrl: url, token: await dashboardToken(url) };
-  // Local: through the control API of the running `npm start`.
   const control = dashboardControl(info.dashboardUrl, info.token);
   const invoke: Invoker = (functionName, payload) =>
     control('/api/invoke', { function: functionName, payload }, functionName);
@@ -411,13 +409,11 @@ async function invokeCommand(argv: string[]): Promise<unknown> {
   if (!name || rest.length > 0) throw new Error(INVOKE_USAGE);
   if (!invocableFunctions.includes(name as FunctionName))
     throw new Error(`unknown function ${name}; ${INVOKE_USAGE}`);
-  let payload: unknown = {};
-  if (payloadText !== undefined) {
-    try {
-      payload = JSON.parse(payloadText);
-    } catch {
-      throw new Error(`the payload is not JSON: ${payloadText}`);
-    }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(payloadText ?? '{}');
+  } catch {
+    throw new Error(`the payload is not JSON: ${payloadText}`);
   }
   const { invoke } = await resolveInvoker(values);
   return invoke(name as FunctionName, payload);
