@@ -7,16 +7,13 @@ import type { FlushSettings, FlushSummary } from './flush-run';
 import { runFlush } from './flush-run';
 import type { Lease } from './lease';
 import type { FlushDeps, ParkedPayloadSummary, RedriveSummary } from './outbox';
-import { FlushError, listParked, redriveParked } from './outbox';
+import { FlushError, PayloadManifestSchema, listParked, redriveParked } from './outbox';
 
 const ManualInvokeSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('flush') }),
   z.strictObject({
     action: z.literal('redrive'),
-    eventId: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/)
-      .optional(),
+    eventId: PayloadManifestSchema.shape.eventId.optional(),
   }),
   z.strictObject({ action: z.literal('list-dlq') }),
   // Sets a replay group's start: a mapping's pollers are in the VPC, and so is flush (runbook).
@@ -37,11 +34,7 @@ export class InvalidFlushInvocationError extends FlushError {
   }
 }
 
-/**
- * Maps an invocation payload to a command: the schedule flushes; operators invoke
- * `{ "action": "redrive", "eventId"?: … }` or `{ "action": "list-dlq" }`. Anything else is
- * rejected with a message saying what is accepted, instead of being treated as a flush.
- */
+/** The schedule flushes; a payload ManualInvokeSchema rejects is an error, never a flush. */
 export function parseInvokeEvent(event: unknown): FlushCommand {
   if (isScheduledEvent(event)) return { action: 'flush' };
   const manual = ManualInvokeSchema.safeParse(event);

@@ -12,7 +12,6 @@ import { DlqPublisher } from '../shared/dlq';
 import { DlqTopic } from './dlq-topic';
 import { HttpClient } from '../shared/http-client';
 import { KafkaEnvSchema, createKafka, createProducer, lazyConnect } from '../shared/kafka';
-import type { FlushResult } from './commands';
 import { executeCommand, parseInvokeEvent } from './commands';
 import { FlushEnvSchema } from './env';
 import { acquireLease } from './lease';
@@ -57,7 +56,7 @@ const deps: FlushDeps = {
   now: Date.now,
 };
 
-async function flush(event: unknown, context: Context): Promise<FlushResult> {
+async function flush(event: unknown, context: Context) {
   const command = parseInvokeEvent(event);
   const remainingMs = context.getRemainingTimeInMillis();
   const settings = {
