@@ -230,14 +230,9 @@ async function parkPayload(
   for (const { entry } of carried) await deps.store.delete(keyAt(entry.stagedKey, 'staging'));
   const parked = { reason, attempts, parkedAt: new Date(deps.now()).toISOString() };
   await deps.store.put(manifestKey(eventId), JSON.stringify({ ...manifest, parked }));
-  const batches = carried.length;
-  deps.metrics.addMetric(flushMetrics.batchesParked, MetricUnit.Count, batches);
-  deps.logger.error('Parked an undeliverable payload under dlq/', {
-    eventId,
-    batches,
-    reason,
-    attempts,
-  });
+  const fields = { eventId, batches: carried.length, reason, attempts };
+  deps.metrics.addMetric(flushMetrics.batchesParked, MetricUnit.Count, fields.batches);
+  deps.logger.error('Parked an undeliverable payload under dlq/', fields);
 }
 
 export type PayloadResult = { eventId: string; batches: number; records: number } & (
