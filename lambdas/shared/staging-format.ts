@@ -205,11 +205,8 @@ export class S3StagingStore {
   /** Every object under `prefix`, across all ListObjectsV2 pages. */
   async list(prefix: string): Promise<StoredObjectSummary[]> {
     const objects: StoredObjectSummary[] = [];
-    const pages = paginateListObjectsV2(
-      { client: this.s3 },
-      { Bucket: this.bucket, Prefix: prefix },
-    );
-    for await (const page of pages)
+    const input = { Bucket: this.bucket, Prefix: prefix };
+    for await (const page of paginateListObjectsV2({ client: this.s3 }, input))
       for (const { Key, LastModified } of page.Contents ?? [])
         if (Key !== undefined)
           objects.push({ key: Key, lastModified: LastModified ?? new Date(0) });
