@@ -8,10 +8,7 @@ import { contextKeys, parseInfraContext } from './infra-context';
  * The app: the context, the one stack (environment-agnostic: `cdk synth` works offline) and
  * cdk-nag's AWS Solutions pack as a validation plugin (an unacknowledged finding fails synth).
  */
-export function buildApp(props: AppProps & { nag?: boolean } = {}): {
-  app: App;
-  stack: EcomSyncStack;
-} {
+export function buildApp(props: AppProps & { nag?: boolean } = {}) {
   const { nag = true, ...appProps } = props;
   const app = new App(appProps);
   const raw = Object.fromEntries(
