@@ -27,7 +27,7 @@ const DOMAIN = /[A-Za-z0-9.-]+\.[A-Za-z]{2,}/y;
  * at the end of the last address it replaced, whichever is later, so no cut leaves half an
  * address behind. `cut` says where, in `text`, the result stopped.
  */
-export function redactEmailsUpTo(text: string, limit: number): { text: string; cut: number } {
+function redactEmailsUpTo(text: string, limit: number): { text: string; cut: number } {
   let out = '';
   let copied = 0;
   // An address may start before the limit and have its @ after it: look that far too (no real
@@ -77,24 +77,23 @@ export class ErrorLog {
 
   constructor(private readonly capacity = 50) {}
 
-  observe(line: OutputLine, now = new Date()): boolean {
+  observe(line: OutputLine, now = new Date()): void {
     const level = levelOf(line.text);
     const isError =
       level === 'ERROR' ||
       level === 'CRITICAL' ||
       (level === undefined && line.stream === 'stderr' && line.text.trim() !== '');
-    if (!isError) return false;
+    if (!isError) return;
     this.entries.push({
       at: now.toISOString(),
       functionName: line.functionName,
       message: boundedMessage(line.text),
     });
     if (this.entries.length > this.capacity) this.entries.shift();
-    return true;
   }
 
   /** Newest first. */
-  latest(limit = this.capacity): LoggedError[] {
-    return this.entries.slice(-limit).reverse();
+  latest(): LoggedError[] {
+    return [...this.entries].reverse();
   }
 }

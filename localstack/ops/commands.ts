@@ -280,13 +280,12 @@ async function resyncCommand(argv: string[]): Promise<unknown> {
   const { values } = parseCli(argv, { source: text, full: flag, since: text, redeliver: flag });
   const { source, full, since, redeliver } = values;
   const request = operations.ResyncRequestSchema.safeParse({ source, full, since, redeliver });
-  if (!request.success) {
+  if (!request.success)
     throw new Error(
       `usage: resync --source crm|inventory|all (--full | --since <ISO-8601 with offset>) [--redeliver]: ${request.error.issues
         .map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`)
         .join('; ')}`,
     );
-  }
   const { target, invoke } = await resolveInvoker(values);
   const results = await operations.resync(byKey(invoke), request.data);
   return { target, request: request.data, results };

@@ -53,9 +53,7 @@ function makeChart(id, title, labels) {
 function setChartData(id, labels, series) {
   const chart = state.charts.get(id);
   chart.data.labels = labels;
-  series.forEach((values, index) => {
-    chart.data.datasets[index].data = values;
-  });
+  for (const [index, values] of series.entries()) chart.data.datasets[index].data = values;
   chart.update('none');
 }
 
@@ -100,9 +98,8 @@ function updateMetrics(config, snapshot) {
     element.textContent = total.toLocaleString('en-US');
     const before = state.previousTotals[metric];
     const rate = element.parentElement.querySelector('.rate');
-    if (elapsedS > 0 && before !== undefined) {
+    if (elapsedS > 0 && before !== undefined)
       rate.textContent = `${Math.round((total - before) / elapsedS)}/s`;
-    }
     state.previousTotals[metric] = total;
   }
   state.previousAt = now;
