@@ -31,8 +31,7 @@ export function powertools(env: {
   POWERTOOLS_SERVICE_NAME: string;
   POWERTOOLS_METRICS_NAMESPACE: string;
 }): { logger: Logger; metrics: Metrics } {
-  const serviceName = env.POWERTOOLS_SERVICE_NAME;
+  const { POWERTOOLS_SERVICE_NAME: serviceName, POWERTOOLS_METRICS_NAMESPACE: namespace } = env;
   const logger = new Logger({ serviceName });
-  const namespace = env.POWERTOOLS_METRICS_NAMESPACE;
   return { logger, metrics: new Metrics({ namespace, serviceName, logger }) };
 }
