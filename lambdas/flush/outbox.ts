@@ -126,10 +126,7 @@ export function manifestKey(eventId: string): string {
 type ManifestRead = { key: string; manifest?: PayloadManifest; error?: FlushError };
 
 /** The manifests under `outbox/` (or the one of `eventId`): each read, absent, or why it is unreadable. */
-export async function readManifests(
-  store: Pick<StagingStore, 'get' | 'list'>,
-  eventId?: string,
-): Promise<ManifestRead[]> {
+export async function readManifests(store: Pick<StagingStore, 'get' | 'list'>, eventId?: string) {
   const keys = eventId
     ? [manifestKey(eventId)]
     : (await store.list(staging.prefixes.outbox)).map((object) => object.key);
@@ -169,10 +166,7 @@ export interface CarriedBatch {
  * Each batch of a manifest, from `delivered/` (copied there only after a 2xx), else `staging/`,
  * else `dlq/` (parked, or a parking that was interrupted); a message when one is missing or invalid.
  */
-export async function locateBatches(
-  store: Pick<StagingStore, 'get'>,
-  manifest: PayloadManifest,
-): Promise<CarriedBatch[] | string> {
+export async function locateBatches(store: Pick<StagingStore, 'get'>, manifest: PayloadManifest) {
   const carried: CarriedBatch[] = [];
   batches: for (const { batchId, stagedKey } of manifest.batches) {
     for (const place of ['delivered', 'staging', 'dlq'] as const) {
@@ -314,11 +308,7 @@ export async function listParked(deps: Pick<FlushDeps, 'store'>): Promise<Parked
  * Re-posts parked payloads unchanged (Analytics may have stored one whose answer was lost: only
  * the same Idempotency-Key keeps it from duplicating records); on failure they stay parked.
  */
-export async function redriveParked(
-  deps: FlushDeps,
-  deadline: number,
-  eventId?: string,
-): Promise<RedriveSummary> {
+export async function redriveParked(deps: FlushDeps, deadline: number, eventId?: string) {
   const summary: RedriveSummary = {
     status: 'ok',
     redriven: [],

@@ -48,10 +48,7 @@ export class PerCallRetryStrategy implements RetryStrategyV2 {
     return this.issue(strategy, await strategy.acquireInitialRetryToken(retryTokenScope));
   }
 
-  async refreshRetryTokenForRetry(
-    token: RetryToken,
-    errorInfo: RetryErrorInfo,
-  ): Promise<RetryToken> {
+  async refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo) {
     const strategy = this.issuerOf(token);
     const issued = token as StandardRetryToken;
     return this.issue(strategy, await strategy.refreshRetryTokenForRetry(issued, errorInfo));

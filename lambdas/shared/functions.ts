@@ -124,10 +124,7 @@ export type PipelineFunctionKey = keyof typeof pipelineFunctions;
 export type PipelineFunctionSpec = (typeof pipelineFunctions)[PipelineFunctionKey];
 
 /** A function's environment: its own variables, its DLQ topic and its Kafka client id. */
-export function functionEnvironment(
-  spec: PipelineFunctionSpec,
-  resources: PipelineResources,
-): Record<string, string> {
+export function functionEnvironment(spec: PipelineFunctionSpec, resources: PipelineResources) {
   // Lambda takes string values only: a number (a tunable's input type allows one) fails here.
   return z.record(z.string(), z.string()).parse({
     ...spec.env(resources),

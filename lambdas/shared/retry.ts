@@ -15,10 +15,7 @@ export function fullJitterDelay(
  * `Retry-After` as milliseconds: either delta-seconds or an HTTP date (RFC 9110 §10.2.3).
  * Returns undefined when absent or unparseable; a date in the past gives 0.
  */
-export function parseRetryAfterMs(
-  value: string | null | undefined,
-  nowMs: number,
-): number | undefined {
+export function parseRetryAfterMs(value: string | null | undefined, nowMs: number) {
   const trimmed = value?.trim();
   if (!trimmed) return undefined;
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);

@@ -68,11 +68,7 @@ export class SyncStateRepository {
   }
 
   /** Records mid-run progress; the watermark is untouched. */
-  async saveCursor(
-    previous: SyncState | undefined,
-    source: string,
-    progress: RunProgress,
-  ): Promise<SyncState> {
+  async saveCursor(previous: SyncState | undefined, source: string, progress: RunProgress) {
     return this.write(previous, {
       source,
       watermark: previous?.watermark,
