@@ -1,13 +1,12 @@
-import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
+import { CustomResource } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledgeNag, logicalIdOf } from './nag';
 import { fileURLToPath } from 'node:url';
 import type { KafkaConnection } from './kafka';
-import { PipelineFunction } from './pipeline-function';
+import { PipelineFunction, stackLogGroup } from './pipeline-function';
 import type { TopicSpec } from './topics-handler/ensure-topics';
 
 export interface KafkaTopicsProps {
@@ -43,10 +42,7 @@ export class KafkaTopics extends Construct {
       props.topics.map((topic) => topic.name),
     );
 
-    const logGroup = new LogGroup(this, 'ProviderLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup = stackLogGroup(this, 'ProviderLogs', props.logRetention);
     // A role that writes its own log group only, instead of the default AWSLambdaBasicExecutionRole
     // (logs on every log group of the account).
     const frameworkOnEventRole = new Role(this, 'ProviderRole', {

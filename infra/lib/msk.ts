@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, Fn, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Fn } from 'aws-cdk-lib';
 import type { Stack } from 'aws-cdk-lib';
 import {
   FlowLogDestination,
@@ -11,12 +11,11 @@ import {
   Vpc,
 } from 'aws-cdk-lib/aws-ec2';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnCluster, CfnServerlessCluster } from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
 import type { InfraContext } from './infra-context';
 import type { KafkaConnection } from './kafka';
-import { allow, grantDescribe } from './pipeline-function';
+import { allow, grantDescribe, stackLogGroup } from './pipeline-function';
 
 /** MSK IAM-authenticated listener. */
 const MSK_IAM_PORT = 9098;
@@ -28,7 +27,6 @@ const MSK_IAM_PORT = 9098;
  */
 export function mskKafka(stack: Stack, context: InfraContext): KafkaConnection {
   const network = new Construct(stack, 'Network');
-  const logs = { retention: context.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY };
   const subnets = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
   const vpc = new Vpc(network, 'Vpc', {
     ipAddresses: IpAddresses.cidr('10.40.0.0/16'),
@@ -44,7 +42,9 @@ export function mskKafka(stack: Stack, context: InfraContext): KafkaConnection {
     },
   });
   vpc.addFlowLog('FlowLog', {
-    destination: FlowLogDestination.toCloudWatchLogs(new LogGroup(network, 'FlowLogs', logs)),
+    destination: FlowLogDestination.toCloudWatchLogs(
+      stackLogGroup(network, 'FlowLogs', context.logRetentionDays),
+    ),
     trafficType: FlowLogTrafficType.REJECT,
   });
   // Every function that talks to Kafka is in the first; the cluster in the second, which admits
@@ -78,7 +78,7 @@ export function mskKafka(stack: Stack, context: InfraContext): KafkaConnection {
       vpcConfigs: [{ subnetIds, securityGroups }],
     }).attrArn;
   } else {
-    const brokerLogs = new LogGroup(kafka, 'BrokerLogs', logs);
+    const brokerLogs = stackLogGroup(kafka, 'BrokerLogs', context.logRetentionDays);
     clusterArn = new CfnCluster(kafka, 'Provisioned', {
       clusterName,
       kafkaVersion: context.mskKafkaVersion,

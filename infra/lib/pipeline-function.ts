@@ -46,10 +46,7 @@ export class PipelineFunction extends Construct {
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
     this.name = props.name;
-    const logGroup = new LogGroup(this, 'Logs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup = stackLogGroup(this, 'Logs', props.logRetention);
     // Our own role instead of the default one, which carries AWSLambdaBasicExecutionRole
     // (logs:* on every log group in the account).
     this.role = new Role(this, 'Role', {
@@ -108,6 +105,10 @@ export class PipelineFunction extends Construct {
     }
   }
 }
+
+/** A log group deleted with the stack, its events kept for `retention`. */
+export const stackLogGroup = (scope: Construct, id: string, retention: RetentionDays) =>
+  new LogGroup(scope, id, { retention, removalPolicy: RemovalPolicy.DESTROY });
 
 /** One inline statement on the grantee's policy. */
 export function allow(
