@@ -137,9 +137,5 @@ export async function probeKafka(brokers: string): Promise<void> {
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: 2 },
   });
-  try {
-    await producer.connect();
-  } finally {
-    await producer.disconnect().catch(() => undefined);
-  }
+  await producer.connect().finally(() => producer.disconnect().catch(() => undefined));
 }
