@@ -137,7 +137,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
           httpsPort: s3HttpsPort,
           storeRoot: join(dataDir, 's3mock', 'store'),
           retainStore: durable,
-          ...(options.jvm ? { jvm: options.jvm } : {}),
+          jvm: options.jvm,
         }),
         dir: join(dataDir, 's3mock'),
         probe: () => probeS3(endpoints.s3Endpoint, region),
