@@ -77,19 +77,20 @@ export class ErrorLog {
 
   constructor(private readonly capacity = 50) {}
 
-  observe(line: OutputLine, now = new Date()): void {
+  observe(line: OutputLine, now = new Date()): boolean {
     const level = levelOf(line.text);
     const isError =
       level === 'ERROR' ||
       level === 'CRITICAL' ||
       (level === undefined && line.stream === 'stderr' && line.text.trim() !== '');
-    if (!isError) return;
+    if (!isError) return false;
     this.entries.push({
       at: now.toISOString(),
       functionName: line.functionName,
       message: boundedMessage(line.text),
     });
     if (this.entries.length > this.capacity) this.entries.shift();
+    return true;
   }
 
   /** Newest first. */
