@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -128,21 +128,15 @@ export function allow(
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions).
  */
 function grantNetworkInterfaces(role: Role, network: PipelineFunctionNetwork): void {
-  const arn = (resource: string, resourceName: string) =>
-    Stack.of(role).formatArn({
-      service: 'ec2',
-      resource,
-      resourceName,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
-  const interfaces = arn('network-interface', '*');
+  const arn = (resource: string) => Stack.of(role).formatArn({ service: 'ec2', resource });
+  const interfaces = arn('network-interface/*');
   allow(
     role,
     ['ec2:CreateNetworkInterface'],
     [
       interfaces,
-      ...network.vpc.selectSubnets(network.subnets).subnetIds.map((id) => arn('subnet', id)),
-      ...network.securityGroups.map((group) => arn('security-group', group.securityGroupId)),
+      ...network.vpc.selectSubnets(network.subnets).subnetIds.map((id) => arn(`subnet/${id}`)),
+      ...network.securityGroups.map((group) => arn(`security-group/${group.securityGroupId}`)),
     ],
   );
   const addresses = ['ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'];
