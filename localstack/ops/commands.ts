@@ -23,9 +23,6 @@ import { isProcessAlive } from '../stack/server-process';
 export type FunctionName = operations.InvokeRequest['function'];
 export const invocableFunctions = Object.keys(operations.functionKeysByName) as FunctionName[];
 
-/** Invokes a deployed or local function by its pipeline name and returns its parsed answer. */
-export type Invoker = (functionName: FunctionName, payload: unknown) => Promise<unknown>;
-
 /** A function ran and failed; carries Lambda's error payload. */
 export class FunctionError extends Error {
   constructor(
@@ -187,8 +184,9 @@ export async function readStackOutputs(
 export function awsInvoker(
   outputs: Record<string, string>,
   lambda = new LambdaClient({}),
-): Invoker {
-  return async (functionName, payload) => {
+): operations.Invoke {
+  return async (key, payload) => {
+    const functionName = functionNames[key];
     const physicalName = outputs[outputKeyFor(functionName)];
     if (!physicalName)
       throw new Error(`the stack has no output ${outputKeyFor(functionName)}; is it deployed?`);
@@ -256,8 +254,8 @@ export async function resolveInvoker(
       ? await readRuntimeInfo(runtimeInfoPath)
       : { dashboardUrl: url, token: await dashboardToken(url) };
   const control = dashboardControl(info.dashboardUrl, info.token);
-  const invoke: Invoker = (functionName, payload) =>
-    control('/api/invoke', { function: functionName, payload }, functionName);
+  const invoke: operations.Invoke = (key, payload) =>
+    control('/api/invoke', { function: functionNames[key], payload }, functionNames[key]);
   return { target: 'local', invoke, control };
 }
 
@@ -270,12 +268,6 @@ const DlqListSchema = z.object({
   failedRecords: z.array(z.looseObject({ position: z.string() })),
 });
 
-/** The dashboard's operations (keyed by function key) over an operator CLI's invoker. */
-const byKey =
-  (invoke: Invoker): operations.Invoke =>
-  (key, event) =>
-    invoke(functionNames[key], event);
-
 async function resyncCommand(argv: string[]): Promise<unknown> {
   const { values } = parseCli(argv, { source: text, full: flag, since: text, redeliver: flag });
   const { source, full, since, redeliver } = values;
@@ -287,7 +279,7 @@ async function resyncCommand(argv: string[]): Promise<unknown> {
         .join('; ')}`,
     );
   const { target, invoke } = await resolveInvoker(values);
-  const results = await operations.resync(byKey(invoke), request.data);
+  const results = await operations.resync(invoke, request.data);
   return { target, request: request.data, results };
 }
 
@@ -299,7 +291,7 @@ async function dlqCommand(argv: string[]): Promise<unknown> {
   const [command, argument, ...rest] = positionals;
   if (rest.length > 0) throw new Error(DLQ_USAGE);
   const { target, invoke } = await resolveInvoker(values);
-  const list = async () => DlqListSchema.parse(await operations.listDlq(byKey(invoke)));
+  const list = async () => DlqListSchema.parse(await operations.listDlq(invoke));
 
   switch (command) {
     case 'list':
@@ -323,7 +315,7 @@ async function dlqCommand(argv: string[]): Promise<unknown> {
     case 'redrive': {
       const request = operations.RedriveRequestSchema.safeParse({ eventId: values.id });
       if (!request.success) throw new Error(`--id: ${request.error.issues[0]?.message}`);
-      return { target, result: await operations.redrive(byKey(invoke), request.data) };
+      return { target, result: await operations.redrive(invoke, request.data) };
     }
     default:
       throw new Error(DLQ_USAGE);
@@ -415,7 +407,7 @@ async function invokeCommand(argv: string[]): Promise<unknown> {
     throw new Error(`the payload is not JSON: ${payloadText}`);
   }
   const { invoke } = await resolveInvoker(values);
-  return invoke(name as FunctionName, payload);
+  return invoke(operations.functionKeysByName[name as FunctionName], payload);
 }
 
 export const commands = {

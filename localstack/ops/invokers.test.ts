@@ -54,7 +54,7 @@ describe('AWS invoker', () => {
       }),
     });
     const invoke = awsInvoker({ PollCrmFunctionName: 'x' }, new LambdaClient({}));
-    const failure = await invoke('poll-crm', { mode: 'ful' }).catch((error: unknown) => error);
+    const failure = await invoke('pollCrm', { mode: 'ful' }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(FunctionError);
     expect((failure as FunctionError).errorType).toBe('InvalidPollRequestError');
   });
