@@ -23,24 +23,20 @@ export class Storage extends Construct {
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
     const removalPolicy = props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    const table = (tableId: string, tableName: string, partitionKey: string, ttl?: string) =>
+    type TableSpec = { name: string; partitionKey?: string; ttlAttribute?: string };
+    // The idempotency table has Powertools' key, `id`.
+    const table = (tableId: string, { name, partitionKey = 'id', ttlAttribute }: TableSpec) =>
       new Table(this, tableId, {
-        tableName,
+        tableName: name,
         partitionKey: { name: partitionKey, type: AttributeType.STRING },
-        ...(ttl && { timeToLiveAttribute: ttl }),
+        ...(ttlAttribute && { timeToLiveAttribute: ttlAttribute }),
         billingMode: BillingMode.PAY_PER_REQUEST,
         encryption: TableEncryption.AWS_MANAGED,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         removalPolicy,
       });
-    const { idempotency, syncState } = tables;
-    this.idempotencyTable = table(
-      'IdempotencyTable',
-      idempotency.name,
-      'id',
-      idempotency.ttlAttribute,
-    );
-    this.syncStateTable = table('SyncStateTable', syncState.name, syncState.partitionKey);
+    this.idempotencyTable = table('IdempotencyTable', tables.idempotency);
+    this.syncStateTable = table('SyncStateTable', tables.syncState);
 
     const bucketSecurity = {
       encryption: BucketEncryption.S3_MANAGED,
