@@ -84,11 +84,8 @@ async function readToEnd(
   // Each partition with records left to read, and its end.
   const pending = new Map<number, bigint>();
   const starts = ends.map(({ partition, low, high }) => {
-    const start =
-      from?.get(partition) ??
-      BigInt(
-        (from ? high : committed.find((entry) => entry.partition === partition)?.offset) ?? -1,
-      );
+    const committedAt = committed.find((entry) => entry.partition === partition)?.offset;
+    const start = from ? (from.get(partition) ?? BigInt(high)) : BigInt(committedAt ?? -1);
     const offset = start < BigInt(low) ? BigInt(low) : start;
     if (offset < BigInt(high)) pending.set(partition, BigInt(high));
     return { partition, offset: String(offset) };
