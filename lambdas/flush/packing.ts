@@ -5,7 +5,6 @@ import type { Customer, DeletedRecord, Product } from '../shared/records';
 import type { StagedBatch } from '../shared/staging-format';
 import { entityKey, latestPerId, stagedRecords } from '../shared/staging-format';
 
-/** A validated staged batch and the key it was read from. */
 export interface StagedEntry {
   stagedKey: string;
   batch: StagedBatch;

@@ -68,7 +68,6 @@ export class RetriesExhaustedError extends HttpError {
   }
 }
 
-/** A failed attempt that may be retried. */
 interface RetryableFailure {
   reason: string;
   status?: number;

@@ -194,6 +194,5 @@ export const flushMetrics = {
   batchesRedriven: 'BatchesRedriven',
   oldestStagedBatchAgeSeconds: 'OldestStagedBatchAge',
 } as const;
-/** Every metric a handler emits. */
 export const metricNames = { ...pollerMetrics, ...mergeConsumerMetrics, ...flushMetrics } as const;
 export type MetricName = (typeof metricNames)[keyof typeof metricNames];

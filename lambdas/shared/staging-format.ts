@@ -213,7 +213,6 @@ export class S3StagingStore {
     return objects;
   }
 
-  /** The object's text, or undefined when it does not exist. */
   async get(key: string): Promise<string | undefined> {
     try {
       const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
