@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { functionNames, pipeline, topics } from '../../lambdas/shared/pipeline';
-import { mskServerlessMonthlyUsd } from '../report/cost';
+import { hoursPerMonth, mskServerlessMonthlyUsd } from '../report/cost';
 
 /** What one record costs the AWS deployment, as a bench run measured it (docs/benchmarks.md#capacity-plan). */
 export const PerRecordCostsSchema = z.object({
@@ -18,7 +18,6 @@ export const PerRecordCostsSchema = z.object({
 export type PerRecordCosts = z.output<typeof PerRecordCostsSchema>;
 
 const MiB = 1024 * 1024;
-const secondsPerMonth = 730 * 3600;
 const mskQuotas =
   'https://docs.aws.amazon.com/msk/latest/developerguide/limits.html#serverless-quota';
 const kafkaPollers = 'https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-low-latency.html';
@@ -216,7 +215,7 @@ export function capacityPlan(recordsPerSecond: number, costs: PerRecordCosts) {
     .reduce((first, l) =>
       (l.limitRecordsPerSecond ?? Infinity) < (first.limitRecordsPerSecond ?? Infinity) ? l : first,
     );
-  const perRecordUsd = ((r * secondsPerMonth) / 1_000_000) * costs.usdPerMillionRecords;
+  const perRecordUsd = ((r * (hoursPerMonth * 3600)) / 1_000_000) * costs.usdPerMillionRecords;
   const fixedUsd = mskServerlessMonthlyUsd(partitions);
   return {
     recordsPerSecond: r,

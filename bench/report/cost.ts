@@ -60,7 +60,7 @@ export interface LambdaUsage {
   memoryMb: number;
 }
 
-const hoursPerMonth = 730;
+export const hoursPerMonth = 730;
 export const mskServerlessMonthlyUsd = (partitions: number): number =>
   hoursPerMonth *
   (awsPrices.mskServerless.clusterHour.usd +
