@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import pLimit from 'p-limit';
 import { MAX_INVOCATION_PAYLOAD_BYTES } from './msk-event';
 import type { InvocationErrorPayload, WorkerInit, WorkerMessage } from './worker-protocol';
 
@@ -181,18 +182,20 @@ function invocationError(
 
 /**
  * Hosts one function: a pool of execution environments up to its concurrency limit. Invocations
- * beyond the limit wait for a free environment (the local stand-in for throttling + retry).
+ * beyond the limit wait, in order, for a free environment (the local stand-in for throttling + retry).
  */
 export class FunctionHost {
   private readonly idle: ExecutionEnvironment[] = [];
   private readonly all = new Set<ExecutionEnvironment>();
-  private readonly waiting: Array<(environment: ExecutionEnvironment) => void> = [];
   private readonly outputListeners: OutputListener[] = [];
-  private running = 0;
+  /** One slot per environment that may be in use at once. */
+  private readonly slots: ReturnType<typeof pLimit>;
   private invoked = 0;
   private closed = false;
 
-  constructor(readonly definition: FunctionDefinition) {}
+  constructor(readonly definition: FunctionDefinition) {
+    this.slots = pLimit(definition.maxConcurrency ?? 1);
+  }
 
   get functionName(): string {
     return this.definition.functionName;
@@ -205,7 +208,7 @@ export class FunctionHost {
 
   /** Invocations currently running or waiting for an environment. */
   get inFlight(): number {
-    return this.running;
+    return this.slots.activeCount + this.slots.pendingCount;
   }
 
   /** Returns the unsubscribe. */
@@ -230,27 +233,12 @@ export class FunctionHost {
       throw invocationError(this.functionName, 'RequestEntityTooLargeException', reason);
     }
     this.invoked += 1;
-    this.running += 1;
-    try {
-      const environment = await this.acquire();
-      try {
-        return await environment.invoke(event);
-      } finally {
-        this.release(environment);
-      }
-    } finally {
-      this.running -= 1;
-    }
+    return this.withEnvironment((environment) => environment.invoke(event));
   }
 
   /** Starts one environment ahead of the first invocation, so cold-start errors surface early. */
-  async warm(): Promise<void> {
-    const environment = await this.acquire();
-    try {
-      await environment.ready;
-    } finally {
-      this.release(environment);
-    }
+  warm(): Promise<void> {
+    return this.withEnvironment((environment) => environment.ready);
   }
 
   async close(): Promise<void> {
@@ -260,22 +248,18 @@ export class FunctionHost {
     this.idle.length = 0;
   }
 
-  private async acquire(): Promise<ExecutionEnvironment> {
-    const reusable = this.idle.pop();
-    if (reusable) return reusable;
-    if (this.all.size < (this.definition.maxConcurrency ?? 1)) return this.spawn();
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(environment: ExecutionEnvironment): void {
-    const next = this.waiting.shift();
-    if (!environment.alive) {
-      this.all.delete(environment);
-      if (next && !this.closed) next(this.spawn());
-      return;
-    }
-    if (next) next(environment);
-    else this.idle.push(environment);
+  /** Runs `use` in a slot, on an idle environment or a new one; a dead one is dropped after. */
+  private withEnvironment<T>(use: (environment: ExecutionEnvironment) => Promise<T>): Promise<T> {
+    return this.slots(async () => {
+      if (this.closed) throw new Error(`${this.functionName} host is closed`);
+      const environment = this.idle.pop() ?? this.spawn();
+      try {
+        return await use(environment);
+      } finally {
+        if (environment.alive) this.idle.push(environment);
+        else this.all.delete(environment);
+      }
+    });
   }
 
   private spawn(): ExecutionEnvironment {
