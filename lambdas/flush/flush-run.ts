@@ -148,10 +148,8 @@ const datePath = (key: string): string => parseStagedKey(key)?.datePath ?? '';
 async function quarantine(deps: FlushDeps, key: string, raw: string, reason: string) {
   const quarantineKey = keyAt(key, 'dlq');
   const batchId = parseStagedKey(key)?.batchId;
-  const origin = {
-    s3Keys: [quarantineKey],
-    batchIds: batchId === undefined ? undefined : [batchId],
-  };
+  const batchIds = batchId === undefined ? undefined : [batchId];
+  const origin = { s3Keys: [quarantineKey], batchIds };
   const why = `invalid staged object: ${reason}`;
   await deps.dlq.publish([{ stage: 'flush', reason: why, attempts: 0, origin, record: raw }]);
   await deps.store.copy(key, quarantineKey);

@@ -56,16 +56,15 @@ const deps: FlushDeps = {
   now: Date.now,
 };
 
+const limits = {
+  maxRecordsPerPost: env.FLUSH_MAX_RECORDS_PER_POST,
+  maxBytesPerPost: env.FLUSH_MAX_BYTES_PER_POST,
+};
+
 async function flush(event: unknown, context: Context) {
   const command = parseInvokeEvent(event);
   const remainingMs = context.getRemainingTimeInMillis();
-  const settings = {
-    limits: {
-      maxRecordsPerPost: env.FLUSH_MAX_RECORDS_PER_POST,
-      maxBytesPerPost: env.FLUSH_MAX_BYTES_PER_POST,
-    },
-    deadline: Date.now() + remainingMs - env.FLUSH_DEADLINE_MARGIN_MS,
-  };
+  const settings = { limits, deadline: Date.now() + remainingMs - env.FLUSH_DEADLINE_MARGIN_MS };
   return executeCommand(deps, command, settings, () =>
     acquireLease({
       dynamodb,
