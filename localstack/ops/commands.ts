@@ -259,10 +259,7 @@ export async function resolveInvoker(
   return { target: 'local', invoke, control };
 }
 
-/**
- * flush's list-dlq answer: parked payloads (each also has batchCount, reason, attempts, parkedAt)
- * and the records the mapping dead-lettered (key, condition, failedAt).
- */
+/** flush's list-dlq answer (lambdas/flush/README.md); `dlq show` prints all of an entry. */
 const DlqListSchema = z.object({
   parked: z.array(z.looseObject({ eventId: z.string() })),
   failedRecords: z.array(z.looseObject({ position: z.string() })),
