@@ -112,9 +112,8 @@ export class EcomSyncStack extends Stack {
     ] as const) {
       syncStateTable.grant(fn.role, ...items('Get', 'Put', 'Update'));
       grantObjects(fn, stagingBucket, [`${staging.knownIds}${source}/`], ['Get', 'Put', 'Delete']);
+      connection.grantProduce(fn.role, [sources[source].topic, topics.dlq]);
     }
-    connection.grantProduce(pollCrm.role, [sources.crm.topic, topics.dlq]);
-    connection.grantProduce(pollInventory.role, [sources.inventory.topic, topics.dlq]);
     // Claims are never deleted (a failed attempt's claim is taken over), so no DeleteItem.
     idempotencyTable.grant(mergeConsumer.role, ...items('Get', 'Put', 'Update'));
     grantObjects(mergeConsumer, stagingBucket, [staging.prefixes.staging], ['Get', 'Put']);
