@@ -106,23 +106,19 @@ export const MAX_INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 const recordBytes = new WeakMap<SourceRecord, number>();
 
-/** Bytes a record adds to an event: its JSON and the comma after it (memoised: it is asked often). */
-function eventRecordBytes(record: SourceRecord): number {
+/**
+ * Bytes a record adds to an event: its JSON and the comma after it (memoised: it is asked often),
+ * and its partition's `"<topic>-<partition>":[],` if it is the partition's first. From the empty
+ * event's size on, an upper bound of any event's size.
+ */
+export function eventBytes(record: SourceRecord, firstOfPartition: boolean): number {
   let bytes = recordBytes.get(record);
   if (bytes === undefined) {
     bytes = Buffer.byteLength(JSON.stringify(toMskRecord(record))) + 1;
     recordBytes.set(record, bytes);
   }
-  return bytes;
-}
-
-/**
- * Bytes a record adds to an event, with its partition's `"<topic>-<partition>":[],` if it is the
- * partition's first. From the empty event's size on, an upper bound of any event's size.
- */
-export function eventBytes(record: SourceRecord, firstOfPartition: boolean): number {
   const partition = Buffer.byteLength(JSON.stringify(topicPartitionKey(record))) + 4;
-  return eventRecordBytes(record) + (firstOfPartition ? partition : 0);
+  return bytes + (firstOfPartition ? partition : 0);
 }
 
 /**
