@@ -198,7 +198,6 @@ export class KafkaEventSource {
     this.partitions.clear();
   }
 
-  /** True when nothing is buffered and no invocation is running. */
   get idle(): boolean {
     return (
       this.inFlight.size === 0 &&
