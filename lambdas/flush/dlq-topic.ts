@@ -38,10 +38,9 @@ function failedMessage(message: KafkaMessage) {
   const [record] = 'data' in parsed ? (Object.values(parsed.data.payload.records)[0] ?? []) : [];
   if (!('data' in parsed) || !record) return undefined;
   const key = record.key ? Buffer.from(record.key, 'base64') : null;
-  const position = `${record.topic}-${record.partition}@${record.offset}`;
   return {
     shown: {
-      position,
+      position: `${record.topic}-${record.partition}@${record.offset}`,
       key: key?.toString('utf8') ?? null,
       condition: parsed.data.requestContext.condition,
       failedAt: parsed.data.timestamp,

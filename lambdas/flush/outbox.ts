@@ -182,25 +182,6 @@ export async function locateBatches(store: Pick<StagingStore, 'get'>, manifest: 
   return carried;
 }
 
-/** After a 2xx: batches moved to `delivered/`, the manifest deleted last. */
-async function settleDelivered(
-  deps: Pick<FlushDeps, 'store' | 'metrics'>,
-  manifest: PayloadManifest,
-  carried: readonly CarriedBatch[],
-  records: number,
-): Promise<void> {
-  for (const { entry, place } of carried) {
-    if (place !== 'delivered')
-      await deps.store.copy(keyAt(entry.stagedKey, place), keyAt(entry.stagedKey, 'delivered'));
-    // Every other copy goes (deleting an absent key succeeds and costs nothing).
-    await deps.store.delete(keyAt(entry.stagedKey, 'staging'));
-    await deps.store.delete(keyAt(entry.stagedKey, 'dlq'));
-  }
-  await deps.store.delete(manifestKey(manifest.eventId));
-  deps.metrics.addMetric(flushMetrics.batchesDelivered, MetricUnit.Count, carried.length);
-  deps.metrics.addMetric(flushMetrics.recordsDelivered, MetricUnit.Count, records);
-}
-
 /**
  * Gives up on a payload: one message on `analytics_dlq`, its batches moved to `dlq/`, the manifest
  * marked parked last (a crash before the mark: the next run posts it again, and may announce it
@@ -270,7 +251,17 @@ export async function deliverOrPark(
     });
   }
   if (outcome.delivered) {
-    await settleDelivered(deps, manifest, carried, records);
+    // Batches moved to `delivered/`, the manifest deleted last.
+    for (const { entry, place } of carried) {
+      if (place !== 'delivered')
+        await deps.store.copy(keyAt(entry.stagedKey, place), keyAt(entry.stagedKey, 'delivered'));
+      // Every other copy goes (deleting an absent key succeeds and costs nothing).
+      await deps.store.delete(keyAt(entry.stagedKey, 'staging'));
+      await deps.store.delete(keyAt(entry.stagedKey, 'dlq'));
+    }
+    await deps.store.delete(manifestKey(eventId));
+    deps.metrics.addMetric(flushMetrics.batchesDelivered, MetricUnit.Count, carried.length);
+    deps.metrics.addMetric(flushMetrics.recordsDelivered, MetricUnit.Count, records);
     return { ...counts, status: 'delivered' };
   }
   const { reason, attempts, retryable } = outcome;
