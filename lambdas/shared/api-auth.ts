@@ -4,6 +4,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { z } from 'zod';
 import { createSigV4Fetch } from './sigv4-fetch';
+import { parseJson } from './staging-format';
 
 /** `API_AUTH`: `none` (open, or API_TOKEN_PARAMETER's bearer token) or `iam` (SigV4). */
 export const ApiAuthSchema = z.enum(['none', 'iam']).default('none');
@@ -71,12 +72,8 @@ const TokenValueSchema = z.union([
 ]);
 
 function tokenFromText(text: string): string {
-  if (!text.startsWith('{')) return text;
-  try {
-    return TokenObjectSchema.parse(JSON.parse(text)).token;
-  } catch {
-    return text;
-  }
+  const read = text.startsWith('{') ? parseJson(TokenObjectSchema, text, 'token') : undefined;
+  return read && 'data' in read ? read.data.token : text;
 }
 
 const SECRETS_MANAGER_ARN = /^arn:aws[\w-]*:secretsmanager:/;
