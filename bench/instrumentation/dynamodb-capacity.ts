@@ -5,6 +5,7 @@
  * WorkingWithItems.html#WorkingWithItems.ConditionalWrites.ReturnConsumedCapacity.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { sum } from '../report/percentiles';
 
 export interface RequestUnits {
   wru: number;
@@ -21,7 +22,6 @@ export const dataPlaneOperations = new Set([
 ]);
 
 type Item = Record<string, AttributeValue>;
-const sum = <T>(list: T[], f: (v: T) => number) => list.reduce((s, v) => s + f(v), 0);
 
 /** An item's size by AWS's "Item sizes and formats" rules, exact enough to round to 1 KB / 4 KB units. */
 export function itemBytes(item: Item): number {
@@ -61,7 +61,7 @@ const readUnits = (item: Item | undefined): number =>
 /** 2 units per item: a Put by its item's size, Update/Delete/ConditionCheck at the 1 KB minimum. */
 function transactWriteUnits(input: object): number {
   const items = (Reflect.get(input, 'TransactItems') ?? []) as Array<{ Put?: { Item?: Item } }>;
-  return items.reduce((sum, action) => sum + 2 * writeUnits(action.Put?.Item), 0);
+  return sum(items, (action) => 2 * writeUnits(action.Put?.Item));
 }
 
 type KeysAndAttributes = { Keys?: unknown[]; ConsistentRead?: boolean };
@@ -75,8 +75,7 @@ function batchGetUnits(input: object, output: object): number {
   for (const [table, request] of Object.entries(requested)) {
     const found = responses[table] ?? [];
     const processed = (request.Keys?.length ?? 0) - (unprocessed[table]?.Keys?.length ?? 0);
-    const strongly =
-      found.reduce((sum, item) => sum + readUnits(item), 0) + Math.max(0, processed - found.length);
+    const strongly = sum(found, readUnits) + Math.max(0, processed - found.length);
     units += request.ConsistentRead === true ? strongly : strongly / 2;
   }
   return units;
@@ -87,11 +86,11 @@ export function unitsOfSuccess(operation: string, input: object, output: object)
   if (operation === 'BatchGetItem') return { wru: 0, rru: batchGetUnits(input, output) };
   if (operation === 'TransactGetItems') {
     const responses = (Reflect.get(output, 'Responses') ?? []) as Array<{ Item?: Item }>;
-    return { wru: 0, rru: responses.reduce((sum, r) => sum + 2 * readUnits(r.Item), 0) };
+    return { wru: 0, rru: sum(responses, (r) => 2 * readUnits(r.Item)) };
   }
   const consumed: unknown = Reflect.get(output, 'ConsumedCapacity');
   const list = [consumed ?? []].flat() as Array<{ CapacityUnits?: number }>;
-  const units = list.reduce((sum, entry) => sum + (entry.CapacityUnits ?? 0), 0);
+  const units = sum(list, (entry) => entry.CapacityUnits ?? 0);
   if (writeOperations.has(operation)) return { wru: units, rru: 0 };
   return { wru: 0, rru: readOperations.has(operation) ? units : 0 };
 }

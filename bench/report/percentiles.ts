@@ -1,5 +1,8 @@
 export type Distribution = NonNullable<ReturnType<typeof distribution>>;
 
+export const sum = <T>(list: readonly T[], f: (value: T) => number): number =>
+  list.reduce((total, value) => total + f(value), 0);
+
 /** Nearest rank, not interpolation, so a reported p99 is a latency some record really had. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) throw new Error('percentile of no values');

@@ -1,3 +1,5 @@
+import { sum } from './percentiles';
+
 /** Request families of the counted keys (instrumentation/counters.ts), with their printed labels. */
 const families = {
   dynamodb: ['DynamoDB', (key: string) => key.startsWith('dynamodb.')],
@@ -44,13 +46,10 @@ export function summarizeRequests(
 }
 
 export function requestUnits(byOperation: Record<string, number>, records = 1) {
-  const sum = (suffix: string) =>
-    Object.entries(byOperation).reduce(
-      (total, [key, value]) => total + (key.endsWith(suffix) ? value : 0),
-      0,
-    );
-  const wru = sum('.wru');
-  const rru = sum('.rru');
+  const total = (suffix: string) =>
+    sum(Object.entries(byOperation), ([key, value]) => (key.endsWith(suffix) ? value : 0));
+  const wru = total('.wru');
+  const rru = total('.rru');
   return { wru, rru, wruPerRecord: wru / records, rruPerRecord: rru / records };
 }
 

@@ -8,7 +8,7 @@ import type { InvocationTiming } from '../instrumentation/collector';
 import { peakMemory } from '../instrumentation/collector';
 import { messageBytes, readTopics } from '../limits/kafka';
 import type { LambdaUsage } from '../report/cost';
-import { distribution } from '../report/percentiles';
+import { distribution, sum } from '../report/percentiles';
 import { requestsPer, requestUnits, summarizeRequests } from '../report/request-summary';
 import type { BenchPipeline } from './bench-pipeline';
 
@@ -58,7 +58,7 @@ export async function runFreshLoad(options: {
     return receivedAt === undefined ? [] : [receivedAt - message.timestampMs];
   });
   const lambda = lambdaUsage(counts.invocations);
-  const invocations = lambda.reduce((sum, usage) => sum + usage.invocations, 0);
+  const invocations = sum(lambda, (usage) => usage.invocations);
   const requests = summarizeRequests(counts.total, invocations);
   const stats = analytics.getStats();
   const per1000 = (values: Record<string, number>) =>
@@ -97,10 +97,7 @@ export function lambdaUsage(timings: Record<string, readonly InvocationTiming[]>
   return Object.entries(timings).map(([functionName, invocations]) => ({
     functionName,
     invocations: invocations.length,
-    billedMs: invocations.reduce(
-      (sum, timing) => sum + Math.max(1, Math.ceil(timing.endMs - timing.startMs)),
-      0,
-    ),
+    billedMs: sum(invocations, (timing) => Math.max(1, Math.ceil(timing.endMs - timing.startMs))),
     memoryMb: memoryMb[functionName] ?? 0,
   }));
 }
