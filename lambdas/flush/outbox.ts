@@ -123,14 +123,12 @@ export function manifestKey(eventId: string): string {
   return `${staging.prefixes.outbox}${eventId}.json`;
 }
 
-type ManifestRead = { key: string; manifest?: PayloadManifest; error?: FlushError };
-
 /** The manifests under `outbox/` (or the one of `eventId`): each read, absent, or why it is unreadable. */
 export async function readManifests(store: Pick<StagingStore, 'get' | 'list'>, eventId?: string) {
   const keys = eventId
     ? [manifestKey(eventId)]
     : (await store.list(staging.prefixes.outbox)).map((object) => object.key);
-  const reads: ManifestRead[] = [];
+  const reads: { key: string; manifest?: PayloadManifest; error?: FlushError }[] = [];
   for (const key of keys) {
     const text = await store.get(key);
     const read =
