@@ -160,8 +160,7 @@ export const MAX_EVENT_DEPTH = 64;
 export function nestingDepth(value: unknown, limit = MAX_EVENT_DEPTH): number {
   let deepest = 0;
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
-  while (stack.length > 0) {
-    const next = stack.pop() as { value: unknown; depth: number };
+  for (let next = stack.pop(); next; next = stack.pop()) {
     if (typeof next.value !== 'object' || next.value === null) continue;
     const depth = next.depth + 1;
     if (depth > deepest) deepest = depth;
