@@ -1,6 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { formatTimings } from './index';
-import { startLocalStack } from './index';
+import { formatTimings, startLocalStack } from './index';
 
 /**
  * Vitest global setup of the `integration` project: one stack for the whole run, stopped when
