@@ -102,7 +102,7 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
   };
 
   const guards: ServerGuards = { dataDir, exitCleanupPids: [], reapers: [], serverPids: {} };
-  const unregister = registerForExitCleanup(guards.exitCleanupPids, dataDir);
+  const unregister = registerForExitCleanup(guards);
   const servers = new Map<ServerName, RestartableServer>();
 
   const stopAll = async (): Promise<void> => {

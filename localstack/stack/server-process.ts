@@ -20,12 +20,12 @@ export function logTail(file: string, lines = 40): string {
 const reaperScript = join(dirname(fileURLToPath(import.meta.url)), 'watchdog.mjs');
 
 /** Last-resort cleanup without `stop()`: on 'exit' (sync only, so SIGKILL) and SIGINT/SIGTERM. */
-const registrations = new Set<{ pids: number[]; dataDir: string }>();
+const registrations = new Set<Pick<ServerGuards, 'exitCleanupPids' | 'dataDir'>>();
 let installed = false;
 
 function killEverything(): void {
   for (const registration of registrations) {
-    for (const pid of registration.pids) {
+    for (const pid of registration.exitCleanupPids) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -57,8 +57,7 @@ function setHooks(install: boolean): void {
   }
 }
 
-export function registerForExitCleanup(pids: number[], dataDir: string): () => void {
-  const registration = { pids, dataDir };
+export function registerForExitCleanup(registration: ServerGuards): () => void {
   registrations.add(registration);
   setHooks(true);
   return () => {
@@ -215,12 +214,10 @@ export class RestartableServer {
    * and resolves once it is healthy. Concurrent calls for the same server are refused: two chaos
    * faults on one server at once would make neither's figures mean anything.
    */
-  async restart(options: RestartServerOptions): Promise<ServerRestart> {
+  async restart({ signal = 'SIGKILL', downMs = 0 }: RestartServerOptions): Promise<ServerRestart> {
     if (this.restarting) throw new Error(`local stack: ${this.name} is already being restarted`);
     this.restarting = true;
     try {
-      const signal = options.signal ?? 'SIGKILL';
-      const downMs = options.downMs ?? 0;
       const old = this.running();
       const startedAt = Date.now();
       if (!old.exitedYet) old.child.kill(signal);
