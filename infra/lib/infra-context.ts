@@ -10,7 +10,7 @@ import { pipeline } from '../../lambdas/shared/pipeline';
 const flag = z
   .union([z.boolean(), z.enum(['true', 'false'])])
   .transform((value) => value === true || value === 'true');
-const wholeNumber = (min: number) => z.coerce.number().int().min(min);
+const wholeNumber = (min: number, message?: string) => z.coerce.number().int().min(min, message);
 const optionalText = z
   .string()
   .trim()
@@ -28,14 +28,10 @@ const InfraContextSchema = z.object({
    * internet, and the functions and the MSK event source mapping reach STS, CloudWatch and SSM /
    * Secrets Manager through it (there are no interface endpoints, see msk.ts).
    */
-  natGateways: z.coerce
-    .number()
-    .int()
-    .min(1, {
-      message:
-        'must be at least 1: the private subnets have no interface endpoints (STS, CloudWatch Logs, SSM, Secrets Manager) and the source and Analytics APIs are on the internet, so with 0 NAT gateways nothing in the VPC can reach them',
-    })
-    .default(1),
+  natGateways: wholeNumber(
+    1,
+    'must be at least 1: the private subnets have no interface endpoints (STS, CloudWatch Logs, SSM, Secrets Manager) and the source and Analytics APIs are on the internet, so with 0 NAT gateways nothing in the VPC can reach them',
+  ).default(1),
   mskMode: z.enum(['serverless', 'provisioned']).default('serverless'),
   mskBrokerInstanceType: z.string().min(1).default('kafka.m7g.large'),
   mskKafkaVersion: z.string().min(1).default('3.6.0'),
