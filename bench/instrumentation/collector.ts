@@ -29,7 +29,10 @@ export class RequestCollector {
   private readonly channel = new BroadcastChannel(BENCH_REQUEST_CHANNEL);
   private readonly reports = new Map<string, Map<number, WorkerReport>>();
   private readonly mappingConsumers = new Map<string, { runId: string; tally: RequestTally }>();
-  private readonly uninstallKafkaCounter: () => void;
+  private readonly uninstallKafkaCounter = installKafkaRequestCounter(
+    (groupId) =>
+      [...this.mappingConsumers].find(([prefix]) => groupId?.startsWith(prefix))?.[1].tally,
+  );
   rejectedReports = 0;
 
   constructor() {
@@ -44,10 +47,6 @@ export class RequestCollector {
       if (!threads) this.reports.set(report.runId, (threads = new Map<number, WorkerReport>()));
       threads.set(report.threadId, report);
     };
-    this.uninstallKafkaCounter = installKafkaRequestCounter(
-      (groupId) =>
-        [...this.mappingConsumers].find(([prefix]) => groupId?.startsWith(prefix))?.[1].tally,
-    );
   }
 
   /** Counts, under `runId`, consumers built later in this thread whose group id has this prefix. */
