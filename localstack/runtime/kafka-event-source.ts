@@ -418,11 +418,9 @@ export class KafkaEventSource {
       const first = failedFrom.get(topicPartitionKey(record));
       return first !== undefined && record.offset >= first;
     };
+    const settled = fresh.filter((record) => !isRetried(record));
     const retried = fresh.filter(isRetried);
-    await this.commit(
-      fresh.filter((record) => !isRetried(record)),
-      retried,
-    );
+    await this.commit(settled, retried);
     return this.retryOrGiveUp(retried, retries);
   }
 
@@ -490,11 +488,7 @@ export class KafkaEventSource {
 
   private async sendCommit(offsets: [string, CommittedOffset][]): Promise<void> {
     await this.consumer.commitOffsets(
-      offsets.map(([, { topic, partition, offset }]) => ({
-        topic,
-        partition,
-        offset: String(offset),
-      })),
+      offsets.map(([, entry]) => ({ ...entry, offset: String(entry.offset) })),
     );
     const sent = Object.fromEntries(offsets.map(([key, entry]) => [key, String(entry.offset)]));
     this.emit({ type: 'commit', offsets: sent });
