@@ -119,12 +119,11 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
       handled += 1;
       continue;
     }
-    const entry = { stagedKey: key, batch: read.batch };
-    if (!packer.fits(entry)) await send(packer.take());
-    if (stopped()) break;
-    packer.add(entry);
+    const full = packer.add({ stagedKey: key, batch: read.batch });
+    if (full) await send(full);
   }
-  if (!stopped() && !packer.isEmpty) await send(packer.take());
+  const last = packer.take();
+  if (!stopped() && last.length > 0) await send(last);
 
   summary.remaining = stagedObjects.length - handled;
   const latencyMs = deps.now() - startedAt;

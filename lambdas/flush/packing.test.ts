@@ -9,10 +9,11 @@ function packBatches(entries: readonly StagedEntry[], limits: PackLimits): Stage
   const packer = new PayloadPacker(limits);
   const groups: StagedEntry[][] = [];
   for (const entry of entries) {
-    if (!packer.fits(entry)) groups.push(packer.take());
-    packer.add(entry);
+    const full = packer.add(entry);
+    if (full) groups.push(full);
   }
-  if (!packer.isEmpty) groups.push(packer.take());
+  const last = packer.take();
+  if (last.length > 0) groups.push(last);
   return groups;
 }
 

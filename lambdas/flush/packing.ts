@@ -106,22 +106,19 @@ export class PayloadPacker {
 
   constructor(private readonly limits: PackLimits) {}
 
-  get isEmpty(): boolean {
-    return this.entries.length === 0;
-  }
-
-  fits(entry: StagedEntry): boolean {
-    if (this.isEmpty) return true;
-    return (
-      this.records + entryRecords(entry) <= this.limits.maxRecordsPerPost &&
-      this.bytes + entryBytes(entry) <= this.limits.maxBytesPerPost
-    );
-  }
-
-  add(entry: StagedEntry): void {
+  /** Adds `entry`; if it does not fit with the group so far, returns that group and starts anew. */
+  add(entry: StagedEntry): StagedEntry[] | undefined {
+    const records = entryRecords(entry);
+    const bytes = entryBytes(entry);
+    const full =
+      this.entries.length > 0 &&
+      (this.records + records > this.limits.maxRecordsPerPost ||
+        this.bytes + bytes > this.limits.maxBytesPerPost);
+    const group = full ? this.take() : undefined;
     this.entries.push(entry);
-    this.records += entryRecords(entry);
-    this.bytes += entryBytes(entry);
+    this.records += records;
+    this.bytes += bytes;
+    return group;
   }
 
   take(): StagedEntry[] {
