@@ -5,16 +5,15 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import type { Admin } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import type { MockApiServer } from '../lambdas/mock-apis/local-server';
 import { startMockApiServer } from '../lambdas/mock-apis/local-server';
 import type { AnalyticsStats } from '../lambdas/shared/analytics-payload';
 import { AnalyticsStatsSchema } from '../lambdas/shared/analytics-payload';
 import { mergeConsumerGroupId, pipeline, staging } from '../lambdas/shared/pipeline';
-import type { Dashboard, DashboardOptions } from './dashboard/server';
+import type { DashboardOptions } from './dashboard/server';
 import { startDashboard } from './dashboard/server';
 import { MetricSeries } from './runtime/emf';
 import type { OutputLine } from './runtime/function-host';
-import type { LocalRuntime, LocalRuntimeOptions } from './runtime/local-runtime';
+import type { LocalRuntimeOptions } from './runtime/local-runtime';
 import { startLocalRuntime } from './runtime/local-runtime';
 import type { StackEndpoints } from './stack/endpoints';
 import { localS3Client } from './stack/endpoints';
@@ -64,36 +63,7 @@ export interface DrainCondition {
 }
 
 /** Mock APIs, the four functions in the local Lambda runtime, optionally the dashboard. */
-export interface PipelineRun {
-  names: PipelineResourceNames;
-  /** Prefix of the merge-consumer's consumer groups, one per source topic. */
-  groupId: string;
-  mock: MockApiServer;
-  runtime: LocalRuntime;
-  dashboard: Dashboard | undefined;
-  admin: Admin;
-  /** When the runtime was asked to start (before the cold starts). */
-  startedAt: number;
-  /** Failed scheduled invocations and the functions' stderr lines, newest last (bounded). */
-  failures: string[];
-  /** Why the merge-consumer mapping had to rejoin after a kafkajs crash, one entry per attempt. */
-  mappingRestarts: string[];
-  /** Failed merge-consumer invocations the mapping saw, and records it gave up on. */
-  mappingFailures: MappingFailureCounts;
-  progress: () => Promise<PipelineProgress>;
-  /** Resolves with the progress that satisfied the condition; throws with the last one on timeout or stop. */
-  waitUntilDrained(condition: DrainCondition): Promise<PipelineProgress>;
-  stop(): Promise<void>;
-}
-
-export interface MappingFailureCounts {
-  /** Invocations that returned batchItemFailures (their failed records are retried). */
-  partialFailures: number;
-  /** Invocations that threw, timed out or crashed (retried, bisected). */
-  functionErrors: number;
-  /** Records handed to the on-failure destination (`npm run dlq -- redrive` republishes them). */
-  onFailureRecords: number;
-}
+export type PipelineRun = Awaited<ReturnType<typeof startPipeline>>;
 
 const maxKeptFailures = 200;
 
@@ -106,7 +76,7 @@ function uniqueNames(label: string): { names: PipelineResourceNames; groupId: st
   return { names, groupId: `${pipeline.mergeConsumer.consumerGroupId}-${suffix}` };
 }
 
-export async function startPipeline(options: PipelineRunOptions): Promise<PipelineRun> {
+export async function startPipeline(options: PipelineRunOptions) {
   const { endpoints } = options;
   const unique = options.label === undefined ? undefined : uniqueNames(options.label);
   const names = await provisionPipelineResources(endpoints, unique?.names);
@@ -115,9 +85,12 @@ export async function startPipeline(options: PipelineRunOptions): Promise<Pipeli
 
   const failures: string[] = [];
   const mappingRestarts: string[] = [];
-  const mappingFailures: MappingFailureCounts = {
+  const mappingFailures = {
+    /** Invocations that returned batchItemFailures (their failed records are retried). */
     partialFailures: 0,
+    /** Invocations that threw, timed out or crashed (retried, bisected). */
     functionErrors: 0,
+    /** Records handed to the on-failure destination (`npm run dlq -- redrive` republishes them). */
     onFailureRecords: 0,
   };
   const remember = (line: string): void => {
@@ -206,17 +179,23 @@ export async function startPipeline(options: PipelineRunOptions): Promise<Pipeli
     let stopping: Promise<void> | undefined;
     return {
       names,
+      /** Prefix of the merge-consumer's consumer groups, one per source topic. */
       groupId,
       mock,
       runtime,
       dashboard,
       admin,
+      /** When the runtime was asked to start (before the cold starts). */
       startedAt,
+      /** Failed scheduled invocations and the functions' stderr lines, newest last (bounded). */
       failures,
+      /** Why the merge-consumer mapping had to rejoin after a kafkajs crash, one entry per attempt. */
       mappingRestarts,
+      /** Failed merge-consumer invocations the mapping saw, and records it gave up on. */
       mappingFailures,
       progress,
-      async waitUntilDrained({ accept, timeoutMs, pollMs = 500 }) {
+      /** Resolves with the progress that satisfied the condition; throws with the last one on timeout or stop. */
+      async waitUntilDrained({ accept, timeoutMs, pollMs = 500 }: DrainCondition) {
         const deadline = Date.now() + timeoutMs;
         let last: PipelineProgress | undefined;
         let lastError: unknown;
