@@ -2,8 +2,8 @@
  * `npm start [-- --records N --until-drained …]`: the local stack and `startPipeline()`, until
  * Ctrl-C or drained (options: `OptionsSchema`; localstack/runtime/README.md).
  */
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseCli } from '../bench/cli';
 import { checkDelivery } from '../bench/harness/delivery-check';
 import { entityNames } from '../lambdas/mock-apis/dataset';
 import { metricNames } from '../lambdas/shared/pipeline';
@@ -26,21 +26,6 @@ const OptionsSchema = z.object({
 });
 
 type Options = z.infer<typeof OptionsSchema>;
-
-function readOptions(): Options {
-  const { values } = parseArgs({
-    options: Object.fromEntries(
-      Object.keys(OptionsSchema.shape).map((name) => [
-        name,
-        { type: name === 'until-drained' ? 'boolean' : 'string' } as const,
-      ]),
-    ),
-    strict: true,
-  });
-  const parsed = OptionsSchema.safeParse(values);
-  if (!parsed.success) throw new Error(`Bad options: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
-}
 
 const { recordsPublished, recordsDuplicate, recordsStaged, recordsDelivered } = metricNames;
 const summaryMetrics = [recordsPublished, recordsDuplicate, recordsStaged, recordsDelivered];
@@ -162,7 +147,9 @@ async function run(
 }
 
 async function main(): Promise<number> {
-  const options = readOptions();
+  const usage =
+    'usage: npm start [-- --records N --until-drained …] (localstack/runtime/README.md)';
+  const options = parseCli(process.argv.slice(2), OptionsSchema, usage);
   let onSignal: () => void = () => undefined;
   const interruption = new Promise<'interrupted'>((resolve) => {
     onSignal = () => {
