@@ -116,15 +116,11 @@ export async function startLocalStack(options: StartLocalStackOptions = {}): Pro
     const kafkaDir = join(dataDir, 'kafka');
     const kafka = prepareKafka({ dir: kafkaDir, port: kafkaPort, controllerPort }, jarDirs.kafka);
     const dynamodbDir = join(dataDir, 'dynamodb');
+    const dbPath = durable ? dynamodbDir : undefined;
     const specs: ServerLaunchSpec[] = [
       {
         name: 'dynamodb',
-        args: dynamodbArgs(
-          jarDirs.dynamodb,
-          dynamodbPort,
-          durable ? dynamodbDir : undefined,
-          options.jvm,
-        ),
+        args: dynamodbArgs(jarDirs.dynamodb, dynamodbPort, dbPath, options.jvm),
         dir: dynamodbDir,
         probe: () => probeDynamodb(endpoints.dynamodbEndpoint, region),
       },
