@@ -120,13 +120,12 @@ function mskConnection(clusterArn: string, network: KafkaConnection['network']):
     actions: string[],
   ) => allow(grantee, actions, arns(kind, names));
   /** Connect + broker discovery, on the cluster ARN only; `extra` actions are cluster-level too. */
-  const cluster = (grantee: IGrantable, ...extra: string[]) => {
+  const cluster = (grantee: IGrantable, ...extra: string[]) =>
     allow(
       grantee,
       ['kafka-cluster:Connect', 'kafka:GetBootstrapBrokers', 'kafka:DescribeClusterV2', ...extra],
       [clusterArn],
     );
-  };
   const grantProduce = (grantee: IGrantable, topics: readonly string[]) => {
     cluster(grantee, 'kafka-cluster:WriteDataIdempotently');
     allowOn(grantee, 'topic', topics, ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData']);
