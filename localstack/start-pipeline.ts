@@ -12,19 +12,16 @@ import { mergeConsumerGroupId, pipeline, staging } from '../lambdas/shared/pipel
 import type { DashboardOptions } from './dashboard/server';
 import { startDashboard } from './dashboard/server';
 import { MetricSeries } from './runtime/emf';
-import type { OutputLine } from './runtime/function-host';
 import type { LocalRuntimeOptions } from './runtime/local-runtime';
 import { startLocalRuntime } from './runtime/local-runtime';
-import type { StackEndpoints } from './stack/endpoints';
 import { localS3Client } from './stack/endpoints';
 import type { PipelineResourceNames } from './stack/provision';
 import { defaultResourceNames, provisionPipelineResources } from './stack/provision';
 
 export interface PipelineRunOptions extends Pick<
   LocalRuntimeOptions,
-  'extraEnv' | 'preloadModules' | 'schedules' | 'onSchedule'
+  'endpoints' | 'extraEnv' | 'preloadModules' | 'schedules' | 'onSchedule' | 'onOutput'
 > {
-  endpoints: StackEndpoints;
   /**
    * Part of every resource name (topics, tables, bucket, consumer groups), with a random suffix,
    * so runs share one stack. Without it: pipeline.ts's own names, as `npm start` uses them.
@@ -38,7 +35,6 @@ export interface PipelineRunOptions extends Pick<
   mergeConcurrency?: number;
   /** POWERTOOLS_LOG_LEVEL of the functions and the mock APIs' log level (default ERROR). */
   logLevel?: LogLevel;
-  onOutput?: (line: OutputLine, isMetric: boolean) => void;
   /** Serve the dashboard and control API, fed from the functions' output from their first line. */
   dashboard?: Omit<DashboardOptions, 'progress' | 'invoke' | 'metrics'> & {
     /** The metric charts' period (default 5 s). */
