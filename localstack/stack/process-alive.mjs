@@ -21,3 +21,12 @@ export function isProcessAlive(pid) {
     return true;
   }
 }
+
+/** Sends `signal` to `pid`; a process already gone is no error. */
+export function signalQuietly(pid, signal) {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}

@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ServerName } from './artifacts';
 
+import { signalQuietly } from './process-alive.mjs';
+
 export { isProcessAlive } from './process-alive.mjs';
 
 /* One server JVM: spawned with its log file, guarded against outliving this process (exit hooks, a detached watchdog), stopped, restarted. */
@@ -20,18 +22,12 @@ export function logTail(file: string, lines = 40): string {
 const reaperScript = join(dirname(fileURLToPath(import.meta.url)), 'watchdog.mjs');
 
 /** Last-resort cleanup without `stop()`: on 'exit' (sync only, so SIGKILL) and SIGINT/SIGTERM. */
-const registrations = new Set<Pick<ServerGuards, 'exitCleanupPids' | 'dataDir'>>();
+const registrations = new Set<ServerGuards>();
 let installed = false;
 
 function killEverything(): void {
   for (const registration of registrations) {
-    for (const pid of registration.exitCleanupPids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    for (const pid of registration.exitCleanupPids) signalQuietly(pid, 'SIGKILL');
     rmSync(registration.dataDir, { recursive: true, force: true });
   }
   registrations.clear();
@@ -169,12 +165,13 @@ export class RestartableServer {
         child.once('error', (error) => resolve(`spawn error: ${error.message}`));
       }),
     };
+    const exitCleanupPids = this.guards.exitCleanupPids;
     void incarnation.exited.then(() => {
       incarnation.exitedYet = true;
-      removeValue(this.guards.exitCleanupPids, pid);
+      if (exitCleanupPids.includes(pid)) exitCleanupPids.splice(exitCleanupPids.indexOf(pid), 1);
     });
     this.current = incarnation;
-    this.guards.exitCleanupPids.push(pid);
+    exitCleanupPids.push(pid);
     this.guards.serverPids[this.name] = pid;
     // The detached watchdog kills the JVM if this process dies without exit hooks (SIGKILL, OOM).
     const reaper = spawn(
@@ -257,9 +254,4 @@ export class RestartableServer {
     const tails = logs.map((file) => `--- ${file} ---\n${logTail(file)}`).join('\n');
     return new Error(`local stack: ${this.name} ${what}\n${tails}`);
   }
-}
-
-function removeValue(values: number[], value: number): void {
-  const index = values.indexOf(value);
-  if (index >= 0) values.splice(index, 1);
 }

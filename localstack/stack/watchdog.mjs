@@ -3,21 +3,13 @@
 // parent runs no exit hooks) and exits once they have. Plain JavaScript: starts with bare `node`.
 // argv: <parentPid> <graceMs> <dataDir> <jvmPid>...
 import { rmSync } from 'node:fs';
-import { isProcessAlive } from './process-alive.mjs';
+import { isProcessAlive, signalQuietly } from './process-alive.mjs';
 
 const [parentArg, graceArg, dataDir, ...pidArgs] = process.argv.slice(2);
 const parentPid = Number(parentArg);
 const graceMs = Number(graceArg);
 const jvmPids = pidArgs.map(Number);
 const pollMs = 250;
-
-function signal(pid, name) {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
-}
 
 let reaping = false;
 setInterval(() => {
@@ -29,9 +21,9 @@ setInterval(() => {
   }
   if (parentGone && !reaping) {
     reaping = true;
-    running.forEach((pid) => signal(pid, 'SIGTERM'));
+    running.forEach((pid) => signalQuietly(pid, 'SIGTERM'));
     setTimeout(() => {
-      jvmPids.filter(isProcessAlive).forEach((pid) => signal(pid, 'SIGKILL'));
+      jvmPids.filter(isProcessAlive).forEach((pid) => signalQuietly(pid, 'SIGKILL'));
     }, graceMs);
   }
 }, pollMs);
