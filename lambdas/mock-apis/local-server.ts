@@ -57,10 +57,7 @@ export function toFunctionUrlEvent(
   const isBase64Encoded = body.length > 0 && !textTypes.test(headers['content-type'] ?? '');
   const now = new Date();
   // `time` as AWS writes it (12/Mar/2020:19:03:58 +0000) from "Thu, 12 Mar 2020 19:03:58 GMT".
-  const time = `${now
-    .toUTCString()
-    .slice(5, 25)
-    .replace(/ (\w+) (\d+) /, '/$1/$2:')} +0000`;
+  const time = now.toUTCString().replace(/^\w+, (\d+) (\w+) (\d+) (\S+) GMT$/, '$1/$2/$3:$4 +0000');
   return {
     version: '2.0',
     routeKey: '$default',
