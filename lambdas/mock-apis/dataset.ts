@@ -260,19 +260,17 @@ export type DatasetOptions = z.infer<typeof DatasetOptionsSchema>;
 export class Dataset {
   readonly stores: Record<EntityName, EntityStore>;
   private readonly changeRandom: Random;
-  private readonly driftStartMs: number;
   private driftApplied = 0;
 
   constructor(
     readonly options: DatasetOptions,
-    nowMs: number,
+    private readonly driftStartMs: number,
   ) {
     this.stores = {
       customers: new EntityStore('customers', options.seed, options.customers),
       products: new EntityStore('products', options.seed, options.products),
     };
     this.changeRandom = mulberry32(mixSeed(options.seed, 0xc4a9e));
-    this.driftStartMs = nowMs;
   }
 
   applyDrift(nowMs: number): void {
