@@ -20,10 +20,8 @@ export interface BoundedServerOptions {
  */
 export function createBoundedServer(
   onRequest: RequestListener,
-  options: BoundedServerOptions = {},
+  { requestTimeoutMs: requestTimeout = 30_000, maxConnections = 256 }: BoundedServerOptions = {},
 ): Server {
-  const requestTimeout = options.requestTimeoutMs ?? 30_000;
-  const maxConnections = options.maxConnections ?? 256;
   const server = createServer(
     {
       requestTimeout,
