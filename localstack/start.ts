@@ -31,10 +31,7 @@ const { recordsPublished, recordsDuplicate, recordsStaged, recordsDelivered } = 
 const summaryMetrics = [recordsPublished, recordsDuplicate, recordsStaged, recordsDelivered];
 const say = (line: string): void => console.log(`[start] ${line}`);
 
-async function run(
-  options: Options,
-  interruption: Promise<'interrupted'>,
-): Promise<{ summary: string[]; ok: boolean }> {
+async function run(options: Options, interruption: Promise<'interrupted'>) {
   const expectedRecords = options['until-drained'] ? options.records : undefined;
   const stack = await startLocalStack({ log: (line) => say(`stack: ${line}`) });
   try {
