@@ -131,11 +131,7 @@ function refuse(response: ServerResponse, status: number, code: string, message:
   response.once('finish', () => setTimeout(() => socket.destroy(), lingerMs).unref());
 }
 
-async function serve(
-  handle: MockApi,
-  request: IncomingMessage,
-  response: ServerResponse,
-): Promise<void> {
+async function serve(handle: MockApi, request: IncomingMessage, response: ServerResponse) {
   const url = parseTarget(request.url ?? '/');
   if (!url) {
     refuse(response, 400, 'BAD_REQUEST_TARGET', 'The request target is not a URL');

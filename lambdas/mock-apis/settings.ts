@@ -41,6 +41,5 @@ const MockEnvSchema = z
 export type MockSettings = z.output<typeof MockEnvSchema>;
 
 /** Cold-start settings: the data set's defaults (also what /admin/reset falls back to) and faults. */
-export const mockSettingsFromEnv = (
-  env: Record<string, string | undefined> = process.env,
-): MockSettings => parseEnv(MockEnvSchema, env);
+export const mockSettingsFromEnv = (env: Record<string, string | undefined> = process.env) =>
+  parseEnv(MockEnvSchema, env);
