@@ -283,12 +283,7 @@ export class Dataset {
   }
 
   /** Changes `count` records (seeded choice) or the given ids but skips deleted and unknown ones. */
-  change(
-    entity: EntityName,
-    which: number | readonly string[],
-    nowMs: number,
-    kind: Change,
-  ): string[] {
+  change(entity: EntityName, which: number | readonly string[], nowMs: number, kind: Change) {
     const store = this.stores[entity];
     const indices = (
       typeof which === 'number'

@@ -16,11 +16,7 @@ export interface MockResponse {
   body: string;
 }
 
-export function jsonResponse(
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): MockResponse {
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}) {
   return {
     status,
     headers: { 'content-type': 'application/json', ...headers },
