@@ -14,7 +14,6 @@ const faultStream = (seed: number): Random => mulberry32(mixSeed(seed, 0xfa017))
 export class MockState {
   dataset: Dataset;
   analytics = new AnalyticsStore();
-  faults: FaultSettings;
   faultRandom: Random;
   /** What each route's requests suffered since the last reset (not since the last setFaults). */
   faultTally = emptyFaultTallies();
@@ -22,11 +21,10 @@ export class MockState {
   constructor(
     readonly defaults: DatasetOptions,
     nowMs: number,
-    initialFaults: FaultSettings = {},
+    public faults: FaultSettings = {},
   ) {
     this.dataset = new Dataset(defaults, nowMs);
     this.faultRandom = faultStream(defaults.seed);
-    this.faults = initialFaults;
   }
 
   /** Regenerates the data set; clears analytics and faults (the contract of POST /admin/reset). */
