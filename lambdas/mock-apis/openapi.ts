@@ -98,14 +98,12 @@ function operation(path: string, route: Operation) {
   };
 }
 
-export function openApiDocument(
-  routes: Record<string, Partial<Record<string, Operation>>>,
-): Record<string, unknown> {
+export function openApiDocument(routes: Record<string, Partial<Record<string, Operation>>>) {
   const paths = Object.entries(routes).map(([path, methods]) => {
     const operations = Object.entries(methods).map(([method, route]): [string, unknown] => {
       return [method.toLowerCase(), route && operation(path, route)];
     });
-    return [path, Object.fromEntries(operations)];
+    return [path, Object.fromEntries(operations)] as const;
   });
   return {
     openapi: '3.1.0',
