@@ -10,6 +10,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
 import { pipeline, staging, tables, topics } from '../../lambdas/shared/pipeline';
 import type { PipelineResourceNames } from '../../lambdas/shared/functions';
+import { ensureTopics } from '../../infra/lib/topics-handler/ensure-topics';
 import type { StackEndpoints } from './endpoints';
 import { localCredentials, localS3Client } from './endpoints';
 
@@ -42,34 +43,20 @@ export async function provisionPipelineResources(
   return resolved;
 }
 
+/** Through infra's `ensureTopics`, what its topics custom resource runs on MSK. */
 async function provisionTopics(endpoints: StackEndpoints, names: PipelineResourceNames) {
-  const wanted = [
-    { topic: names.customerTopic, ...pipeline.topics[topics.customers] },
-    { topic: names.productTopic, ...pipeline.topics[topics.products] },
-    { topic: names.dlqTopic, ...pipeline.topics[topics.dlq] },
-  ];
+  const specs = [
+    { name: names.customerTopic, ...pipeline.topics[topics.customers] },
+    { name: names.productTopic, ...pipeline.topics[topics.products] },
+    { name: names.dlqTopic, ...pipeline.topics[topics.dlq] },
+  ].map(({ retentionHours, ...spec }) => ({ ...spec, retentionMs: retentionHours * 3_600_000 }));
   const admin = new Kafka({
     clientId: 'local-stack-provision',
     brokers: [endpoints.kafkaBrokers],
     logLevel: logLevel.WARN,
   }).admin();
   await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = wanted.filter(({ topic }) => !existing.has(topic));
-    if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map(({ topic, partitions, retentionHours }) => ({
-        topic,
-        numPartitions: partitions,
-        replicationFactor: 1,
-        configEntries: [{ name: 'retention.ms', value: String(retentionHours * 3_600_000) }],
-      })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureTopics(admin, specs).finally(() => admin.disconnect());
 }
 
 async function provisionTables(endpoints: StackEndpoints, names: PipelineResourceNames) {
