@@ -1,6 +1,9 @@
 import type { Admin } from 'kafkajs';
-import { ConfigResourceTypes } from 'kafkajs';
+// CommonJS whose enums Node's ESM loader sees no named export of (provision.ts runs this under tsx).
+import kafkajs from 'kafkajs';
 import { z } from 'zod';
+
+const { ConfigResourceTypes } = kafkajs;
 
 /** One topic as the custom resource declares it (CloudFormation passes strings: coerced). */
 export const TopicSpecSchema = z.object({
