@@ -70,8 +70,8 @@ export default tseslint.config(
     },
   },
   {
-    // The three plain JavaScript files (browser page, watchdog, this config) are in no tsconfig
-    // project; they get the non-type-aware rules only.
+    // The plain JavaScript files (browser page, the bare-node watchdog and its process check, this
+    // config) are in no tsconfig project; they get the non-type-aware rules only.
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
