@@ -22,7 +22,7 @@ import {
 import { benchKafka, deferred, perSecond, withinTimeout } from '../limits/kafka';
 import { localDynamodb } from '../limits/raw-dynamodb';
 import { createTableIfMissing } from '../../localstack/stack/provision';
-import { parseJson } from '../../lambdas/shared/staging-format';
+import { parseJson } from '../../lambdas/shared/config';
 import { summarizeRequests } from '../report/request-summary';
 
 export type BaselineResult = Awaited<ReturnType<typeof runPerRecordBaseline>>;

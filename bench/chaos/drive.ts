@@ -7,7 +7,7 @@ import { entityNames } from '../../lambdas/mock-apis/dataset';
 import type { EntityName } from '../../lambdas/mock-apis/dataset';
 import type { DlqMessage } from '../../lambdas/shared/dlq';
 import { DlqMessageSchema } from '../../lambdas/shared/dlq';
-import { parseJson } from '../../lambdas/shared/staging-format';
+import { parseJson } from '../../lambdas/shared/config';
 import type { RunningStack } from '../../localstack/stack/index';
 import { checkDelivery } from '../harness/delivery-check';
 import type {

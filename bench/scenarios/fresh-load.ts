@@ -2,7 +2,7 @@ import { EnvelopeSchema } from '../../lambdas/shared/envelope';
 import { pipelineFunctions } from '../../lambdas/shared/functions';
 import { functionNames } from '../../lambdas/shared/pipeline';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
-import { parseJson } from '../../lambdas/shared/staging-format';
+import { parseJson } from '../../lambdas/shared/config';
 import { checkDelivery, receivedAtMs } from '../harness/delivery-check';
 import type { InvocationTiming } from '../instrumentation/collector';
 import { peakMemory } from '../instrumentation/collector';

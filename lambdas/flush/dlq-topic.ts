@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { SeekRequest } from '../shared/kafka';
 import { seekGroup } from '../shared/kafka';
 import { dlqRedriveGroupId, pipeline, topics } from '../shared/pipeline';
-import { parseJson } from '../shared/staging-format';
+import { parseJson } from '../shared/config';
 
 /**
  * The event source mapping's own message on `analytics_dlq` when it gives a record up: AWS's Kafka

@@ -9,7 +9,8 @@ import type { HttpClient } from '../shared/http-client';
 import { HttpStatusError, RetriesExhaustedError } from '../shared/http-client';
 import { flushMetrics, staging } from '../shared/pipeline';
 import type { StagedPlace, StagingStore } from '../shared/staging-format';
-import { keyAt, parseJson, parseStagedObject } from '../shared/staging-format';
+import { parseJson } from '../shared/config';
+import { keyAt, parseStagedObject } from '../shared/staging-format';
 import type { StagedEntry } from './packing';
 import { buildPayload, entryRecords, eventIdFor } from './packing';
 

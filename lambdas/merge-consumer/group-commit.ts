@@ -1,6 +1,7 @@
 import { IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
 import pLimit from 'p-limit';
 import { z } from 'zod';
+import { parseJson } from '../shared/config';
 import { contentHash } from '../shared/content-hash';
 import { recordVersionKey } from '../shared/envelope';
 import type { Customer, DeletedRecord, Product } from '../shared/records';
@@ -15,7 +16,6 @@ import {
   batchIdFromOffsets,
   entityKey,
   latestPerId,
-  parseJson,
   stagedObjectKeys,
   stagedRecords,
   stagingKey as stagingKeyFor,

@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import { z } from 'zod';
 import { staging } from '../shared/pipeline';
 import type { StagingStore } from '../shared/staging-format';
-import { parseJson } from '../shared/staging-format';
+import { parseJson } from '../shared/config';
 
 /**
  * The ids a source is known to hold, from which a completed full listing finds its hard deletes;

@@ -4,7 +4,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { z } from 'zod';
 import { createSigV4Fetch } from './sigv4-fetch';
-import { parseJson } from './staging-format';
+import { parseJson } from './config';
 
 /** `API_AUTH`: `none` (open, or API_TOKEN_PARAMETER's bearer token) or `iam` (SigV4). */
 export const ApiAuthSchema = z.enum(['none', 'iam']).default('none');

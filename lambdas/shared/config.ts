@@ -22,6 +22,27 @@ export function parseEnv<S extends z.ZodType>(
 /** `path: message` per zod issue (never the offending value, which may be an e-mail). */
 export const describeIssues = (issues: readonly z.core.$ZodIssue[]): string =>
   issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+
+/**
+ * `text` as JSON checked against `schema` (named in the reason), or what is wrong with it: paths
+ * and messages only, as the issues never echo field values (which may be e-mails).
+ */
+export function parseJson<T>(
+  schema: z.ZodType<T>,
+  text: string,
+  name: string,
+): { data: T } | { reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { reason: `not JSON: ${(error as Error).message}` };
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { data: parsed.data };
+  return { reason: `fails ${name}: ${describeIssues(parsed.error.issues.slice(0, 10))}` };
+}
+
 /** Path and code per zod issue: what may be logged of a rejected record (no message, no value). */
 export const issuePaths = (issues: readonly z.core.$ZodIssue[]) =>
   issues.map(({ path, code }) => ({ path: path.map(String).join('.') || '(root)', code }));

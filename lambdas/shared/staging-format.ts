@@ -8,7 +8,7 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { describeIssues } from './config';
+import { parseJson } from './config';
 import { canonicalJson } from './content-hash';
 import type { Envelope } from './envelope';
 import { staging } from './pipeline';
@@ -148,26 +148,6 @@ export function latestPerId<T>(
       latest.set(version.entity, { item, version });
   }
   return [...latest.values()].map(({ item }) => item);
-}
-
-/**
- * `text` as JSON checked against `schema` (named in the reason), or what is wrong with it: paths
- * and messages only, as the issues never echo field values (which may be e-mails).
- */
-export function parseJson<T>(
-  schema: z.ZodType<T>,
-  text: string,
-  name: string,
-): { data: T } | { reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { reason: `not JSON: ${(error as Error).message}` };
-  }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return { data: parsed.data };
-  return { reason: `fails ${name}: ${describeIssues(parsed.error.issues.slice(0, 10))}` };
 }
 
 /** One staged object's text checked against StagedBatchSchema and its own key. */
