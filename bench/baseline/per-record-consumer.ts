@@ -10,7 +10,7 @@ import { startMockApiServer } from '../../lambdas/mock-apis/local-server';
 import type { AnalyticsPayload } from '../../lambdas/shared/analytics-payload';
 import type { Envelope } from '../../lambdas/shared/envelope';
 import { EnvelopeSchema, recordVersionKey } from '../../lambdas/shared/envelope';
-import { pipeline } from '../../lambdas/shared/pipeline';
+import { pipeline, tables } from '../../lambdas/shared/pipeline';
 import { topicMessageCount } from '../../localstack/start-pipeline';
 import type { StackEndpoints } from '../../localstack/stack/endpoints';
 import {
@@ -74,8 +74,7 @@ export async function runPerRecordBaseline(options: {
     let held = 0;
     for (const topic of options.topics) held += await topicMessageCount(admin, topic);
     const target = Math.min(options.records, held);
-    // The Powertools idempotency key schema (`id`).
-    await createTableIfMissing(dynamodb, TableName, 'id');
+    await createTableIfMissing(dynamodb, TableName, tables.idempotency.partitionKey);
     // Attached once the table exists: only the per-record work is counted.
     const tally = new RequestTally();
     countAwsSdkRequests(dynamodb, tally);

@@ -7,7 +7,7 @@ import {
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
-import { functionNames, pipeline } from '../../lambdas/shared/pipeline';
+import { functionNames, pipeline, tables } from '../../lambdas/shared/pipeline';
 import { batchIdFromOffsets, stagingKey } from '../../lambdas/shared/staging-format';
 import { localCredentials } from '../../localstack/stack/endpoints';
 import { createTableIfMissing } from '../../localstack/stack/provision';
@@ -62,7 +62,7 @@ export async function measureRawDynamodb(options: {
     };
   };
   try {
-    await createTableIfMissing(client, table, 'id');
+    await createTableIfMissing(client, table, tables.idempotency.partitionKey);
     await level('warm-up', 4);
     const byConcurrency: Array<Awaited<ReturnType<typeof level>>> = [];
     for (const c of concurrencies) byConcurrency.push(await level(`c${c}`, c));
@@ -96,7 +96,7 @@ export function inProgressClaimItem(seed: string, now: Date): Record<string, Att
   const nowMs = now.getTime();
   const { idempotencyTtlSeconds, timeoutSeconds } = pipeline.mergeConsumer;
   return {
-    id: { S: `${functionNames.mergeConsumer}#${hash}` },
+    [tables.idempotency.partitionKey]: { S: `${functionNames.mergeConsumer}#${hash}` },
     expiration: { N: String(Math.floor(nowMs / 1000) + idempotencyTtlSeconds) },
     in_progress_expiration: { N: String(nowMs + timeoutSeconds * 1000) },
     status: { S: IdempotencyRecordStatus.INPROGRESS },

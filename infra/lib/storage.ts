@@ -23,9 +23,8 @@ export class Storage extends Construct {
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
     const removalPolicy = props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    type TableSpec = { name: string; partitionKey?: string; ttlAttribute?: string };
-    // The idempotency table has Powertools' key, `id`.
-    const table = (tableId: string, { name, partitionKey = 'id', ttlAttribute }: TableSpec) =>
+    type TableSpec = { name: string; partitionKey: string; ttlAttribute?: string };
+    const table = (tableId: string, { name, partitionKey, ttlAttribute }: TableSpec) =>
       new Table(this, tableId, {
         tableName: name,
         partitionKey: { name: partitionKey, type: AttributeType.STRING },

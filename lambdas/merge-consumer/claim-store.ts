@@ -16,7 +16,7 @@ import type { IdempotencyRecordStatusValue } from '@aws-lambda-powertools/idempo
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import pLimit from 'p-limit';
-import { functionNames, pipeline } from '../shared/pipeline';
+import { functionNames, pipeline, tables } from '../shared/pipeline';
 import { defaultSleep, fullJitterDelay } from '../shared/retry';
 import { MergeConsumerError } from './msk-event';
 
@@ -33,7 +33,7 @@ export const MAX_BATCH_GET_ITEMS = 100;
 
 /** The item attribute naming the staging object a claim belongs to. */
 export const STAGING_KEY_ATTR = 'stagingKey';
-const KEY_ATTR = 'id';
+const KEY_ATTR = tables.idempotency.partitionKey;
 const attrs = PERSISTENCE_ATTRIBUTE_KEY_MAPPINGS;
 
 /**
@@ -83,7 +83,7 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
   readonly #retry: UnprocessedRetry;
 
   constructor(options: StagingClaimPersistenceOptions) {
-    super({ tableName: options.tableName, awsSdkV3Client: options.client });
+    super({ tableName: options.tableName, awsSdkV3Client: options.client, keyAttr: KEY_ATTR });
     this.#client = options.client;
     this.#tableName = options.tableName;
     this.#claimsPerRequest = options.claimsPerRequest ?? pipeline.mergeConsumer.claimsPerRequest;

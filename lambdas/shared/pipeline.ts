@@ -41,7 +41,8 @@ export const functionNames = {
 export type FunctionKey = keyof typeof functionNames;
 
 export const tables = {
-  idempotency: { name: 'ecom-sync-idempotency', ttlAttribute: 'expiration' },
+  /** Powertools' DynamoDBPersistenceLayer attributes: key `id`, TTL `expiration`. */
+  idempotency: { name: 'ecom-sync-idempotency', partitionKey: 'id', ttlAttribute: 'expiration' },
   syncState: { name: 'ecom-sync-sync-state', partitionKey: 'source' },
 } as const;
 

@@ -63,7 +63,7 @@ async function provisionTables(endpoints: StackEndpoints, names: PipelineResourc
   const { dynamodbEndpoint: endpoint, region } = endpoints;
   const client = new DynamoDBClient({ endpoint, region, credentials: localCredentials });
   try {
-    await createTableIfMissing(client, names.idempotencyTable, 'id');
+    await createTableIfMissing(client, names.idempotencyTable, tables.idempotency.partitionKey);
     await enableTtl(client, names.idempotencyTable, tables.idempotency.ttlAttribute);
     await createTableIfMissing(client, names.syncStateTable, tables.syncState.partitionKey);
   } finally {
