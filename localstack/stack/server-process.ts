@@ -5,7 +5,6 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ServerName } from './artifacts';
-
 import { signalQuietly } from './process-alive.mjs';
 
 export { isProcessAlive } from './process-alive.mjs';
@@ -168,7 +167,8 @@ export class RestartableServer {
     const exitCleanupPids = this.guards.exitCleanupPids;
     void incarnation.exited.then(() => {
       incarnation.exitedYet = true;
-      if (exitCleanupPids.includes(pid)) exitCleanupPids.splice(exitCleanupPids.indexOf(pid), 1);
+      const at = exitCleanupPids.indexOf(pid);
+      if (at >= 0) exitCleanupPids.splice(at, 1);
     });
     this.current = incarnation;
     exitCleanupPids.push(pid);
