@@ -5,6 +5,7 @@ import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { isSecretsManagerArn } from '../../lambdas/shared/api-auth';
 import type { ApiAccess, PipelineFunctionKey } from '../../lambdas/shared/functions';
 import {
   functionEnvironment,
@@ -187,9 +188,9 @@ function grantObjects(
   allow(fn.role, ['s3:ListBucket'], [bucket.bucketArn], { StringLike: { 's3:prefix': objects } });
 }
 
-/** `API_TOKEN_PARAMETER`'s token: a secret for a secret ARN (as api-auth.ts decides), else SSM. */
+/** `API_TOKEN_PARAMETER`'s token: a secret for a secret ARN (as the pollers read it), else SSM. */
 function apiToken(scope: Construct, parameter: string) {
-  if (/^arn:aws[\w-]*:secretsmanager:/.test(parameter)) {
+  if (isSecretsManagerArn(parameter)) {
     // Secrets Manager appends `-` and six characters to a secret's name in its complete ARN.
     return /-[A-Za-z0-9]{6}$/.test(parameter)
       ? Secret.fromSecretCompleteArn(scope, 'ApiTokenSecret', parameter)

@@ -76,7 +76,9 @@ function tokenFromText(text: string): string {
   return read && 'data' in read ? read.data.token : text;
 }
 
-const SECRETS_MANAGER_ARN = /^arn:aws[\w-]*:secretsmanager:/;
+/** Whether `API_TOKEN_PARAMETER` names a Secrets Manager secret (else SSM); infra grants by it. */
+export const isSecretsManagerArn = (parameterName: string): boolean =>
+  /^arn:aws[\w-]*:secretsmanager:/.test(parameterName);
 
 /**
  * The bearer token named by `API_TOKEN_PARAMETER` (an SSM SecureString, or a Secrets Manager secret
@@ -87,7 +89,7 @@ export async function loadApiToken(
   fetchers: ApiTokenFetchers = defaultFetchers,
 ): Promise<string | undefined> {
   if (parameterName === undefined || parameterName.trim() === '') return undefined;
-  const raw = SECRETS_MANAGER_ARN.test(parameterName)
+  const raw = isSecretsManagerArn(parameterName)
     ? await fetchers.fromSecretsManager(parameterName)
     : await fetchers.fromSsm(parameterName);
   const parsed = TokenValueSchema.safeParse(raw);
