@@ -271,9 +271,7 @@ async function resyncCommand(argv: string[]): Promise<unknown> {
   const request = operations.ResyncRequestSchema.safeParse({ source, full, since, redeliver });
   if (!request.success)
     throw new Error(
-      `usage: resync --source crm|inventory|all (--full | --since <ISO-8601 with offset>) [--redeliver]: ${request.error.issues
-        .map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`)
-        .join('; ')}`,
+      `usage: resync --source crm|inventory|all (--full | --since <ISO-8601 with offset>) [--redeliver]: ${z.prettifyError(request.error).replaceAll('\n', ' ')}`,
     );
   const { target, invoke } = await resolveInvoker(values);
   const results = await operations.resync(invoke, request.data);
