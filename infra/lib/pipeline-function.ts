@@ -9,7 +9,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { pipeline } from '../../lambdas/shared/pipeline';
+import { runtimeEnvironment } from '../../lambdas/shared/functions';
 import { acknowledgeNag } from './nag';
 import { esbuildTarget, esmRequireBanner } from './bundling';
 
@@ -76,14 +76,7 @@ export class PipelineFunction extends Construct {
         vpcSubnets: props.network.subnets,
         securityGroups: props.network.securityGroups,
       }),
-      environment: {
-        ...props.environment,
-        POWERTOOLS_SERVICE_NAME: props.name,
-        POWERTOOLS_METRICS_NAMESPACE: pipeline.metrics.namespace,
-        POWERTOOLS_LOG_LEVEL: props.logLevel,
-        // Stack traces point into the TypeScript sources (the bundles ship source maps).
-        NODE_OPTIONS: '--enable-source-maps',
-      },
+      environment: { ...props.environment, ...runtimeEnvironment(props.name, props.logLevel) },
       bundling: {
         format: OutputFormat.ESM,
         target: esbuildTarget,

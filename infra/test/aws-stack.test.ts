@@ -64,7 +64,9 @@ describe('target aws: functions', () => {
     for (const fn of functions) {
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.Runtime).toBe(`nodejs${lambdaNodeMajor}.x`);
-      expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe(
+        '--enable-source-maps --disable-warning=TimeoutNegativeWarning',
+      );
       expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
     }
   });

@@ -133,6 +133,18 @@ export function functionEnvironment(spec: PipelineFunctionSpec, resources: Pipel
   });
 }
 
+/** What every function gets besides its own env: Powertools names and log level, Node flags. */
+export const runtimeEnvironment = (name: string, logLevel: string) => ({
+  POWERTOOLS_SERVICE_NAME: name,
+  POWERTOOLS_METRICS_NAMESPACE: pipeline.metrics.namespace,
+  POWERTOOLS_LOG_LEVEL: logLevel,
+  // Source maps: stack traces point into the TypeScript sources. The warning: kafkajs 2.2.4 sets
+  // negative timer delays, which Node clamps to 1 ms as it always did, but Node 24 also prints a
+  // TimeoutNegativeWarning to stderr per client, where it reads as an error (tulios/kafkajs#1751,
+  // open; the proposed fixes, #1755 and #1756, clamp the delay the same way).
+  NODE_OPTIONS: '--enable-source-maps --disable-warning=TimeoutNegativeWarning',
+});
+
 /** Which functions emit each metric (a metric's stage total is the sum over them). */
 export function metricEmitters(): Map<MetricName, PipelineFunctionSpec['name'][]> {
   const emitters = new Map<MetricName, PipelineFunctionSpec['name'][]>();

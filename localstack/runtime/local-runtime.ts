@@ -1,6 +1,10 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { PipelineFunctionKey, PipelineResources } from '../../lambdas/shared/functions';
-import { functionEnvironment, pipelineFunctions } from '../../lambdas/shared/functions';
+import {
+  functionEnvironment,
+  pipelineFunctions,
+  runtimeEnvironment,
+} from '../../lambdas/shared/functions';
 import {
   functionNames,
   lambdaNodeMajor,
@@ -119,11 +123,7 @@ export function pipelineFunctionDefinitions(
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.tunables.memoryMb),
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         KAFKA_AUTH: 'none',
-        POWERTOOLS_SERVICE_NAME: spec.name,
-        POWERTOOLS_METRICS_NAMESPACE: pipeline.metrics.namespace,
-        POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
-        // Lambda runs a current Node.js; the SDK's "upgrade Node 20" notice is local noise.
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...runtimeEnvironment(spec.name, options.logLevel ?? 'WARN'),
         ...options.extraEnv?.[key],
       },
     };
