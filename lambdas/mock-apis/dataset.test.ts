@@ -111,6 +111,15 @@ describe('Dataset', () => {
     expect(new Dataset(options, NOW).change('customers', 30, NOW, 'delete')).toEqual(soft);
   });
 
+  it('an id given twice is changed once and served once', () => {
+    const dataset = new Dataset(options, NOW);
+    const ids = ['cust-000007', 'cust-000007'];
+    expect(dataset.change('customers', ids, NOW + 1000, 'mutate')).toEqual(['cust-000007']);
+    expect(dataset.change('customers', ids, NOW + 2000, 'delete')).toEqual(['cust-000007']);
+    const since = everything(dataset, 'customers', { updatedSince: new Date(NOW).toISOString() });
+    expect(since.map((item) => item.id)).toEqual(['cust-000007']);
+  });
+
   it('the same seed picks the same records to change', () => {
     const one = new Dataset(options, NOW).change('products', 10, NOW, 'mutate');
     const two = new Dataset(options, NOW).change('products', 10, NOW, 'mutate');

@@ -282,13 +282,13 @@ export class Dataset {
     for (const entity of entityNames) this.change(entity, owed, nowMs, 'mutate');
   }
 
-  /** Changes `count` records (seeded choice) or the given ids but skips deleted and unknown ones. */
+  /** Changes `count` records (seeded choice) or the given ids (once each); skips deleted and unknown. */
   change(entity: EntityName, which: number | readonly string[], nowMs: number, kind: Change) {
     const store = this.stores[entity];
     const indices = (
       typeof which === 'number'
         ? sampleDistinct(this.changeRandom, store.total, which)
-        : which.map((id) => store.indexOf(id) ?? -1)
+        : [...new Set(which)].map((id) => store.indexOf(id) ?? -1)
     ).filter((index) => index >= 0 && !store.isDeleted(index));
     store.touch(indices, nowMs, kind);
     return indices.map((index) => store.idOf(index));
