@@ -76,7 +76,7 @@ export interface DashboardOptions {
    */
   invoke?: Invoke;
   progress: () => Promise<PipelineProgress>;
-  /** The runtime's EMF series (`LocalRuntime.metrics`). */
+  /** The runtime's EMF series (`startLocalRuntime`'s `metrics`). */
   metrics: MetricSeries;
   /** 0 (default) = any free port; always on 127.0.0.1. */
   port?: number;

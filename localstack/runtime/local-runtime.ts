@@ -51,19 +51,6 @@ export interface LocalRuntimeOptions {
   onMappingActivity?: (activity: MappingActivity) => void;
 }
 
-export interface LocalRuntime {
-  hosts: Record<PipelineFunctionKey, FunctionHost>;
-  scheduler: Scheduler;
-  metrics: MetricSeries;
-  /** Invoke a function by hand (RequestResponse), as `aws lambda invoke` would. */
-  invoke(key: PipelineFunctionKey, event: unknown): Promise<unknown>;
-  /** Re-delivers a range of `topic` through the merge-consumer (`npm run replay`). */
-  replay(request: ReplayRequest): ReturnType<typeof seekGroup>;
-  /** No invocation running anywhere and nothing buffered in the mapping. */
-  readonly idle: boolean;
-  stop(): Promise<void>;
-}
-
 /**
  * The functions deploy to Lambda's `nodejs<lambdaNodeMajor>.x`, and the workers that stand in for
  * Lambda run on this process's Node, so a run on another major would test another runtime.
@@ -137,7 +124,7 @@ export function pipelineFunctionDefinitions(
  * The local Lambda service for the pipeline: one FunctionHost per function, the EventBridge
  * schedules and the merge-consumer's Kafka event source mapping, wired like infra/ wires AWS.
  */
-export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+export async function startLocalRuntime(options: LocalRuntimeOptions) {
   assertLambdaNodeRuntime(process.version);
   const metrics = options.metrics ?? new MetricSeries();
   const definitions = Object.entries(pipelineFunctionDefinitions(options));
@@ -201,12 +188,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     hosts,
     scheduler,
     metrics,
-    invoke: (key, event) => hosts[key].invoke(event),
+    /** Invoke a function by hand (RequestResponse), as `aws lambda invoke` would. */
+    invoke: (key: PipelineFunctionKey, event: unknown) => hosts[key].invoke(event),
     /**
-     * As on AWS (docs/runbook.md, "Replay"): a second mapping with its own group, started where
-     * `seekGroup` put it, stopped once it has committed the end the topic had when asked.
+     * Re-delivers a range of `topic` through the merge-consumer (`npm run replay`) as on AWS
+     * (docs/runbook.md, "Replay"): a second mapping with its own group, started where `seekGroup`
+     * put it, stopped once it has committed the end the topic had when asked.
      */
-    async replay({ topic, from, partition, redeliver }) {
+    async replay({ topic, from, partition, redeliver }: ReplayRequest) {
       // flush's answer is the range seekGroup answers, plus what it republished.
       const event = { action: 'redeliver', topic, from, partition };
       if (redeliver)
@@ -246,6 +235,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await admin.disconnect();
       }
     },
+    /** No invocation running anywhere and nothing buffered in the mapping. */
     get idle() {
       return (
         mappings.every((mapping) => mapping.idle) &&
