@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SyncState } from '../shared/sync-state';
 import {
   InvalidPollRequestError,
+  PollerError,
   manualRunRefusal,
   mayAdvanceWatermark,
   overlapStart,
@@ -55,6 +56,7 @@ describe('parsePollRequest', () => {
       { 'detail-type': 'Scheduled Event' },
     ]) {
       expect(() => parsePollRequest(bad), JSON.stringify(bad)).toThrow(InvalidPollRequestError);
+      expect(() => parsePollRequest(bad)).toThrow(PollerError);
     }
   });
 

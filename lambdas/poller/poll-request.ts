@@ -16,7 +16,15 @@ type PollRequest = { kind: 'scheduled' } | { kind: 'manual'; since?: string; red
 const ACCEPTED_POLL_REQUESTS =
   'an EventBridge scheduled event ({"source":"aws.events","detail-type":"Scheduled Event",…}), {"mode":"full"} or {"since":"<ISO-8601 with offset>"}, either with "redeliver":true';
 
-export class InvalidPollRequestError extends Error {
+/**
+ * The base class of the poller's own errors. Names are literals, not `new.target.name`: the
+ * bundles are minified, and Lambda reports `name` as the invocation's `errorType`.
+ */
+export class PollerError extends Error {
+  override name = 'PollerError';
+}
+
+export class InvalidPollRequestError extends PollerError {
   override name = 'InvalidPollRequestError';
   constructor(details: string, options?: ErrorOptions) {
     super(`Invalid poll request: ${details}. Send ${ACCEPTED_POLL_REQUESTS}.`, options);

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tombstoneMessage, wrapInEnvelope } from '../shared/envelope';
 import { HttpClient, HttpStatusError } from '../shared/http-client';
 import { publishEnvelopes } from './run-poll';
+import { PollerError } from './poll-request';
 import { SourceApiError, fetchSourcePage } from './source-api';
 import { fakeProducer } from './test-fakes';
 
@@ -46,6 +47,7 @@ describe('fetchSourcePage', () => {
       fetchSourcePage(answering(new Response('gone', { status: 410 })), url, Date.now() + 5_000),
     );
     expect(refused).toMatchObject({ name: 'SourceApiError', status: 410 });
+    expect(refused).toBeInstanceOf(PollerError);
     expect((refused as SourceApiError).cause).toBeInstanceOf(HttpStatusError);
 
     const down = await failureOf(

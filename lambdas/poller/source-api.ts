@@ -2,13 +2,14 @@ import { HttpError, HttpStatusError } from '../shared/http-client';
 import type { HttpClient } from '../shared/http-client';
 import { SourcePageSchema } from '../shared/records';
 import type { SourcePage } from '../shared/records';
+import { PollerError } from './poll-request';
 
 /**
  * The source API failed the way APIs do (breaker open, retries exhausted, a non-retryable 4xx, a
  * 2xx that is not a page): the run ends as `failed`, the watermark stays, the next schedule
  * retries. `status` is the HTTP status of a refused request.
  */
-export class SourceApiError extends Error {
+export class SourceApiError extends PollerError {
   override name = 'SourceApiError';
   readonly status: number | undefined;
   constructor(message: string, options: { cause?: unknown; status?: number | undefined } = {}) {
