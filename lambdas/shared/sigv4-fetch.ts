@@ -32,14 +32,11 @@ export function createSigV4Fetch({
   return async (input, init) => {
     const request = await toSignableRequest(input, init);
     const signed = await signer.sign(request, { signingDate: now() });
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(signed.headers)) {
-      // fetch derives Host from the URL (the same value that was signed); setting it is not allowed.
-      if (name !== 'host') headers.set(name, value);
-    }
+    // fetch derives Host from the URL (the same value that was signed); setting it is not allowed.
+    const { host, ...headers } = signed.headers;
     // Sent as the signer encodes it: the server canonicalises exactly what was signed (`+`, `:`).
     const search = buildQueryString(signed.query ?? {});
-    const url = `${signed.protocol}//${signed.headers.host}${signed.path}${search && `?${search}`}`;
+    const url = `${signed.protocol}//${host}${signed.path}${search && `?${search}`}`;
     return fetchImpl(url, {
       ...init,
       method: signed.method,
