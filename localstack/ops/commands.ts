@@ -215,7 +215,7 @@ const flag = { type: 'boolean' } as const;
 const targetArgs = { target: text, url: text, stack: text };
 
 /** An operator CLI's own options and targetArgs, strictly; positionals only where it takes them. */
-function parseCli<T extends Record<string, typeof text | typeof flag>>(
+function parseArgv<T extends Record<string, typeof text | typeof flag>>(
   args: string[],
   options: T,
   allowPositionals = false,
@@ -266,7 +266,7 @@ const DlqListSchema = z.object({
 });
 
 async function resyncCommand(argv: string[]): Promise<unknown> {
-  const { values } = parseCli(argv, { source: text, full: flag, since: text, redeliver: flag });
+  const { values } = parseArgv(argv, { source: text, full: flag, since: text, redeliver: flag });
   const { source, full, since, redeliver } = values;
   const request = operations.ResyncRequestSchema.safeParse({ source, full, since, redeliver });
   if (!request.success)
@@ -282,7 +282,7 @@ const DLQ_USAGE =
   'usage: dlq list | dlq show <eventId|position> | dlq redrive [--id <eventId>] (no --id: everything)';
 
 async function dlqCommand(argv: string[]): Promise<unknown> {
-  const { values, positionals } = parseCli(argv, { id: text }, true);
+  const { values, positionals } = parseArgv(argv, { id: text }, true);
   const [command, argument, ...rest] = positionals;
   if (rest.length > 0) throw new Error(DLQ_USAGE);
   const { target, invoke } = await resolveInvoker(values);
@@ -328,7 +328,7 @@ const REPLAY_USAGE =
  * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-consumer-group-id.html).
  */
 async function replayCommand(argv: string[]): Promise<unknown> {
-  const { values } = parseCli(argv, { topic: text, from: text, partition: text, redeliver: flag });
+  const { values } = parseArgv(argv, { topic: text, from: text, partition: text, redeliver: flag });
   const { topic, from, partition, redeliver } = values;
   const request = operations.ReplayRequestSchema.safeParse({
     topic,
@@ -390,7 +390,7 @@ async function replayCommand(argv: string[]): Promise<unknown> {
 const INVOKE_USAGE = `usage: invoke <${invocableFunctions.join('|')}> ['<payload JSON>']`;
 
 async function invokeCommand(argv: string[]): Promise<unknown> {
-  const { values, positionals } = parseCli(argv, {}, true);
+  const { values, positionals } = parseArgv(argv, {}, true);
   const [name, payloadText, ...rest] = positionals;
   if (!name || rest.length > 0) throw new Error(INVOKE_USAGE);
   if (!invocableFunctions.includes(name as FunctionName))
