@@ -18,15 +18,15 @@ export const PerRecordCostsSchema = z.object({
 export type PerRecordCosts = z.output<typeof PerRecordCostsSchema>;
 
 const MiB = 1024 * 1024;
-const mskQuotas =
-  'https://docs.aws.amazon.com/msk/latest/developerguide/limits.html#serverless-quota';
-const kafkaPollers = 'https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-low-latency.html';
+const docs = 'https://docs.aws.amazon.com';
+const mskQuotas = `${docs}/msk/latest/developerguide/limits.html#serverless-quota`;
+const kafkaPollers = `${docs}/lambda/latest/dg/with-kafka-low-latency.html`;
+const dynamodbMax = `${docs}/amazondynamodb/latest/developerguide/on-demand-capacity-mode-max-throughput.html`;
+const s3Performance = `${docs}/AmazonS3/latest/userguide/optimizing-performance.html`;
 
 /** AWS's documented default quotas, each with its source, read 2026-12-01: update figure and date together. */
 const q = (value: number, source: string) => ({ value, source });
-const docs = 'https://docs.aws.amazon.com';
-const dynamodbMax = `${docs}/amazondynamodb/latest/developerguide/on-demand-capacity-mode-max-throughput.html`;
-const s3Performance = `${docs}/AmazonS3/latest/userguide/optimizing-performance.html`;
+type Quota = ReturnType<typeof q>;
 export const quotas = {
   mskIngressBytesPerSecond: q(200 * MiB, mskQuotas),
   mskEgressBytesPerSecond: q(400 * MiB, mskQuotas),
@@ -44,19 +44,13 @@ export const quotas = {
   s3GetsPerPrefixPerSecond: q(5_500, s3Performance),
 };
 
-type Quota = { value: number; source: string };
-
 /**
  * What the deployment takes at `r` records/s (non-decreasing in r), its quota (undefined where AWS
  * sets none: shown, not checked) and the knob that lifts it.
  */
-const need = (item: string, unit: string, at: (r: number) => number, quota?: Quota, knob = '') => ({
-  item,
-  unit,
-  at,
-  quota,
-  knob,
-});
+function need(item: string, unit: string, at: (r: number) => number, quota?: Quota, knob = '') {
+  return { item, unit, at, quota, knob };
+}
 
 function needs(costs: PerRecordCosts) {
   const fn = (name: string) => costs.lambda[name] ?? { invocations: 0, meanMs: 0 };
