@@ -20,21 +20,15 @@ const families = {
   lambdaInvocations: ['Lambda invocations', () => false],
 } as const;
 export type RequestFamily = keyof typeof families;
-const familyNames = Object.keys(families) as RequestFamily[];
+export const familyNames = Object.keys(families) as RequestFamily[];
 export const familyLabels = Object.fromEntries(
   familyNames.map((family) => [family, families[family][0]]),
 ) as Record<RequestFamily, string>;
-export type RequestSummary = Record<RequestFamily, number> & {
-  byOperation: Record<string, number>;
-};
 
 /** `.items` (items of batch calls) and `.wru`/`.rru` (request units) are measures, not requests. */
 export const isMeasure = (key: string): boolean => /\.(items|wru|rru)$/.test(key);
 
-export function summarizeRequests(
-  byOperation: Record<string, number>,
-  lambdaInvocations: number,
-): RequestSummary {
+export function summarizeRequests(byOperation: Record<string, number>, lambdaInvocations: number) {
   const counts = Object.entries(byOperation).filter(([key]) => !isMeasure(key));
   const summary = Object.fromEntries(
     familyNames.map((family) => [
@@ -53,7 +47,7 @@ export function requestUnits(byOperation: Record<string, number>, records = 1) {
   return { wru, rru, wruPerRecord: wru / records, rruPerRecord: rru / records };
 }
 
-export function requestsPer(summary: RequestSummary, records: number, per: number) {
+export function requestsPer(summary: Record<RequestFamily, number>, records: number, per: number) {
   return Object.fromEntries(
     familyNames.map((family) => [family, (summary[family] / records) * per]),
   ) as Record<RequestFamily, number>;
@@ -69,6 +63,6 @@ export function countsSince(after: Record<string, number>, before: Record<string
 }
 
 /** Zero means a counter missed its clients (a second library copy, a late hook): every figure would lie. */
-export function missingCounters(summary: RequestSummary): RequestFamily[] {
+export function missingCounters(summary: Record<RequestFamily, number>): RequestFamily[] {
   return familyNames.filter((family) => family !== 'kafkaOther' && summary[family] === 0);
 }

@@ -1,8 +1,7 @@
 import { formatNumber, formatUsd, table } from '../cli';
 import type { BenchResult } from './bench-result';
 import type { Distribution } from './percentiles';
-import type { RequestFamily } from './request-summary';
-import { familyLabels } from './request-summary';
+import { familyLabels, familyNames } from './request-summary';
 
 export function formatRate(value: number): string {
   if (!Number.isFinite(value)) return 'n/a';
@@ -83,7 +82,7 @@ export function figureRows(result: BenchResult): string[][] {
 
 export function requestRows(result: BenchResult): string[][] {
   const { freshLoad, resync } = result.scenarios;
-  return (Object.keys(familyLabels) as RequestFamily[]).map((family) => [
+  return familyNames.map((family) => [
     familyLabels[family],
     freshLoad ? formatNumber(freshLoad.requestsPer1000Records[family], 1) : 'n/a',
     resync ? formatNumber(resync.requestsPerRecord[family], 3) : 'n/a',
