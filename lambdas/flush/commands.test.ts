@@ -9,6 +9,7 @@ import {
   testDeps,
 } from './test-support/fixtures';
 import { MemoryStagingStore } from './test-support/memory-store';
+import { importMinified } from './test-support/minified-bundle';
 
 const settings = { limits: generousLimits, deadline: FAR_DEADLINE };
 
@@ -180,4 +181,20 @@ describe('parseInvokeEvent', () => {
     expect(() => parseInvokeEvent([])).toThrow(/got an array/);
     expect(() => parseInvokeEvent(null)).toThrow(/got null/);
   });
+});
+
+describe('flush errors in the deployed bundle', () => {
+  it('keep their names when minified as infra bundles them (Lambda reports name as errorType)', async () => {
+    const bundled = await importMinified<{ parseInvokeEvent: typeof parseInvokeEvent }>(
+      'lambdas/flush/commands.ts',
+    );
+    const thrown = (() => {
+      try {
+        bundled.parseInvokeEvent({});
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(thrown).toMatchObject({ name: 'InvalidFlushInvocationError' });
+  }, 30_000);
 });

@@ -24,6 +24,7 @@ const ManualInvokeSchema = z.discriminatedUnion('action', [
 export type FlushCommand = z.infer<typeof ManualInvokeSchema>;
 
 export class InvalidFlushInvocationError extends FlushError {
+  override name = 'InvalidFlushInvocationError';
   constructor(details: string) {
     super(
       `Unsupported flush invocation: ${details}. Send an EventBridge scheduled event ` +

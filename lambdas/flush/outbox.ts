@@ -94,11 +94,12 @@ export interface FlushDeps {
   now: () => number;
 }
 
+/**
+ * The base class of flush's own errors. Names are literals: the bundle is minified
+ * (`new.target.name` would be too).
+ */
 export class FlushError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  override name = 'FlushError';
 }
 
 /**

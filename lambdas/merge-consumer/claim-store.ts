@@ -47,7 +47,9 @@ export function idempotencyData(versionKey: string): { recordVersion: string } {
 }
 
 /** DynamoDB left keys or items unprocessed (throttling, capacity) on every attempt. */
-export class UnprocessedError extends MergeConsumerError {}
+export class UnprocessedError extends MergeConsumerError {
+  override name = 'UnprocessedError';
+}
 
 /** How unprocessed keys/items of a batch request are sent again (maxAttempts: sends of a chunk). */
 const defaultUnprocessedRetry = { maxAttempts: 8, baseDelayMs: 25, maxDelayMs: 1_000 };

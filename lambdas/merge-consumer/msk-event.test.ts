@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { contentHash } from '../shared/content-hash';
 import type { Envelope } from '../shared/envelope';
 import { recordVersionKey } from '../shared/envelope';
+import { importMinified } from '../flush/test-support/minified-bundle';
 import { MAX_RECORD_VALUE_BYTES, parseMskEvent } from './msk-event';
 import {
   customer,
@@ -214,4 +215,20 @@ describe('parseMskEvent', () => {
       { offset: 14, reason: 'Kafka key missing (must be payload.id)', issues: [] },
     ]);
   });
+});
+
+describe('merge-consumer errors in the deployed bundle', () => {
+  it('keep their names when minified as infra bundles them (logged as name: message)', async () => {
+    const bundled = await importMinified<{ parseMskEvent: typeof parseMskEvent }>(
+      'lambdas/merge-consumer/msk-event.ts',
+    );
+    const thrown = (() => {
+      try {
+        bundled.parseMskEvent('not an event');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(thrown).toMatchObject({ name: 'MergeConsumerError' });
+  }, 30_000);
 });

@@ -9,12 +9,12 @@ import type { DeleteEnvelope, Envelope } from '../shared/envelope';
 import { DeleteEnvelopeSchema, EnvelopeSchema, recordVersionKey } from '../shared/envelope';
 import type { OffsetRange } from '../shared/staging-format';
 
-/** The base class of merge-consumer's own errors. */
+/**
+ * The base class of merge-consumer's own errors. Names are literals: the bundle is minified
+ * (`new.target.name` would be too).
+ */
 export class MergeConsumerError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  override name = 'MergeConsumerError';
 }
 
 /**
