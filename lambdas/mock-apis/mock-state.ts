@@ -1,5 +1,6 @@
 import type { AnalyticsPayload, AnalyticsStats } from '../shared/analytics-payload';
 import { contentHash } from '../shared/content-hash';
+import type { EventType } from '../shared/pipeline';
 import type { DatasetOptions } from './dataset';
 import { Dataset } from './dataset';
 import type { FaultSettings } from './faults';
@@ -44,8 +45,6 @@ export class MockState {
   }
 }
 
-type EventType = 'CUSTOMER' | 'PRODUCT';
-
 export interface ReceivedRecord {
   eventType: EventType;
   id: string;
@@ -58,6 +57,12 @@ export interface PayloadSummary {
   idempotencyKey: string;
   receivedAt: string;
 }
+
+/** A payload's customers (or deleted customers) and products, each with its eventType. */
+const byEventType = <C, P>(customers: C[], products: P[]) => [
+  ...customers.map((record) => ['CUSTOMER', record] as const),
+  ...products.map((record) => ['PRODUCT', record] as const),
+];
 
 /** What the mock Analytics has received, counted as AnalyticsStatsSchema's fields describe. */
 export class AnalyticsStore {
@@ -80,11 +85,7 @@ export class AnalyticsStore {
     const { eventId } = payload;
     const receivedAt = now.toISOString();
     this.payloadLog.push({ eventId, idempotencyKey, receivedAt });
-    const received = [
-      ...payload.customers.map((record) => ['CUSTOMER', record] as const),
-      ...payload.products.map((record) => ['PRODUCT', record] as const),
-    ];
-    for (const [eventType, record] of received) {
+    for (const [eventType, record] of byEventType(payload.customers, payload.products)) {
       this.recordsReceived++;
       const hash = contentHash(record);
       const entityKey = `${eventType}#${record.id}`;
@@ -94,10 +95,7 @@ export class AnalyticsStore {
       this.records.set(entityKey, { eventType, id: record.id, latest: record, versions });
       this.deleted.delete(entityKey);
     }
-    const deletes = [
-      ...payload.deletedCustomers.map((record) => ['CUSTOMER', record] as const),
-      ...payload.deletedProducts.map((record) => ['PRODUCT', record] as const),
-    ];
+    const deletes = byEventType(payload.deletedCustomers, payload.deletedProducts);
     // A delete is a version of its own: one received twice past the key is a duplicate record.
     for (const [eventType, record] of deletes) {
       this.recordsReceived++;
