@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { probeDynamodb, probeS3 } from './stack/aws-servers';
+import { StackEndpointsSchema } from './stack/endpoints';
 import { formatTimings, startLocalStack } from './stack/index';
 import { probeKafka } from './stack/kafka-server';
 import { provisionPipelineResources } from './stack/provision';
@@ -14,12 +15,7 @@ const endpointsFile = fileURLToPath(new URL('../.stack/endpoints.json', import.m
 const EndpointsFileSchema = z.object({
   pid: z.number().int(),
   startedAt: z.string(),
-  endpoints: z.object({
-    kafkaBrokers: z.string(),
-    dynamodbEndpoint: z.string(),
-    s3Endpoint: z.string(),
-    region: z.string(),
-  }),
+  endpoints: StackEndpointsSchema,
 });
 
 async function start(): Promise<void> {

@@ -1,12 +1,14 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
 
 /** Where the local servers listen; what integration tests receive from the global setup. */
-export interface StackEndpoints {
-  kafkaBrokers: string;
-  dynamodbEndpoint: string;
-  s3Endpoint: string;
-  region: string;
-}
+export const StackEndpointsSchema = z.object({
+  kafkaBrokers: z.string(),
+  dynamodbEndpoint: z.string(),
+  s3Endpoint: z.string(),
+  region: z.string(),
+});
+export type StackEndpoints = z.infer<typeof StackEndpointsSchema>;
 
 /** Dummy credentials: the local servers accept any, but the AWS SDK refuses to sign without. */
 export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
