@@ -70,7 +70,6 @@ export class PerCallRetryStrategy implements RetryStrategyV2 {
   }
 }
 
-/** Client options for every AWS SDK client the Lambdas build. */
 export function awsSdkRetryOptions(settings: AwsSdkRetrySettings) {
   return { maxAttempts: settings.maxAttempts, retryStrategy: new PerCallRetryStrategy(settings) };
 }

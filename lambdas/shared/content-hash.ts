@@ -22,7 +22,6 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/** SHA-256 (hex) of the canonical JSON of `payload`. */
 export function contentHash(payload: unknown): string {
   return createHash('sha256').update(canonicalJson(payload)).digest('hex');
 }

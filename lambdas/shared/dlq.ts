@@ -31,7 +31,6 @@ export const DlqMessageSchema = z.object({
 });
 export type DlqMessage = z.infer<typeof DlqMessageSchema>;
 
-/** Raw records larger than this are truncated in the DLQ message. */
 export const DLQ_RECORD_MAX_CHARS = 64 * 1024;
 
 export type DlqEntry = Omit<DlqMessage, 'dlqId' | 'failedAt'>;

@@ -163,7 +163,6 @@ function describeFetchError(error: unknown, timeoutMs: number): string {
   return `network error: ${error.message}${causeText}`;
 }
 
-/** Thrown instead of calling a dependency while the breaker is open. */
 export class CircuitOpenError extends HttpError {
   override name = 'CircuitOpenError';
 }
