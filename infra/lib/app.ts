@@ -11,11 +11,8 @@ import { contextKeys, parseInfraContext } from './infra-context';
 export function buildApp(props: AppProps & { nag?: boolean } = {}) {
   const { nag = true, ...appProps } = props;
   const app = new App(appProps);
-  const raw = Object.fromEntries(
-    contextKeys
-      .map((key) => [key, app.node.tryGetContext(key)] as const)
-      .filter(([, value]) => value !== undefined),
-  );
+  // An unset key reads as undefined, which the schema's defaults and optionals take as absent.
+  const raw = Object.fromEntries(contextKeys.map((key) => [key, app.node.tryGetContext(key)]));
   const context = parseInfraContext(raw);
   const stack = new EcomSyncStack(app, context.stackName, {
     context,
