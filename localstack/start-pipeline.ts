@@ -8,12 +8,12 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startMockApiServer } from '../lambdas/mock-apis/local-server';
 import type { AnalyticsStats } from '../lambdas/shared/analytics-payload';
 import { AnalyticsStatsSchema } from '../lambdas/shared/analytics-payload';
-import { mergeConsumerGroupId, pipeline, staging } from '../lambdas/shared/pipeline';
+import { pipeline, staging } from '../lambdas/shared/pipeline';
 import type { DashboardOptions } from './dashboard/server';
 import { startDashboard } from './dashboard/server';
 import { MetricSeries } from './runtime/emf';
 import type { LocalRuntimeOptions } from './runtime/local-runtime';
-import { startLocalRuntime } from './runtime/local-runtime';
+import { mergeConsumerSubscriptions, startLocalRuntime } from './runtime/local-runtime';
 import { localS3Client } from './stack/endpoints';
 import type { PipelineResourceNames } from './stack/provision';
 import { defaultResourceNames, provisionPipelineResources } from './stack/provision';
@@ -121,7 +121,7 @@ export async function startPipeline(options: PipelineRunOptions) {
     const progress = async (): Promise<PipelineProgress> => {
       const [stats, lag, staged, dlq] = await Promise.all([
         fetchAnalyticsStats(mock.url),
-        consumerLag(admin, groupId, [names.customerTopic, names.productTopic]),
+        consumerLag(admin, mergeConsumerSubscriptions(names, groupId)),
         stagedObjectCount(s3, names.stagingBucket),
         topicMessageCount(admin, names.dlqTopic),
       ]);
@@ -229,14 +229,11 @@ async function fetchAnalyticsStats(mockApiUrl: string): Promise<AnalyticsStats> 
   return AnalyticsStatsSchema.parse(await response.json());
 }
 
-/** One group per topic (`mergeConsumerGroupId`), as infra deploys the mappings. */
-async function consumerLag(admin: Admin, groupIdPrefix: string, topics: string[]): Promise<number> {
+/** Per merge-consumer mapping (its own group per topic, as infra deploys them). */
+async function consumerLag(admin: Admin, mappings: ReturnType<typeof mergeConsumerSubscriptions>) {
   let lag = 0;
-  for (const topic of topics) {
-    const committed = await admin.fetchOffsets({
-      groupId: mergeConsumerGroupId(topic, groupIdPrefix),
-      topics: [topic],
-    });
+  for (const { topic, groupId } of mappings) {
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
     const ends = await admin.fetchTopicOffsets(topic);
     const done = committed.find((entry) => entry.topic === topic)?.partitions ?? [];
     for (const end of ends) {
