@@ -4,7 +4,7 @@ import { tombstoneMessage, wrapInEnvelope } from '../shared/envelope';
 import { HttpClient, HttpStatusError } from '../shared/http-client';
 import { publishEnvelopes } from './run-poll';
 import { PollerError } from './poll-request';
-import { SourceApiError, fetchSourcePage } from './source-api';
+import { SourceApiError, fetchSourcePage, sourcePages } from './source-api';
 import { fakeProducer } from './test-fakes';
 
 const answering = (response: Response | Error) =>
@@ -58,6 +58,38 @@ describe('fetchSourcePage', () => {
 
     const broken = { request: async () => Promise.reject(new RangeError('a bug')) };
     await expect(fetchSourcePage(broken, url, Date.now())).rejects.toBeInstanceOf(RangeError);
+  });
+});
+
+describe('sourcePages', () => {
+  it('gives a prefetch the deadline of the invocation, not one moved on by the page before it', async () => {
+    const marginMs = 1_000;
+    const end = Date.now() + 20_000;
+    const deadlines: number[] = [];
+    const http = {
+      request: async ({ deadline, url }: { deadline?: number; url: string }) => {
+        deadlines.push(deadline!);
+        // The first page is slow (an API retrying): the second page is prefetched after it.
+        if (!url.includes('cursor=')) await new Promise((resolve) => setTimeout(resolve, 300));
+        const nextCursor = url.includes('cursor=') ? null : 'next';
+        return { status: 200, body: JSON.stringify({ items: [], nextCursor }), headers: {} };
+      },
+    };
+    const pages = sourcePages({
+      http: http as unknown as Parameters<typeof sourcePages>[0]['http'],
+      baseUrl: 'http://crm.test',
+      path: '/crm/customers',
+      limit: 10,
+      since: undefined,
+      cursor: undefined,
+      remainingMs: () => end - Date.now(),
+      deadlineMarginMs: marginMs,
+      onCursorRejected: () => undefined,
+    });
+    for await (const page of pages) expect(page.items).toEqual([]);
+    expect(deadlines).toHaveLength(2);
+    // Half the margin before the invocation ends, whenever the request starts (a few ms of slack).
+    for (const deadline of deadlines) expect(deadline).toBeLessThanOrEqual(end - marginMs / 2 + 20);
   });
 });
 

@@ -72,13 +72,11 @@ export interface PageWalk {
 export async function* sourcePages(walk: PageWalk): AsyncGenerator<SourcePage, void, undefined> {
   // `baseUrl` may carry a path prefix (API Gateway stage, Function URL): keep it.
   const base = walk.baseUrl.endsWith('/') ? walk.baseUrl : `${walk.baseUrl}/`;
-  const fetchAt = (cursor: string | undefined, remainingMs: number) => {
+  const fetchAt = (cursor: string | undefined, deadline: number) => {
     const url = new URL(walk.path.replace(/^\/+/, ''), base);
     const query = { limit: String(walk.limit), updatedSince: walk.since, cursor };
     for (const [name, value] of Object.entries(query))
       if (value !== undefined) url.searchParams.set(name, value);
-    // Leave half the margin for publishing what we already have and saving the cursor.
-    const deadline = Date.now() + remainingMs - walk.deadlineMarginMs / 2;
     return fetchSourcePage(walk.http, url.toString(), deadline);
   };
   let cursor = walk.cursor;
@@ -87,9 +85,12 @@ export async function* sourcePages(walk: PageWalk): AsyncGenerator<SourcePage, v
   for (;;) {
     const remainingMs = walk.remainingMs();
     if (remainingMs < walk.deadlineMarginMs) return;
+    // Half the margin before the invocation ends, left for publishing and saving the cursor; the
+    // prefetch below starts after this page arrived, so it takes this deadline, not a later one.
+    const deadline = Date.now() + remainingMs - walk.deadlineMarginMs / 2;
     let page: SourcePage;
     try {
-      page = await (prefetched ?? fetchAt(cursor, remainingMs));
+      page = await (prefetched ?? fetchAt(cursor, deadline));
     } catch (error) {
       // What an API answers for an expired or unknown cursor: 400 bad, 404 unknown, 410 gone.
       const rejected =
@@ -105,7 +106,7 @@ export async function* sourcePages(walk: PageWalk): AsyncGenerator<SourcePage, v
     }
     mayRejectCursor = false;
     cursor = page.nextCursor ?? undefined;
-    prefetched = cursor === undefined ? undefined : fetchAt(cursor, remainingMs);
+    prefetched = cursor === undefined ? undefined : fetchAt(cursor, deadline);
     // Handled here so an abandoned prefetch (deadline, failed publish) is no unhandled rejection;
     // awaiting it above still throws.
     prefetched?.catch(() => undefined);
