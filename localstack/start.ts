@@ -25,13 +25,11 @@ const OptionsSchema = z.object({
   'dashboard-port': z.coerce.number().int().min(0).max(65_535).default(0),
 });
 
-type Options = z.infer<typeof OptionsSchema>;
-
 const { recordsPublished, recordsDuplicate, recordsStaged, recordsDelivered } = metricNames;
 const summaryMetrics = [recordsPublished, recordsDuplicate, recordsStaged, recordsDelivered];
 const say = (line: string): void => console.log(`[start] ${line}`);
 
-async function run(options: Options, interruption: Promise<'interrupted'>) {
+async function run(options: z.infer<typeof OptionsSchema>, interruption: Promise<'interrupted'>) {
   const expectedRecords = options['until-drained'] ? options.records : undefined;
   const stack = await startLocalStack({ log: (line) => say(`stack: ${line}`) });
   try {
