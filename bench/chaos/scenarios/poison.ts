@@ -1,6 +1,7 @@
 import type { Producer } from 'kafkajs';
 import { MAX_RECORD_VALUE_BYTES } from '../../../lambdas/merge-consumer/msk-event';
 import { contentHash } from '../../../lambdas/shared/content-hash';
+import type { EventType } from '../../../lambdas/shared/pipeline';
 import type { PipelineRun } from '../../../localstack/start-pipeline';
 import { benchKafka } from '../../limits/kafka';
 import type { ChaosScenario, DlqEntry, TimedFault } from '../drive';
@@ -8,21 +9,12 @@ import { driveChaosPipeline, readDlq } from '../drive';
 
 /** Each kind keyed like a real record (key = payload id), so only its value makes it poison. */
 export const poisonKinds = ['malformed-json', 'schema-invalid', 'oversized'] as const;
-type PoisonEntity = 'CUSTOMER' | 'PRODUCT';
-
-export interface PoisonMessage {
-  kind: (typeof poisonKinds)[number];
-  entity: PoisonEntity;
-  key: string;
-  value: string;
-  /** What the merge-consumer's DLQ reason must say for this kind. */
-  expectedReason: RegExp;
-}
 
 /** Over the consumer's record limit and under the broker's `message.max.bytes` (1 MiB + 12 B). */
 export const OVERSIZED_VALUE_BYTES = 768 * 1024;
 
-const expectedReasons: Record<PoisonMessage['kind'], RegExp> = {
+/** What the merge-consumer's DLQ reason must say for each kind. */
+const expectedReasons: Record<(typeof poisonKinds)[number], RegExp> = {
   'malformed-json': /^value is not JSON$/,
   'schema-invalid': /^invalid envelope: /,
   oversized: new RegExp(`^value larger than ${MAX_RECORD_VALUE_BYTES} bytes$`),
@@ -32,9 +24,9 @@ const expectedReasons: Record<PoisonMessage['kind'], RegExp> = {
  * Kinds cycle, even serials go to the customer topic. Ids like `cust-poison-000007` are never the
  * source's, so Analytics holding one would be a finding.
  */
-export function buildPoison(serial: number, now: Date = new Date()): PoisonMessage {
+export function buildPoison(serial: number, now: Date = new Date()) {
   const kind = poisonKinds[serial % poisonKinds.length] ?? poisonKinds[0];
-  const entity: PoisonEntity = serial % 2 === 0 ? 'CUSTOMER' : 'PRODUCT';
+  const entity: EventType = serial % 2 === 0 ? 'CUSTOMER' : 'PRODUCT';
   const key = `${entity === 'CUSTOMER' ? 'cust' : 'prod'}-poison-${String(serial).padStart(6, '0')}`;
   const stamp = now.toISOString();
   const payload: Record<string, unknown> =
@@ -88,7 +80,7 @@ export function poisonCount(records: number): number {
 }
 
 /** A poison message as written: where it landed is how its DLQ message is found again. */
-export interface InjectedPoison extends PoisonMessage {
+export interface InjectedPoison extends ReturnType<typeof buildPoison> {
   topic: string;
   partition: number;
   offset: string;
