@@ -174,6 +174,24 @@ describe('Dataset', () => {
     expect(new Dataset(options, NOW).stores.customers.overrideCount).toBe(0);
   });
 
+  it('changes more records in one call than a function takes arguments, and keeps serving them', () => {
+    const dataset = new Dataset({ ...options, customers: 200_000 }, NOW);
+    expect(dataset.change('customers', 150_000, NOW + 1, 'mutate')).toHaveLength(150_000);
+    const since = new Date(NOW).toISOString();
+    let cursor: string | null = null;
+    let served = 0;
+    do {
+      const page = readPage(dataset, 'customers', {
+        limit: '500',
+        updatedSince: since,
+        ...(cursor ? { cursor } : {}),
+      });
+      served += page.items.length;
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(served).toBe(150_000);
+  });
+
   it('handles a million records lazily: deep pages are fast and memory stays small', () => {
     const heapBefore = process.memoryUsage().heapUsed;
     const dataset = new Dataset({ ...options, customers: 1_000_000 }, NOW);

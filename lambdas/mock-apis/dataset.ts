@@ -214,9 +214,10 @@ class EntityStore {
     entries.sort(compareKeys);
     const last = this.order.at(-1);
     const first = entries[0];
-    // Changes normally happen "now", after every earlier change: append. A clock that went
-    // backwards (or a fake clock in a test) falls back to a full sort.
-    this.order.push(...entries);
+    // Changes normally happen "now", after every earlier change: append, one by one (push(...)
+    // of 150,000 entries overflows the stack). A clock that went backwards (or a fake clock in a
+    // test) falls back to a full sort.
+    for (const entry of entries) this.order.push(entry);
     if (last && first && compareKeys(first, last) < 0) this.order.sort(compareKeys);
   }
 
