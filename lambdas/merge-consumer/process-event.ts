@@ -1,13 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { MetricUnit as MetricUnitName } from '@aws-lambda-powertools/metrics/types';
 import type { DlqPublisher } from '../shared/dlq';
 import { mergeConsumerMetrics } from '../shared/pipeline';
 import type { GroupCommitDeps } from './group-commit';
 import { groupCommit } from './group-commit';
 import type { InvalidRecord, RecordPosition } from './msk-event';
 import { parseMskEvent } from './msk-event';
-
-type MetricUnitName = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 export interface MergeConsumerDeps extends GroupCommitDeps {
   dlq: Pick<DlqPublisher, 'publish'>;
