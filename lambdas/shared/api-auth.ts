@@ -64,17 +64,26 @@ const defaultFetchers: ApiTokenFetchers = {
   fromSecretsManager: (secretId) => getSecret(secretId, { maxAge: API_TOKEN_MAX_AGE_SECONDS }),
 };
 
-/** A secret holds the bare token, or a JSON object with a `token` field. */
+/**
+ * A secret holds the bare token, or a JSON object with a `token` field. Text starting with `{` is
+ * never a bearer token (RFC 6750's b64token has no braces), so one without a valid `token` (e.g.
+ * `{"username":…,"password":…}`) fails instead of being sent to the API whole.
+ */
 const TokenObjectSchema = z.object({ token: z.string().min(1) });
 const TokenValueSchema = z.union([
-  z.string().trim().min(1).transform(tokenFromText),
+  z
+    .string()
+    .trim()
+    .min(1)
+    .transform((text, context) => {
+      if (!text.startsWith('{')) return text;
+      const read = parseJson(TokenObjectSchema, text, 'token');
+      if ('data' in read) return read.data.token;
+      context.addIssue({ code: 'custom', message: 'a JSON secret without a string token' });
+      return z.NEVER;
+    }),
   TokenObjectSchema.transform(({ token }) => token),
 ]);
-
-function tokenFromText(text: string): string {
-  const read = text.startsWith('{') ? parseJson(TokenObjectSchema, text, 'token') : undefined;
-  return read && 'data' in read ? read.data.token : text;
-}
 
 /** Whether `API_TOKEN_PARAMETER` names a Secrets Manager secret (else SSM); infra grants by it. */
 export const isSecretsManagerArn = (parameterName: string): boolean =>

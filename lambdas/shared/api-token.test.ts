@@ -23,6 +23,16 @@ describe('loadApiToken', () => {
     expect(bare.fromSsm).not.toHaveBeenCalled();
   });
 
+  it('refuses a JSON secret without a token instead of sending it whole as the token', async () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:api-AbCdEf';
+    for (const secret of ['{"username":"u","password":"p-secret"}', '{"token":""}', '{"token":']) {
+      const fetchers = { fromSsm: vi.fn(), fromSecretsManager: vi.fn(async () => secret) };
+      const error = await loadApiToken(arn, fetchers).catch((caught: unknown) => caught);
+      expect(error, secret).toBeInstanceOf(Error);
+      expect((error as Error).message).not.toContain('p-secret');
+    }
+  });
+
   it('fails clearly on an empty value without echoing it', async () => {
     const fetchers = { fromSsm: vi.fn(async () => undefined), fromSecretsManager: vi.fn() };
     await expect(loadApiToken('/missing', fetchers)).rejects.toThrow(/API token "\/missing"/);
