@@ -1,9 +1,4 @@
-import type {
-  AttributeValue,
-  DynamoDBClient,
-  KeysAndAttributes,
-  WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { BatchGetItemCommand, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   IdempotencyConfig,
@@ -115,39 +110,29 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
   async read(versionKeys: readonly string[]): Promise<(StoredClaim | undefined)[]> {
     const ids = versionKeys.map((versionKey) => this.idempotencyKeyOf(versionKey));
     const found = new Map<string, StoredClaim>();
-    await this.#inChunks([...new Set(ids)], MAX_BATCH_GET_ITEMS, async (chunk) => {
+    const keys = [...new Set(ids)].map((id) => this.getKey(id));
+    await this.#sendAll('BatchGetItem', keys, MAX_BATCH_GET_ITEMS, async (Keys) => {
       // Strongly consistent: the claims the previous invocation of this partition wrote must show.
-      let pending: KeysAndAttributes = {
-        Keys: chunk.map((id) => this.getKey(id)),
-        ConsistentRead: true,
-      };
-      await this.#untilProcessed('BatchGetItem', async () => {
-        const output = await this.#client.send(
-          new BatchGetItemCommand({ RequestItems: { [this.#tableName]: pending } }),
-        );
-        for (const item of output.Responses?.[this.#tableName] ?? []) {
-          const id = item[KEY_ATTR]?.S;
-          if (id !== undefined) found.set(id, storedClaimOf(item));
-        }
-        pending = output.UnprocessedKeys?.[this.#tableName] ?? { Keys: [] };
-        return pending.Keys?.length ?? 0;
-      });
+      const request = { [this.#tableName]: { Keys, ConsistentRead: true } };
+      const output = await this.#client.send(new BatchGetItemCommand({ RequestItems: request }));
+      for (const item of output.Responses?.[this.#tableName] ?? []) {
+        const id = item[KEY_ATTR]?.S;
+        if (id !== undefined) found.set(id, storedClaimOf(item));
+      }
+      return output.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
     });
     return ids.map((id) => found.get(id));
   }
 
   /** Claims distinct versions INPROGRESS for `stagingKey`; rejects unless every claim was written. */
   async claim(versionKeys: readonly string[], stagingKey: string): Promise<void> {
-    const items = versionKeys.map((versionKey) => this.#claimItem(versionKey, stagingKey));
-    await this.#inChunks(items, this.#claimsPerRequest, async (chunk) => {
-      let pending: WriteRequest[] = chunk.map((Item) => ({ PutRequest: { Item } }));
-      await this.#untilProcessed('BatchWriteItem', async () => {
-        const output = await this.#client.send(
-          new BatchWriteItemCommand({ RequestItems: { [this.#tableName]: pending } }),
-        );
-        pending = output.UnprocessedItems?.[this.#tableName] ?? [];
-        return pending.length;
-      });
+    const puts: WriteRequest[] = versionKeys.map((versionKey) => ({
+      PutRequest: { Item: this.#claimItem(versionKey, stagingKey) },
+    }));
+    await this.#sendAll('BatchWriteItem', puts, this.#claimsPerRequest, async (pending) => {
+      const request = { [this.#tableName]: pending };
+      const output = await this.#client.send(new BatchWriteItemCommand({ RequestItems: request }));
+      return output.UnprocessedItems?.[this.#tableName] ?? [];
     });
   }
 
@@ -178,26 +163,32 @@ export class StagingClaimPersistenceLayer extends DynamoDBPersistenceLayer {
     };
   }
 
-  async #inChunks<T>(items: readonly T[], size: number, send: (chunk: T[]) => Promise<void>) {
+  /**
+   * `items` in requests of `size`, `concurrency` at once; `send` sends one request and answers what
+   * DynamoDB left unprocessed, which is sent again with backoff until nothing is left.
+   */
+  async #sendAll<T>(
+    operation: string,
+    items: readonly T[],
+    size: number,
+    send: (pending: T[]) => Promise<T[]>,
+  ): Promise<void> {
     const chunks: T[][] = [];
     for (let start = 0; start < items.length; start += size)
       chunks.push(items.slice(start, start + size));
-    await pLimit(this.#concurrency).map(chunks, send);
-  }
-
-  /** Runs `send` (which answers how many keys/items are left) until nothing is left, with backoff. */
-  async #untilProcessed(operation: string, send: () => Promise<number>): Promise<void> {
     const sleep = this.#retry.sleep ?? defaultSleep;
-    for (let attempt = 1; ; attempt++) {
-      const left = await send();
-      if (left === 0) return;
-      if (attempt >= this.#retry.maxAttempts) {
-        throw new UnprocessedError(
-          `${operation} on ${this.#tableName} left ${left} unprocessed after ${attempt} attempts`,
-        );
+    await pLimit(this.#concurrency).map(chunks, async (chunk) => {
+      let pending = chunk;
+      for (let attempt = 1; ; attempt++) {
+        pending = await send(pending);
+        if (pending.length === 0) return;
+        if (attempt >= this.#retry.maxAttempts) {
+          const left = `left ${pending.length} unprocessed after ${attempt} attempts`;
+          throw new UnprocessedError(`${operation} on ${this.#tableName} ${left}`);
+        }
+        await sleep(fullJitterDelay(attempt, this.#retry, this.#retry.random));
       }
-      await sleep(fullJitterDelay(attempt, this.#retry, this.#retry.random));
-    }
+    });
   }
 }
 
