@@ -94,10 +94,7 @@ export interface FlushDeps {
   now: () => number;
 }
 
-/**
- * The base class of flush's own errors. Names are literals: the bundle is minified
- * (`new.target.name` would be too).
- */
+/** The base class of flush's own errors; names are literals (the bundle is minified). */
 export class FlushError extends Error {
   override name = 'FlushError';
 }

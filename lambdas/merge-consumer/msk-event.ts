@@ -9,10 +9,7 @@ import type { DeleteEnvelope, Envelope } from '../shared/envelope';
 import { DeleteEnvelopeSchema, EnvelopeSchema, recordVersionKey } from '../shared/envelope';
 import type { OffsetRange } from '../shared/staging-format';
 
-/**
- * The base class of merge-consumer's own errors. Names are literals: the bundle is minified
- * (`new.target.name` would be too).
- */
+/** The base class of merge-consumer's own errors; names are literals (the bundle is minified). */
 export class MergeConsumerError extends Error {
   override name = 'MergeConsumerError';
 }

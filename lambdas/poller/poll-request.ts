@@ -16,10 +16,7 @@ type PollRequest = { kind: 'scheduled' } | { kind: 'manual'; since?: string; red
 const ACCEPTED_POLL_REQUESTS =
   'an EventBridge scheduled event ({"source":"aws.events","detail-type":"Scheduled Event",…}), {"mode":"full"} or {"since":"<ISO-8601 with offset>"}, either with "redeliver":true';
 
-/**
- * The base class of the poller's own errors. Names are literals, not `new.target.name`: the
- * bundles are minified, and Lambda reports `name` as the invocation's `errorType`.
- */
+/** The base class of the poller's own errors; names are literals (the bundle is minified). */
 export class PollerError extends Error {
   override name = 'PollerError';
 }
