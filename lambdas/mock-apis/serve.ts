@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { startMockApiServer } from './local-server';
+import { envNumber } from '../shared/config';
 import { optionFromText } from './settings';
 
 /** `tsx lambdas/mock-apis/serve.ts --port 4010 --customers 10000` (unset: MOCK_* env, defaults) */
 const ArgsSchema = z.strictObject({
-  port: z.coerce.number().int().min(0).max(65535).default(4010),
+  port: envNumber(z.number().int().min(0).max(65535)).default(4010),
   seed: optionFromText('seed').optional(),
   customers: optionFromText('customers').optional(),
   products: optionFromText('products').optional(),

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { parseEnv } from '../shared/config';
+import { envNumber, parseEnv } from '../shared/config';
 import type { DatasetOptions } from './dataset';
 import { DatasetOptionsSchema } from './dataset';
 import { FaultSettingsSchema } from './faults';
 
 /** A data set option given as text (MOCK_* env, serve.ts's flags), with its bounds. */
 export const optionFromText = (name: keyof DatasetOptions) =>
-  z.coerce.number().pipe(DatasetOptionsSchema.shape[name]);
+  envNumber(DatasetOptionsSchema.shape[name]);
 
 const MockEnvSchema = z
   .object({

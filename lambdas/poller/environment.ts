@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ApiAuthSchema } from '../shared/api-auth';
-import { nonNegativeInt, positiveInt } from '../shared/config';
+import { envNumber, nonNegativeInt, positiveInt } from '../shared/config';
 import { pipeline, staging, tables, topics } from '../shared/pipeline';
 
 /** Poller configuration (Kafka's is KafkaEnvSchema); tunables default to pipeline.ts. */
@@ -13,7 +13,7 @@ export const PollerEnvSchema = z.object({
   CUSTOMER_TOPIC: z.string().min(1).default(topics.customers),
   PRODUCT_TOPIC: z.string().min(1).default(topics.products),
   DLQ_TOPIC: z.string().min(1).default(topics.dlq),
-  POLLER_PAGE_SIZE: z.coerce.number().int().min(1).max(500).default(pipeline.poller.pageSize),
+  POLLER_PAGE_SIZE: envNumber(z.number().int().min(1).max(500)).default(pipeline.poller.pageSize),
   POLLER_OVERLAP_SECONDS: nonNegativeInt(pipeline.poller.overlapSeconds),
   POLLER_DEADLINE_MARGIN_MS: nonNegativeInt(pipeline.poller.deadlineMarginMs),
   POLLER_SEND_BATCH_SIZE: positiveInt(pipeline.poller.sendBatchSize),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FlushEnvSchema } from '../flush/env';
 import { MergeConsumerEnvSchema } from '../merge-consumer/env';
-import { parseEnv } from './config';
+import { nonNegativeInt, parseEnv } from './config';
 import { functionNames, pipeline } from './pipeline';
 
 const Schema = z.object({
@@ -19,6 +19,24 @@ describe('parseEnv', () => {
     expect(() => parseEnv(Schema, { PAGE_SIZE: '9999' })).toThrow(
       /Invalid configuration: TABLE: .*; PAGE_SIZE: /,
     );
+  });
+});
+
+describe('number variables', () => {
+  const Overlap = z.object({ OVERLAP: nonNegativeInt(60) });
+
+  it('read text or a number, and take the default when unset', () => {
+    expect(parseEnv(Overlap, { OVERLAP: '0' })).toEqual({ OVERLAP: 0 });
+    expect(parseEnv(Overlap, { OVERLAP: 30 })).toEqual({ OVERLAP: 30 });
+    expect(parseEnv(Overlap, {})).toEqual({ OVERLAP: 60 });
+  });
+
+  it('refuse a variable set but left empty instead of reading it as 0', () => {
+    for (const blank of ['', '  '])
+      expect(() => parseEnv(Overlap, { OVERLAP: blank })).toThrow(
+        'Invalid configuration: OVERLAP: is empty (unset it for the default)',
+      );
+    expect(() => parseEnv(Overlap, { OVERLAP: 'sixty' })).toThrow(/OVERLAP: .*NaN/);
   });
 });
 

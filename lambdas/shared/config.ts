@@ -2,11 +2,23 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 
+/**
+ * A number variable (text, or a number in CDK context) within `bounds`. z.coerce alone reads a
+ * variable set but left empty as 0, which would silently replace the default (an empty
+ * POLLER_OVERLAP_SECONDS: no overlap at all), so empty text is an error.
+ */
+export const envNumber = (bounds: z.ZodType<number, number>) =>
+  z.preprocess((value, context) => {
+    if (typeof value !== 'string' || value.trim() !== '') return value;
+    context.addIssue({ code: 'custom', message: 'is empty (unset it for the default)' });
+    return z.NEVER;
+  }, z.coerce.number().pipe(bounds));
+
 /** A positive (or non-negative) integer variable with its default (a tunable). */
 export const positiveInt = (fallback: number) =>
-  z.coerce.number().int().positive().default(fallback);
+  envNumber(z.number().int().positive()).default(fallback);
 export const nonNegativeInt = (fallback: number) =>
-  z.coerce.number().int().nonnegative().default(fallback);
+  envNumber(z.number().int().nonnegative()).default(fallback);
 
 /** Parses the env (or CDK context) at cold start (synth): one error naming every bad variable. */
 export function parseEnv<S extends z.ZodType>(
