@@ -1,5 +1,5 @@
 import { build } from 'esbuild';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,7 +22,12 @@ export async function importMinified<T>(entry: string): Promise<T> {
     minify: true,
     logLevel: 'error',
   });
-  const file = join(await mkdtemp(join(tmpdir(), 'minified-')), 'index.mjs');
-  await writeFile(file, result.outputFiles[0]!.contents);
-  return (await import(pathToFileURL(file).href)) as T;
+  const dir = await mkdtemp(join(tmpdir(), 'minified-'));
+  try {
+    const file = join(dir, 'index.mjs');
+    await writeFile(file, result.outputFiles[0]!.contents);
+    return (await import(pathToFileURL(file).href)) as T;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
