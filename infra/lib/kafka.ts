@@ -4,7 +4,12 @@ import type { CfnEventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { KafkaDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { TopicName } from '../../lambdas/shared/pipeline';
-import { mergeConsumerGroupId, pipeline, topics } from '../../lambdas/shared/pipeline';
+import {
+  mergeConsumerGroupId,
+  pipeline,
+  replayGroupId,
+  topics,
+} from '../../lambdas/shared/pipeline';
 import type { PipelineFunctionNetwork } from './pipeline-function';
 
 /**
@@ -41,7 +46,7 @@ export function selfManagedKafka(bootstrapServers: string): KafkaConnection {
 
 /** The group of `npm run replay`'s second mapping of a topic (docs/runbook.md, "Replay"). */
 export const replayGroup = ({ topic }: { topic: string }): string =>
-  `${mergeConsumerGroupId(topic)}-replay`;
+  replayGroupId(mergeConsumerGroupId(topic));
 
 /**
  * A Kafka event source mapping of `topic` with `pipeline.mergeConsumer`'s controls, for MSK and a

@@ -155,6 +155,7 @@ export function mergeConsumerGroupId(
  * A replay's own group, `<mapping's group>-replay`: a second mapping reads with it. One name per
  * topic, so one replay at a time (a group in use cannot be reset, nor named by a second mapping).
  */
+export const replayGroupId = (mappingGroupId: string): string => `${mappingGroupId}-replay`;
 export const replayGroupPattern = /^[\w.-]+-replay$/;
 
 /** Whose committed offsets on the DLQ topic mark what `dlq redrive` has redriven (flush/dlq-topic.ts). */

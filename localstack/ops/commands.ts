@@ -16,7 +16,7 @@ import {
   ListEventSourceMappingsCommand,
 } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
-import { functionNames, replayGroupPattern } from '../../lambdas/shared/pipeline';
+import { functionNames, replayGroupId, replayGroupPattern } from '../../lambdas/shared/pipeline';
 import * as operations from '../dashboard/operations';
 import { isProcessAlive } from '../stack/server-process';
 
@@ -358,7 +358,7 @@ async function replayCommand(argv: string[]): Promise<unknown> {
   );
   if (!functionName || !live)
     throw new Error(`no event source mapping of ${functionName} reads ${request.data.topic}`);
-  const groupId = `${groupOf(live)}-replay`;
+  const groupId = replayGroupId(groupOf(live));
   const range = await invoke('flush', { action: 'seek', groupId, ...seek });
   const group = { ConsumerGroupId: groupId };
   // The live mapping's source, controls and on-failure destination (the SDK sends only the

@@ -10,6 +10,7 @@ import {
   lambdaNodeMajor,
   mergeConsumerGroupId,
   pipeline,
+  replayGroupId,
 } from '../../lambdas/shared/pipeline';
 import type { StackEndpoints } from '../stack/endpoints';
 import { stackEnv } from '../stack/endpoints';
@@ -202,7 +203,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
         return (await hosts.flush.invoke(event)) as Awaited<ReturnType<typeof seekGroup>>;
       const live = subscriptions.find((subscription) => subscription.topic === topic);
       if (!live) throw new Error(`no mapping reads ${topic}`);
-      const groupId = `${live.groupId}-replay`;
+      const groupId = replayGroupId(live.groupId);
       const admin = kafka.admin();
       await admin.connect();
       try {
