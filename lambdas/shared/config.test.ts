@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FlushEnvSchema } from '../flush/env';
 import { MergeConsumerEnvSchema } from '../merge-consumer/env';
-import { nonNegativeInt, parseEnv } from './config';
+import { nonNegativeInt, parseEnv, parseJson } from './config';
 import { functionNames, pipeline } from './pipeline';
 
 const Schema = z.object({
@@ -37,6 +37,18 @@ describe('number variables', () => {
         'Invalid configuration: OVERLAP: is empty (unset it for the default)',
       );
     expect(() => parseEnv(Overlap, { OVERLAP: 'sixty' })).toThrow(/OVERLAP: .*NaN/);
+  });
+});
+
+describe('parseJson', () => {
+  const Schema = z.object({ email: z.email() });
+
+  it('gives the data, or a reason that never echoes the text', () => {
+    expect(parseJson(Schema, '{"email":"jane@example.com"}', 'Contact')).toEqual({
+      data: { email: 'jane@example.com' },
+    });
+    for (const text of ['jane.doe@example.com', '{"email": jane.doe@example.com}', '{"email":"x"}'])
+      expect(JSON.stringify(parseJson(Schema, text, 'Contact')), text).not.toMatch(/jane|"x"/);
   });
 });
 

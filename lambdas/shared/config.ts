@@ -47,8 +47,9 @@ export function parseJson<T>(
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (error) {
-    return { reason: `not JSON: ${(error as Error).message}` };
+  } catch {
+    // Not JSON.parse's message: V8 quotes the text around the error, which may hold an e-mail.
+    return { reason: `not JSON (${text.length} characters)` };
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return { data: parsed.data };
