@@ -11,7 +11,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { runtimeEnvironment } from '../../lambdas/shared/functions';
 import { acknowledgeNag } from './nag';
-import { esbuildTarget, esmRequireBanner } from './bundling';
+import { esmRequireBanner, handlerBundling } from './bundling';
 
 export interface PipelineFunctionNetwork {
   vpc: IVpc;
@@ -78,11 +78,9 @@ export class PipelineFunction extends Construct {
       }),
       environment: { ...props.environment, ...runtimeEnvironment(props.name, props.logLevel) },
       bundling: {
+        ...handlerBundling,
         format: OutputFormat.ESM,
-        target: esbuildTarget,
-        mainFields: ['module', 'main'],
         banner: esmRequireBanner,
-        minify: true,
         sourceMap: true,
         // Bundle the AWS SDK too instead of using the runtime's copy: the handlers rely on recent
         // features (S3 conditional writes) and get exactly the versions the tests ran against.

@@ -2,11 +2,10 @@
  * `npm run bundle-size`: bundles every handler as the CDK app does and prints raw, gzip and zip
  * sizes; exits 1 if one is over 5 MB zipped (Lambda allows 50; small bundles start faster).
  */
-import { build } from 'esbuild';
 import { deflateRawSync, gzipSync } from 'node:zlib';
 import { functionNames } from '../../lambdas/shared/pipeline';
 import { handlerEntry } from '../../lambdas/shared/functions';
-import { esbuildTarget, esmRequireBanner } from '../lib/bundling';
+import { bundleHandler } from '../lib/bundling';
 import { topicsHandlerEntry } from '../lib/kafka-topics';
 
 const LIMIT_BYTES = 5 * 1024 * 1024;
@@ -32,20 +31,7 @@ async function main(): Promise<void> {
     ['kafka-topics (custom resource)', topicsHandlerEntry] as const,
   ];
   for (const [folder, entry] of entries) {
-    const result = await build({
-      entryPoints: [entry],
-      bundle: true,
-      write: false,
-      outfile: 'index.mjs',
-      platform: 'node',
-      format: 'esm',
-      target: esbuildTarget,
-      mainFields: ['module', 'main'],
-      banner: { js: esmRequireBanner },
-      minify: true,
-      sourcemap: true,
-      logLevel: 'error',
-    });
+    const result = await bundleHandler(entry, { sourcemap: true });
     const code = result.outputFiles.find((file) => file.path.endsWith('.mjs'));
     if (!code) throw new Error(`${folder}: esbuild produced no index.mjs`);
     const zipped = zipSize(result.outputFiles);

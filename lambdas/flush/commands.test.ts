@@ -9,7 +9,7 @@ import {
   testDeps,
 } from './test-support/fixtures';
 import { MemoryStagingStore } from './test-support/memory-store';
-import { importMinified } from './test-support/minified-bundle';
+import { importMinified } from '../../test/support/minified-bundle';
 
 const settings = { limits: generousLimits, deadline: FAR_DEADLINE };
 

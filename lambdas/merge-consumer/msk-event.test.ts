@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { contentHash } from '../shared/content-hash';
 import type { Envelope } from '../shared/envelope';
 import { recordVersionKey } from '../shared/envelope';
-import { importMinified } from '../flush/test-support/minified-bundle';
+import { importMinified } from '../../test/support/minified-bundle';
 import { MAX_RECORD_VALUE_BYTES, parseMskEvent } from './msk-event';
 import {
   customer,

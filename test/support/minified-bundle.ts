@@ -1,27 +1,15 @@
-import { build } from 'esbuild';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { esbuildTarget, esmRequireBanner } from '../../../infra/lib/bundling';
+import { bundleHandler } from '../../infra/lib/bundling';
 
 /**
  * `entry` (a path from the repository root) bundled and minified as infra's PipelineFunction
  * bundles a handler, then imported: what runs on AWS, where class names are mangled.
  */
 export async function importMinified<T>(entry: string): Promise<T> {
-  const result = await build({
-    entryPoints: [resolve(entry)],
-    bundle: true,
-    write: false,
-    platform: 'node',
-    format: 'esm',
-    target: esbuildTarget,
-    mainFields: ['module', 'main'],
-    banner: { js: esmRequireBanner },
-    minify: true,
-    logLevel: 'error',
-  });
+  const result = await bundleHandler(resolve(entry));
   const dir = await mkdtemp(join(tmpdir(), 'minified-'));
   try {
     const file = join(dir, 'index.mjs');
