@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { prettifyOnOneLine } from '../shared/config';
 import type { DlqTopic, FailedRecord } from './dlq-topic';
 import type { seekGroup } from '../shared/kafka';
 import { SeekRequestSchema } from '../shared/kafka';
@@ -43,7 +44,7 @@ export function parseInvokeEvent(event: unknown): FlushCommand {
   const isObject = typeof event === 'object' && event !== null && !Array.isArray(event);
   throw new InvalidFlushInvocationError(
     isObject && 'action' in event
-      ? z.prettifyError(manual.error).replaceAll('\n', ' ')
+      ? prettifyOnOneLine(manual.error)
       : `got ${describePayload(event)}`,
   );
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { prettifyOnOneLine } from '../shared/config';
 import { describePayload, isScheduledEvent, ScheduledEventSchema } from '../shared/scheduled-event';
 import type { SyncState } from '../shared/sync-state';
 
@@ -56,7 +57,7 @@ function whyNotAPollRequest(event: unknown): string {
           : undefined;
   const result = closest?.safeParse(event);
   if (!result || result.success) return `got ${describePayload(event)}`;
-  return z.prettifyError(result.error).replaceAll('\n', ' ');
+  return prettifyOnOneLine(result.error);
 }
 
 /**

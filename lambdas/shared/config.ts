@@ -31,6 +31,10 @@ export function parseEnv<S extends z.ZodType>(
   return result.data;
 }
 
+/** z.prettifyError on one line, for an error message that names the accepted shapes after it. */
+export const prettifyOnOneLine = (error: z.ZodError): string =>
+  z.prettifyError(error).replaceAll('\n', ' ');
+
 /** `path: message` per zod issue (never the offending value, which may be an e-mail). */
 export const describeIssues = (issues: readonly z.core.$ZodIssue[]): string =>
   issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');

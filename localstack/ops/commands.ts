@@ -16,6 +16,7 @@ import {
   ListEventSourceMappingsCommand,
 } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
+import { prettifyOnOneLine } from '../../lambdas/shared/config';
 import { functionNames, replayGroupId, replayGroupPattern } from '../../lambdas/shared/pipeline';
 import * as operations from '../dashboard/operations';
 import { isProcessAlive } from '../stack/server-process';
@@ -271,7 +272,7 @@ async function resyncCommand(argv: string[]): Promise<unknown> {
   const request = operations.ResyncRequestSchema.safeParse({ source, full, since, redeliver });
   if (!request.success)
     throw new Error(
-      `usage: resync --source crm|inventory|all (--full | --since <ISO-8601 with offset>) [--redeliver]: ${z.prettifyError(request.error).replaceAll('\n', ' ')}`,
+      `usage: resync --source crm|inventory|all (--full | --since <ISO-8601 with offset>) [--redeliver]: ${prettifyOnOneLine(request.error)}`,
     );
   const { target, invoke } = await resolveInvoker(values);
   const results = await operations.resync(invoke, request.data);
@@ -336,8 +337,7 @@ async function replayCommand(argv: string[]): Promise<unknown> {
     partition: partition === undefined ? undefined : Number(partition),
     redeliver,
   });
-  if (!request.success)
-    throw new Error(`${REPLAY_USAGE}: ${z.prettifyError(request.error).replaceAll('\n', ' ')}`);
+  if (!request.success) throw new Error(`${REPLAY_USAGE}: ${prettifyOnOneLine(request.error)}`);
   const { target, invoke, outputs, control } = await resolveInvoker(values);
   if (control) return { target, result: await control('/api/replay', request.data, 'replay') };
   const { redeliver: asNewGeneration, ...seek } = request.data;
