@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fetchForApiAuth } from '../shared/api-auth';
 import { HttpClient } from '../shared/http-client';
-import { createAnalyticsPoster, joinUrl } from './outbox';
+import { createAnalyticsPoster } from './outbox';
 import { buildPayload } from './packing';
 import { stagedBatch, stagedKey } from './test-support/fixtures';
 
@@ -111,22 +111,5 @@ describe('createAnalyticsPoster', () => {
     const outcome = await analytics.post(payload, 1_001);
     expect(outcome).toMatchObject({ delivered: false, attempts: 1, deadlineReached: true });
     expect(requests).toHaveLength(1);
-  });
-});
-
-describe('joinUrl', () => {
-  it('keeps a stage prefix of the base URL, with or without a trailing slash', () => {
-    expect(joinUrl('https://x.example/prod', '/analytics/data')).toBe(
-      'https://x.example/prod/analytics/data',
-    );
-    expect(joinUrl('https://x.example/prod/', 'analytics/data')).toBe(
-      'https://x.example/prod/analytics/data',
-    );
-  });
-
-  it('joins onto a bare origin', () => {
-    expect(joinUrl('http://127.0.0.1:4010', '/analytics/data')).toBe(
-      'http://127.0.0.1:4010/analytics/data',
-    );
   });
 });

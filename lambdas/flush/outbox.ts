@@ -6,7 +6,7 @@ import type { AnalyticsPayload } from '../shared/analytics-payload';
 import type { DlqPublisher } from '../shared/dlq';
 import type { DlqTopic } from './dlq-topic';
 import type { HttpClient } from '../shared/http-client';
-import { HttpStatusError, RetriesExhaustedError } from '../shared/http-client';
+import { HttpStatusError, RetriesExhaustedError, joinUrl } from '../shared/http-client';
 import { flushMetrics, staging } from '../shared/pipeline';
 import type { StagedPlace, StagingStore } from '../shared/staging-format';
 import { parseJson } from '../shared/config';
@@ -72,14 +72,6 @@ export function createAnalyticsPoster(options: {
       }
     },
   };
-}
-
-/**
- * `base` + `path`, keeping any path prefix of `base`: `new URL('/analytics/data', base)` would
- * resolve the absolute path against the host and silently drop an API Gateway stage.
- */
-export function joinUrl(base: string, path: string): string {
-  return new URL(path.replace(/^\/+/, ''), base.endsWith('/') ? base : `${base}/`).toString();
 }
 
 /** Everything the flush functions talk to, passed in so tests can substitute any of it. */

@@ -1,4 +1,4 @@
-import { HttpError, HttpStatusError } from '../shared/http-client';
+import { HttpError, HttpStatusError, joinUrl } from '../shared/http-client';
 import type { HttpClient } from '../shared/http-client';
 import { SourcePageSchema } from '../shared/records';
 import type { SourcePage } from '../shared/records';
@@ -70,10 +70,8 @@ export interface PageWalk {
  * SourceApiError.
  */
 export async function* sourcePages(walk: PageWalk): AsyncGenerator<SourcePage, void, undefined> {
-  // `baseUrl` may carry a path prefix (API Gateway stage, Function URL): keep it.
-  const base = walk.baseUrl.endsWith('/') ? walk.baseUrl : `${walk.baseUrl}/`;
   const fetchAt = (cursor: string | undefined, deadline: number) => {
-    const url = new URL(walk.path.replace(/^\/+/, ''), base);
+    const url = new URL(joinUrl(walk.baseUrl, walk.path));
     const query = { limit: String(walk.limit), updatedSince: walk.since, cursor };
     for (const [name, value] of Object.entries(query))
       if (value !== undefined) url.searchParams.set(name, value);

@@ -5,6 +5,7 @@ import {
   HttpClient,
   HttpStatusError,
   RetriesExhaustedError,
+  joinUrl,
 } from './http-client';
 import type { HttpClientOptions } from './http-client';
 
@@ -242,5 +243,22 @@ describe('CircuitBreaker in HttpClient', () => {
     });
     await expect(http.request(get)).rejects.toBeInstanceOf(HttpStatusError);
     expect(breaker.state).toBe('closed');
+  });
+});
+
+describe('joinUrl', () => {
+  it('keeps a stage prefix of the base URL, with or without a trailing slash', () => {
+    expect(joinUrl('https://x.example/prod', '/analytics/data')).toBe(
+      'https://x.example/prod/analytics/data',
+    );
+    expect(joinUrl('https://x.example/prod/', 'analytics/data')).toBe(
+      'https://x.example/prod/analytics/data',
+    );
+  });
+
+  it('joins onto a bare origin', () => {
+    expect(joinUrl('http://127.0.0.1:4010', '/analytics/data')).toBe(
+      'http://127.0.0.1:4010/analytics/data',
+    );
   });
 });

@@ -231,3 +231,11 @@ export class CircuitBreaker {
     this.trialInFlight = false;
   }
 }
+
+/**
+ * `base` + `path`, keeping any path prefix of `base`: `new URL('/analytics/data', base)` would
+ * resolve the absolute path against the host and silently drop an API Gateway stage.
+ */
+export function joinUrl(base: string, path: string): string {
+  return new URL(path.replace(/^\/+/, ''), base.endsWith('/') ? base : `${base}/`).toString();
+}
