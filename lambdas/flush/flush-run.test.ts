@@ -344,6 +344,30 @@ describe('runFlush', () => {
     expect(store.keys('dlq/')).toEqual(['dlq/2026/01/01/a.json']);
   });
 
+  it('packs nothing while a manifest cannot be read (it may name any staged batch), then delivers', async () => {
+    const store = new MemoryStagingStore();
+    await stage(store, [stagedBatch('a', 1, 0)]);
+    await store.put('outbox/unreadable.json', '{"eventId":');
+    const deps = testDeps(store);
+    const errors: unknown[] = [];
+    deps.logger.error = (message, ...fields) => void errors.push({ message, fields: fields[0] });
+
+    const summary = await runFlush(deps, settings);
+
+    expect(summary).toMatchObject({
+      stoppedEarly: 'unreadable-manifest',
+      payloads: [],
+      remaining: 1,
+    });
+    expect(deps.poster.posts).toEqual([]);
+    expect(store.keys('staging/')).toEqual([stagedKey('a')]);
+    expect(errors).toMatchObject([{ fields: { key: 'outbox/unreadable.json' } }]);
+
+    await store.delete('outbox/unreadable.json'); // the operator's repair
+    expect(await runFlush(deps, settings)).toMatchObject({ remaining: 0 });
+    expect(deps.poster.posts.map((post) => post.metadata.batchIds)).toEqual([['a']]);
+  });
+
   it('reports the age of the oldest staged batch', async () => {
     const store = new MemoryStagingStore(() => Date.parse('2026-01-01T00:00:00Z'));
     await stage(store, [stagedBatch('a', 1, 0)]);

@@ -22,7 +22,7 @@ export interface FlushSummary {
   quarantined: number;
   /** Staged objects left for the next run. */
   remaining: number;
-  stoppedEarly?: 'deadline' | 'analytics-unavailable';
+  stoppedEarly?: 'deadline' | 'analytics-unavailable' | 'unreadable-manifest';
 }
 
 /**
@@ -47,8 +47,12 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
   // The outbox first: re-post each unparked manifest exactly as before (Analytics answers a repeat
   // by its Idempotency-Key). Every manifest's batches, parked ones included, are left out of packing.
   const held = new Set<string>();
+  let unreadable = false;
   for (const { key, manifest, error } of await readManifests(deps.store)) {
-    if (error) deps.logger.error('Unreadable manifest left for an operator', { key, error });
+    if (error) {
+      deps.logger.error('Unreadable manifest; packing waits for an operator', { key, error });
+      unreadable = true;
+    }
     if (!manifest) continue;
     for (const batch of manifest.batches) held.add(batch.stagedKey);
     if (manifest.parked) continue; // waits for a redrive
@@ -69,6 +73,9 @@ export async function runFlush(deps: FlushDeps, settings: FlushSettings): Promis
     if (posts) record(result);
   }
 
+  // Which staged batches an unreadable manifest holds is unknown: packing any of them again could
+  // deliver a payload Analytics already has under a new Idempotency-Key, so nothing is packed.
+  if (unreadable) summary.stoppedEarly ??= 'unreadable-manifest';
   const stagedObjects = (await deps.store.list(staging.prefixes.staging))
     .filter((object) => !held.has(object.key))
     .sort(
