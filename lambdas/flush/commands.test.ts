@@ -9,7 +9,7 @@ import {
   testDeps,
 } from './test-support/fixtures';
 import { MemoryStagingStore } from './test-support/memory-store';
-import { importMinified } from '../../test/support/minified-bundle';
+import { importMinified, thrownBy } from '../../test/support/minified-bundle';
 
 const settings = { limits: generousLimits, deadline: FAR_DEADLINE };
 
@@ -188,13 +188,8 @@ describe('flush errors in the deployed bundle', () => {
     const bundled = await importMinified<{ parseInvokeEvent: typeof parseInvokeEvent }>(
       'lambdas/flush/commands.ts',
     );
-    const thrown = (() => {
-      try {
-        bundled.parseInvokeEvent({});
-      } catch (error) {
-        return error;
-      }
-    })();
-    expect(thrown).toMatchObject({ name: 'InvalidFlushInvocationError' });
+    expect(thrownBy(() => bundled.parseInvokeEvent({}))).toMatchObject({
+      name: 'InvalidFlushInvocationError',
+    });
   }, 30_000);
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { contentHash } from '../shared/content-hash';
 import type { Envelope } from '../shared/envelope';
 import { recordVersionKey } from '../shared/envelope';
-import { importMinified } from '../../test/support/minified-bundle';
+import { importMinified, thrownBy } from '../../test/support/minified-bundle';
 import { MAX_RECORD_VALUE_BYTES, parseMskEvent } from './msk-event';
 import {
   customer,
@@ -222,13 +222,8 @@ describe('merge-consumer errors in the deployed bundle', () => {
     const bundled = await importMinified<{ parseMskEvent: typeof parseMskEvent }>(
       'lambdas/merge-consumer/msk-event.ts',
     );
-    const thrown = (() => {
-      try {
-        bundled.parseMskEvent('not an event');
-      } catch (error) {
-        return error;
-      }
-    })();
-    expect(thrown).toMatchObject({ name: 'MergeConsumerError' });
+    expect(thrownBy(() => bundled.parseMskEvent('not an event'))).toMatchObject({
+      name: 'MergeConsumerError',
+    });
   }, 30_000);
 });

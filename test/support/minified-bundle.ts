@@ -19,3 +19,13 @@ export async function importMinified<T>(entry: string): Promise<T> {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** What `run` throws, to compare it as an object (undefined if it returns). */
+export function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
